@@ -1,0 +1,1 @@
+// The stdio debug adapter's entry point (`node dist/debugAdapter.js`).

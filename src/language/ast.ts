@@ -1,0 +1,143 @@
+// The typed syntax tree of a `.dmabuf` scenario (spec §2-§4), with source positions.
+// The parser builds it, the resolver annotates it, the runtime executes it.
+
+/** 1-based line and column, as editors and the `FILE:LINE:COL` format count them. */
+export interface Pos {
+  line: number;
+  column: number;
+}
+
+export interface Span {
+  start: Pos;
+  /** Exclusive end. */
+  end: Pos;
+}
+
+export type Direction = 'TO_DEVICE' | 'FROM_DEVICE' | 'BIDIRECTIONAL';
+
+/** An argument as written. `word` covers identifiers and keywords (system, cma, cpu, none, SKIP_CPU_SYNC, READ, contiguous, hazard kinds such as stale-read). */
+export type Arg =
+  | { kind: 'number'; value: number; /** written with a K/M/G unit */ sized: boolean; span: Span }
+  | { kind: 'word'; name: string; span: Span }
+  | { kind: 'direction'; dir: Direction; span: Span }
+  /** `DEV:DIR`, only meaningful in expect_owner. */
+  | { kind: 'owner'; device: string; dir: Direction; span: Span };
+
+export interface NamedArg {
+  key: string;
+  keySpan: Span;
+  value: Arg;
+}
+
+export type Expectation =
+  | { kind: 'value'; value: number; span: Span }
+  | { kind: 'error'; span: Span };
+
+/** `[NAME =] CALLEE(args) [expect V | expect error]`. CALLEE is an API name, a proc name, or `OBJ.METHOD` (cpu.read, isp.write, cache.evict_all). */
+export interface CallStmt {
+  kind: 'call';
+  callee: string;
+  calleeSpan: Span;
+  target?: { name: string; span: Span };
+  args: Arg[];
+  named: NamedArg[];
+  expect?: Expectation;
+  span: Span;
+  /** Filled by the resolver: see resolver.ts. */
+  resolved?: ResolvedCall;
+}
+
+export interface PlatformDecl {
+  kind: 'platform';
+  arch: 'arm64' | 'arm' | 'x86_64';
+  coherent?: boolean;
+  swiotlbForce: boolean;
+  span: Span;
+}
+
+export interface CacheDecl {
+  kind: 'cache';
+  size?: number;
+  ways?: number;
+  line?: number;
+  prefetch?: 'none' | 'next-line' | 'speculative';
+  span: Span;
+}
+
+export interface MemoryDecl {
+  kind: 'memory';
+  size: number;
+  seed?: number;
+  span: Span;
+}
+
+export interface DeviceDecl {
+  kind: 'device';
+  name: string;
+  nameSpan: Span;
+  coherent: boolean;
+  iommu: boolean;
+  contiguous: boolean;
+  /** Bits, 1..64. */
+  dmaMask: number;
+  maxSegmentSize?: number;
+  /** A mask such as 0xFFFF (segments may not cross a multiple of MASK+1). */
+  segmentBoundary?: number;
+  span: Span;
+}
+
+export interface ProcDecl {
+  kind: 'proc';
+  name: string;
+  nameSpan: Span;
+  params: { name: string; span: Span }[];
+  body: Stmt[];
+  span: Span;
+  /** Position of the closing `}`. */
+  endSpan: Span;
+}
+
+export interface RepeatStmt {
+  kind: 'repeat';
+  count: number;
+  countSpan: Span;
+  body: Stmt[];
+  span: Span;
+  endSpan: Span;
+}
+
+export type Decl = PlatformDecl | CacheDecl | MemoryDecl | DeviceDecl;
+export type Stmt = Decl | ProcDecl | RepeatStmt | CallStmt;
+
+export interface Program {
+  file: string;
+  /** Every statement of the file in order, declarations included. */
+  body: Stmt[];
+  platform?: PlatformDecl;
+  cache?: CacheDecl;
+  memory?: MemoryDecl;
+  devices: Map<string, DeviceDecl>;
+  procs: Map<string, ProcDecl>;
+}
+
+/**
+ * What the resolver makes of a call: which operation it is and its arguments by parameter
+ * name, already checked for kind and range. Handles are binding names, looked up at run time.
+ */
+export interface ResolvedCall {
+  /** An operation name from signatures.ts, or 'proc' for a procedure call. */
+  op: string;
+  args: Record<string, ResolvedValue>;
+  /** Where each named parameter was written, for hazard locations. */
+  spans: Record<string, Span>;
+}
+
+export type ResolvedValue =
+  | { kind: 'number'; value: number }
+  | { kind: 'handle'; name: string }
+  | { kind: 'device'; name: string }
+  | { kind: 'direction'; dir: Direction }
+  | { kind: 'word'; name: string }
+  | { kind: 'flag'; set: boolean }
+  | { kind: 'owner'; owner: 'cpu' | 'none' | { device: string; dir: Direction } }
+  | { kind: 'args'; values: ResolvedValue[] };
