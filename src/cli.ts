@@ -1,1 +1,25 @@
-// The headless command line (spec §9).
+// The headless command line (spec §9): dispatches to one module per command.
+import * as check from './cli/check';
+import * as run from './cli/run';
+
+const commands: Record<string, { main(argv: string[]): Promise<number>; summary: string }> = {
+  check: { main: check.main, summary: 'check FILE... [--json] [--step-limit N] [--platform ARCH]   run scenarios, report hazards' },
+  run: { main: run.main, summary: 'run FILE [--step-limit N] [--platform ARCH]                  print the event stream per statement' },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = commands[argv[0] ?? ''];
+  if (!cmd) {
+    process.stderr.write(`usage: dmabuf COMMAND ...\n${Object.entries(commands).map(([, c]) => `  dmabuf ${c.summary}`).join('\n')}\n`);
+    return 2;
+  }
+  return cmd.main(argv.slice(1));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`dmabuf: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(3);
+  },
+);

@@ -1,6 +1,46 @@
-// The extension's entry point: wires the language features and the debugger into VS Code.
-import type * as vscode from 'vscode';
+// The extension's entry point: wires the language features, the diagnostics, the debugger and the commands.
+import * as vscode from 'vscode';
+import { debugScenario, AdapterFactory, ConfigurationProvider, DEBUG_TYPE } from './extension/debugging';
+import { ScenarioDebugHelp } from './extension/debugHover';
+import { LANGUAGE_ID, ScenarioDocuments } from './extension/documents';
+import { newScenario, openExample } from './extension/examples';
+import { ScenarioHoverProvider } from './extension/hover';
+import { LiveDiagnostics } from './extension/liveDiagnostics';
+import { ScenarioNavigation } from './extension/navigation';
+import { runScenario } from './extension/runScenario';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** What the extension exposes to other extensions and to its tests. */
+export interface DmabufApi {
+  /** Milliseconds activate() took. */
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): DmabufApi {
+  const t0 = performance.now();
+  const selector: vscode.DocumentSelector = { language: LANGUAGE_ID };
+  const out = vscode.window.createOutputChannel('dma-buf Scenario');
+  const docs = new ScenarioDocuments();
+  const live = new LiveDiagnostics(docs, out);
+  const navigation = new ScenarioNavigation(docs);
+  const debugHelp = new ScenarioDebugHelp(docs);
+  context.subscriptions.push(
+    out,
+    live,
+    vscode.languages.registerHoverProvider(selector, new ScenarioHoverProvider(docs)),
+    vscode.languages.registerDefinitionProvider(selector, navigation),
+    vscode.languages.registerDocumentSymbolProvider(selector, navigation),
+    vscode.languages.registerEvaluatableExpressionProvider(selector, debugHelp),
+    vscode.languages.registerInlineValuesProvider(selector, debugHelp),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
+    vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),
+    vscode.commands.registerCommand('dmabuf.runScenario', (resource?: unknown) => runScenario(resource, out, live)),
+    vscode.commands.registerCommand('dmabuf.openExample', () => openExample(context.extensionUri)),
+    vscode.commands.registerCommand('dmabuf.newScenario', () => newScenario(context.extensionUri)),
+  );
+  const activationMs = performance.now() - t0;
+  out.appendLine(`dma-buf Lifecycle Debugger activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs };
+}
 
 export function deactivate(): void {}

@@ -1,0 +1,153 @@
+// Benchmark of the trace reader and checker: builds a large capture by repeating a real one with shifted addresses
+// and timestamps (FTRACE_BENCH_MB, default 100; FTRACE_BENCH_TRACE picks the capture), then times a raw line scan,
+// a readline scan and `checkTrace` over it, each in a fresh process so that its peak RSS is its own.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as readline from 'readline';
+import { checkTrace } from '../src/ftrace/check';
+import { TraceCursor } from '../src/ftrace/reader';
+
+const TRACES = path.resolve(__dirname, '..', '..', '..', 'shared', 'traces');
+/** Each repetition's addresses move up by this much: far above any real one, still exact in a double. */
+const ADDRESS_SHIFT = 2 ** 34;
+const SHIFTED = /\b(dma_addr|phys_addr|dev_addr|iova|paddr)=(0x)?([0-9a-f]+)|(- 0x)([0-9a-f]{16})|\b(dma_addrs|phys_addrs)=\{([0-9a-fx,]*)\}|(\] [^ ]* +)(\d+\.\d+)(: )/g;
+
+type Piece = string | ((rep: number) => string);
+
+function shifted(hexText: string, rep: number, width = 0): string {
+  if (/^f{16}$/.test(hexText)) return hexText; // DMA_MAPPING_ERROR stays itself
+  return (parseInt(hexText, 16) + rep * ADDRESS_SHIFT).toString(16).padStart(width, '0');
+}
+
+/** Splits the capture's event lines into literal text and the addresses and timestamps each repetition moves. */
+function template(text: string, span: number): Piece[] {
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const m of text.matchAll(SHIFTED)) {
+    pieces.push(text.slice(last, m.index));
+    last = m.index + m[0].length;
+    if (m[1]) {
+      const [key, prefix, value] = [m[1], m[2] ?? '', m[3]];
+      pieces.push((rep) => `${key}=${prefix}${shifted(value, rep)}`);
+    } else if (m[4]) {
+      const value = m[5];
+      pieces.push((rep) => `- 0x${shifted(value, rep, 16)}`);
+    } else if (m[6]) {
+      const [key, list] = [m[6], m[7].split(',')];
+      pieces.push((rep) => `${key}={${list.map((v) => '0x' + shifted(v.replace(/^0x/, ''), rep)).join(',')}}`);
+    } else {
+      const [before, ts, after] = [m[8], Number(m[9]), m[10]];
+      pieces.push((rep) => `${before}${(ts + rep * span).toFixed(6)}${after}`);
+    }
+  }
+  pieces.push(text.slice(last));
+  return pieces;
+}
+
+/** Writes a capture of about `mb` MiB to `file`: the real capture's header, then its events repeated. */
+export function buildTrace(source: string, file: string, mb: number): void {
+  const text = fs.readFileSync(source, 'latin1');
+  const lines = text.split('\n');
+  const header = lines.filter((l) => l.startsWith('#')).join('\n') + '\n';
+  const body = lines.filter((l) => l.trim() !== '' && !l.startsWith('#')).join('\n') + '\n';
+  const stamps = [...body.matchAll(/ (\d+\.\d+): /g)].map((m) => Number(m[1]));
+  const span = Math.ceil(Math.max(...stamps)) + 1;
+  const pieces = template(body, span);
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, header);
+    let written = header.length;
+    for (let rep = 0; written < mb * 1024 * 1024; rep++) {
+      const chunk = pieces.map((p) => (typeof p === 'string' ? p : p(rep))).join('');
+      fs.writeSync(fd, chunk, null, 'latin1');
+      written += chunk.length;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The baseline: read in chunks, split into lines, look at each line. */
+function rawScan(file: string): number {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(2 * 1024 * 1024);
+  let carry = '';
+  let lines = 0;
+  for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) {
+    const text = carry + buf.toString('latin1', 0, n);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      lines++;
+      start = nl + 1;
+    }
+    carry = text.slice(start);
+  }
+  fs.closeSync(fd);
+  return lines;
+}
+
+async function readlineScan(file: string): Promise<number> {
+  let lines = 0;
+  for await (const line of readline.createInterface({ input: fs.createReadStream(file, 'latin1'), crlfDelay: Infinity })) if (line.length >= 0) lines++;
+  return lines;
+}
+
+/** Runs one measurement in this process and prints `{ms, rssMB, lines, findings}` as JSON. */
+async function child(mode: string, file: string): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  let lines = 0;
+  let findings = 0;
+  if (mode === 'raw') lines = rawScan(file);
+  else if (mode === 'readline') lines = await readlineScan(file);
+  else {
+    const r = checkTrace(TraceCursor.open(file), file);
+    lines = r.lines;
+    findings = r.findings.length;
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, lines, findings }) + '\n');
+}
+
+interface Measure {
+  ms: number;
+  rssMB: number;
+  lines: number;
+  findings: number;
+}
+
+function measure(mode: string, file: string): Measure {
+  return JSON.parse(execFileSync(process.execPath, [__filename, '--child', mode, file], { encoding: 'utf8' })) as Measure;
+}
+
+export async function run(): Promise<void> {
+  const mb = Number(process.env.FTRACE_BENCH_MB ?? 100);
+  const source = path.join(TRACES, process.env.FTRACE_BENCH_TRACE ?? 'vblk-virtio-iommu.trace.txt');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-bench-'));
+  const file = path.join(dir, 'big.trace.txt');
+  try {
+    const t0 = Date.now();
+    buildTrace(source, file, mb);
+    const size = fs.statSync(file).size;
+    console.log(`ftrace: built ${(size / 2 ** 20).toFixed(0)} MiB from ${path.basename(source)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const raw = measure('raw', file);
+    const rl = measure('readline', file);
+    const chk = measure('check', file);
+    const rate = (m: Measure): string => `${(size / 2 ** 20 / (m.ms / 1000)).toFixed(0)} MiB/s`;
+    console.log(`ftrace: raw line scan   ${raw.ms.toFixed(0)} ms (${rate(raw)}), peak RSS ${raw.rssMB.toFixed(0)} MiB, ${raw.lines} lines`);
+    console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
+    console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
+    console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const [flag, mode, file] = process.argv.slice(2);
+  (flag === '--child' ? child(mode, file) : run()).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

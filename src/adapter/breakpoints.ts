@@ -1,0 +1,200 @@
+// The breakpoints a user set, compiled against the recorded run: line and API-name breakpoints stop before a
+// statement executes; owner function breakpoints, data breakpoints and hazard filters stop inside the step that
+// changed the watched value or raised the hazard.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
+import type { DataWatch, Engine } from './engine';
+import { StepFlag } from './engine';
+import type { Recording } from './recording';
+import { kindBit } from './recording';
+
+export type HitTest = (hits: number) => boolean;
+
+/** What a breakpoint does once matched; `hits` counts, from the start of the run, the executions it matched. */
+export interface Trigger {
+  id: number;
+  reason: 'breakpoint' | 'function breakpoint' | 'data breakpoint';
+  condition?: string;
+  hit?: HitTest;
+  /** Sorted steps this trigger matches, for hit counts (only when `hit` is set). */
+  matches?: Uint32Array;
+  logMessage?: string;
+}
+
+/** Stops before one of `stmts` executes. */
+export interface StatementTrigger extends Trigger {
+  stmts: ReadonlySet<number>;
+}
+
+/** Stops inside a step that changed an owner (of `ownerOf`, or of anything) or a watched value. */
+export interface ChangeTrigger extends Trigger {
+  flags: number;
+  ownerOf?: number;
+  watch?: DataWatch;
+}
+
+/** `N`, `>= N`, `> N`, `== N`, `< N`, `<= N`, `% N`; a bare N means from the Nth hit on, as js-debug reads it. */
+export function parseHitCondition(text: string): HitTest | undefined {
+  const m = /^\s*(>=|<=|==|>|<|%)?\s*(\d+)\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '>':
+      return (h) => h > n;
+    case '==':
+      return (h) => h === n;
+    case '<':
+      return (h) => h < n;
+    case '<=':
+      return (h) => h <= n;
+    case '%':
+      return n === 0 ? undefined : (h) => h % n === 0;
+    default:
+      return (h) => h >= n;
+  }
+}
+
+/** `dma_sync_*` style globs: `*` any run of characters, `?` one character. */
+export function globMatcher(pattern: string): (name: string) => boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = new RegExp(`^${source}$`);
+  return (name) => re.test(name);
+}
+
+export const HAZARD_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = HAZARD_KINDS.map((kind) => ({
+  filter: kind,
+  label: `Hazard: ${kind}`,
+  description: `Stop where a ${kind} hazard is raised (not those consumed by expect_hazard)`,
+  default: true,
+}));
+
+export class BreakpointTable {
+  private nextId = 1;
+  private lineTriggers: StatementTrigger[] = [];
+  private functionTriggers: StatementTrigger[] = [];
+  private ownerTriggers: ChangeTrigger[] = [];
+  private dataTriggers: ChangeTrigger[] = [];
+  /** Bits of `kindBit` for the enabled hazard filters. */
+  hazardMask = HAZARD_KINDS.reduce((m, k) => m | kindBit(k), 0);
+  /** Triggers per statement id, rebuilt on every change. */
+  private byStmt = new Map<number, StatementTrigger[]>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly rec: Recording,
+  ) {}
+
+  setLines(bps: readonly DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
+    this.lineTriggers = [];
+    const result = bps.map((bp) => {
+      const stmts = new Set<number>();
+      this.engine.statements.forEach((s, id) => {
+        if (s.line === bp.line) stmts.add(id);
+      });
+      const column = stmts.size > 0 ? this.engine.statements[[...stmts][0]].column : undefined;
+      return this.add(this.lineTriggers, { reason: 'breakpoint', stmts }, bp, stmts.size > 0 ? undefined : 'No statement on this line', { line: bp.line, column });
+    });
+    this.reindex();
+    return result;
+  }
+
+  setFunctions(bps: readonly DebugProtocol.FunctionBreakpoint[]): DebugProtocol.Breakpoint[] {
+    this.functionTriggers = [];
+    this.ownerTriggers = [];
+    const result = bps.map((bp) => {
+      const owner = /^owner(?::(.+))?$/.exec(bp.name.trim());
+      if (owner) {
+        const ids = owner[1] === undefined ? [undefined] : this.engine.buffersNamed(owner[1].trim());
+        const why = ids.length === 0 ? `No buffer is ever bound to ${owner[1]}` : undefined;
+        const dap = this.add(this.ownerTriggers, { reason: 'function breakpoint', flags: StepFlag.owner, ownerOf: ids[0] }, bp, why);
+        // A name bound to several buffers over the run watches each of them under the same breakpoint id.
+        for (const ownerOf of ids.slice(1)) this.ownerTriggers.push({ ...this.ownerTriggers[this.ownerTriggers.length - 1], ownerOf });
+        return dap;
+      }
+      const matches = globMatcher(bp.name.trim());
+      const stmts = new Set<number>();
+      this.engine.statements.forEach((s, id) => {
+        if (matches(s.name)) stmts.add(id);
+      });
+      return this.add(this.functionTriggers, { reason: 'function breakpoint', stmts }, bp, stmts.size > 0 ? undefined : `No call matches ${bp.name}`);
+    });
+    this.reindex();
+    return result;
+  }
+
+  setData(bps: readonly DebugProtocol.DataBreakpoint[]): DebugProtocol.Breakpoint[] {
+    this.dataTriggers = [];
+    return bps.map((bp) => {
+      const watch = this.engine.view.watch(bp.dataId);
+      if (!watch) return { verified: false, message: `Unknown data: ${bp.dataId}` };
+      // A value watch is decided by re-reading the value, so only owner watches know their hit counts up front.
+      if (bp.hitCondition && watch.ownerOf === undefined) return { verified: false, message: 'Hit conditions apply to owner data breakpoints only' };
+      return this.add(this.dataTriggers, { reason: 'data breakpoint', flags: watch.flags, ownerOf: watch.ownerOf, watch }, bp, undefined);
+    });
+  }
+
+  setHazardFilters(filters: readonly string[]): void {
+    this.hazardMask = filters.filter(isHazardKind).reduce((m, k) => m | kindBit(k), 0);
+  }
+
+  statementTriggers(stmt: number): readonly StatementTrigger[] | undefined {
+    return this.byStmt.get(stmt);
+  }
+
+  changeTriggers(): readonly ChangeTrigger[] {
+    return this.ownerTriggers.length === 0 ? this.dataTriggers : [...this.ownerTriggers, ...this.dataTriggers];
+  }
+
+  private add<T extends Trigger>(
+    list: T[],
+    shape: Omit<T, 'id'>,
+    bp: { condition?: string; hitCondition?: string; logMessage?: string },
+    unverified: string | undefined,
+    where: { line?: number; column?: number } = {},
+  ): DebugProtocol.Breakpoint {
+    const id = this.nextId++;
+    if (unverified) return { id, verified: false, message: unverified, ...where };
+    const hit = bp.hitCondition ? parseHitCondition(bp.hitCondition) : undefined;
+    if (bp.hitCondition && !hit) return { id, verified: false, message: `Bad hit condition: ${bp.hitCondition}`, ...where };
+    const trigger = { ...shape, id, condition: bp.condition || undefined, hit, logMessage: bp.logMessage || undefined } as T;
+    if (hit) trigger.matches = this.matchesOf(trigger);
+    list.push(trigger);
+    return { id, verified: true, ...where };
+  }
+
+  /** Steps a statement or owner trigger matches, over the whole recorded run. */
+  private matchesOf(t: Trigger): Uint32Array {
+    const out: number[] = [];
+    const stmts = (t as StatementTrigger).stmts;
+    const change = t as ChangeTrigger;
+    const stmt = this.rec.stmt.view();
+    const flags = this.rec.flags.view();
+    for (let i = 0; i < stmt.length; i++) {
+      if (stmts ? stmts.has(stmt[i]) : (flags[i] & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
+    }
+    return Uint32Array.from(out);
+  }
+
+  private reindex(): void {
+    this.byStmt = new Map();
+    for (const t of [...this.lineTriggers, ...this.functionTriggers]) {
+      for (const s of t.stmts) {
+        const list = this.byStmt.get(s);
+        if (list) list.push(t);
+        else this.byStmt.set(s, [t]);
+      }
+    }
+  }
+}
+
+/** How many of `matches` are at or before `step` (the hit count there). */
+export function hitsUpTo(matches: Uint32Array, step: number): number {
+  let lo = 0;
+  let hi = matches.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (matches[mid] <= step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

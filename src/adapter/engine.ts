@@ -1,0 +1,115 @@
+// What the debug session needs from a run, whatever produces it (a scenario on the machine today, a kernel trace
+// later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
+import type { Hazard, HazardKind } from '../machine/hazards';
+
+/** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
+export interface StatementInfo {
+  line: number;
+  column: number;
+  /** Exclusive end column on the same line. */
+  endColumn: number;
+  /** What function breakpoints match: the API or proc name as written (`dma_buf_map_attachment`, `cpu.read`, `isp.write`). */
+  name: string;
+  /** The statement as written, for goto targets and kernel sources. */
+  text: string;
+}
+
+/** A frame of the scenario's own call stack (main, a proc, a repeat iteration), innermost first. */
+export interface SourceFrame {
+  name: string;
+  line: number;
+  column: number;
+}
+
+/** What a step did inside the modeled kernel, in order: nested calls and the effects between them. */
+export type KernelEvent =
+  | { kind: 'call'; fn: string; text: string }
+  | { kind: 'return' }
+  | { kind: 'effect'; text: string; flags: number; buffer?: number; hazard?: HazardKind };
+
+/** Cheap facts about a step that breakpoints are matched against without re-executing it. */
+export const StepFlag = {
+  /** Some byte's owner changed (the owner function breakpoint, owner data breakpoints). */
+  owner: 1,
+  /** A cache line was allocated, changed state or was dropped. */
+  cache: 2,
+  /** Memory or a buffer's bytes as the CPU sees them may have changed. */
+  bytes: 4,
+  /** The step raised a hazard. */
+  hazard: 8,
+} as const;
+
+/** The compact record of one step: what the recording keeps. */
+export interface StepRecord {
+  stmt: number;
+  thread: number;
+  /** Call depth for step over and out: procs count, repeat iterations do not. */
+  depth: number;
+  flags: number;
+  /** Buffers whose ownership the step changed (ids from the engine). */
+  owners: readonly number[];
+}
+
+export interface StepDetail {
+  events: KernelEvent[];
+  hazards: Hazard[];
+}
+
+/** A node of the Variables view, produced lazily by the engine's state. */
+export interface ValueNode {
+  name: string;
+  value: string;
+  type?: string;
+  /** Children by index range: large collections are paged (`indexed`), small ones listed (`named`). */
+  children?: { indexed?: number; named?: number; get(start: number, count: number): ValueNode[] };
+  /** `node[i]`: an element of the collection, or a byte of a buffer. */
+  at?(index: number): ValueNode | undefined;
+  memoryReference?: string;
+  /** Set when a data breakpoint can watch this value. */
+  dataId?: string;
+}
+
+/** A value a data breakpoint watches: which steps can change it, and how to read it now. */
+export interface DataWatch {
+  description: string;
+  flags: number;
+  /** When set, only steps that changed this buffer's owner can fire. */
+  ownerOf?: number;
+  read(): string;
+}
+
+export interface Scope {
+  name: string;
+  node: ValueNode;
+  expensive: boolean;
+}
+
+/** Inspection of the current state; every call is free of side effects on the run. */
+export interface StateView {
+  scopes(frame: number): Scope[];
+  /** Throws an Error with a readable message for an unknown name or path. */
+  evaluate(expression: string, frame: number): ValueNode;
+  /** Bytes at a memory reference, as `readMemory` wants them; undefined for an unknown reference. */
+  readMemory(reference: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } | undefined;
+  watch(dataId: string): DataWatch | undefined;
+}
+
+export interface Engine<S = unknown> {
+  readonly path: string;
+  readonly threadNames: readonly string[];
+  readonly statements: readonly StatementInfo[];
+  /** Statements executed so far. */
+  readonly position: number;
+  readonly done: boolean;
+  /** Why the run ended: its end, or the step limit. */
+  readonly endReason: 'end' | 'step-limit' | undefined;
+  frames(): SourceFrame[];
+  step(): { record: StepRecord; detail: StepDetail };
+  /** Every hazard raised so far in order, `expected` set on those an `expect_hazard` consumed. */
+  hazards(): Hazard[];
+  /** Every buffer (engine id) a binding of this name has held during the recorded run, for `owner:NAME`. */
+  buffersNamed(name: string): number[];
+  snapshot(): S;
+  restore(snapshot: S): void;
+  readonly view: StateView;
+}

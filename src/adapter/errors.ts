@@ -1,0 +1,25 @@
+// The adapter's error responses: one code per kind of failure, so clients and tests can tell them apart.
+
+export const ErrorCode = {
+  badArguments: 1001,
+  parseFailed: 1002,
+  notLaunched: 1003,
+  unknownThread: 1004,
+  unknownReference: 1005,
+  evaluationFailed: 1006,
+  noException: 1007,
+  launchFailed: 1008,
+  cancelled: 1009,
+} as const;
+
+/** Thrown by a request handler; becomes an error response with this code and message. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badArguments = (message: string): RequestError => new RequestError(ErrorCode.badArguments, message);

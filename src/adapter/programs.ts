@@ -1,0 +1,25 @@
+// Opens what a launch configuration's `program` names as an engine: today a `.dmabuf` scenario; other kinds of
+// program (a kernel trace) plug in here with their own engine.
+import * as fs from 'fs';
+import { formatDiagnostic } from '../language/diagnostics';
+import { parseScenario } from '../language/index';
+import type { Engine } from './engine';
+import type { LaunchArgs } from './launchArgs';
+import { ScenarioEngine } from './scenarioEngine';
+
+/** An engine ready to record, or the positioned messages that prevent running. */
+export type Opened = { engine: Engine } | { errors: string[] };
+export type Opener = (args: LaunchArgs) => Opened;
+
+export function openProgram(args: LaunchArgs): Opened {
+  let text: string;
+  try {
+    text = fs.readFileSync(args.program, 'utf8');
+  } catch (e) {
+    return { errors: [`${args.program}: error: cannot read the program: ${(e as Error).message}`] };
+  }
+  const { program, diagnostics } = parseScenario(text, args.program);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) return { errors: errors.map(formatDiagnostic) };
+  return { engine: new ScenarioEngine(program, args.program, text, { stepLimit: args.stepLimit, platform: args.platform }) };
+}

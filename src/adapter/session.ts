@@ -1,0 +1,611 @@
+// The DAP debug session: records a run at launch, then answers every request by navigating the recording.
+// It routes requests to the breakpoint table, the navigator and the engine's state view; it knows no machine.
+import * as path from 'path';
+import {
+  Breakpoint,
+  InitializedEvent,
+  LoggingDebugSession,
+  OutputEvent,
+  ProgressEndEvent,
+  ProgressStartEvent,
+  ProgressUpdateEvent,
+  Scope as DapScope,
+  Source,
+  StackFrame,
+  StoppedEvent,
+  TerminatedEvent,
+  Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { BreakpointTable, HAZARD_FILTERS } from './breakpoints';
+import type { Engine } from './engine';
+import { ErrorCode, RequestError, badArguments } from './errors';
+import { launchArgsOf, type LaunchArgs } from './launchArgs';
+import { Navigator, type Move } from './navigator';
+import { hazardLines, OUTPUT_WINDOW, skippedLine, statementLines, type ConsoleLine } from './output';
+import { openProgram, type Opener } from './programs';
+import { Recording } from './recording';
+import { StopFinder, type Stop } from './stopFinder';
+import { VariableStore } from './variableStore';
+
+/** Steps recorded between two progress reports (and two looks at the event loop, for cancel). */
+const RECORD_CHUNK = 50_000;
+/** Most goto targets offered for one line: the executions nearest the current position. */
+const GOTO_TARGETS = 500;
+const READ_MEMORY_LIMIT = 1 << 20;
+
+interface Run {
+  engine: Engine;
+  rec: Recording;
+  table: BreakpointTable;
+  nav: Navigator;
+  /** Steps whose events the Debug Console has shown. */
+  shown: number;
+  lastStop?: Stop;
+}
+
+export class DmabufDebugSession extends LoggingDebugSession {
+  private run?: Run;
+  private launchArgs?: LaunchArgs;
+  private configured!: Promise<void>;
+  private markConfigured!: () => void;
+  private cancelRecording = false;
+  private supportsProgress = false;
+  private readonly vars = new VariableStore();
+  /** Frame ids of the current stop: the scenario frame each stands for (0 = innermost). */
+  private frameRefs = new Map<number, number>();
+  private nextFrameId = 1;
+  private readonly sourceRefs = new Map<number, number>();
+  private readonly refOfStep = new Map<number, number>();
+  /** The breakpoints as last set, re-applied on restart. */
+  private lineArgs?: DebugProtocol.SetBreakpointsArguments;
+  private functionArgs?: DebugProtocol.SetFunctionBreakpointsArguments;
+  private dataArgs?: DebugProtocol.SetDataBreakpointsArguments;
+  private hazardFilters?: string[];
+
+  /** How a launch's program becomes an engine; another kind of program plugs in by replacing it. */
+  protected open: Opener = openProgram;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.resetConfigured();
+  }
+
+  private resetConfigured(): void {
+    this.configured = new Promise((resolve) => (this.markConfigured = resolve));
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.supportsProgress = args.supportsProgressReporting === true;
+    response.body = {
+      supportsConfigurationDoneRequest: true, // breakpoints are resolved against the recorded run before it is shown
+      supportsStepBack: true, // the run is recorded: stepBack and reverseContinue replay it
+      supportsRestartRequest: true, // re-parses and re-records without a new session
+      supportsGotoTargetsRequest: true, // jump to any execution of a statement
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsFunctionBreakpoints: true, // API names, globs, and owner / owner:BUF
+      supportsDataBreakpoints: true, // owners, cache line states, byte ranges
+      supportsExceptionInfoRequest: true, // hazards are the exceptions
+      exceptionBreakpointFilters: HAZARD_FILTERS,
+      supportsExceptionFilterOptions: false,
+      supportsBreakpointLocationsRequest: true, // one location per statement
+      supportsReadMemoryRequest: true, // buffers as the CPU reads them, and raw memory
+      supportsEvaluateForHovers: true,
+      supportsTerminateRequest: true,
+      supportsCancelRequest: true, // cancels the recording of a long run
+      supportsDelayedStackTraceLoading: true,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.sendResponse(response);
+    this.markConfigured();
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    try {
+      this.launchArgs = launchArgsOf(args);
+      await this.load(this.launchArgs, true);
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    await this.configured;
+    this.begin();
+  }
+
+  protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    try {
+      const next = args.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
+      if (!next) throw new RequestError(ErrorCode.notLaunched, 'Nothing to restart: no scenario was launched');
+      this.launchArgs = next;
+      await this.load(next, false);
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+      return;
+    }
+    this.begin();
+  }
+
+  /** Opens and records the program; on the first launch, asks for the configuration once the statements are known. */
+  private async load(args: LaunchArgs, first: boolean): Promise<void> {
+    const opened = this.open(args);
+    if ('errors' in opened) {
+      for (const e of opened.errors) this.sendEvent(new OutputEvent(`${e}\n`, 'stderr'));
+      throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
+    }
+    const rec = new Recording(opened.engine);
+    await this.record(rec);
+    const table = new BreakpointTable(opened.engine, rec);
+    const finder = new StopFinder(rec, opened.engine, table, (message, step) => this.log(message, step));
+    this.run = { engine: opened.engine, rec, table, shown: 0, nav: new Navigator(rec, opened.engine, finder) };
+    this.sourceRefs.clear();
+    this.refOfStep.clear();
+    if (first) {
+      this.sendEvent(new InitializedEvent());
+      return;
+    }
+    if (this.lineArgs) table.setLines(this.lineArgs.breakpoints ?? []);
+    if (this.functionArgs) table.setFunctions(this.functionArgs.breakpoints);
+    if (this.dataArgs) table.setData(this.dataArgs.breakpoints);
+    if (this.hazardFilters) table.setHazardFilters(this.hazardFilters);
+  }
+
+  /** Records the whole run in chunks, reporting progress and giving cancel requests a chance. */
+  private async record(rec: Recording): Promise<void> {
+    this.cancelRecording = false;
+    const progressId = `record-${Date.now()}`;
+    let started = false;
+    while (!rec.recordSteps(RECORD_CHUNK)) {
+      if (!started && this.supportsProgress) {
+        const start = new ProgressStartEvent(progressId, 'Recording the scenario') as DebugProtocol.ProgressStartEvent;
+        start.body.cancellable = true;
+        this.sendEvent(start);
+        started = true;
+      }
+      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, `${rec.length} steps`));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.cancelRecording) {
+        if (started) this.sendEvent(new ProgressEndEvent(progressId, 'Cancelled'));
+        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${rec.length} steps`);
+      }
+    }
+    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${rec.length} steps recorded`));
+  }
+
+  /** After launch or restart: stop on entry, or run to the first stop. */
+  private begin(): void {
+    const run = this.run;
+    if (!run) return;
+    if (this.launchArgs?.stopOnEntry) this.report(run.nav.entry());
+    else this.report(run.nav.start());
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse): void {
+    this.cancelRecording = true;
+    this.sendResponse(response);
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.cancelRecording = true;
+    this.sendResponse(response);
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.cancelRecording = true;
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    // The recorded run is never running between requests: there is nothing to pause.
+    this.sendResponse(response);
+  }
+
+  // ---- breakpoints
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      const bps = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+      if (!this.isProgram(args.source)) {
+        return { breakpoints: bps.map((bp) => ({ verified: false, line: bp.line, message: 'Not the scenario being debugged' })) };
+      }
+      this.lineArgs = { ...args, breakpoints: bps };
+      return { breakpoints: run.table.setLines(bps.map((bp) => ({ ...bp, line: this.convertClientLineToDebugger(bp.line) }))).map((b) => this.clientBreakpoint(b)) };
+    });
+  }
+
+  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (typeof args.line !== 'number') throw badArguments('breakpointLocations needs a line');
+      if (!this.isProgram(args.source)) return { breakpoints: [] };
+      const from = this.convertClientLineToDebugger(args.line);
+      const to = args.endLine === undefined ? from : this.convertClientLineToDebugger(args.endLine);
+      const breakpoints = run.engine.statements
+        .filter((s) => s.line >= from && s.line <= to)
+        .map((s) => ({ line: this.convertDebuggerLineToClient(s.line), column: this.convertDebuggerColumnToClient(s.column), endColumn: this.convertDebuggerColumnToClient(s.endColumn) }));
+      return { breakpoints };
+    });
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.answer(response, () => {
+      if (!Array.isArray(args.breakpoints)) throw badArguments('setFunctionBreakpoints needs a breakpoints array');
+      this.functionArgs = args;
+      return { breakpoints: this.need().table.setFunctions(args.breakpoints) };
+    });
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    this.answer(response, () => {
+      if (!Array.isArray(args.filters)) throw badArguments('setExceptionBreakpoints needs a filters array');
+      this.hazardFilters = [...args.filters, ...(args.filterOptions ?? []).map((o) => o.filterId)];
+      this.need().table.setHazardFilters(this.hazardFilters);
+      return { breakpoints: this.hazardFilters.map(() => ({ verified: true })) };
+    });
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (typeof args.name !== 'string') throw badArguments('dataBreakpointInfo needs a name');
+      run.nav.settle();
+      let node = args.variablesReference ? this.vars.child(args.variablesReference, args.name) : undefined;
+      if (!node && !args.variablesReference) {
+        try {
+          node = run.engine.view.evaluate(args.name, this.scenarioFrame(args.frameId));
+        } catch {
+          node = undefined;
+        }
+      }
+      const watch = node?.dataId ? run.engine.view.watch(node.dataId) : undefined;
+      if (!node?.dataId || !watch) return { dataId: null, description: `${args.name} cannot be watched: only owners, cache lines and byte ranges can` };
+      return { dataId: node.dataId, description: watch.description, accessTypes: ['write' as const], canPersist: false };
+    });
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.answer(response, () => {
+      if (!Array.isArray(args.breakpoints)) throw badArguments('setDataBreakpoints needs a breakpoints array');
+      const run = this.need();
+      run.nav.settle();
+      this.dataArgs = args;
+      return { breakpoints: run.table.setData(args.breakpoints) };
+    });
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    this.answer(response, () => {
+      const run = this.need();
+      const h = run.lastStop?.hazard;
+      if (!h) throw new RequestError(ErrorCode.noException, 'The debugger did not stop on a hazard');
+      const related = h.related.map((r) => `    ${run.engine.path}:${r.loc.line}:${r.loc.column}: ${r.message}`).join('\n');
+      return {
+        exceptionId: h.kind,
+        description: h.message,
+        breakMode: 'always' as const,
+        details: {
+          message: h.message,
+          typeName: h.kind,
+          fullTypeName: h.detail ? `${h.kind}/${h.detail}` : h.kind,
+          stackTrace: `at ${run.engine.path}:${h.loc.line}:${h.loc.column}${related ? `\nset up by:\n${related}` : ''}`,
+        },
+      };
+    });
+  }
+
+  // ---- motion
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
+    this.motion(response, args, (run) => {
+      const move = run.nav.continue();
+      if (!move) {
+        this.sendEvent(new TerminatedEvent());
+        return undefined;
+      }
+      return move;
+    });
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.motion(response, args, (run) => run.nav.next());
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.motion(response, args, (run) => run.nav.stepIn());
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.motion(response, args, (run) => run.nav.stepOut());
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.motion(response, args, (run) => run.nav.stepBack());
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): void {
+    this.motion(response, args, (run) => run.nav.reverseContinue());
+  }
+
+  protected override gotoTargetsRequest(response: DebugProtocol.GotoTargetsResponse, args: DebugProtocol.GotoTargetsArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (typeof args.line !== 'number' || !args.source) throw badArguments('gotoTargets needs a source and a line');
+      if (!this.isProgram(args.source)) return { targets: [] };
+      const line = this.convertClientLineToDebugger(args.line);
+      const stmts = new Set<number>();
+      run.engine.statements.forEach((s, id) => s.line === line && stmts.add(id));
+      const executions: number[] = [];
+      const stmt = run.rec.stmt.view();
+      for (let i = 0; i < stmt.length; i++) if (stmts.has(stmt[i])) executions.push(i);
+      // Offer the executions nearest to where the debugger stands.
+      let first = executions.findIndex((i) => i >= run.nav.step);
+      if (first < 0) first = executions.length;
+      const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
+      const targets = executions.slice(from, from + GOTO_TARGETS).map((i, k) => {
+        const s = run.engine.statements[stmt[i]];
+        return {
+          id: i + 1,
+          label: `${s.text}: execution ${from + k + 1} of ${executions.length} (step ${i + 1})`,
+          line: this.convertDebuggerLineToClient(s.line),
+          column: this.convertDebuggerColumnToClient(s.column),
+        };
+      });
+      return { targets };
+    });
+  }
+
+  protected override gotoRequest(response: DebugProtocol.GotoResponse, args: DebugProtocol.GotoArguments): void {
+    this.motion(response, args, (run) => {
+      const step = args.targetId - 1;
+      if (!Number.isInteger(step) || step < 0 || step >= run.rec.length) throw badArguments(`No goto target ${args.targetId}`);
+      return run.nav.goto(step);
+    });
+  }
+
+  /** Validates the thread, moves, answers, then reports the stop. */
+  private motion(response: DebugProtocol.Response, args: { threadId?: number }, move: (run: Run) => Move | undefined): void {
+    let result: Move | undefined;
+    this.answer(response, () => {
+      const run = this.need();
+      this.checkThread(run, args.threadId);
+      result = move(run);
+      if (response.command === 'continue' || response.command === 'reverseContinue') return { allThreadsContinued: true };
+      return undefined;
+    });
+    if (result) this.report(result);
+  }
+
+  private report(move: Move): void {
+    const run = this.run;
+    if (!run) return;
+    run.lastStop = move.stop;
+    this.vars.reset();
+    this.frameRefs.clear();
+    this.showProgress(run);
+    const event = new StoppedEvent(move.reason, run.nav.thread() + 1, move.stop?.hazard?.message) as DebugProtocol.StoppedEvent;
+    event.body.description = move.description;
+    event.body.allThreadsStopped = true;
+    if (move.stop?.hitBreakpointIds.length) event.body.hitBreakpointIds = move.stop.hitBreakpointIds;
+    this.sendEvent(event);
+  }
+
+  /** Prints the events of the steps executed for the first time, the most recent ones only when many were. */
+  private showProgress(run: Run): void {
+    const to = run.nav.statePosition;
+    if (to <= run.shown) return;
+    const from = Math.max(run.shown, to - OUTPUT_WINDOW);
+    if (from > run.shown) this.console(skippedLine(from - run.shown));
+    for (let i = run.shown; i < to; i++) {
+      if (i >= from) {
+        const detail = run.rec.replay(i);
+        for (const line of statementLines(i, run.engine.statements[run.rec.stmt.at(i)], detail.events)) this.console(line);
+      }
+      for (const h of run.rec.hazardsOf(i)) this.console(hazardLines(run.engine.path, h));
+    }
+    run.shown = to;
+  }
+
+  private log(message: string, step: number): void {
+    const run = this.need();
+    const s = run.engine.statements[run.rec.stmt.at(step)];
+    this.console({ category: 'stdout', output: `${message}\n`, line: s.line, column: s.column });
+  }
+
+  private console(line: ConsoleLine): void {
+    const e = new OutputEvent(line.output, line.category) as DebugProtocol.OutputEvent;
+    if (line.group) e.body.group = line.group;
+    if (line.line !== undefined && this.run) {
+      e.body.source = this.programSource(this.run);
+      e.body.line = this.convertDebuggerLineToClient(line.line);
+      e.body.column = this.convertDebuggerColumnToClient(line.column ?? 1);
+    }
+    this.sendEvent(e);
+  }
+
+  // ---- threads, frames, sources
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const names = this.run?.engine.threadNames ?? ['cpu'];
+    response.body = { threads: names.map((n, i) => new Thread(i + 1, n)) };
+    this.sendResponse(response);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      const thread = this.checkThread(run, args.threadId);
+      const frames = thread === run.nav.thread() ? this.currentFrames(run) : this.idleFrames(run, thread);
+      const start = args.startFrame ?? 0;
+      const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
+      return { stackFrames: frames.slice(start, start + levels), totalFrames: frames.length };
+    });
+  }
+
+  private currentFrames(run: Run): StackFrame[] {
+    const nav = run.nav;
+    const out: StackFrame[] = [];
+    if (nav.inside && nav.cursor.event >= 0) {
+      const i = nav.step;
+      const s = run.engine.statements[run.rec.stmt.at(i)];
+      const source = this.kernelSource(run, i, s.name);
+      for (const f of nav.kernel(i).frames(nav.cursor.event, s.name)) out.push(this.frame(0, f.name, source, f.line, 1));
+    }
+    const program = this.programSource(run);
+    const scenario = nav.scenarioFrames();
+    scenario.forEach((f, k) => out.push(this.frame(k, f.name, program, f.line, f.column)));
+    if (scenario.length === 0) {
+      const last = run.rec.length > 0 ? run.engine.statements[run.rec.stmt.at(run.rec.length - 1)] : undefined;
+      out.push(this.frame(0, 'end of scenario', program, last?.line ?? 1, last?.column ?? 1));
+    }
+    return out;
+  }
+
+  /** Another thread's stack: where it last ran, as one frame. */
+  private idleFrames(run: Run, thread: number): StackFrame[] {
+    const i = run.nav.lastStepOf(thread);
+    if (i === undefined) return [];
+    const s = run.engine.statements[run.rec.stmt.at(i)];
+    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (step ${i + 1})`, this.programSource(run), s.line, s.column)];
+  }
+
+  private frame(scenarioIndex: number, name: string, source: Source, line: number, column: number): StackFrame {
+    const id = this.nextFrameId++;
+    this.frameRefs.set(id, scenarioIndex);
+    return new StackFrame(id, name, source, this.convertDebuggerLineToClient(line), this.convertDebuggerColumnToClient(column));
+  }
+
+  private programSource(run: Run): Source {
+    return new Source(path.basename(run.engine.path), this.convertDebuggerPathToClient(run.engine.path));
+  }
+
+  private kernelSource(run: Run, step: number, name: string): Source {
+    let ref = this.refOfStep.get(step);
+    if (ref === undefined) {
+      ref = this.sourceRefs.size + 1;
+      this.sourceRefs.set(ref, step);
+      this.refOfStep.set(step, ref);
+    }
+    const source = new Source(`${name} (modeled kernel, step ${step + 1})`, undefined, ref, 'modeled kernel') as DebugProtocol.Source;
+    source.presentationHint = 'deemphasize';
+    return source as Source;
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      const ref = args.source?.sourceReference ?? args.sourceReference;
+      const step = ref ? this.sourceRefs.get(ref) : undefined;
+      if (step === undefined) throw new RequestError(ErrorCode.unknownReference, `No source with reference ${ref}`);
+      return { content: run.nav.kernel(step).text, mimeType: 'text/plain' };
+    });
+  }
+
+  // ---- state
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      const frame = this.scenarioFrame(args.frameId);
+      run.nav.settle();
+      return { scopes: run.engine.view.scopes(frame).map((s) => new DapScope(s.name, this.vars.ref(s.node), s.expensive)) };
+    });
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (!this.vars.has(args.variablesReference)) throw new RequestError(ErrorCode.unknownReference, `No variables with reference ${args.variablesReference}`);
+      run.nav.settle();
+      return { variables: this.vars.children(args.variablesReference, args.filter, args.start, args.count) };
+    });
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (typeof args.expression !== 'string' || args.expression.trim() === '') throw badArguments('evaluate needs an expression');
+      const frame = this.scenarioFrame(args.frameId);
+      run.nav.settle();
+      let node;
+      try {
+        node = run.engine.view.evaluate(args.expression, frame);
+      } catch (e) {
+        throw new RequestError(ErrorCode.evaluationFailed, (e as Error).message);
+      }
+      const v = this.vars.toDap(node);
+      return { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables, memoryReference: v.memoryReference };
+    });
+  }
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    this.answer(response, () => {
+      const run = this.need();
+      if (typeof args.memoryReference !== 'string' || !Number.isInteger(args.count) || args.count < 0) throw badArguments('readMemory needs a memoryReference and a count');
+      const offset = args.offset ?? 0;
+      if (!Number.isInteger(offset)) throw badArguments('readMemory offset must be an integer');
+      run.nav.settle();
+      const got = run.engine.view.readMemory(args.memoryReference, offset, Math.min(args.count, READ_MEMORY_LIMIT));
+      if (!got) throw new RequestError(ErrorCode.unknownReference, `No memory with reference ${args.memoryReference}`);
+      return { address: got.address, data: Buffer.from(got.data).toString('base64'), unreadableBytes: got.unreadable };
+    });
+  }
+
+  // ---- helpers
+
+  /** Runs a handler; its result becomes the body, a thrown error an error response; the session always goes on. */
+  private answer<R extends DebugProtocol.Response>(response: R, handler: () => R['body'] | undefined): void {
+    try {
+      const body = handler();
+      if (body !== undefined) response.body = body;
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  private fail(response: DebugProtocol.Response, e: unknown): void {
+    const code = e instanceof RequestError ? e.code : ErrorCode.launchFailed;
+    const message = e instanceof Error ? e.message : String(e);
+    this.sendErrorResponse(response, { id: code, format: message, showUser: true });
+  }
+
+  private need(): Run {
+    if (!this.run) throw new RequestError(ErrorCode.notLaunched, 'No scenario is being debugged');
+    return this.run;
+  }
+
+  /** The thread index of a DAP thread id; an unknown id is a bad request. */
+  private checkThread(run: Run, threadId: number | undefined): number {
+    const t = (threadId ?? 0) - 1;
+    if (!Number.isInteger(t) || t < 0 || t >= run.engine.threadNames.length) throw new RequestError(ErrorCode.unknownThread, `No thread ${threadId}`);
+    return t;
+  }
+
+  private scenarioFrame(frameId: number | undefined): number {
+    if (frameId === undefined) return 0;
+    const f = this.frameRefs.get(frameId);
+    if (f === undefined) throw new RequestError(ErrorCode.unknownReference, `No frame ${frameId}`);
+    return f;
+  }
+
+  private isProgram(source: DebugProtocol.Source | undefined): boolean {
+    if (!source?.path || !this.run) return false;
+    return path.resolve(this.convertClientPathToDebugger(source.path)) === path.resolve(this.run.engine.path);
+  }
+
+  private clientBreakpoint(b: DebugProtocol.Breakpoint): DebugProtocol.Breakpoint {
+    const out = new Breakpoint(b.verified, b.line === undefined ? undefined : this.convertDebuggerLineToClient(b.line)) as DebugProtocol.Breakpoint;
+    return { ...out, ...b, line: out.line, column: b.column === undefined ? undefined : this.convertDebuggerColumnToClient(b.column) };
+  }
+}

@@ -1,0 +1,64 @@
+// `dmabuf advise FILE... [--json] [--step-limit N] [--platform ARCH]`: runs each scenario and, for every dma-buf, lists the constraints of each device
+// that attached, whether the pages serve them all, and which exporter or allocation would.
+import { readFileSync } from 'node:fs';
+import { formatDiagnostic } from '../language/diagnostics';
+import type { DmaBufAdvice } from '../machine/dmabufInspect';
+import { checkSource } from '../runtime/checker';
+import type { RunOptions, Runner } from '../runtime/runner';
+import { parseRunFlags, UsageError } from './flags';
+
+export function formatAdvice(file: string, a: DmaBufAdvice): string {
+  const lines = [`${file}:${a.name}: exporter ${a.exporter}, ${a.allocation}`];
+  if (a.importers.length === 0) lines.push('  no device attached');
+  for (const i of a.importers) {
+    const verdict = i.served === undefined ? 'not checked: no pages were allocated' : i.served ? (i.bounces ? 'served, through swiotlb bounce buffers' : 'served') : `NOT served: ${i.problems.join('; ')}`;
+    lines.push(`  ${i.constraints}, attached at line ${i.attachedAt.line}: ${verdict}`);
+  }
+  if (a.importers.length === 0) return lines.join('\n');
+  lines.push(a.servesAll ? '  the allocation serves every device that attached' : `  the allocation does not serve every device; what would: ${a.wouldServe}`);
+  for (const s of a.suggestions) lines.push(`  - ${s}`);
+  return lines.join('\n');
+}
+
+/** Runs the scenario to its end and reads the advice off the final machine; undefined on parse errors. */
+export function adviseSource(text: string, file: string, opts: RunOptions = {}): { advice?: DmaBufAdvice[]; errors: string[] } {
+  let runner: Runner | undefined;
+  const r = checkSource(text, file, opts, (_step, run) => {
+    runner = run;
+  });
+  if (r.diagnostics.length) return { errors: r.diagnostics.map(formatDiagnostic) };
+  return { advice: runner ? runner.machine.dmaBufAdvice() : [], errors: [] };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseRunFlags(argv, ['--json']);
+    if (flags.files.length === 0) throw new UsageError('advise needs at least one scenario file');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`dmabuf advise: ${e.message}\nusage: dmabuf advise FILE... [--json] [--step-limit N] [--platform arm64|arm|x86_64]\n`);
+    return 2;
+  }
+  let status = 0;
+  for (const file of flags.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+      status = 2;
+      continue;
+    }
+    const { advice, errors } = adviseSource(text, file, flags.run);
+    if (!advice) {
+      for (const e of errors) process.stderr.write(e + '\n');
+      status = 2;
+      continue;
+    }
+    if (advice.some((a) => !a.servesAll && a.importers.length > 0)) status = Math.max(status, 1);
+    if (flags.switches.has('--json')) process.stdout.write(JSON.stringify({ file, dmabufs: advice }) + '\n');
+    else process.stdout.write((advice.length ? advice.map((a) => formatAdvice(file, a)).join('\n') : `${file}: no dma-buf`) + '\n');
+  }
+  return status;
+}

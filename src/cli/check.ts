@@ -1,0 +1,80 @@
+// `dmabuf check FILE... [--json] [--step-limit N] [--platform ARCH]`: run each scenario and report its hazards.
+import { readFileSync } from 'node:fs';
+import { formatDiagnostic } from '../language/diagnostics';
+import type { Hazard } from '../machine/hazards';
+import { checkSource, type CheckResult } from '../runtime/checker';
+import { parseRunFlags, UsageError } from './flags';
+
+export function hazardJson(h: Hazard) {
+  return {
+    kind: h.kind,
+    line: h.loc.line,
+    column: h.loc.column,
+    message: h.message,
+    related: h.related.map((r) => ({ line: r.loc.line, message: r.message })),
+    ...(h.detail ? { detail: h.detail } : {}),
+    ...(h.expected ? { expected: true } : {}),
+  };
+}
+
+function resultJson(r: CheckResult) {
+  return {
+    file: r.file,
+    ok: r.ok,
+    steps: r.steps,
+    hazards: r.hazards.map(hazardJson),
+    ...(r.diagnostics.length ? { errors: r.diagnostics.map((d) => ({ line: d.line, column: d.column, message: d.message })) } : {}),
+    ...(r.stopReason === 'step-limit' ? { stepLimitReached: true } : {}),
+  };
+}
+
+export function formatHazard(file: string, h: Hazard): string {
+  const head = `${file}:${h.loc.line}:${h.loc.column}: ${h.expected ? 'note' : 'warning'}: ${h.kind}: ${h.message}${h.expected ? ' (expected)' : ''}`;
+  return [head, ...h.related.map((r) => `    ${file}:${r.loc.line}:${r.loc.column}: note: ${r.message}`)].join('\n');
+}
+
+function report(r: CheckResult, stepLimit: number | undefined): string {
+  const lines = r.hazards.map((h) => formatHazard(r.file, h));
+  if (r.stopReason === 'step-limit') {
+    lines.push(`${r.file}: error: stopped after ${r.steps} statements: the step limit${stepLimit ? ` of ${stepLimit}` : ''} was reached (raise it with --step-limit N)`);
+  }
+  const unexpected = r.hazards.filter((h) => !h.expected).length;
+  const expected = r.hazards.length - unexpected;
+  lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseRunFlags(argv, ['--json']);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
+  if (flags.files.length === 0) return usage('check needs at least one scenario file');
+  let status = 0;
+  for (const file of flags.files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+      status = 2;
+      continue;
+    }
+    const r = checkSource(text, file, flags.run);
+    if (r.diagnostics.length) {
+      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      status = 2;
+    } else if (!r.ok) status = Math.max(status, 1);
+    if (flags.switches.has('--json')) process.stdout.write(JSON.stringify(resultJson(r)) + '\n');
+    else if (!r.diagnostics.length) process.stdout.write(report(r, flags.run.stepLimit) + '\n');
+  }
+  return status;
+}
+
+function usage(msg: string): number {
+  process.stderr.write(`dmabuf check: ${msg}\nusage: dmabuf check FILE... [--json] [--step-limit N] [--platform arm64|arm|x86_64]\n`);
+  return 2;
+}

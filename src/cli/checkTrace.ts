@@ -1,0 +1,46 @@
+// `check-trace FILE... [--json] [--from-boot]`: runs the DMA-API checks of the kernel's DMA debugging over
+// ftrace captures offline. Exit 0 when only window information was found, 1 on findings, 2 on usage errors.
+import * as fs from 'fs';
+import { checkTrace } from '../ftrace/check';
+import { TraceCursor } from '../ftrace/reader';
+import { formatReport } from '../ftrace/reportText';
+
+const USAGE = 'usage: dmabuf check-trace FILE... [--json] [--from-boot]\n';
+
+export async function main(argv: string[]): Promise<number> {
+  const files: string[] = [];
+  let json = false;
+  let fromBoot = false;
+  for (const a of argv) {
+    if (a === '--json') json = true;
+    else if (a === '--from-boot') fromBoot = true;
+    else if (a.startsWith('-')) {
+      process.stderr.write(`check-trace: unknown option ${a}\n${USAGE}`);
+      return 2;
+    } else files.push(a);
+  }
+  if (files.length === 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let worst = 0;
+  for (const file of files) {
+    let cursor: TraceCursor;
+    try {
+      if (!fs.statSync(file).isFile()) throw new Error('not a file');
+      cursor = TraceCursor.open(file);
+    } catch (e) {
+      process.stderr.write(`check-trace: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+      worst = 2;
+      continue;
+    }
+    const report = checkTrace(cursor, file, { fromBoot });
+    if (json) {
+      const { file: f, ok, lines, malformed, events, devices, findings, ...rest } = report;
+      const shown = findings.map(({ kind, detail, line, timestamp, device, message, related, offset }) => ({ kind, detail, line, timestamp, device, message, related, offset }));
+      process.stdout.write(JSON.stringify({ file: f, ok, lines, malformed, events, devices, findings: shown, ...rest }) + '\n');
+    } else process.stdout.write(formatReport(report));
+    if (!report.ok) worst = Math.max(worst, 1);
+  }
+  return worst;
+}

@@ -1,0 +1,33 @@
+// Command-line flags shared by the commands that run scenarios.
+import type { RunOptions } from '../runtime/runner';
+import type { Arch } from '../runtime/config';
+
+export class UsageError extends Error {}
+
+export interface RunFlags {
+  files: string[];
+  switches: Set<string>;
+  run: RunOptions;
+}
+
+const ARCHES: Arch[] = ['arm64', 'arm', 'x86_64'];
+
+/** Splits argv into files, the given boolean switches, and `--step-limit N` / `--platform ARCH`. */
+export function parseRunFlags(argv: string[], switches: string[]): RunFlags {
+  const out: RunFlags = { files: [], switches: new Set(), run: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (switches.includes(a)) out.switches.add(a);
+    else if (a === '--step-limit') {
+      const n = Number(argv[++i]);
+      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError('--step-limit takes a positive whole number');
+      out.run.stepLimit = n;
+    } else if (a === '--platform') {
+      const p = argv[++i] as Arch;
+      if (!ARCHES.includes(p)) throw new UsageError(`--platform takes one of ${ARCHES.join(', ')}`);
+      out.run.platform = p;
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else out.files.push(a);
+  }
+  return out;
+}

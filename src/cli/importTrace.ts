@@ -1,0 +1,52 @@
+// `import FILE -o OUT.dmabuf`: writes a capture's DMA calls as a scenario (see src/ftrace/importer.ts).
+import * as fs from 'fs';
+import { importTrace } from '../ftrace/importer';
+import { TraceCursor } from '../ftrace/reader';
+
+const USAGE = 'usage: dmabuf import TRACE_FILE -o OUT.dmabuf   (-o - writes to stdout)\n';
+
+export async function main(argv: string[]): Promise<number> {
+  let input: string | undefined;
+  let output: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-o' || a === '--output') output = argv[++i];
+    else if (a.startsWith('-') && a !== '-') {
+      process.stderr.write(`import: unknown option ${a}\n${USAGE}`);
+      return 2;
+    } else if (input === undefined) input = a;
+    else {
+      process.stderr.write(`import: one trace file at a time\n${USAGE}`);
+      return 2;
+    }
+  }
+  if (!input || !output) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let survey: TraceCursor;
+  let main: TraceCursor;
+  try {
+    if (!fs.statSync(input).isFile()) throw new Error('not a file');
+    survey = TraceCursor.open(input);
+    main = TraceCursor.open(input);
+  } catch (e) {
+    process.stderr.write(`import: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  let fd: number;
+  try {
+    fd = output === '-' ? 1 : fs.openSync(output, 'w');
+  } catch (e) {
+    survey.close();
+    main.close();
+    process.stderr.write(`import: cannot write ${output}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  try {
+    importTrace(survey, main, input, (text) => fs.writeSync(fd, text));
+  } finally {
+    if (fd !== 1) fs.closeSync(fd);
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+// `dmabuf run FILE`: run a scenario and print its machine events readably, statement by statement.
+import { readFileSync } from 'node:fs';
+import { formatDiagnostic } from '../language/diagnostics';
+import { describeEvent } from '../machine/events';
+import { checkSource } from '../runtime/checker';
+import type { Step } from '../runtime/runner';
+import { formatHazard } from './check';
+import { parseRunFlags, UsageError } from './flags';
+
+/** The step's lines: the statement as written, then its events indented by the kernel call nesting. */
+export function formatStep(step: Step, sourceLines: string[], file: string): string {
+  const text = (sourceLines[step.loc.line - 1] ?? '').replace(/#.*$/, '').trim();
+  const indent = '  '.repeat(step.depth - 1);
+  const out = [`${String(step.loc.line).padStart(5)}  ${indent}${text}`];
+  let nest = 0;
+  for (const e of step.events) {
+    if (e.type === 'return') {
+      nest = Math.max(0, nest - 1);
+      continue;
+    }
+    if (e.type === 'hazard') continue;
+    out.push(`       ${indent}${'  '.repeat(nest + 1)}${describeEvent(e)}`);
+    if (e.type === 'call') nest++;
+  }
+  for (const h of step.hazards) out.push(formatHazard(file, h).replace(/^/gm, `       ${indent}! `));
+  return out.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseRunFlags(argv, []);
+    if (flags.files.length !== 1) throw new UsageError('run takes one scenario file');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`dmabuf run: ${e.message}\nusage: dmabuf run FILE [--step-limit N] [--platform arm64|arm|x86_64]\n`);
+    return 2;
+  }
+  const file = flags.files[0];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const lines = text.split('\n');
+  const r = checkSource(text, file, flags.run, (step) => process.stdout.write(formatStep(step, lines, file) + '\n'));
+  if (r.diagnostics.length) {
+    for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    return 2;
+  }
+  const unexpected = r.hazards.filter((h) => !h.expected).length;
+  const limit = r.stopReason === 'step-limit' ? ' (stopped at the step limit)' : '';
+  process.stdout.write(`${file}: ${r.steps} steps, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}${limit}\n`);
+  return r.ok ? 0 : 1;
+}

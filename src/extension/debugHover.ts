@@ -1,0 +1,34 @@
+// Help while a scenario is being debugged: what a hover evaluates (`buf`, `buf.owner`, `sgt[2]`) and the inline
+// values at the stop line (the owner of each buffer the statement touches).
+import * as vscode from 'vscode';
+import type { ScenarioDocuments } from './documents';
+import { expressionAt } from './expressionAt';
+
+export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, vscode.InlineValuesProvider {
+  constructor(private readonly docs: ScenarioDocuments) {}
+
+  provideEvaluatableExpression(doc: vscode.TextDocument, pos: vscode.Position): vscode.EvaluatableExpression | undefined {
+    const index = this.docs.get(doc);
+    const found = expressionAt(doc.lineAt(pos.line).text, pos.character);
+    // only paths that start from a binding: `cpu.read` or `isp` are not values
+    if (!found || !index.isHandleName(found.base)) return undefined;
+    return new vscode.EvaluatableExpression(new vscode.Range(pos.line, found.start, pos.line, found.end), found.expression);
+  }
+
+  provideInlineValues(doc: vscode.TextDocument, _viewPort: vscode.Range, context: vscode.InlineValueContext): vscode.InlineValue[] {
+    const index = this.docs.get(doc);
+    const line = context.stoppedLocation.start.line + 1;
+    const stmt = index.callAt(line);
+    if (!stmt?.resolved) return [];
+    const seen = new Set<string>();
+    const values: vscode.InlineValue[] = [];
+    for (const [param, value] of Object.entries(stmt.resolved.args)) {
+      const span = stmt.resolved.spans[param];
+      if (value.kind !== 'handle' || !span || seen.has(value.name)) continue;
+      seen.add(value.name);
+      const range = new vscode.Range(line - 1, span.start.column - 1, line - 1, span.end.column - 1);
+      values.push(new vscode.InlineValueEvaluatableExpression(range, `${value.name}.owner`));
+    }
+    return values;
+  }
+}

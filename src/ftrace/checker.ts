@@ -1,0 +1,441 @@
+// The offline DMA-API checker: applies a capture's events one at a time to per-device state and runs the checks of
+// the kernel's DMA-API debugging (kernel/dma/debug.c) that a trace can decide. Its state after any event can be
+// queried and cloned, so a debugger can step through a trace and show it.
+import { BoundedMap } from './boundedMap';
+import { DeviceState, MEMORY_PER_DEVICE } from './deviceState';
+import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
+import { DMA_MAPPING_ERROR } from './fields';
+import type { FindingKind, TraceFinding } from './findings';
+import { IommuState } from './iommuState';
+import { hasAttr, hex, mappedBytes, type Origin, type Segment, type StreamingMapping } from './mappings';
+import type { TraceRecord } from './record';
+
+export interface CheckOptions {
+  /** The trace starts at boot: nothing was mapped before it, so releases of unknown addresses are bugs. */
+  fromBoot?: boolean;
+  /** Cache line size for the overlap check (x86: 64). */
+  cacheLine?: number;
+}
+
+export interface FenceState {
+  driver: string;
+  timeline: string;
+  context: number;
+  seqno: number;
+  /** The last fence event seen for it: init, emit, signaled, ... */
+  state: string;
+  origin: Origin;
+}
+
+export type FindingSink = (f: TraceFinding) => void;
+
+type Rel = { line: number; message: string };
+
+const at = (o: Origin, message: string): Rel => ({ line: o.line, message });
+
+export class TraceChecker {
+  devices = new Map<string, DeviceState>();
+  iommu = new IommuState();
+  fences = new BoundedMap<string, FenceState>(MEMORY_PER_DEVICE);
+  /** Live non-TO_DEVICE segments by the cache line of their first byte, as dma-debug tracks them. */
+  cachelines = new Map<number, Segment>();
+  /** How many `[LOST N EVENTS]` markers have been read. */
+  epoch = 0;
+  lostEvents = 0;
+  lastMark = '';
+  private nextId = 1;
+  private readonly fromBoot: boolean;
+  private readonly lineSize: number;
+
+  constructor(private readonly sink: FindingSink, options: CheckOptions = {}) {
+    this.fromBoot = options.fromBoot ?? false;
+    this.lineSize = options.cacheLine ?? 64;
+  }
+
+  /** Applies one record; returns the decoded event (`bad` when a DMA event's fields could not be read). */
+  apply(r: TraceRecord): DmaEvent | undefined {
+    if (r.kind === 'lost') {
+      this.epoch++;
+      this.lostEvents += r.lost;
+      return undefined;
+    }
+    if (r.kind !== 'event') return undefined;
+    const e = decodeEvent(r);
+    const o: Origin = { line: r.line, offset: r.offset, timestamp: r.timestamp, cpu: r.cpu, epoch: this.epoch };
+    switch (e.op) {
+      case 'map': return this.onMap(e, o), e;
+      case 'map_sg': return this.onMapSg(e, o), e;
+      case 'map_sg_err': return this.onMapError(e.device, o, `dma_map_sg failed with error ${e.err}`), e;
+      case 'unmap': return this.onUnmap(e, o), e;
+      case 'unmap_sg': return this.onUnmapSg(e, o), e;
+      case 'sync': return this.onSync(e.device, e.dir, e.forCpu, e.dma, e.size, o, false), e;
+      case 'sync_sg': return this.onSyncSg(e, o), e;
+      case 'alloc': return this.onAlloc(e, o), e;
+      case 'free': return this.onFree(e, o), e;
+      case 'bounce':
+        this.device(e.device).pendingBounces.set(e.phys, { origin: o, size: e.size });
+        this.device(e.device).stats.bounces++;
+        return e;
+      case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o), e;
+      case 'iommu_unmap': return this.iommu.unmap(e.iova, e.size), e;
+      case 'fence': return this.onFence(e, o), e;
+      case 'mark': return (this.lastMark = e.text), e;
+    }
+    return e;
+  }
+
+  /** End of trace: what is still live is window information, or with `fromBoot`, a leak. */
+  finish(): void {
+    for (const d of this.devices.values()) {
+      const identityDropper = d.stats.dropped > 0;
+      for (const m of d.mappings()) {
+        const skipped = m.identity && identityDropper;
+        const leak = this.fromBoot && !skipped && m.origin.epoch === 0 && this.epoch === 0;
+        this.report(leak ? 'leak' : 'window', leak ? 'mapping-leak' : 'live-at-end', m.origin, d.name,
+          `${describe(m)} is still mapped at the end of the trace` + (skipped
+            ? '; this device skips unmaps of dma-direct mappings (dma_need_unmap() is false), so this is no leak'
+            : leak ? ' (DMA-API: device driver has pending DMA allocations)' : ': it may be unmapped after the capture stopped'), []);
+      }
+      for (const a of d.coherent.values()) {
+        const leak = this.fromBoot && this.epoch === 0;
+        this.report(leak ? 'leak' : 'window', leak ? 'allocation-leak' : 'live-at-end', a.origin, d.name,
+          `${a.api} allocation ${hex(a.dma)} (${a.size} bytes) is still allocated at the end of the trace` + (leak ? '' : ': drivers keep rings allocated while bound'), []);
+      }
+    }
+  }
+
+  device(name: string): DeviceState {
+    let d = this.devices.get(name);
+    if (!d) {
+      d = new DeviceState(name);
+      this.devices.set(name, d);
+    }
+    return d;
+  }
+
+  /** The live mapping (of any device) holding `addr` as a dma or physical address. */
+  mappingAt(addr: number): { device: string; mapping: StreamingMapping; segment: Segment } | undefined {
+    for (const d of this.devices.values()) {
+      for (const s of d.byDma.values()) {
+        if ((addr >= s.dma && addr < s.dma + s.size) || (addr >= s.phys && addr < s.phys + s.size)) return { device: d.name, mapping: s.mapping, segment: s };
+      }
+    }
+    return undefined;
+  }
+
+  /** A copy of the whole state, for a debugger's checkpoints; the copy reports to `sink`. */
+  clone(sink: FindingSink): TraceChecker {
+    const c = new TraceChecker(sink, { fromBoot: this.fromBoot, cacheLine: this.lineSize });
+    c.devices = new Map([...this.devices].map(([k, v]) => [k, v.clone()]));
+    c.iommu = this.iommu.clone();
+    c.fences = this.fences.clone();
+    c.cachelines = new Map(this.cachelines);
+    c.epoch = this.epoch;
+    c.lostEvents = this.lostEvents;
+    c.lastMark = this.lastMark;
+    c.nextId = this.nextId;
+    return c;
+  }
+
+  // ---- streaming maps
+
+  private onMap(e: Extract<DmaEvent, { op: 'map' }>, o: Origin): void {
+    const d = this.device(e.device);
+    if (e.dma === DMA_MAPPING_ERROR) return this.onMapError(e.device, o, `mapping ${e.size} bytes at phys ${hex(e.phys)} ${e.dir} failed (DMA_MAPPING_ERROR)`);
+    const bounce = d.pendingBounces.get(e.phys);
+    if (bounce) d.pendingBounces.delete(e.phys);
+    const m = this.newMapping('single', e.device, e.dir, e.attrs, o, 0, false, bounce !== undefined);
+    m.segments.push({ mapping: m, index: 0, dma: e.dma, size: e.size, phys: e.phys });
+    m.identity = !m.bounced && e.dma === e.phys;
+    this.insert(d, m);
+  }
+
+  private onMapSg(e: Extract<DmaEvent, { op: 'map_sg' }>, o: Origin): void {
+    const d = this.device(e.device);
+    let bounced = false;
+    for (let i = 0; i < e.dmas.length; i++) {
+      if (d.pendingBounces.get(e.phys[i]) !== undefined) {
+        d.pendingBounces.delete(e.phys[i]);
+        bounced = true;
+      }
+    }
+    const m = this.newMapping('sg', e.device, e.dir, e.attrs, o, e.nents, e.truncated, bounced);
+    let identity = !bounced;
+    for (let i = 0; i < e.dmas.length; i++) {
+      const phys = e.phys[i] ?? NaN;
+      m.segments.push({ mapping: m, index: i, dma: e.dmas[i], size: e.sizes[i], phys });
+      if (e.dmas[i] !== phys) identity = false;
+    }
+    m.identity = identity;
+    if (m.segments.length === 0) return;
+    this.insert(d, m);
+    const list = d.sgByPhys.get(e.phys[0]);
+    if (list) list.push(m);
+    else d.sgByPhys.set(e.phys[0], [m]);
+  }
+
+  private onMapError(device: string, o: Origin, what: string): void {
+    const d = this.device(device);
+    d.stats.mapErrors++;
+    d.lastMapError = o;
+    this.report('constraint-violation', 'map-error', o, device, `${what}: the driver must check dma_mapping_error() and not use the address`, []);
+  }
+
+  private newMapping(kind: 'single' | 'sg', device: string, dir: TraceDirection, attrs: string, origin: Origin, nents: number, truncated: boolean, bounced: boolean): StreamingMapping {
+    return { id: this.nextId++, kind, device, dir, attrs, segments: [], nents, truncated, bounced, identity: false, origin };
+  }
+
+  /** Adds a new mapping after settling what it collides with (same dma address; same first cache line). */
+  private insert(d: DeviceState, m: StreamingMapping): void {
+    for (const s of m.segments) {
+      const old = d.byDma.get(s.dma);
+      if (old) this.supersede(d, old.mapping, m, 'dma');
+    }
+    if (m.dir !== 'TO_DEVICE') {
+      for (const s of m.segments) {
+        const cln = Math.floor(s.phys / this.lineSize);
+        const other = this.cachelines.get(cln);
+        if (other && other.mapping !== m) {
+          if (other.mapping.identity) this.supersede(this.device(other.mapping.device), other.mapping, m, 'cacheline');
+          else if (!hasAttr(m.attrs, 'SKIP_CPU_SYNC') && !(hasAttr(m.attrs, 'CACHE_CLEAN') && hasAttr(other.mapping.attrs, 'CACHE_CLEAN'))) this.reportOverlap(m, other.mapping, m.origin);
+        }
+        this.cachelines.set(cln, s);
+      }
+    }
+    for (const s of m.segments) {
+      d.byDma.set(s.dma, s);
+      d.unmapped.delete(s.dma);
+    }
+    if (m.kind === 'sg') d.unmappedSg.delete(m.segments[0].phys);
+    d.stats.maps++;
+    d.stats.bytes += mappedBytes(m);
+    d.live++;
+    if (d.live > d.stats.peakLive) d.stats.peakLive = d.live;
+  }
+
+  /**
+   * `old` is still live but `m` reuses its dma address or first cache line. An identity (dma-direct) mapping
+   * needs no unmap when dma_need_unmap() is false, so it is taken as dropped; any other mapping's address could
+   * only be handed out again after an unmap the trace does not show: a leak, unless events were lost between.
+   */
+  private supersede(d: DeviceState, old: StreamingMapping, m: StreamingMapping, why: 'dma' | 'cacheline'): void {
+    this.remove(d, old);
+    if (old.identity) {
+      d.stats.dropped++;
+      d.dropped.set(old.segments[0].dma, { ...old, supersededBy: m });
+      return;
+    }
+    if (why === 'cacheline') return;
+    const decided = old.origin.epoch === m.origin.epoch;
+    this.report(decided ? 'leak' : 'window', decided ? 'missing-unmap' : 'lost-events', old.origin, d.name,
+      `${describe(old)} was never unmapped: line ${m.origin.line} maps dma address ${hex(old.segments[0].dma)} again` +
+      (decided ? '' : ', but events were lost in between'), [at(m.origin, 'the same dma address mapped again here')]);
+  }
+
+  private reportOverlap(m: StreamingMapping, other: StreamingMapping, o: Origin): void {
+    this.report('api-misuse', 'overlapping-mapping', o, m.device,
+      `${describe(m)}, mapped ${m.dir}, starts in the same cache line as ${describe(other)} of ${other.device}, still mapped ${other.dir}: ` +
+      'two device-writable mappings of one cache line corrupt each other (DMA-API: cacheline tracking EEXIST, overlapping mappings aren\'t supported)',
+      [at(other.origin, 'the other mapping was made here')]);
+  }
+
+  private remove(d: DeviceState, m: StreamingMapping): void {
+    for (const s of m.segments) {
+      if (d.byDma.get(s.dma) === s) d.byDma.delete(s.dma);
+      const cln = Math.floor(s.phys / this.lineSize);
+      if (this.cachelines.get(cln) === s) this.cachelines.delete(cln);
+    }
+    if (m.kind === 'sg') {
+      const list = d.sgByPhys.get(m.segments[0].phys);
+      const i = list ? list.indexOf(m) : -1;
+      if (list && i >= 0) list.splice(i, 1);
+      if (list && list.length === 0) d.sgByPhys.delete(m.segments[0].phys);
+    }
+    d.live--;
+  }
+
+  // ---- unmaps
+
+  private onUnmap(e: Extract<DmaEvent, { op: 'unmap' }>, o: Origin): void {
+    const d = this.device(e.device);
+    const what = (): string => `dma_unmap of ${hex(e.dma)} (${e.size} bytes)`;
+    if (e.dma === DMA_MAPPING_ERROR) {
+      const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
+      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${what()} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
+    }
+    const seg = d.byDma.get(e.dma);
+    if (seg) {
+      const m = seg.mapping;
+      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
+      this.compare(m, seg.size, e.size, e.dir, what, o, 'frees DMA memory');
+      return this.release(d, m, o, e.dma);
+    }
+    const dropped = d.dropped.get(e.dma);
+    if (dropped) {
+      d.dropped.delete(e.dma);
+      this.compare(dropped, dropped.segments[0].size, e.size, e.dir, what, o, 'frees DMA memory');
+      this.revealOverlap(dropped);
+      d.stats.unmaps++;
+      d.unmapped.set(e.dma, o);
+      return;
+    }
+    const alloc = d.coherent.get(e.dma);
+    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+    this.unknownRelease(d, d.unmapped.get(e.dma), o, what, 'double-unmap', 'unmap-not-mapped');
+    d.unmapped.set(e.dma, o);
+  }
+
+  private onUnmapSg(e: Extract<DmaEvent, { op: 'unmap_sg' }>, o: Origin): void {
+    const d = this.device(e.device);
+    const first = e.phys[0];
+    const what = (): string => `dma_unmap_sg of the list at phys ${hex(first)} (${e.phys.length} entries)`;
+    const m = d.sgByPhys.get(first)?.[0];
+    if (m) {
+      if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${what()} uses ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
+      if (m.nents !== e.phys.length) this.mismatch('sg-count-mismatch', o, m, `${what()} passes ${e.phys.length} entries, but the list was mapped with nents=${m.nents} (DMA-API: device driver frees DMA sg list with different entry count)`);
+      this.release(d, m, o, NaN);
+      d.unmappedSg.set(first, o);
+      return;
+    }
+    const single = d.byDma.get(first);
+    if (single && single.mapping.identity && single.mapping.kind === 'single') {
+      return this.mismatch('kind-mismatch', o, single.mapping, `${what()} releases ${describe(single.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
+    }
+    this.unknownRelease(d, d.unmappedSg.get(first), o, what, 'double-unmap', 'unmap-not-mapped');
+    d.unmappedSg.set(first, o);
+  }
+
+  /** The checks of dma-debug's check_unmap that compare an unmap with its map. */
+  private compare(m: StreamingMapping, mappedSize: number, size: number, dir: TraceDirection, what: () => string, o: Origin, verb: string): void {
+    if (mappedSize !== size) this.mismatch('size-mismatch', o, m, `${what()}: ${describe(m)} was mapped with ${mappedSize} bytes (DMA-API: device driver ${verb} with different size)`);
+    if (m.dir !== dir) this.mismatch('direction-mismatch', o, m, `${what()} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver ${verb} with different direction)`);
+  }
+
+  private mismatch(detail: string, o: Origin, m: StreamingMapping, message: string): void {
+    this.report('api-misuse', detail, o, m.device, message, [at(m.origin, 'mapped here')]);
+  }
+
+  private release(d: DeviceState, m: StreamingMapping, o: Origin, dma: number): void {
+    this.remove(d, m);
+    d.stats.unmaps++;
+    const seconds = o.timestamp - m.origin.timestamp;
+    if (!d.stats.longest || seconds > d.stats.longest.seconds) d.stats.longest = { line: m.origin.line, dma: m.segments[0].dma, size: mappedBytes(m), seconds: Math.round(seconds * 1e6) / 1e6 };
+    if (!Number.isNaN(dma)) d.unmapped.set(dma, o);
+  }
+
+  /** A dropped identity mapping turned out to be live: if a device-writable mapping took its cache line meanwhile, they overlapped. */
+  private revealOverlap(dropped: StreamingMapping): void {
+    const by = dropped.supersededBy;
+    if (!by || dropped.dir === 'TO_DEVICE' || by.dir === 'TO_DEVICE' || hasAttr(by.attrs, 'SKIP_CPU_SYNC')) return;
+    const sameLine = by.segments.some((s) => Math.floor(s.phys / this.lineSize) === Math.floor(dropped.segments[0].phys / this.lineSize));
+    if (sameLine) this.reportOverlap(by, dropped, by.origin);
+  }
+
+  /** A release (unmap, free) of an address with no live object: decided when the trace saw it released already. */
+  private unknownRelease(d: DeviceState, prev: Origin | undefined, o: Origin, what: () => string, twice: string, unknown: string): void {
+    if (prev && prev.epoch === o.epoch) {
+      return this.report('api-misuse', twice, o, d.name, `${what()}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
+    }
+    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, d.name, `${what()}: no live mapping, but events were lost before it, so the trace cannot tell`, []);
+    if (this.fromBoot) return this.report('api-misuse', unknown, o, d.name, `${what()}: nothing is mapped there since boot (DMA-API: device driver tries to free DMA memory it has not allocated)`, []);
+    this.report('window', 'mapped-before-trace', o, d.name, `${what()}: mapped before the trace began`, []);
+  }
+
+  // ---- syncs
+
+  private onSync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number, o: Origin, inSg: boolean): void {
+    const d = this.device(device);
+    const call = `dma_sync_${inSg ? 'sg' : 'single'}_for_${forCpu ? 'cpu' : 'device'}`;
+    const what = (): string => `${call} of ${hex(dma)} (${size} bytes)`;
+    if (!inSg) d.stats.syncs++;
+    const seg = d.segmentAt(dma);
+    const dropped = seg ? undefined : d.dropped.get(dma);
+    const m = seg?.mapping ?? dropped;
+    if (m) {
+      const base = seg ?? m.segments[0];
+      if (dma + size > base.dma + base.size) {
+        this.mismatch('sync-outside-mapping', o, m, `${what()} reaches ${dma + size - (base.dma + base.size)} bytes past the end of ${describe(m)} [${hex(base.dma)}, +${base.size}) (DMA-API: device driver syncs DMA memory outside allocated range)`);
+      }
+      if (m.dir !== 'BIDIRECTIONAL' && m.dir !== dir) {
+        this.mismatch('direction-mismatch', o, m, `${what()} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver syncs DMA memory with different direction)`);
+      }
+      return;
+    }
+    const prev = d.unmapped.get(dma);
+    if (prev && prev.epoch === o.epoch) {
+      return this.report('api-misuse', 'sync-unmapped', o, device, `${what()}: the trace unmapped this address at line ${prev.line} and did not map it again (DMA-API: device driver tries to sync DMA memory it has not allocated)`, [at(prev, 'unmapped here')]);
+    }
+    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, device, `${what()}: no live mapping, but events were lost before it`, []);
+    if (this.fromBoot) return this.report('api-misuse', 'sync-not-mapped', o, device, `${what()}: nothing is mapped there (DMA-API: device driver tries to sync DMA memory it has not allocated)`, []);
+    this.report('window', 'mapped-before-trace', o, device, `${what()}: mapped before the trace began`, []);
+  }
+
+  private onSyncSg(e: Extract<DmaEvent, { op: 'sync_sg' }>, o: Origin): void {
+    const d = this.device(e.device);
+    d.stats.syncs++;
+    const head = d.byDma.get(e.dmas[0]);
+    for (let i = 0; i < e.dmas.length; i++) {
+      // Entries past the mapped count (merged away, or beyond a truncated map's arrays) have nothing to check.
+      if (e.sizes[i] === 0 || e.dmas[i] === DMA_MAPPING_ERROR) continue;
+      if (head && head.mapping.kind === 'sg' && i >= head.mapping.segments.length) break;
+      this.onSync(e.device, e.dir, e.forCpu, e.dmas[i], e.sizes[i], o, true);
+    }
+    if (head && head.mapping.kind === 'sg' && head.mapping.nents !== e.dmas.length) {
+      this.mismatch('sg-count-mismatch', o, head.mapping, `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'} passes ${e.dmas.length} entries, but the list was mapped with nents=${head.mapping.nents} (DMA-API: device driver syncs DMA sg list with different entry count)`);
+    }
+  }
+
+  // ---- coherent and page allocations
+
+  private onAlloc(e: Extract<DmaEvent, { op: 'alloc' }>, o: Origin): void {
+    const d = this.device(e.device);
+    if (e.failed) return this.onMapError(e.device, o, `dma_alloc (${e.api}) of ${e.size} bytes failed`);
+    const old = d.coherent.get(e.dma);
+    if (old) {
+      const decided = old.origin.epoch === o.epoch;
+      this.report(decided ? 'leak' : 'window', decided ? 'missing-free' : 'lost-events', old.origin, d.name,
+        `${old.api} allocation ${hex(old.dma)} (${old.size} bytes) was never freed: line ${o.line} allocates the same dma address again`, [at(o, 'allocated again here')]);
+    }
+    d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, origin: o });
+    d.freed.delete(e.dma);
+    d.stats.allocs++;
+  }
+
+  private onFree(e: Extract<DmaEvent, { op: 'free' }>, o: Origin): void {
+    const d = this.device(e.device);
+    const what = (): string => `dma_free (${e.api}) of ${hex(e.dma)} (${e.size} bytes)`;
+    const a = d.coherent.get(e.dma);
+    if (a) {
+      const rel = [at(a.origin, 'allocated here')];
+      if (a.size !== e.size) this.report('api-misuse', 'size-mismatch', o, d.name, `${what()}, but it was allocated with ${a.size} bytes (DMA-API: device driver frees DMA memory with different size)`, rel);
+      if (a.api !== e.api) this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases a ${a.api} allocation with the ${e.api} free`, rel);
+      d.coherent.delete(e.dma);
+      d.freed.set(e.dma, o);
+      d.stats.frees++;
+      return;
+    }
+    const seg = d.byDma.get(e.dma);
+    if (seg) return this.mismatch('kind-mismatch', o, seg.mapping, `${what()} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
+    this.unknownRelease(d, d.freed.get(e.dma), o, what, 'double-free', 'free-not-allocated');
+    d.freed.set(e.dma, o);
+  }
+
+  private onFence(e: Extract<DmaEvent, { op: 'fence' }>, o: Origin): void {
+    const key = `${e.context}:${e.seqno}`;
+    if (e.what === 'destroy') this.fences.delete(key);
+    else this.fences.set(key, { driver: e.driver, timeline: e.timeline, context: e.context, seqno: e.seqno, state: e.what, origin: o });
+  }
+
+  private report(kind: FindingKind, detail: string, o: Origin, device: string, message: string, related: Rel[]): void {
+    this.sink({ kind, detail, line: o.line, offset: o.offset, timestamp: o.timestamp, device, message, related });
+  }
+}
+
+/** A mapping as a driver developer names it. */
+export function describe(m: StreamingMapping): string {
+  const s = m.segments[0];
+  const where = m.kind === 'sg'
+    ? `the sg mapping at line ${m.origin.line} (${m.nents} entries, first ${hex(s.dma)})`
+    : `the mapping at line ${m.origin.line} (${hex(s.dma)}, ${s.size} bytes)`;
+  return where;
+}

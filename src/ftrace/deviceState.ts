@@ -1,0 +1,85 @@
+// One device's DMA state at a moment of the trace: live streaming mappings by dma address and by sg list,
+// coherent allocations, what it recently released, bounces waiting for their map, and its running figures.
+import { BoundedMap } from './boundedMap';
+import type { Allocation, Origin, Segment, StreamingMapping } from './mappings';
+
+/** How many released addresses, dropped mappings and pending bounces a device remembers. */
+export const MEMORY_PER_DEVICE = 16384;
+
+export interface LongestLived {
+  line: number;
+  dma: number;
+  size: number;
+  seconds: number;
+}
+
+export interface DeviceStats {
+  maps: number;
+  unmaps: number;
+  syncs: number;
+  /** Bytes mapped by all streaming maps together. */
+  bytes: number;
+  peakLive: number;
+  mapErrors: number;
+  allocs: number;
+  frees: number;
+  bounces: number;
+  /** dma-direct mappings whose memory was mapped again with no unmap between (the driver skipped the unmap). */
+  dropped: number;
+  longest?: LongestLived;
+}
+
+export interface PendingBounce {
+  origin: Origin;
+  size: number;
+}
+
+export class DeviceState {
+  /** Every live segment by its dma address. */
+  byDma = new Map<number, Segment>();
+  /** Live sg mappings by the physical address of their first entry (what `dma_unmap_sg` prints). */
+  sgByPhys = new Map<number, StreamingMapping[]>();
+  coherent = new Map<number, Allocation>();
+  /** Where the trace last released an address (by dma address; sg lists by first phys): a second release is decided. */
+  unmapped = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
+  unmappedSg = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
+  freed = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
+  dropped = new BoundedMap<number, StreamingMapping>(MEMORY_PER_DEVICE);
+  pendingBounces = new BoundedMap<number, PendingBounce>(MEMORY_PER_DEVICE);
+  live = 0;
+  /** A DMA_MAPPING_ERROR map the driver could wrongly pass on. */
+  lastMapError?: Origin;
+  stats: DeviceStats = { maps: 0, unmaps: 0, syncs: 0, bytes: 0, peakLive: 0, mapErrors: 0, allocs: 0, frees: 0, bounces: 0, dropped: 0 };
+
+  constructor(readonly name: string) {}
+
+  /** The live streaming mappings, each once, oldest first. */
+  *mappings(): IterableIterator<StreamingMapping> {
+    for (const s of this.byDma.values()) if (s.index === 0) yield s.mapping;
+  }
+
+  /** The live segment holding dma address `addr`, exactly at its start or inside it. */
+  segmentAt(addr: number): Segment | undefined {
+    const exact = this.byDma.get(addr);
+    if (exact) return exact;
+    for (const s of this.byDma.values()) if (addr >= s.dma && addr < s.dma + s.size) return s;
+    return undefined;
+  }
+
+  /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */
+  clone(): DeviceState {
+    const c = new DeviceState(this.name);
+    c.byDma = new Map(this.byDma);
+    c.sgByPhys = new Map([...this.sgByPhys].map(([k, v]) => [k, [...v]]));
+    c.coherent = new Map(this.coherent);
+    c.unmapped = this.unmapped.clone();
+    c.unmappedSg = this.unmappedSg.clone();
+    c.freed = this.freed.clone();
+    c.dropped = this.dropped.clone();
+    c.pendingBounces = this.pendingBounces.clone();
+    c.live = this.live;
+    c.lastMapError = this.lastMapError;
+    c.stats = { ...this.stats, longest: this.stats.longest && { ...this.stats.longest } };
+    return c;
+  }
+}

@@ -1,0 +1,201 @@
+// Turns a capture's DMA calls into a `.dmabuf` scenario: devices declared from the trace's device names, `phys()`
+// ranges for the buffers, one statement per event with its line, timestamp and task as a comment, so that a user
+// can add the CPU and device accesses a trace cannot show and run the full coherency checks.
+import { TraceChecker } from './checker';
+import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
+import { DMA_MAPPING_ERROR } from './fields';
+import { hasAttr, hex, type Segment, type StreamingMapping } from './mappings';
+import { deviceIdentifiers } from './names';
+import type { TraceCursor } from './reader';
+import type { TraceRecord } from './record';
+
+/** What a first pass learns about the devices, which the declarations need before any statement. */
+interface DeviceTraits {
+  iommu: boolean;
+  dmaMaskBits: number;
+}
+
+interface Prepass {
+  devices: Map<string, DeviceTraits>;
+  swiotlbForced: boolean;
+}
+
+function traits(p: Prepass, name: string): DeviceTraits {
+  let t = p.devices.get(name);
+  if (!t) p.devices.set(name, (t = { iommu: false, dmaMaskBits: 64 }));
+  return t;
+}
+
+/** Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced. */
+export function surveyDevices(cursor: TraceCursor, checker = new TraceChecker(() => undefined)): Prepass {
+  const p: Prepass = { devices: new Map(), swiotlbForced: false };
+  try {
+    for (let r = cursor.next(); r; r = cursor.next()) {
+      const e = checker.apply(r);
+      if (!e || !('device' in e)) continue;
+      const t = traits(p, e.device);
+      if (e.op === 'bounce') {
+        p.swiotlbForced ||= e.forced;
+        if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
+      }
+      if (e.op === 'map' && e.dma !== e.phys && e.dma !== DMA_MAPPING_ERROR) {
+        const seg = checker.device(e.device).byDma.get(e.dma);
+        if (seg && !seg.mapping.bounced) t.iommu = true;
+      }
+    }
+  } finally {
+    cursor.close();
+  }
+  return p;
+}
+
+const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' };
+
+/** Writes the scenario for a capture read twice: `survey` and `main` are two cursors over the same file. */
+export function importTrace(survey: TraceCursor, main: TraceCursor, file: string, write: (text: string) => void): void {
+  const pre = surveyDevices(survey);
+  const ids = deviceIdentifiers([...pre.devices.keys()]);
+  write(`# Imported from ${file} by \`dmabuf import\`: one statement per DMA event of the trace, each with its\n`);
+  write(`# trace line, timestamp, task-pid and CPU. Add the CPU and device accesses the trace cannot show\n`);
+  write(`# (cpu.write, DEV.read, ...) and run \`dmabuf check\` for the full coherency checks.\n`);
+  write(`platform x86_64${pre.swiotlbForced ? ' swiotlb=force' : ''}  # the captured machine (coherent DMA); try \`platform arm64\` for a noncoherent SoC\n`);
+  for (const [name, t] of pre.devices) {
+    const opts = `${t.iommu ? ' iommu' : ''}${t.dmaMaskBits < 64 ? ` dma_mask=${t.dmaMaskBits}` : ''}`;
+    write(`device ${ids.get(name)}${opts}  # ${name}\n`);
+  }
+  new ScenarioWriter(ids, write).run(main);
+}
+
+/** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
+class ScenarioWriter {
+  private readonly checker = new TraceChecker(() => undefined);
+  private readonly bindings = new Map<number, string>();
+  private readonly buffers = new Set<string>();
+  private readonly coherent = new Map<string, string>();
+
+  constructor(private readonly ids: Map<string, string>, private readonly write: (text: string) => void) {}
+
+  run(cursor: TraceCursor): void {
+    try {
+      for (let r = cursor.next(); r; r = cursor.next()) this.record(r);
+    } finally {
+      cursor.close();
+    }
+  }
+
+  private record(r: TraceRecord): void {
+    if (r.kind === 'lost') this.write(`# L${r.line} CPU ${r.cpu} lost ${r.lost} events here\n`);
+    if (r.kind !== 'event') {
+      this.checker.apply(r);
+      return;
+    }
+    const where = `L${r.line} ${r.timestamp.toFixed(6)} ${r.task}-${r.pid} cpu${r.cpu}`;
+    // Unmaps and syncs need the mapping as it was before the event; maps need the mapping it makes.
+    const before = this.statementsBefore(r);
+    const e = this.checker.apply(r);
+    const lines = before ?? (e ? this.statementsAfter(e, r.line) : []);
+    if (lines.length === 0) this.write(`# ${where} ${r.event}: ${r.body}\n`);
+    for (const l of lines) this.write(`${l}  # ${where}\n`);
+  }
+
+  private dev(name: string): string {
+    return this.ids.get(name) ?? name;
+  }
+
+  private statementsBefore(r: TraceRecord): string[] | undefined {
+    const e = peek(r);
+    if (!e) return undefined;
+    switch (e.op) {
+      case 'unmap': {
+        const d = this.checker.device(e.device);
+        const m = d.byDma.get(e.dma)?.mapping ?? d.dropped.get(e.dma);
+        const h = m && m.kind === 'single' ? this.bindings.get(m.id) : undefined;
+        return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
+      }
+      case 'unmap_sg': {
+        const m = this.checker.device(e.device).sgByPhys.get(e.phys[0])?.[0];
+        return m ? this.perSegment(m, (h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
+      }
+      case 'sync': {
+        const seg = this.checker.device(e.device).segmentAt(e.dma);
+        const h = seg && seg.mapping.kind === 'single' ? this.bindings.get(seg.mapping.id) : undefined;
+        if (!h || !seg) return [];
+        const off = e.dma - seg.dma;
+        return [`dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
+      }
+      case 'sync_sg': {
+        const m = this.checker.device(e.device).byDma.get(e.dmas[0])?.mapping;
+        return m && m.kind === 'sg' ? this.perSegment(m, (h) => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`) : [];
+      }
+      case 'free': {
+        const h = this.coherent.get(`${e.device} ${e.dma}`);
+        this.coherent.delete(`${e.device} ${e.dma}`);
+        return h && e.api === 'coherent' ? [`dma_free_coherent(${this.dev(e.device)}, ${h})`] : [];
+      }
+    }
+    return undefined;
+  }
+
+  private statementsAfter(e: DmaEvent, line: number): string[] {
+    if (e.op === 'map' && e.dma !== DMA_MAPPING_ERROR && e.size > 0 && valid(e.dir)) {
+      const m = this.checker.device(e.device).byDma.get(e.dma)?.mapping;
+      if (!m) return [];
+      const h = `m${line}`;
+      this.bindings.set(m.id, h);
+      return [...this.buffer(e.phys, e.size), `${h} = dma_map_single(${this.dev(e.device)}, ${bufferName(e.phys, e.size)}, ${e.size}, ${e.dir}${skip(e.attrs)})`];
+    }
+    if (e.op === 'map_sg' && valid(e.dir)) {
+      const m = this.checker.device(e.device).sgByPhys.get(e.phys[0])?.at(-1);
+      if (!m) return [];
+      this.bindings.set(m.id, `sg${line}`);
+      const out: string[] = [];
+      for (const s of m.segments) {
+        if (!(s.size > 0) || Number.isNaN(s.phys)) continue;
+        out.push(...this.buffer(s.phys, s.size), `${segName(`sg${line}`, m, s)} = dma_map_sg(${this.dev(e.device)}, ${bufferName(s.phys, s.size)}, ${e.dir}${skip(e.attrs)})`);
+      }
+      if (m.truncated) out.push(`# the trace shows ${m.segments.length} of the list's ${m.nents} entries ([TRUNCATED])`);
+      return out;
+    }
+    if (e.op === 'alloc' && !e.failed && e.size > 0 && SCENARIO_CALL[e.api]) {
+      const h = `c${line}`;
+      this.coherent.set(`${e.device} ${e.dma}`, h);
+      return [`${h} = ${SCENARIO_CALL[e.api]}(${this.dev(e.device)}, ${e.size})  # trace dma address ${hex(e.dma)}`];
+    }
+    return [];
+  }
+
+  /** One statement per mapped segment: the language maps one contiguous range per `dma_map_sg`. */
+  private perSegment(m: StreamingMapping, stmt: (handle: string) => string): string[] {
+    const base = this.bindings.get(m.id);
+    if (!base) return [];
+    return m.segments.filter((s) => s.size > 0 && !Number.isNaN(s.phys)).map((s) => stmt(segName(base, m, s)));
+  }
+
+  private buffer(phys: number, size: number): string[] {
+    const name = bufferName(phys, size);
+    if (this.buffers.has(name)) return [];
+    this.buffers.add(name);
+    return [`${name} = phys(${hex(phys)}, ${size})`];
+  }
+}
+
+/** Decodes a release or sync without applying it: the writer needs the mapping before the checker drops it. */
+function peek(r: TraceRecord): DmaEvent | undefined {
+  return /^dma_(unmap|sync|free)/.test(r.event) ? decodeEvent(r) : undefined;
+}
+
+function valid(dir: TraceDirection): boolean {
+  return dir !== 'NONE';
+}
+
+function skip(attrs: string): string {
+  return hasAttr(attrs, 'SKIP_CPU_SYNC') ? ', SKIP_CPU_SYNC' : '';
+}
+
+function bufferName(phys: number, size: number): string {
+  return `p_${phys.toString(16)}_${size}`;
+}
+
+function segName(base: string, m: StreamingMapping, s: Segment): string {
+  return m.segments.length === 1 ? base : `${base}_${s.index}`;
+}

@@ -1,0 +1,65 @@
+// The objects the trace checker keeps alive between events: streaming mappings (single and scatter-gather,
+// one segment each per mapped entry), coherent allocations and the records of what was recently released.
+import type { AllocApi, TraceDirection } from './events';
+
+/** Where and when an event happened. */
+export interface Origin {
+  line: number;
+  offset: number;
+  timestamp: number;
+  cpu: number;
+  /** How many `[LOST N EVENTS]` markers preceded it: events between two origins of different epochs may be missing. */
+  epoch: number;
+}
+
+/** One mapped range: a single mapping's only segment, or one mapped entry of an sg list. */
+export interface Segment {
+  mapping: StreamingMapping;
+  index: number;
+  dma: number;
+  size: number;
+  phys: number;
+}
+
+export interface StreamingMapping {
+  id: number;
+  kind: 'single' | 'sg';
+  device: string;
+  dir: TraceDirection;
+  attrs: string;
+  segments: Segment[];
+  /** sg: the entry count the driver passed (the unmap must pass it again). */
+  nents: number;
+  /** sg: the arrays stopped at 128 entries; segments beyond are not known. */
+  truncated: boolean;
+  /** The first segment went through a swiotlb bounce slot (its dma address is the slot). */
+  bounced: boolean;
+  /** dma-direct without bouncing: dma == phys, nothing for an unmap to undo on a coherent machine. */
+  identity: boolean;
+  origin: Origin;
+  /** For an identity mapping taken as dropped: the mapping whose map showed its memory in use again. */
+  supersededBy?: StreamingMapping;
+}
+
+export interface Allocation {
+  api: AllocApi;
+  device: string;
+  dma: number;
+  size: number;
+  origin: Origin;
+}
+
+/** The bytes a mapping covers, summed over its known segments. */
+export function mappedBytes(m: StreamingMapping): number {
+  let n = 0;
+  for (const s of m.segments) n += s.size;
+  return n;
+}
+
+export function hasAttr(attrs: string, name: string): boolean {
+  return attrs !== '' && attrs.split('|').includes(name);
+}
+
+export function hex(n: number): string {
+  return '0x' + n.toString(16);
+}

@@ -1,0 +1,128 @@
+// The streaming reader: yields a capture's lines one at a time with their line number and byte offset, reading
+// the file in fixed-size chunks so memory does not grow with the file, and able to start at any line's offset.
+import * as fs from 'fs';
+import { parseLine } from './lineParser';
+import type { TraceRecord } from './record';
+
+const CHUNK = 2 * 1024 * 1024;
+
+/** Where to start reading: the byte offset of a line's first byte and that line's number. */
+export interface CursorStart {
+  offset: number;
+  line: number;
+}
+
+interface ByteSource {
+  readonly size: number;
+  read(into: Buffer, position: number): number;
+  close(): void;
+}
+
+function fileSource(path: string): ByteSource {
+  const fd = fs.openSync(path, 'r');
+  return {
+    size: fs.fstatSync(fd).size,
+    read: (into, position) => fs.readSync(fd, into, 0, into.length, position),
+    close: () => fs.closeSync(fd),
+  };
+}
+
+function bufferSource(data: Buffer): ByteSource {
+  return { size: data.length, read: (into, position) => data.copy(into, 0, position), close: () => undefined };
+}
+
+/**
+ * A forward cursor over a capture. Text is decoded as latin1 so that a character index is a byte offset;
+ * task names with UTF-8 bytes show as such (see `displayTask`).
+ */
+export class TraceCursor implements Iterable<TraceRecord> {
+  private buf: Buffer;
+  /** Bytes of `buf` holding file data; `text` is them decoded (one flat string, fast to scan). */
+  private filled = 0;
+  private text = '';
+  private pos = 0;
+  /** File offset of buf[0]. */
+  private base: number;
+  private lineNo: number;
+  private eof = false;
+
+  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+    this.base = start.offset;
+    this.lineNo = start.line - 1;
+  }
+
+  static open(path: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
+    return new TraceCursor(fileSource(path), start, chunkSize);
+  }
+
+  static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
+    return new TraceCursor(bufferSource(Buffer.from(text, 'latin1')), start, chunkSize);
+  }
+
+  /** Bytes in the whole file. */
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Offset of the next line not yet yielded: a progress figure, and with `nextLine` a `CursorStart`. */
+  get position(): number {
+    return this.base + this.pos;
+  }
+
+  get nextLine(): number {
+    return this.lineNo + 1;
+  }
+
+  next(): TraceRecord | undefined {
+    for (;;) {
+      const nl = this.text.indexOf('\n', this.pos);
+      if (nl < 0 && !this.eof) {
+        this.fill();
+        continue;
+      }
+      if (nl < 0 && this.pos >= this.text.length) return undefined;
+      const lineStart = this.pos;
+      let end = nl < 0 ? this.text.length : nl;
+      this.pos = nl < 0 ? this.text.length : nl + 1;
+      if (end > lineStart && this.text.charCodeAt(end - 1) === 13 /* \r */) end--;
+      this.lineNo++;
+      const r = parseLine(this.text, lineStart, end, this.lineNo, this.base + lineStart);
+      if (r) return r;
+    }
+  }
+
+  [Symbol.iterator](): Iterator<TraceRecord> {
+    return { next: () => {
+      const value = this.next();
+      return value ? { done: false, value } : { done: true, value: undefined };
+    } };
+  }
+
+  close(): void {
+    this.source.close();
+  }
+
+  /** Moves the unread tail to the front of the buffer (growing it for a line longer than it) and reads more. */
+  private fill(): void {
+    const keep = this.filled - this.pos;
+    if (keep === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, this.pos, this.filled);
+      this.buf = bigger;
+    } else {
+      this.buf.copy(this.buf, 0, this.pos, this.filled);
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    const n = this.source.read(this.buf.subarray(keep), this.base + keep);
+    if (n <= 0) this.eof = true;
+    this.filled = keep + Math.max(n, 0);
+    this.text = this.buf.toString('latin1', 0, this.filled);
+  }
+}
+
+/** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */
+export function displayTask(task: string): string {
+  return /[\x80-\xff]/.test(task) ? Buffer.from(task, 'latin1').toString('utf8') : task;
+}

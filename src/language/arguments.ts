@@ -1,0 +1,200 @@
+// Matches a call's arguments to its signature (spec §4, signatures.ts): positional then named, flags by their
+// word, each checked for kind and range and turned into the resolved value the runtime consumes.
+import type { Arg, CallStmt, Direction, ResolvedCall, ResolvedValue, Span } from './ast';
+import type { DiagnosticList } from './diagnostics';
+import type { HandleType, Param, Signature } from './signatures';
+import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
+
+function memo<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make(key)));
+  return v;
+}
+const makeHandle = (name: string): ResolvedValue => ({ kind: 'handle', name });
+const makeDevice = (name: string): ResolvedValue => ({ kind: 'device', name });
+const makeWord = (name: string): ResolvedValue => ({ kind: 'word', name });
+const makeNumber = (value: number): ResolvedValue => ({ kind: 'number', value });
+const makeDirection = (dir: Direction): ResolvedValue => ({ kind: 'direction', dir });
+const FLAG_SET: ResolvedValue = { kind: 'flag', set: true };
+const FLAG_UNSET: ResolvedValue = { kind: 'flag', set: false };
+
+/**
+ * Resolved values, shared by every call of a file that passes the same thing (the runtime never mutates
+ * them): a million-statement scenario then holds thousands of these, not millions.
+ */
+export class ValueCache {
+  private readonly handles = new Map<string, ResolvedValue>();
+  private readonly devices = new Map<string, ResolvedValue>();
+  private readonly words = new Map<string, ResolvedValue>();
+  private readonly numbers = new Map<number, ResolvedValue>();
+  private readonly directions = new Map<Direction, ResolvedValue>();
+
+  handle(name: string): ResolvedValue { return memo(this.handles, name, makeHandle); }
+  device(name: string): ResolvedValue { return memo(this.devices, name, makeDevice); }
+  word(name: string): ResolvedValue { return memo(this.words, name, makeWord); }
+  number(value: number): ResolvedValue { return memo(this.numbers, value, makeNumber); }
+  direction(dir: Direction): ResolvedValue { return memo(this.directions, dir, makeDirection); }
+  flag(set: boolean): ResolvedValue { return set ? FLAG_SET : FLAG_UNSET; }
+}
+
+/** How the resolver answers for names; each method reports its own errors and then returns undefined. */
+export interface NameLookup {
+  /** A handle binding (or, inside a proc, a parameter, whose types are unknown until it runs). */
+  handle(name: string, span: Span): { value: ResolvedValue; types?: ReadonlySet<HandleType> } | undefined;
+  device(name: string, span: Span): ResolvedValue | undefined;
+  /** A proc parameter: it stands for whatever the call passes, checked when the proc runs. */
+  isParam(name: string): boolean;
+  readonly values: ValueCache;
+}
+
+const HANDLE_NAMES: Record<HandleType, string> = {
+  cpu_ptr: 'a CPU pointer', dma_handle: 'a DMA handle', sg: 'an sg mapping',
+  coherent: 'a coherent buffer', dmabuf: 'a dma-buf', attachment: 'an attachment',
+};
+
+export function handleTypeName(t: HandleType): string {
+  return HANDLE_NAMES[t];
+}
+
+/** What is wrong with a number for a parameter of this kind, if anything (spec §2: literals out of range). */
+export function numberProblem(kind: 'size' | 'number' | 'byte', v: number): string | undefined {
+  if (kind === 'size') return v === 0 ? 'a size must not be zero' : v < 0 ? `a size must be positive, not ${v}` : undefined;
+  if (v < 0) return `must not be negative, not ${v}`;
+  if (kind === 'byte' && v > 0xff) return `byte value 0x${v.toString(16).toUpperCase()} is above 0xFF`;
+  return undefined;
+}
+
+/** The call as a reader writes it: `dma_map_single(dev, p, size, dir [, offset=] [, SKIP_CPU_SYNC])`. */
+export function describeSignature(sig: Signature): string {
+  const parts = sig.params.map((p) => {
+    const shown = p.type.kind === 'flag' ? p.type.word : p.namedOnly ? `${p.name}=` : p.name;
+    return p.optional || p.type.kind === 'flag' ? `[${shown}]` : shown;
+  });
+  return `${sig.op.replace(/^device\./, 'DEV.')}(${parts.join(', ')})`;
+}
+
+function shown(arg: Arg): string {
+  switch (arg.kind) {
+    case 'number': return `${arg.value}`;
+    case 'word': return `'${arg.name}'`;
+    case 'direction': return arg.dir;
+    case 'owner': return `${arg.device}:${arg.dir}`;
+  }
+}
+
+const DIRECTION_HINT = 'a direction (TO_DEVICE, FROM_DEVICE or BIDIRECTIONAL)';
+
+/** An owner for expect_owner: `cpu`, `none` or `DEV:DIR` with a declared device. */
+export function ownerValue(arg: Arg, names: NameLookup, diags: DiagnosticList): ResolvedValue | undefined {
+  if (arg.kind === 'word' && (arg.name === 'cpu' || arg.name === 'none')) return { kind: 'owner', owner: arg.name };
+  if (arg.kind === 'owner') {
+    if (names.isParam(arg.device)) {
+      diags.error(arg.span, `an owner names a declared device; the parameter '${arg.device}' cannot stand for one`);
+      return undefined;
+    }
+    return names.device(arg.device, arg.span) && { kind: 'owner', owner: { device: arg.device, dir: arg.dir } };
+  }
+  diags.error(arg.span, `expected an owner (cpu, none or DEV:DIR), not ${shown(arg)}`);
+  return undefined;
+}
+
+/** One argument for one parameter; undefined (after reporting) when it does not fit. */
+function convert(op: string, p: Param, arg: Arg, names: NameLookup, diags: DiagnosticList): ResolvedValue | undefined {
+  const t = p.type;
+  const wrong = (expected: string): undefined => {
+    diags.error(arg.span, `argument '${p.name}' of ${op}: expected ${expected}, not ${shown(arg)}`);
+    return undefined;
+  };
+  // A proc parameter is a binding of the proc's frame: the runtime substitutes what the call passed.
+  const values = names.values;
+  if (arg.kind === 'word' && names.isParam(arg.name)) return t.kind === 'device' ? values.device(arg.name) : values.handle(arg.name);
+  switch (t.kind) {
+    case 'size':
+    case 'number':
+    case 'byte': {
+      if (arg.kind !== 'number') return wrong(t.kind === 'byte' ? 'a byte value' : `a ${t.kind}`);
+      const problem = numberProblem(t.kind, arg.value);
+      if (problem) diags.error(arg.span, `argument '${p.name}' of ${op}: ${problem}`);
+      return problem ? undefined : values.number(arg.value);
+    }
+    case 'device':
+      return arg.kind === 'word' ? names.device(arg.name, arg.span) : wrong('a device');
+    case 'handle': {
+      if (arg.kind !== 'word') return wrong(t.accepts.map(handleTypeName).join(' or '));
+      const found = names.handle(arg.name, arg.span);
+      if (found?.types && ![...found.types].some((ty) => t.accepts.includes(ty))) {
+        const has = [...found.types].map(handleTypeName).join(' or ');
+        diags.error(arg.span, `argument '${p.name}' of ${op}: '${arg.name}' is ${has}, but ${op} takes ${t.accepts.map(handleTypeName).join(' or ')}`);
+        return undefined;
+      }
+      return found?.value;
+    }
+    case 'direction':
+      return arg.kind === 'direction' ? values.direction(arg.dir) : wrong(DIRECTION_HINT);
+    case 'word':
+      return arg.kind === 'word' && t.choices.includes(arg.name) ? values.word(arg.name) : wrong(t.choices.join(' or '));
+    case 'owner':
+      return ownerValue(arg, names, diags);
+    case 'hazardKind':
+      return arg.kind === 'word' && isHazardKind(arg.name) ? values.word(arg.name) : wrong(`a hazard kind (${HAZARD_KINDS.join(', ')})`);
+    case 'flag':
+      return values.flag(true);
+  }
+}
+
+const POSITIONAL = new Map<Signature, number[]>();
+
+/** The indexes of the parameters that positional arguments fill, in order (not flags, not named-only). */
+function positionalParams(sig: Signature): number[] {
+  let list = POSITIONAL.get(sig);
+  if (!list) {
+    list = [];
+    sig.params.forEach((p, i) => p.type.kind !== 'flag' && !p.namedOnly && list!.push(i));
+    POSITIONAL.set(sig, list);
+  }
+  return list;
+}
+
+/** Resolves a call against its signature; `preset` carries what the callee itself names (the device of `DEV.read`). */
+export function resolveArguments(
+  sig: Signature,
+  stmt: CallStmt,
+  names: NameLookup,
+  diags: DiagnosticList,
+  preset: ResolvedCall = { op: sig.op, args: {}, spans: {} },
+): ResolvedCall {
+  const params = sig.params;
+  const given: (Arg | undefined)[] = new Array(params.length);
+  const positional = positionalParams(sig);
+  let next = 0;
+  for (const arg of stmt.args) {
+    const flag = arg.kind === 'word' ? params.findIndex((p) => p.type.kind === 'flag' && p.type.word === arg.name) : -1;
+    if (flag >= 0 && given[flag]) diags.error(arg.span, `${shown(arg)} given twice`);
+    else if (flag >= 0) given[flag] = arg;
+    else if (next < positional.length) given[positional[next++]] = arg;
+    else {
+      diags.error(arg.span, `too many arguments: the call is ${describeSignature(sig)}`);
+      break;
+    }
+  }
+  for (const n of stmt.named) {
+    const i = params.findIndex((q) => q.name === n.key && q.type.kind !== 'flag');
+    if (i < 0) diags.error(n.keySpan, `${stmt.callee} has no argument named '${n.key}': the call is ${describeSignature(sig)}`);
+    else if (given[i]) diags.error(n.keySpan, `argument '${n.key}' given twice`);
+    else given[i] = n.value;
+  }
+  const out = preset;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    const arg = given[i];
+    if (p.type.kind === 'flag') out.args[p.name] = names.values.flag(arg !== undefined);
+    if (!arg) {
+      if (!p.optional && p.type.kind !== 'flag') diags.error(stmt.calleeSpan, `missing argument '${p.name}': the call is ${describeSignature(sig)}`);
+      continue;
+    }
+    out.spans[p.name] = arg.span;
+    const value = convert(stmt.callee, p, arg, names, diags);
+    if (value) out.args[p.name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,328 @@
+// Checks a parsed scenario before anything runs (spec §2-§4): declarations, names, procs, arguments and
+// handle types, and fills each call's `resolved` for the runtime.
+import type { Arg, CallStmt, CacheDecl, MemoryDecl, PlatformDecl, ProcDecl, Program, RepeatStmt, ResolvedCall, ResolvedValue, Span, Stmt } from './ast';
+import { numberProblem, ownerValue, resolveArguments, ValueCache, type NameLookup } from './arguments';
+import type { DiagnosticList } from './diagnostics';
+import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
+import { isHazardKind } from '../machine/hazards';
+
+/** The handle types a name may hold at a point; empty when unknown (bound by a call the resolver could not place). */
+type Types = ReadonlySet<HandleType>;
+
+const UNKNOWN_TYPE: Types = new Set();
+const SINGLE_TYPES = new Map<HandleType, Types>();
+
+/** The (shared, never mutated) type set of a name bound by a call returning `t`. */
+function typesOf(t: HandleType | undefined): Types {
+  if (!t) return UNKNOWN_TYPE;
+  let set = SINGLE_TYPES.get(t);
+  if (!set) SINGLE_TYPES.set(t, (set = new Set([t])));
+  return set;
+}
+
+/** Fixed words a proc call may pass on: heap names, sync phases, flags, owners. */
+const KEYWORD_WORDS = new Set<string>(['cpu', 'none']);
+for (const sig of SIGNATURES.values()) {
+  for (const p of sig.params) {
+    if (p.type.kind === 'word') p.type.choices.forEach((w) => KEYWORD_WORDS.add(w));
+    if (p.type.kind === 'flag') KEYWORD_WORDS.add(p.type.word);
+  }
+}
+
+/** Every name a body binds (repeats included), with all the types it may take and the line of its first binding. */
+function bindingsOf(body: Stmt[], types: Map<string, Set<HandleType>>, lines: Map<string, number>): void {
+  for (const s of body) {
+    if (s.kind === 'repeat') bindingsOf(s.body, types, lines);
+    if (s.kind !== 'call' || !s.target) continue;
+    const name = s.target.name;
+    let set = types.get(name);
+    if (!set) types.set(name, (set = new Set()));
+    const returns = SIGNATURES.get(s.callee)?.returns;
+    if (returns) set.add(returns);
+    if (!lines.has(name)) lines.set(name, s.span.start.line);
+  }
+}
+
+/** The names visible in the top level or in one proc body, as the statements are walked in order. */
+class Scope implements NameLookup {
+  /** Bound so far on this path. */
+  readonly env = new Map<string, Types>();
+  readonly params: Set<string>;
+  /** Top-level names this proc uses, and the procs it calls. */
+  readonly free = new Set<string>();
+  readonly calls: { name: string; span: Span }[] = [];
+  /** Where each name of this body is first bound, for "used before it is bound". */
+  readonly bound = new Map<string, number>();
+  readonly types = new Map<string, Set<HandleType>>();
+  readonly values: ValueCache;
+
+  constructor(private readonly r: Resolver, readonly proc: ProcDecl | undefined, body: Stmt[]) {
+    this.values = r.values;
+    this.params = new Set(proc?.params.map((p) => p.name));
+    bindingsOf(body, this.types, this.bound);
+  }
+
+  isParam(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  handle(name: string, span: Span): { value: ResolvedValue; types?: Types } | undefined {
+    const value = this.values.handle(name);
+    if (this.params.has(name)) return { value };
+    const local = this.env.get(name);
+    if (local) return { value, types: local };
+    const top = this.proc ? this.r.top?.types.get(name) : undefined;
+    if (top) {
+      this.free.add(name);
+      return { value, types: top };
+    }
+    const later = this.bound.get(name);
+    if (later !== undefined) this.r.diags.error(span, `'${name}' is used before it is bound (at line ${later})`);
+    else if (this.r.program.devices.has(name)) this.r.diags.error(span, `'${name}' is a device, not a handle`);
+    else if (name.includes('-')) this.r.diags.error(span, `'${name}': a hazard kind is only valid as expect_hazard's argument`);
+    else this.r.diags.error(span, `unknown name '${name}'`);
+    return undefined;
+  }
+
+  device(name: string, span: Span): ResolvedValue | undefined {
+    if (this.params.has(name)) return this.values.device(name);
+    const d = this.r.program.devices.get(name);
+    if (d && d.span.start.line < span.start.line) return this.values.device(name);
+    if (d) this.r.diags.error(span, `device '${name}' is used before its declaration at line ${d.span.start.line}`);
+    else if (this.env.has(name) || this.bound.has(name)) this.r.diags.error(span, `'${name}' is a handle, not a device`);
+    else this.r.diags.error(span, `unknown device '${name}'`);
+    return undefined;
+  }
+}
+
+function methodsOf(obj: string): string {
+  return [...SIGNATURES.keys()].filter((op) => op.startsWith(obj + '.')).map((op) => op.slice(obj.length + 1)).join(', ');
+}
+
+class Resolver {
+  top?: Scope;
+  readonly values = new ValueCache();
+  /** For each proc, every top-level name it uses, directly or through the procs it calls. */
+  private readonly closures = new Map<string, Set<string>>();
+
+  constructor(readonly program: Program, readonly diags: DiagnosticList) {}
+
+  run(): void {
+    this.declarations();
+    this.top = new Scope(this, undefined, this.program.body);
+    const scopes = new Map<string, Scope>();
+    for (const proc of this.program.procs.values()) {
+      const scope = new Scope(this, proc, proc.body);
+      this.block(proc.body, scope);
+      scopes.set(proc.name, scope);
+    }
+    this.closeProcs(scopes);
+    this.block(this.program.body, this.top);
+  }
+
+  private nameCheck(name: string, span: Span, what: string): boolean {
+    const clash = RESERVED.has(name) ? 'is reserved' : name.includes('-') ? 'is not an identifier' : undefined;
+    if (clash) this.diags.error(span, `'${name}' ${clash} and cannot name a ${what}`);
+    return !clash;
+  }
+
+  /** Collects the declarations and procs of the file, each at most once. */
+  private declarations(): void {
+    const p = this.program;
+    let firstRun: CallStmt | RepeatStmt | undefined;
+    const once = (decl: PlatformDecl | CacheDecl | MemoryDecl, prev: { span: Span } | undefined): boolean => {
+      if (prev) this.diags.error(decl.span, `'${decl.kind}' declared twice (first at line ${prev.span.start.line})`);
+      else if (firstRun) this.diags.error(decl.span, `'${decl.kind}' must come before the first statement that runs (line ${firstRun.span.start.line})`);
+      return !prev;
+    };
+    for (const s of p.body) {
+      if (s.kind === 'platform' && once(s, p.platform)) p.platform = s;
+      else if (s.kind === 'cache' && once(s, p.cache)) p.cache = s;
+      else if (s.kind === 'memory' && once(s, p.memory)) p.memory = s;
+      else if (s.kind === 'device' && this.nameCheck(s.name, s.nameSpan, 'device')) {
+        const prev = p.devices.get(s.name);
+        if (prev) this.diags.error(s.nameSpan, `device '${s.name}' declared twice (first at line ${prev.span.start.line})`);
+        else p.devices.set(s.name, s);
+      } else if (s.kind === 'proc' && this.nameCheck(s.name, s.nameSpan, 'proc')) {
+        const prev = p.procs.get(s.name);
+        if (prev) this.diags.error(s.nameSpan, `proc '${s.name}' defined twice (first at line ${prev.span.start.line})`);
+        else p.procs.set(s.name, s);
+      } else if (s.kind === 'call' || s.kind === 'repeat') firstRun ??= s;
+    }
+    for (const proc of p.procs.values()) {
+      if (p.devices.has(proc.name)) this.diags.error(proc.nameSpan, `'${proc.name}' is a device and cannot name a proc`);
+      const seen = new Set<string>();
+      for (const param of proc.params) {
+        if (!this.nameCheck(param.name, param.span, 'parameter')) continue;
+        if (seen.has(param.name)) this.diags.error(param.span, `parameter '${param.name}' given twice`);
+        else if (p.devices.has(param.name)) this.diags.error(param.span, `parameter '${param.name}' would hide device '${param.name}'`);
+        seen.add(param.name);
+      }
+    }
+  }
+
+  /** Works out each proc's top-level names through the procs it calls; a proc may not reach itself. */
+  private closeProcs(scopes: Map<string, Scope>): void {
+    const state = new Map<string, 'open' | 'done'>();
+    for (const start of scopes.keys()) {
+      if (state.has(start)) continue;
+      const stack = [{ name: start, next: 0 }];
+      state.set(start, 'open');
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        const scope = scopes.get(top.name)!;
+        if (top.next < scope.calls.length) {
+          const c = scope.calls[top.next++];
+          const st = state.get(c.name);
+          if (st === 'open') {
+            const path = stack.slice(stack.findIndex((f) => f.name === c.name)).map((f) => f.name);
+            this.diags.error(c.span, `recursive call ${[...path, c.name].join(' → ')}: with no conditions in the language it would never end`);
+          } else if (st === undefined) {
+            state.set(c.name, 'open');
+            stack.push({ name: c.name, next: 0 });
+          }
+          continue;
+        }
+        const free = new Set(scope.free);
+        for (const c of scope.calls) this.closures.get(c.name)?.forEach((n) => free.add(n));
+        this.closures.set(top.name, free);
+        state.set(top.name, 'done');
+        stack.pop();
+      }
+    }
+  }
+
+  private block(body: Stmt[], scope: Scope): void {
+    for (const s of body) {
+      if (s.kind === 'call') this.call(s, scope);
+      else if (s.kind === 'repeat') this.repeat(s, scope);
+    }
+  }
+
+  private repeat(s: RepeatStmt, scope: Scope): void {
+    if (s.count < 1) this.diags.error(s.countSpan, `a repeat runs at least once: the count must be 1 or more, not ${s.count}`);
+    // From the second iteration on, a name may hold what the body binds to it later.
+    const inner = new Map<string, Set<HandleType>>();
+    bindingsOf(s.body, inner, new Map());
+    for (const [name, types] of inner) {
+      const cur = scope.env.get(name);
+      if (cur) scope.env.set(name, cur.size && types.size ? new Set([...cur, ...types]) : new Set());
+    }
+    this.block(s.body, scope);
+  }
+
+  private call(s: CallStmt, scope: Scope): void {
+    const dot = s.callee.indexOf('.');
+    let sig: Signature | undefined;
+    const isProc = dot < 0 && this.program.procs.has(s.callee);
+    if (isProc) s.resolved = this.procCall(s, scope);
+    else if (dot >= 0) sig = this.method(s, scope, s.callee.slice(0, dot), s.callee.slice(dot + 1));
+    else {
+      sig = SIGNATURES.get(s.callee);
+      if (sig) s.resolved = resolveArguments(sig, s, scope, this.diags);
+      else if (scope.env.has(s.callee) || scope.params.has(s.callee)) this.diags.error(s.calleeSpan, `'${s.callee}' is a handle, not a call`);
+      else this.diags.error(s.calleeSpan, `unknown call '${s.callee}'`);
+    }
+    this.expectation(s, sig, isProc);
+    if (s.target) this.bind(s, sig, isProc, scope);
+  }
+
+  /** `cpu.read`, `cache.evict`, and `DEV.read` / `DEV.write` (the `device.*` operations with the device as `dev`). */
+  private method(s: CallStmt, scope: Scope, obj: string, method: string): Signature | undefined {
+    if (obj === 'cpu' || obj === 'cache') {
+      const sig = SIGNATURES.get(s.callee);
+      if (sig) s.resolved = resolveArguments(sig, s, scope, this.diags);
+      else this.diags.error(s.calleeSpan, `unknown call '${s.callee}' (${obj} has ${methodsOf(obj)})`);
+      return sig;
+    }
+    const dev = scope.device(obj, s.calleeSpan);
+    const sig = SIGNATURES.get('device.' + method);
+    if (!sig) {
+      this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not '${method}'`);
+      return undefined;
+    }
+    const preset: ResolvedCall = { op: sig.op, args: dev ? { dev } : {}, spans: { dev: s.calleeSpan } };
+    s.resolved = resolveArguments(sig, s, scope, this.diags, preset);
+    return sig;
+  }
+
+  /** A proc call: `{ op: 'proc', args: { proc: word, args: { kind: 'args', values } } }`, values in parameter order. */
+  private procCall(s: CallStmt, scope: Scope): ResolvedCall {
+    const proc = this.program.procs.get(s.callee)!;
+    const usage = `${proc.name}(${proc.params.map((p) => p.name).join(', ')})`;
+    const values: ResolvedValue[] = [];
+    const given: boolean[] = [];
+    const put = (i: number, arg: Arg): void => {
+      given[i] = true;
+      const v = this.procArg(arg, scope);
+      if (v) values[i] = v;
+    };
+    s.args.forEach((a, i) => (i < proc.params.length ? put(i, a) : this.diags.error(a.span, `too many arguments: the call is ${usage}`)));
+    for (const n of s.named) {
+      const i = proc.params.findIndex((p) => p.name === n.key);
+      if (i < 0) this.diags.error(n.keySpan, `proc '${proc.name}' has no parameter '${n.key}': the call is ${usage}`);
+      else if (given[i]) this.diags.error(n.keySpan, `argument '${n.key}' given twice`);
+      else put(i, n.value);
+    }
+    proc.params.forEach((p, i) => given[i] || this.diags.error(s.calleeSpan, `missing argument '${p.name}': the call is ${usage}`));
+    if (scope.proc) scope.calls.push({ name: proc.name, span: s.calleeSpan });
+    else {
+      for (const name of this.closures.get(proc.name) ?? []) {
+        if (scope.env.has(name)) continue;
+        const at = this.top?.bound.get(name);
+        this.diags.error(s.calleeSpan, `proc '${proc.name}' uses '${name}', which is not bound yet here${at ? ` (it is bound at line ${at})` : ''}`);
+      }
+    }
+    return {
+      op: 'proc',
+      args: { proc: this.values.word(proc.name), args: { kind: 'args', values } },
+      spans: { proc: s.calleeSpan },
+    };
+  }
+
+  /** A proc argument has no declared kind: a binding or parameter passes its handle, a device itself, a keyword its word. */
+  private procArg(a: Arg, scope: Scope): ResolvedValue | undefined {
+    switch (a.kind) {
+      case 'number': return this.values.number(a.value);
+      case 'direction': return this.values.direction(a.dir);
+      case 'owner': return ownerValue(a, scope, this.diags);
+    }
+    const name = a.name;
+    const isBinding = scope.params.has(name) || scope.env.has(name) || (scope.proc !== undefined && this.top?.types.has(name));
+    if (!isBinding && this.program.devices.has(name)) return scope.device(name, a.span);
+    if (!isBinding && (KEYWORD_WORDS.has(name) || isHazardKind(name))) return this.values.word(name);
+    return scope.handle(name, a.span)?.value;
+  }
+
+  private expectation(s: CallStmt, sig: Signature | undefined, isProc: boolean): void {
+    const e = s.expect;
+    if (!e) return;
+    const what = isProc ? `proc '${s.callee}'` : s.callee;
+    if (e.kind === 'value') {
+      if (sig?.expectValue) {
+        const problem = numberProblem('byte', e.value);
+        if (problem) this.diags.error(e.span, `expect: ${problem}`);
+      } else if (sig || isProc) this.diags.error(e.span, `'expect V' is only for reads (cpu.read, DEV.read), not ${what}`);
+      return;
+    }
+    if (isProc || sig?.family === 'check') this.diags.error(e.span, `'expect error' is for API calls that can fail, not ${what}`);
+    if (s.target) this.diags.error(s.target.span, `a call expected to fail binds nothing: drop '${s.target.name} ='`);
+  }
+
+  private bind(s: CallStmt, sig: Signature | undefined, isProc: boolean, scope: Scope): void {
+    const { name, span } = s.target!;
+    const p = this.program;
+    if (!this.nameCheck(name, span, 'binding')) return;
+    if (p.devices.has(name)) this.diags.error(span, `'${name}' is a device and cannot name a binding`);
+    else if (p.procs.has(name)) this.diags.error(span, `'${name}' is a proc and cannot name a binding`);
+    else if (scope.params.has(name)) this.diags.error(span, `'${name}' is a parameter of '${scope.proc?.name}' and cannot be bound again`);
+    else if (isProc) this.diags.error(span, `proc '${s.callee}' returns nothing to bind`);
+    else if (sig && !sig.returns) this.diags.error(span, `${s.callee} returns nothing to bind`);
+    if (s.expect?.kind !== 'error') scope.env.set(name, typesOf(sig?.returns));
+  }
+}
+
+/** Checks `program` (as the parser built it), fills its declaration maps and each call's `resolved`. */
+export function resolve(program: Program, diags: DiagnosticList): void {
+  new Resolver(program, diags).run();
+}

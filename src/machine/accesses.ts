@@ -1,0 +1,227 @@
+// The accesses of spec §4: CPU loads and stores (through the cache when the mapping is cacheable), device DMA
+// reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
+// checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
+
+import { at, bufferName, bufferPieces, clip, mappingName, resolve, resolveBuffer } from './buffers';
+import { cacheView, cpuAccess, evictRange, findLine, updateCopies } from './cache';
+import type { DeviceConfig } from './device';
+import { hex } from './events';
+import type { Related } from './hazards';
+import { readRuns, writeRuns } from './memory';
+import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';
+import { ownerLabel, ownersIn } from './ownership';
+import { snoops } from './platform';
+import { raise } from './report';
+import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
+import { mappingPieces } from './streaming';
+import type { Buffer, Handle, MachineState, Mapping } from './state';
+
+const size = (n: number): string => `${hex(n)} bytes`;
+
+/** Raises expect-failed when a byte read differs from `expect`. */
+function checkExpect(s: MachineState, what: string, runs: readonly DataRun[], expect: number | undefined): void {
+  if (expect === undefined) return;
+  let bad = 0;
+  let first: number | undefined;
+  for (const r of runs) {
+    if (r.value !== expect) {
+      bad += r.len;
+      first ??= r.value;
+    }
+  }
+  if (bad > 0) raise(s, 'expect-failed', `${what}: expected every byte to be ${hex(expect)} but ${bad} byte(s) differ (first: ${hex(first ?? 0)})`);
+}
+
+/** The CPU touched bytes a device owns (mapped, not synced back); coherent buffers are shared and exempt. */
+function checkCpuOwnership(s: MachineState, b: Buffer, off: number, len: number, verb: string): void {
+  if (b.kind === 'coherent') return;
+  const owned = ownersIn(b, off, len).filter((r) => r.owners.length > 0);
+  if (owned.length === 0) return;
+  const ms = [...new Set(owned.flatMap((r) => r.owners))].map((id) => s.mappings.get(id)).filter((m): m is Mapping => !!m);
+  const m = ms[0];
+  const bytes = owned.reduce((n, r) => n + r.len, 0);
+  const sync = m?.kind === 'sg' ? 'dma_sync_sg_for_cpu' : 'dma_sync_single_for_cpu';
+  const unmapFn = m?.kind === 'sg' ? 'dma_unmap_sg' : 'dma_unmap_single';
+  raise(s, 'cpu-access-while-device-owned',
+    `CPU ${verb} ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${bytes} byte(s) are owned by ${ownerLabel(s, owned[0].owners)}${m ? ` (mapped${at(m.createdAt)}, not synced back)` : ''}: call ${sync}(${m?.device ?? 'dev'}, ...) or ${unmapFn} first`,
+    ms.map((x) => ({ loc: x.createdAt, message: `mapped for ${x.device} ${x.dir} here` })));
+}
+
+/** Why a CPU read got old data, and what to call, for a driver developer. */
+function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, phys: number, st: { bytes: number; firstOff: number; newestSeq: number; gotSeq: number }): { text: string; related: Related[] } {
+  const writer = s.writes.get(st.newestSeq)?.who ?? 'cpu';
+  const idx = findLine(s.cache, Math.floor((phys + st.firstOff) / s.cache.line));
+  const filled = idx >= 0 ? s.cache.filledAt[idx] : null;
+  const fromLine = b.cacheable && filled && filled.line !== s.loc.line;
+  const mapping = [...s.mappings.values()].reverse().find((m) => m.buffer === b.id && m.device === writer);
+  const sync = mapping?.kind === 'sg' ? 'dma_sync_sg_for_cpu' : 'dma_sync_single_for_cpu';
+  const unmapFn = mapping?.kind === 'sg' ? 'dma_unmap_sg' : 'dma_unmap_single';
+  const why = fromLine
+    ? `the lines cached at line ${filled.line} were not invalidated`
+    : mapping?.segs.some((g) => g.bounced)
+      ? 'the bounce buffer was not copied back'
+      : 'the CPU got an older copy';
+  const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${sync}(${writer}, ...) or ${unmapFn} before reading`;
+  const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(fromLine && filled ? [{ loc: filled, message: 'the stale line was cached here' }] : []),
+    ...(mapping ? [{ loc: mapping.createdAt, message: `mapped for ${writer} here` }] : [])];
+  return { text: `CPU read ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${st.bytes} byte(s) are stale: ${writerText(s, st.newestSeq)} but ${why}: ${fix}`, related };
+}
+
+/** CPU loads of a buffer's bytes: through the cache when cacheable, else straight from memory. */
+export function cpuRead(s: MachineState, h: Handle, off: number, len: number, expect?: number): ByteRun[] {
+  const r = resolveBuffer(s, h, 'cpu.read');
+  if (!r) return [];
+  const { b } = r;
+  if (!b.live) raise(s, 'api-misuse', `cpu.read of ${bufferName(b)} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free' });
+  const n = clip(s, b, off, len, 'cpu.read');
+  checkCpuOwnership(s, b, off, n, 'read');
+  const all: DataRun[] = [];
+  for (const p of bufferPieces(b, off, n)) {
+    const got = b.cacheable ? cpuAccess(s, p.phys, p.len, { kind: 'read' }) : readRuns(s.mem, p.phys, p.len);
+    const st = staleness(s, p.phys, got);
+    if (st) {
+      const msg = cpuStaleMessage(s, b, off, n, p.phys, st);
+      raise(s, 'stale-read', msg.text, msg.related);
+    }
+    appendRuns(all, got);
+  }
+  checkExpect(s, `cpu.read of ${bufferName(b)} at ${hex(off)}`, all, expect);
+  return toByteRuns(all);
+}
+
+export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, value: number): void {
+  const r = resolveBuffer(s, h, 'cpu.write');
+  if (!r) return;
+  const { b } = r;
+  if (!b.live) raise(s, 'api-misuse', `cpu.write to ${bufferName(b)} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free' });
+  const n = clip(s, b, off, len, 'cpu.write');
+  checkCpuOwnership(s, b, off, n, 'wrote');
+  const seq = newWrite(s, 'cpu');
+  for (const p of bufferPieces(b, off, n)) {
+    const runs = [{ len: p.len, value, seq }];
+    recordNewest(s, p.phys, p.len, value, seq);
+    if (b.cacheable) cpuAccess(s, p.phys, p.len, { kind: 'write', runs, copy: false });
+    else writeRuns(s.mem, p.phys, runs);
+  }
+}
+
+/** Where a device access lands: pieces of the original (logical) bytes and the physical bytes the device touches. */
+interface DevicePiece {
+  logical: number;
+  target: number;
+  len: number;
+  cacheable: boolean;
+}
+
+/** Resolves a device access through a mapping or coherent buffer, raising the access hazards of spec §8. */
+function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, write: boolean): { pieces: DevicePiece[]; name: string } | undefined {
+  const verb = write ? 'write' : 'read';
+  const fn = `${dev.name}.${verb}`;
+  const t = resolve(s, h, fn, ['dma_handle', 'sg', 'coherent']);
+  if (!t) return undefined;
+  if (t.type === 'coherent') {
+    const b = s.buffers.get(t.buffer);
+    if (!b) return undefined;
+    if (!b.live || b.device !== dev.name) {
+      raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? `it was freed${at(b.releasedAt)}` : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
+      if (!b.live) return undefined;
+    }
+    const n = clip(s, b, off, len, fn);
+    return { pieces: bufferPieces(b, off, n).map((p) => ({ logical: p.phys, target: p.phys, len: p.len, cacheable: b.cacheable })), name: bufferName(b) };
+  }
+  const m = 'mapping' in t ? s.mappings.get(t.mapping) : undefined;
+  if (!m) return undefined;
+  const related: Related[] = [{ loc: m.createdAt, message: `mapped for ${m.device} ${m.dir} here` }];
+  if (m.failed) {
+    raise(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, related, { detail: 'failed-handle' });
+    return undefined;
+  }
+  if (!m.live || m.device !== dev.name) {
+    raise(s, 'device-access-unmapped',
+      `${fn} through ${mappingName(m)}: ${!m.live ? `it was unmapped${at(m.releasedAt)}` : `it maps the buffer for ${m.device}, not ${dev.name}`}; ${dev.name} has no live mapping of its own there: map the buffer for ${dev.name} first`,
+      [...related, ...(m.releasedAt ? [{ loc: m.releasedAt, message: 'unmapped here' }] : [])]);
+    if (!m.live) return undefined;
+  }
+  let n = len;
+  if (off + len > m.size) {
+    raise(s, 'api-misuse', `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${mappingName(m)} (${hex(m.size)} bytes)`, related, { detail: 'out-of-bounds' });
+    n = Math.max(0, m.size - off);
+  }
+  if ((write && m.dir === 'TO_DEVICE') || (!write && m.dir === 'FROM_DEVICE'))
+    raise(s, 'direction-violation', `${fn} through ${mappingName(m)}, mapped ${m.dir}: a device may only ${m.dir === 'TO_DEVICE' ? 'read' : 'write'} it; map it ${write ? 'FROM_DEVICE' : 'TO_DEVICE'} or BIDIRECTIONAL`, related);
+  const b = s.buffers.get(m.buffer);
+  if (b && m.device === dev.name) {
+    const cpuOwned = ownersIn(b, m.off + off, n).filter((r) => !r.owners.includes(m.id));
+    if (cpuOwned.length > 0) {
+      const sync = m.kind === 'sg' ? 'dma_sync_sg_for_device' : 'dma_sync_single_for_device';
+      raise(s, 'device-access-while-cpu-owned',
+        `${fn} of ${size(n)} at offset ${hex(off)} of ${mappingName(m)}: ${cpuOwned.reduce((k, r) => k + r.len, 0)} byte(s) were synced back to the CPU and not yet to the device: call ${sync}(${dev.name}, ...) first`, related);
+    }
+  }
+  const cacheable = b?.cacheable ?? true;
+  return {
+    pieces: mappingPieces(m, off, n).map((p) => ({ logical: p.seg.phys + p.at, target: p.seg.target + p.at, len: p.len, cacheable: p.seg.bounced || cacheable })),
+    name: b ? bufferName(b) : mappingName(m),
+  };
+}
+
+/** What a device read returns: memory, with Dirty lines seen when the device snoops. */
+function deviceView(s: MachineState, snoop: boolean, phys: number, len: number): DataRun[] {
+  const mem = readRuns(s.mem, phys, len);
+  if (!snoop) return mem;
+  const out: DataRun[] = [];
+  zipRuns([mem, cacheView(s, phys, len, true)], (_p, l, [m, c]) => pushRun(out, { ...(c.seq >= 0 ? c : m), len: l }));
+  return out;
+}
+
+export function deviceRead(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, expect?: number): ByteRun[] {
+  const r = devicePieces(s, dev, h, off, len, false);
+  if (!r) return [];
+  const snoop = snoops(s, dev);
+  const all: DataRun[] = [];
+  for (const p of r.pieces) {
+    s.events.push({ type: 'dma', device: dev.name, access: 'read', phys: p.target, len: p.len, snoop });
+    const got = deviceView(s, snoop, p.target, p.len);
+    const st = staleness(s, p.logical, got);
+    if (st) {
+      const bounced = p.target !== p.logical;
+      const why = bounced ? 'the bounce buffer holds an older copy: dma_sync_*_for_device with TO_DEVICE or BIDIRECTIONAL (or the map) copies it' :
+        s.writes.get(st.newestSeq)?.who === 'cpu' ? `they are still dirty in the CPU cache: call dma_sync_*_for_device(${dev.name}, ...) or map the buffer after writing` : 'memory holds an older copy';
+      raise(s, 'stale-read', `${dev.name} read ${size(p.len)} of ${r.name}: ${st.bytes} byte(s) are stale: ${writerText(s, st.newestSeq)} but ${why}`, writeRelated(s, st.newestSeq, 'wrote the newest data'));
+    }
+    appendRuns(all, got);
+  }
+  checkExpect(s, `${dev.name}.read of ${r.name} at ${hex(off)}`, all, expect);
+  return toByteRuns(all);
+}
+
+export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, value: number): void {
+  const r = devicePieces(s, dev, h, off, len, true);
+  if (!r) return;
+  const snoop = snoops(s, dev);
+  const seq = newWrite(s, dev.name);
+  for (const p of r.pieces) {
+    // prefetch=speculative: the worst a speculating CPU may do, just before the device writes.
+    if (!snoop && p.cacheable && s.cache.prefetch === 'speculative') cpuAccess(s, p.target, p.len, { kind: 'alloc', cause: 'speculative' });
+    s.events.push({ type: 'dma', device: dev.name, access: 'write', phys: p.target, len: p.len, snoop });
+    const runs = [{ len: p.len, value, seq }];
+    recordNewest(s, p.logical, p.len, value, seq);
+    writeRuns(s.mem, p.target, runs);
+    if (snoop) updateCopies(s, p.target, runs);
+  }
+}
+
+/** cache.prefetch: the CPU allocates clean lines over cacheable bytes of the buffer. */
+export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
+  const r = resolveBuffer(s, h, 'cache.prefetch');
+  if (!r || !r.b.cacheable) return;
+  for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch'))) cpuAccess(s, p.phys, p.len, { kind: 'alloc', cause: 'prefetch' });
+}
+
+/** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */
+export function cacheEvict(s: MachineState, h: Handle, off: number, len: number): void {
+  const r = resolveBuffer(s, h, 'cache.evict');
+  if (!r) return;
+  for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
+}
+

@@ -1,0 +1,107 @@
+// Buffers and handles: creating and releasing the memory a CPU pointer, coherent handle or dma-buf names,
+// translating buffer offsets to physical pieces, and resolving the handles the runtime passes in.
+
+import type { HandleType } from '../language/signatures';
+import { hex } from './events';
+import type { Loc } from './hazards';
+import { cpuOwned } from './ownership';
+import { freePages } from './pageAllocator';
+import type { PhysRange } from './rangeAllocator';
+import { emit, raise } from './report';
+import type { Buffer, BufferKind, Handle, HandleTarget, MachineState, Mapping } from './state';
+
+export function newId(s: MachineState): number {
+  return s.nextId++;
+}
+
+export function newHandle(s: MachineState, id: number, type: HandleType, target: HandleTarget): Handle {
+  s.handles.set(id, target);
+  return { type, id };
+}
+
+/** Registers a buffer over `segs` (in buffer order); the CPU owns it. */
+export function createBuffer(s: MachineState, kind: BufferKind, size: number, segs: PhysRange[], cacheable: boolean, device?: string): Buffer {
+  const b: Buffer = { id: newId(s), kind, size, segs, cacheable, owners: cpuOwned(size), createdAt: s.loc, live: true, ...(device ? { device } : {}) };
+  s.buffers.set(b.id, b);
+  emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: segs.map((g) => ({ phys: g.phys, len: g.len })) });
+  return b;
+}
+
+/** A piece of a buffer range that is physically contiguous. */
+export interface BufferPiece {
+  bufOff: number;
+  phys: number;
+  len: number;
+}
+
+export function bufferPieces(b: Buffer, off: number, len: number): BufferPiece[] {
+  const out: BufferPiece[] = [];
+  let pos = 0;
+  for (const g of b.segs) {
+    const a = Math.max(off, pos);
+    const e = Math.min(off + len, pos + g.len);
+    if (a < e) out.push({ bufOff: a, phys: g.phys + (a - pos), len: e - a });
+    pos += g.len;
+    if (pos >= off + len) break;
+  }
+  return out;
+}
+
+export function bufferName(b: Buffer): string {
+  return b.name ?? `${b.kind} #${b.id}`;
+}
+
+export function mappingName(m: Mapping): string {
+  return m.name ?? `mapping #${m.id}`;
+}
+
+export const at = (loc: Loc | undefined): string => (loc ? ` at line ${loc.line}` : '');
+
+/** Live mappings of a buffer (what a free must not leave behind). */
+export function liveMappingsOf(s: MachineState, b: Buffer): Mapping[] {
+  return [...s.mappings.values()].filter((m) => m.live && m.buffer === b.id);
+}
+
+/** Frees a buffer's pages (`phys()` ranges are never freed); a double free or a free while mapped is api-misuse. */
+export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
+  if (!b.live) {
+    raise(s, 'api-misuse', `${fn}(${bufferName(b)}): double free: it was already freed${at(b.releasedAt)}`, b.releasedAt ? [{ loc: b.releasedAt, message: 'freed here' }] : [], { detail: 'double-free' });
+    return;
+  }
+  for (const m of liveMappingsOf(s, b)) {
+    raise(s, 'api-misuse', `${fn}(${bufferName(b)}) while ${mappingName(m)} still maps it for ${m.device} ${m.dir}: unmap it first (the memory is freed anyway and the device may still write into it)`,
+      [{ loc: m.createdAt, message: `mapped for ${m.device} here` }], { detail: 'free-while-mapped' });
+  }
+  b.live = false;
+  b.releasedAt = s.loc;
+  if (b.kind !== 'phys') for (const g of b.segs) freePages(s.alloc, g.phys, g.len);
+  emit(s, { type: 'free', buffer: b.id, kind: b.kind });
+}
+
+/** What a handle names, or an api-misuse hazard (unknown handle, wrong kind) and undefined. */
+export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][]): HandleTarget | undefined {
+  const t = h ? s.handles.get(h.id) : undefined;
+  if (!t) {
+    raise(s, 'api-misuse', `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], { detail: 'unknown-handle' });
+    return undefined;
+  }
+  if (!accepts.includes(t.type)) {
+    raise(s, 'api-misuse', `${fn}: handle #${h?.id} is a ${t.type}, not a ${accepts.join(' or ')}`, [], { detail: 'wrong-handle' });
+    return undefined;
+  }
+  return t;
+}
+
+/** The buffer behind a CPU pointer or coherent handle; use after free is api-misuse (the buffer is still returned). */
+export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent']): { b: Buffer; t: HandleTarget } | undefined {
+  const t = resolve(s, h, fn, accepts);
+  const b = t && 'buffer' in t ? s.buffers.get(t.buffer) : undefined;
+  return b && t ? { b, t } : undefined;
+}
+
+/** Clips [off, +len) to the buffer, raising api-misuse when it runs past the end. */
+export function clip(s: MachineState, b: Buffer, off: number, len: number, fn: string): number {
+  if (off + len <= b.size) return len;
+  raise(s, 'api-misuse', `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${bufferName(b)} (${hex(b.size)} bytes)`, [{ loc: b.createdAt, message: 'allocated here' }], { detail: 'out-of-bounds' });
+  return Math.max(0, b.size - off);
+}

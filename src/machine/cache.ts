@@ -1,0 +1,344 @@
+// The CPU data cache down to the point of coherency (spec §3 `cache`, §5): set-associative, write-back,
+// write-allocate, LRU; lines Invalid/Clean/Dirty holding data runs; next-line and speculative prefetch;
+// clean / invalidate / clean+invalidate by range; capacity eviction with write-back. Large ranges are exact but
+// summarised, so cost follows the cache's size, never the bytes of a range.
+
+import type { LineCause, LineState } from './events';
+import type { Loc } from './hazards';
+import { PAGE } from './layout';
+import { readRuns, writeRuns } from './memory';
+import { checkLost } from './newest';
+import { emit } from './report';
+import { DataRun, appendRuns, overwriteRuns, pushRun, sliceRuns } from './runs';
+import type { MachineState } from './state';
+
+export type Prefetch = 'none' | 'next-line' | 'speculative';
+
+export interface CacheConfig {
+  size: number;
+  ways: number;
+  line: number;
+  prefetch: Prefetch;
+}
+
+const INVALID = 0;
+const CLEAN = 1;
+const DIRTY = 2;
+const STATE_LETTER: LineState[] = ['I', 'C', 'D'];
+
+/** Way `w` of set `t` is slot t*ways+w of the parallel arrays. */
+export interface CacheState {
+  line: number;
+  ways: number;
+  sets: number;
+  prefetch: Prefetch;
+  /** Line number (phys / line) held, -1 when Invalid. */
+  tags: number[];
+  states: number[];
+  /** Last use, for LRU. */
+  stamps: number[];
+  data: (DataRun[] | null)[];
+  /** The statement that filled the line, for messages about stale lines. */
+  filledAt: (Loc | null)[];
+  clock: number;
+  /** Line events beyond the per-operation budget, summarised at the end of the operation. */
+  summary?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause };
+}
+
+function powerOfTwoAtLeast(n: number, min: number): number {
+  let p = min;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export function createCache(cfg: CacheConfig): CacheState {
+  const line = powerOfTwoAtLeast(Math.max(1, Math.floor(cfg.line)), 16);
+  const ways = Math.max(1, Math.floor(cfg.ways));
+  const sets = Math.max(1, Math.floor(cfg.size / (ways * line)));
+  const n = sets * ways;
+  return {
+    line, ways, sets, prefetch: cfg.prefetch,
+    tags: new Array<number>(n).fill(-1), states: new Array<number>(n).fill(INVALID), stamps: new Array<number>(n).fill(0),
+    data: new Array<DataRun[] | null>(n).fill(null), filledAt: new Array<Loc | null>(n).fill(null), clock: 0,
+  };
+}
+
+export const lineCount = (c: CacheState): number => c.sets * c.ways;
+export const stateOf = (c: CacheState, idx: number): LineState => STATE_LETTER[c.states[idx]];
+
+export function findLine(c: CacheState, lineNo: number): number {
+  const base = (lineNo % c.sets) * c.ways;
+  for (let w = 0; w < c.ways; w++) if (c.tags[base + w] === lineNo) return base + w;
+  return -1;
+}
+
+function record(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): void {
+  const c = s.cache;
+  if (s.lineEventBudget > 0) {
+    s.lineEventBudget--;
+    emit(s, { type: 'line', set: Math.floor(idx / c.ways), way: idx % c.ways, phys: lineNo * c.line, from: STATE_LETTER[from], to: STATE_LETTER[to], cause });
+    return;
+  }
+  const sum = c.summary;
+  if (sum) {
+    sum.lo = Math.min(sum.lo, lineNo);
+    sum.hi = Math.max(sum.hi, lineNo);
+    sum.count++;
+    sum.to = STATE_LETTER[to];
+    sum.cause = cause;
+  } else c.summary = { lo: lineNo, hi: lineNo, count: 1, to: STATE_LETTER[to], cause };
+}
+
+/** Emits the summary of line events past the budget, as one range event. */
+export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause }): void {
+  const c = s.cache;
+  const sum = c.summary;
+  c.summary = undefined;
+  for (const x of [sum, extra]) {
+    if (x && x.count > 0) emit(s, { type: 'lines', phys: x.lo * c.line, len: (x.hi - x.lo + 1) * c.line, count: x.count, to: x.to, cause: x.cause });
+  }
+}
+
+/** Drops a line without writing it back. */
+function drop(s: MachineState, idx: number, cause: LineCause): void {
+  const c = s.cache;
+  record(s, idx, c.tags[idx], c.states[idx], INVALID, cause);
+  c.tags[idx] = -1;
+  c.states[idx] = INVALID;
+  c.data[idx] = null;
+  c.filledAt[idx] = null;
+}
+
+/**
+ * Writes Dirty lines back to memory (adjacent lines as one memory write) and marks them Clean.
+ * The data a write-back overwrites in memory may be a lost write.
+ */
+function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
+  const c = s.cache;
+  const dirty = idxs.filter((i) => c.states[i] === DIRTY).sort((a, b) => c.tags[a] - c.tags[b]);
+  let k = 0;
+  while (k < dirty.length) {
+    const start = c.tags[dirty[k]];
+    const runs: DataRun[] = [];
+    let n = 0;
+    while (k < dirty.length && c.tags[dirty[k]] === start + n) {
+      appendRuns(runs, c.data[dirty[k]] as DataRun[]);
+      record(s, dirty[k], start + n, DIRTY, CLEAN, cause);
+      c.states[dirty[k]] = CLEAN;
+      k++;
+      n++;
+    }
+    const phys = start * c.line;
+    const old = readRuns(s.mem, phys, n * c.line);
+    writeRuns(s.mem, phys, runs);
+    emit(s, { type: 'writeback', phys, len: n * c.line });
+    checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
+  }
+}
+
+/** Capacity eviction of one line: written back if Dirty, then dropped. */
+function evict(s: MachineState, idx: number, cause: LineCause): void {
+  writeBack(s, [idx], cause);
+  drop(s, idx, cause);
+}
+
+/** Makes room for `lineNo` in its set (LRU) and fills it Clean from memory. */
+function allocate(s: MachineState, lineNo: number, cause: LineCause): number {
+  const c = s.cache;
+  const base = (lineNo % c.sets) * c.ways;
+  let victim = base;
+  for (let w = 0; w < c.ways; w++) {
+    const i = base + w;
+    if (c.states[i] === INVALID) {
+      victim = i;
+      break;
+    }
+    if (c.stamps[i] < c.stamps[victim]) victim = i;
+  }
+  if (c.states[victim] !== INVALID) evict(s, victim, 'evict');
+  c.tags[victim] = lineNo;
+  c.states[victim] = CLEAN;
+  c.data[victim] = readRuns(s.mem, lineNo * c.line, c.line);
+  c.filledAt[victim] = s.loc;
+  c.stamps[victim] = ++c.clock;
+  record(s, victim, lineNo, INVALID, CLEAN, cause);
+  return victim;
+}
+
+/** What a CPU access does: load, store (a program write, or a bounce copy carrying older data), or allocate only. */
+export type CpuOp =
+  | { kind: 'read' }
+  | { kind: 'write'; runs: readonly DataRun[]; copy: boolean }
+  | { kind: 'alloc'; cause: 'prefetch' | 'speculative' };
+
+/** One line's part of an access: bytes [from, +len) of line `lineNo`, which are bytes [pos, +len) of the op. */
+function accessLine(s: MachineState, lineNo: number, from: number, len: number, pos: number, op: CpuOp, out: DataRun[]): void {
+  const c = s.cache;
+  let idx = findLine(c, lineNo);
+  if (idx < 0) idx = allocate(s, lineNo, op.kind === 'alloc' ? op.cause : 'fill');
+  c.stamps[idx] = ++c.clock;
+  const data = c.data[idx] as DataRun[];
+  if (op.kind === 'read') appendRuns(out, from === 0 && len === c.line ? data : sliceRuns(data, from, len));
+  else if (op.kind === 'write') {
+    const incoming = sliceRuns(op.runs, pos, len);
+    c.data[idx] = from === 0 && len === c.line ? incoming : overwriteRuns(data, from, incoming);
+    if (c.states[idx] !== DIRTY) record(s, idx, lineNo, c.states[idx], DIRTY, 'write');
+    c.states[idx] = DIRTY;
+    if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), 'a bounce copy');
+  }
+  if (op.kind !== 'alloc' && c.prefetch !== 'none') prefetchNext(s, lineNo);
+}
+
+/** prefetch=next-line (and speculative): lines L+1 and L+2 of the same page are allocated clean if absent. */
+function prefetchNext(s: MachineState, lineNo: number): void {
+  const c = s.cache;
+  const page = Math.floor((lineNo * c.line) / PAGE);
+  for (let k = 1; k <= 2; k++) {
+    const ln = lineNo + k;
+    if (Math.floor((ln * c.line) / PAGE) !== page) break;
+    if (findLine(c, ln) < 0) allocate(s, ln, 'prefetch');
+  }
+}
+
+/** Lines [first, last] of the access, one by one. */
+function accessLines(s: MachineState, phys: number, len: number, first: number, last: number, op: CpuOp, out: DataRun[]): void {
+  const L = s.cache.line;
+  for (let ln = first; ln <= last; ln++) {
+    const a = Math.max(phys, ln * L);
+    const b = Math.min(phys + len, (ln + 1) * L);
+    accessLine(s, ln, a - ln * L, b - a, a - phys, op, out);
+  }
+}
+
+/**
+ * A cacheable CPU access to physical bytes [phys, +len). Exact, and summarised for ranges of more than twice
+ * the cache's lines: once the first `lines` range lines have passed, every set holds only range lines, so the
+ * middle lines are misses whose net effect is memory traffic; the last `lines` range lines are then simulated
+ * again, leaving each set holding the last lines of the range that map to it.
+ */
+export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp): DataRun[] {
+  const c = s.cache;
+  const out: DataRun[] = [];
+  if (len <= 0) return out;
+  const first = Math.floor(phys / c.line);
+  const last = Math.floor((phys + len - 1) / c.line);
+  const K = lineCount(c);
+  if (last - first + 1 <= 2 * K) {
+    accessLines(s, phys, len, first, last, op, out);
+    return out;
+  }
+  const midFirst = first + K;
+  const midLast = last - K;
+  accessLines(s, phys, len, first, midFirst - 1, op, out);
+  // Each set has now seen `ways` range lines: the middle evicts them all, then streams through memory.
+  const resident: number[] = [];
+  for (let i = 0; i < K; i++) if (c.states[i] !== INVALID) resident.push(i);
+  writeBack(s, resident, 'evict');
+  for (const i of resident) drop(s, i, 'evict');
+  const a = midFirst * c.line;
+  const n = (midLast - midFirst + 1) * c.line;
+  if (op.kind === 'read') appendRuns(out, readRuns(s.mem, a, n));
+  else if (op.kind === 'write') {
+    const old = op.copy ? readRuns(s.mem, a, n) : [];
+    writeRuns(s.mem, a, sliceRuns(op.runs, a - phys, n));
+    if (op.copy) checkLost(s, a, old, 'a bounce copy');
+  }
+  flushLineSummary(s, { lo: midFirst, hi: midLast, count: midLast - midFirst + 1, to: 'I', cause: op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause });
+  accessLines(s, phys, len, midLast + 1, last, op, out);
+  return out;
+}
+
+/** Indexes of valid lines within [phys, +len), by address; walks the cache, not the range, when that is shorter. */
+export function linesIn(c: CacheState, phys: number, len: number): number[] {
+  if (len <= 0) return [];
+  const first = Math.floor(phys / c.line);
+  const last = Math.floor((phys + len - 1) / c.line);
+  const out: number[] = [];
+  if (last - first + 1 > lineCount(c)) {
+    for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && c.tags[i] >= first && c.tags[i] <= last) out.push(i);
+    out.sort((x, y) => c.tags[x] - c.tags[y]);
+  } else {
+    for (let ln = first; ln <= last; ln++) {
+      const i = findLine(c, ln);
+      if (i >= 0) out.push(i);
+    }
+  }
+  return out;
+}
+
+export type Maintenance = 'clean' | 'invalidate' | 'clean+invalidate';
+
+/**
+ * Cache maintenance by physical range, following the whole lines the range touches. Invalidate drops lines
+ * without writing them back, except partial lines at either edge, which are cleaned first.
+ */
+export function maintain(s: MachineState, phys: number, len: number, op: Maintenance): void {
+  const c = s.cache;
+  const idxs = linesIn(c, phys, len);
+  const partial = (i: number): boolean => c.tags[i] * c.line < phys || (c.tags[i] + 1) * c.line > phys + len;
+  const cleaned = op === 'invalidate' ? idxs.filter(partial) : idxs;
+  const dirtyCount = cleaned.filter((i) => c.states[i] === DIRTY).length;
+  writeBack(s, cleaned, 'clean');
+  if (op === 'clean') {
+    emit(s, { type: 'clean', phys, len, lines: dirtyCount });
+    return;
+  }
+  const destroyed: { phys: number; data: DataRun[] }[] = [];
+  for (const i of idxs) {
+    if (c.states[i] === DIRTY) destroyed.push({ phys: c.tags[i] * c.line, data: c.data[i] as DataRun[] });
+    drop(s, i, 'invalidate');
+  }
+  emit(s, { type: 'invalidate', phys, len, lines: idxs.length });
+  for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidating dirty cache lines');
+}
+
+/** cache.evict / evict_all: dirty lines are written back, then dropped. */
+export function evictRange(s: MachineState, phys: number, len: number): number {
+  const idxs = linesIn(s.cache, phys, len);
+  writeBack(s, idxs, 'evict');
+  for (const i of idxs) drop(s, i, 'evict');
+  return idxs.length;
+}
+
+export function evictAll(s: MachineState): number {
+  const c = s.cache;
+  const idxs: number[] = [];
+  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID) idxs.push(i);
+  writeBack(s, idxs, 'evict');
+  for (const i of idxs) drop(s, i, 'evict');
+  return idxs.length;
+}
+
+/**
+ * What the cache holds over [phys, +len): line data where a line is valid, seq -1 where none is.
+ * `dirtyOnly` keeps only Dirty lines (what a snooping device sees).
+ */
+export function cacheView(s: MachineState, phys: number, len: number, dirtyOnly = false): DataRun[] {
+  const c = s.cache;
+  const out: DataRun[] = [];
+  let pos = phys;
+  const end = phys + len;
+  for (const i of linesIn(c, phys, len)) {
+    if (dirtyOnly && c.states[i] !== DIRTY) continue;
+    const a = Math.max(phys, c.tags[i] * c.line);
+    const b = Math.min(end, (c.tags[i] + 1) * c.line);
+    if (a > pos) pushRun(out, { len: a - pos, value: 0, seq: -1 });
+    appendRuns(out, sliceRuns(c.data[i] as DataRun[], a - c.tags[i] * c.line, b - a));
+    pos = b;
+  }
+  if (end > pos) pushRun(out, { len: end - pos, value: 0, seq: -1 });
+  return out;
+}
+
+/** A snooping (coherent) device write: the cache's copies of the written bytes are updated in place. */
+export function updateCopies(s: MachineState, phys: number, runs: readonly DataRun[]): void {
+  const c = s.cache;
+  let len = 0;
+  for (const r of runs) len += r.len;
+  for (const i of linesIn(c, phys, len)) {
+    const a = Math.max(phys, c.tags[i] * c.line);
+    const b = Math.min(phys + len, (c.tags[i] + 1) * c.line);
+    c.data[i] = overwriteRuns(c.data[i] as DataRun[], a - c.tags[i] * c.line, sliceRuns(runs, a - phys, b - a));
+    record(s, i, c.tags[i], c.states[i], c.states[i], 'snoop');
+  }
+}

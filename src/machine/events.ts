@@ -1,0 +1,80 @@
+// What the machine records while a statement runs, as plain JSON-serialisable objects, and one readable
+// line for each (`describeEvent`). `call`/`return` bracket the kernel's internal steps for step-into.
+
+import type { HazardKind } from './hazards';
+
+export type LineState = 'I' | 'C' | 'D';
+export type LineCause = 'fill' | 'write' | 'prefetch' | 'speculative' | 'evict' | 'clean' | 'invalidate' | 'snoop';
+
+export type MachineEvent =
+  | { type: 'call'; fn: string; detail?: string }
+  | { type: 'return' }
+  | { type: 'alloc'; buffer: number; kind: string; size: number; segments: { phys: number; len: number }[] }
+  | { type: 'free'; buffer: number; kind: string }
+  | { type: 'owner'; buffer: number; off: number; len: number; from: string; to: string }
+  | { type: 'line'; set: number; way: number; phys: number; from: LineState; to: LineState; cause: LineCause }
+  /** Many line changes of one operation, summarised. */
+  | { type: 'lines'; phys: number; len: number; count: number; to: LineState; cause: LineCause }
+  | { type: 'writeback'; phys: number; len: number }
+  | { type: 'clean'; phys: number; len: number; lines: number }
+  | { type: 'invalidate'; phys: number; len: number; lines: number }
+  | { type: 'bounce'; dir: 'to-slot' | 'from-slot'; orig: number; slot: number; len: number }
+  | { type: 'sg'; mapping: number; device: string; entries: SgEventEntry[]; nents: number; orig_nents: number }
+  | { type: 'iommu-map' | 'iommu-unmap'; device: string; iova: number; len: number }
+  | { type: 'dma'; device: string; access: 'read' | 'write'; phys: number; len: number; snoop: boolean }
+  | { type: 'map' | 'unmap'; mapping: number; device: string; dir: string; kind: 'single' | 'sg'; size: number }
+  | { type: 'hazard'; kind: HazardKind; message: string };
+
+export interface SgEventEntry {
+  phys: number;
+  length: number;
+  dma_address: number;
+  dma_length: number;
+}
+
+export const hex = (n: number): string => '0x' + n.toString(16);
+
+const STATE_NAME: Record<LineState, string> = { I: 'Invalid', C: 'Clean', D: 'Dirty' };
+
+/** One readable line per event, for the CLI `run` output and the debugger's event list. */
+export function describeEvent(e: MachineEvent): string {
+  switch (e.type) {
+    case 'call':
+      return `-> ${e.fn}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'return':
+      return '<-';
+    case 'alloc':
+      return `alloc ${e.kind} #${e.buffer}: ${e.size} bytes in ${e.segments.length} segment(s) from ${hex(e.segments[0]?.phys ?? 0)}`;
+    case 'free':
+      return `free ${e.kind} #${e.buffer}`;
+    case 'owner':
+      return `owner of #${e.buffer} [${hex(e.off)}, +${hex(e.len)}): ${e.from} -> ${e.to}`;
+    case 'line':
+      return `cache set ${e.set} way ${e.way} line ${hex(e.phys)}: ${STATE_NAME[e.from]} -> ${STATE_NAME[e.to]} (${e.cause})`;
+    case 'lines':
+      return `cache: ${e.count} more lines in [${hex(e.phys)}, +${hex(e.len)}) -> ${STATE_NAME[e.to]} (${e.cause})`;
+    case 'writeback':
+      return `write-back ${hex(e.len)} bytes to ${hex(e.phys)}`;
+    case 'clean':
+      return `clean [${hex(e.phys)}, +${hex(e.len)}): ${e.lines} dirty line(s) written back`;
+    case 'invalidate':
+      return `invalidate [${hex(e.phys)}, +${hex(e.len)}): ${e.lines} line(s) dropped`;
+    case 'bounce':
+      return e.dir === 'to-slot'
+        ? `bounce copy ${hex(e.len)} bytes original ${hex(e.orig)} -> slot ${hex(e.slot)}`
+        : `bounce copy ${hex(e.len)} bytes slot ${hex(e.slot)} -> original ${hex(e.orig)}`;
+    case 'sg':
+      return `sg table #${e.mapping} for ${e.device}: nents=${e.nents} orig_nents=${e.orig_nents} ` +
+        e.entries.map((s) => `[${hex(s.phys)}+${hex(s.length)} @${hex(s.dma_address)}+${hex(s.dma_length)}]`).join(' ');
+    case 'iommu-map':
+    case 'iommu-unmap':
+      return `${e.type} ${e.device}: iova ${hex(e.iova)} +${hex(e.len)}`;
+    case 'dma':
+      return `${e.device} DMA ${e.access} ${hex(e.len)} bytes at ${hex(e.phys)}${e.snoop ? ' (snooping the cache)' : ''}`;
+    case 'map':
+    case 'unmap':
+      return `${e.type} ${e.kind} #${e.mapping} for ${e.device} ${e.dir}, ${e.size} bytes`;
+    case 'hazard':
+      return `HAZARD ${e.kind}: ${e.message}`;
+  }
+}

@@ -1,0 +1,397 @@
+// The facade the runtime calls: one method per operation of signatures.ts, a begin/end bracket per statement
+// that collects events and hazards, snapshots for the debugger, and read-only inspection. The work is done by
+// the modules named for each concept (streaming, swiotlb, iommu, cache, ...).
+
+import type { Direction } from '../language/ast';
+import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
+import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, releaseBuffer, resolveBuffer } from './buffers';
+import { cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
+import { allocCoherent, freeCoherent } from './coherent';
+import type { DeviceConfig } from './device';
+import { checkSync, checkUnmap, mappingFor } from './dmaDebug';
+import { createDmaBufState } from './dmabufState';
+import type { MachineEvent } from './events';
+import { hex } from './events';
+import type { Hazard, Loc } from './hazards';
+import { DEFAULT_RAM, computeLayout } from './layout';
+import { createRunStore, readRuns } from './memory';
+import { ownerLabel, ownersIn } from './ownership';
+import { allocContiguous, allocScattered, createPageAllocator, reservePages } from './pageAllocator';
+import { Arch, defaultCoherent } from './platform';
+import { fail, raise, traced } from './report';
+import { ByteRun, DataRun, pushRun, toByteRuns, zipRuns } from './runs';
+import { LINE_EVENT_BUDGET, type Buffer, type Handle, type MachineState } from './state';
+import { mapSg, mapSingle, newMapping, syncForCpu, syncForDevice, unmap } from './streaming';
+import { createSwiotlb } from './swiotlb';
+import { BufferView, DeviceView, LineView, MappingView, bufferViews, describeHandle, deviceViews, lineView, lineViews, mappingViews } from './views';
+
+export type { DeviceConfig } from './device';
+export type { Handle } from './state';
+export type { ByteRun } from './runs';
+export type { MachineEvent } from './events';
+export type { BufferView, DeviceView, LineView, MappingView } from './views';
+
+export interface MachineConfig {
+  platform: { arch: Arch; coherent: boolean; swiotlbForce: boolean };
+  cache: { size: number; ways: number; line: number; prefetch: 'none' | 'next-line' | 'speculative' };
+  memory: { size: number; seed: number };
+  devices: DeviceConfig[];
+}
+
+export type OwnerSpec = 'cpu' | 'none' | { device: string; dir: Direction };
+
+function createState(config: MachineConfig): MachineState {
+  const layout = computeLayout(config.memory.size > 0 ? config.memory.size : DEFAULT_RAM);
+  const platform = { arch: config.platform.arch, coherent: config.platform.coherent ?? defaultCoherent(config.platform.arch), swiotlbForce: config.platform.swiotlbForce };
+  return {
+    platform, layout,
+    devices: new Map(config.devices.map((d) => [d.name, { ...d }])),
+    mem: createRunStore(), newest: createRunStore(), cache: createCache(config.cache),
+    alloc: createPageAllocator(layout, config.memory.seed), swiotlb: createSwiotlb(layout), iommu: new Map(),
+    buffers: new Map(), mappings: new Map(), handles: new Map(), names: new Map(), dmabuf: createDmaBufState(),
+    nextId: 1, seq: 0, writes: new Map([[0, { who: 'zero fill' }]]),
+    loc: { line: 0, column: 0 }, events: [], hazards: [], failed: false, lineEventBudget: LINE_EVENT_BUDGET,
+  };
+}
+
+export class Machine {
+  private s: MachineState;
+
+  constructor(config: MachineConfig) {
+    this.s = createState(config);
+  }
+
+  /** The state, for the machine's own modules (dma-buf) and tests; never for the runtime to change. */
+  get state(): MachineState {
+    return this.s;
+  }
+
+  begin(loc: Loc): void {
+    const s = this.s;
+    s.loc = loc;
+    s.events = [];
+    s.hazards = [];
+    s.failed = false;
+    s.lineEventBudget = LINE_EVENT_BUDGET;
+  }
+
+  end(): { events: MachineEvent[]; hazards: Hazard[]; failed: boolean } {
+    flushLineSummary(this.s);
+    const out = { events: this.s.events, hazards: this.s.hazards, failed: this.s.failed };
+    this.s.events = [];
+    this.s.hazards = [];
+    this.s.failed = false;
+    return out;
+  }
+
+  clone(): Machine {
+    const m = Object.create(Machine.prototype) as Machine;
+    m.s = structuredClone(this.s);
+    return m;
+  }
+
+  /** Names a handle as the scenario binds it, for messages ("buf" rather than "kmalloc #3"). */
+  nameHandle(h: Handle, name: string): void {
+    const t = this.s.handles.get(h.id);
+    if (!t) return;
+    this.s.names.set(h.id, name);
+    if ('buffer' in t) {
+      const b = this.s.buffers.get(t.buffer);
+      if (b && b.name === undefined) b.name = name;
+    } else if ('mapping' in t) {
+      const m = this.s.mappings.get(t.mapping);
+      if (m) m.name = name;
+    }
+  }
+
+  /** End of run: every mapping and buffer still live is a leak, reported at the statement that created it. */
+  finish(): void {
+    const s = this.s;
+    const here = s.loc;
+    for (const m of s.mappings.values()) {
+      if (!m.live) continue;
+      s.loc = m.createdAt;
+      raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }]);
+    }
+    for (const b of s.buffers.values()) {
+      if (!b.live || b.kind === 'phys' || b.kind === 'dmabuf') continue;
+      s.loc = b.createdAt;
+      const fn = b.kind === 'vmalloc' ? 'vfree' : b.kind === 'coherent' ? 'dma_free_coherent' : 'kfree';
+      raise(s, 'leak', `${bufferName(b)} (${b.kind}, ${b.size} bytes) is never freed: call ${fn}`, [{ loc: b.createdAt, message: 'allocated here' }]);
+    }
+    s.loc = here;
+  }
+
+  private device(name: string, fn: string): DeviceConfig | undefined {
+    const d = this.s.devices.get(name);
+    if (!d) raise(this.s, 'api-misuse', `${fn}: unknown device ${name}`, [], { detail: 'unknown-device' });
+    return d;
+  }
+
+  // ---- memory and buffers
+
+  private cpuBuffer(kind: 'kmalloc' | 'vmalloc', size: number): Handle {
+    const s = this.s;
+    return traced(s, kind, `${size} bytes`, () => {
+      const segs = kind === 'kmalloc'
+        ? ((p) => (p === undefined ? undefined : [{ phys: p, len: size }]))(allocContiguous(s.alloc, size))
+        : allocScattered(s.alloc, size)?.map((g, i, all) => (i === all.length - 1 ? { phys: g.phys, len: size - all.slice(0, i).reduce((n, x) => n + x.len, 0) } : g));
+      const b = createBuffer(s, kind, size, segs ?? [], true);
+      if (!segs) {
+        b.live = false;
+        fail(s, 'api-misuse', `${kind}(${size}) failed: out of memory`, [], 'alloc-failed');
+      }
+      return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: kind === 'vmalloc' });
+    });
+  }
+
+  kmalloc(size: number): Handle {
+    return this.cpuBuffer('kmalloc', size);
+  }
+
+  vmalloc(size: number): Handle {
+    return this.cpuBuffer('vmalloc', size);
+  }
+
+  private free(p: Handle, fn: 'kfree' | 'vfree'): void {
+    const s = this.s;
+    traced(s, fn, undefined, () => {
+      const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
+      if (!r) return;
+      const want = fn === 'kfree' ? 'kmalloc' : 'vmalloc';
+      if (r.b.kind !== want) {
+        raise(s, 'api-misuse', `${fn}(${bufferName(r.b)}): it is ${r.b.kind === 'phys' ? 'a fixed phys() range, never freed' : `${r.b.kind} memory, not ${want}`}`, [{ loc: r.b.createdAt, message: 'created here' }], { detail: 'wrong-free' });
+        if (r.b.kind !== 'kmalloc' && r.b.kind !== 'vmalloc') return;
+      }
+      releaseBuffer(s, r.b, fn);
+    });
+  }
+
+  kfree(p: Handle): void {
+    this.free(p, 'kfree');
+  }
+
+  vfree(p: Handle): void {
+    this.free(p, 'vfree');
+  }
+
+  phys(addr: number, size: number): Handle {
+    const s = this.s;
+    reservePages(s.alloc, addr, size);
+    const b = createBuffer(s, 'phys', size, [{ phys: addr, len: size }], true);
+    return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: false });
+  }
+
+  dmaAllocCoherent(dev: string, size: number): Handle {
+    const d = this.device(dev, 'dma_alloc_coherent');
+    if (d) return allocCoherent(this.s, d, size);
+    const b = createBuffer(this.s, 'coherent', size, [], false, dev);
+    b.live = false;
+    this.s.failed = true;
+    return newHandle(this.s, b.id, 'coherent', { type: 'coherent', buffer: b.id });
+  }
+
+  dmaFreeCoherent(dev: string, c: Handle): void {
+    const d = this.device(dev, 'dma_free_coherent');
+    if (d) freeCoherent(this.s, d, c);
+  }
+
+  // ---- streaming DMA API
+
+  dmaMapSingle(dev: string, p: Handle, size: number, dir: Direction, offset: number, skipCpuSync: boolean): Handle {
+    const s = this.s;
+    return traced(s, 'dma_map_single', `${dev}, ${size} bytes, ${dir}`, () => this.mapChecked('dma_map_single', dev, p, dir, (d, b, m) => {
+      if (b.kind === 'vmalloc' || this.isVmallocPointer(p)) {
+        fail(s, 'api-misuse', `DMA-API: ${dev}: dma_map_single of ${bufferName(b)}, which is vmalloc memory: the kernel rejects it (not physically contiguous); use dma_map_sg`, [{ loc: b.createdAt, message: 'allocated here' }], 'map-vmalloc');
+        return;
+      }
+      mapSingle(s, d, m, b, offset, clip(s, b, offset, size, 'dma_map_single'), skipCpuSync);
+    }, 'single', offset, size));
+  }
+
+  dmaMapSg(dev: string, p: Handle, dir: Direction, skipCpuSync: boolean): Handle {
+    const s = this.s;
+    return traced(s, 'dma_map_sg', `${dev}, ${dir}`, () => this.mapChecked('dma_map_sg', dev, p, dir, (d, b, m) => mapSg(s, d, m, b, skipCpuSync), 'sg'));
+  }
+
+  private isVmallocPointer(p: Handle): boolean {
+    const t = this.s.handles.get(p.id);
+    return t?.type === 'cpu_ptr' && t.vmalloc;
+  }
+
+  /** Common checks of a map; always returns a handle (a failed one when the map fails). */
+  private mapChecked(fn: string, dev: string, p: Handle, dir: Direction, body: (d: DeviceConfig, b: Buffer, m: ReturnType<typeof newMapping>['m']) => void, kind: 'single' | 'sg', offset = 0, size?: number): Handle {
+    const s = this.s;
+    const d = this.device(dev, fn);
+    const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
+    const placeholder: Buffer = r?.b ?? { id: -1, kind: 'kmalloc', size: 0, segs: [], cacheable: true, owners: [], createdAt: s.loc, live: false };
+    const { m, h } = newMapping(s, d ?? { name: dev, coherent: false, iommu: false, contiguous: false, dmaMask: 64 }, placeholder, kind, offset, size ?? placeholder.size, dir);
+    if (!d || !r) {
+      s.failed = true;
+      return h;
+    }
+    if (!r.b.live) {
+      fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} of ${bufferName(r.b)} after it was freed${r.b.releasedAt ? ` at line ${r.b.releasedAt.line}` : ''}`, [], 'use-after-free');
+      return h;
+    }
+    body(d, r.b, m);
+    return h;
+  }
+
+  dmaUnmapSingle(dev: string, h: Handle, size: number, dir: Direction, skipCpuSync: boolean): void {
+    this.unmapChecked('dma_unmap_single', dev, h, 'single', size, dir, skipCpuSync);
+  }
+
+  dmaUnmapSg(dev: string, sgt: Handle, dir: Direction, skipCpuSync: boolean): void {
+    this.unmapChecked('dma_unmap_sg', dev, sgt, 'sg', undefined, dir, skipCpuSync);
+  }
+
+  private unmapChecked(fn: string, dev: string, h: Handle, kind: 'single' | 'sg', size: number | undefined, dir: Direction, skip: boolean): void {
+    const s = this.s;
+    traced(s, fn, `${dev}, ${dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
+      const d = this.device(dev, fn);
+      const m = d && mappingFor(s, dev, h, fn, kind);
+      if (!d || !m) return;
+      checkUnmap(s, m, dev, fn, size, dir);
+      unmap(s, d, m, size ?? m.size, dir, skip);
+    });
+  }
+
+  private sync(fn: string, dev: string, h: Handle, kind: 'single' | 'sg', toDevice: boolean, dir: Direction, offset = 0, size?: number): void {
+    const s = this.s;
+    const d = this.device(dev, fn);
+    const m = d && mappingFor(s, dev, h, fn, kind);
+    if (!d || !m) return;
+    const len = checkSync(s, m, dev, fn, offset, size ?? m.size, dir);
+    (toDevice ? syncForDevice : syncForCpu)(s, d, m, offset, len, dir);
+  }
+
+  dmaSyncSingleForCpu(dev: string, h: Handle, size: number, dir: Direction, offset: number): void {
+    this.sync('dma_sync_single_for_cpu', dev, h, 'single', false, dir, offset, size);
+  }
+
+  dmaSyncSingleForDevice(dev: string, h: Handle, size: number, dir: Direction, offset: number): void {
+    this.sync('dma_sync_single_for_device', dev, h, 'single', true, dir, offset, size);
+  }
+
+  dmaSyncSgForCpu(dev: string, sgt: Handle, dir: Direction): void {
+    this.sync('dma_sync_sg_for_cpu', dev, sgt, 'sg', false, dir);
+  }
+
+  dmaSyncSgForDevice(dev: string, sgt: Handle, dir: Direction): void {
+    this.sync('dma_sync_sg_for_device', dev, sgt, 'sg', true, dir);
+  }
+
+  // ---- accesses and hardware events
+
+  cpuRead(p: Handle, off: number, len: number, expect?: number): ByteRun[] {
+    return cpuRead(this.s, p, off, len, expect);
+  }
+
+  cpuWrite(p: Handle, off: number, len: number, value: number): void {
+    cpuWrite(this.s, p, off, len, value);
+  }
+
+  deviceRead(dev: string, m: Handle, off: number, len: number, expect?: number): ByteRun[] {
+    const d = this.device(dev, `${dev}.read`);
+    return d ? deviceRead(this.s, d, m, off, len, expect) : [];
+  }
+
+  deviceWrite(dev: string, m: Handle, off: number, len: number, value: number): void {
+    const d = this.device(dev, `${dev}.write`);
+    if (d) deviceWrite(this.s, d, m, off, len, value);
+  }
+
+  cachePrefetch(p: Handle, off: number, len: number): void {
+    cachePrefetch(this.s, p, off, len);
+  }
+
+  cacheEvict(p: Handle, off: number, len: number): void {
+    cacheEvict(this.s, p, off, len);
+  }
+
+  cacheEvictAll(): void {
+    evictAll(this.s);
+  }
+
+  // ---- checks
+
+  expectOwner(h: Handle, owner: OwnerSpec, off?: number, len?: number): void {
+    const s = this.s;
+    const t = s.handles.get(h.id);
+    const bufId = !t ? undefined : 'buffer' in t ? t.buffer : t.type === 'dmabuf' ? s.dmabuf.bufs.get(t.other)?.buffer : undefined;
+    const b = bufId === undefined ? undefined : s.buffers.get(bufId);
+    const want = typeof owner === 'string' ? owner : `${owner.device}:${owner.dir}`;
+    const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : `#${h.id}`}, ${want}): ${actual}`, b ? [{ loc: b.createdAt, message: 'created here' }] : []);
+    if (!t || (t.type !== 'dmabuf' && !('buffer' in t))) {
+      raise(s, 'api-misuse', `expect_owner: handle #${h.id} names no buffer`, [], { detail: 'wrong-handle' });
+      return;
+    }
+    if (!b || !b.live) {
+      if (owner !== 'none') failWith(!b ? 'its pages are not allocated yet' : `it was freed${b.releasedAt ? ` at line ${b.releasedAt.line}` : ''}`);
+      return;
+    }
+    if (owner === 'none') return failWith('it is allocated and live');
+    const o = off ?? 0;
+    const n = len === undefined ? Math.max(0, b.size - o) : clip(s, b, o, len, 'expect_owner');
+    if (b.kind === 'coherent') {
+      if (owner !== 'cpu' && !(owner.device === b.device && owner.dir === 'BIDIRECTIONAL')) failWith(`a coherent buffer is shared by the CPU and ${b.device}:BIDIRECTIONAL`);
+      return;
+    }
+    const bad = ownersIn(b, o, n).find((r) => owner === 'cpu'
+      ? r.owners.length > 0
+      : !r.owners.some((id) => { const m = s.mappings.get(id); return m?.device === owner.device && m.dir === owner.dir; }));
+    if (bad) failWith(`bytes [${hex(bad.off)}, +${hex(bad.len)}) are owned by ${ownerLabel(s, bad.owners)}`);
+  }
+
+  // ---- read-only inspection
+
+  buffers(): BufferView[] {
+    return bufferViews(this.s);
+  }
+
+  mappings(): MappingView[] {
+    return mappingViews(this.s);
+  }
+
+  cacheLineCount(): number {
+    return lineCount(this.s.cache);
+  }
+
+  cacheLines(start: number, count: number): LineView[] {
+    return lineViews(this.s, start, count);
+  }
+
+  cacheLineAt(phys: number): LineView | undefined {
+    const idx = findLine(this.s.cache, Math.floor(phys / this.s.cache.line));
+    return idx < 0 ? undefined : lineView(this.s, idx);
+  }
+
+  devices(): DeviceView[] {
+    return deviceViews(this.s);
+  }
+
+  /** The bytes the CPU would read now (cached lines over memory when cacheable), without side effects. */
+  peekCpu(h: Handle, off: number, len: number): ByteRun[] {
+    const s = this.s;
+    const t = s.handles.get(h.id);
+    const b = t && 'buffer' in t ? s.buffers.get(t.buffer) : undefined;
+    if (!b) return [];
+    const out: DataRun[] = [];
+    for (const p of bufferPieces(b, off, Math.max(0, Math.min(len, b.size - off)))) {
+      const mem = readRuns(s.mem, p.phys, p.len);
+      if (!b.cacheable) for (const r of mem) pushRun(out, r);
+      else zipRuns([mem, cacheView(s, p.phys, p.len)], (_q, l, [m, c]) => pushRun(out, { ...(c.seq >= 0 ? c : m), len: l }));
+    }
+    return toByteRuns(out);
+  }
+
+  peekMemory(phys: number, len: number): ByteRun[] {
+    return toByteRuns(readRuns(this.s.mem, phys, Math.max(0, len)));
+  }
+
+  describeHandle(h: Handle): string {
+    return describeHandle(this.s, h);
+  }
+}
+

@@ -1,0 +1,98 @@
+// Physical memory as sorted runs of (byte value, write sequence number), never an array per byte:
+// writing 1 GiB of one value costs O(runs). The same store also holds the newest write of each logical byte.
+
+import { DataRun, pushRun } from './runs';
+
+/** The highest address the store covers (exclusive): far above any RAM the language can declare. */
+export const ADDRESS_END = 2 ** 52;
+
+/** Run i covers [starts[i], starts[i+1]) (the last one up to ADDRESS_END); adjacent runs always differ. */
+export interface RunStore {
+  starts: number[];
+  values: number[];
+  seqs: number[];
+}
+
+/** Every byte `value`, written by write `seq`. */
+export function createRunStore(value = 0, seq = 0): RunStore {
+  return { starts: [0], values: [value], seqs: [seq] };
+}
+
+/** Index of the run containing `addr`. */
+function runIndex(store: RunStore, addr: number): number {
+  const s = store.starts;
+  let lo = 0;
+  let hi = s.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (s[mid] <= addr) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export function readRuns(store: RunStore, addr: number, len: number): DataRun[] {
+  const out: DataRun[] = [];
+  const end = addr + len;
+  for (let i = runIndex(store, addr); i < store.starts.length && store.starts[i] < end; i++) {
+    const runEnd = i + 1 < store.starts.length ? store.starts[i + 1] : ADDRESS_END;
+    const a = Math.max(addr, store.starts[i]);
+    const b = Math.min(end, runEnd);
+    pushRun(out, { len: b - a, value: store.values[i], seq: store.seqs[i] });
+  }
+  return out;
+}
+
+/** Replaces the bytes from `addr` on with `runs` (their total length), coalescing equal neighbours. */
+export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[]): void {
+  let total = 0;
+  for (const r of runs) total += r.len;
+  if (total <= 0) return;
+  const end = addr + total;
+  const j = runIndex(store, end);
+  const tail = end < ADDRESS_END && store.starts[j] < end ? { start: end, value: store.values[j], seq: store.seqs[j] } : undefined;
+  let lo = runIndex(store, addr);
+  if (store.starts[lo] < addr) lo++;
+  let hi = runIndex(store, end - 1) + 1; // runs [lo, hi) start inside [addr, end)
+  if (hi < lo) hi = lo;
+  const starts: number[] = [];
+  const values: number[] = [];
+  const seqs: number[] = [];
+  let pos = addr;
+  for (const r of runs) {
+    if (r.len <= 0) continue;
+    starts.push(pos);
+    values.push(r.value);
+    seqs.push(r.seq);
+    pos += r.len;
+  }
+  if (tail) {
+    starts.push(tail.start);
+    values.push(tail.value);
+    seqs.push(tail.seq);
+  }
+  store.starts.splice(lo, hi - lo, ...starts);
+  store.values.splice(lo, hi - lo, ...values);
+  store.seqs.splice(lo, hi - lo, ...seqs);
+  coalesce(store, Math.max(0, lo - 1), lo + starts.length + 1);
+}
+
+export function fillRun(store: RunStore, addr: number, len: number, value: number, seq: number): void {
+  writeRuns(store, addr, [{ len, value, seq }]);
+}
+
+/** Merges equal adjacent runs within [from, to). */
+function coalesce(store: RunStore, from: number, to: number): void {
+  const limit = Math.min(to, store.starts.length - 1);
+  for (let i = limit; i > from; i--) {
+    if (i < store.starts.length && store.values[i] === store.values[i - 1] && store.seqs[i] === store.seqs[i - 1]) {
+      store.starts.splice(i, 1);
+      store.values.splice(i, 1);
+      store.seqs.splice(i, 1);
+    }
+  }
+}
+
+export function runCount(store: RunStore): number {
+  return store.starts.length;
+}

@@ -1,0 +1,106 @@
+// Write sequence numbers and the newest write of every logical byte (spec §5): what makes a read stale and a
+// destroyed copy a lost write. A bounce slot's bytes stand for their original's (its logical target).
+
+import { cacheView } from './cache';
+import { hex } from './events';
+import type { Related } from './hazards';
+import { readRuns, writeRuns } from './memory';
+import { raise } from './report';
+import { DataRun, zipRuns } from './runs';
+import type { MachineState } from './state';
+import { slotAliases, slotToOriginal } from './swiotlb';
+
+/** Numbers a new write by `who` made at the running statement; the caller records where it lands. */
+export function newWrite(s: MachineState, who: string): number {
+  const seq = ++s.seq;
+  s.writes.set(seq, { who, loc: s.loc });
+  return seq;
+}
+
+/** The write becomes the newest data of logical bytes [phys, +len). */
+export function recordNewest(s: MachineState, phys: number, len: number, value: number, seq: number): void {
+  writeRuns(s.newest, phys, [{ len, value, seq }]);
+}
+
+export function newestRuns(s: MachineState, phys: number, len: number): DataRun[] {
+  return readRuns(s.newest, phys, len);
+}
+
+/** Who made write `seq` and where, e.g. "isp wrote them at line 14". */
+export function writerText(s: MachineState, seq: number): string {
+  const w = s.writes.get(seq);
+  if (!w || seq === 0) return 'nobody wrote them since boot (zero fill)';
+  return `${w.who} wrote them${w.loc ? ` at line ${w.loc.line}` : ''}`;
+}
+
+export function writeRelated(s: MachineState, seq: number, what: string): Related[] {
+  const w = s.writes.get(seq);
+  return w?.loc ? [{ loc: w.loc, message: `${w.who} ${what} here` }] : [];
+}
+
+export interface Staleness {
+  bytes: number;
+  /** Offset in the read of the first stale byte. */
+  firstOff: number;
+  /** The newest write the read missed, and the write it returned instead. */
+  newestSeq: number;
+  gotSeq: number;
+}
+
+/** Compares what a read returned for logical bytes [phys, ...) with their newest writes. */
+export function staleness(s: MachineState, phys: number, got: readonly DataRun[]): Staleness | undefined {
+  let len = 0;
+  for (const r of got) len += r.len;
+  let res: Staleness | undefined;
+  zipRuns([got, newestRuns(s, phys, len)], (pos, l, [g, n]) => {
+    if (g.seq === n.seq) return;
+    if (!res) res = { bytes: 0, firstOff: pos, newestSeq: n.seq, gotSeq: g.seq };
+    res.bytes += l;
+  });
+  return res;
+}
+
+/**
+ * A write-back, invalidate, copy or slot release destroyed `destroyed` (the old contents at `phys`): any byte
+ * whose newest write now survives in no copy (memory, a cache line, a bounce slot) is a lost write.
+ */
+export function checkLost(s: MachineState, phys: number, destroyed: readonly DataRun[], how: string, extraRelated: Related[] = []): void {
+  let pos = 0;
+  for (const d of destroyed) {
+    if (d.seq >= 0) checkLostRun(s, phys + pos, d, how, extraRelated);
+    pos += d.len;
+  }
+}
+
+function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, extraRelated: Related[]): void {
+  const logical = slotToOriginal(s, phys) ?? phys;
+  const places = [logical, ...slotAliases(s, logical, d.len)];
+  const copies = places.flatMap((p) => [readRuns(s.mem, p, d.len), cacheView(s, p, d.len)]);
+  let lost = 0;
+  zipRuns([newestRuns(s, logical, d.len), ...copies], (_p, l, [n, ...c]) => {
+    if (n.seq === d.seq && c.every((r) => r.seq !== d.seq)) lost += l;
+  });
+  if (lost === 0) return;
+  // One hazard per lost write and cause within a statement, however many lines or pieces carried it.
+  const key = `lost-write:${d.seq}:${how}`;
+  if (s.hazards.some((h) => h.detail === key)) return;
+  raise(
+    s,
+    'lost-write',
+    `${how} destroyed ${lost} byte(s) at ${placeText(s, logical)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`,
+    [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated],
+    { detail: key },
+  );
+}
+
+/** "buf+0x40" for a physical address inside a live buffer, else the address. */
+export function placeText(s: MachineState, phys: number): string {
+  for (const b of s.buffers.values()) {
+    let off = 0;
+    for (const seg of b.segs) {
+      if (phys >= seg.phys && phys < seg.phys + seg.len) return `${b.name ?? `${b.kind} #${b.id}`}+${hex(off + phys - seg.phys)}`;
+      off += seg.len;
+    }
+  }
+  return `phys ${hex(phys)}`;
+}

@@ -1,0 +1,72 @@
+// Ownership of each buffer byte (spec §5): the CPU, or a set of mappings, each a (device, direction) pair.
+// Map and sync_for_device hand a range to the device, unmap and sync_for_cpu hand it back; every change
+// is an event.
+
+import { emit } from './report';
+import type { Buffer, MachineState } from './state';
+
+/** Buffer bytes [off, +len) owned by `owners` (mapping ids, sorted; empty: the CPU). */
+export interface OwnerRun {
+  off: number;
+  len: number;
+  owners: number[];
+}
+
+export function cpuOwned(size: number): OwnerRun[] {
+  return [{ off: 0, len: size, owners: [] }];
+}
+
+/** The owner runs covering [off, +len), clipped to it. */
+export function ownersIn(b: Buffer, off: number, len: number): OwnerRun[] {
+  const out: OwnerRun[] = [];
+  for (const r of b.owners) {
+    const a = Math.max(r.off, off);
+    const e = Math.min(r.off + r.len, off + len);
+    if (a < e) out.push({ off: a, len: e - a, owners: r.owners });
+  }
+  return out;
+}
+
+/** "cpu", or the (device:DIRECTION) pairs of the mappings. */
+export function ownerLabel(s: MachineState, owners: readonly number[]): string {
+  if (owners.length === 0) return 'cpu';
+  return owners.map((id) => {
+    const m = s.mappings.get(id);
+    return m ? `${m.device}:${m.dir}` : `#${id}`;
+  }).join(', ');
+}
+
+const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function update(s: MachineState, b: Buffer, off: number, len: number, change: (owners: number[]) => number[]): void {
+  const out: OwnerRun[] = [];
+  const push = (r: OwnerRun): void => {
+    const last = out[out.length - 1];
+    if (last && same(last.owners, r.owners) && last.off + last.len === r.off) last.len += r.len;
+    else if (r.len > 0) out.push({ ...r });
+  };
+  for (const r of b.owners) {
+    const a = Math.max(r.off, off);
+    const e = Math.min(r.off + r.len, off + len);
+    if (a >= e) {
+      push(r);
+      continue;
+    }
+    push({ off: r.off, len: a - r.off, owners: r.owners });
+    const next = change(r.owners);
+    if (!same(next, r.owners)) emit(s, { type: 'owner', buffer: b.id, off: a, len: e - a, from: ownerLabel(s, r.owners), to: ownerLabel(s, next) });
+    push({ off: a, len: e - a, owners: next });
+    push({ off: e, len: r.off + r.len - e, owners: r.owners });
+  }
+  b.owners = out;
+}
+
+/** Hands [off, +len) to mapping `id` (map, sync_for_device). */
+export function giveToDevice(s: MachineState, b: Buffer, off: number, len: number, id: number): void {
+  update(s, b, off, len, (o) => (o.includes(id) ? o : [...o, id].sort((x, y) => x - y)));
+}
+
+/** Takes [off, +len) back from mapping `id` (unmap, sync_for_cpu). */
+export function takeFromDevice(s: MachineState, b: Buffer, off: number, len: number, id: number): void {
+  update(s, b, off, len, (o) => o.filter((x) => x !== id));
+}

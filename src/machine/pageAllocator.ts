@@ -1,0 +1,96 @@
+// The page allocator (spec §3 `memory`): deterministic for a seed, allocates from the top of a region down,
+// hands vmalloc scattered page runs, can keep an allocation below a DMA mask's limit, and frees.
+
+import { Layout, PAGE } from './layout';
+import { PhysRange, RangeAllocator, allocTopDown, createRangeAllocator, freeRange, reserve } from './rangeAllocator';
+
+export type { PhysRange } from './rangeAllocator';
+
+export interface PageAllocator {
+  general: RangeAllocator;
+  cma: RangeAllocator;
+  /** State of the seeded generator that scatters vmalloc pages. */
+  rng: number;
+}
+
+export interface AllocOptions {
+  /** Every byte must lie below this address (a DMA mask's reach). */
+  below?: number;
+  /** Allocate from the CMA region instead of the general pages. */
+  cma?: boolean;
+  /** Start address alignment in bytes (a power of two; at least a page). */
+  align?: number;
+}
+
+export function createPageAllocator(layout: Layout, seed: number): PageAllocator {
+  return {
+    general: createRangeAllocator(layout.generalBase, layout.ramEnd),
+    cma: createRangeAllocator(layout.cmaBase, layout.cmaBase + layout.cmaSize),
+    rng: seed >>> 0 || 1,
+  };
+}
+
+export function pageAlign(size: number): number {
+  return Math.ceil(size / PAGE) * PAGE;
+}
+
+/** One physically contiguous allocation, page-granular; undefined when nothing fits. */
+export function allocContiguous(a: PageAllocator, size: number, opts: AllocOptions = {}): number | undefined {
+  return allocTopDown(opts.cma ? a.cma : a.general, pageAlign(size), opts.below, Math.max(opts.align ?? PAGE, PAGE));
+}
+
+/**
+ * Several runs, placed top-down with at least one free page between consecutive runs so that no two are
+ * physically adjacent. All or nothing: on failure every run taken is given back.
+ */
+export function allocRuns(a: PageAllocator, sizes: readonly number[], opts: AllocOptions = {}): PhysRange[] | undefined {
+  const r = opts.cma ? a.cma : a.general;
+  const out: PhysRange[] = [];
+  let below = opts.below ?? Infinity;
+  for (const size of sizes) {
+    const len = pageAlign(size);
+    const phys = allocTopDown(r, len, below, Math.max(opts.align ?? PAGE, PAGE));
+    if (phys === undefined) {
+      for (const got of out) freePages(a, got.phys, got.len);
+      return undefined;
+    }
+    out.push({ phys, len });
+    below = phys - PAGE;
+  }
+  return out;
+}
+
+/** vmalloc's scattered pages: runs of 1 to 4 pages chosen by the seeded generator, never adjacent. */
+export function allocScattered(a: PageAllocator, size: number): PhysRange[] | undefined {
+  const sizes: number[] = [];
+  let left = pageAlign(size);
+  while (left > 0) {
+    const len = Math.min(left, (1 + (nextRandom(a) % 4)) * PAGE);
+    sizes.push(len);
+    left -= len;
+  }
+  return allocRuns(a, sizes);
+}
+
+/** xorshift32: deterministic for the `memory` seed. */
+function nextRandom(a: PageAllocator): number {
+  let x = a.rng;
+  x = (x ^ (x << 13)) >>> 0;
+  x = (x ^ (x >>> 17)) >>> 0;
+  x = (x ^ (x << 5)) >>> 0;
+  a.rng = x;
+  return x;
+}
+
+/** Gives pages back to whichever region holds them. */
+export function freePages(a: PageAllocator, phys: number, len: number): void {
+  freeRange(phys >= a.cma.base && phys < a.cma.end ? a.cma : a.general, phys, pageAlign(len));
+}
+
+/** A fixed range (a `phys()` declaration) is in use: the allocator never hands it out. */
+export function reservePages(a: PageAllocator, phys: number, len: number): void {
+  const lo = Math.floor(phys / PAGE) * PAGE;
+  const hi = pageAlign(phys + len);
+  reserve(a.general, lo, hi - lo);
+  reserve(a.cma, lo, hi - lo);
+}

@@ -1,0 +1,332 @@
+// The interpreter: executes a resolved program on the machine one statement (one step) at a time. It is an
+// explicit state machine (frames with program counters, no generators) so the debugger can snapshot and restore it.
+import type { CallStmt, Program, ResolvedValue, Stmt } from '../language/ast';
+import type { Hazard, Loc } from '../machine/hazards';
+import { Machine, type Handle } from '../machine/machine';
+import type { MachineEvent } from '../machine/events';
+import { machineConfigOf, type Arch } from './config';
+import { Args, operation } from './operations';
+import { ArgumentError, type Value } from './values';
+
+export interface RunOptions {
+  /** Statements executed before the run is stopped (a scenario may never end). */
+  stepLimit?: number;
+  platform?: Arch;
+}
+
+export const DEFAULT_STEP_LIMIT = 10_000_000;
+
+export interface FrameView {
+  /** `main`, the proc's name, or `repeat 3/10`. */
+  name: string;
+  kind: 'main' | 'proc' | 'repeat';
+  /** The frame's current statement (for outer frames: the proc call or repeat in progress). */
+  loc: Loc;
+  iteration?: number;
+  count?: number;
+}
+
+export interface Step {
+  index: number;
+  stmt: CallStmt;
+  loc: Loc;
+  /** `cpu`, or the device whose DMA this statement is. */
+  thread: string;
+  /** Frames on the stack when the statement ran (1 = top level). */
+  depth: number;
+  events: MachineEvent[];
+  hazards: Hazard[];
+}
+
+interface Frame {
+  kind: 'main' | 'proc' | 'repeat';
+  name: string;
+  body: Stmt[];
+  pc: number;
+  /** main and proc frames own a scope; repeat frames use the nearest owner's. */
+  scope?: Map<string, Value>;
+  iteration: number;
+  count: number;
+  /** Where this frame was entered from (proc call or repeat statement), for its parent's position. */
+  entry?: Stmt;
+  /** hazards.length when the frame (or the current repeat iteration) began. */
+  hazardStart: number;
+  /** Hazard index range of the last statement executed in this block, other than expect_hazard. */
+  prev?: [number, number];
+}
+
+export interface RunnerSnapshot {
+  readonly frames: readonly Frame[];
+  readonly machine: Machine;
+  readonly hazards: readonly Hazard[];
+  readonly steps: number;
+  readonly stopReason: 'end' | 'step-limit' | undefined;
+}
+
+const locOf = (s: Stmt): Loc => ({ line: s.span.start.line, column: s.span.start.column });
+
+function copyFrames(frames: readonly Frame[]): Frame[] {
+  return frames.map((f) => ({ ...f, scope: f.scope && new Map(f.scope) }));
+}
+
+export class Runner {
+  machine: Machine;
+  private stack: Frame[];
+  private allHazards: Hazard[] = [];
+  private steps = 0;
+  private reason: 'end' | 'step-limit' | undefined;
+  private readonly stepLimit: number;
+
+  constructor(
+    readonly program: Program,
+    opts: RunOptions = {},
+  ) {
+    this.machine = new Machine(machineConfigOf(program, opts.platform));
+    this.stepLimit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
+    this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0 }];
+    this.settle();
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  get done(): boolean {
+    return this.reason !== undefined;
+  }
+
+  get stopReason(): 'end' | 'step-limit' | undefined {
+    return this.reason;
+  }
+
+  /** The statement that executes next: where a debugger stands. */
+  next(): CallStmt | undefined {
+    if (this.done) return undefined;
+    const f = this.stack[this.stack.length - 1];
+    return f.body[f.pc] as CallStmt;
+  }
+
+  nextThread(): string {
+    const s = this.next();
+    return s ? threadOf(s) : 'cpu';
+  }
+
+  hazards(): Hazard[] {
+    return this.allHazards;
+  }
+
+  frames(): FrameView[] {
+    const views: FrameView[] = [];
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const f = this.stack[i];
+      const cur = i === this.stack.length - 1 ? f.body[f.pc] : this.stack[i + 1].entry;
+      const loc = cur ? locOf(cur) : f.body.length ? locOf(f.body[f.body.length - 1]) : { line: 1, column: 1 };
+      const name = f.kind === 'repeat' ? `repeat ${f.iteration}/${f.count}` : f.name;
+      views.push({ name, kind: f.kind, loc, ...(f.kind === 'repeat' ? { iteration: f.iteration, count: f.count } : {}) });
+    }
+    return views;
+  }
+
+  /** The names visible in a frame (0 = innermost): its proc's scope over the top-level bindings. */
+  bindings(frame = 0): Map<string, Value> {
+    const idx = this.stack.length - 1 - frame;
+    const out = new Map(this.stack[0].scope);
+    const owner = this.scopeOwner(idx);
+    if (owner > 0) for (const [k, v] of this.stack[owner].scope!) out.set(k, v);
+    return out;
+  }
+
+  snapshot(): RunnerSnapshot {
+    return {
+      frames: copyFrames(this.stack),
+      machine: this.machine.clone(),
+      hazards: this.allHazards.slice(),
+      steps: this.steps,
+      stopReason: this.reason,
+    };
+  }
+
+  restore(s: RunnerSnapshot): void {
+    this.stack = copyFrames(s.frames);
+    this.machine = s.machine.clone();
+    this.allHazards = s.hazards.slice();
+    this.steps = s.steps;
+    this.reason = s.stopReason;
+  }
+
+  /** Executes the next statement. The step that ends the run also carries the end-of-run leak check. */
+  step(): Step {
+    const stmt = this.next();
+    if (!stmt) throw new Error('the run has ended');
+    const depth = this.stack.length;
+    const frame = this.stack[depth - 1];
+    frame.pc++;
+    const loc = locOf(stmt);
+    const first = this.allHazards.length;
+    const events = this.execute(stmt, frame, loc);
+    if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') frame.prev = [first, this.allHazards.length];
+    this.steps++;
+    this.settle();
+    if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
+    if (this.reason === 'end') events.push(...this.finish(loc));
+    return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards: this.allHazards.slice(first) };
+  }
+
+  private execute(stmt: CallStmt, frame: Frame, loc: Loc): MachineEvent[] {
+    const r = stmt.resolved;
+    if (!r) return [];
+    if (r.op === 'proc') {
+      this.callProc(stmt);
+      return [];
+    }
+    if (r.op === 'expect_hazard') {
+      this.expectHazard(frame, (r.args.kind as { name: string }).name, loc);
+      return [];
+    }
+    const op = operation(r.op);
+    this.machine.begin(loc);
+    let result: unknown;
+    let argError: string | undefined;
+    try {
+      if (!op) throw new ArgumentError(`${r.op} is not supported by this machine yet`);
+      const args: Record<string, Value> = {};
+      for (const [k, v] of Object.entries(r.args)) args[k] = this.evaluate(v);
+      result = op(this.machine, new Args(r.op, args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      argError = e.message;
+    }
+    const out = this.machine.end();
+    const hazards = out.hazards;
+    if (argError) hazards.push({ kind: 'api-misuse', loc, message: argError, related: [], failure: true });
+    const failed = out.failed || argError !== undefined;
+    if (stmt.expect?.kind === 'error') {
+      if (failed) this.allHazards.push(...hazards.filter((h) => !h.failure));
+      else {
+        this.allHazards.push(...hazards);
+        this.allHazards.push({ kind: 'expect-failed', loc, message: `${stmt.callee} was expected to fail (expect error), but it succeeded`, related: [] });
+      }
+    } else this.allHazards.push(...hazards);
+    if (stmt.target && isHandle(result)) this.bind(stmt.target.name, { kind: 'handle', handle: result });
+    return out.events;
+  }
+
+  private evaluate(v: ResolvedValue): Value {
+    switch (v.kind) {
+      case 'handle':
+        return this.lookup(v.name) ?? { kind: 'word', name: v.name };
+      case 'device': {
+        const bound = this.lookup(v.name);
+        return bound && bound.kind === 'device' ? bound : { kind: 'device', name: v.name };
+      }
+      case 'args':
+        throw new ArgumentError('nested argument lists are only for proc calls');
+      default:
+        return v;
+    }
+  }
+
+  /** A proc's own scope, else the top-level bindings as they are now. */
+  private lookup(name: string): Value | undefined {
+    const owner = this.scopeOwner(this.stack.length - 1);
+    return this.stack[owner].scope!.get(name) ?? (owner > 0 ? this.stack[0].scope!.get(name) : undefined);
+  }
+
+  private scopeOwner(idx: number): number {
+    let i = idx;
+    while (i > 0 && !this.stack[i].scope) i--;
+    return i;
+  }
+
+  private bind(name: string, v: Value): void {
+    this.stack[this.scopeOwner(this.stack.length - 1)].scope!.set(name, v);
+  }
+
+  private callProc(stmt: CallStmt): void {
+    const r = stmt.resolved!;
+    const name = (r.args.proc as { name: string }).name;
+    const proc = this.program.procs.get(name)!;
+    const values = (r.args.args as { values: ResolvedValue[] } | undefined)?.values ?? [];
+    const scope = new Map<string, Value>();
+    proc.params.forEach((p, i) => {
+      const arg = values[i];
+      if (arg) scope.set(p.name, arg.kind === 'handle' && !this.lookup(arg.name) && this.program.devices.has(arg.name) ? { kind: 'device', name: arg.name } : this.evaluate(arg));
+    });
+    this.stack.push({ kind: 'proc', name, body: proc.body, pc: 0, scope, iteration: 1, count: 1, entry: stmt, hazardStart: this.allHazards.length });
+  }
+
+  private expectHazard(frame: Frame, kind: string, loc: Loc): void {
+    const [from, to] = frame.prev ?? [0, 0];
+    let found = 0;
+    for (let i = from; i < to; i++) {
+      const h = this.allHazards[i];
+      if (h.kind === kind && !h.expected) {
+        this.allHazards[i] = { ...h, expected: true };
+        found++;
+      }
+    }
+    if (!frame.prev) {
+      this.allHazards.push({ kind: 'expect-failed', loc, message: `expect_hazard(${kind}): no statement runs before it in this block`, related: [] });
+    } else if (found === 0) {
+      const raised = [...new Set(this.allHazards.slice(from, to).map((h) => h.kind))];
+      this.allHazards.push({
+        kind: 'expect-failed',
+        loc,
+        message: `expect_hazard(${kind}): the statement before did not raise ${kind}` + (raised.length ? ` (it raised ${raised.join(', ')})` : ' (it raised no hazard)'),
+        related: [],
+      });
+    }
+  }
+
+  /**
+   * Moves past finished blocks and into repeats until the next statement is a call, or the run has ended.
+   * Declarations and proc definitions are not steps; a repeat header opens its first iteration.
+   */
+  private settle(): void {
+    for (;;) {
+      const f = this.stack[this.stack.length - 1];
+      if (f.pc >= f.body.length) {
+        if (f.kind === 'repeat' && f.iteration < f.count) {
+          f.iteration++;
+          f.pc = 0;
+          f.prev = undefined;
+          continue;
+        }
+        if (f.kind === 'main') {
+          this.reason ??= 'end';
+          return;
+        }
+        this.stack.pop();
+        this.stack[this.stack.length - 1].prev = [f.hazardStart, this.allHazards.length];
+        continue;
+      }
+      const s = f.body[f.pc];
+      if (s.kind === 'call') return;
+      f.pc++;
+      if (s.kind === 'repeat' && s.count > 0 && s.body.length > 0) {
+        this.stack.push({ kind: 'repeat', name: 'repeat', body: s.body, pc: 0, iteration: 1, count: s.count, entry: s, hazardStart: this.allHazards.length });
+      }
+    }
+  }
+
+  private finish(loc: Loc): MachineEvent[] {
+    this.machine.begin(loc);
+    this.machine.finish();
+    const out = this.machine.end();
+    this.allHazards.push(...out.hazards);
+    return out.events;
+  }
+}
+
+function isHandle(v: unknown): v is Handle {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'id' in v && 'type' in v;
+}
+
+export function threadOf(stmt: CallStmt): string {
+  const r = stmt.resolved;
+  if (r && (r.op === 'device.read' || r.op === 'device.write')) {
+    const d = r.args.dev;
+    if (d && d.kind === 'device') return d.name;
+  }
+  return 'cpu';
+}

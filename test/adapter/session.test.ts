@@ -1,0 +1,174 @@
+// The stdio adapter driven by DebugClient the way VS Code drives it: launch, threads and frames, stepping into
+// the modeled kernel, variables and memory, evaluate, and error responses that leave the session going.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { HAZARD_KINDS } from '../../src/machine/hazards';
+import { failure, fixture, launch, move, startClient, stateOf, topFrame } from './client';
+
+const CAMERA = fixture('camera.dmabuf');
+
+describe('launch', () => {
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('parse errors end the launch with every positioned message, in the output and the error response', async () => {
+    const output: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    const terminated = dc.waitForEvent('terminated');
+    const message = await failure(dc.launchRequest({ program: fixture('broken.dmabuf') } as DebugProtocol.LaunchRequestArguments));
+    assert.match(message, /broken\.dmabuf:4:\d+: error: /);
+    assert.match(message, /broken\.dmabuf:5:\d+: error: /);
+    await terminated;
+    assert.ok(output.some((o) => /broken\.dmabuf:4:\d+: error: /.test(o)));
+  });
+
+  test('a launch without a program, or with a wrong platform or stepLimit, gets an error response', async () => {
+    assert.match(await failure(dc.launchRequest({} as DebugProtocol.LaunchRequestArguments)), /program/);
+    assert.match(await failure(dc.launchRequest({ program: CAMERA, platform: 'sparc' } as DebugProtocol.LaunchRequestArguments)), /platform/);
+    assert.match(await failure(dc.launchRequest({ program: CAMERA, stepLimit: -3 } as DebugProtocol.LaunchRequestArguments)), /stepLimit/);
+    assert.match(await failure(dc.launchRequest({ program: fixture('missing.dmabuf') } as DebugProtocol.LaunchRequestArguments)), /cannot read/);
+  });
+
+  test('disconnect always answers', async () => {
+    await dc.disconnectRequest({});
+  });
+});
+
+describe('a stopped scenario', () => {
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('initialize declares time travel, every breakpoint kind and one exception filter per hazard kind', async () => {
+    const r = await dc.initializeRequest({ adapterID: 'dmabuf', pathFormat: 'path' });
+    const caps = r.body!;
+    assert.equal(caps.supportsStepBack, true);
+    assert.equal(caps.supportsDataBreakpoints, true);
+    assert.equal(caps.supportsGotoTargetsRequest, true);
+    assert.deepEqual(caps.exceptionBreakpointFilters!.map((f) => f.filter), [...HAZARD_KINDS]);
+  });
+
+  test('stopOnEntry stops before the first statement, on the cpu thread', async () => {
+    // Stepping here walks the scenario statement by statement: no stops inside steps for hazards.
+    const stop = await launch(dc, { program: CAMERA, stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
+    assert.equal(stop.body.reason, 'entry');
+    assert.equal(stop.body.threadId, 1);
+    const frame = await topFrame(dc);
+    assert.equal(frame.line, 14);
+    assert.equal(frame.name, 'main');
+  });
+
+  test('threads: the CPU and each declared device', async () => {
+    const r = await dc.threadsRequest();
+    assert.deepEqual(r.body.threads.map((t) => t.name), ['cpu', 'isp', 'gpu']);
+  });
+
+  test('step in enters a proc inside a repeat iteration named with its index', async () => {
+    await move(dc, 'next');
+    await move(dc, 'next');
+    const stop = await move(dc, 'stepIn');
+    assert.equal(stop.body.reason, 'step');
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    assert.deepEqual(st.body.stackFrames.map((f) => [f.name, f.line]), [['capture', 9], ['repeat 1/3', 17], ['main', 16]]);
+  });
+
+  test('step into an API call shows the modeled kernel from a virtual source; step out returns to the scenario', async () => {
+    await move(dc, 'stepIn');
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    const top = st.body.stackFrames[0];
+    assert.ok(top.source?.sourceReference, 'kernel frames come from a sourceReference');
+    const src = await dc.sourceRequest({ sourceReference: top.source!.sourceReference!, source: top.source });
+    assert.match(src.body.content, /dma_buf_map_attachment/);
+    assert.match(src.body.content.split('\n')[top.line - 1], /\S/);
+    assert.equal(st.body.stackFrames.at(-3)?.name, 'capture', 'the scenario frames stay below the kernel frames');
+    let frame = top;
+    let stop: DebugProtocol.StoppedEvent | undefined;
+    for (let i = 0; i < 50 && frame.source?.sourceReference; i++) {
+      stop = await move(dc, 'stepOut');
+      frame = await topFrame(dc, stop.body.threadId);
+    }
+    assert.equal(frame.line, 10, 'back in the scenario at the next statement');
+    assert.equal(stop?.body.threadId, 2, 'isp.write runs on the isp thread');
+  });
+
+  test('a device statement stops on its device thread; the CPU thread shows where it last ran', async () => {
+    const isp = await dc.stackTraceRequest({ threadId: 2 });
+    assert.equal(isp.body.stackFrames[0].line, 10);
+    const cpu = await dc.stackTraceRequest({ threadId: 1 });
+    assert.equal(cpu.body.stackFrames.length, 1);
+    assert.match(cpu.body.stackFrames[0].name, /cpu: last ran dma_buf_map_attachment/);
+  });
+
+  test('scopes: Locals, Buffers, Devices, Attachments and mappings, CPU cache, Hazards', async () => {
+    const frame = await topFrame(dc, 2);
+    const scopes = await dc.scopesRequest({ frameId: frame.id });
+    assert.deepEqual(scopes.body.scopes.map((s) => s.name), ['Locals', 'Buffers', 'Devices', 'Attachments and mappings', 'CPU cache', 'Hazards']);
+    const locals = await dc.variablesRequest({ variablesReference: scopes.body.scopes[0].variablesReference });
+    const names = locals.body.variables.map((v) => v.name);
+    assert.ok(names.includes('sgt') && names.includes('att') && names.includes('buf'), names.join(','));
+  });
+
+  test('a buffer shows size, kind, exporter, owner by range, pages, refcount, attachments, mappings and a memory reference', async () => {
+    const r = await dc.evaluateRequest({ expression: 'buf', context: 'watch', frameId: (await topFrame(dc, 2)).id });
+    assert.ok(r.body.memoryReference);
+    const fields = await dc.variablesRequest({ variablesReference: r.body.variablesReference });
+    const byName = new Map(fields.body.variables.map((v) => [v.name, v]));
+    for (const f of ['size', 'kind', 'exporter', 'owner', 'owners', 'pages', 'refcount', 'attachments', 'mappings']) assert.ok(byName.has(f), `missing ${f}`);
+    assert.match(byName.get('owner')!.value, /isp:FROM_DEVICE/);
+    assert.match(byName.get('exporter')!.value, /system heap/);
+    assert.ok(byName.get('pages')!.indexedVariables! >= 1);
+  });
+
+  test('a mapping shows its sg table with nents, orig_nents and per-entry phys, length, dma_address, dma_length', async () => {
+    const frameId = (await topFrame(dc, 2)).id;
+    const nents = await dc.evaluateRequest({ expression: 'sgt.nents', context: 'watch', frameId });
+    assert.match(nents.body.result, /^\d+$/);
+    const entry = await dc.evaluateRequest({ expression: 'sgt[0]', context: 'hover', frameId });
+    const fields = await dc.variablesRequest({ variablesReference: entry.body.variablesReference });
+    assert.deepEqual(fields.body.variables.map((v) => v.name), ['phys', 'length', 'dma_address', 'dma_length']);
+    const dma = await dc.evaluateRequest({ expression: 'sgt[0].dma_address', context: 'hover', frameId });
+    assert.match(dma.body.result, /^0x[0-9a-f]+$/);
+  });
+
+  test('hover evaluation of cache.line(buf, 0x40) and buf[0x40] has no side effects', async () => {
+    const frameId = (await topFrame(dc, 2)).id;
+    const before = await stateOf(dc, 2);
+    const line = await dc.evaluateRequest({ expression: 'cache.line(buf, 0x40)', context: 'hover', frameId });
+    assert.match(line.body.result, /^0x[0-9a-f]+ (Invalid|Clean|Dirty)/);
+    const byte = await dc.evaluateRequest({ expression: 'buf[0x40]', context: 'hover', frameId });
+    assert.match(byte.body.result, /^0x[0-9a-f]+$/);
+    assert.deepEqual(await stateOf(dc, 2), before);
+  });
+
+  test('readMemory returns the bytes the CPU would read now', async () => {
+    await move(dc, 'next', { threadId: 2 });
+    const frameId = (await topFrame(dc)).id;
+    const buf = await dc.evaluateRequest({ expression: 'buf', context: 'watch', frameId });
+    const mem = await dc.customRequest('readMemory', { memoryReference: buf.body.memoryReference!, offset: 0, count: 64 });
+    const bytes = Buffer.from(mem.body.data, 'base64');
+    assert.equal(bytes.length, 64);
+    const raw = await dc.customRequest('readMemory', { memoryReference: buf.body.memoryReference!.replace('cpu:', 'mem:'), offset: 0, count: 16 });
+    assert.equal(Buffer.from(raw.body.data, 'base64')[0], 0xa5, 'the device wrote 0xA5 to memory');
+  });
+
+  test('bad requests get error responses and the session goes on', async () => {
+    assert.match(await failure(dc.stackTraceRequest({ threadId: 99 })), /No thread 99/);
+    assert.match(await failure(dc.variablesRequest({ variablesReference: 123456 })), /No variables/);
+    assert.match(await failure(dc.evaluateRequest({ expression: 'nosuch.owner', context: 'watch' })), /not defined/);
+    assert.match(await failure(dc.evaluateRequest({ expression: 'buf.(', context: 'watch' })), /Cannot read/);
+    assert.match(await failure(dc.customRequest('readMemory', { memoryReference: 'cpu:999999', count: 4 })), /No memory/);
+    assert.match(await failure(dc.customRequest('goto', { threadId: 1, targetId: 0 })), /No goto target/);
+    assert.match(await failure(dc.exceptionInfoRequest({ threadId: 1 })), /did not stop on a hazard/);
+    assert.match(await failure(dc.nextRequest({ threadId: 42 })), /No thread/);
+    assert.ok((await dc.threadsRequest()).body.threads.length === 3);
+  });
+
+  test('terminate answers and ends the session', async () => {
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
+  });
+});

@@ -1,0 +1,92 @@
+// The headless command line of spec §9, run as a user runs it: exit codes, the JSON shape, errors as FILE:LINE:COL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'dmabuf-cli-'));
+
+function scenario(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function dmabuf(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const clean = scenario('clean.dmabuf', 'device nic\nb = kmalloc(4KiB)\nh = dma_map_single(nic, b, 4KiB, TO_DEVICE)\ndma_unmap_single(nic, h, 4KiB, TO_DEVICE)\nkfree(b)\n');
+const buggy = scenario(
+  'buggy.dmabuf',
+  'device nic\nb = kmalloc(4KiB)\nh = dma_map_single(nic, b, 4KiB, FROM_DEVICE)\nnic.write(h, 0, 64, 7)\ncpu.read(b, 0, 64)\nexpect_hazard(cpu-access-while-device-owned)\ndma_unmap_single(nic, h, 4KiB, FROM_DEVICE)\n',
+);
+const broken = scenario('broken.dmabuf', 'device nic\nb = kmalloc(0)\nfrobnicate(b)\ncpu.write(b, 0, 4, 0x100)\n');
+
+test('check exits 0 when every file is ok', () => {
+  const r = dmabuf('check', clean);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /ok: 0 hazards, 4 steps/);
+});
+
+test('check exits 1 on a hazard and prints it as FILE:LINE:COL with its kind', () => {
+  const r = dmabuf('check', buggy);
+  assert.equal(r.code, 1);
+  assert.match(r.out, new RegExp(`buggy.dmabuf:2:1: warning: leak: `));
+  assert.match(r.out, /cpu-access-while-device-owned: .*\(expected\)/);
+});
+
+test('check --json prints one object per file with file, ok, steps and hazards', () => {
+  const r = dmabuf('check', '--json', clean, buggy);
+  assert.equal(r.code, 1);
+  const [a, b] = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(a, { file: clean, ok: true, steps: 4, hazards: [] });
+  assert.equal(b.ok, false);
+  assert.equal(b.steps, 6);
+  const kinds = b.hazards.map((h: { kind: string; line: number; expected?: boolean }) => `${h.kind}@${h.line}${h.expected ? '!' : ''}`);
+  assert.ok(kinds.includes('cpu-access-while-device-owned@5!'), kinds.join());
+  assert.ok(kinds.includes('leak@2'), kinds.join());
+  for (const h of b.hazards) {
+    assert.equal(typeof h.message, 'string');
+    assert.ok(Array.isArray(h.related));
+  }
+});
+
+test('check exits 2 on parse errors and reports every one as FILE:LINE:COL: error: MESSAGE', () => {
+  const r = dmabuf('check', broken);
+  assert.equal(r.code, 2);
+  const lines = r.err.trim().split('\n');
+  assert.ok(lines.length >= 3, r.err);
+  for (const l of lines) assert.match(l, /^.*broken\.dmabuf:\d+:\d+: error: .+/);
+  assert.ok(lines.some((l) => l.includes(':2:')));
+  assert.ok(lines.some((l) => l.includes(':3:')));
+  assert.ok(lines.some((l) => l.includes(':4:')));
+});
+
+test('usage errors exit 2', () => {
+  assert.equal(dmabuf().code, 2);
+  assert.equal(dmabuf('check').code, 2);
+  assert.equal(dmabuf('check', '--frob', clean).code, 2);
+  assert.equal(dmabuf('check', join(dir, 'missing.dmabuf')).code, 2);
+});
+
+test('a scenario that never ends stops at --step-limit with a message', () => {
+  const f = scenario('endless.dmabuf', 'b = kmalloc(64)\nrepeat 1000000000 {\n  cpu.write(b, 0, 1, 1)\n}\n');
+  const r = dmabuf('check', '--step-limit', '1000', f);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /step limit of 1000 was reached/);
+});
+
+test('run prints each statement followed by its events', () => {
+  const r = dmabuf('run', clean);
+  assert.equal(r.code, 0, r.err);
+  const out = r.out.split('\n');
+  const map = out.findIndex((l) => l.includes('dma_map_single(nic, b, 4KiB, TO_DEVICE)'));
+  assert.ok(map >= 0, r.out);
+  assert.match(out[map + 1], /^\s{7,}\S/);
+  assert.match(r.out, /4 steps, 0 unexpected hazards/);
+});

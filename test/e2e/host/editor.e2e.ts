@@ -1,0 +1,85 @@
+/// <reference types="mocha" />
+// Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
+// locations, hovers, go to definition, the outline, and "Run Scenario".
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { describe, diagnosticsWhen, openScenario } from './util';
+
+const errorsOf = (d: vscode.Diagnostic[]) => d.filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
+const hazardsOf = (d: vscode.Diagnostic[]) => d.filter((x) => x.severity === vscode.DiagnosticSeverity.Warning);
+const lineOf = (doc: vscode.TextDocument, text: string) => doc.getText().split('\n').findIndex((l) => l.includes(text));
+
+suite('editor help', () => {
+  test('a broken scenario gets its parse and name errors with the right ranges', async () => {
+    const { document: doc } = await openScenario('broken.dmabuf');
+    const errors = errorsOf(await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length >= 2));
+    assert.deepEqual(errors.map((e) => [e.range.start.line + 1, e.range.start.character + 1, e.range.end.line + 1, e.range.end.character + 1]), [
+      [5, 15, 5, 16], // kmalloc(0): a size must not be zero
+      [6, 20, 6, 23], // gpu: unknown device
+    ]);
+    assert.match(errors[1].message, /gpu/);
+    assert.ok(errors.every((e) => e.source === 'dmabuf'));
+  });
+
+  test('errors follow the text as you type, before any save', async () => {
+    const editor = await openScenario('tour.dmabuf');
+    const doc = editor.document;
+    await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 0);
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    await editor.edit((e) => e.insert(end, '\ncpu.read(nosuch, 0, 64)\n'));
+    const errors = errorsOf(await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 1));
+    assert.equal(errors[0].range.start.line, lineOf(doc, 'nosuch'));
+    assert.equal(doc.getText(errors[0].range), 'nosuch');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 0);
+  });
+
+  test('a scenario with a bug gets its hazards on save, related to the lines that set them up', async () => {
+    const editor = await openScenario('buggy.dmabuf');
+    const doc = editor.document;
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# saved by the test\n'));
+    await doc.save();
+    const readLine = doc.getText().split('\n').findIndex((l, i) => i > lineOf(doc, 'cam.write') && l.startsWith('cpu.read'));
+    const hazards = hazardsOf(await diagnosticsWhen(doc.uri, (d) => hazardsOf(d).some((h) => h.code === 'stale-read')));
+    const stale = hazards.find((h) => h.code === 'stale-read')!;
+    assert.equal(stale.range.start.line, readLine, describe(stale));
+    assert.equal(doc.getText(stale.range), 'cpu.read(frame, 0, 64)');
+    const related = (stale.relatedInformation ?? []).map((r) => r.location.range.start.line);
+    assert.ok(related.includes(lineOf(doc, 'cam.write')), `related lines ${related}`);
+    assert.ok(hazards.some((h) => h.code === 'cpu-access-while-device-owned' && h.range.start.line === readLine), hazards.map(describe).join('\n'));
+  });
+
+  test('hovers explain API calls on the declared platform, and devices', async () => {
+    const { document: doc } = await openScenario('tour.dmabuf');
+    const hover = async (text: string) => {
+      const line = lineOf(doc, text);
+      const hs = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf(text) + 1));
+      return hs.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    };
+    assert.match(await hover('dma_map_single'), /arm64 noncoherent: cleans the range's cache lines to memory/);
+    assert.match(await hover('dma_unmap_single'), /Owner → cpu\. arm64 noncoherent, FROM_DEVICE: invalidates/);
+    assert.match(await hover('cam dma_mask'), /dma_mask 32 bits/);
+  });
+
+  test('go to definition finds bindings and devices; the outline lists them', async () => {
+    const { document: doc } = await openScenario('tour.dmabuf');
+    const use = lineOf(doc, 'cam.write(h');
+    const defs = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(use, doc.lineAt(use).text.indexOf('h,')));
+    const at = (d: vscode.Location | vscode.LocationLink) => ('targetRange' in d ? d.targetRange : d.range).start.line;
+    assert.deepEqual(defs.map(at), [lineOf(doc, 'h = dma_map_single')]);
+    const dev = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(use, 1));
+    assert.deepEqual(dev.map(at), [lineOf(doc, 'device cam')]);
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
+    assert.deepEqual(symbols.map((s) => s.name), ['platform', 'cam', 'frame', 'h']);
+  });
+
+  test('Run Scenario reports the hazards of a buggy scenario in Problems', async () => {
+    const { document: doc } = await openScenario('buggy.dmabuf');
+    const ok = await vscode.commands.executeCommand<boolean>('dmabuf.runScenario', doc.uri);
+    assert.equal(ok, false);
+    const hazards = hazardsOf(vscode.languages.getDiagnostics(doc.uri));
+    assert.ok(hazards.some((h) => h.code === 'stale-read'), hazards.map(describe).join('\n'));
+    const { document: tour } = await openScenario('tour.dmabuf');
+    assert.equal(await vscode.commands.executeCommand<boolean>('dmabuf.runScenario', tour.uri), true);
+  });
+});

@@ -1,0 +1,71 @@
+// Helpers of the in-host suites: the test workspace, waiting for diagnostics, and debug sessions that stop.
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'dmabuf-tools.dmabuf-debugger';
+
+export function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the tests need the fixture workspace open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+export async function openScenario(name: string): Promise<vscode.TextEditor> {
+  return vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workspaceFile(name)));
+}
+
+/** Resolves when `ready` holds for a document's diagnostics (checked now and on every change). */
+export function diagnosticsWhen(uri: vscode.Uri, ready: (d: vscode.Diagnostic[]) => boolean, timeoutMs = 15000): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      if (!ready(d)) return false;
+      sub.dispose();
+      clearTimeout(timer);
+      resolve(d);
+      return true;
+    };
+    const sub = vscode.languages.onDidChangeDiagnostics(check);
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`diagnostics never matched; last: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map(describe))}`));
+    }, timeoutMs);
+    check();
+  });
+}
+
+/** A diagnostic as `line:col-line:col code message`, 1-based, for readable assertions. */
+export function describe(d: vscode.Diagnostic): string {
+  const r = d.range;
+  return `${r.start.line + 1}:${r.start.character + 1}-${r.end.line + 1}:${r.end.character + 1} ${d.code ?? ''} ${d.message}`.replace(/ +/g, ' ');
+}
+
+/** Runs `start` (which starts a `dmabuf` session) and resolves with the session at its first `stopped` event. */
+export async function untilStopped(start: () => Thenable<boolean>): Promise<{ session: vscode.DebugSession; reason: string; threadId: number }> {
+  let tracker: vscode.Disposable | undefined;
+  const stopped = new Promise<{ session: vscode.DebugSession; reason: string; threadId: number }>((resolve) => {
+    tracker = vscode.debug.registerDebugAdapterTrackerFactory('dmabuf', {
+      createDebugAdapterTracker: (session) => ({
+        onDidSendMessage: (m: { type: string; event?: string; body?: { reason: string; threadId: number } }) => {
+          if (m.type === 'event' && m.event === 'stopped') resolve({ session, reason: m.body?.reason ?? '', threadId: m.body?.threadId ?? 0 });
+        },
+      }),
+    });
+  });
+  try {
+    if (!(await start())) throw new Error('the debug session did not start');
+    return await stopped;
+  } finally {
+    tracker?.dispose();
+  }
+}
+
+export const startDebugging = (config: vscode.DebugConfiguration | string) => () => vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], config);
+
+/** Ends a session and waits until VS Code has let it go. */
+export async function stop(session: vscode.DebugSession): Promise<void> {
+  const ended = new Promise<void>((resolve) => {
+    const sub = vscode.debug.onDidTerminateDebugSession((s) => { if (s.id === session.id) { sub.dispose(); resolve(); } });
+  });
+  await vscode.debug.stopDebugging(session);
+  await ended;
+}

@@ -1,0 +1,85 @@
+// The editor's view of a scenario: go to definition for bindings, parameters, procs and devices, and the outline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ScenarioIndex } from '../../src/extension/scenarioIndex';
+
+const SOURCE = [
+  '# capture into a dma-buf', //                      1
+  'platform arm64', //                                2
+  'device isp dma_mask=32', //                        3
+  'buf = dma_heap_alloc(system, 1MiB)', //            4
+  'proc capture(b) {', //                             5
+  '  a = dma_buf_attach(b, isp)', //                  6
+  '  sgt = dma_buf_map_attachment(a, FROM_DEVICE)', // 7
+  '  isp.write(sgt, 0, 4KiB, 0xA5)', //               8
+  '  dma_buf_unmap_attachment(a, sgt, FROM_DEVICE)', // 9
+  '  dma_buf_detach(buf, a)', //                     10
+  '}', //                                            11
+  'repeat 2 {', //                                   12
+  '  capture(buf)', //                               13
+  '}', //                                            14
+  'buf2 = dma_heap_alloc(system, 4KiB)', //          15
+  'buf = dma_heap_alloc(cma, 4KiB)', //              16
+  'dma_buf_put(buf)', //                             17
+].join('\n');
+
+const index = new ScenarioIndex(SOURCE, 'x.dmabuf');
+const defLine = (name: string, line: number) => index.definitionOf(name, line)?.span.start.line;
+
+test('a binding used at top level is defined by its latest assignment before the use', () => {
+  assert.equal(defLine('buf', 13), 4);
+  assert.equal(defLine('buf2', 17), 15);
+  assert.equal(defLine('buf', 17), 16);
+});
+
+test('inside a proc, its parameters and locals come first', () => {
+  assert.equal(defLine('b', 6), 5);
+  assert.equal(index.definitionOf('b', 6)?.kind, 'param');
+  assert.equal(defLine('sgt', 8), 7);
+  assert.equal(defLine('a', 9), 6);
+});
+
+test('a proc sees the top-level bindings', () => {
+  assert.equal(defLine('buf', 10), 4);
+});
+
+test('procs and devices are defined by their declarations', () => {
+  assert.deepEqual(index.definitionOf('capture', 13)?.span.start, { line: 5, column: 6 });
+  assert.deepEqual(index.definitionOf('isp', 8)?.span.start, { line: 3, column: 8 });
+  assert.equal(index.definitionOf('dma_buf_put', 17), undefined);
+});
+
+test('the word under a position, and the statement on a line', () => {
+  assert.deepEqual(index.wordAt(8, 4), { name: 'isp', span: { start: { line: 8, column: 3 }, end: { line: 8, column: 6 } } });
+  assert.equal(index.wordAt(11, 3), undefined);
+  assert.equal(index.callAt(8)?.callee, 'isp.write');
+  assert.equal(index.callAt(12), undefined);
+  assert.equal(index.procAt(8), 'capture');
+  assert.equal(index.procAt(13), undefined);
+});
+
+test('handle names and the type the binding call returns', () => {
+  assert.equal(index.isHandleName('sgt'), true);
+  assert.equal(index.isHandleName('isp'), false);
+  assert.equal(index.handleTypeOf('buf', 13), 'dmabuf');
+  assert.equal(index.handleTypeOf('sgt', 8), 'sg');
+});
+
+test('the outline nests bindings in procs and repeat blocks', () => {
+  const flat = (ns: typeof index.outline): string[] => ns.map((n) => `${n.kind}:${n.name}${n.children.length ? `[${flat(n.children).join(',')}]` : ''}`);
+  assert.deepEqual(flat(index.outline), [
+    'platform:platform', 'device:isp', 'binding:buf', 'proc:capture[binding:a,binding:sgt]', 'repeat:repeat 2', 'binding:buf2', 'binding:buf',
+  ]);
+  const proc = index.outline[3];
+  assert.deepEqual([proc.span.start.line, proc.span.end.line], [5, 11]);
+});
+
+test('a broken scenario still indexes, with its diagnostics', () => {
+  const broken = new ScenarioIndex('device cam\nbuf = kmalloc(0)\nh = dma_map_single(gpu, buf, 4KiB, FROM_DEVICE)\n', 'b.dmabuf');
+  assert.deepEqual(broken.diagnostics.map((d) => [d.line, d.column, d.endColumn]), [[2, 15, 16], [3, 20, 23]]);
+  assert.equal(broken.definitionOf('buf', 3)?.span.start.line, 2);
+});
+
+test('junk never throws', () => {
+  for (const junk of ['', '}}}{{{', '\u0000\u0001 = (', 'proc (', 'repeat x {\n']) assert.ok(new ScenarioIndex(junk, 'j.dmabuf'));
+});

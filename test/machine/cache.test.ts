@@ -1,0 +1,180 @@
+// The CPU cache (spec §3 `cache`, §5, §6): LRU, write-back on eviction, prefetch modes, maintenance of partial
+// edge lines, and the bulk path for large ranges, checked against a line-by-line reference.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { CpuOp, cpuAccess, maintain } from '../../src/machine/cache';
+import type { Machine } from '../../src/machine/machine';
+import { readRuns, writeRuns } from '../../src/machine/memory';
+import { DataRun, appendRuns, sliceRuns } from '../../src/machine/runs';
+import type { MachineState } from '../../src/machine/state';
+import { at, machine } from './helpers';
+
+const BASE = 0x1_0000_0000;
+
+function small(o: { sets?: number; ways?: number; line?: number; prefetch?: 'none' | 'next-line' | 'speculative' } = {}): Machine {
+  const line = o.line ?? 64;
+  const ways = o.ways ?? 2;
+  return machine({ cache: { size: (o.sets ?? 4) * ways * line, ways, line, prefetch: o.prefetch ?? 'none' } });
+}
+
+function step<T>(m: Machine, body: (s: MachineState) => T): T {
+  return at(m, 1, () => body(m.state)).result;
+}
+
+const write = (value: number, seq: number, len: number): CpuOp & { kind: 'write' } => ({ kind: 'write', runs: [{ len, value, seq }], copy: false });
+
+test('a CPU read fills missing lines Clean; a write makes them Dirty (write-allocate)', () => {
+  const m = small();
+  step(m, (s) => cpuAccess(s, BASE, 64, { kind: 'read' }));
+  assert.equal(m.cacheLineAt(BASE)?.state, 'C');
+  step(m, (s) => cpuAccess(s, BASE + 64, 8, write(1, 1, 8)));
+  assert.equal(m.cacheLineAt(BASE + 64)?.state, 'D');
+  assert.deepEqual(m.cacheLineAt(BASE + 64)?.data, [{ len: 8, value: 1 }, { len: 56, value: 0 }]);
+});
+
+test('capacity evictions follow LRU within a set and write back Dirty lines', () => {
+  const m = small({ sets: 1, ways: 2 });
+  step(m, (s) => cpuAccess(s, BASE, 64, write(0xaa, 1, 64)));
+  step(m, (s) => cpuAccess(s, BASE + 64, 64, { kind: 'read' }));
+  step(m, (s) => cpuAccess(s, BASE, 1, { kind: 'read' })); // BASE is now most recently used
+  const ev = at(m, 2, () => cpuAccess(m.state, BASE + 128, 64, { kind: 'read' })).events;
+  assert.equal(m.cacheLineAt(BASE + 64), undefined, 'the least recently used line was evicted');
+  assert.equal(m.cacheLineAt(BASE)?.state, 'D');
+  assert.ok(!ev.some((e) => e.type === 'writeback'), 'a Clean victim is dropped without write-back');
+  const ev2 = at(m, 3, () => cpuAccess(m.state, BASE + 192, 64, { kind: 'read' })).events;
+  assert.ok(ev2.some((e) => e.type === 'writeback' && e.phys === BASE));
+  assert.deepEqual(m.peekMemory(BASE, 64), [{ len: 64, value: 0xaa }]);
+  assert.equal(m.cacheLines(0, 2).map((l) => l.lruRank).sort().join(), '0,1');
+});
+
+test('prefetch=none allocates only the lines accessed', () => {
+  const m = small({ sets: 8, prefetch: 'none' });
+  step(m, (s) => cpuAccess(s, BASE, 1, { kind: 'read' }));
+  assert.equal(m.cacheLineAt(BASE + 64), undefined);
+});
+
+test('prefetch=next-line also allocates lines L+1 and L+2 of the same page, clean', () => {
+  const m = small({ sets: 8, prefetch: 'next-line' });
+  step(m, (s) => cpuAccess(s, BASE, 1, write(5, 1, 1)));
+  assert.equal(m.cacheLineAt(BASE + 64)?.state, 'C');
+  assert.equal(m.cacheLineAt(BASE + 128)?.state, 'C');
+  assert.equal(m.cacheLineAt(BASE + 192), undefined);
+  step(m, (s) => cpuAccess(s, BASE + 4096 - 64, 1, { kind: 'read' }));
+  assert.equal(m.cacheLineAt(BASE + 4096), undefined, 'never across the page end');
+});
+
+test('prefetch=speculative allocates every cacheable line of a device write just before it, clean from memory', () => {
+  const m = machine({ cache: { prefetch: 'speculative' } });
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, 4096, 'FROM_DEVICE', 0, false)).result;
+  at(m, 3, (x) => x.deviceWrite('isp', h, 0, 256, 0x5a));
+  const phys = m.buffers()[0].segments[0].phys;
+  assert.equal(m.cacheLineAt(phys + 192)?.state, 'C');
+  assert.deepEqual(m.cacheLineAt(phys)?.data, [{ len: 64, value: 0 }], 'filled before the device wrote');
+});
+
+test('invalidate follows whole lines; a partial line at either edge is cleaned before it is invalidated', () => {
+  const m = small({ sets: 8 });
+  step(m, (s) => cpuAccess(s, BASE, 192, write(0x11, 1, 192)));
+  const ev = at(m, 2, () => maintain(m.state, BASE + 32, 96, 'invalidate')).events;
+  assert.equal(m.cacheLineAt(BASE), undefined);
+  assert.equal(m.cacheLineAt(BASE + 64), undefined);
+  assert.equal(m.cacheLineAt(BASE + 128)?.state, 'D', 'a line the range does not touch is kept');
+  assert.deepEqual(m.peekMemory(BASE, 64), [{ len: 64, value: 0x11 }], 'the partial edge line was written back');
+  assert.deepEqual(m.peekMemory(BASE + 64, 64), [{ len: 64, value: 0 }], 'the full line was dropped unwritten');
+  assert.ok(ev.some((e) => e.type === 'hazard' && e.kind === 'lost-write'), 'dropping the only copy of a write is a lost write');
+});
+
+test('clean writes Dirty lines back and keeps them Clean; clean+invalidate drops them after writing back', () => {
+  const m = small({ sets: 8 });
+  step(m, (s) => cpuAccess(s, BASE, 128, write(0x22, 1, 128)));
+  step(m, (s) => maintain(s, BASE, 64, 'clean'));
+  assert.equal(m.cacheLineAt(BASE)?.state, 'C');
+  step(m, (s) => maintain(s, BASE + 64, 64, 'clean+invalidate'));
+  assert.equal(m.cacheLineAt(BASE + 64), undefined);
+  assert.deepEqual(m.peekMemory(BASE, 128), [{ len: 128, value: 0x22 }]);
+});
+
+test('maintenance of a range larger than the cache walks the cache lines and acts on those inside the range', () => {
+  const m = small({ sets: 2, ways: 2 });
+  step(m, (s) => cpuAccess(s, BASE + 64, 64, write(0x33, 1, 64)));
+  step(m, (s) => cpuAccess(s, BASE + 2 ** 30, 64, write(0x44, 2, 64)));
+  step(m, (s) => maintain(s, BASE, 2 ** 20, 'clean'));
+  assert.equal(m.cacheLineAt(BASE + 64)?.state, 'C');
+  assert.equal(m.cacheLineAt(BASE + 2 ** 30)?.state, 'D', 'outside the range');
+});
+
+/** What the test compares: memory over the window, and each set's lines by LRU order with state and data. */
+function snapshot(s: MachineState, lo: number, hi: number): unknown {
+  const c = s.cache;
+  const sets: unknown[] = [];
+  for (let t = 0; t < c.sets; t++) {
+    const ways = [];
+    for (let w = 0; w < c.ways; w++) {
+      const i = t * c.ways + w;
+      if (c.tags[i] >= 0) ways.push({ stamp: c.stamps[i], tag: c.tags[i], state: c.states[i], data: c.data[i] });
+    }
+    ways.sort((a, b) => a.stamp - b.stamp);
+    sets.push(ways.map(({ tag, state, data }) => ({ tag, state, data })));
+  }
+  return { mem: readRuns(s.mem, lo, hi - lo), sets };
+}
+
+/** The reference: the same access done one line at a time. */
+function lineByLine(s: MachineState, phys: number, len: number, op: CpuOp): DataRun[] {
+  const L = s.cache.line;
+  const out: DataRun[] = [];
+  for (let a = phys; a < phys + len; ) {
+    const b = Math.min(phys + len, (Math.floor(a / L) + 1) * L);
+    const part: CpuOp = op.kind === 'write' ? { ...op, runs: sliceRuns(op.runs, a - phys, b - a) } : op;
+    appendRuns(out, cpuAccess(s, a, b - a, part));
+    a = b;
+  }
+  return out;
+}
+
+test('bulk equivalence: a large CPU access leaves the same memory, cache and hazards as line-by-line simulation', () => {
+  const prior = fc.record({ kind: fc.constantFrom('read', 'write', 'device'), off: fc.nat(4000), len: fc.integer({ min: 1, max: 300 }), value: fc.nat(255) });
+  fc.assert(
+    fc.property(
+      fc.record({
+        sets: fc.constantFrom(1, 2, 4), ways: fc.constantFrom(1, 2, 3), line: fc.constantFrom(16, 32),
+        prefetch: fc.constantFrom('none' as const, 'next-line' as const, 'speculative' as const),
+        prior: fc.array(prior, { maxLength: 12 }),
+        final: fc.record({ kind: fc.constantFrom('read', 'write', 'alloc'), off: fc.nat(200), extra: fc.nat(3000), value: fc.nat(255) }),
+      }),
+      (c) => {
+        const m = small({ sets: c.sets, ways: c.ways, line: c.line, prefetch: c.prefetch });
+        let seq = 100;
+        for (const p of c.prior) {
+          step(m, (s) => {
+            if (p.kind === 'device') {
+              // A noncoherent device writes memory only, leaving cached copies stale.
+              const r = [{ len: p.len, value: p.value, seq: ++seq }];
+              writeRuns(s.mem, BASE + p.off, r);
+              writeRuns(s.newest, BASE + p.off, r);
+            } else if (p.kind === 'write') {
+              const op = write(p.value, ++seq, p.len);
+              writeRuns(s.newest, BASE + p.off, op.runs);
+              cpuAccess(s, BASE + p.off, p.len, op);
+            } else cpuAccess(s, BASE + p.off, p.len, { kind: 'read' });
+          });
+        }
+        const lines = c.sets * c.ways;
+        const len = 2 * lines * c.line + c.line + c.final.extra;
+        const op: CpuOp = c.final.kind === 'read' ? { kind: 'read' } : c.final.kind === 'write' ? write(c.final.value, ++seq, len) : { kind: 'alloc', cause: 'prefetch' };
+        const phys = BASE + c.final.off;
+        if (op.kind === 'write') writeRuns(m.state.newest, phys, op.runs);
+        const ref = m.clone();
+        const got = at(m, 9, () => cpuAccess(m.state, phys, len, op));
+        const want = at(ref, 9, () => lineByLine(ref.state, phys, len, op));
+        assert.deepEqual(got.result, want.result);
+        assert.deepEqual(got.hazards.map((h) => h.kind), want.hazards.map((h) => h.kind));
+        assert.deepEqual(snapshot(m.state, BASE, BASE + 8192), snapshot(ref.state, BASE, BASE + 8192));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

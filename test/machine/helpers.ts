@@ -1,0 +1,53 @@
+// Shared helpers for the machine's tests: a machine with the spec's defaults and a statement runner.
+
+import type { Direction } from '../../src/language/ast';
+import type { DeviceConfig, MachineConfig } from '../../src/machine/machine';
+import { Machine } from '../../src/machine/machine';
+import type { Hazard } from '../../src/machine/hazards';
+import type { MachineEvent } from '../../src/machine/events';
+
+export interface Options {
+  arch?: 'arm64' | 'arm' | 'x86_64';
+  coherent?: boolean;
+  swiotlbForce?: boolean;
+  cache?: Partial<MachineConfig['cache']>;
+  memory?: number;
+  devices?: (Partial<DeviceConfig> & { name: string })[];
+}
+
+export function machine(o: Options = {}): Machine {
+  const arch = o.arch ?? 'arm64';
+  return new Machine({
+    platform: { arch, coherent: o.coherent ?? arch === 'x86_64', swiotlbForce: o.swiotlbForce ?? false },
+    cache: { size: 32 * 1024, ways: 4, line: 64, prefetch: 'none', ...o.cache },
+    memory: { size: o.memory ?? 8 * 2 ** 30, seed: 1 },
+    devices: (o.devices ?? [{ name: 'isp' }]).map((d) => ({ coherent: false, iommu: false, contiguous: false, dmaMask: 64, ...d })),
+  });
+}
+
+export interface Step<T> {
+  result: T;
+  events: MachineEvent[];
+  hazards: Hazard[];
+  failed: boolean;
+}
+
+/** Runs one statement at `line`. */
+export function at<T>(m: Machine, line: number, body: (m: Machine) => T): Step<T> {
+  m.begin({ line, column: 1 });
+  const result = body(m);
+  return { result, ...m.end() };
+}
+
+/** A scenario as a list of statements, one per line from 1; returns every hazard raised. */
+export function run(m: Machine, ...stmts: ((m: Machine) => unknown)[]): Hazard[] {
+  const all: Hazard[] = [];
+  stmts.forEach((f, i) => all.push(...at(m, i + 1, f).hazards));
+  return all;
+}
+
+export function kinds(hs: readonly Hazard[]): string[] {
+  return hs.map((h) => h.kind);
+}
+
+export const DIRS: Direction[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL'];

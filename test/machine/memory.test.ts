@@ -1,0 +1,94 @@
+// Physical memory as runs, the layout and the page allocator (spec §3 `memory`, §5).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FOUR_GIB, RAM_BASE, computeLayout } from '../../src/machine/layout';
+import { createRunStore, fillRun, readRuns, runCount, writeRuns } from '../../src/machine/memory';
+import { allocContiguous, allocRuns, allocScattered, createPageAllocator, freePages } from '../../src/machine/pageAllocator';
+import { overwriteRuns, sliceRuns, toByteRuns } from '../../src/machine/runs';
+
+test('memory starts as zero bytes written before the first statement', () => {
+  const m = createRunStore();
+  assert.deepEqual(readRuns(m, RAM_BASE, 4096), [{ len: 4096, value: 0, seq: 0 }]);
+});
+
+test('writing 1 GiB of one value costs O(1) runs, not bytes', () => {
+  const m = createRunStore();
+  fillRun(m, RAM_BASE, 2 ** 30, 0xa5, 1);
+  assert.equal(runCount(m), 3);
+  assert.deepEqual(readRuns(m, RAM_BASE + 12345, 2 ** 20), [{ len: 2 ** 20, value: 0xa5, seq: 1 }]);
+});
+
+test('memory runs coalesce adjacent equal runs', () => {
+  const m = createRunStore();
+  fillRun(m, 1000, 100, 7, 3);
+  fillRun(m, 1100, 100, 7, 3);
+  assert.equal(runCount(m), 3);
+  fillRun(m, 1000, 200, 0, 0);
+  assert.equal(runCount(m), 1, 'writing the surrounding value back merges everything into one run');
+});
+
+test('a write inside a run splits it and keeps both ends', () => {
+  const m = createRunStore();
+  fillRun(m, 0, 1000, 1, 1);
+  writeRuns(m, 100, [{ len: 10, value: 2, seq: 2 }, { len: 5, value: 3, seq: 3 }]);
+  assert.deepEqual(readRuns(m, 90, 30), [
+    { len: 10, value: 1, seq: 1 }, { len: 10, value: 2, seq: 2 }, { len: 5, value: 3, seq: 3 }, { len: 5, value: 1, seq: 1 },
+  ]);
+});
+
+test('run helpers slice and overwrite by runs, and byte runs merge equal values of different writes', () => {
+  const runs = [{ len: 4, value: 1, seq: 1 }, { len: 4, value: 1, seq: 2 }];
+  assert.deepEqual(sliceRuns(runs, 2, 4), [{ len: 2, value: 1, seq: 1 }, { len: 2, value: 1, seq: 2 }]);
+  assert.deepEqual(overwriteRuns(runs, 3, [{ len: 2, value: 9, seq: 5 }]), [
+    { len: 3, value: 1, seq: 1 }, { len: 2, value: 9, seq: 5 }, { len: 3, value: 1, seq: 2 },
+  ]);
+  assert.deepEqual(toByteRuns(runs), [{ len: 8, value: 1 }]);
+});
+
+test('layout: RAM at 0x8000_0000, swiotlb pool and CMA below 4 GiB', () => {
+  const l = computeLayout(8 * 2 ** 30);
+  assert.equal(l.ramBase, 0x8000_0000);
+  assert.equal(l.ramEnd, 0x8000_0000 + 8 * 2 ** 30);
+  assert.equal(l.swiotlbSize, 64 * 2 ** 20);
+  assert.ok(l.swiotlbBase + l.swiotlbSize <= FOUR_GIB && l.cmaBase + l.cmaSize <= FOUR_GIB);
+});
+
+test('the page allocator places allocations from the top of RAM down, so by default above 4 GiB', () => {
+  const l = computeLayout(8 * 2 ** 30);
+  const a = createPageAllocator(l, 1);
+  const p1 = allocContiguous(a, 4096) as number;
+  const p2 = allocContiguous(a, 4096) as number;
+  assert.equal(p1, l.ramEnd - 4096);
+  assert.equal(p2, l.ramEnd - 8192);
+  assert.ok(p2 >= FOUR_GIB);
+});
+
+test('an allocation restricted below a dma_mask lands under it; CMA allocations come from the CMA region', () => {
+  const l = computeLayout(8 * 2 ** 30);
+  const a = createPageAllocator(l, 1);
+  const low = allocContiguous(a, 1 << 20, { below: FOUR_GIB }) as number;
+  assert.ok(low + (1 << 20) <= FOUR_GIB);
+  const cma = allocContiguous(a, 1 << 20, { cma: true }) as number;
+  assert.ok(cma >= l.cmaBase && cma + (1 << 20) <= l.cmaBase + l.cmaSize);
+  assert.equal(allocContiguous(a, 2 ** 40), undefined, 'too large: nothing fits');
+});
+
+test('vmalloc gets scattered pages, never adjacent, deterministic for a seed', () => {
+  const l = computeLayout(8 * 2 ** 30);
+  const runs1 = allocScattered(createPageAllocator(l, 7), 64 * 1024) as { phys: number; len: number }[];
+  const runs2 = allocScattered(createPageAllocator(l, 7), 64 * 1024) as { phys: number; len: number }[];
+  assert.deepEqual(runs1, runs2);
+  assert.ok(runs1.length > 1);
+  assert.equal(runs1.reduce((n, r) => n + r.len, 0), 64 * 1024);
+  for (let i = 1; i < runs1.length; i++) assert.ok(runs1[i].phys + runs1[i].len < runs1[i - 1].phys, 'a gap between runs');
+});
+
+test('freed pages are handed out again', () => {
+  const l = computeLayout(8 * 2 ** 30);
+  const a = createPageAllocator(l, 1);
+  const runs = allocRuns(a, [8192, 4096]) as { phys: number; len: number }[];
+  for (const r of runs) freePages(a, r.phys, r.len);
+  assert.equal(allocContiguous(a, 4096), l.ramEnd - 4096);
+  assert.equal(a.general.free.length, 1, 'free ranges merged back into one');
+});

@@ -1,0 +1,144 @@
+// The interpreter's rules: what counts as a step, procs and their scopes, repeat, expect_hazard, expect error,
+// the step limit, and snapshots that replay identically.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../src/language';
+import { Runner } from '../../src/runtime/runner';
+import { checkSource } from '../../src/runtime/checker';
+
+function runner(text: string, opts = {}): Runner {
+  const { program, diagnostics } = parseScenario(text, 't.dmabuf');
+  assert.deepEqual(diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`), []);
+  return new Runner(program, opts);
+}
+
+const kinds = (text: string) =>
+  checkSource(text, 't.dmabuf').hazards.map((h) => `${h.loc.line}:${h.kind}${h.expected ? ' (expected)' : ''}`);
+
+test('steps count executed statements: proc calls and checks, not declarations, proc definitions or repeat headers', () => {
+  const r = checkSource(
+    [
+      'platform arm64',
+      'device nic',
+      'proc touch(p) {',
+      '  cpu.write(p, 0, 64, 1)',
+      '}',
+      'b = kmalloc(4KiB)',
+      'repeat 3 {',
+      '  touch(b)',
+      '}',
+      'expect_owner(b, cpu)',
+      'kfree(b)',
+    ].join('\n'),
+    't.dmabuf',
+  );
+  assert.equal(r.steps, 1 + 3 * 2 + 1 + 1);
+  assert.equal(r.ok, true);
+});
+
+test('a repeat shows as a frame named with its iteration; a proc call as a frame named for the proc', () => {
+  const r = runner(['proc f(p) {', '  cpu.read(p, 0, 4)', '}', 'b = kmalloc(64)', 'repeat 2 {', '  f(b)', '}', 'kfree(b)'].join('\n'));
+  r.step(); // kmalloc
+  assert.deepEqual(r.frames().map((f) => f.name), ['repeat 1/2', 'main']);
+  r.step(); // f(b)
+  assert.deepEqual(r.frames().map((f) => f.name), ['f', 'repeat 1/2', 'main']);
+  assert.equal(r.next()?.span.start.line, 2);
+  r.step(); // cpu.read in f
+  assert.deepEqual(r.frames().map((f) => f.name), ['repeat 2/2', 'main']);
+  assert.equal(r.frames()[0].loc.line, 6);
+});
+
+test("a proc's bindings are local to its frame; top-level bindings are visible inside it", () => {
+  const r = runner(['proc f(p) {', '  q = kmalloc(64)', '  kfree(q)', '}', 'b = kmalloc(64)', 'f(b)', 'kfree(b)'].join('\n'));
+  r.step();
+  r.step();
+  r.step(); // q = kmalloc inside f
+  assert.ok(r.bindings(0).has('q'));
+  assert.ok(r.bindings(0).has('b'));
+  assert.ok(r.bindings(0).has('p'));
+  r.step(); // kfree(q), returns
+  assert.equal(r.bindings(0).has('q'), false);
+  assert.equal(r.bindings(0).has('p'), false);
+});
+
+test('a name may be bound again: it then names the new handle', () => {
+  const r = checkSource(['repeat 3 {', '  b = kmalloc(64)', '  kfree(b)', '}'].join('\n'), 't.dmabuf');
+  assert.equal(r.ok, true, JSON.stringify(r.hazards));
+});
+
+test('expect_hazard consumes the hazards of the statement just before it, in the same block', () => {
+  assert.deepEqual(kinds(['v = vmalloc(8KiB)', 'kfree(v)', 'expect_hazard(api-misuse)', 'vfree(v)', 'expect_hazard(api-misuse)'].join('\n')), [
+    '2:api-misuse (expected)',
+    '4:api-misuse (expected)',
+  ]);
+});
+
+test('expect_hazard fails when the statement before raised no such hazard', () => {
+  assert.deepEqual(kinds(['b = kmalloc(64)', 'expect_hazard(stale-read)', 'kfree(b)'].join('\n')), ['2:expect-failed']);
+});
+
+test('expect_hazard after a proc call covers everything raised inside the proc', () => {
+  const text = ['proc bad(p) {', '  kfree(p)', '  kfree(p)', '}', 'b = kmalloc(64)', 'bad(b)', 'expect_hazard(api-misuse)'].join('\n');
+  assert.deepEqual(kinds(text), ['3:api-misuse (expected)']);
+});
+
+test('expect_hazard after a repeat covers every iteration', () => {
+  const text = ['b = kmalloc(64)', 'kfree(b)', 'repeat 2 {', '  kfree(b)', '}', 'expect_hazard(api-misuse)'].join('\n');
+  assert.deepEqual(kinds(text), ['4:api-misuse (expected)', '4:api-misuse (expected)']);
+});
+
+test('expect error: a call that fails as the kernel would is expected, and its failure raises nothing', () => {
+  const text = ['device nic', 'v = vmalloc(8KiB)', 'dma_map_single(nic, v, 4KiB, TO_DEVICE) expect error', 'vfree(v)'].join('\n');
+  assert.deepEqual(kinds(text), []);
+});
+
+test('expect error on a call that succeeds is an expect-failed hazard', () => {
+  const text = ['b = kmalloc(64)', 'kfree(b) expect error'].join('\n');
+  assert.deepEqual(kinds(text), ['2:expect-failed']);
+});
+
+test('a scenario that never ends stops at the step limit', () => {
+  const r = checkSource(['b = kmalloc(64)', 'repeat 1000000000 {', '  cpu.write(b, 0, 1, 1)', '}'].join('\n'), 't.dmabuf', { stepLimit: 5000 });
+  assert.equal(r.stopReason, 'step-limit');
+  assert.equal(r.steps, 5000);
+  assert.equal(r.ok, false);
+});
+
+test('leaks are reported on the step that ends the run, at the creating statement', () => {
+  const r = runner(['b = kmalloc(64)', 'cpu.write(b, 0, 64, 1)'].join('\n'));
+  r.step();
+  const last = r.step();
+  assert.ok(r.done);
+  assert.deepEqual(last.hazards.map((h) => `${h.loc.line}:${h.kind}`), ['1:leak']);
+});
+
+test('a restored snapshot replays to the same hazards and state', () => {
+  const text = [
+    'platform arm64',
+    'cache size=4KiB ways=2',
+    'device isp dma_mask=32',
+    'b = kmalloc(64KiB)',
+    'repeat 20 {',
+    '  cpu.write(b, 0, 4KiB, 0x11)',
+    '  h = dma_map_single(isp, b, 16KiB, BIDIRECTIONAL)',
+    '  isp.write(h, 0, 2KiB, 0x22)',
+    '  cpu.read(b, 0, 64)',
+    '  dma_unmap_single(isp, h, 16KiB, BIDIRECTIONAL)',
+    '}',
+  ].join('\n');
+  const r = runner(text);
+  for (let i = 0; i < 37; i++) r.step();
+  const snap = r.snapshot();
+  const rest = () => {
+    const lines: string[] = [];
+    while (!r.done) {
+      const s = r.step();
+      lines.push(`${s.index}:${s.loc.line}:${s.events.length}:${s.hazards.map((h) => h.kind).join(',')}`);
+    }
+    return { lines, buffers: JSON.stringify(r.machine.buffers()), cache: JSON.stringify(r.machine.cacheLines(0, r.machine.cacheLineCount())) };
+  };
+  const first = rest();
+  r.restore(snap);
+  assert.equal(r.stepCount, 37);
+  assert.deepEqual(rest(), first);
+});
