@@ -1,13 +1,52 @@
-// The recorded run: a compact record per step in typed arrays, engine snapshots every `interval` steps, and
+// The recorded run: a compact record per step in typed arrays, engine snapshots between segments of steps, and
 // `seek` to any position by restoring the nearest snapshot and replaying (events are regenerated, never stored).
+// Segments adapt to what snapshots cost: a snapshot is taken once the steps since the last one took COST_RATIO
+// times as long as that snapshot, so recording overhead stays small and a seek costs a few snapshots' time.
 import type { Hazard, HazardKind } from '../machine/hazards';
 import { HAZARD_KINDS } from '../machine/hazards';
 import type { Engine, StepDetail } from './engine';
 import { Growable } from './growable';
 
-export const DEFAULT_SNAPSHOT_INTERVAL = 256;
+export const MIN_SNAPSHOT_INTERVAL = 256;
+const COST_RATIO = 4;
 /** Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps. */
-const FINE_INTERVAL = 16;
+const MIN_FINE_INTERVAL = 16;
+
+/** Decides when the next snapshot is worth its cost. */
+class SnapshotClock {
+  private steps = 0;
+  private since = performance.now();
+  private cost = 0;
+
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+  ) {}
+
+  due(): boolean {
+    if (this.steps < this.min) return false;
+    return this.steps >= this.max || performance.now() - this.since >= COST_RATIO * this.cost;
+  }
+
+  tick(): void {
+    this.steps++;
+  }
+
+  /** Takes a snapshot and remembers what it cost. */
+  take<S>(snap: () => S): S {
+    const t = performance.now();
+    const s = snap();
+    this.since = performance.now();
+    this.cost = this.since - t;
+    this.steps = 0;
+    return s;
+  }
+
+  restart(): void {
+    this.steps = 0;
+    this.since = performance.now();
+  }
+}
 
 export class Recording<S = unknown> {
   readonly stmt = new Growable(Uint32Array);
@@ -25,13 +64,41 @@ export class Recording<S = unknown> {
   hazards: Hazard[] = [];
   private hazardCount = 0;
   private readonly snapshots: S[] = [];
+  /** Position of each snapshot; segment i is [snapPos[i], snapPos[i+1]). */
+  private readonly snapPos = new Growable(Uint32Array);
+  private readonly clock: SnapshotClock;
   private fine = new Map<number, S>();
   private fineSegment = -1;
+  private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, Infinity);
 
+  /** `minInterval` and `maxInterval` bound the steps between snapshots (equal: a fixed interval). */
   constructor(
     readonly engine: Engine<S>,
-    readonly interval = DEFAULT_SNAPSHOT_INTERVAL,
-  ) {}
+    minInterval = MIN_SNAPSHOT_INTERVAL,
+    maxInterval = Infinity,
+  ) {
+    this.clock = new SnapshotClock(minInterval, maxInterval);
+  }
+
+  get segmentCount(): number {
+    return this.snapPos.length;
+  }
+
+  segmentStart(i: number): number {
+    return i < this.snapPos.length ? this.snapPos.at(i) : this.length;
+  }
+
+  /** The segment holding `position` (the last one at or before it). */
+  segmentOf(position: number): number {
+    let lo = 0;
+    let hi = this.snapPos.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.snapPos.at(mid) <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
 
   /** Steps recorded: the run's length once `recordSteps` has returned true. */
   get length(): number {
@@ -47,8 +114,12 @@ export class Recording<S = unknown> {
   recordSteps(budget = Infinity): boolean {
     const e = this.engine;
     for (let n = 0; n < budget && !e.done; n++) {
-      if (e.position % this.interval === 0) this.snapshots.push(e.snapshot());
+      if (this.snapPos.length === 0 || this.clock.due()) {
+        this.snapPos.push(e.position);
+        this.snapshots.push(this.clock.take(() => e.snapshot()));
+      }
       const { record, detail } = e.step();
+      this.clock.tick();
       this.stmt.push(record.stmt);
       this.thread.push(record.thread);
       this.depth.push(record.depth);
@@ -95,32 +166,35 @@ export class Recording<S = unknown> {
   }
 
   /**
-   * Puts the engine at `position` (steps executed), replaying at most one snapshot interval. Going backwards it
-   * also keeps finer snapshots of the segment it replays, so that the next stepBack replays a few steps only.
+   * Puts the engine at `position` (steps executed), replaying at most one segment. Going backwards it also
+   * keeps finer snapshots of the segment it replays, so that the next stepBack replays a few steps only.
    */
   seek(position: number): void {
     const e = this.engine;
     if (position < 0 || position > this.length) throw new RangeError(`position ${position} outside the run (0..${this.length})`);
     const backwards = position < e.position;
-    if (backwards || position - e.position > this.interval) this.restoreNear(position);
+    const segment = this.segmentOf(position);
+    // Forwards, replaying from here is cheaper than restoring when it is closer than the segment's snapshot.
+    if (backwards || position - e.position > position - this.snapPos.at(segment)) this.restoreNear(position, segment);
+    if (backwards) this.fineClock.restart();
     while (e.position < position) {
-      if (backwards && e.position % FINE_INTERVAL === 0 && !this.fine.has(e.position)) this.fine.set(e.position, e.snapshot());
+      if (backwards && this.fineClock.due() && !this.fine.has(e.position)) this.fine.set(e.position, this.fineClock.take(() => e.snapshot()));
       e.step();
+      this.fineClock.tick();
     }
   }
 
-  private restoreNear(position: number): void {
-    const segment = Math.floor(position / this.interval);
+  private restoreNear(position: number, segment: number): void {
     if (segment !== this.fineSegment) {
       this.fine = new Map();
       this.fineSegment = segment;
     }
+    let best = this.snapPos.at(segment);
     let snap = this.snapshots[segment];
-    for (let p = position - (position % FINE_INTERVAL); p > segment * this.interval; p -= FINE_INTERVAL) {
-      const s = this.fine.get(p);
-      if (s !== undefined) {
+    for (const [p, s] of this.fine) {
+      if (p <= position && p > best) {
+        best = p;
         snap = s;
-        break;
       }
     }
     this.engine.restore(snap);
@@ -140,12 +214,8 @@ export class Recording<S = unknown> {
     );
   }
 
-  get snapshotCount(): number {
-    return this.snapshots.length;
-  }
-
-  snapshotAt(index: number): S {
-    return this.snapshots[index];
+  snapshotAt(segment: number): S {
+    return this.snapshots[segment];
   }
 }
 

@@ -123,7 +123,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
     try {
-      const next = args.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
+      const next = args?.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
       if (!next) throw new RequestError(ErrorCode.notLaunched, 'Nothing to restart: no scenario was launched');
       this.launchArgs = next;
       await this.load(next, false);

@@ -35,7 +35,7 @@ export class StopFinder {
   /** The first stop after `fromKey` and before `beforeKey`, or undefined. */
   forward(fromKey: number, beforeKey = Infinity): Stop | undefined {
     const last = Math.min(this.rec.length - 1, stepOfKey(beforeKey));
-    for (let seg = Math.floor(stepOfKey(fromKey) / this.rec.interval); seg * this.rec.interval <= last; seg++) {
+    for (let seg = this.rec.segmentOf(Math.max(0, stepOfKey(fromKey))); seg < this.rec.segmentCount && this.rec.segmentStart(seg) <= last; seg++) {
       const stop = this.scanSegment(seg, fromKey, beforeKey, true);
       if (stop) return stop;
     }
@@ -44,8 +44,8 @@ export class StopFinder {
 
   /** The last stop before `fromKey` and after `afterKey`, or undefined. */
   backward(fromKey: number, afterKey = -1): Stop | undefined {
-    const first = Math.floor(Math.max(0, stepOfKey(afterKey)) / this.rec.interval);
-    for (let seg = Math.floor(Math.max(0, stepOfKey(fromKey - 1)) / this.rec.interval); seg >= first; seg--) {
+    const first = this.rec.segmentOf(Math.max(0, stepOfKey(afterKey)));
+    for (let seg = this.rec.segmentOf(Math.max(0, stepOfKey(fromKey - 1))); seg >= first; seg--) {
       const stop = this.scanSegment(seg, afterKey, fromKey, false);
       if (stop) return stop;
     }
@@ -57,8 +57,8 @@ export class StopFinder {
    * forward or the last one going backward. Replays only inside this segment, forwards, for stateful candidates.
    */
   private scanSegment(seg: number, after: number, before: number, forward: boolean): Stop | undefined {
-    const start = seg * this.rec.interval;
-    const end = Math.min(this.rec.length, start + this.rec.interval);
+    const start = this.rec.segmentStart(seg);
+    const end = this.rec.segmentStart(seg + 1);
     const stmt = this.rec.stmt.view();
     const flags = this.rec.flags.view();
     const changes = this.table.changeTriggers();

@@ -2,6 +2,7 @@
 // stop, with large collections paged through `indexedVariables` so no request sends thousands at once.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ValueNode } from './engine';
+import { member } from './valueNodes';
 
 /** Most children one variables request returns when the client asks for all of them. */
 export const PAGE_LIMIT = 1000;
@@ -58,8 +59,11 @@ export class VariableStore {
     return kids.map((k) => this.toDap(k));
   }
 
-  /** A child a variables response listed, by name (for dataBreakpointInfo). */
+  /** A child of a handle by name (for dataBreakpointInfo): as last listed, else looked up among the named children. */
   child(ref: number, name: string): ValueNode | undefined {
-    return this.shown.get(ref)?.get(name);
+    const shown = this.shown.get(ref)?.get(name);
+    if (shown) return shown;
+    const node = this.nodes.get(ref);
+    return node && member(node, name);
   }
 }

@@ -8,7 +8,7 @@ import type { RunOptions, Runner } from '../runtime/runner';
 import { parseRunFlags, UsageError } from './flags';
 
 export function formatAdvice(file: string, a: DmaBufAdvice): string {
-  const lines = [`${file}:${a.name}: exporter ${a.exporter}, ${a.allocation}`];
+  const lines = [`${file}: ${a.name}: ${a.allocation}`];
   if (a.importers.length === 0) lines.push('  no device attached');
   for (const i of a.importers) {
     const verdict = i.served === undefined ? 'not checked: no pages were allocated' : i.served ? (i.bounces ? 'served, through swiotlb bounce buffers' : 'served') : `NOT served: ${i.problems.join('; ')}`;

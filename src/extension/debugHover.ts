@@ -24,10 +24,13 @@ export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, 
     const values: vscode.InlineValue[] = [];
     for (const [param, value] of Object.entries(stmt.resolved.args)) {
       const span = stmt.resolved.spans[param];
-      if (value.kind !== 'handle' || !span || seen.has(value.name)) continue;
-      seen.add(value.name);
+      if (value.kind !== 'handle' || !span) continue;
+      // only buffers have an owner: a mapping or an attachment shows the buffer behind it
+      const buffer = index.bufferBehind(value.name, line);
+      if (!buffer || seen.has(buffer)) continue;
+      seen.add(buffer);
       const range = new vscode.Range(line - 1, span.start.column - 1, line - 1, span.end.column - 1);
-      values.push(new vscode.InlineValueEvaluatableExpression(range, `${value.name}.owner`));
+      values.push(new vscode.InlineValueEvaluatableExpression(range, `${buffer}.owner`));
     }
     return values;
   }

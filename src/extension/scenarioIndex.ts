@@ -105,6 +105,25 @@ export class ScenarioIndex {
     return d?.stmt?.resolved ? SIGNATURES.get(d.stmt.resolved.op)?.returns : undefined;
   }
 
+  /**
+   * The buffer binding a handle leads to, statically: a buffer itself, the buffer a mapping maps (`h` from
+   * `dma_map_single(dev, rx, ...)` leads to `rx`), the dma-buf of an attachment or of its sg mapping.
+   */
+  bufferBehind(name: string, line: number): string | undefined {
+    for (let depth = 0; depth < 3; depth++) {
+      const def = this.definitionOf(name, line);
+      const resolved = def?.stmt?.resolved;
+      const type = resolved && SIGNATURES.get(resolved.op)?.returns;
+      if (!def || !resolved || !type) return undefined;
+      if (type === 'cpu_ptr' || type === 'coherent' || type === 'dmabuf') return name;
+      const via = resolved.args.p ?? resolved.args.a ?? resolved.args.buf;
+      if (via?.kind !== 'handle') return undefined;
+      name = via.name;
+      line = def.span.start.line;
+    }
+    return undefined;
+  }
+
   private walk(body: Stmt[], proc: string | undefined): OutlineNode[] {
     const nodes: OutlineNode[] = [];
     for (const s of body) {

@@ -1,6 +1,6 @@
 // Decodes the events of the dma, swiotlb, iommu and dma_fence groups (and ftrace markers) from a record's fields,
 // by name, for Linux 6.12 (`dma_map_page`) and 6.18 (`dma_map_phys`) alike; anything else is an opaque step.
-import { arrayField, decField, field, fieldAt, firstWord, hexField, pairField, DMA_MAPPING_ERROR } from './fields';
+import { DMA_MAPPING_ERROR, FieldIndex } from './fields';
 import type { TraceRecord } from './record';
 
 export type TraceDirection = 'TO_DEVICE' | 'FROM_DEVICE' | 'BIDIRECTIONAL' | 'NONE';
@@ -33,24 +33,27 @@ export type DmaEvent =
 
 const DIRECTIONS: TraceDirection[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'];
 
-/** `dir=`, read in place (it is on every streaming event); the kernel's `DMA_` spelling is accepted too. */
-function direction(body: string): TraceDirection | undefined {
-  let a = fieldAt(body, 'dir');
-  if (a < 0) return undefined;
-  if (body.startsWith('DMA_', a)) a += 4;
-  for (const d of DIRECTIONS) {
-    const end = a + d.length;
-    if (body.startsWith(d, a) && (end === body.length || body.charCodeAt(end) === 32)) return d;
-  }
-  return undefined;
+/** Reused for every event: decoding is synchronous and keeps nothing from it. */
+const f = new FieldIndex();
+
+/** `dir=`; the kernel's `DMA_` spelling is accepted too. */
+function direction(): TraceDirection | undefined {
+  const text = f.text('dir');
+  if (text === undefined) return undefined;
+  const i = DIRECTIONS.indexOf((text.startsWith('DMA_') ? text.slice(4) : text) as TraceDirection);
+  return i < 0 ? undefined : DIRECTIONS[i];
 }
 
 function bad(why: string): DmaEvent {
   return { op: 'bad', why };
 }
 
-function missing(...names: [string, number | unknown[] | undefined][]): string | undefined {
-  for (const [name, v] of names) if (v === undefined || (typeof v === 'number' && Number.isNaN(v))) return `no readable ${name}=`;
+/** Why a required field is missing, or undefined when all are there. */
+function missing(names: string[], values: (number | unknown[] | undefined)[]): string | undefined {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === undefined || (typeof v === 'number' && Number.isNaN(v))) return `no readable ${names[i]}=`;
+  }
   return undefined;
 }
 
@@ -59,64 +62,67 @@ const SINGLE_UNMAPS = new Set(['dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_re
 const ALLOCS: Record<string, AllocApi> = { dma_alloc: 'coherent', dma_alloc_pages: 'pages', dma_alloc_sgt: 'sgt' };
 const FREES: Record<string, AllocApi> = { dma_free: 'coherent', dma_free_pages: 'pages', dma_free_sgt: 'sgt' };
 
-function decodeStreaming(name: string, body: string): DmaEvent {
-  const device = firstWord(body);
-  const dir = direction(body);
+function decodeStreaming(name: string): DmaEvent {
+  const device = f.word(0) ?? '';
+  const dir = direction();
   if (!dir) return bad('no readable dir=');
-  const attrs = field(body, 'attrs') ?? '';
-  if (SINGLE_MAPS.has(name) || SINGLE_UNMAPS.has(name)) {
-    const dma = hexField(body, 'dma_addr');
-    const size = decField(body, 'size');
-    if (SINGLE_UNMAPS.has(name)) {
-      const why = missing(['dma_addr', dma], ['size', size]);
-      return why ? bad(why) : { op: 'unmap', device, dir, dma, size, attrs };
-    }
-    const phys = hexField(body, 'phys_addr');
-    const why = missing(['dma_addr', dma], ['size', size], ['phys_addr', phys]);
+  const attrs = f.text('attrs') ?? '';
+  if (SINGLE_MAPS.has(name)) {
+    const dma = f.hex('dma_addr');
+    const size = f.dec('size');
+    const phys = f.hex('phys_addr');
+    const why = missing(['dma_addr', 'size', 'phys_addr'], [dma, size, phys]);
     return why ? bad(why) : { op: 'map', device, dir, dma, size, phys, attrs };
+  }
+  if (SINGLE_UNMAPS.has(name)) {
+    const dma = f.hex('dma_addr');
+    const size = f.dec('size');
+    const why = missing(['dma_addr', 'size'], [dma, size]);
+    return why ? bad(why) : { op: 'unmap', device, dir, dma, size, attrs };
   }
   switch (name) {
     case 'dma_map_sg': {
-      const nents = pairField(body, 'nents');
-      const ents = pairField(body, 'ents');
-      const dmas = arrayField(body, 'dma_addrs');
-      const sizes = arrayField(body, 'sizes');
-      const phys = arrayField(body, 'phys_addrs');
-      if (!nents || !ents || !dmas || !sizes || !phys || dmas.length !== sizes.length) return bad('no readable nents=, ents=, dma_addrs=, sizes= or phys_addrs=');
-      return { op: 'map_sg', device, dir, attrs, nents: nents[1], ents: ents[1], truncated: body.includes(' [TRUNCATED]'), dmas, sizes, phys };
+      const nents = f.pairFull('nents');
+      const ents = f.pairFull('ents');
+      const dmas = f.array('dma_addrs');
+      const sizes = f.array('sizes');
+      const phys = f.array('phys_addrs');
+      const why = missing(['nents', 'ents', 'dma_addrs', 'sizes', 'phys_addrs'], [nents, ents, dmas, sizes, phys]);
+      if (why || dmas!.length !== sizes!.length) return bad(why ?? 'dma_addrs= and sizes= differ in length');
+      return { op: 'map_sg', device, dir, attrs, nents, ents, truncated: f.hasWord('[TRUNCATED]'), dmas: dmas!, sizes: sizes!, phys: phys! };
     }
     case 'dma_map_sg_err': {
-      // The 6.18 format names the physical addresses `dma_addrs`.
-      const phys = arrayField(body, 'phys_addrs') ?? arrayField(body, 'dma_addrs') ?? [];
-      const err = decField(body, 'err');
+      // The 6.18 format prints the physical addresses under the name `dma_addrs`.
+      const phys = f.array('phys_addrs') ?? f.array('dma_addrs') ?? [];
+      const err = f.dec('err');
       return { op: 'map_sg_err', device, dir, phys, err: Number.isNaN(err) ? 0 : err };
     }
     case 'dma_unmap_sg': {
-      const phys = arrayField(body, 'phys_addrs');
+      const phys = f.array('phys_addrs');
       return phys && phys.length > 0 ? { op: 'unmap_sg', device, dir, phys, attrs } : bad('no readable phys_addrs=');
     }
     case 'dma_sync_single_for_cpu':
     case 'dma_sync_single_for_device': {
-      const dma = hexField(body, 'dma_addr');
-      const size = decField(body, 'size');
-      const why = missing(['dma_addr', dma], ['size', size]);
+      const dma = f.hex('dma_addr');
+      const size = f.dec('size');
+      const why = missing(['dma_addr', 'size'], [dma, size]);
       return why ? bad(why) : { op: 'sync', forCpu: name.endsWith('cpu'), device, dir, dma, size };
     }
     case 'dma_sync_sg_for_cpu':
     case 'dma_sync_sg_for_device': {
-      const dmas = arrayField(body, 'dma_addrs');
-      const sizes = arrayField(body, 'sizes');
+      const dmas = f.array('dma_addrs');
+      const sizes = f.array('sizes');
       if (!dmas || !sizes || dmas.length !== sizes.length) return bad('no readable dma_addrs= and sizes=');
       return { op: 'sync_sg', forCpu: name.endsWith('cpu'), device, dir, dmas, sizes };
     }
   }
   const api = ALLOCS[name] ?? FREES[name];
-  const dma = hexField(body, 'dma_addr');
-  const size = decField(body, 'size');
-  const why = missing(['dma_addr', dma], ['size', size]);
+  const dma = f.hex('dma_addr');
+  const size = f.dec('size');
+  const why = missing(['dma_addr', 'size'], [dma, size]);
   if (why) return bad(why);
   if (ALLOCS[name]) {
-    const virt = field(body, 'virt_addr');
+    const virt = f.text('virt_addr');
     const failed = dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
     return { op: 'alloc', api, device, dma, size, failed };
   }
@@ -124,7 +130,7 @@ function decodeStreaming(name: string, body: string): DmaEvent {
 }
 
 const STREAMING = new Set([
-  ...SINGLE_MAPS, ...SINGLE_UNMAPS, ...Object.keys(ALLOCS), ...Object.keys(FREES), 'dma_alloc_sgt_err',
+  ...SINGLE_MAPS, ...SINGLE_UNMAPS, ...Object.keys(ALLOCS), ...Object.keys(FREES),
   'dma_map_sg', 'dma_map_sg_err', 'dma_unmap_sg', 'dma_sync_single_for_cpu', 'dma_sync_single_for_device',
   'dma_sync_sg_for_cpu', 'dma_sync_sg_for_device',
 ]);
@@ -132,45 +138,43 @@ const STREAMING = new Set([
 /** The typed event of an `event` record. */
 export function decodeEvent(r: TraceRecord): DmaEvent {
   const name = r.event;
-  const body = r.body;
-  if (STREAMING.has(name)) {
-    if (name === 'dma_alloc_sgt_err') {
-      const size = decField(body, 'size');
-      return { op: 'alloc', api: 'sgt', device: firstWord(body), dma: DMA_MAPPING_ERROR, size: Number.isNaN(size) ? 0 : size, failed: true };
-    }
-    return decodeStreaming(name, body);
+  if (name === 'tracing_mark_write') return { op: 'mark', text: r.body };
+  if (r.bodyStart < 0) return { op: 'other' };
+  f.scan(r.src, r.bodyStart, r.end);
+  if (STREAMING.has(name)) return decodeStreaming(name);
+  if (name === 'dma_alloc_sgt_err') {
+    const size = f.dec('size');
+    return { op: 'alloc', api: 'sgt', device: f.word(0) ?? '', dma: DMA_MAPPING_ERROR, size: Number.isNaN(size) ? 0 : size, failed: true };
   }
   switch (name) {
     case 'swiotlb_bounced': {
-      const device = field(body, 'dev_name') ?? (body.startsWith('dev_name: ') ? firstWord(body.slice('dev_name: '.length)) : undefined);
-      const phys = hexField(body, 'dev_addr');
-      const size = decField(body, 'size');
-      const why = missing(['dev_addr', phys], ['size', size]) ?? (device ? undefined : 'no dev_name');
-      return why ? bad(why) : { op: 'bounce', device: device!, phys, size, dmaMask: hexField(body, 'dma_mask'), forced: / FORCE\b/.test(body) };
+      const device = f.text('dev_name');
+      const phys = f.hex('dev_addr');
+      const size = f.dec('size');
+      const why = missing(['dev_addr', 'size'], [phys, size]) ?? (device ? undefined : 'no dev_name');
+      return why ? bad(why) : { op: 'bounce', device: device!, phys, size, dmaMask: f.hex('dma_mask'), forced: f.hasWord('FORCE') };
     }
     case 'map':
     case 'unmap': {
       // iommu:map/unmap print `IOMMU: iova=0x... - 0x... ...`; other groups' `map` events are opaque.
-      if (!body.startsWith('IOMMU:')) return { op: 'other' };
-      const iova = hexField(body, 'iova');
-      const size = decField(body, 'size');
+      if (f.word(0) !== 'IOMMU:') return { op: 'other' };
+      const iova = f.hex('iova');
+      const size = f.dec('size');
       if (name === 'map') {
-        const paddr = hexField(body, 'paddr');
-        const why = missing(['iova', iova], ['paddr', paddr], ['size', size]);
+        const paddr = f.hex('paddr');
+        const why = missing(['iova', 'paddr', 'size'], [iova, paddr, size]);
         return why ? bad(why) : { op: 'iommu_map', iova, paddr, size };
       }
-      const unmapped = decField(body, 'unmapped_size');
-      const why = missing(['iova', iova], ['size', size]);
+      const unmapped = f.dec('unmapped_size');
+      const why = missing(['iova', 'size'], [iova, size]);
       return why ? bad(why) : { op: 'iommu_unmap', iova, size, unmapped: Number.isNaN(unmapped) ? size : unmapped };
     }
-    case 'tracing_mark_write':
-      return { op: 'mark', text: body };
   }
   if (name.startsWith('dma_fence_')) {
-    const context = decField(body, 'context');
-    const seqno = decField(body, 'seqno');
-    const why = missing(['context', context], ['seqno', seqno]);
-    return why ? bad(why) : { op: 'fence', what: name.slice('dma_fence_'.length), driver: field(body, 'driver') ?? '', timeline: field(body, 'timeline') ?? '', context, seqno };
+    const context = f.dec('context');
+    const seqno = f.dec('seqno');
+    const why = missing(['context', 'seqno'], [context, seqno]);
+    return why ? bad(why) : { op: 'fence', what: name.slice('dma_fence_'.length), driver: f.text('driver') ?? '', timeline: f.text('timeline') ?? '', context, seqno };
   }
   return { op: 'other' };
 }

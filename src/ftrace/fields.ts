@@ -1,40 +1,11 @@
-// Reads an event's `key=value` fields by name, whatever their order or the kernel version's field set:
-// hex and decimal numbers, `{a,b,...}` arrays, `A/B` counts, and the full field list (unknown fields included).
+// Reads an event's fields by name, whatever their order or the kernel version's field set: one pass over the
+// event's text indexes its `key=value` and `key: value` pairs and its positional words, in place (no substrings),
+// then hex and decimal numbers, `{a,b,...}` arrays and `A/B` counts are read from the index.
 
 /** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact below 2^53. */
 export const DMA_MAPPING_ERROR = 2 ** 64;
 
-const needles = new Map<string, string>();
-
-function valueStart(body: string, key: string): number {
-  let needle = needles.get(key);
-  if (needle === undefined) needles.set(key, (needle = key + '='));
-  for (let i = body.indexOf(needle); i >= 0; i = body.indexOf(needle, i + 1)) {
-    const before = i === 0 ? 32 : body.charCodeAt(i - 1);
-    if (before === 32 || before === 9) return i + needle.length;
-  }
-  return -1;
-}
-
-function valueEnd(body: string, from: number): number {
-  if (body.charCodeAt(from) === 123 /* { */) {
-    const close = body.indexOf('}', from);
-    return close < 0 ? body.length : close + 1;
-  }
-  const sp = body.indexOf(' ', from);
-  return sp < 0 ? body.length : sp;
-}
-
-/** Where field `key`'s value starts in `body`, or -1. */
-export function fieldAt(body: string, key: string): number {
-  return valueStart(body, key);
-}
-
-/** The raw text of field `key`, or undefined when the event has no such field. */
-export function field(body: string, key: string): string | undefined {
-  const a = valueStart(body, key);
-  return a < 0 ? undefined : body.slice(a, valueEnd(body, a));
-}
+const MAX_TOKENS = 64;
 
 /** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex. */
 export function hexIn(s: string, from: number, to: number): number {
@@ -50,52 +21,161 @@ export function hexIn(s: string, from: number, to: number): number {
   return n;
 }
 
-/** A field printed with %llx (addresses, masks); NaN when absent or not hex. */
-export function hexField(body: string, key: string): number {
-  const a = valueStart(body, key);
-  return a < 0 ? NaN : hexIn(body, a, valueEnd(body, a));
-}
-
-/** A field printed with %zu/%d/%u; a 0x prefix is honoured. NaN when absent or not a number. */
-export function decField(body: string, key: string): number {
-  const a = valueStart(body, key);
-  if (a < 0) return NaN;
-  const e = valueEnd(body, a);
-  if (e - a > 2 && body.charCodeAt(a + 1) === 120) return hexIn(body, a, e);
-  const negative = body.charCodeAt(a) === 45; /* - */
+/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one. */
+export function decIn(s: string, from: number, to: number): number {
+  if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
+  const negative = s.charCodeAt(from) === 45; /* - */
+  const a = negative ? from + 1 : from;
+  if (a >= to) return NaN;
   let n = 0;
-  for (let i = negative ? a + 1 : a; i < e; i++) {
-    const c = body.charCodeAt(i);
+  for (let i = a; i < to; i++) {
+    const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return NaN;
     n = n * 10 + (c - 48);
   }
-  return e > (negative ? a + 1 : a) ? (negative ? -n : n) : NaN;
+  return negative ? -n : n;
 }
 
-/** A `{0x1,0x2}` array (elements in hex, as __print_array prints them); undefined when absent or malformed. */
-export function arrayField(body: string, key: string): number[] | undefined {
-  const a = valueStart(body, key);
-  if (a < 0 || body.charCodeAt(a) !== 123) return undefined;
-  const close = body.indexOf('}', a);
-  if (close < 0) return undefined;
-  const out: number[] = [];
-  let from = a + 1;
-  while (from < close) {
-    let comma = body.indexOf(',', from);
-    if (comma < 0 || comma > close) comma = close;
-    const v = hexIn(body, from, comma);
-    if (Number.isNaN(v)) return undefined;
-    out.push(v);
-    from = comma + 1;
+/**
+ * The fields of one event's text s[from, to): `key=value` (a value may be a `{...}` array), `key: value`
+ * (`dev_name: DEV`), and positional words. Reused from event to event: `scan` replaces what it holds.
+ */
+export class FieldIndex {
+  s = '';
+  count = 0;
+  /** Per token: key start and end (equal for a positional word), value start and end. */
+  private readonly keyAt = new Int32Array(MAX_TOKENS);
+  private readonly keyEnd = new Int32Array(MAX_TOKENS);
+  private readonly valAt = new Int32Array(MAX_TOKENS);
+  private readonly valEnd = new Int32Array(MAX_TOKENS);
+
+  scan(s: string, from: number, to: number): this {
+    this.s = s;
+    let n = 0;
+    let i = from;
+    while (i < to && n < MAX_TOKENS) {
+      while (i < to && s.charCodeAt(i) === 32) i++;
+      if (i >= to) break;
+      const k = i;
+      let c = s.charCodeAt(i);
+      while (i < to && c !== 32 && c !== 61 /* = */) c = s.charCodeAt(++i);
+      if (c === 61 && i < to) {
+        const v = i + 1;
+        i = v;
+        if (s.charCodeAt(v) === 123 /* { */) {
+          while (i < to && s.charCodeAt(i) !== 125 /* } */) i++;
+          if (i < to) i++;
+        } else {
+          while (i < to && s.charCodeAt(i) !== 32) i++;
+        }
+        this.set(n++, k, v - 1, v, i);
+        continue;
+      }
+      // `key: value`, when the next word is not itself a key=value.
+      if (i - k > 1 && s.charCodeAt(i - 1) === 58 /* : */) {
+        let v = i;
+        while (v < to && s.charCodeAt(v) === 32) v++;
+        let e = v;
+        let eq = false;
+        while (e < to && s.charCodeAt(e) !== 32) eq ||= s.charCodeAt(e++) === 61;
+        if (e > v && !eq) {
+          this.set(n++, k, i - 1, v, e);
+          i = e;
+          continue;
+        }
+      }
+      this.set(n++, k, k, k, i);
+    }
+    this.count = n;
+    return this;
   }
-  return out;
-}
 
-/** An `A/B` pair such as `nents=32/64` (shown/full); undefined when absent or malformed. */
-export function pairField(body: string, key: string): [number, number] | undefined {
-  const t = field(body, key);
-  const m = t === undefined ? null : /^(\d+)\/(\d+)$/.exec(t);
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
+  private set(n: number, keyAt: number, keyEnd: number, valAt: number, valEnd: number): void {
+    this.keyAt[n] = keyAt;
+    this.keyEnd[n] = keyEnd;
+    this.valAt[n] = valAt;
+    this.valEnd[n] = valEnd;
+  }
+
+  /** The token index of field `key`, or -1. */
+  find(key: string): number {
+    const s = this.s;
+    for (let t = 0; t < this.count; t++) {
+      if (this.keyEnd[t] - this.keyAt[t] === key.length && s.startsWith(key, this.keyAt[t])) return t;
+    }
+    return -1;
+  }
+
+  /** The n-th positional word (`$0` is a dma event's device), or undefined. */
+  word(n: number): string | undefined {
+    for (let t = 0; t < this.count; t++) {
+      if (this.keyEnd[t] === this.keyAt[t] && n-- === 0) return this.s.slice(this.valAt[t], this.valEnd[t]);
+    }
+    return undefined;
+  }
+
+  hasWord(word: string): boolean {
+    for (let t = 0; t < this.count; t++) {
+      if (this.keyEnd[t] === this.keyAt[t] && this.valEnd[t] - this.valAt[t] === word.length && this.s.startsWith(word, this.valAt[t])) return true;
+    }
+    return false;
+  }
+
+  text(key: string): string | undefined {
+    const t = this.find(key);
+    return t < 0 ? undefined : this.s.slice(this.valAt[t], this.valEnd[t]);
+  }
+
+  /** A field printed with %llx (addresses, masks); NaN when absent or not hex. */
+  hex(key: string): number {
+    const t = this.find(key);
+    return t < 0 ? NaN : hexIn(this.s, this.valAt[t], this.valEnd[t]);
+  }
+
+  /** A field printed with %zu/%d/%u (0x honoured); NaN when absent or not a number. */
+  dec(key: string): number {
+    const t = this.find(key);
+    return t < 0 ? NaN : decIn(this.s, this.valAt[t], this.valEnd[t]);
+  }
+
+  /** A `{0x1,0x2}` array (hex elements, as __print_array prints them); undefined when absent or malformed. */
+  array(key: string): number[] | undefined {
+    const t = this.find(key);
+    if (t < 0) return undefined;
+    const s = this.s;
+    const close = this.valEnd[t] - 1;
+    if (s.charCodeAt(this.valAt[t]) !== 123 || s.charCodeAt(close) !== 125) return undefined;
+    const out: number[] = [];
+    for (let from = this.valAt[t] + 1; from < close; ) {
+      let comma = s.indexOf(',', from);
+      if (comma < 0 || comma > close) comma = close;
+      const v = hexIn(s, from, comma);
+      if (Number.isNaN(v)) return undefined;
+      out.push(v);
+      from = comma + 1;
+    }
+    return out;
+  }
+
+  /** An `A/B` count such as `nents=32/64`: B (the full count), or NaN. */
+  pairFull(key: string): number {
+    const t = this.find(key);
+    if (t < 0) return NaN;
+    const slash = this.s.indexOf('/', this.valAt[t]);
+    if (slash < 0 || slash >= this.valEnd[t] || Number.isNaN(decIn(this.s, this.valAt[t], slash))) return NaN;
+    return decIn(this.s, slash + 1, this.valEnd[t]);
+  }
+
+  /** Every field, in order, known or not; positional words under keys `$0`, `$1`, ... */
+  entries(): FieldEntry[] {
+    const out: FieldEntry[] = [];
+    let positional = 0;
+    for (let t = 0; t < this.count; t++) {
+      const key = this.keyEnd[t] === this.keyAt[t] ? `$${positional++}` : this.s.slice(this.keyAt[t], this.keyEnd[t]);
+      out.push({ key, value: this.s.slice(this.valAt[t], this.valEnd[t]) });
+    }
+    return out;
+  }
 }
 
 export interface FieldEntry {
@@ -103,44 +183,7 @@ export interface FieldEntry {
   value: string;
 }
 
-/**
- * Every field of the event, in order, known or not: `key=value` pairs, `key: value` pairs (`dev_name: DEV`),
- * and positional words under keys `$0`, `$1`, ... (the device name, `FORCE`, the `-` of an IOMMU range).
- */
+/** Every field of an event's text, known or not (for display: the Variables view, `allFields` in tests). */
 export function allFields(body: string): FieldEntry[] {
-  const out: FieldEntry[] = [];
-  let positional = 0;
-  let i = 0;
-  while (i < body.length) {
-    while (body.charCodeAt(i) === 32) i++;
-    if (i >= body.length) break;
-    let end = i;
-    while (end < body.length && body.charCodeAt(end) !== 32 && body.charCodeAt(end) !== 61 /* = */) end++;
-    if (body.charCodeAt(end) === 61) {
-      const v = end + 1;
-      const ve = valueEnd(body, v);
-      out.push({ key: body.slice(i, end), value: body.slice(v, ve) });
-      i = ve;
-      continue;
-    }
-    const word = body.slice(i, end);
-    let next = end;
-    while (body.charCodeAt(next) === 32) next++;
-    const nextWordEnd = next < body.length ? body.indexOf(' ', next) : -1;
-    const nextWord = next < body.length ? body.slice(next, nextWordEnd < 0 ? body.length : nextWordEnd) : '';
-    if (word.endsWith(':') && word.length > 1 && nextWord !== '' && !nextWord.includes('=')) {
-      out.push({ key: word.slice(0, -1), value: nextWord });
-      i = next + nextWord.length;
-      continue;
-    }
-    out.push({ key: `$${positional++}`, value: word });
-    i = end;
-  }
-  return out;
-}
-
-/** The device name of a `dma:*` event: its first word. */
-export function firstWord(body: string): string {
-  const sp = body.indexOf(' ');
-  return sp < 0 ? body : body.slice(0, sp);
+  return new FieldIndex().scan(body, 0, body.length).entries();
 }

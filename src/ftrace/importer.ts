@@ -38,10 +38,10 @@ export function surveyDevices(cursor: TraceCursor, checker = new TraceChecker(()
         p.swiotlbForced ||= e.forced;
         if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
       }
-      if (e.op === 'map' && e.dma !== e.phys && e.dma !== DMA_MAPPING_ERROR) {
-        const seg = checker.device(e.device).byDma.get(e.dma);
-        if (seg && !seg.mapping.bounced) t.iommu = true;
-      }
+      // A map whose dma address is not its physical address and did not bounce went through an IOMMU.
+      const first = e.op === 'map' ? e.dma : e.op === 'map_sg' ? e.dmas[0] : undefined;
+      const seg = first === undefined ? undefined : checker.device(e.device).byDma.get(first);
+      if (seg && !seg.mapping.bounced && !seg.mapping.identity) t.iommu = true;
     }
   } finally {
     cursor.close();

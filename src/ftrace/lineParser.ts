@@ -1,7 +1,7 @@
 // Splits one line of `/sys/kernel/tracing/trace`, `trace_pipe` or `trace-cmd report` text into its context columns
 // (task-pid, optional tgid, cpu, flags, timestamp), the event name and the event's text; hand-written for speed,
 // since a capture can hold millions of lines.
-import { TraceRecord, type RecordKind } from './record';
+import { TraceRecord, type ContextColumns, type RecordKind } from './record';
 
 const SPACE = 32;
 const TAB = 9;
@@ -18,7 +18,7 @@ function isDigit(c: number): boolean {
 }
 
 function record(kind: RecordKind, s: string, start: number, end: number, line: number, offset: number, body: string): TraceRecord {
-  return new TraceRecord(kind, line, offset, body, s, start, end);
+  return new TraceRecord(kind, line, offset, '', body, s, start, end);
 }
 
 /** Parses seconds printed as `SSSS.UUUUUU` (any number of digits) in s[from, to); NaN if it is not that. */
@@ -74,12 +74,7 @@ export function parseLine(s: string, start: number, end: number, line: number, o
   if (first === 35 /* # */) return record(s.startsWith('#####', i) ? 'header' : 'comment', s, start, end, line, offset, s.slice(i + 1, end).trim());
   if (first === 67 /* C */ && s.startsWith('CPU', i)) {
     const m = LOST.exec(s.slice(i, end));
-    if (m) {
-      const r = record('lost', s, start, end, line, offset, '');
-      r.cpu = Number(m[1]);
-      r.lost = Number(m[2] ?? m[3]);
-      return r;
-    }
+    if (m) return new TraceRecord('lost', line, offset, '', '', s, start, end, -1, { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: Number(m[1]), flagsAt: 0, flagsEnd: 0, timestamp: 0 }, Number(m[2] ?? m[3]));
   }
   const bad = (why: string): TraceRecord => record('malformed', s, start, end, line, offset, why);
   const bracket = findCpuColumn(s, i, end);
@@ -134,20 +129,11 @@ export function parseLine(s: string, start: number, end: number, line: number, o
   }
   let b = colon + 1;
   while (b < end && isBlank(s.charCodeAt(b))) b++;
-  const r = record('event', s, start, end, line, offset, s.slice(b, end));
-  r.taskAt = i;
-  r.taskEnd = dash;
-  r.pid = pid;
-  r.tgid = tgid;
-  r.cpu = cpu;
-  r.flagsAt = flagsAt;
-  r.flagsEnd = flagsEnd;
-  r.timestamp = timestamp;
-  r.event = s.slice(j, colon);
+  const c: ContextColumns = { taskAt: i, taskEnd: dash, pid, tgid, cpu, flagsAt, flagsEnd, timestamp };
+  const event = s.slice(j, colon);
   // trace-cmd prints the ftrace marker as a `print` event whose text starts with the marker's name.
-  if (r.event === 'print' && r.body.startsWith('tracing_mark_write: ')) {
-    r.event = 'tracing_mark_write';
-    r.body = r.body.slice('tracing_mark_write: '.length);
+  if (event === 'print' && s.startsWith('tracing_mark_write: ', b)) {
+    return new TraceRecord('event', line, offset, 'tracing_mark_write', '', s, start, end, b + 'tracing_mark_write: '.length, c);
   }
-  return r;
+  return new TraceRecord('event', line, offset, event, '', s, start, end, b, c);
 }

@@ -4,36 +4,77 @@
 /** What kind of line it is. Blank lines are skipped by the reader and never yielded. */
 export type RecordKind = 'event' | 'comment' | 'header' | 'lost' | 'malformed';
 
-export class TraceRecord {
-  /** `event`: the task's pid; -1 otherwise. */
-  pid = -1;
-  /** The optional `(TGID)` column; -1 when absent or printed as `(-------)`. */
-  tgid = -1;
-  cpu = -1;
-  /** Seconds, as printed. */
-  timestamp = 0;
-  /** `event`: the event name (`dma_map_phys`, `map`, `tracing_mark_write`); '' otherwise. */
-  event = '';
-  /** `lost`: how many events the ring buffer dropped on `cpu`. */
-  lost = 0;
-  /** [start, end) of the task name and of the flags column in `src`. */
-  taskAt = 0;
-  taskEnd = 0;
-  flagsAt = 0;
-  flagsEnd = 0;
+/** Where the context columns lie in the line (indexes into the read buffer's text). */
+export interface ContextColumns {
+  taskAt: number;
+  taskEnd: number;
+  pid: number;
+  tgid: number;
+  cpu: number;
+  flagsAt: number;
+  flagsEnd: number;
+  timestamp: number;
+}
 
-  constructor(
-    readonly kind: RecordKind,
-    /** 1-based line number in the file. */
-    readonly line: number,
-    /** Byte offset of the line's first byte in the file (a debugger seeks back to it). */
-    readonly offset: number,
-    /** `event`: what follows `EVENT: `; `comment`/`header`: the text; `malformed`: why it could not be read. */
-    public body: string,
-    private readonly src: string,
-    private readonly start: number,
-    private readonly end: number,
-  ) {}
+const NO_CONTEXT: ContextColumns = { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: -1, flagsAt: 0, flagsEnd: 0, timestamp: 0 };
+
+export class TraceRecord {
+  // Fields are assigned in the constructor only (no initializers): one hidden class, cheap to create per line.
+  /** `event`: the task's pid; -1 otherwise. */
+  declare readonly pid: number;
+  /** The optional `(TGID)` column; -1 when absent or printed as `(-------)`. */
+  declare readonly tgid: number;
+  /** `event`, `lost`: the CPU; -1 otherwise. */
+  declare readonly cpu: number;
+  /** Seconds, as printed. */
+  declare readonly timestamp: number;
+  /** `lost`: how many events the ring buffer dropped on `cpu`. */
+  declare readonly lost: number;
+  declare private readonly taskAt: number;
+  declare private readonly taskEnd: number;
+  declare private readonly flagsAt: number;
+  declare private readonly flagsEnd: number;
+  declare readonly kind: RecordKind;
+  /** 1-based line number in the file. */
+  declare readonly line: number;
+  /** Byte offset of the line's first byte in the file (a debugger seeks back to it). */
+  declare readonly offset: number;
+  /** `event`: the event name (`dma_map_phys`, `map`, `tracing_mark_write`); '' otherwise. */
+  declare readonly event: string;
+  /** The read buffer's text holding the line, the line's start and end in it, and where the event's text starts. */
+  declare readonly src: string;
+  declare readonly start: number;
+  declare readonly end: number;
+  /** -1 when `body` is a note (comment text, why a line is malformed) rather than the event's text. */
+  declare readonly bodyStart: number;
+  declare private readonly note: string;
+
+  /** `note` is the body of a line that is not an event; an event's body is src[bodyStart, end). */
+  constructor(kind: RecordKind, line: number, offset: number, event: string, note: string, src: string, start: number, end: number, bodyStart = -1, c: ContextColumns = NO_CONTEXT, lost = 0) {
+    this.kind = kind;
+    this.line = line;
+    this.offset = offset;
+    this.event = event;
+    this.note = note;
+    this.src = src;
+    this.start = start;
+    this.end = end;
+    this.bodyStart = bodyStart;
+    this.pid = c.pid;
+    this.tgid = c.tgid;
+    this.cpu = c.cpu;
+    this.timestamp = c.timestamp;
+    this.taskAt = c.taskAt;
+    this.taskEnd = c.taskEnd;
+    this.flagsAt = c.flagsAt;
+    this.flagsEnd = c.flagsEnd;
+    this.lost = lost;
+  }
+
+  /** `event`: what follows `EVENT: `; `comment`/`header`: the text; `malformed`: why it could not be read. */
+  get body(): string {
+    return this.bodyStart < 0 ? this.note : this.src.slice(this.bodyStart, this.end);
+  }
 
   /** The line as read, without its line terminator. */
   get text(): string {

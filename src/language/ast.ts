@@ -7,6 +7,10 @@ export interface Pos {
   column: number;
 }
 
+/**
+ * Read-only. The parser builds them as `SourceSpan` (span.ts), whose `start` and `end` are getters (one object
+ * per span instead of three); JSON shows them as plain `{ start, end }`.
+ */
 export interface Span {
   start: Pos;
   /** Exclusive end. */
@@ -123,6 +127,16 @@ export interface Program {
 /**
  * What the resolver makes of a call: which operation it is and its arguments by parameter
  * name, already checked for kind and range. Handles are binding names, looked up at run time.
+ *
+ * - Optional parameters left out are absent from `args`; every flag parameter is present as `{ kind:'flag', set }`.
+ * - `DEV.read/write`: op `device.read/write`, with `args.dev` the device and `spans.dev` the callee's span.
+ * - A proc call: op `proc`, `args.proc` = `{ kind:'word', name }`, `args.args` = `{ kind:'args', values }`, one value
+ *   per parameter in order (a binding or an enclosing proc's parameter as `handle`, a device as `device`, a
+ *   number, a direction, an owner, or a keyword such as `system` as `word`); `spans.proc` = the callee's span.
+ * - Inside a proc body a parameter stands for what the call passed: where a device is expected it resolves to
+ *   `{ kind:'device', name: PARAM }`, anywhere else to `{ kind:'handle', name: PARAM }`; the runtime looks the
+ *   name up in the frame and checks the value's kind then.
+ * - Resolved values are shared between calls: never mutate them.
  */
 export interface ResolvedCall {
   /** An operation name from signatures.ts, or 'proc' for a procedure call. */

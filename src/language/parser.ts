@@ -120,9 +120,9 @@ class Parser {
 
   /** After an error: drop the rest of the line; a line with a `{` opens a dropped block, so its `}` still matches. */
   private skipLine(first: number): void {
+    while (this.kind() !== T.Newline && this.kind() !== T.End) this.i++;
     let opens = false;
-    for (let k = first; k < this.i; k++) opens ||= this.kind(k) === T.LBrace;
-    while (this.kind() !== T.Newline && this.kind() !== T.End) opens ||= this.kind(this.i++) === T.LBrace;
+    for (let k = first; k < this.i && !opens; k++) opens = this.kind(k) === T.LBrace;
     if (opens) {
       this.stack.push({ body: [], dropped: true, open: spanFrom(this.span(first), this.span(this.i - 1)) });
     }
@@ -172,25 +172,27 @@ class Parser {
     this.expect(T.LBrace, "'{' at the end of the line");
     this.endOfLine();
     const dropped = this.frame.dropped || this.stack.length > MAX_NESTING;
-    if (this.stack.length > MAX_NESTING) this.diags.error(node.span, `blocks nested more than ${MAX_NESTING} deep`);
+    // Reported once, at the first block past the limit; those inside it are dropped with it.
+    if (this.stack.length === MAX_NESTING + 1 && !this.frame.dropped) this.diags.error(node.span, `blocks nested more than ${MAX_NESTING} deep`);
     this.add(node);
     this.stack.push({ body: node.body, node, dropped, open: header });
   }
 
   private declaration(keyword: string): void {
     const start = this.span();
+    if (this.stack.length > 1) this.fail(`'${keyword}' belongs at the top level, not inside a block`);
     this.i++;
     const args: Arg[] = [];
     const named: NamedArg[] = [];
     while (this.kind() !== T.Newline && this.kind() !== T.End) this.argument(args, named, true);
     const span = spanFrom(start, this.span(this.i - 1));
-    if (this.stack.length > 1) this.fail(`'${keyword}' belongs at the top level, not inside a block`, this.i - 1);
     const decl = buildDeclaration(keyword, args, named, span, this.diags);
     if (decl) this.add(decl);
   }
 
   private proc(): void {
     const start = this.span();
+    if (this.stack.length > 1) this.fail("'proc' belongs at the top level, not inside a block");
     this.i++;
     const nameAt = this.expect(T.Ident, 'a procedure name');
     this.expect(T.LParen, "'(' after the procedure name");
@@ -204,7 +206,6 @@ class Parser {
       }
     }
     this.expect(T.RParen, "')' after the parameters");
-    if (this.stack.length > 1) this.fail("'proc' belongs at the top level, not inside a block", this.i);
     const span = spanFrom(start, this.span(this.i));
     this.openBlock({ kind: 'proc', name: this.text(nameAt), nameSpan: this.span(nameAt), params, body: [], span, endSpan: span }, span);
   }

@@ -53,14 +53,20 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
   const idx = findLine(s.cache, Math.floor((phys + st.firstOff) / s.cache.line));
   const filled = idx >= 0 ? s.cache.filledAt[idx] : null;
   const fromLine = b.cacheable && filled && filled.line !== s.loc.line;
-  const mapping = [...s.mappings.values()].reverse().find((m) => m.buffer === b.id && m.device === writer);
+  const mapping = [...b.mapped, b.lastMapping].map((id) => (id === undefined ? undefined : s.mappings.get(id))).find((m) => m?.device === writer);
   const sync = mapping?.kind === 'sg' ? 'dma_sync_sg_for_cpu' : 'dma_sync_single_for_cpu';
   const unmapFn = mapping?.kind === 'sg' ? 'dma_unmap_sg' : 'dma_unmap_single';
+  const wroteAt = s.writes.get(st.newestSeq)?.loc?.line;
+  const inMemory = readRuns(s.mem, phys + st.firstOff, 1)[0]?.seq === st.newestSeq;
   const why = fromLine
-    ? `the lines cached at line ${filled.line} were not invalidated`
+    ? filled.line === wroteAt
+      ? `the CPU speculatively cached the lines just before that write and they were not invalidated`
+      : `the lines cached at line ${filled.line} were not invalidated`
     : mapping?.segs.some((g) => g.bounced)
       ? 'the bounce buffer was not copied back'
-      : 'the CPU got an older copy';
+      : !inMemory
+        ? 'a dirty cache line was written back over it in memory (see the lost-write)'
+        : 'the CPU got an older copy';
   const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${sync}(${writer}, ...) or ${unmapFn} before reading`;
   const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(fromLine && filled ? [{ loc: filled, message: 'the stale line was cached here' }] : []),
     ...(mapping ? [{ loc: mapping.createdAt, message: `mapped for ${writer} here` }] : [])];

@@ -21,7 +21,7 @@ export function newHandle(s: MachineState, id: number, type: HandleType, target:
 
 /** Registers a buffer over `segs` (in buffer order); the CPU owns it. */
 export function createBuffer(s: MachineState, kind: BufferKind, size: number, segs: PhysRange[], cacheable: boolean, device?: string): Buffer {
-  const b: Buffer = { id: newId(s), kind, size, segs, cacheable, owners: cpuOwned(size), createdAt: s.loc, live: true, ...(device ? { device } : {}) };
+  const b: Buffer = { id: newId(s), kind, size, segs, cacheable, owners: cpuOwned(size), mapped: [], createdAt: s.loc, live: true, ...(device ? { device } : {}) };
   s.buffers.set(b.id, b);
   emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: segs.map((g) => ({ phys: g.phys, len: g.len })) });
   return b;
@@ -59,7 +59,7 @@ export const at = (loc: Loc | undefined): string => (loc ? ` at line ${loc.line}
 
 /** Live mappings of a buffer (what a free must not leave behind). */
 export function liveMappingsOf(s: MachineState, b: Buffer): Mapping[] {
-  return [...s.mappings.values()].filter((m) => m.live && m.buffer === b.id);
+  return b.mapped.map((id) => s.mappings.get(id)).filter((m): m is Mapping => !!m && m.live);
 }
 
 /** Frees a buffer's pages (`phys()` ranges are never freed); a double free or a free while mapped is api-misuse. */

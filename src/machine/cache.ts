@@ -9,7 +9,7 @@ import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
 import { checkLost } from './newest';
 import { emit } from './report';
-import { DataRun, appendRuns, overwriteRuns, pushRun, sliceRuns } from './runs';
+import { DataRun, RunBuilder, appendRuns, overwriteRuns, pushRun, sliceRuns } from './runs';
 import type { MachineState } from './state';
 
 export type Prefetch = 'none' | 'next-line' | 'speculative';
@@ -32,11 +32,11 @@ export interface CacheState {
   ways: number;
   sets: number;
   prefetch: Prefetch;
-  /** Line number (phys / line) held, -1 when Invalid. */
-  tags: number[];
-  states: number[];
+  /** Line number (phys / line) held, -1 when Invalid. Typed arrays: the bulk paths walk them. */
+  tags: Float64Array;
+  states: Uint8Array;
   /** Last use, for LRU. */
-  stamps: number[];
+  stamps: Float64Array;
   data: (DataRun[] | null)[];
   /** The statement that filled the line, for messages about stale lines. */
   filledAt: (Loc | null)[];
@@ -58,7 +58,7 @@ export function createCache(cfg: CacheConfig): CacheState {
   const n = sets * ways;
   return {
     line, ways, sets, prefetch: cfg.prefetch,
-    tags: new Array<number>(n).fill(-1), states: new Array<number>(n).fill(INVALID), stamps: new Array<number>(n).fill(0),
+    tags: new Float64Array(n).fill(-1), states: new Uint8Array(n), stamps: new Float64Array(n),
     data: new Array<DataRun[] | null>(n).fill(null), filledAt: new Array<Loc | null>(n).fill(null), clock: 0,
   };
 }
@@ -89,6 +89,28 @@ function record(s: MachineState, idx: number, lineNo: number, from: number, to: 
   } else c.summary = { lo: lineNo, hi: lineNo, count: 1, to: STATE_LETTER[to], cause };
 }
 
+/** Records one change (`from` the line's state unless given, to `to`) for many lines at once. */
+function recordMany(s: MachineState, idxs: readonly number[], to: number, cause: LineCause, from?: number, start = 0, end = idxs.length): void {
+  const c = s.cache;
+  let k = start;
+  for (; k < end && s.lineEventBudget > 0; k++) record(s, idxs[k], c.tags[idxs[k]], from ?? c.states[idxs[k]], to, cause);
+  if (k === end) return;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const count = end - k;
+  for (; k < end; k++) {
+    const tag = c.tags[idxs[k]];
+    if (tag < lo) lo = tag;
+    if (tag > hi) hi = tag;
+  }
+  const sum = c.summary ?? (c.summary = { lo, hi, count: 0, to: STATE_LETTER[to], cause });
+  sum.lo = Math.min(sum.lo, lo);
+  sum.hi = Math.max(sum.hi, hi);
+  sum.count += count;
+  sum.to = STATE_LETTER[to];
+  sum.cause = cause;
+}
+
 /** Emits the summary of line events past the budget, as one range event. */
 export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause }): void {
   const c = s.cache;
@@ -99,14 +121,33 @@ export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: numb
   }
 }
 
-/** Drops a line without writing it back. */
-function drop(s: MachineState, idx: number, cause: LineCause): void {
+/** Drops lines without writing them back. */
+function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
   const c = s.cache;
-  record(s, idx, c.tags[idx], c.states[idx], INVALID, cause);
-  c.tags[idx] = -1;
-  c.states[idx] = INVALID;
-  c.data[idx] = null;
-  c.filledAt[idx] = null;
+  recordMany(s, idxs, INVALID, cause);
+  for (const i of idxs) {
+    c.tags[i] = -1;
+    c.states[i] = INVALID;
+    c.data[i] = null;
+    c.filledAt[i] = null;
+  }
+}
+
+/** Line indexes ordered by address: by bucket when their addresses are dense (a bulk range), else by sorting. */
+function byAddress(c: CacheState, idxs: number[]): number[] {
+  if (idxs.length < 2) return idxs;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const i of idxs) {
+    lo = Math.min(lo, c.tags[i]);
+    hi = Math.max(hi, c.tags[i]);
+  }
+  if (hi - lo + 1 > 4 * idxs.length) return idxs.sort((a, b) => c.tags[a] - c.tags[b]);
+  const bucket = new Int32Array(hi - lo + 1).fill(-1);
+  for (const i of idxs) bucket[c.tags[i] - lo] = i;
+  const out: number[] = [];
+  for (const i of bucket) if (i >= 0) out.push(i);
+  return out;
 }
 
 /**
@@ -115,22 +156,23 @@ function drop(s: MachineState, idx: number, cause: LineCause): void {
  */
 function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
   const c = s.cache;
-  const dirty = idxs.filter((i) => c.states[i] === DIRTY).sort((a, b) => c.tags[a] - c.tags[b]);
+  const dirty = byAddress(c, idxs.filter((i) => c.states[i] === DIRTY));
   let k = 0;
   while (k < dirty.length) {
     const start = c.tags[dirty[k]];
-    const runs: DataRun[] = [];
+    const runs = new RunBuilder();
     let n = 0;
+    const group = k;
     while (k < dirty.length && c.tags[dirty[k]] === start + n) {
-      appendRuns(runs, c.data[dirty[k]] as DataRun[]);
-      record(s, dirty[k], start + n, DIRTY, CLEAN, cause);
-      c.states[dirty[k]] = CLEAN;
+      runs.addSlice(c.data[dirty[k]] as DataRun[]);
       k++;
       n++;
     }
+    recordMany(s, dirty, CLEAN, cause, undefined, group, k);
+    for (let j = group; j < k; j++) c.states[dirty[j]] = CLEAN;
     const phys = start * c.line;
     const old = readRuns(s.mem, phys, n * c.line);
-    writeRuns(s.mem, phys, runs);
+    writeRuns(s.mem, phys, runs.done());
     emit(s, { type: 'writeback', phys, len: n * c.line });
     checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
   }
@@ -139,11 +181,11 @@ function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
 /** Capacity eviction of one line: written back if Dirty, then dropped. */
 function evict(s: MachineState, idx: number, cause: LineCause): void {
   writeBack(s, [idx], cause);
-  drop(s, idx, cause);
+  drop(s, [idx], cause);
 }
 
-/** Makes room for `lineNo` in its set (LRU) and fills it Clean from memory. */
-function allocate(s: MachineState, lineNo: number, cause: LineCause): number {
+/** The way a new line takes in its set: an Invalid one, else the least recently used (evicted first). */
+function makeRoom(s: MachineState, lineNo: number): number {
   const c = s.cache;
   const base = (lineNo % c.sets) * c.ways;
   let victim = base;
@@ -156,13 +198,24 @@ function allocate(s: MachineState, lineNo: number, cause: LineCause): number {
     if (c.stamps[i] < c.stamps[victim]) victim = i;
   }
   if (c.states[victim] !== INVALID) evict(s, victim, 'evict');
-  c.tags[victim] = lineNo;
-  c.states[victim] = CLEAN;
-  c.data[victim] = readRuns(s.mem, lineNo * c.line, c.line);
-  c.filledAt[victim] = s.loc;
-  c.stamps[victim] = ++c.clock;
-  record(s, victim, lineNo, INVALID, CLEAN, cause);
   return victim;
+}
+
+function place(s: MachineState, idx: number, lineNo: number, state: number, data: DataRun[], cause: LineCause): void {
+  const c = s.cache;
+  c.tags[idx] = lineNo;
+  c.states[idx] = state;
+  c.data[idx] = data;
+  c.filledAt[idx] = s.loc;
+  c.stamps[idx] = ++c.clock;
+  record(s, idx, lineNo, INVALID, state, cause);
+}
+
+/** Makes room for `lineNo` in its set (LRU) and fills it Clean from memory. */
+function allocate(s: MachineState, lineNo: number, cause: LineCause): number {
+  const idx = makeRoom(s, lineNo);
+  place(s, idx, lineNo, CLEAN, readRuns(s.mem, lineNo * s.cache.line, s.cache.line), cause);
+  return idx;
 }
 
 /** What a CPU access does: load, store (a program write, or a bounce copy carrying older data), or allocate only. */
@@ -171,17 +224,20 @@ export type CpuOp =
   | { kind: 'write'; runs: readonly DataRun[]; copy: boolean }
   | { kind: 'alloc'; cause: 'prefetch' | 'speculative' };
 
-/** One line's part of an access: bytes [from, +len) of line `lineNo`, which are bytes [pos, +len) of the op. */
-function accessLine(s: MachineState, lineNo: number, from: number, len: number, pos: number, op: CpuOp, out: DataRun[]): void {
+/**
+ * One line's part of an access: bytes [from, +len) of line `lineNo`, which are bytes [pos, +len) of the op.
+ * `whole` is the data of a full line written by a single-run op, shared by every line it fills.
+ */
+function accessLine(s: MachineState, lineNo: number, from: number, len: number, pos: number, op: CpuOp, out: RunBuilder, whole?: DataRun[]): void {
   const c = s.cache;
   let idx = findLine(c, lineNo);
   if (idx < 0) idx = allocate(s, lineNo, op.kind === 'alloc' ? op.cause : 'fill');
   c.stamps[idx] = ++c.clock;
   const data = c.data[idx] as DataRun[];
-  if (op.kind === 'read') appendRuns(out, from === 0 && len === c.line ? data : sliceRuns(data, from, len));
+  if (op.kind === 'read') out.addSlice(data, from, len);
   else if (op.kind === 'write') {
-    const incoming = sliceRuns(op.runs, pos, len);
-    c.data[idx] = from === 0 && len === c.line ? incoming : overwriteRuns(data, from, incoming);
+    const full = from === 0 && len === c.line;
+    c.data[idx] = full && whole ? whole : full ? sliceRuns(op.runs, pos, len) : overwriteRuns(data, from, sliceRuns(op.runs, pos, len));
     if (c.states[idx] !== DIRTY) record(s, idx, lineNo, c.states[idx], DIRTY, 'write');
     c.states[idx] = DIRTY;
     if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), 'a bounce copy');
@@ -201,67 +257,148 @@ function prefetchNext(s: MachineState, lineNo: number): void {
 }
 
 /** Lines [first, last] of the access, one by one. */
-function accessLines(s: MachineState, phys: number, len: number, first: number, last: number, op: CpuOp, out: DataRun[]): void {
+function accessLines(s: MachineState, phys: number, len: number, first: number, last: number, op: CpuOp, out: RunBuilder): void {
   const L = s.cache.line;
+  const one = op.kind === 'write' && op.runs.length === 1 ? op.runs[0] : undefined;
+  const whole = one ? [{ len: L, value: one.value, seq: one.seq }] : undefined;
   for (let ln = first; ln <= last; ln++) {
     const a = Math.max(phys, ln * L);
     const b = Math.min(phys + len, (ln + 1) * L);
-    accessLine(s, ln, a - ln * L, b - a, a - phys, op, out);
+    accessLine(s, ln, a - ln * L, b - a, a - phys, op, out, whole);
   }
+}
+
+/** Whether any valid line lies in lines [lo, hi]. */
+function anyLineIn(c: CacheState, lo: number, hi: number): boolean {
+  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && c.tags[i] >= lo && c.tags[i] <= hi) return true;
+  return false;
+}
+
+/** Capacity eviction of every line (dirty ones written back, adjacent lines together). */
+function evictEverything(s: MachineState): number {
+  const c = s.cache;
+  const idxs: number[] = [];
+  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID) idxs.push(i);
+  writeBack(s, idxs, 'evict');
+  drop(s, idxs, 'evict');
+  return idxs.length;
+}
+
+/** Calls `visit` with the data of each full line of `runs`, in order; lines holding a single run share one array. */
+function forEachLine(runs: readonly DataRun[], line: number, visit: (data: DataRun[], k: number) => void): void {
+  const shared = new Map<string, DataRun[]>();
+  let k = 0;
+  let cur: DataRun[] = [];
+  let used = 0;
+  for (const r of runs) {
+    let left = r.len;
+    while (left > 0) {
+      if (used === 0 && left >= line) {
+        const key = `${r.value}:${r.seq}`;
+        let one = shared.get(key);
+        if (!one) shared.set(key, (one = [{ len: line, value: r.value, seq: r.seq }]));
+        while (left >= line) {
+          visit(one, k++);
+          left -= line;
+        }
+        continue;
+      }
+      const take = Math.min(left, line - used);
+      pushRun(cur, { len: take, value: r.value, seq: r.seq });
+      used += take;
+      left -= take;
+      if (used === line) {
+        visit(cur, k++);
+        cur = [];
+        used = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Installs full lines [lo, hi] of an access into an emptied cache, in address order: what line-by-line
+ * simulation leaves there, without its per-line work.
+ */
+function installLines(s: MachineState, phys: number, lo: number, hi: number, op: CpuOp, out: RunBuilder): void {
+  if (hi < lo) return;
+  const L = s.cache.line;
+  const a = lo * L;
+  const n = (hi - lo + 1) * L;
+  const src = op.kind === 'write' ? sliceRuns(op.runs, a - phys, n) : readRuns(s.mem, a, n);
+  if (op.kind === 'read') out.addSlice(src);
+  const state = op.kind === 'write' ? DIRTY : CLEAN;
+  const cause: LineCause = op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause;
+  const c = s.cache;
+  forEachLine(src, L, (data, k) => {
+    const idx = makeRoom(s, lo + k);
+    c.tags[idx] = lo + k;
+    c.states[idx] = state;
+    c.data[idx] = data;
+    c.filledAt[idx] = s.loc;
+    c.stamps[idx] = ++c.clock;
+    record(s, idx, lo + k, INVALID, state, cause);
+  });
 }
 
 /**
  * A cacheable CPU access to physical bytes [phys, +len). Exact, and summarised for ranges of more than twice
  * the cache's lines: once the first `lines` range lines have passed, every set holds only range lines, so the
- * middle lines are misses whose net effect is memory traffic; the last `lines` range lines are then simulated
- * again, leaving each set holding the last lines of the range that map to it.
+ * middle lines are misses whose net effect is memory traffic; each set ends holding the last lines of the range
+ * that map to it. The first lines are simulated one by one only when the cache already holds some of them
+ * (otherwise they too only evict what is cached and pass through to memory).
  */
 export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp): DataRun[] {
   const c = s.cache;
-  const out: DataRun[] = [];
-  if (len <= 0) return out;
-  const first = Math.floor(phys / c.line);
-  const last = Math.floor((phys + len - 1) / c.line);
+  const out = new RunBuilder();
+  if (len <= 0) return [];
+  const L = c.line;
+  const first = Math.floor(phys / L);
+  const last = Math.floor((phys + len - 1) / L);
   const K = lineCount(c);
   if (last - first + 1 <= 2 * K) {
     accessLines(s, phys, len, first, last, op, out);
-    return out;
+    return out.done();
   }
-  const midFirst = first + K;
-  const midLast = last - K;
-  accessLines(s, phys, len, first, midFirst - 1, op, out);
-  // Each set has now seen `ways` range lines: the middle evicts them all, then streams through memory.
-  const resident: number[] = [];
-  for (let i = 0; i < K; i++) if (c.states[i] !== INVALID) resident.push(i);
-  writeBack(s, resident, 'evict');
-  for (const i of resident) drop(s, i, 'evict');
-  const a = midFirst * c.line;
-  const n = (midLast - midFirst + 1) * c.line;
-  if (op.kind === 'read') appendRuns(out, readRuns(s.mem, a, n));
+  const tailFirst = last - K + 1;
+  let passFrom = first;
+  if (anyLineIn(c, first, first + K - 1)) {
+    accessLines(s, phys, len, first, first + K - 1, op, out);
+    passFrom = first + K;
+  }
+  // Every line now cached is evicted before the tail of the range arrives; the lines between stream through.
+  evictEverything(s);
+  const a = Math.max(phys, passFrom * L);
+  const n = tailFirst * L - a;
+  if (op.kind === 'read') out.addSlice(readRuns(s.mem, a, n));
   else if (op.kind === 'write') {
     const old = op.copy ? readRuns(s.mem, a, n) : [];
     writeRuns(s.mem, a, sliceRuns(op.runs, a - phys, n));
     if (op.copy) checkLost(s, a, old, 'a bounce copy');
   }
-  flushLineSummary(s, { lo: midFirst, hi: midLast, count: midLast - midFirst + 1, to: 'I', cause: op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause });
-  accessLines(s, phys, len, midLast + 1, last, op, out);
-  return out;
+  flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause });
+  const simulated = Math.max(tailFirst, last - 1);
+  installLines(s, phys, tailFirst, simulated - 1, op, out);
+  accessLines(s, phys, len, simulated, last, op, out);
+  return out.done();
 }
 
-/** Indexes of valid lines within [phys, +len), by address; walks the cache, not the range, when that is shorter. */
-export function linesIn(c: CacheState, phys: number, len: number): number[] {
+/**
+ * Indexes of valid lines within [phys, +len), by address unless `sorted` is false; walks the cache, not the
+ * range, when that is shorter.
+ */
+export function linesIn(c: CacheState, phys: number, len: number, sorted = true): number[] {
   if (len <= 0) return [];
   const first = Math.floor(phys / c.line);
   const last = Math.floor((phys + len - 1) / c.line);
   const out: number[] = [];
   if (last - first + 1 > lineCount(c)) {
     for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && c.tags[i] >= first && c.tags[i] <= last) out.push(i);
-    out.sort((x, y) => c.tags[x] - c.tags[y]);
-  } else {
-    for (let ln = first; ln <= last; ln++) {
-      const i = findLine(c, ln);
-      if (i >= 0) out.push(i);
-    }
+    return sorted ? byAddress(c, out) : out;
+  }
+  for (let ln = first; ln <= last; ln++) {
+    const i = findLine(c, ln);
+    if (i >= 0) out.push(i);
   }
   return out;
 }
@@ -274,7 +411,7 @@ export type Maintenance = 'clean' | 'invalidate' | 'clean+invalidate';
  */
 export function maintain(s: MachineState, phys: number, len: number, op: Maintenance): void {
   const c = s.cache;
-  const idxs = linesIn(c, phys, len);
+  const idxs = linesIn(c, phys, len, false);
   const partial = (i: number): boolean => c.tags[i] * c.line < phys || (c.tags[i] + 1) * c.line > phys + len;
   const cleaned = op === 'invalidate' ? idxs.filter(partial) : idxs;
   const dirtyCount = cleaned.filter((i) => c.states[i] === DIRTY).length;
@@ -284,29 +421,22 @@ export function maintain(s: MachineState, phys: number, len: number, op: Mainten
     return;
   }
   const destroyed: { phys: number; data: DataRun[] }[] = [];
-  for (const i of idxs) {
-    if (c.states[i] === DIRTY) destroyed.push({ phys: c.tags[i] * c.line, data: c.data[i] as DataRun[] });
-    drop(s, i, 'invalidate');
-  }
+  for (const i of idxs) if (c.states[i] === DIRTY) destroyed.push({ phys: c.tags[i] * c.line, data: c.data[i] as DataRun[] });
+  drop(s, idxs, 'invalidate');
   emit(s, { type: 'invalidate', phys, len, lines: idxs.length });
   for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidating dirty cache lines');
 }
 
 /** cache.evict / evict_all: dirty lines are written back, then dropped. */
 export function evictRange(s: MachineState, phys: number, len: number): number {
-  const idxs = linesIn(s.cache, phys, len);
+  const idxs = linesIn(s.cache, phys, len, false);
   writeBack(s, idxs, 'evict');
-  for (const i of idxs) drop(s, i, 'evict');
+  drop(s, idxs, 'evict');
   return idxs.length;
 }
 
 export function evictAll(s: MachineState): number {
-  const c = s.cache;
-  const idxs: number[] = [];
-  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID) idxs.push(i);
-  writeBack(s, idxs, 'evict');
-  for (const i of idxs) drop(s, i, 'evict');
-  return idxs.length;
+  return evictEverything(s);
 }
 
 /**

@@ -2,23 +2,23 @@
 // allocate at the first map to fit every attached device), reference counts with release at zero, attach and
 // detach with the constraint check, and the end-of-run leaks of buffers, attachments, mappings and vmaps.
 import type { HandleType } from '../language/signatures';
+import { newId } from './buffers';
 import type { DeviceConfig } from './device';
+import { dmaBufBacking, handleFor, releaseDmaBufBacking } from './dmabufBridge';
 import { describePlan, fitPlan, formatSize, unmetConstraints } from './dmabufConstraints';
-import { bufName, exporterCall, exporterFn, type Attachment, type DmaBuf, type Exporter } from './dmabufState';
+import { bufName, exporterCall, exporterFn, type Attachment, type CpuView, type DmaBuf, type Exporter } from './dmabufState';
+import type { Loc, Related } from './hazards';
 import { allocateCma, allocateSystemHeap, allocateToFit } from './heaps';
-import type { Related } from './hazards';
 import type { PhysRange } from './pageAllocator';
 import { emit, fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
-import { newId } from './buffers';
-import { dmaBufBacking, handleFor, releaseDmaBufBacking } from './dmabufBridge';
 
 /** A handle that names nothing: what a failed call returns (using it later is api-misuse). */
 export function failedHandle(s: MachineState, type: HandleType): Handle {
   return { type, id: newId(s) };
 }
 
-const at = (loc: { line: number; column: number }, message: string): Related => ({ loc, message });
+const at = (loc: Loc, message: string): Related => ({ loc, message });
 
 /**
  * The dma-buf a handle names, or undefined after raising api-misuse: an unknown handle, one from a failed call,
@@ -31,11 +31,15 @@ export function liveBuf(s: MachineState, h: Handle, call: string): DmaBuf | unde
     return undefined;
   }
   if (b.releasedAt) {
-    fail(s, 'api-misuse', `${call}: ${bufName(b)} was released when its last reference was put at line ${b.releasedAt.line}: use after the last put`,
-      [at(b.releasedAt, 'the last dma_buf_put'), at(b.createdAt, 'created here')], 'use-after-put');
+    usedAfterPut(s, b, b.releasedAt, call);
     return undefined;
   }
   return b;
+}
+
+function usedAfterPut(s: MachineState, b: DmaBuf, releasedAt: Loc, call: string): void {
+  fail(s, 'api-misuse', `${call}: ${bufName(b)} was released when its last reference was put at line ${releasedAt.line}: use after the last put`,
+    [at(releasedAt, 'the last dma_buf_put'), at(b.createdAt, 'created here')], 'use-after-put');
 }
 
 function create(s: MachineState, size: number, exporter: Exporter, pages: PhysRange[] | undefined, fittedTo: string[]): Handle {
@@ -108,20 +112,20 @@ export function liveAttachments(s: MachineState, b: DmaBuf): Attachment[] {
 
 export function dmaBufGet(s: MachineState, h: Handle): void {
   const b = liveBuf(s, h, 'dma_buf_get');
-  if (b) traced(s, 'dma_buf_get', `${bufName(b)}: refcount ${b.refs} -> ${++b.refs}`, () => undefined);
+  if (b) traced(s, 'dma_buf_get', `dma-buf #${b.id}: refcount ${b.refs} -> ${++b.refs}`, () => undefined);
 }
 
 export function dmaBufPut(s: MachineState, h: Handle): void {
   const b = liveBuf(s, h, 'dma_buf_put');
   if (!b) return;
-  traced(s, 'dma_buf_put', `${bufName(b)}: refcount ${b.refs} -> ${b.refs - 1}`, () => {
+  traced(s, 'dma_buf_put', `dma-buf #${b.id}: refcount ${b.refs} -> ${b.refs - 1}`, () => {
     if (--b.refs === 0) release(s, b);
   });
 }
 
 /** The last reference is gone: the exporter's release frees the pages (the kernel WARNs if still attached or vmapped). */
 function release(s: MachineState, b: DmaBuf): void {
-  traced(s, exporterFn(b, 'release'), bufName(b), () => {
+  traced(s, exporterFn(b, 'release'), `dma-buf #${b.id}`, () => {
     for (const a of liveAttachments(s, b)) {
       // A mapping still live is reported by the free of the pages below (free while mapped).
       raise(s, 'api-misuse', `dma_buf_put released ${bufName(b)} while ${a.device} is still attached (line ${a.createdAt.line}): dma_buf_detach before the last put`,
@@ -138,7 +142,7 @@ function release(s: MachineState, b: DmaBuf): void {
   });
 }
 
-export function liveViews(s: MachineState, b: DmaBuf) {
+export function liveViews(s: MachineState, b: DmaBuf): CpuView[] {
   return b.views.map((id) => s.dmabuf.views.get(id)!).filter((v) => !v.unmappedAt);
 }
 
@@ -157,7 +161,7 @@ function attachAdvice(b: DmaBuf, dev: string): string {
 export function dmaBufAttach(s: MachineState, h: Handle, dev: string): Handle {
   const b = liveBuf(s, h, 'dma_buf_attach');
   if (!b) return failedHandle(s, 'attachment');
-  return traced(s, 'dma_buf_attach', `${bufName(b)}, ${dev}`, () => {
+  return traced(s, 'dma_buf_attach', `dma-buf #${b.id}, ${dev}`, () => {
     const d = s.devices.get(dev);
     if (!d) {
       fail(s, 'api-misuse', `dma_buf_attach: ${dev} is not a declared device`, [], 'unknown-device');
@@ -165,7 +169,7 @@ export function dmaBufAttach(s: MachineState, h: Handle, dev: string): Handle {
     }
     const backing = b.buffer === undefined ? undefined : s.buffers.get(b.buffer);
     const unmet = backing ? unmetConstraints(backing.segs, d, s.platform.swiotlbForce) : [];
-    b.importers.push({ device: dev, at: s.loc, refused: unmet.map((u) => u.constraint) });
+    b.importers.push({ device: dev, at: s.loc });
     if (unmet.length) {
       const related = [at(b.createdAt, 'created here'), ...(b.allocatedAt && b.allocatedAt !== b.createdAt ? [at(b.allocatedAt, 'pages allocated here')] : [])];
       fail(s, 'constraint-violation', `dma_buf_attach(${dev}): the pages of ${bufName(b)} cannot serve ${dev}: ${unmet.map((u) => u.reason).join('; ')}; ${attachAdvice(b, dev)}`, related, unmet[0].constraint);
@@ -185,6 +189,11 @@ export function liveAttachment(s: MachineState, h: Handle, call: string): Attach
     fail(s, 'api-misuse', `${call}: the handle names no attachment (it comes from a failed dma_buf_attach)`, [], 'unknown-handle');
     return undefined;
   }
+  const b = s.dmabuf.bufs.get(a.buf)!;
+  if (b.releasedAt) {
+    usedAfterPut(s, b, b.releasedAt, call);
+    return undefined;
+  }
   if (a.detachedAt) {
     fail(s, 'api-misuse', `${call}: ${a.device}'s attachment (line ${a.createdAt.line}) was already detached at line ${a.detachedAt.line}`,
       [at(a.detachedAt, 'detached here'), at(a.createdAt, 'attached here')], 'released-handle');
@@ -202,7 +211,7 @@ export function dmaBufDetach(s: MachineState, bh: Handle, ah: Handle): void {
       [at(a.createdAt, 'attached here')], 'wrong-buffer');
     return;
   }
-  traced(s, 'dma_buf_detach', `${bufName(b)}, ${a.device}`, () => {
+  traced(s, 'dma_buf_detach', `dma-buf #${b.id}, ${a.device}`, () => {
     if (a.mappings.length) {
       // The heaps' detach frees the attachment's table without unmapping it: the mapping stays live (a leak).
       raise(s, 'api-misuse', `dma_buf_detach(${a.device}) while its attachment is still mapped (line ${a.mappings[0].mappedAt.line}): call dma_buf_unmap_attachment first`,
@@ -230,7 +239,7 @@ export function dmaBufLeaks(s: MachineState): void {
   }
 }
 
-function leak(s: MachineState, loc: { line: number; column: number }, message: string): void {
+function leak(s: MachineState, loc: Loc, message: string): void {
   s.hazards.push({ kind: 'leak', loc, message, related: [] });
   emit(s, { type: 'hazard', kind: 'leak', message });
 }

@@ -21,7 +21,7 @@ function syncAttachments(s: MachineState, b: DmaBuf, dir: Direction, forCpu: boo
 export function dmaBufBeginCpuAccess(s: MachineState, h: Handle, dir: Direction, call = 'dma_buf_begin_cpu_access'): void {
   const b = liveBuf(s, h, call);
   if (!b) return;
-  traced(s, call, `${bufName(b)}, ${dir}`, () =>
+  traced(s, call, `dma-buf #${b.id}, ${dir}`, () =>
     traced(s, exporterFn(b, 'begin_cpu_access'), dir, () => {
       syncAttachments(s, b, dir, true);
       if (b.bracketDepth++ === 0) b.bracketAt = s.loc;
@@ -32,7 +32,7 @@ export function dmaBufBeginCpuAccess(s: MachineState, h: Handle, dir: Direction,
 export function dmaBufEndCpuAccess(s: MachineState, h: Handle, dir: Direction, call = 'dma_buf_end_cpu_access'): void {
   const b = liveBuf(s, h, call);
   if (!b) return;
-  traced(s, call, `${bufName(b)}, ${dir}`, () => {
+  traced(s, call, `dma-buf #${b.id}, ${dir}`, () => {
     if (b.bracketDepth === 0) {
       // The heaps still sync for the devices; udmabuf would return -EINVAL.
       raise(s, 'api-misuse', `${call}(${dir}) on ${bufName(b)} without a matching begin: end without begin (call dma_buf_begin_cpu_access or dma_buf_sync START first)`,
@@ -53,7 +53,7 @@ function newView(s: MachineState, h: Handle, kind: 'vmap' | 'mmap'): Handle {
   const call = `dma_buf_${kind}`;
   const b = liveBuf(s, h, call);
   if (!b) return failedHandle(s, 'cpu_ptr');
-  return traced(s, call, bufName(b), () => {
+  return traced(s, call, `dma-buf #${b.id}`, () => {
     // A deferred export has no pages before its first map; the CPU needs them now and brings no constraints.
     if (!ensurePages(s, b) || b.buffer === undefined) return failedHandle(s, 'cpu_ptr');
     const ptr = viewHandle(s, b.buffer);
@@ -84,7 +84,7 @@ export function dmaBufVunmap(s: MachineState, h: Handle, vh: Handle): void {
       [{ loc: v.unmappedAt, message: 'vunmapped here' }], 'double-vunmap');
     return;
   }
-  traced(s, 'dma_buf_vunmap', bufName(b), () => {
+  traced(s, 'dma_buf_vunmap', `dma-buf #${b.id}`, () => {
     v.unmappedAt = s.loc;
   });
 }

@@ -9,6 +9,7 @@ import { bufName, type DmaBuf } from './dmabufState';
 import type { Loc } from './hazards';
 import type { PhysRange } from './pageAllocator';
 import type { MachineState } from './state';
+import type { BufferView } from './views';
 
 export interface DmaBufView {
   id: number;
@@ -154,4 +155,21 @@ export function dmaBufAdvice(s: MachineState): DmaBufAdvice[] {
       suggestions: servesAll ? [] : suggestionsFor(s, b, devices, plan),
     };
   });
+}
+
+/** A buffer view that, for the pages of a dma-buf, carries the dma-buf itself. */
+export type BufferWithDmaBuf = BufferView & { dmabuf?: DmaBufView };
+
+/**
+ * The machine's buffer views with each dma-buf attached to the buffer holding its pages; a dma-buf without
+ * pages yet (a deferred export before its first map) is listed as a buffer with no segments.
+ */
+export function withDmaBufs(s: MachineState, buffers: BufferView[]): BufferWithDmaBuf[] {
+  const bufs = dmaBufViews(s);
+  const byBacking = new Map(bufs.filter((d) => d.buffer !== undefined).map((d) => [d.buffer!, d]));
+  const out: BufferWithDmaBuf[] = buffers.map((v) => (byBacking.has(v.id) ? { ...v, dmabuf: byBacking.get(v.id) } : v));
+  for (const d of bufs.filter((x) => x.buffer === undefined)) {
+    out.push({ id: d.id, name: d.name, kind: 'dmabuf', size: d.size, segments: [], owners: [], cacheable: true, createdAt: d.createdAt, ...(d.releasedAt ? { releasedAt: d.releasedAt } : {}), live: d.live, dmabuf: d });
+  }
+  return out;
 }

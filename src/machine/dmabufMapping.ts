@@ -19,7 +19,7 @@ export function dmaBufMapAttachment(s: MachineState, ah: Handle, dir: Direction)
     }
     if (!ensurePages(s, b) || b.buffer === undefined) return failedHandle(s, 'sg');
     const buffer = b.buffer;
-    const sgt = traced(s, exporterFn(b, 'map_dma_buf'), `${bufName(b)} for ${a.device}`, () => mapForDevice(s, a.device, buffer, dir));
+    const sgt = traced(s, exporterFn(b, 'map_dma_buf'), `dma-buf #${b.id} for ${a.device}`, () => mapForDevice(s, a.device, buffer, dir));
     if (!mappingFailed(s, sgt)) a.mappings.push({ sgt: sgt.id, dir, mappedAt: s.loc });
     return sgt;
   });
@@ -38,7 +38,7 @@ export function dmaBufUnmapAttachment(s: MachineState, ah: Handle, sgt: Handle, 
   }
   const b = s.dmabuf.bufs.get(a.buf)!;
   traced(s, 'dma_buf_unmap_attachment', `${a.device}, ${dir}`, () =>
-    traced(s, exporterFn(b, 'unmap_dma_buf'), `${bufName(b)} for ${a.device}`, () => unmapForDevice(s, a.device, sgt, dir)),
+    traced(s, exporterFn(b, 'unmap_dma_buf'), `dma-buf #${b.id} for ${a.device}`, () => unmapForDevice(s, a.device, sgt, dir)),
   );
   a.mappings.splice(i, 1);
 }

@@ -9,12 +9,10 @@ export type Exporter =
   | { kind: 'heap'; heap: 'system' | 'cma' }
   | { kind: 'driver'; device: string; contiguous: boolean; deferred: boolean };
 
-/** Every attach attempt, kept after detach and release for `advise`. */
+/** Every attach attempt, failed ones too, kept after detach and release for `advise`. */
 export interface ImporterRecord {
   device: string;
   at: Loc;
-  /** The constraints the pages broke at attach time (empty: served, or not yet allocated). */
-  refused: string[];
 }
 
 export interface DmaBuf {

@@ -14,7 +14,7 @@ import type { MachineEvent } from './events';
 import { hex } from './events';
 import type { Hazard, Loc } from './hazards';
 import { DEFAULT_RAM, computeLayout } from './layout';
-import { createRunStore, readRuns } from './memory';
+import { ADDRESS_END, createRunStore, readRuns } from './memory';
 import { ownerLabel, ownersIn } from './ownership';
 import { allocContiguous, allocScattered, createPageAllocator, reservePages } from './pageAllocator';
 import { Arch, defaultCoherent } from './platform';
@@ -177,8 +177,13 @@ export class Machine {
 
   phys(addr: number, size: number): Handle {
     const s = this.s;
-    reservePages(s.alloc, addr, size);
-    const b = createBuffer(s, 'phys', size, [{ phys: addr, len: size }], true);
+    const fits = addr + size <= ADDRESS_END;
+    if (fits) reservePages(s.alloc, addr, size);
+    const b = createBuffer(s, 'phys', size, fits ? [{ phys: addr, len: size }] : [], true);
+    if (!fits) {
+      b.live = false;
+      fail(s, 'api-misuse', `phys(${hex(addr)}, ${size}): beyond the physical address space the machine models (${hex(ADDRESS_END)})`, [], 'out-of-range');
+    }
     return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: false });
   }
 
@@ -224,7 +229,7 @@ export class Machine {
     const s = this.s;
     const d = this.device(dev, fn);
     const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
-    const placeholder: Buffer = r?.b ?? { id: -1, kind: 'kmalloc', size: 0, segs: [], cacheable: true, owners: [], createdAt: s.loc, live: false };
+    const placeholder: Buffer = r?.b ?? { id: -1, kind: 'kmalloc', size: 0, segs: [], cacheable: true, owners: [], mapped: [], createdAt: s.loc, live: false };
     const { m, h } = newMapping(s, d ?? { name: dev, coherent: false, iommu: false, contiguous: false, dmaMask: 64 }, placeholder, kind, offset, size ?? placeholder.size, dir);
     if (!d || !r) {
       s.failed = true;

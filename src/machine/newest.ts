@@ -74,10 +74,12 @@ export function checkLost(s: MachineState, phys: number, destroyed: readonly Dat
 
 function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, extraRelated: Related[]): void {
   const logical = slotToOriginal(s, phys) ?? phys;
+  const newest = newestRuns(s, logical, d.len);
+  if (!newest.some((n) => n.seq === d.seq)) return;
   const places = [logical, ...slotAliases(s, logical, d.len)];
   const copies = places.flatMap((p) => [readRuns(s.mem, p, d.len), cacheView(s, p, d.len)]);
   let lost = 0;
-  zipRuns([newestRuns(s, logical, d.len), ...copies], (_p, l, [n, ...c]) => {
+  zipRuns([newest, ...copies], (_p, l, [n, ...c]) => {
     if (n.seq === d.seq && c.every((r) => r.seq !== d.seq)) lost += l;
   });
   if (lost === 0) return;

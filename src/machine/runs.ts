@@ -55,6 +55,52 @@ export function overwriteRuns(runs: readonly DataRun[], off: number, repl: reado
   return out;
 }
 
+/**
+ * Accumulates runs without allocating per piece: the run being extended is kept as numbers and only
+ * materialised when the next piece differs. Used on the per-line paths of the cache.
+ */
+export class RunBuilder {
+  private readonly out: DataRun[] = [];
+  private len = 0;
+  private value = 0;
+  private seq = 0;
+
+  add(len: number, value: number, seq: number): void {
+    if (len <= 0) return;
+    if (this.len > 0 && value === this.value && seq === this.seq) {
+      this.len += len;
+      return;
+    }
+    this.flush();
+    this.len = len;
+    this.value = value;
+    this.seq = seq;
+  }
+
+  /** Adds bytes [off, +len) of `runs`. */
+  addSlice(runs: readonly DataRun[], off = 0, len = Infinity): void {
+    let pos = 0;
+    const end = off + len;
+    for (const r of runs) {
+      const a = Math.max(pos, off);
+      const b = Math.min(pos + r.len, end);
+      if (a < b) this.add(b - a, r.value, r.seq);
+      pos += r.len;
+      if (pos >= end) break;
+    }
+  }
+
+  private flush(): void {
+    if (this.len > 0) this.out.push({ len: this.len, value: this.value, seq: this.seq });
+    this.len = 0;
+  }
+
+  done(): DataRun[] {
+    this.flush();
+    return this.out;
+  }
+}
+
 /** Appends all of `more` to `out`, coalescing. */
 export function appendRuns(out: DataRun[], more: readonly DataRun[]): void {
   for (const r of more) pushRun(out, r);

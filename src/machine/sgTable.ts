@@ -34,7 +34,3 @@ export function unmergedTable(runs: readonly PhysRange[], dmaOf: (i: number) => 
   return { entries, nents: entries.length, orig_nents: entries.length };
 }
 
-/** The DMA segments of a mapped table. */
-export function dmaSegments(t: SgTable): PhysRange[] {
-  return t.entries.slice(0, t.nents).map((e) => ({ phys: e.dma_address, len: e.dma_length }));
-}

@@ -35,6 +35,10 @@ export interface Buffer {
   /** CPU accesses go through the cache (false: a coherent buffer of a noncoherent device). */
   cacheable: boolean;
   owners: OwnerRun[];
+  /** Ids of the live streaming mappings of this buffer. */
+  mapped: number[];
+  /** The newest mapping ever made of it (live or not), for messages. */
+  lastMapping?: number;
   createdAt: Loc;
   live: boolean;
   releasedAt?: Loc;
@@ -121,4 +125,4 @@ export interface MachineState {
   lineEventBudget: number;
 }
 
-export const LINE_EVENT_BUDGET = 64;
+export const LINE_EVENT_BUDGET = 16;

@@ -81,6 +81,8 @@ function mapIommuSingle(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffe
 function goLive(s: MachineState, m: Mapping, b: Buffer, off: number, len: number): void {
   m.failed = false;
   m.live = true;
+  b.mapped.push(m.id);
+  b.lastMapping = m.id;
   emit(s, { type: 'map', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
   giveToDevice(s, b, off, len, m.id);
 }
@@ -112,12 +114,12 @@ function constraintProblem(dev: DeviceConfig, segs: readonly PhysRange[], needOn
 }
 
 /**
- * dma_map_sg over physical runs `runs` of buffer `b` (one sg entry per contiguous run). Behind an IOMMU the
+ * dma_map_sg over physical runs `runs` of buffer `b`, in buffer order (by default one sg entry per
+ * contiguous run; an exporter may pass its attachment's own table). Behind an IOMMU the
  * runs are merged as far as the segment limits allow; without one each run is its own segment, bounced
  * separately if needed. A table breaking the device's constraints fails with constraint-violation.
  */
-export function mapSg(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffer, skip: boolean): void {
-  const runs = contiguousRuns(b.segs);
+export function mapSg(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffer, skip: boolean, runs: PhysRange[] = contiguousRuns(b.segs)): void {
   traced(s, 'dma_map_sg_attrs', `${m.dir}${skip ? ', SKIP_CPU_SYNC' : ''}, ${runs.length} entries`, () => {
     const table = dev.iommu ? mapSgIommu(s, dev, m, b, runs, skip) : mapSgDirect(s, dev, m, b, runs, skip);
     if (!table) return;
@@ -223,7 +225,9 @@ export function unmap(s: MachineState, dev: DeviceConfig, m: Mapping, len: numbe
     m.releasedAt = s.loc;
     emit(s, { type: 'unmap', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
     const b = s.buffers.get(m.buffer);
-    if (b) takeFromDevice(s, b, m.off, m.size, m.id);
+    if (!b) return;
+    b.mapped = b.mapped.filter((id) => id !== m.id);
+    takeFromDevice(s, b, m.off, m.size, m.id);
   });
 }
 

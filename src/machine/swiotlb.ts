@@ -9,7 +9,6 @@ import { readRuns, writeRuns } from './memory';
 import { checkLost } from './newest';
 import { emit, traced } from './report';
 import { RangeAllocator, allocTopDown, createRangeAllocator, freeRange } from './rangeAllocator';
-import { DataRun, pushRun, zipRuns } from './runs';
 import type { MachineState } from './state';
 
 export const SLOT_SIZE = 2048;
@@ -53,13 +52,12 @@ export function freeSlots(s: MachineState, slot: number, why: string): void {
   const i = s.swiotlb.active.findIndex((b) => b.slot === slot);
   if (i < 0) return;
   const b = s.swiotlb.active[i];
-  // What the CPU would see at the slot: cached lines over memory.
-  const held: DataRun[] = [];
-  zipRuns([readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len)], (_p, len, [m, c]) => pushRun(held, { ...(c.seq >= 0 ? c : m), len }));
+  // Both the slot's memory and its cached lines stop standing for the original.
+  const held = [readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len)];
   s.swiotlb.active.splice(i, 1);
   freeRange(s.swiotlb.pool, slot, Math.ceil(b.len / SLOT_SIZE) * SLOT_SIZE);
   // The slot's bytes now stand for nothing: what only they held of the original is gone.
-  checkLost(s, b.orig, held, `releasing bounce slot ${hex(slot)} (${why})`);
+  for (const copy of held) checkLost(s, b.orig, copy, `releasing bounce slot ${hex(slot)} (${why})`);
 }
 
 /** The original byte a slot byte stands for, if `phys` lies in a slot in use. */

@@ -183,15 +183,14 @@ export class Runner {
       this.expectHazard(frame, (r.args.kind as { name: string }).name, loc);
       return [];
     }
-    const op = operation(r.op);
+    const compiled = compile(stmt);
     this.machine.begin(loc);
     let result: unknown;
     let argError: string | undefined;
     try {
-      if (!op) throw new ArgumentError(`${r.op} is not supported by this machine yet`);
-      const args: Record<string, Value> = {};
-      for (const [k, v] of Object.entries(r.args)) args[k] = this.evaluate(v);
-      result = op(this.machine, new Args(r.op, args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
+      const args: Record<string, Value> = { ...compiled.constants };
+      for (const [param, v] of compiled.lookups) args[param] = this.evaluate(v);
+      result = compiled.run(this.machine, new Args(r.op, args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
       argError = e.message;
@@ -316,6 +315,34 @@ export class Runner {
     this.allHazards.push(...out.hazards);
     return out.events;
   }
+}
+
+/** A call's operation with its constant arguments evaluated once; only names are looked up per execution. */
+interface Compiled {
+  run: NonNullable<ReturnType<typeof operation>>;
+  constants: Record<string, Value>;
+  lookups: [string, ResolvedValue][];
+}
+
+const compiledCalls = new WeakMap<CallStmt, Compiled>();
+
+function compile(stmt: CallStmt): Compiled {
+  let c = compiledCalls.get(stmt);
+  if (c) return c;
+  const r = stmt.resolved!;
+  const op = operation(r.op);
+  const constants: Record<string, Value> = {};
+  const lookups: [string, ResolvedValue][] = [];
+  for (const [k, v] of Object.entries(r.args)) {
+    if (v.kind === 'handle' || v.kind === 'device' || v.kind === 'args') lookups.push([k, v]);
+    else constants[k] = v;
+  }
+  const unsupported = () => {
+    throw new ArgumentError(`${r.op} is not supported by this machine`);
+  };
+  c = { run: op ?? unsupported, constants, lookups };
+  compiledCalls.set(stmt, c);
+  return c;
 }
 
 function isHandle(v: unknown): v is Handle {

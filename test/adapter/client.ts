@@ -39,13 +39,13 @@ export async function move(dc: DebugClient, command: string, args: Record<string
   return (await stopped) as DebugProtocol.StoppedEvent;
 }
 
-export async function topFrame(dc: DebugClient, threadId = 1): Promise<DebugProtocol.StackFrame> {
-  const st = await dc.stackTraceRequest({ threadId });
+export async function topFrame(dc: DebugClient, threadId: number | undefined = 1): Promise<DebugProtocol.StackFrame> {
+  const st = await dc.stackTraceRequest({ threadId: threadId ?? 1 });
   return st.body.stackFrames[0];
 }
 
 /** Every scope of the top frame and its variables' values, one level deep: "Scope/name = value". */
-export async function stateOf(dc: DebugClient, threadId = 1): Promise<string[]> {
+export async function stateOf(dc: DebugClient, threadId: number | undefined = 1): Promise<string[]> {
   const frame = await topFrame(dc, threadId);
   const scopes = await dc.scopesRequest({ frameId: frame.id });
   const out: string[] = [];

@@ -10,7 +10,7 @@ import { FakeEngine, statementsOf, type FakeStep } from './fakeEngine';
 
 function setup(run: FakeStep[], names = ['alloc', 'dma_sync_single_for_cpu', 'cpu.read', 'proc_call', 'dma_sync_sg_for_device'], interval = 8) {
   const engine = new FakeEngine(statementsOf(names), run);
-  const rec = new Recording(engine, interval);
+  const rec = new Recording(engine, interval, interval);
   rec.recordSteps();
   const table = new BreakpointTable(engine, rec);
   const logs: string[] = [];

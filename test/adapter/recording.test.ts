@@ -10,7 +10,7 @@ function longRun(n: number): FakeStep[] {
 
 test('seek to any past position restores the state forward execution reached there', () => {
   const e = new FakeEngine(statementsOf(['a', 'b', 'c']), longRun(1000));
-  const rec = new Recording(e, 64);
+  const rec = new Recording(e, 64, 64);
   assert.equal(rec.recordSteps(), true);
   assert.equal(rec.length, 1000);
   for (const p of [999, 0, 500, 501, 499, 64, 63, 1000]) {
@@ -24,7 +24,7 @@ test('seek to any past position restores the state forward execution reached the
 
 test('a seek replays at most one snapshot interval, and repeated stepBack far fewer', () => {
   const e = new FakeEngine(statementsOf(['a', 'b', 'c']), longRun(10_000));
-  const rec = new Recording(e, 256);
+  const rec = new Recording(e, 256, 256);
   rec.recordSteps();
   rec.seek(9_000);
   for (let p = 8_999; p > 8_900; p--) {
@@ -46,7 +46,7 @@ test('the recording keeps at most 100 bytes per step', () => {
 
 test('recording in chunks reaches the same run as recording at once', () => {
   const e = new FakeEngine(statementsOf(['a', 'b', 'c']), longRun(1000));
-  const rec = new Recording(e, 64);
+  const rec = new Recording(e, 64, 64);
   let chunks = 0;
   while (!rec.recordSteps(100)) chunks++;
   assert.equal(chunks, 9);

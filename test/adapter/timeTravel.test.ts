@@ -11,8 +11,8 @@ const STALE = fixture('stale.dmabuf');
 const noHazardStops = (dc: DebugClient) => () => dc.setExceptionBreakpointsRequest({ filters: [] });
 
 /** The scenario line of the innermost scenario frame (below any modeled-kernel frames). */
-async function scenarioLine(dc: DebugClient, threadId: number): Promise<number> {
-  const st = await dc.stackTraceRequest({ threadId });
+async function scenarioLine(dc: DebugClient, threadId: number | undefined): Promise<number> {
+  const st = await dc.stackTraceRequest({ threadId: threadId ?? 1 });
   return st.body.stackFrames.find((f) => f.source?.path)!.line;
 }
 
@@ -148,7 +148,7 @@ describe('time travel and breakpoints', () => {
     const stop = await launch(dc, { program: STALE });
     assert.equal(stop.body.reason, 'exception');
     assert.equal(await scenarioLine(dc, stop.body.threadId), 9);
-    const info = await dc.exceptionInfoRequest({ threadId: stop.body.threadId });
+    const info = await dc.exceptionInfoRequest({ threadId: stop.body.threadId ?? 1 });
     assert.equal(info.body.exceptionId, 'cpu-access-while-device-owned');
     assert.match(info.body.description!, /dma_sync_single_for_cpu/);
     assert.match(info.body.details!.stackTrace!, /stale\.dmabuf:7:1/);
@@ -158,7 +158,7 @@ describe('time travel and breakpoints', () => {
     await dc.setExceptionBreakpointsRequest({ filters: ['stale-read'] });
     const back = await move(dc, 'reverseContinue');
     assert.equal(back.body.reason, 'exception');
-    assert.equal((await dc.exceptionInfoRequest({ threadId: back.body.threadId })).body.exceptionId, 'stale-read');
+    assert.equal((await dc.exceptionInfoRequest({ threadId: back.body.threadId ?? 1 })).body.exceptionId, 'stale-read');
   });
 
   test('gotoTargets lists every execution of a statement and goto jumps to one of them', async () => {
@@ -170,7 +170,7 @@ describe('time travel and breakpoints', () => {
     const stop = await move(dc, 'goto', { threadId: 1, targetId: third.id });
     assert.equal(stop.body.reason, 'goto');
     assert.equal(await scenarioLine(dc, stop.body.threadId), 10);
-    const st = await dc.stackTraceRequest({ threadId: stop.body.threadId });
+    const st = await dc.stackTraceRequest({ threadId: stop.body.threadId ?? 1 });
     assert.equal(st.body.stackFrames[1].name, 'repeat 3/4');
   });
 
@@ -198,7 +198,7 @@ describe('time travel and breakpoints', () => {
     assert.equal(end.body.reason, 'end');
     assert.match(end.body.description!, /step limit \(120000 steps\)/);
     await move(dc, 'stepBack');
-    assert.equal(await scenarioLine(dc, 1), 6);
+    assert.equal(await scenarioLine(dc, 1), 5, 'the last statement run: the write of step 120000');
     await move(dc, 'continue');
     const terminated = dc.waitForEvent('terminated');
     await dc.continueRequest({ threadId: 1 });
@@ -223,5 +223,47 @@ describe('time travel and breakpoints', () => {
     assert.match(await failure(dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [{ line: 9 }] })), /No scenario/);
     const stop = await launch(dc, { program: RING, stopOnEntry: true });
     assert.equal(stop.body.reason, 'entry');
+  });
+});
+
+describe('data breakpoints on cache lines and bytes', () => {
+  let dc: DebugClient;
+  beforeEach(async () => (dc = await startClient()));
+  afterEach(() => dc.stop());
+
+  /** Lines of the steps where the watched value changed, continuing to the end then back to the start. */
+  async function firings(): Promise<{ forward: number[]; backward: number[] }> {
+    const forward: number[] = [];
+    for (let stop = await move(dc, 'continue'); stop.body.reason !== 'end'; stop = await move(dc, 'continue')) {
+      assert.equal(stop.body.reason, 'data breakpoint');
+      forward.push(await scenarioLine(dc, stop.body.threadId));
+    }
+    const backward: number[] = [];
+    for (let stop = await move(dc, 'reverseContinue'); stop.body.reason !== 'entry'; stop = await move(dc, 'reverseContinue')) {
+      backward.push(await scenarioLine(dc, stop.body.threadId));
+    }
+    return { forward, backward };
+  }
+
+  async function watch(expression: string): Promise<void> {
+    await launch(dc, { program: STALE, stopOnEntry: true }, noHazardStops(dc));
+    await move(dc, 'next');
+    const info = await dc.dataBreakpointInfoRequest({ name: expression, frameId: (await topFrame(dc)).id });
+    assert.ok(info.body.dataId, info.body.description);
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId! }] });
+  }
+
+  test("a cache line's state: filled by the read, dropped by the unmap's invalidate, filled again", async () => {
+    await watch('cache.line(rx, 0).state');
+    const { forward, backward } = await firings();
+    assert.deepEqual(forward, [6, 10, 11]);
+    assert.deepEqual(backward, [11, 10, 6]);
+  });
+
+  test("a byte range's contents as the CPU reads them: the stale line hides the device's write until the unmap", async () => {
+    await watch('rx[0x0]');
+    const { forward, backward } = await firings();
+    assert.deepEqual(forward, [10]);
+    assert.deepEqual(backward, [10, 5], 'going back, the kmalloc that created the bytes changes them too');
   });
 });

@@ -2,6 +2,9 @@
 // attachment; access outside a bracket, or while a device owns the range, is a hazard.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkSource } from '../../src/runtime/checker';
 import { hazardRecords, hazardsOf, lines } from './helpers';
 
 const head = ['platform arm64', 'cache size=32KiB ways=4', 'device gpu iommu', 'device isp'];
@@ -94,4 +97,26 @@ test('use after vunmap is api-misuse and the access does not happen', () => {
   const text = lines(...head, ...setup, 'v = dma_buf_vmap(b)', 'dma_buf_vunmap(b, v)', 'dma_buf_begin_cpu_access(b, TO_DEVICE)', 'cpu.write(v, 0, 64, 5)', 'dma_buf_end_cpu_access(b, TO_DEVICE)', ...teardown);
   assert.deepEqual(hazardsOf(text), ['11:api-misuse']);
   assert.match(hazardRecords(text)[0].message, /dma_buf_vunmap/);
+});
+
+test('begin_cpu_access syncs a bounced attachment too: its copy-back of a stale slot destroys another device\'s write (lost-write)', () => {
+  const text = lines(
+    'platform arm64', 'cache size=32KiB ways=4', 'device gpu iommu', 'device isp dma_mask=32',
+    'b = dma_heap_alloc(system, 64KiB)', 'g = dma_buf_attach(b, gpu)', 'i = dma_buf_attach(b, isp)',
+    'sg = dma_buf_map_attachment(g, BIDIRECTIONAL)', 'si = dma_buf_map_attachment(i, BIDIRECTIONAL)',
+    'gpu.write(sg, 0, 4KiB, 0x11)',
+    'dma_buf_begin_cpu_access(b, BIDIRECTIONAL)', 'dma_buf_end_cpu_access(b, BIDIRECTIONAL)',
+    'dma_buf_unmap_attachment(g, sg, BIDIRECTIONAL)', 'dma_buf_unmap_attachment(i, si, BIDIRECTIONAL)',
+    'dma_buf_detach(b, g)', 'dma_buf_detach(b, i)', 'dma_buf_put(b)',
+  );
+  // isp's slot still holds the bytes of map time; copying it back at begin overwrites what gpu wrote since.
+  assert.deepEqual([...new Set(hazardsOf(text))], ['11:lost-write']);
+});
+
+test('on a coherent platform the unsynced mmap reads the right bytes, but the access is still unbracketed and device-owned', () => {
+  const text = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'dmabuf-mmap-nosync.dmabuf'), 'utf8');
+  const r = checkSource(text, 'x.dmabuf', { platform: 'x86_64' });
+  assert.deepEqual(r.hazards.map((h) => `${h.loc.line}:${h.kind}`), [
+    '15:unbracketed-cpu-access', '15:cpu-access-while-device-owned', '19:unbracketed-cpu-access', '19:cpu-access-while-device-owned',
+  ]);
 });

@@ -24,8 +24,10 @@ cs_start "$ROOT/dmabuf-debugger.vsix" "$STATE/ws"
 
 step "UI test (playwright-core + Chromium) on $CS_URL"
 mkdir -p "$STATE/shots"
-WS=$STATE/ws CS_URL=$CS_URL SHOT=$ROOT/docs/screenshot.png SHOTS=$STATE/shots node "$E2E/ui.js"
+failed=()   # both suites run whatever the other's outcome
+WS=$STATE/ws CS_URL=$CS_URL SHOT=$ROOT/docs/screenshot.png SHOTS=$STATE/shots node "$E2E/ui.js" || failed+=(ui)
 
 step "extension tests in the real extension host"
-EXT=$ROOT TESTS=$ROOT/out/test/e2e/host/index.js WS=$STATE/ws CS_URL=$CS_URL node "$E2E/host-runner.js"
-step "done"
+EXT=$ROOT TESTS=$ROOT/out/test/e2e/host/index.js WS=$STATE/ws CS_URL=$CS_URL node "$E2E/host-runner.js" || failed+=(extension)
+[ ${#failed[@]} -eq 0 ] || { step "FAILED: ${failed[*]} (code-server log: $STATE/code-server.log)"; exit 1; }
+step "passed"

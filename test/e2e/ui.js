@@ -2,6 +2,7 @@
 // Opens an example, sets a breakpoint by clicking the gutter, presses F5, reads the Variables view, steps over and
 // back, hovers a buffer name; saves a screenshot per step (SHOTS) and one for the README (SHOT).
 // env: WS (workspace folder), CS_URL, SHOT, SHOTS, EXAMPLE (default examples/nic-rx-missing-sync.dmabuf)
+const fs = require('fs');
 const path = require('path');
 const { withPage } = require('./browser');
 
@@ -50,6 +51,16 @@ async function variableMatching(page, name, re) {
     await page.waitForTimeout(250);
   }
   throw new Error(`variable ${name} never matched ${re}: last ${JSON.stringify(last)}`);
+}
+
+/** The inline value text shown on the line containing `text`, once it starts with `expression`. */
+async function inlineValueOn(page, text, expression) {
+  let last = '';
+  for (let i = 0; i < 40 && !last.includes(expression); i++) {
+    last = plain(await editorLine(page, text).innerText());
+    await page.waitForTimeout(250);
+  }
+  return last.slice(last.indexOf(expression));
 }
 
 async function stoppedLine(page) {
@@ -107,9 +118,10 @@ async function hoverText(page, token) {
       await page.waitForSelector('.monaco-editor .codicon-debug-stackframe', { timeout: 30000 });
       if (!(await page.locator('.debug-variables').isVisible())) await runCommand(page, 'View: Show Run and Debug');
       const stopped = await stoppedLine(page);
-      const state = await page.locator('.debug-pane .call-stack-state-message .label').first().innerText().catch(() => '');
-      log('stopped at', stopped, state);
-      check('F5 stops at the breakpoint', /breakpoint/i.test(state), state);
+      const state = await page.locator('.debug-call-stack').innerText();
+      const mapLineNo = fs.readFileSync(path.join(process.env.WS, EXAMPLE), 'utf8').split('\n').findIndex((l) => l.includes('dma_map_single(')) + 1;
+      log('stopped at', stopped);
+      check('F5 stops at the breakpoint', stopped.startsWith(`${mapLineNo}:`) && /paused on breakpoint/i.test(state), [stopped, state]);
       const before = await variableMatching(page, BUFFER, /cpu/);
       check(`the Variables view shows ${BUFFER} owned by the CPU before the map`, /cpu/.test(before), before);
       await shot(page, 'stopped-at-breakpoint');
@@ -117,6 +129,8 @@ async function hoverText(page, token) {
       await page.locator('.debug-toolbar .action-label[aria-label^="Step Over"]').click();
       const after = await variableMatching(page, BUFFER, /nic/);
       check(`Step Over hands ${BUFFER} to the device`, /nic/.test(after) && after !== before, after);
+      const inline = await inlineValueOn(page, 'nic.write(', `${BUFFER}.owner`);
+      check(`the stop line shows inline the owner of ${BUFFER}, which it touches through its mapping`, /nic:FROM_DEVICE/.test(inline), inline);
       await shot(page, 'after-step-over');
 
       const hover = await hoverText(page, editorLine(page, 'kmalloc(').locator('span span', { hasText: new RegExp(`^${BUFFER}$`) }).first());

@@ -83,3 +83,13 @@ test('a broken scenario still indexes, with its diagnostics', () => {
 test('junk never throws', () => {
   for (const junk of ['', '}}}{{{', '\u0000\u0001 = (', 'proc (', 'repeat x {\n']) assert.ok(new ScenarioIndex(junk, 'j.dmabuf'));
 });
+
+test('the buffer behind a handle: itself, the buffer a mapping maps, the dma-buf of an attachment', () => {
+  assert.equal(index.bufferBehind('buf', 13), 'buf');
+  assert.equal(index.bufferBehind('sgt', 8), undefined, 'through a proc parameter, which has no static type');
+  const streaming = new ScenarioIndex('device nic\nrx = kmalloc(2KiB)\nh = dma_map_single(nic, rx, 2KiB, FROM_DEVICE)\nnic.write(h, 0, 64, 1)\n', 's.dmabuf');
+  assert.equal(streaming.bufferBehind('h', 4), 'rx');
+  const shared = new ScenarioIndex('device isp\nbuf = dma_heap_alloc(system, 4KiB)\na = dma_buf_attach(buf, isp)\nsgt = dma_buf_map_attachment(a, FROM_DEVICE)\nisp.write(sgt, 0, 64, 1)\n', 'd.dmabuf');
+  assert.equal(shared.bufferBehind('sgt', 5), 'buf');
+  assert.equal(shared.bufferBehind('a', 5), 'buf');
+});

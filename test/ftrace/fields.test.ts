@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeEvent } from '../../src/ftrace/events';
-import { allFields, arrayField, decField, DMA_MAPPING_ERROR, field, hexField, pairField } from '../../src/ftrace/fields';
+import { allFields, DMA_MAPPING_ERROR, FieldIndex } from '../../src/ftrace/fields';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { ev } from './helpers';
 
@@ -13,20 +13,26 @@ function decode(event: string, body: string) {
   return decodeEvent(r);
 }
 
+const index = (body: string): FieldIndex => new FieldIndex().scan(body, 0, body.length);
+
 test('fields are found by name whatever their order, and a key is not matched inside a longer key', () => {
-  const body = 'dev size=12 dma_addrs={0x1} sizes={0x20} dma_addr=ff attrs=SKIP_CPU_SYNC';
-  assert.equal(hexField(body, 'dma_addr'), 0xff);
-  assert.equal(decField(body, 'size'), 12);
-  assert.equal(field(body, 'attrs'), 'SKIP_CPU_SYNC');
-  assert.equal(field(body, 'missing'), undefined);
-  assert.ok(Number.isNaN(decField(body, 'attrs')));
+  const f = index('dev size=12 dma_addrs={0x1} sizes={0x20} dma_addr=ff attrs=SKIP_CPU_SYNC');
+  assert.equal(f.hex('dma_addr'), 0xff);
+  assert.equal(f.dec('size'), 12);
+  assert.equal(f.text('attrs'), 'SKIP_CPU_SYNC');
+  assert.equal(f.text('missing'), undefined);
+  assert.equal(f.word(0), 'dev');
+  assert.ok(Number.isNaN(f.dec('attrs')));
 });
 
-test('{...} arrays of hex values and A/B counts are read', () => {
-  assert.deepEqual(arrayField('x dma_addrs={0x1000,0x2000} y=1', 'dma_addrs'), [0x1000, 0x2000]);
-  assert.deepEqual(arrayField('x a={}', 'a'), []);
-  assert.equal(arrayField('x a={0x1,zz}', 'a'), undefined);
-  assert.deepEqual(pairField('nents=128/269 ents=2/2', 'nents'), [128, 269]);
+test('{...} arrays of hex values and A/B counts are read; an array may hold spaces', () => {
+  assert.deepEqual(index('x dma_addrs={0x1000, 0x2000} y=1').array('dma_addrs'), [0x1000, 0x2000]);
+  assert.equal(index('x dma_addrs={0x1000, 0x2000} y=1').dec('y'), 1);
+  assert.deepEqual(index('x a={}').array('a'), []);
+  assert.equal(index('x a={0x1,zz}').array('a'), undefined);
+  assert.equal(index('x a={0x1').array('a'), undefined);
+  assert.equal(index('nents=128/269 ents=2/2').pairFull('nents'), 269);
+  assert.ok(Number.isNaN(index('nents=128').pairFull('nents')));
 });
 
 test('every field is kept, unknown ones included: key=value, key: value, and positional words', () => {

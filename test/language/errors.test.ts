@@ -36,7 +36,7 @@ test('braces: { ends its line, } stands alone, every block closes', () => {
   ]);
   assert.deepEqual(errorsOf('}\n'), ["t.dmabuf:1:1: error: unmatched '}'"]);
   assert.deepEqual(errorsOf('repeat 2 {\n} x'), ["t.dmabuf:2:3: error: unexpected 'x' at the end of the statement", "t.dmabuf:1:1: error: 'repeat' block opened here is never closed with '}'"].sort());
-  assert.deepEqual(errorsOf('proc f() {\n  proc g() {\n  }\n}'), ["t.dmabuf:2:12: error: 'proc' belongs at the top level, not inside a block"]);
+  assert.deepEqual(errorsOf('proc f() {\n  proc g() {\n  }\n}'), ["t.dmabuf:2:3: error: 'proc' belongs at the top level, not inside a block"]);
   assert.deepEqual(errorsOf('repeat 2 {\n  cache size=4K\n}'), ["t.dmabuf:2:3: error: 'cache' belongs at the top level, not inside a block"]);
 });
 

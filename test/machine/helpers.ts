@@ -1,7 +1,7 @@
 // Shared helpers for the machine's tests: a machine with the spec's defaults and a statement runner.
 
 import type { Direction } from '../../src/language/ast';
-import type { DeviceConfig, MachineConfig } from '../../src/machine/machine';
+import type { DeviceConfig, Handle, MachineConfig } from '../../src/machine/machine';
 import { Machine } from '../../src/machine/machine';
 import type { Hazard } from '../../src/machine/hazards';
 import type { MachineEvent } from '../../src/machine/events';
@@ -51,3 +51,14 @@ export function kinds(hs: readonly Hazard[]): string[] {
 }
 
 export const DIRS: Direction[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL'];
+
+export type Vars = Record<string, Handle>;
+export type Stmt = (m: Machine, v: Vars) => unknown;
+
+/** Runs statements (line numbers from 1) on a fresh machine, sharing handles through `v`; with `finish`, leaks too. */
+export function scenario(o: Options, stmts: Stmt[], finish = false): { hazards: Hazard[]; kinds: string[]; m: Machine; v: Vars } {
+  const m = machine(o);
+  const v: Vars = {};
+  const all = run(m, ...stmts.map((f) => (x: Machine) => f(x, v)), ...(finish ? [(x: Machine) => x.finish()] : []));
+  return { hazards: all, kinds: kinds(all), m, v };
+}

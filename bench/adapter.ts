@@ -1,0 +1,132 @@
+// Benchmark (issue #4): the debug adapter's recording and time travel on a 1,000,000-step run: stepBack at the
+// end beside one forward step, reverseContinue across the whole run, recorded bytes per step, and
+// launch-to-first-stop of a 100-line scenario through the stdio adapter.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { serialize } from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { BreakpointTable } from '../src/adapter/breakpoints';
+import { Navigator } from '../src/adapter/navigator';
+import { openProgram } from '../src/adapter/programs';
+import { Recording } from '../src/adapter/recording';
+import { StopFinder } from '../src/adapter/stopFinder';
+import { measure, peakRss, report } from './measure';
+
+/** A receive loop: map, device write, sync for the CPU, CPU read, unmap: five steps per iteration. */
+function loopScenario(steps: number): string {
+  return [
+    'platform arm64',
+    'device nic',
+    'rx = kmalloc(4KiB)',
+    `repeat ${Math.ceil(steps / 5)} {`,
+    '  h = dma_map_single(nic, rx, 2KiB, FROM_DEVICE)',
+    '  nic.write(h, 0, 64, 0x5A)',
+    '  dma_sync_single_for_cpu(nic, h, 2KiB, FROM_DEVICE)',
+    '  cpu.read(rx, 0, 64) expect 0x5A',
+    '  dma_unmap_single(nic, h, 2KiB, FROM_DEVICE)',
+    '}',
+    'kfree(rx)',
+    '',
+  ].join('\n');
+}
+
+/** About 100 lines of straight-line streaming and cache statements. */
+function hundredLines(): string {
+  const lines = ['platform arm64', 'device nic', 'rx = kmalloc(4KiB)'];
+  while (lines.length < 98) {
+    lines.push('h = dma_map_single(nic, rx, 4KiB, FROM_DEVICE)', 'nic.write(h, 0, 64, 0x5A)', 'dma_unmap_single(nic, h, 4KiB, FROM_DEVICE)', 'cpu.read(rx, 0, 64) expect 0x5A');
+  }
+  lines.push('kfree(rx)');
+  return lines.join('\n') + '\n';
+}
+
+function writeTemp(name: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-bench-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+async function launchToFirstStop(): Promise<number> {
+  const program = writeTemp('hundred.dmabuf', hundredLines());
+  const adapter = path.resolve(__dirname, '../../dist/debugAdapter.js');
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const dc = new DebugClient('node', adapter, 'dmabuf');
+    await dc.start();
+    const t0 = performance.now();
+    await dc.initializeRequest({ adapterID: 'dmabuf', pathFormat: 'path' });
+    const initialized = dc.waitForEvent('initialized');
+    const launched = dc.launchRequest({ program, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await launched;
+    await stopped;
+    best = Math.min(best, performance.now() - t0);
+    await dc.stop();
+  }
+  return best;
+}
+
+export async function run(): Promise<void> {
+  const target = Number(process.env.ADAPTER_BENCH_STEPS ?? 1_000_000);
+  const program = writeTemp('loop.dmabuf', loopScenario(target));
+  const opened = openProgram({ program, stopOnEntry: true, stepLimit: target });
+  if ('errors' in opened) throw new Error(opened.errors.join('\n'));
+  const engine = opened.engine;
+  const rec = new Recording(engine);
+  const t0 = performance.now();
+  rec.recordSteps();
+  const recordMs = performance.now() - t0;
+  const table = new BreakpointTable(engine, rec);
+  table.setHazardFilters([]);
+  const nav = new Navigator(rec, engine, new StopFinder(rec, engine, table, () => undefined));
+
+  // A forward step executes one statement; a stepBack restores the nearest snapshot and replays. Each trial
+  // first stands at its start (untimed), then times the motion and the settling of the state it shows.
+  const n = rec.length;
+  const timed = (setup: () => void, motion: () => void, trials: number): number => {
+    let best = Infinity;
+    for (let i = 0; i < trials; i++) {
+      setup();
+      nav.settle();
+      const t = performance.now();
+      motion();
+      nav.settle();
+      best = Math.min(best, performance.now() - t);
+    }
+    return best;
+  };
+  const forwardMs = timed(() => nav.goto(n - 2), () => nav.next(), 5);
+  const backMs = timed(() => nav.goto(n - 1), () => nav.stepBack(), 5);
+  const repeatedBackMs = timed(() => undefined, () => nav.stepBack(), 20);
+
+  table.setLines([{ line: 3 }]); // the first statement only: reverse continue crosses the whole run
+  nav.goto(n - 1);
+  nav.settle();
+  const reverse = measure(() => {
+    nav.goto(n - 1);
+    nav.reverseContinue();
+    nav.settle();
+  }, 3);
+
+  const snapBytes = serialize(rec.snapshotAt(rec.segmentCount - 1)).length;
+  const recordBytes = rec.recordBytes();
+  const launchMs = await launchToFirstStop();
+  report('adapter (issue #4)', [
+    ['run recorded', `${n.toLocaleString('en')} steps in ${(recordMs / 1000).toFixed(1)} s, ${rec.segmentCount} snapshots`],
+    ['forward step at the end', `${forwardMs.toFixed(2)} ms`],
+    ['stepBack at the end (goal <= 2x forward)', `${backMs.toFixed(2)} ms (${(backMs / forwardMs).toFixed(1)}x)`],
+    ['repeated stepBack (best)', `${repeatedBackMs.toFixed(2)} ms`],
+    ['reverseContinue across the run (goal < 1 s)', `${reverse.ms.toFixed(0)} ms`],
+    ['recorded bytes per step (goal <= 100)', `${(recordBytes / n).toFixed(1)} in records + ${((snapBytes * rec.segmentCount) / n).toFixed(1)} in snapshots (last snapshot ${Math.round(snapBytes / 1024)} KiB serialized)`],
+    ['launch to first stop, 100 lines (stdio)', `${launchMs.toFixed(0)} ms`],
+    ['peak RSS', `${peakRss()} MB`],
+  ]);
+}
+
+if (require.main === module) void run();

@@ -1,0 +1,80 @@
+// Benchmark (b), (c): the machine's cost must follow statements, never bytes. Times kmalloc + cpu.write +
+// dma_map_single + sync_for_cpu + cpu.read (+ device write, unmap, kfree) of 1 GiB beside the same on 4 KiB,
+// and the memory the sequences take.
+import { Machine } from '../src/machine/machine';
+import { performance } from 'node:perf_hooks';
+import { report } from './measure';
+
+const GiB = 2 ** 30;
+
+function newMachine(): Machine {
+  return new Machine({
+    platform: { arch: 'arm64', coherent: false, swiotlbForce: false },
+    cache: { size: 32 * 1024, ways: 4, line: 64, prefetch: 'next-line' },
+    memory: { size: 8 * GiB, seed: 1 },
+    devices: [{ name: 'isp', coherent: false, iommu: false, contiguous: false, dmaMask: 64 }],
+  });
+}
+
+/** One sequence of statements on `size` bytes; returns the hazards it raised (there should be none). */
+function sequence(m: Machine, size: number): number {
+  let hazards = 0;
+  let line = 0;
+  const step = <T>(f: () => T): T => {
+    m.begin({ line: ++line, column: 1 });
+    const r = f();
+    hazards += m.end().hazards.length;
+    return r;
+  };
+  const p = step(() => m.kmalloc(size));
+  step(() => m.cpuWrite(p, 0, size, 0x5a));
+  const h = step(() => m.dmaMapSingle('isp', p, size, 'BIDIRECTIONAL', 0, false));
+  step(() => m.deviceWrite('isp', h, 0, size, 0xa5));
+  step(() => m.dmaSyncSingleForCpu('isp', h, size, 'BIDIRECTIONAL', 0));
+  step(() => m.cpuRead(p, 0, size, 0xa5));
+  step(() => m.dmaUnmapSingle('isp', h, size, 'BIDIRECTIONAL', false));
+  step(() => m.kfree(p));
+  return hazards;
+}
+
+/**
+ * Times `rounds` sequences of each size, interleaved so that both see the same load on the host; returns the
+ * median and the best time of one sequence per size.
+ */
+function timeSequences(sizes: number[], rounds: number): { median: number; best: number; hazards: number }[] {
+  const machines = sizes.map(() => newMachine());
+  const times = sizes.map(() => [] as number[]);
+  let hazards = 0;
+  for (let r = 0; r < rounds; r++) {
+    sizes.forEach((size, k) => {
+      const t0 = performance.now();
+      hazards += sequence(machines[k], size);
+      times[k].push(performance.now() - t0);
+    });
+  }
+  return times.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return { median: ts[Math.floor(ts.length / 2)], best: ts[0], hazards };
+  });
+}
+
+export async function run(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  timeSequences([4096, GiB], 50); // warm up
+  gc?.();
+  const before = process.memoryUsage();
+  const [small, large] = timeSequences([4096, GiB], 2000);
+  const after = process.memoryUsage();
+  const us = (ms: number): string => `${(ms * 1000).toFixed(1)} us`;
+  report('machine', [
+    ['sequence', 'kmalloc, cpu.write, dma_map_single, DEV.write, sync_for_cpu, cpu.read, unmap, kfree'],
+    ['4 KiB per sequence', `median ${us(small.median)}, best ${us(small.best)}`],
+    ['1 GiB per sequence', `median ${us(large.median)}, best ${us(large.best)}`],
+    ['ratio 1 GiB / 4 KiB (goal <= 2x)', `median ${(large.median / small.median).toFixed(2)}x, best ${(large.best / small.best).toFixed(2)}x`],
+    ['hazards raised (should be 0)', `${large.hazards}`],
+    ['heapUsed delta over 2 x 2000 sequences', `${((after.heapUsed - before.heapUsed) / 2 ** 20).toFixed(1)} MB`],
+    ['rss delta over 2 x 2000 sequences', `${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MB`],
+  ]);
+}
+
+if (require.main === module) void run();

@@ -1,0 +1,108 @@
+// The checker on hand-written traces: the DMA-API debugging checks one by one, and the state a debugger
+// queries after any event (live mappings per device, sg lists, IOMMU mappings, bounce slots), cloned for checkpoints.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TraceChecker } from '../../src/ftrace/checker';
+import type { TraceFinding } from '../../src/ftrace/findings';
+import { TraceCursor } from '../../src/ftrace/reader';
+import { bugKeys, checkLines, ev } from './helpers';
+
+const D = '0000:00:02.0';
+const map = (ts: number, dir: string, dma: string, size: number, phys = dma, attrs = ''): string =>
+  ev(ts, 'dma_map_phys', `${D} dir=${dir} dma_addr=${dma} size=${size} phys_addr=${phys} attrs=${attrs}`);
+const unmap = (ts: number, dir: string, dma: string, size: number): string => ev(ts, 'dma_unmap_phys', `${D} dir=${dir} dma_addr=${dma} size=${size} attrs=`);
+const bounce = (ts: number, phys: string, size: number): string => ev(ts, 'swiotlb_bounced', `dev_name: ${D} dma_mask=ffffffff dev_addr=${phys} size=${size} FORCE`);
+
+test('two live device-writable mappings starting in one cache line overlap (dma-debug cacheline EEXIST)', () => {
+  const r = checkLines([
+    bounce(1, '1000', 64), map(1.1, 'FROM_DEVICE', '79100000', 64, '1000'),
+    bounce(2, '1020', 32), map(2.1, 'FROM_DEVICE', '79100800', 32, '1020'),
+  ]);
+  assert.deepEqual(bugKeys(r), ['api-misuse/overlapping-mapping@4']);
+  assert.deepEqual(r.findings.find((f) => f.kind !== 'window')?.related.map((x) => x.line), [2]);
+});
+
+test('overlapping mappings are fine when one is TO_DEVICE or the new one skips the CPU sync', () => {
+  assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000')])), []);
+  assert.deepEqual(bugKeys(checkLines([map(1, 'FROM_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000', 'SKIP_CPU_SYNC')])), []);
+});
+
+test('a dma-direct mapping whose memory is mapped again counts as dropped, and its later unmap reveals the overlap', () => {
+  const quiet = checkLines([map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', '5000', 4096), unmap(3, 'FROM_DEVICE', '5000', 4096)]);
+  assert.deepEqual(bugKeys(quiet), []);
+  assert.equal(quiet.devices[0].droppedWithoutUnmap, 1);
+  const both = checkLines([map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', '5000', 4096), unmap(3, 'FROM_DEVICE', '5000', 4096), unmap(4, 'FROM_DEVICE', '5000', 4096)]);
+  assert.deepEqual(bugKeys(both), ['api-misuse/overlapping-mapping@2']);
+});
+
+test('unmapping coherent memory or freeing a streaming mapping is a kind mismatch; double free is decided', () => {
+  const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`);
+  const free = (ts: number, size = 4096): string => ev(ts, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=${size} virt_addr=00000000aa attrs=`);
+  assert.deepEqual(bugKeys(checkLines([alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096)])), ['api-misuse/kind-mismatch@2']);
+  assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', '9000', 4096), free(2)])), ['api-misuse/kind-mismatch@2']);
+  assert.deepEqual(bugKeys(checkLines([alloc, free(2), free(3)])), ['api-misuse/double-free@3']);
+  assert.deepEqual(bugKeys(checkLines([alloc, free(2, 8192)])), ['api-misuse/size-mismatch@2']);
+});
+
+test('a coherent allocation whose address is allocated again was never freed: a leak at the first allocation', () => {
+  const alloc = (ts: number): string => ev(ts, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`);
+  assert.deepEqual(bugKeys(checkLines([alloc(1), alloc(2)])), ['leak/missing-free@1']);
+});
+
+test('a failed dma_map_sg (dma_map_sg_err) is a map error', () => {
+  const r = checkLines([ev(1, 'dma_map_sg_err', `${D} dir=TO_DEVICE dma_addrs={0x1000,0x2000} err=-12 attrs=`)]);
+  assert.deepEqual(bugKeys(r), ['constraint-violation/map-error@1']);
+  assert.equal(r.devices[0].mapErrors, 1);
+});
+
+test('a sync_single inside an sg segment is checked against that segment', () => {
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x30000} attrs=`);
+  const sync = (size: number): string => ev(2, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=30100 size=${size}`);
+  assert.deepEqual(bugKeys(checkLines([sg, sync(256)])), []);
+  assert.deepEqual(bugKeys(checkLines([sg, sync(0x1000)])), ['api-misuse/sync-outside-mapping@2']);
+});
+
+test('the state after any event: live mappings per device, sg lists, IOMMU mappings and bounce slots', () => {
+  const lines = [
+    bounce(1, '2788040', 1522), map(1.1, 'FROM_DEVICE', '79100000', 1522, '2788040'),
+    ev(2, 'map', 'IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 paddr=0x000000000c602000 size=4096'),
+    ev(2.1, 'map', 'IOMMU: iova=0x00000000ffffe000 - 0x00000000fffff000 paddr=0x000000000c603000 size=4096'),
+    ev(3, 'dma_map_sg', `${D} dir=TO_DEVICE nents=1/1 ents=1/1 dma_addrs={0x50000} sizes={0x200} phys_addrs={0x50000} attrs=`),
+    ev(4, 'unmap', 'IOMMU: iova=0x00000000ffffe000 - 0x0000000100000000 size=8192 unmapped_size=8192'),
+  ];
+  const seen: TraceFinding[] = [];
+  const checker = new TraceChecker((f) => seen.push(f));
+  const cursor = TraceCursor.fromText(lines.join('\n') + '\n');
+  for (let i = 0; i < 5; i++) checker.apply(cursor.next()!);
+  const d = checker.device(D);
+  const live = [...d.mappings()];
+  assert.deepEqual(live.map((m) => [m.kind, m.dir, m.bounced, m.segments[0].dma, m.segments[0].phys]), [
+    ['single', 'FROM_DEVICE', true, 0x79100000, 0x2788040],
+    ['sg', 'TO_DEVICE', false, 0x50000, 0x50000],
+  ]);
+  assert.equal(checker.iommu.byIova.size, 2);
+  assert.equal(checker.mappingAt(0x2788040 + 100)?.mapping, live[0]);
+  const snapshot = checker.clone(() => undefined);
+  checker.apply(cursor.next()!);
+  assert.equal(checker.iommu.byIova.size, 0);
+  assert.equal(snapshot.iommu.byIova.size, 2);
+  assert.equal([...snapshot.device(D).mappings()].length, 2);
+  assert.deepEqual(seen, []);
+});
+
+test('a bounce waits for its map even when the other CPU logs events in between', () => {
+  const r = checkLines([
+    bounce(1, '3000', 512),
+    ev(1.05, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=77000 size=8 phys_addr=77000 attrs=`, 'other-9', 1),
+    map(1.1, 'FROM_DEVICE', '79100000', 512, '3000'),
+  ]);
+  assert.equal(r.devices[0].bounces, 1);
+  assert.deepEqual(bugKeys(r), []);
+});
+
+test('findings carry the line, byte offset, timestamp and device of their event', () => {
+  const lines = [map(1, 'TO_DEVICE', '1000', 64), unmap(2.5, 'TO_DEVICE', '1000', 32)];
+  const [f] = checkLines(lines).findings.filter((x) => x.kind !== 'window');
+  assert.deepEqual([f.line, f.offset, f.timestamp, f.device], [2, lines[0].length + 1, 2.5, D]);
+  assert.match(f.message, /different size/);
+});

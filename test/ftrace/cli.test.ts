@@ -1,0 +1,75 @@
+// `check-trace FILE [--json] [--from-boot]` and `import FILE -o OUT.dmabuf` as a user runs them: output, JSON shape
+// and exit codes (0 ok or window information only, 1 findings, 2 usage errors).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { test } from 'node:test';
+import { captureLines, findLine, REPO, tempTrace, TRACES } from './helpers';
+
+function cli(module: 'checkTrace' | 'importTrace', args: string[]): { code: number; out: string; err: string } {
+  const entry = path.join(REPO, 'out', 'src', 'cli', `${module}.js`);
+  const code = `require(${JSON.stringify(entry)}).main(process.argv.slice(1)).then((c) => process.exit(c))`;
+  const r = spawnSync(process.execPath, ['-e', code, '--', ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+test('check-trace on a real capture prints per-device figures and exits 0 when only window information is found', () => {
+  const r = cli('checkTrace', [path.join(TRACES, 'nvme-noiommu.trace.txt')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /0000:00:02\.0: 1431 maps, 617 unmaps, 0 syncs, .* peak \d+ live, \d+ live at end, longest-lived/);
+  assert.match(r.out, /window \(information/);
+  assert.match(r.out, /: ok\n$/);
+});
+
+test('check-trace --json prints one object with the documented keys, findings with line and timestamp', () => {
+  const lines = captureLines('nvme-noiommu.trace.txt');
+  const u = findLine(lines, (l) => l.includes('dma_unmap_phys'), 300);
+  lines.splice(u, 0, lines[u - 1]);
+  const file = tempTrace(lines);
+  const r = cli('checkTrace', [file, '--json']);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  assert.equal(r.code, 1);
+  const o = JSON.parse(r.out);
+  for (const k of ['file', 'ok', 'lines', 'malformed', 'events', 'devices', 'findings']) assert.ok(k in o, k);
+  assert.equal(o.ok, false);
+  assert.equal(o.lines, lines.length);
+  assert.equal(o.events.dma_unmap_phys, 618);
+  const bug = o.findings.find((f: { kind: string }) => f.kind !== 'window');
+  assert.deepEqual([bug.kind, bug.detail, bug.line, bug.device], ['api-misuse', 'double-unmap', u + 1, '0000:00:02.0']);
+  assert.equal(typeof bug.timestamp, 'number');
+  for (const f of o.findings) for (const k of ['kind', 'detail', 'line', 'timestamp', 'device', 'message']) assert.ok(k in f, k);
+});
+
+test('check-trace --from-boot turns what the window leaves open into findings', () => {
+  const r = cli('checkTrace', [path.join(TRACES, 'vnet-noiommu.trace.txt'), '--from-boot', '--json']);
+  assert.equal(r.code, 1);
+  assert.ok(JSON.parse(r.out).findings.some((f: { kind: string }) => f.kind === 'leak'));
+});
+
+test('check-trace usage errors and unreadable files exit 2 with a message on stderr', () => {
+  assert.equal(cli('checkTrace', []).code, 2);
+  const bad = cli('checkTrace', ['--nope', 'x']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown option/);
+  const missing = cli('checkTrace', [path.join(os.tmpdir(), 'no-such-trace.txt')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /cannot read/);
+});
+
+test('import writes a scenario file; usage errors exit 2', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-import-'));
+  const out = path.join(dir, 'usb.dmabuf');
+  try {
+    const r = cli('importTrace', [path.join(TRACES, 'usb-noiommu.trace.txt'), '-o', out]);
+    assert.equal(r.code, 0, r.err);
+    const text = fs.readFileSync(out, 'utf8');
+    assert.match(text, /^device dev_0000_00_02_0 {2}# 0000:00:02\.0$/m);
+    assert.equal(cli('importTrace', [path.join(TRACES, 'usb-noiommu.trace.txt')]).code, 2);
+    assert.equal(cli('importTrace', ['-o', out]).code, 2);
+    assert.equal(cli('importTrace', [path.join(dir, 'missing.txt'), '-o', out]).code, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,52 @@
+// The machine's events (spec §5 "every change of owner is an event"; the debugger's event list): each kind has a
+// readable description, and large operations are summarised rather than listed line by line.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MachineEvent, describeEvent } from '../../src/machine/events';
+import { LINE_EVENT_BUDGET } from '../../src/machine/state';
+import { at, machine } from './helpers';
+
+test('describeEvent gives one readable line for each kind of event', () => {
+  const samples: MachineEvent[] = [
+    { type: 'call', fn: 'dma_map_single', detail: 'isp' }, { type: 'return' },
+    { type: 'alloc', buffer: 1, kind: 'kmalloc', size: 4096, segments: [{ phys: 0x1000, len: 4096 }] }, { type: 'free', buffer: 1, kind: 'kmalloc' },
+    { type: 'owner', buffer: 1, off: 0, len: 64, from: 'cpu', to: 'isp:FROM_DEVICE' },
+    { type: 'line', set: 3, way: 1, phys: 0x40, from: 'C', to: 'D', cause: 'write' },
+    { type: 'lines', phys: 0, len: 0x1000, count: 64, to: 'I', cause: 'invalidate' },
+    { type: 'writeback', phys: 0x40, len: 64 }, { type: 'clean', phys: 0, len: 64, lines: 1 }, { type: 'invalidate', phys: 0, len: 64, lines: 1 },
+    { type: 'bounce', dir: 'to-slot', orig: 0x1000, slot: 0x8000_0000, len: 64 },
+    { type: 'sg', mapping: 2, device: 'gpu', entries: [{ phys: 0x1000, length: 4096, dma_address: 0xffff_f000, dma_length: 4096 }], nents: 1, orig_nents: 1 },
+    { type: 'iommu-map', device: 'gpu', iova: 0xffff_f000, len: 4096 }, { type: 'dma', device: 'isp', access: 'write', phys: 0x1000, len: 64, snoop: false },
+    { type: 'map', mapping: 2, device: 'isp', dir: 'TO_DEVICE', kind: 'single', size: 64 }, { type: 'hazard', kind: 'stale-read', message: 'm' },
+  ];
+  for (const e of samples) {
+    const line = describeEvent(e);
+    assert.ok(line.length > 1 && !line.includes('\n') && !line.includes('undefined'), line);
+  }
+  assert.equal(describeEvent(samples[4]), 'owner of #1 [0x0, +0x40): cpu -> isp:FROM_DEVICE');
+});
+
+test('events are plain JSON-serialisable objects', () => {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  const ev = at(m, 2, (x) => x.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false)).events;
+  assert.deepEqual(JSON.parse(JSON.stringify(ev)), ev);
+});
+
+test('events for many lines are summarised: a 1 GiB write, map, sync and read stay within the per-line budget plus range events', () => {
+  const m = machine({ cache: { prefetch: 'next-line' } });
+  const p = at(m, 1, (x) => x.kmalloc(2 ** 30)).result;
+  const steps = [
+    at(m, 2, (x) => x.cpuWrite(p, 0, 2 ** 30, 1)),
+    at(m, 3, (x) => x.dmaMapSingle('isp', p, 2 ** 30, 'BIDIRECTIONAL', 0, false)),
+    at(m, 4, (x) => x.dmaSyncSingleForCpu('isp', { type: 'dma_handle', id: 2 }, 2 ** 30, 'BIDIRECTIONAL', 0)),
+    at(m, 5, (x) => x.cpuRead(p, 0, 2 ** 30, 1)),
+  ];
+  for (const s of steps) {
+    assert.deepEqual(s.hazards, []);
+    assert.ok(s.events.filter((e) => e.type === 'line').length <= LINE_EVENT_BUDGET);
+    assert.ok(s.events.length < LINE_EVENT_BUDGET + 40, `${s.events.length} events`);
+  }
+  assert.ok(m.state.mem.starts.length < 10, 'memory stays a handful of runs');
+});

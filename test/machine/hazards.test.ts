@@ -1,0 +1,222 @@
+// Every streaming hazard of spec §8, each raised by a short sequence and absent from its corrected twin; leaks;
+// stale reads and lost writes through eviction, speculative prefetch and misplaced maintenance.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Handle } from '../../src/machine/machine';
+import { Options, Stmt, Vars, machine, run, scenario } from './helpers';
+
+const kmalloc = (name: string, size = 4096): Stmt => (m, v) => (v[name] = m.kmalloc(size));
+const mapSingle = (dir: 'TO_DEVICE' | 'FROM_DEVICE' | 'BIDIRECTIONAL', skip = false, dev = 'isp'): Stmt => (m, v) => (v.h = m.dmaMapSingle(dev, v.p, 4096, dir, 0, skip));
+const unmapSingle = (dir: 'TO_DEVICE' | 'FROM_DEVICE' | 'BIDIRECTIONAL', size = 4096, skip = false, dev = 'isp'): Stmt => (m, v) => m.dmaUnmapSingle(dev, v.h, size, dir, skip);
+
+interface Case {
+  kind: string;
+  title: string;
+  opts?: Options;
+  bad: Stmt[];
+  good: Stmt[];
+  detail?: string;
+}
+
+const cases: Case[] = [
+  {
+    kind: 'stale-read', title: 'the CPU reads device-written data without sync_for_cpu, through lines cached before the transfer',
+    bad: [kmalloc('p'), (m, v) => m.cpuRead(v.p, 0, 64), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 4096, 'FROM_DEVICE', 0), (m, v) => { m.cpuRead(v.p, 0, 64); }],
+    good: [kmalloc('p'), (m, v) => m.cpuRead(v.p, 0, 64), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'FROM_DEVICE', 0), (m, v) => m.cpuRead(v.p, 0, 64, 0xa5)],
+  },
+  {
+    kind: 'stale-read', title: 'speculative prefetch during the transfer leaves stale lines when unmap skips the CPU sync',
+    opts: { cache: { prefetch: 'speculative' } },
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), unmapSingle('FROM_DEVICE', 4096, true), (m, v) => m.cpuRead(v.p, 0, 64)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), unmapSingle('FROM_DEVICE'), (m, v) => m.cpuRead(v.p, 0, 64, 0xa5)],
+  },
+  {
+    kind: 'stale-read', title: 'a device reads data still dirty in the CPU cache (written after the map)',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'TO_DEVICE', 0), (m, v) => m.cpuWrite(v.p, 0, 64, 1), (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 4096, 'TO_DEVICE', 0), (m, v) => m.cpuWrite(v.p, 0, 64, 2), (m, v) => m.deviceRead('isp', v.h, 0, 64)],
+    good: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 0, 64, 2), mapSingle('TO_DEVICE'), (m, v) => m.deviceRead('isp', v.h, 0, 64, 2)],
+  },
+  {
+    kind: 'lost-write', title: 'an eviction writes a dirty line back over what the device wrote (map with SKIP_CPU_SYNC)',
+    bad: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 0, 64, 1), mapSingle('FROM_DEVICE', true), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), (m, v) => m.cacheEvict(v.p, 0, 64)],
+    good: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 0, 64, 1), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5), (m, v) => m.cacheEvict(v.p, 0, 64)],
+  },
+  {
+    kind: 'lost-write', title: 'arm invalidates at a FROM_DEVICE map and drops CPU writes the device never overwrites',
+    opts: { arch: 'arm' },
+    bad: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 0, 4096, 1), mapSingle('FROM_DEVICE')],
+    good: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 0, 4096, 1), mapSingle('BIDIRECTIONAL')],
+  },
+  {
+    kind: 'cpu-access-while-device-owned', title: 'the CPU reads a buffer mapped for a device and not synced back',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.cpuRead(v.p, 0, 64)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), unmapSingle('FROM_DEVICE'), (m, v) => m.cpuRead(v.p, 0, 64)],
+  },
+  {
+    kind: 'device-access-unmapped', title: 'a device writes through a mapping after its unmap',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), unmapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1), unmapSingle('FROM_DEVICE')],
+  },
+  {
+    kind: 'device-access-unmapped', title: "a device accesses memory through another device's mapping",
+    opts: { devices: [{ name: 'isp' }, { name: 'gpu' }] },
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.deviceRead('gpu', v.h, 0, 64)],
+    good: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.deviceRead('isp', v.h, 0, 64)],
+  },
+  {
+    kind: 'device-access-while-cpu-owned', title: 'a device writes a range synced back to the CPU and not yet to the device',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'FROM_DEVICE', 0), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'FROM_DEVICE', 0), (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 4096, 'FROM_DEVICE', 0), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1)],
+  },
+  {
+    kind: 'direction-violation', title: 'a device writes through a TO_DEVICE mapping',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 1)],
+  },
+  {
+    kind: 'direction-violation', title: 'a device reads through a FROM_DEVICE mapping',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.deviceRead('isp', v.h, 0, 64)],
+    good: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.deviceRead('isp', v.h, 0, 64)],
+  },
+  {
+    kind: 'api-misuse', detail: 'size-mismatch', title: 'unmap with another size than the map',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE', 2048)], good: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE')],
+  },
+  {
+    kind: 'api-misuse', detail: 'direction-mismatch', title: 'unmap with another direction than the map',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('FROM_DEVICE')], good: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE')],
+  },
+  {
+    kind: 'api-misuse', detail: 'wrong-function', title: 'unmap of an sg mapping with dma_unmap_single (another kind)',
+    bad: [kmalloc('p'), (m, v) => (v.h = m.dmaMapSg('isp', v.p, 'TO_DEVICE', false)), unmapSingle('TO_DEVICE')],
+    good: [kmalloc('p'), (m, v) => (v.h = m.dmaMapSg('isp', v.p, 'TO_DEVICE', false)), (m, v) => m.dmaUnmapSg('isp', v.h, 'TO_DEVICE', false)],
+  },
+  {
+    kind: 'api-misuse', detail: 'sync-outside', title: 'a sync outside the mapping (a sub-range sync is fine)',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 64, 'FROM_DEVICE', 4090)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 64, 'FROM_DEVICE', 4032)],
+  },
+  {
+    kind: 'api-misuse', detail: 'direction-mismatch', title: 'a sync in another direction than the map',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'TO_DEVICE', 0)],
+    good: [kmalloc('p'), mapSingle('BIDIRECTIONAL'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'TO_DEVICE', 0)],
+  },
+  {
+    kind: 'api-misuse', detail: 'double-unmap', title: 'double unmap',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE')], good: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE')],
+  },
+  {
+    kind: 'api-misuse', detail: 'double-free', title: 'double free',
+    bad: [kmalloc('p'), (m, v) => m.kfree(v.p), (m, v) => m.kfree(v.p)], good: [kmalloc('p'), (m, v) => m.kfree(v.p)],
+  },
+  {
+    kind: 'api-misuse', detail: 'unknown-handle', title: 'an unknown handle',
+    bad: [(m) => m.dmaSyncSingleForCpu('isp', { type: 'dma_handle', id: 999 }, 64, 'TO_DEVICE', 0)], good: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 64, 'TO_DEVICE', 0)],
+  },
+  {
+    kind: 'api-misuse', detail: 'wrong-device', title: 'a handle used with a device it was not mapped for',
+    opts: { devices: [{ name: 'isp' }, { name: 'gpu', coherent: true }] },
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('gpu', v.h, 4096, 'FROM_DEVICE', 0)],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'FROM_DEVICE', 0)],
+  },
+  {
+    kind: 'api-misuse', detail: 'free-while-mapped', title: 'free while mapped (the free still happens)',
+    bad: [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => m.kfree(v.p)], good: [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE'), (m, v) => m.kfree(v.p)],
+  },
+  {
+    kind: 'api-misuse', detail: 'map-vmalloc', title: 'dma_map_single of vmalloc memory fails, as the kernel rejects it',
+    bad: [(m, v) => (v.p = m.vmalloc(4096)), mapSingle('TO_DEVICE')], good: [(m, v) => (v.p = m.vmalloc(4096)), (m, v) => m.dmaMapSg('isp', v.p, 'TO_DEVICE', false)],
+  },
+  {
+    kind: 'api-misuse', detail: 'out-of-bounds', title: 'an access past the end of a buffer',
+    bad: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 4000, 200, 1)], good: [kmalloc('p'), (m, v) => m.cpuWrite(v.p, 4000, 96, 1)],
+  },
+  {
+    kind: 'expect-failed', title: 'expect_owner names the wrong owner',
+    bad: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.expectOwner(v.p, 'cpu')],
+    good: [kmalloc('p'), mapSingle('FROM_DEVICE'), (m, v) => m.expectOwner(v.p, { device: 'isp', dir: 'FROM_DEVICE' }, 0, 64)],
+  },
+];
+
+for (const c of cases) {
+  test(`${c.kind}${c.detail ? ` (${c.detail})` : ''}: ${c.title}; absent from its corrected twin`, () => {
+    const bad = scenario(c.opts ?? {}, c.bad);
+    assert.ok(bad.kinds.includes(c.kind), `raised: ${bad.kinds.join(', ') || 'nothing'}`);
+    if (c.detail) assert.ok(bad.hazards.some((h) => h.kind === c.kind && h.detail === c.detail), bad.hazards.map((h) => h.detail).join());
+    const good = scenario(c.opts ?? {}, c.good);
+    assert.deepEqual(good.kinds, []);
+  });
+}
+
+test('a stale read message says what happened, why, and which call is missing, with related locations', () => {
+  const r = scenario({}, cases[0].bad);
+  const h = r.hazards.find((x) => x.kind === 'stale-read');
+  assert.ok(h);
+  assert.equal(h.loc.line, 6);
+  assert.match(h.message, /CPU read 0x40 bytes at offset 0x0 of kmalloc #1: 64 byte\(s\) are stale: isp wrote them at line 4 but the lines cached at line 2 were not invalidated: call dma_sync_single_for_cpu\(isp, \.\.\.\) or dma_unmap_single before reading/);
+  assert.deepEqual(h.related.map((x) => x.loc.line), [4, 2, 3]);
+});
+
+test('leaks: mappings and buffers never released are reported at the creating statement; phys() ranges are not', () => {
+  const r = scenario({}, [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => (v.q = m.phys(0x9000_0000, 4096)), (m, v) => (v.c = m.dmaAllocCoherent('isp', 4096))], true);
+  assert.deepEqual(r.hazards.map((h) => [h.kind, h.loc.line]), [['leak', 2], ['leak', 1], ['leak', 4]]);
+  const clean = scenario({}, [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE'), (m, v) => m.kfree(v.p), (m, v) => (v.q = m.phys(0x9000_0000, 4096))], true);
+  assert.deepEqual(clean.kinds, []);
+});
+
+test('a coherent buffer of a noncoherent device is uncached: CPU accesses bypass the cache, the device sees them at once', () => {
+  const r = scenario({}, [(m, v) => (v.c = m.dmaAllocCoherent('isp', 4096)), (m, v) => m.cpuWrite(v.c, 0, 64, 9), (m, v) => m.deviceRead('isp', v.c, 0, 64, 9), (m, v) => m.deviceWrite('isp', v.c, 0, 64, 3), (m, v) => m.cpuRead(v.c, 0, 64, 3), (m, v) => m.dmaFreeCoherent('isp', v.c)], true);
+  assert.deepEqual(r.kinds, []);
+  assert.equal(r.m.cacheLines(0, r.m.cacheLineCount()).filter((l) => l.state !== 'I').length, 0);
+});
+
+test('a coherent device snoops: its reads see Dirty lines and its writes update the cached copies', () => {
+  const r = scenario({ devices: [{ name: 'isp', coherent: true }] }, [kmalloc('p'), (m, v) => m.cpuRead(v.p, 0, 64), (m, v) => m.cpuWrite(v.p, 64, 64, 7), mapSingle('BIDIRECTIONAL'),
+    (m, v) => m.deviceRead('isp', v.h, 64, 64, 7), (m, v) => m.deviceWrite('isp', v.h, 0, 64, 5), unmapSingle('BIDIRECTIONAL'), (m, v) => m.cpuRead(v.p, 0, 64, 5), (m, v) => m.kfree(v.p)], true);
+  assert.deepEqual(r.kinds, []);
+});
+
+test('misused calls still take effect: an unmap with the wrong size still unmaps', () => {
+  const r = scenario({}, [kmalloc('p'), mapSingle('TO_DEVICE'), unmapSingle('TO_DEVICE', 64), (m, v) => m.expectOwner(v.p, 'cpu')]);
+  assert.deepEqual(r.kinds, ['api-misuse']);
+  assert.equal(r.m.mappings()[0].live, false);
+});
+
+test('clone is a deep snapshot: the copy and the original evolve independently', () => {
+  const m = machine();
+  const v: Vars = {};
+  run(m, (x) => (v.p = x.kmalloc(4096)), (x) => x.cpuWrite(v.p, 0, 64, 1));
+  const snap = m.clone();
+  run(m, (x) => x.cpuWrite(v.p, 0, 64, 2), (x) => x.cacheEvictAll());
+  assert.deepEqual(snap.peekCpu(v.p, 0, 64), [{ len: 64, value: 1 }]);
+  assert.deepEqual(m.peekCpu(v.p, 0, 64), [{ len: 64, value: 2 }]);
+  assert.match(snap.describeHandle(v.p), /kmalloc #1: kmalloc, 4096 bytes .* cacheable, owner cpu/);
+});
+
+test('every method is total: bad handles and unknown devices give hazards, never exceptions', () => {
+  const m = machine();
+  const bogus: Handle = { type: 'cpu_ptr', id: 42 };
+  const hs = run(m,
+    (x) => x.cpuRead(bogus, 0, 1), (x) => x.cpuWrite(bogus, 0, 1, 1), (x) => x.kfree(bogus), (x) => x.dmaMapSingle('nope', bogus, 1, 'TO_DEVICE', 0, false),
+    (x) => x.dmaMapSg('isp', bogus, 'TO_DEVICE', false), (x) => x.dmaUnmapSg('isp', bogus, 'TO_DEVICE', false), (x) => x.deviceWrite('isp', bogus, 0, 1, 1),
+    (x) => x.cachePrefetch(bogus, 0, 1), (x) => x.cacheEvict(bogus, 0, 1), (x) => x.expectOwner(bogus, 'none'), (x) => x.dmaFreeCoherent('isp', bogus));
+  assert.ok(hs.length >= 10 && hs.every((h) => h.kind === 'api-misuse'));
+  assert.equal(m.describeHandle(bogus), 'unknown handle #42');
+});
+
+test('allocations that cannot be served fail as the kernel would, without crashing', () => {
+  const m = machine();
+  for (const [i, f] of [(x: typeof m) => x.vmalloc(2 ** 45), (x: typeof m) => x.kmalloc(2 ** 45), (x: typeof m) => x.phys(2 ** 53, 4096), (x: typeof m) => x.dmaAllocCoherent('isp', 2 ** 45)].entries()) {
+    m.begin({ line: i + 1, column: 1 });
+    const h = f(m);
+    const out = m.end();
+    assert.equal(out.failed, true);
+    assert.ok(out.hazards.every((x) => x.failure));
+    assert.equal(typeof h.id, 'number');
+  }
+});
+
+test('a mask that reaches neither the page nor the swiotlb pool makes the map fail', () => {
+  const r = scenario({ devices: [{ name: 'isp', dmaMask: 24 }] }, [kmalloc('p'), mapSingle('TO_DEVICE')]);
+  assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail, h.failure]), [['api-misuse', 'map-failed', true]]);
+});

@@ -1,0 +1,101 @@
+// swiotlb bounce buffering (spec §6, kernel-dma-facts §2): when it is used, and which calls copy in which
+// direction, with and without SKIP_CPU_SYNC.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Direction } from '../../src/language/ast';
+import type { MachineEvent } from '../../src/machine/events';
+import { DIRS, Stmt, at, machine, scenario } from './helpers';
+
+function bounces(events: MachineEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'bounce' ? [e.dir] : []));
+}
+
+/** Map, sync_for_cpu, sync_for_device, unmap of a bounced 4 KiB buffer: the copies of each. */
+function copies(dir: Direction, skip: boolean): string[][] {
+  const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  const map = at(m, 2, (x) => x.dmaMapSingle('isp', p, 4096, dir, 0, skip));
+  const cpu = at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', map.result, 4096, dir, 0));
+  const dev = at(m, 4, (x) => x.dmaSyncSingleForDevice('isp', map.result, 4096, dir, 0));
+  const unmap = at(m, 5, (x) => x.dmaUnmapSingle('isp', map.result, 4096, dir, skip));
+  return [bounces(map.events), bounces(cpu.events), bounces(dev.events), bounces(unmap.events)];
+}
+
+test('a device whose dma_mask cannot reach the page bounces through a slot below 4 GiB', () => {
+  const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  at(m, 2, (x) => x.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false));
+  const [mp] = m.mappings();
+  assert.equal(mp.bounceSlots.length, 1);
+  assert.ok(mp.dmaAddress < 2 ** 32 && mp.dmaAddress === mp.bounceSlots[0].slot);
+});
+
+test('swiotlb=force bounces every device without an IOMMU, but not one behind an IOMMU', () => {
+  const m = machine({ swiotlbForce: true, devices: [{ name: 'isp' }, { name: 'gpu', iommu: true }] });
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  at(m, 2, (x) => x.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false));
+  at(m, 3, (x) => x.dmaMapSingle('gpu', p, 4096, 'TO_DEVICE', 0, false));
+  assert.deepEqual(m.mappings().map((x) => x.bounceSlots.length), [1, 0]);
+});
+
+for (const dir of DIRS) {
+  const toDev = dir !== 'FROM_DEVICE';
+  const toCpu = dir !== 'TO_DEVICE';
+  test(`${dir}: map copies the original into the slot whatever the direction; sync_for_cpu ${toCpu ? 'copies back' : 'does not copy'}; sync_for_device ${toDev ? 'copies again' : 'does not copy'}; unmap ${toCpu ? 'copies back' : 'does not copy'}`, () => {
+    assert.deepEqual(copies(dir, false), [['to-slot'], toCpu ? ['from-slot'] : [], toDev ? ['to-slot'] : [], toCpu ? ['from-slot'] : []]);
+  });
+  test(`${dir} with SKIP_CPU_SYNC: map still copies into the slot, unmap copies nothing back`, () => {
+    assert.deepEqual(copies(dir, true), [['to-slot'], toCpu ? ['from-slot'] : [], toDev ? ['to-slot'] : [], []]);
+  });
+}
+
+const low = { devices: [{ name: 'isp', dmaMask: 32 }] };
+
+test('bytes the device never writes survive a FROM_DEVICE bounce (map fills the slot)', () => {
+  const r = scenario(low, [
+    (m, v) => (v.p = m.kmalloc(4096)),
+    (m, v) => m.cpuWrite(v.p, 0, 4096, 0x77),
+    (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 4096, 'FROM_DEVICE', 0, false)),
+    (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5),
+    (m, v) => m.dmaUnmapSingle('isp', v.h, 4096, 'FROM_DEVICE', false),
+    (m, v) => m.cpuRead(v.p, 0, 64, 0xa5),
+    (m, v) => m.cpuRead(v.p, 64, 4032, 0x77),
+    (m, v) => m.kfree(v.p),
+  ], true);
+  assert.deepEqual(r.kinds, []);
+});
+
+test('a device read through a bounce slot that was not refreshed after a CPU write is stale', () => {
+  const setup: Stmt[] = [
+    (m, v) => (v.p = m.kmalloc(4096)),
+    (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 4096, 'TO_DEVICE', 0, false)),
+    (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'TO_DEVICE', 0),
+    (m, v) => m.cpuWrite(v.p, 0, 64, 0x42),
+  ];
+  const bad = scenario(low, [...setup, (m, v) => m.deviceRead('isp', v.h, 0, 64)]);
+  assert.ok(bad.kinds.includes('stale-read'));
+  assert.ok(bad.kinds.includes('device-access-while-cpu-owned'));
+  const fixed = scenario(low, [...setup, (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 4096, 'TO_DEVICE', 0), (m, v) => m.deviceRead('isp', v.h, 0, 64, 0x42)]);
+  assert.deepEqual(fixed.kinds, []);
+});
+
+test('unmap with SKIP_CPU_SYNC releases the slot holding the device write: a lost write', () => {
+  const r = scenario(low, [
+    (m, v) => (v.p = m.kmalloc(4096)),
+    (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 4096, 'FROM_DEVICE', 0, false)),
+    (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5),
+    (m, v) => m.dmaUnmapSingle('isp', v.h, 4096, 'FROM_DEVICE', true),
+  ]);
+  assert.deepEqual(r.kinds, ['lost-write']);
+  assert.match(r.hazards[0].message, /releasing bounce slot .* isp wrote them at line 3/);
+});
+
+test('a mapping larger than 128 slots (256 KiB) cannot bounce: the map fails', () => {
+  const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
+  const p = at(m, 1, (x) => x.kmalloc(512 * 1024)).result;
+  const r = at(m, 2, (x) => x.dmaMapSingle('isp', p, 512 * 1024, 'TO_DEVICE', 0, false));
+  assert.equal(r.failed, true);
+  assert.ok(r.hazards.every((h) => h.failure));
+  assert.equal(at(m, 3, (x) => x.deviceRead('isp', r.result, 0, 64)).hazards[0].detail, 'failed-handle');
+});
