@@ -24,7 +24,8 @@ export class KernelStep {
     statement: StatementInfo,
     file: string,
   ) {
-    const lines = [`// ${statement.text}    (${file}:${statement.line}): what the modeled kernel does, in order`, ''];
+    const name = file.split(/[\\/]/).pop();
+    const lines = [`// ${statement.text}    (${name}:${statement.line}): what the modeled kernel does, in order`, ''];
     const open: number[] = [];
     events.forEach((e, i) => {
       if (e.kind === 'return') {

@@ -108,7 +108,7 @@ export class MachineView implements StateView {
     if (!node) throw new Error(`${t[0]} is not defined here`);
     while (k < t.length) {
       const path = t.slice(0, k).join('');
-      if (t[k] === '.' && t[k + 1] && !isNumber(t[k + 1])) {
+      if (t[k] === '.' && /^[A-Za-z_]/.test(t[k + 1] ?? '')) {
         node = member(node, t[k + 1]);
         if (!node) throw new Error(`${path} has no field ${t[k + 1]}`);
         k += 2;

@@ -2,7 +2,6 @@
 // It routes requests to the breakpoint table, the navigator and the engine's state view; it knows no machine.
 import * as path from 'path';
 import {
-  Breakpoint,
   InitializedEvent,
   LoggingDebugSession,
   OutputEvent,
@@ -518,7 +517,13 @@ export class DmabufDebugSession extends LoggingDebugSession {
       const run = this.need();
       const frame = this.scenarioFrame(args.frameId);
       run.nav.settle();
-      return { scopes: run.engine.view.scopes(frame).map((s) => new DapScope(s.name, this.vars.ref(s.node), s.expensive)) };
+      const scopes = run.engine.view.scopes(frame).map((s) => {
+        const scope: DebugProtocol.Scope = new DapScope(s.name, this.vars.ref(s.node), s.expensive);
+        scope.indexedVariables = s.node.children?.indexed;
+        scope.namedVariables = s.node.children?.named;
+        return scope;
+      });
+      return { scopes };
     });
   }
 
@@ -605,7 +610,10 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   private clientBreakpoint(b: DebugProtocol.Breakpoint): DebugProtocol.Breakpoint {
-    const out = new Breakpoint(b.verified, b.line === undefined ? undefined : this.convertDebuggerLineToClient(b.line)) as DebugProtocol.Breakpoint;
-    return { ...out, ...b, line: out.line, column: b.column === undefined ? undefined : this.convertDebuggerColumnToClient(b.column) };
+    return {
+      ...b,
+      line: b.line === undefined ? undefined : this.convertDebuggerLineToClient(b.line),
+      column: b.column === undefined ? undefined : this.convertDebuggerColumnToClient(b.column),
+    };
   }
 }

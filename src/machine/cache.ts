@@ -133,7 +133,16 @@ function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void 
   }
 }
 
-/** Line indexes ordered by address: by bucket when their addresses are dense (a bulk range), else by sorting. */
+function onlyDirty(c: CacheState, idxs: readonly number[]): number[] {
+  let n = 0;
+  for (const i of idxs) if (c.states[i] === DIRTY) n++;
+  const out = new Array<number>(n);
+  n = 0;
+  for (const i of idxs) if (c.states[i] === DIRTY) out[n++] = i;
+  return out;
+}
+
+/** Line indexes ordered by address (reordering `idxs` itself): by bucket when their addresses are dense (a bulk range), else by sorting. */
 function byAddress(c: CacheState, idxs: number[]): number[] {
   if (idxs.length < 2) return idxs;
   let lo = Infinity;
@@ -145,9 +154,9 @@ function byAddress(c: CacheState, idxs: number[]): number[] {
   if (hi - lo + 1 > 4 * idxs.length) return idxs.sort((a, b) => c.tags[a] - c.tags[b]);
   const bucket = new Int32Array(hi - lo + 1).fill(-1);
   for (const i of idxs) bucket[c.tags[i] - lo] = i;
-  const out: number[] = [];
-  for (const i of bucket) if (i >= 0) out.push(i);
-  return out;
+  let k = 0;
+  for (const i of bucket) if (i >= 0) idxs[k++] = i;
+  return idxs;
 }
 
 /**
@@ -156,7 +165,7 @@ function byAddress(c: CacheState, idxs: number[]): number[] {
  */
 function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
   const c = s.cache;
-  const dirty = byAddress(c, idxs.filter((i) => c.states[i] === DIRTY));
+  const dirty = byAddress(c, onlyDirty(c, idxs));
   let k = 0;
   while (k < dirty.length) {
     const start = c.tags[dirty[k]];
@@ -274,11 +283,18 @@ function anyLineIn(c: CacheState, lo: number, hi: number): boolean {
   return false;
 }
 
+function validLines(c: CacheState): number[] {
+  let n = 0;
+  for (let i = 0; i < c.states.length; i++) if (c.states[i] !== INVALID) n++;
+  const out = new Array<number>(n);
+  n = 0;
+  for (let i = 0; i < c.states.length; i++) if (c.states[i] !== INVALID) out[n++] = i;
+  return out;
+}
+
 /** Capacity eviction of every line (dirty ones written back, adjacent lines together). */
-function evictEverything(s: MachineState): number {
-  const c = s.cache;
-  const idxs: number[] = [];
-  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID) idxs.push(i);
+export function evictAll(s: MachineState): number {
+  const idxs = validLines(s.cache);
   writeBack(s, idxs, 'evict');
   drop(s, idxs, 'evict');
   return idxs.length;
@@ -367,7 +383,7 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
     passFrom = first + K;
   }
   // Every line now cached is evicted before the tail of the range arrives; the lines between stream through.
-  evictEverything(s);
+  evictAll(s);
   const a = Math.max(phys, passFrom * L);
   const n = tailFirst * L - a;
   if (op.kind === 'read') out.addSlice(readRuns(s.mem, a, n));
@@ -412,9 +428,9 @@ export type Maintenance = 'clean' | 'invalidate' | 'clean+invalidate';
 export function maintain(s: MachineState, phys: number, len: number, op: Maintenance): void {
   const c = s.cache;
   const idxs = linesIn(c, phys, len, false);
-  const partial = (i: number): boolean => c.tags[i] * c.line < phys || (c.tags[i] + 1) * c.line > phys + len;
-  const cleaned = op === 'invalidate' ? idxs.filter(partial) : idxs;
-  const dirtyCount = cleaned.filter((i) => c.states[i] === DIRTY).length;
+  const cleaned = op === 'invalidate' ? partialEdges(c, phys, len) : idxs;
+  let dirtyCount = 0;
+  for (const i of cleaned) if (c.states[i] === DIRTY) dirtyCount++;
   writeBack(s, cleaned, 'clean');
   if (op === 'clean') {
     emit(s, { type: 'clean', phys, len, lines: dirtyCount });
@@ -427,16 +443,26 @@ export function maintain(s: MachineState, phys: number, len: number, op: Mainten
   for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidating dirty cache lines');
 }
 
+/** The cached lines the range covers only in part: at most its first and its last. */
+function partialEdges(c: CacheState, phys: number, len: number): number[] {
+  const out: number[] = [];
+  const first = Math.floor(phys / c.line);
+  const last = Math.floor((phys + len - 1) / c.line);
+  const firstPartial = phys % c.line !== 0 || (first === last && (phys + len) % c.line !== 0);
+  const lastPartial = last !== first && (phys + len) % c.line !== 0;
+  const a = firstPartial ? findLine(c, first) : -1;
+  const b = lastPartial ? findLine(c, last) : -1;
+  if (a >= 0) out.push(a);
+  if (b >= 0) out.push(b);
+  return out;
+}
+
 /** cache.evict / evict_all: dirty lines are written back, then dropped. */
 export function evictRange(s: MachineState, phys: number, len: number): number {
   const idxs = linesIn(s.cache, phys, len, false);
   writeBack(s, idxs, 'evict');
   drop(s, idxs, 'evict');
   return idxs.length;
-}
-
-export function evictAll(s: MachineState): number {
-  return evictEverything(s);
 }
 
 /**

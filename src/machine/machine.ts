@@ -10,6 +10,10 @@ import { allocCoherent, freeCoherent } from './coherent';
 import type { DeviceConfig } from './device';
 import { checkSync, checkUnmap, mappingFor } from './dmaDebug';
 import { createDmaBufState } from './dmabufState';
+import { dmaBufAttach, dmaBufDetach, dmaBufExport, dmaBufGet, dmaBufLeaks, dmaBufPut, dmaHeapAlloc } from './dmabuf';
+import { checkDmaBufCpuAccess, dmaBufBeginCpuAccess, dmaBufEndCpuAccess, dmaBufMmap, dmaBufSync, dmaBufVmap, dmaBufVunmap } from './dmabufCpuAccess';
+import { dmaBufAdvice, dmaBufViews, withDmaBufs, type BufferWithDmaBuf, type DmaBufAdvice, type DmaBufView } from './dmabufInspect';
+import { dmaBufMapAttachment, dmaBufUnmapAttachment } from './dmabufMapping';
 import type { MachineEvent } from './events';
 import { hex } from './events';
 import type { Hazard, Loc } from './hazards';
@@ -30,6 +34,7 @@ export type { Handle } from './state';
 export type { ByteRun } from './runs';
 export type { MachineEvent } from './events';
 export type { BufferView, DeviceView, LineView, MappingView } from './views';
+export type { BufferWithDmaBuf, DmaBufAdvice, DmaBufView } from './dmabufInspect';
 
 export interface MachineConfig {
   platform: { arch: Arch; coherent: boolean; swiotlbForce: boolean };
@@ -108,8 +113,9 @@ export class Machine {
   finish(): void {
     const s = this.s;
     const here = s.loc;
+    dmaBufLeaks(s);
     for (const m of s.mappings.values()) {
-      if (!m.live) continue;
+      if (!m.live || s.buffers.get(m.buffer)?.kind === 'dmabuf') continue;
       s.loc = m.createdAt;
       raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }]);
     }
@@ -290,11 +296,12 @@ export class Machine {
   // ---- accesses and hardware events
 
   cpuRead(p: Handle, off: number, len: number, expect?: number): ByteRun[] {
+    if (!checkDmaBufCpuAccess(this.s, p, 'read', off, len)) return [];
     return cpuRead(this.s, p, off, len, expect);
   }
 
   cpuWrite(p: Handle, off: number, len: number, value: number): void {
-    cpuWrite(this.s, p, off, len, value);
+    if (checkDmaBufCpuAccess(this.s, p, 'write', off, len)) cpuWrite(this.s, p, off, len, value);
   }
 
   deviceRead(dev: string, m: Handle, off: number, len: number, expect?: number): ByteRun[] {
@@ -308,15 +315,73 @@ export class Machine {
   }
 
   cachePrefetch(p: Handle, off: number, len: number): void {
-    cachePrefetch(this.s, p, off, len);
+    if (checkDmaBufCpuAccess(this.s, p, undefined, off, len)) cachePrefetch(this.s, p, off, len);
   }
 
   cacheEvict(p: Handle, off: number, len: number): void {
-    cacheEvict(this.s, p, off, len);
+    if (checkDmaBufCpuAccess(this.s, p, undefined, off, len)) cacheEvict(this.s, p, off, len);
   }
 
   cacheEvictAll(): void {
     evictAll(this.s);
+  }
+
+  // ---- dma-buf (dmabuf*.ts)
+
+  dmaHeapAlloc(heap: 'system' | 'cma', size: number): Handle {
+    return dmaHeapAlloc(this.s, heap, size);
+  }
+
+  dmaBufExport(dev: string, size: number, contiguous: boolean, deferred: boolean): Handle {
+    return dmaBufExport(this.s, dev, size, contiguous, deferred);
+  }
+
+  dmaBufGet(buf: Handle): void {
+    dmaBufGet(this.s, buf);
+  }
+
+  dmaBufPut(buf: Handle): void {
+    dmaBufPut(this.s, buf);
+  }
+
+  dmaBufAttach(buf: Handle, dev: string): Handle {
+    return dmaBufAttach(this.s, buf, dev);
+  }
+
+  dmaBufDetach(buf: Handle, a: Handle): void {
+    dmaBufDetach(this.s, buf, a);
+  }
+
+  dmaBufMapAttachment(a: Handle, dir: Direction): Handle {
+    return dmaBufMapAttachment(this.s, a, dir);
+  }
+
+  dmaBufUnmapAttachment(a: Handle, sgt: Handle, dir: Direction): void {
+    dmaBufUnmapAttachment(this.s, a, sgt, dir);
+  }
+
+  dmaBufBeginCpuAccess(buf: Handle, dir: Direction): void {
+    dmaBufBeginCpuAccess(this.s, buf, dir);
+  }
+
+  dmaBufEndCpuAccess(buf: Handle, dir: Direction): void {
+    dmaBufEndCpuAccess(this.s, buf, dir);
+  }
+
+  dmaBufVmap(buf: Handle): Handle {
+    return dmaBufVmap(this.s, buf);
+  }
+
+  dmaBufVunmap(buf: Handle, v: Handle): void {
+    dmaBufVunmap(this.s, buf, v);
+  }
+
+  dmaBufMmap(buf: Handle): Handle {
+    return dmaBufMmap(this.s, buf);
+  }
+
+  dmaBufSync(buf: Handle, phase: 'START' | 'END', access: 'READ' | 'WRITE' | 'RW'): void {
+    dmaBufSync(this.s, buf, phase, access);
   }
 
   // ---- checks
@@ -351,8 +416,19 @@ export class Machine {
 
   // ---- read-only inspection
 
-  buffers(): BufferView[] {
-    return bufferViews(this.s);
+  /** Buffers; the one holding a dma-buf's pages carries the dma-buf (exporter, refcount, attachments, mappings, vmaps). */
+  buffers(): BufferWithDmaBuf[] {
+    return withDmaBufs(this.s, bufferViews(this.s));
+  }
+
+  /** The dma-bufs: exporter, reference count, pages, attachments with their mappings, vmaps and mmaps. */
+  dmaBufs(): DmaBufView[] {
+    return dmaBufViews(this.s);
+  }
+
+  /** For each dma-buf, whether its pages serve every device that attached, and who should export (`advise`). */
+  dmaBufAdvice(): DmaBufAdvice[] {
+    return dmaBufAdvice(this.s);
   }
 
   mappings(): MappingView[] {

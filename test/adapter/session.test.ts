@@ -143,15 +143,16 @@ describe('a stopped scenario', () => {
     assert.deepEqual(await stateOf(dc, 2), before);
   });
 
-  test('readMemory returns the bytes the CPU would read now', async () => {
+  test('readMemory returns the bytes the CPU would read now, and memory its own', async () => {
     await move(dc, 'next', { threadId: 2 });
+    await move(dc, 'next'); // the unmap copies the bounce slot (isp reaches 32 bits only) back to the buffer
     const frameId = (await topFrame(dc)).id;
     const buf = await dc.evaluateRequest({ expression: 'buf', context: 'watch', frameId });
     const mem = await dc.customRequest('readMemory', { memoryReference: buf.body.memoryReference!, offset: 0, count: 64 });
     const bytes = Buffer.from(mem.body.data, 'base64');
     assert.equal(bytes.length, 64);
     const raw = await dc.customRequest('readMemory', { memoryReference: buf.body.memoryReference!.replace('cpu:', 'mem:'), offset: 0, count: 16 });
-    assert.equal(Buffer.from(raw.body.data, 'base64')[0], 0xa5, 'the device wrote 0xA5 to memory');
+    assert.equal(Buffer.from(raw.body.data, 'base64')[0], 0xa5, 'the device wrote 0xA5, copied back at unmap');
   });
 
   test('bad requests get error responses and the session goes on', async () => {
@@ -170,5 +171,31 @@ describe('a stopped scenario', () => {
     const terminated = dc.waitForEvent('terminated');
     await dc.terminateRequest({});
     await terminated;
+  });
+});
+
+describe('large collections', () => {
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('pages of a large buffer and the lines of a large cache are paged with indexedVariables', async () => {
+    await launch(dc, { program: fixture('big.dmabuf') }, async () => {
+      await dc.setExceptionBreakpointsRequest({ filters: [] });
+      await dc.setBreakpointsRequest({ source: { path: fixture('big.dmabuf') }, breakpoints: [{ line: 6 }] });
+    });
+    const frameId = (await topFrame(dc)).id;
+    const pages = await dc.evaluateRequest({ expression: 'big.pages', context: 'watch', frameId });
+    assert.ok(pages.body.indexedVariables! > 1000, `${pages.body.indexedVariables} pages`);
+    const page = await dc.variablesRequest({ variablesReference: pages.body.variablesReference, filter: 'indexed', start: 1000, count: 100 });
+    assert.equal(page.body.variables.length, 100);
+    assert.equal(page.body.variables[0].name, '[1000]');
+    const scopes = await dc.scopesRequest({ frameId });
+    const cache = scopes.body.scopes.find((s) => s.name === 'CPU cache')!;
+    assert.ok(cache.indexedVariables! > 8000, `${cache.indexedVariables} valid lines`);
+    const all = await dc.variablesRequest({ variablesReference: cache.variablesReference });
+    assert.ok(all.body.variables.length <= 1000, 'an unbounded request still gets one page at most');
+    const named = await dc.variablesRequest({ variablesReference: cache.variablesReference, filter: 'named' });
+    assert.equal(named.body.variables.length, 0);
   });
 });
