@@ -1,10 +1,16 @@
 // The headless command line (spec §9): dispatches to one module per command.
+import * as advise from './cli/advise';
 import * as check from './cli/check';
+import * as checkTrace from './cli/checkTrace';
+import * as importTrace from './cli/importTrace';
 import * as run from './cli/run';
 
 const commands: Record<string, { main(argv: string[]): Promise<number>; summary: string }> = {
   check: { main: check.main, summary: 'check FILE... [--json] [--step-limit N] [--platform ARCH]   run scenarios, report hazards' },
   run: { main: run.main, summary: 'run FILE [--step-limit N] [--platform ARCH]                  print the event stream per statement' },
+  advise: { main: advise.main, summary: 'advise FILE [--json]                                        which exporter or allocation serves every importer' },
+  'check-trace': { main: checkTrace.main, summary: 'check-trace FILE [--json] [--from-boot]                    DMA-API checks on a kernel ftrace capture' },
+  import: { main: importTrace.main, summary: 'import FILE -o OUT.dmabuf                                  a kernel trace as a scenario' },
 };
 
 async function main(argv: string[]): Promise<number> {

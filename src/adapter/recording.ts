@@ -11,6 +11,8 @@ export const MIN_SNAPSHOT_INTERVAL = 256;
 const COST_RATIO = 4;
 /** Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps. */
 const MIN_FINE_INTERVAL = 16;
+/** Fine snapshots are worth more (each saves a replay on every later stepBack): one per snapshot's cost of steps. */
+const FINE_COST_RATIO = 1;
 
 /** Decides when the next snapshot is worth its cost. */
 class SnapshotClock {
@@ -21,11 +23,12 @@ class SnapshotClock {
   constructor(
     private readonly min: number,
     private readonly max: number,
+    private readonly ratio: number,
   ) {}
 
   due(): boolean {
     if (this.steps < this.min) return false;
-    return this.steps >= this.max || performance.now() - this.since >= COST_RATIO * this.cost;
+    return this.steps >= this.max || performance.now() - this.since >= this.ratio * this.cost;
   }
 
   tick(): void {
@@ -69,7 +72,7 @@ export class Recording<S = unknown> {
   private readonly clock: SnapshotClock;
   private fine = new Map<number, S>();
   private fineSegment = -1;
-  private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, Infinity);
+  private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, Infinity, FINE_COST_RATIO);
 
   /** `minInterval` and `maxInterval` bound the steps between snapshots (equal: a fixed interval). */
   constructor(
@@ -77,7 +80,7 @@ export class Recording<S = unknown> {
     minInterval = MIN_SNAPSHOT_INTERVAL,
     maxInterval = Infinity,
   ) {
-    this.clock = new SnapshotClock(minInterval, maxInterval);
+    this.clock = new SnapshotClock(minInterval, maxInterval, COST_RATIO);
   }
 
   get segmentCount(): number {

@@ -35,11 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     const report = checkTrace(cursor, file, { fromBoot });
-    if (json) {
-      const { file: f, ok, lines, malformed, events, devices, findings, ...rest } = report;
-      const shown = findings.map(({ kind, detail, line, timestamp, device, message, related, offset }) => ({ kind, detail, line, timestamp, device, message, related, offset }));
-      process.stdout.write(JSON.stringify({ file: f, ok, lines, malformed, events, devices, findings: shown, ...rest }) + '\n');
-    } else process.stdout.write(formatReport(report));
+    process.stdout.write(json ? JSON.stringify(report) + '\n' : formatReport(report));
     if (!report.ok) worst = Math.max(worst, 1);
   }
   return worst;

@@ -202,11 +202,8 @@ export class TraceChecker {
         this.cachelines.set(cln, s);
       }
     }
-    for (const s of m.segments) {
-      d.byDma.set(s.dma, s);
-      d.unmapped.delete(s.dma);
-    }
-    if (m.kind === 'sg') d.unmappedSg.delete(m.segments[0].phys);
+    // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap.
+    for (const s of m.segments) d.byDma.set(s.dma, s);
     d.stats.maps++;
     d.stats.bytes += mappedBytes(m);
     d.live++;
@@ -397,7 +394,6 @@ export class TraceChecker {
         `${old.api} allocation ${hex(old.dma)} (${old.size} bytes) was never freed: line ${o.line} allocates the same dma address again`, [at(o, 'allocated again here')]);
     }
     d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, origin: o });
-    d.freed.delete(e.dma);
     d.stats.allocs++;
   }
 

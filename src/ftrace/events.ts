@@ -48,13 +48,12 @@ function bad(why: string): DmaEvent {
   return { op: 'bad', why };
 }
 
-/** Why a required field is missing, or undefined when all are there. */
-function missing(names: string[], values: (number | unknown[] | undefined)[]): string | undefined {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === undefined || (typeof v === 'number' && Number.isNaN(v))) return `no readable ${names[i]}=`;
-  }
-  return undefined;
+const nan = Number.isNaN;
+
+/** Why a required field is missing (called only once one is). */
+function missing(names: string[], values: (number | unknown[] | undefined)[]): string {
+  const i = values.findIndex((v) => v === undefined || (typeof v === 'number' && nan(v)));
+  return `no readable ${names[Math.max(i, 0)]}=`;
 }
 
 const SINGLE_MAPS = new Set(['dma_map_phys', 'dma_map_page', 'dma_map_resource']);
@@ -71,14 +70,14 @@ function decodeStreaming(name: string): DmaEvent {
     const dma = f.hex('dma_addr');
     const size = f.dec('size');
     const phys = f.hex('phys_addr');
-    const why = missing(['dma_addr', 'size', 'phys_addr'], [dma, size, phys]);
-    return why ? bad(why) : { op: 'map', device, dir, dma, size, phys, attrs };
+    if (nan(dma) || nan(size) || nan(phys)) return bad(missing(['dma_addr', 'size', 'phys_addr'], [dma, size, phys]));
+    return { op: 'map', device, dir, dma, size, phys, attrs };
   }
   if (SINGLE_UNMAPS.has(name)) {
     const dma = f.hex('dma_addr');
     const size = f.dec('size');
-    const why = missing(['dma_addr', 'size'], [dma, size]);
-    return why ? bad(why) : { op: 'unmap', device, dir, dma, size, attrs };
+    if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
+    return { op: 'unmap', device, dir, dma, size, attrs };
   }
   switch (name) {
     case 'dma_map_sg': {
@@ -87,9 +86,9 @@ function decodeStreaming(name: string): DmaEvent {
       const dmas = f.array('dma_addrs');
       const sizes = f.array('sizes');
       const phys = f.array('phys_addrs');
-      const why = missing(['nents', 'ents', 'dma_addrs', 'sizes', 'phys_addrs'], [nents, ents, dmas, sizes, phys]);
-      if (why || dmas!.length !== sizes!.length) return bad(why ?? 'dma_addrs= and sizes= differ in length');
-      return { op: 'map_sg', device, dir, attrs, nents, ents, truncated: f.hasWord('[TRUNCATED]'), dmas: dmas!, sizes: sizes!, phys: phys! };
+      if (nan(nents) || nan(ents) || !dmas || !sizes || !phys) return bad(missing(['nents', 'ents', 'dma_addrs', 'sizes', 'phys_addrs'], [nents, ents, dmas, sizes, phys]));
+      if (dmas.length !== sizes.length) return bad('dma_addrs= and sizes= differ in length');
+      return { op: 'map_sg', device, dir, attrs, nents, ents, truncated: f.hasWord('[TRUNCATED]'), dmas, sizes, phys };
     }
     case 'dma_map_sg_err': {
       // The 6.18 format prints the physical addresses under the name `dma_addrs`.
@@ -105,8 +104,8 @@ function decodeStreaming(name: string): DmaEvent {
     case 'dma_sync_single_for_device': {
       const dma = f.hex('dma_addr');
       const size = f.dec('size');
-      const why = missing(['dma_addr', 'size'], [dma, size]);
-      return why ? bad(why) : { op: 'sync', forCpu: name.endsWith('cpu'), device, dir, dma, size };
+      if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
+      return { op: 'sync', forCpu: name.endsWith('cpu'), device, dir, dma, size };
     }
     case 'dma_sync_sg_for_cpu':
     case 'dma_sync_sg_for_device': {
@@ -119,8 +118,7 @@ function decodeStreaming(name: string): DmaEvent {
   const api = ALLOCS[name] ?? FREES[name];
   const dma = f.hex('dma_addr');
   const size = f.dec('size');
-  const why = missing(['dma_addr', 'size'], [dma, size]);
-  if (why) return bad(why);
+  if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
   if (ALLOCS[name]) {
     const virt = f.text('virt_addr');
     const failed = dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
@@ -151,8 +149,9 @@ export function decodeEvent(r: TraceRecord): DmaEvent {
       const device = f.text('dev_name');
       const phys = f.hex('dev_addr');
       const size = f.dec('size');
-      const why = missing(['dev_addr', 'size'], [phys, size]) ?? (device ? undefined : 'no dev_name');
-      return why ? bad(why) : { op: 'bounce', device: device!, phys, size, dmaMask: f.hex('dma_mask'), forced: f.hasWord('FORCE') };
+      if (nan(phys) || nan(size)) return bad(missing(['dev_addr', 'size'], [phys, size]));
+      if (!device) return bad('no dev_name');
+      return { op: 'bounce', device, phys, size, dmaMask: f.hex('dma_mask'), forced: f.hasWord('FORCE') };
     }
     case 'map':
     case 'unmap': {
@@ -162,24 +161,19 @@ export function decodeEvent(r: TraceRecord): DmaEvent {
       const size = f.dec('size');
       if (name === 'map') {
         const paddr = f.hex('paddr');
-        const why = missing(['iova', 'paddr', 'size'], [iova, paddr, size]);
-        return why ? bad(why) : { op: 'iommu_map', iova, paddr, size };
+        if (nan(iova) || nan(paddr) || nan(size)) return bad(missing(['iova', 'paddr', 'size'], [iova, paddr, size]));
+        return { op: 'iommu_map', iova, paddr, size };
       }
       const unmapped = f.dec('unmapped_size');
-      const why = missing(['iova', 'size'], [iova, size]);
-      return why ? bad(why) : { op: 'iommu_unmap', iova, size, unmapped: Number.isNaN(unmapped) ? size : unmapped };
+      if (nan(iova) || nan(size)) return bad(missing(['iova', 'size'], [iova, size]));
+      return { op: 'iommu_unmap', iova, size, unmapped: Number.isNaN(unmapped) ? size : unmapped };
     }
   }
   if (name.startsWith('dma_fence_')) {
     const context = f.dec('context');
     const seqno = f.dec('seqno');
-    const why = missing(['context', 'seqno'], [context, seqno]);
-    return why ? bad(why) : { op: 'fence', what: name.slice('dma_fence_'.length), driver: f.text('driver') ?? '', timeline: f.text('timeline') ?? '', context, seqno };
+    if (nan(context) || nan(seqno)) return bad(missing(['context', 'seqno'], [context, seqno]));
+    return { op: 'fence', what: name.slice('dma_fence_'.length), driver: f.text('driver') ?? '', timeline: f.text('timeline') ?? '', context, seqno };
   }
   return { op: 'other' };
-}
-
-/** The device an event concerns, if it names one. */
-export function eventDevice(e: DmaEvent): string | undefined {
-  return 'device' in e ? e.device : undefined;
 }

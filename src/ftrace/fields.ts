@@ -8,7 +8,7 @@ export const DMA_MAPPING_ERROR = 2 ** 64;
 const MAX_TOKENS = 64;
 
 /** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex. */
-export function hexIn(s: string, from: number, to: number): number {
+function hexIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) from += 2;
   if (from >= to) return NaN;
   let n = 0;
@@ -22,7 +22,7 @@ export function hexIn(s: string, from: number, to: number): number {
 }
 
 /** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one. */
-export function decIn(s: string, from: number, to: number): number {
+function decIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
   const negative = s.charCodeAt(from) === 45; /* - */
   const a = negative ? from + 1 : from;
@@ -77,7 +77,7 @@ export class FieldIndex {
         while (v < to && s.charCodeAt(v) === 32) v++;
         let e = v;
         let eq = false;
-        while (e < to && s.charCodeAt(e) !== 32) eq ||= s.charCodeAt(e++) === 61;
+        for (; e < to && s.charCodeAt(e) !== 32; e++) if (s.charCodeAt(e) === 61) eq = true;
         if (e > v && !eq) {
           this.set(n++, k, i - 1, v, e);
           i = e;
@@ -149,6 +149,7 @@ export class FieldIndex {
     for (let from = this.valAt[t] + 1; from < close; ) {
       let comma = s.indexOf(',', from);
       if (comma < 0 || comma > close) comma = close;
+      while (s.charCodeAt(from) === 32) from++;
       const v = hexIn(s, from, comma);
       if (Number.isNaN(v)) return undefined;
       out.push(v);

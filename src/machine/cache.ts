@@ -133,12 +133,17 @@ function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void 
   }
 }
 
-function onlyDirty(c: CacheState, idxs: readonly number[]): number[] {
-  let n = 0;
-  for (const i of idxs) if (c.states[i] === DIRTY) n++;
-  const out = new Array<number>(n);
-  n = 0;
-  for (const i of idxs) if (c.states[i] === DIRTY) out[n++] = i;
+/** The line indexes `keep` accepts among `idxs` (every line when omitted), in an array of exact size. */
+function pick(c: CacheState, keep: (i: number) => boolean, idxs?: readonly number[]): number[] {
+  const n = idxs ? idxs.length : lineCount(c);
+  let count = 0;
+  for (let k = 0; k < n; k++) if (keep(idxs ? idxs[k] : k)) count++;
+  const out = new Array<number>(count);
+  count = 0;
+  for (let k = 0; k < n; k++) {
+    const i = idxs ? idxs[k] : k;
+    if (keep(i)) out[count++] = i;
+  }
   return out;
 }
 
@@ -165,7 +170,7 @@ function byAddress(c: CacheState, idxs: number[]): number[] {
  */
 function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
   const c = s.cache;
-  const dirty = byAddress(c, onlyDirty(c, idxs));
+  const dirty = byAddress(c, pick(c, (i) => c.states[i] === DIRTY, idxs));
   let k = 0;
   while (k < dirty.length) {
     const start = c.tags[dirty[k]];
@@ -283,18 +288,9 @@ function anyLineIn(c: CacheState, lo: number, hi: number): boolean {
   return false;
 }
 
-function validLines(c: CacheState): number[] {
-  let n = 0;
-  for (let i = 0; i < c.states.length; i++) if (c.states[i] !== INVALID) n++;
-  const out = new Array<number>(n);
-  n = 0;
-  for (let i = 0; i < c.states.length; i++) if (c.states[i] !== INVALID) out[n++] = i;
-  return out;
-}
-
 /** Capacity eviction of every line (dirty ones written back, adjacent lines together). */
 export function evictAll(s: MachineState): number {
-  const idxs = validLines(s.cache);
+  const idxs = pick(s.cache, (i) => s.cache.states[i] !== INVALID);
   writeBack(s, idxs, 'evict');
   drop(s, idxs, 'evict');
   return idxs.length;

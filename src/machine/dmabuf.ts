@@ -38,7 +38,7 @@ export function liveBuf(s: MachineState, h: Handle, call: string): DmaBuf | unde
 }
 
 function usedAfterPut(s: MachineState, b: DmaBuf, releasedAt: Loc, call: string): void {
-  fail(s, 'api-misuse', `${call}: ${bufName(b)} was released when its last reference was put at line ${releasedAt.line}: use after the last put`,
+  fail(s, 'api-misuse', `${call}: ${bufName(s, b)} was released when its last reference was put at line ${releasedAt.line}: use after the last put`,
     [at(releasedAt, 'the last dma_buf_put'), at(b.createdAt, 'created here')], 'use-after-put');
 }
 
@@ -96,7 +96,7 @@ export function ensurePages(s: MachineState, b: DmaBuf): boolean {
   return traced(s, exporterFn(b, 'allocate'), `to fit ${devices.map((d) => d.name).join(', ') || 'no device'}: ${describePlan(plan)}`, () => {
     const pages = allocateToFit(s.alloc, b.size, plan);
     if (!pages) {
-      fail(s, 'constraint-violation', `${bufName(b)}: no ${describePlan(plan)} of ${formatSize(b.size)} are free for ${plan.reasons.join('; ') || 'the first map'}`,
+      fail(s, 'constraint-violation', `${bufName(s, b)}: no ${describePlan(plan)} of ${formatSize(b.size)} are free for ${plan.reasons.join('; ') || 'the first map'}`,
         [at(b.createdAt, 'exported here')], 'allocation-failed');
       return false;
     }
@@ -128,12 +128,12 @@ function release(s: MachineState, b: DmaBuf): void {
   traced(s, exporterFn(b, 'release'), `dma-buf #${b.id}`, () => {
     for (const a of liveAttachments(s, b)) {
       // A mapping still live is reported by the free of the pages below (free while mapped).
-      raise(s, 'api-misuse', `dma_buf_put released ${bufName(b)} while ${a.device} is still attached (line ${a.createdAt.line}): dma_buf_detach before the last put`,
+      raise(s, 'api-misuse', `dma_buf_put released ${bufName(s, b)} while ${a.device} is still attached (line ${a.createdAt.line}): dma_buf_detach before the last put`,
         [at(a.createdAt, `${a.device} attached here`)], { detail: 'release-while-attached' });
       a.detachedAt = s.loc;
     }
     for (const v of liveViews(s, b).filter((v) => v.kind === 'vmap')) {
-      raise(s, 'api-misuse', `dma_buf_put released ${bufName(b)} while its vmap (line ${v.createdAt.line}) is still in use: dma_buf_vunmap before the last put`,
+      raise(s, 'api-misuse', `dma_buf_put released ${bufName(s, b)} while its vmap (line ${v.createdAt.line}) is still in use: dma_buf_vunmap before the last put`,
         [at(v.createdAt, 'vmapped here')], { detail: 'release-while-vmapped' });
     }
     for (const v of liveViews(s, b)) v.unmappedAt = s.loc;
@@ -172,7 +172,7 @@ export function dmaBufAttach(s: MachineState, h: Handle, dev: string): Handle {
     b.importers.push({ device: dev, at: s.loc });
     if (unmet.length) {
       const related = [at(b.createdAt, 'created here'), ...(b.allocatedAt && b.allocatedAt !== b.createdAt ? [at(b.allocatedAt, 'pages allocated here')] : [])];
-      fail(s, 'constraint-violation', `dma_buf_attach(${dev}): the pages of ${bufName(b)} cannot serve ${dev}: ${unmet.map((u) => u.reason).join('; ')}; ${attachAdvice(b, dev)}`, related, unmet[0].constraint);
+      fail(s, 'constraint-violation', `dma_buf_attach(${dev}): the pages of ${bufName(s, b)} cannot serve ${dev}: ${unmet.map((u) => u.reason).join('; ')}; ${attachAdvice(b, dev)}`, related, unmet[0].constraint);
       return failedHandle(s, 'attachment');
     }
     const id = newId(s);
@@ -207,7 +207,7 @@ export function dmaBufDetach(s: MachineState, bh: Handle, ah: Handle): void {
   const a = b && liveAttachment(s, ah, 'dma_buf_detach');
   if (!b || !a) return;
   if (a.buf !== b.id) {
-    fail(s, 'api-misuse', `dma_buf_detach: ${a.device}'s attachment (line ${a.createdAt.line}) belongs to dma-buf #${a.buf}, not to ${bufName(b)}`,
+    fail(s, 'api-misuse', `dma_buf_detach: ${a.device}'s attachment (line ${a.createdAt.line}) belongs to dma-buf #${a.buf}, not to ${bufName(s, b)}`,
       [at(a.createdAt, 'attached here')], 'wrong-buffer');
     return;
   }
@@ -227,15 +227,15 @@ export function dmaBufLeaks(s: MachineState): void {
     for (const a of b.attachments.map((id) => s.dmabuf.attachments.get(id)!)) {
       // A mapping outlives a detach or the release that should have ended it.
       for (const m of a.mappings.filter((x) => s.mappings.get(x.sgt)?.live)) {
-        leak(s, m.mappedAt, `the mapping of ${bufName(b)} for ${a.device} made here was never unmapped: call dma_buf_unmap_attachment`);
+        leak(s, m.mappedAt, `the mapping of ${bufName(s, b)} for ${a.device} made here was never unmapped: call dma_buf_unmap_attachment`);
       }
-      if (!a.detachedAt) leak(s, a.createdAt, `${a.device}'s attachment to ${bufName(b)} made here was never detached: call dma_buf_detach`);
+      if (!a.detachedAt) leak(s, a.createdAt, `${a.device}'s attachment to ${bufName(s, b)} made here was never detached: call dma_buf_detach`);
     }
     if (b.releasedAt) continue;
     for (const v of liveViews(s, b).filter((v) => v.kind === 'vmap')) {
-      leak(s, v.createdAt, `the vmap of ${bufName(b)} made here was never removed: call dma_buf_vunmap`);
+      leak(s, v.createdAt, `the vmap of ${bufName(s, b)} made here was never removed: call dma_buf_vunmap`);
     }
-    leak(s, b.createdAt, `${bufName(b)} was never released: ${b.refs} reference${b.refs === 1 ? '' : 's'} left: call dma_buf_put (${exporterCall(b)} returns one reference, each dma_buf_get adds one)`);
+    leak(s, b.createdAt, `${bufName(s, b)} was never released: ${b.refs} reference${b.refs === 1 ? '' : 's'} left: call dma_buf_put (${exporterCall(b)} returns one reference, each dma_buf_get adds one)`);
   }
 }
 

@@ -35,7 +35,7 @@ export function dmaBufEndCpuAccess(s: MachineState, h: Handle, dir: Direction, c
   traced(s, call, `dma-buf #${b.id}, ${dir}`, () => {
     if (b.bracketDepth === 0) {
       // The heaps still sync for the devices; udmabuf would return -EINVAL.
-      raise(s, 'api-misuse', `${call}(${dir}) on ${bufName(b)} without a matching begin: end without begin (call dma_buf_begin_cpu_access or dma_buf_sync START first)`,
+      raise(s, 'api-misuse', `${call}(${dir}) on ${bufName(s, b)} without a matching begin: end without begin (call dma_buf_begin_cpu_access or dma_buf_sync START first)`,
         [{ loc: b.createdAt, message: 'created here' }], { detail: 'end-without-begin' });
     } else if (--b.bracketDepth === 0) b.bracketAt = undefined;
     traced(s, exporterFn(b, 'end_cpu_access'), dir, () => syncAttachments(s, b, dir, false));
@@ -76,11 +76,11 @@ export function dmaBufVunmap(s: MachineState, h: Handle, vh: Handle): void {
   if (!b) return;
   const v = s.dmabuf.views.get(vh.id);
   if (!v || v.kind !== 'vmap' || v.buf !== b.id) {
-    fail(s, 'api-misuse', `dma_buf_vunmap: the pointer is not a vmap of ${bufName(b)}${v ? ` (it is ${v.kind === 'mmap' ? 'an mmap' : 'a vmap'} of dma-buf #${v.buf})` : ''}`, [], 'unknown-handle');
+    fail(s, 'api-misuse', `dma_buf_vunmap: the pointer is not a vmap of ${bufName(s, b)}${v ? ` (it is ${v.kind === 'mmap' ? 'an mmap' : 'a vmap'} of dma-buf #${v.buf})` : ''}`, [], 'unknown-handle');
     return;
   }
   if (v.unmappedAt) {
-    fail(s, 'api-misuse', `dma_buf_vunmap: the vmap of ${bufName(b)} (line ${v.createdAt.line}) was already removed at line ${v.unmappedAt.line}: double vunmap`,
+    fail(s, 'api-misuse', `dma_buf_vunmap: the vmap of ${bufName(s, b)} (line ${v.createdAt.line}) was already removed at line ${v.unmappedAt.line}: double vunmap`,
       [{ loc: v.unmappedAt, message: 'vunmapped here' }], 'double-vunmap');
     return;
   }
@@ -99,8 +99,8 @@ export function checkDmaBufCpuAccess(s: MachineState, p: Handle, what: 'read' | 
   if (!v) return true;
   const b = s.dmabuf.bufs.get(v.buf)!;
   if (v.unmappedAt) {
-    const why = b.releasedAt ? `${bufName(b)} was released by its last dma_buf_put at line ${b.releasedAt.line}: use after the last put` : `the vmap was removed by dma_buf_vunmap at line ${v.unmappedAt.line}`;
-    fail(s, 'api-misuse', `CPU access through the ${v.kind} of ${bufName(b)} (line ${v.createdAt.line}): ${why}`,
+    const why = b.releasedAt ? `${bufName(s, b)} was released by its last dma_buf_put at line ${b.releasedAt.line}: use after the last put` : `the vmap was removed by dma_buf_vunmap at line ${v.unmappedAt.line}`;
+    fail(s, 'api-misuse', `CPU access through the ${v.kind} of ${bufName(s, b)} (line ${v.createdAt.line}): ${why}`,
       [{ loc: v.unmappedAt, message: b.releasedAt ? 'released here' : 'vunmapped here' }], b.releasedAt ? 'use-after-put' : 'use-after-vunmap');
     return false;
   }
@@ -117,6 +117,6 @@ function unbracketed(s: MachineState, b: DmaBuf, v: CpuView, what: 'read' | 'wri
     ? `the exporter cannot sync the attachments mapped for ${mapped.join(', ')} for the CPU`
     : 'the exporter gets no chance to make the CPU view coherent with the devices';
   raise(s, 'unbracketed-cpu-access',
-    `CPU ${what} of ${len} bytes at offset ${off} through the ${v.kind} of ${bufName(b)} outside any CPU access bracket: ${why}; ${fix}`,
+    `CPU ${what} of ${len} bytes at offset ${off} through the ${v.kind} of ${bufName(s, b)} outside any CPU access bracket: ${why}; ${fix}`,
     [{ loc: v.createdAt, message: `${v.kind} made here` }]);
 }

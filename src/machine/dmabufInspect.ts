@@ -46,7 +46,7 @@ export function dmaBufViews(s: MachineState): DmaBufView[] {
     const viewList = (kind: 'vmap' | 'mmap') => views.filter((v) => v.kind === kind).map((v) => ({ id: v.id, live: !v.unmappedAt, createdAt: v.createdAt }));
     return {
       id: b.id,
-      name: bufName(b),
+      name: bufName(s, b),
       exporter: exporterText(b),
       size: b.size,
       refcount: b.refs,
@@ -145,7 +145,7 @@ export function dmaBufAdvice(s: MachineState): DmaBufAdvice[] {
     const servesAll = segs.length > 0 && importers.every((i) => i.served);
     return {
       id: b.id,
-      name: bufName(b),
+      name: bufName(s, b),
       exporter: exporterText(b),
       size: b.size,
       allocation: describeAllocation(segs),

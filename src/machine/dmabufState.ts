@@ -74,10 +74,10 @@ export function createDmaBufState(): DmaBufState {
   return { bufs: new Map(), attachments: new Map(), views: new Map() };
 }
 
-/** How a buffer is named in messages: "dma-buf #3 (system heap, line 9)". */
-export function bufName(b: DmaBuf): string {
+/** How a buffer is named in messages: "dma-buf frame (system heap, line 9)", or "#3" when no binding names it. */
+export function bufName(s: { names: ReadonlyMap<number, string> }, b: DmaBuf): string {
   const from = b.exporter.kind === 'heap' ? `${b.exporter.heap} heap` : `exported by ${b.exporter.device}`;
-  return `dma-buf #${b.id} (${from}, line ${b.createdAt.line})`;
+  return `dma-buf ${s.names.get(b.id) ?? `#${b.id}`} (${from}, line ${b.createdAt.line})`;
 }
 
 export function exporterCall(b: DmaBuf): string {

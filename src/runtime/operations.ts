@@ -1,19 +1,30 @@
 // Dispatches each operation of signatures.ts to the machine, reading its arguments by parameter name.
-import type { Direction } from '../language/ast';
+import type { Direction, ResolvedValue } from '../language/ast';
 import type { ByteRun, Handle, Machine } from '../machine/machine';
 import { ArgumentError, describeValue, type Owner, type Value } from './values';
 
-/** Typed access to a call's evaluated arguments; a wrong kind (only possible through proc parameters) throws ArgumentError. */
+/**
+ * Typed access to a call's arguments, read straight from the resolver's values: constants as they are, names
+ * looked up through `evaluate` when an operation asks for them (one reusable object per runner, no per-call
+ * copies). A wrong kind (only possible through proc parameters) throws ArgumentError.
+ */
 export class Args {
-  constructor(
-    readonly op: string,
-    private readonly values: Record<string, Value>,
-  ) {}
+  op = '';
+  private values: Record<string, ResolvedValue> = {};
+
+  constructor(private readonly evaluate: (v: ResolvedValue) => Value) {}
+
+  /** Points this object at the next call's resolved arguments. */
+  reset(op: string, values: Record<string, ResolvedValue>): this {
+    this.op = op;
+    this.values = values;
+    return this;
+  }
 
   private get(name: string): Value {
     const v = this.values[name];
     if (!v) throw new ArgumentError(`${this.op}: missing argument ${name}`);
-    return v;
+    return this.evaluate(v);
   }
 
   private wrong(name: string, want: string): never {
@@ -52,7 +63,9 @@ export class Args {
 
   flag(name: string): boolean {
     const v = this.values[name];
-    return v !== undefined && v.kind === 'flag' && v.set;
+    if (v === undefined) return false;
+    const e = this.evaluate(v);
+    return e.kind === 'flag' && e.set;
   }
 
   owner(name: string): Owner {

@@ -76,6 +76,7 @@ export class Runner {
   private steps = 0;
   private reason: 'end' | 'step-limit' | undefined;
   private readonly stepLimit: number;
+  private readonly args = new Args((v) => this.evaluate(v));
 
   constructor(
     readonly program: Program,
@@ -183,14 +184,12 @@ export class Runner {
       this.expectHazard(frame, (r.args.kind as { name: string }).name, loc);
       return [];
     }
-    const compiled = compile(stmt);
+    const run = operation(r.op) ?? unsupported;
     this.machine.begin(loc);
     let result: unknown;
     let argError: string | undefined;
     try {
-      const args: Record<string, Value> = { ...compiled.constants };
-      for (const [param, v] of compiled.lookups) args[param] = this.evaluate(v);
-      result = compiled.run(this.machine, new Args(r.op, args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
+      result = run(this.machine, this.args.reset(r.op, r.args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
       argError = e.message;
@@ -206,7 +205,10 @@ export class Runner {
         this.allHazards.push({ kind: 'expect-failed', loc, message: `${stmt.callee} was expected to fail (expect error), but it succeeded`, related: [] });
       }
     } else this.allHazards.push(...hazards);
-    if (stmt.target && isHandle(result)) this.bind(stmt.target.name, { kind: 'handle', handle: result });
+    if (stmt.target && isHandle(result)) {
+      this.machine.nameHandle(result, stmt.target.name); // messages then say `buf`, not `kmalloc #1`
+      this.bind(stmt.target.name, { kind: 'handle', handle: result });
+    }
     return out.events;
   }
 
@@ -317,32 +319,9 @@ export class Runner {
   }
 }
 
-/** A call's operation with its constant arguments evaluated once; only names are looked up per execution. */
-interface Compiled {
-  run: NonNullable<ReturnType<typeof operation>>;
-  constants: Record<string, Value>;
-  lookups: [string, ResolvedValue][];
-}
-
-const compiledCalls = new WeakMap<CallStmt, Compiled>();
-
-function compile(stmt: CallStmt): Compiled {
-  let c = compiledCalls.get(stmt);
-  if (c) return c;
-  const r = stmt.resolved!;
-  const op = operation(r.op);
-  const constants: Record<string, Value> = {};
-  const lookups: [string, ResolvedValue][] = [];
-  for (const [k, v] of Object.entries(r.args)) {
-    if (v.kind === 'handle' || v.kind === 'device' || v.kind === 'args') lookups.push([k, v]);
-    else constants[k] = v;
-  }
-  const unsupported = () => {
-    throw new ArgumentError(`${r.op} is not supported by this machine`);
-  };
-  c = { run: op ?? unsupported, constants, lookups };
-  compiledCalls.set(stmt, c);
-  return c;
+/** An operation the resolver knows but this machine does not model: reported as the call's own failure. */
+function unsupported(_m: Machine, a: Args): never {
+  throw new ArgumentError(`${a.op} is not supported by this machine`);
 }
 
 function isHandle(v: unknown): v is Handle {

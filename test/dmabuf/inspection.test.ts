@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
 import { Runner } from '../../src/runtime/runner';
-import { lines } from './helpers';
+import { Machine } from '../../src/machine/machine';
+import { device, lines } from './helpers';
 
 function runTo(text: string, steps = Infinity): Runner {
   const { program, diagnostics } = parseScenario(text, 't.dmabuf');
@@ -75,4 +76,24 @@ test('cost grows with segments, not bytes: a 1 GiB system-heap buffer mapped, sy
   assert.deepEqual(r.hazards().map((h) => h.kind), []);
   assert.equal(r.machine.dmaBufs()[0].segments.length, 1024);
   assert.ok(ms < 5000, `took ${ms} ms`);
+});
+
+test('messages name a dma-buf by its binding once the runtime names the handle', () => {
+  const m = new Machine({
+    platform: { arch: 'arm64', coherent: false, swiotlbForce: false },
+    cache: { size: 32 * 1024, ways: 4, line: 64, prefetch: 'none' },
+    memory: { size: 2 ** 33, seed: 1 },
+    devices: [device('gpu', { iommu: true })],
+  });
+  const step = <T>(line: number, f: () => T) => {
+    m.begin({ line, column: 1 });
+    const r = f();
+    return { r, out: m.end() };
+  };
+  const { r: b } = step(1, () => m.dmaHeapAlloc('system', 4096));
+  m.nameHandle(b, 'frame');
+  step(2, () => m.dmaBufPut(b));
+  const { out } = step(3, () => m.dmaBufPut(b));
+  assert.deepEqual(out.hazards.map((h) => h.kind), ['api-misuse']);
+  assert.match(out.hazards[0].message, /dma-buf frame \(system heap, line 1\) was released .* at line 2: use after the last put/);
 });
