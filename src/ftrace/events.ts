@@ -133,11 +133,13 @@ const STREAMING = new Set([
   'dma_sync_sg_for_cpu', 'dma_sync_sg_for_device',
 ]);
 
+const OTHERS = new Set(['dma_alloc_sgt_err', 'swiotlb_bounced', 'map', 'unmap']);
+
 /** The typed event of an `event` record. */
 export function decodeEvent(r: TraceRecord): DmaEvent {
   const name = r.event;
   if (name === 'tracing_mark_write') return { op: 'mark', text: r.body };
-  if (r.bodyStart < 0) return { op: 'other' };
+  if (r.bodyStart < 0 || !(STREAMING.has(name) || OTHERS.has(name) || name.startsWith('dma_fence_'))) return { op: 'other' };
   f.scan(r.src, r.bodyStart, r.end);
   if (STREAMING.has(name)) return decodeStreaming(name);
   if (name === 'dma_alloc_sgt_err') {

@@ -49,45 +49,68 @@ export class FieldIndex {
   private readonly valAt = new Int32Array(MAX_TOKENS);
   private readonly valEnd = new Int32Array(MAX_TOKENS);
 
+  /** Where the next '}' at or after `closeFrom` is in `s` (-1: none): unclosed arrays cost one search per buffer. */
+  private closeAt = -1;
+  private closeFrom = Infinity;
+
   scan(s: string, from: number, to: number): this {
-    this.s = s;
+    if (s !== this.s) {
+      this.s = s;
+      this.closeFrom = Infinity;
+    }
     let n = 0;
     let i = from;
     while (i < to && n < MAX_TOKENS) {
       while (i < to && s.charCodeAt(i) === 32) i++;
       if (i >= to) break;
       const k = i;
-      let c = s.charCodeAt(i);
-      while (i < to && c !== 32 && c !== 61 /* = */) c = s.charCodeAt(++i);
-      if (c === 61 && i < to) {
-        const v = i + 1;
-        i = v;
-        if (s.charCodeAt(v) === 123 /* { */) {
-          while (i < to && s.charCodeAt(i) !== 125 /* } */) i++;
-          if (i < to) i++;
-        } else {
-          while (i < to && s.charCodeAt(i) !== 32) i++;
+      let sp = s.indexOf(' ', i);
+      if (sp < 0 || sp > to) sp = to;
+      let eq = -1;
+      for (let j = i; j < sp; j++) {
+        const c = s.charCodeAt(j);
+        if (c === 61 /* = */) {
+          eq = j;
+          break;
         }
-        this.set(n++, k, v - 1, v, i);
+      }
+      if (eq >= 0) {
+        const v = eq + 1;
+        let e = sp;
+        if (s.charCodeAt(v) === 123 /* { */) {
+          const close = this.closingBrace(s, v);
+          e = close >= 0 && close < to ? close + 1 : to;
+        }
+        this.set(n++, k, eq, v, e);
+        i = e;
         continue;
       }
       // `key: value`, when the next word is not itself a key=value.
-      if (i - k > 1 && s.charCodeAt(i - 1) === 58 /* : */) {
-        let v = i;
+      if (sp - k > 1 && s.charCodeAt(sp - 1) === 58 /* : */) {
+        let v = sp;
         while (v < to && s.charCodeAt(v) === 32) v++;
-        let e = v;
-        let eq = false;
-        for (; e < to && s.charCodeAt(e) !== 32; e++) if (s.charCodeAt(e) === 61) eq = true;
-        if (e > v && !eq) {
-          this.set(n++, k, i - 1, v, e);
+        let e = v < to ? s.indexOf(' ', v) : to;
+        if (e < 0 || e > to) e = to;
+        const value = e > v ? s.indexOf('=', v) : v;
+        if (e > v && (value < 0 || value >= e)) {
+          this.set(n++, k, sp - 1, v, e);
           i = e;
           continue;
         }
       }
-      this.set(n++, k, k, k, i);
+      this.set(n++, k, k, k, sp);
+      i = sp;
     }
     this.count = n;
     return this;
+  }
+
+  private closingBrace(s: string, v: number): number {
+    if (v < this.closeFrom || (this.closeAt >= 0 && this.closeAt < v)) {
+      this.closeAt = s.indexOf('}', v);
+      this.closeFrom = v;
+    }
+    return this.closeAt;
   }
 
   private set(n: number, keyAt: number, keyEnd: number, valAt: number, valEnd: number): void {

@@ -155,46 +155,84 @@ function positionalParams(sig: Signature): number[] {
   return list;
 }
 
-/** Resolves a call against its signature; `preset` carries what the callee itself names (the device of `DEV.read`). */
-export function resolveArguments(
-  sig: Signature,
-  stmt: CallStmt,
-  names: NameLookup,
-  diags: DiagnosticList,
-  preset: ResolvedCall = { op: sig.op, args: {}, spans: {} },
-): ResolvedCall {
+/**
+ * Which argument fills each parameter of `sig` (flags by their word, then positional, then named), reporting
+ * mistakes into `diags` when given.
+ */
+function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList): (Arg | undefined)[] {
   const params = sig.params;
   const given: (Arg | undefined)[] = new Array(params.length);
   const positional = positionalParams(sig);
   let next = 0;
   for (const arg of stmt.args) {
     const flag = arg.kind === 'word' ? params.findIndex((p) => p.type.kind === 'flag' && p.type.word === arg.name) : -1;
-    if (flag >= 0 && given[flag]) diags.error(arg.span, `${shown(arg)} given twice`);
+    if (flag >= 0 && given[flag]) diags?.error(arg.span, `${shown(arg)} given twice`);
     else if (flag >= 0) given[flag] = arg;
     else if (next < positional.length) given[positional[next++]] = arg;
     else {
-      diags.error(arg.span, `too many arguments: the call is ${describeSignature(sig)}`);
+      diags?.error(arg.span, `too many arguments: the call is ${describeSignature(sig)}`);
       break;
     }
   }
   for (const n of stmt.named) {
     const i = params.findIndex((q) => q.name === n.key && q.type.kind !== 'flag');
-    if (i < 0) diags.error(n.keySpan, `${stmt.callee} has no argument named '${n.key}': the call is ${describeSignature(sig)}`);
-    else if (given[i]) diags.error(n.keySpan, `argument '${n.key}' given twice`);
+    if (i < 0) diags?.error(n.keySpan, `${stmt.callee} has no argument named '${n.key}': the call is ${describeSignature(sig)}`);
+    else if (given[i]) diags?.error(n.keySpan, `argument '${n.key}' given twice`);
     else given[i] = n.value;
   }
-  const out = preset;
+  return given;
+}
+
+/**
+ * A resolved call whose `spans` are worked out from the call's arguments when asked (only the editor's hover
+ * asks), rather than held for every call of the file.
+ */
+class Resolution implements ResolvedCall {
+  constructor(
+    readonly op: string,
+    readonly args: Record<string, ResolvedValue>,
+    private readonly sig: Signature,
+    private readonly stmt: CallStmt,
+    /** The callee names the device (`DEV.read`): `spans.dev` is the callee's span. */
+    private readonly deviceCallee: boolean,
+  ) {}
+
+  get spans(): Record<string, Span> {
+    const spans: Record<string, Span> = this.deviceCallee ? { dev: this.stmt.calleeSpan } : {};
+    const given = matchArguments(this.sig, this.stmt);
+    this.sig.params.forEach((p, i) => {
+      const arg = given[i];
+      if (arg) spans[p.name] = arg.span;
+    });
+    return spans;
+  }
+
+  toJSON(): ResolvedCall {
+    return { op: this.op, args: this.args, spans: this.spans };
+  }
+}
+
+/** Resolves a call against its signature; `device` is what the callee itself names (the device of `DEV.read`). */
+export function resolveArguments(
+  sig: Signature,
+  stmt: CallStmt,
+  names: NameLookup,
+  diags: DiagnosticList,
+  device?: { value?: ResolvedValue },
+): ResolvedCall {
+  const params = sig.params;
+  const given = matchArguments(sig, stmt, diags);
+  const args: Record<string, ResolvedValue> = device?.value ? { dev: device.value } : {};
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const arg = given[i];
-    if (p.type.kind === 'flag') out.args[p.name] = names.values.flag(arg !== undefined);
+    if (p.type.kind === 'flag') args[p.name] = names.values.flag(arg !== undefined);
     if (!arg) {
       if (!p.optional && p.type.kind !== 'flag') diags.error(stmt.calleeSpan, `missing argument '${p.name}': the call is ${describeSignature(sig)}`);
       continue;
     }
-    out.spans[p.name] = arg.span;
     const value = convert(stmt.callee, p, arg, names, diags);
-    if (value) out.args[p.name] = value;
+    if (value) args[p.name] = value;
   }
-  return out;
+  return new Resolution(sig.op, args, sig, stmt, device !== undefined);
 }

@@ -1,39 +1,15 @@
 // Builds the syntax tree of ast.ts from tokens, line by line (spec §2-§4); an error drops its line (or its
 // block, up to the matching `}`) and parsing goes on, so every error of the file is reported.
-import type { Arg, CallStmt, Direction, Expectation, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
+import type { Arg, Expectation, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
+import { CallNode } from './callNode';
 import { buildDeclaration, DECLARATION_KEYWORDS } from './declarations';
 import type { DiagnosticList } from './diagnostics';
-import { T, tokenSpan, type Tokens } from './lexer';
-import { SIGNATURES } from './signatures';
+import { T, type Tokens } from './lexer';
 import { SourceSpan, spanFrom } from './span';
+import { LineError, TokenReader } from './tokenReader';
 
 /** Blocks nested deeper than this are an error, so that no later pass can exhaust the stack. */
 export const MAX_NESTING = 64;
-
-const DIRECTIONS: Record<string, Direction> = {
-  TO_DEVICE: 'TO_DEVICE', FROM_DEVICE: 'FROM_DEVICE', BIDIRECTIONAL: 'BIDIRECTIONAL',
-  DMA_TO_DEVICE: 'TO_DEVICE', DMA_FROM_DEVICE: 'FROM_DEVICE', DMA_BIDIRECTIONAL: 'BIDIRECTIONAL',
-};
-
-export function directionOf(word: string): Direction | undefined {
-  return Object.prototype.hasOwnProperty.call(DIRECTIONS, word) ? DIRECTIONS[word] : undefined;
-}
-
-const PUNCT_TEXT: Record<number, string> = {
-  [T.LParen]: "'('", [T.RParen]: "')'", [T.LBrace]: "'{'", [T.RBrace]: "'}'", [T.Comma]: "','",
-  [T.Dot]: "'.'", [T.Colon]: "':'", [T.Equals]: "'='", [T.Newline]: 'end of line', [T.End]: 'end of file',
-};
-
-const FLAG_WORDS = new Set<string>();
-for (const sig of SIGNATURES.values()) for (const p of sig.params) if (p.type.kind === 'flag') FLAG_WORDS.add(p.type.word);
-
-/** Shared by every call without named arguments (the AST is never mutated). */
-const NO_NAMED: NamedArg[] = [];
-
-/** Thrown to abandon the current line; `reported` is false when the lexer already reported its error. */
-class LineError {
-  constructor(readonly span: SourceSpan, readonly message: string, readonly reported = false) {}
-}
 
 /** An open block: the top level, a proc or a repeat. A dropped block's statements are parsed for errors only. */
 interface Frame {
@@ -44,8 +20,7 @@ interface Frame {
   open?: SourceSpan;
 }
 
-class Parser {
-  private i = 0;
+class Parser extends TokenReader {
   private readonly top: Frame = { body: [], dropped: false };
   private readonly stack: Frame[] = [this.top];
   private readonly scratchArgs: Arg[] = [];
@@ -53,7 +28,9 @@ class Parser {
   /** `OBJ.METHOD` callees, each text built once. */
   private readonly dottedNames = new Map<string, Map<string, string>>();
 
-  constructor(private readonly tk: Tokens, private readonly diags: DiagnosticList) {}
+  constructor(tk: Tokens, private readonly diags: DiagnosticList) {
+    super(tk);
+  }
 
   parse(file: string): Program {
     for (const e of this.tk.errors) {
@@ -80,35 +57,6 @@ class Parser {
     return { file, body: this.top.body, devices: new Map(), procs: new Map() };
   }
 
-  // Token access.
-  private kind(at = this.i): number {
-    return this.tk.kind[at];
-  }
-  private text(at = this.i): string {
-    const k = this.kind(at);
-    return k === T.Ident || k === T.Word ? this.tk.names[this.tk.ref[at]] : '';
-  }
-  private span(at = this.i): SourceSpan {
-    return tokenSpan(this.tk, at);
-  }
-  private isIdent(word: string, at = this.i): boolean {
-    return this.kind(at) === T.Ident && this.tk.names[this.tk.ref[at]] === word;
-  }
-  /** A number token's value; small integers come out as such, so objects hold them unboxed. */
-  private num(at = this.i): number {
-    const v = this.tk.ref[at];
-    return (v | 0) === v ? v | 0 : v;
-  }
-
-  private describe(at = this.i): string {
-    const k = this.kind(at);
-    if (k === T.Ident || k === T.Word) return `'${this.text(at)}'`;
-    if (k === T.Number || k === T.Size) return `number ${this.num(at)}`;
-    return PUNCT_TEXT[k] ?? 'invalid input';
-  }
-  private fail(message: string, at = this.i): never {
-    throw new LineError(this.span(at), message, this.kind(at) === T.Error);
-  }
   private expect(kind: number, what: string): number {
     if (this.kind() !== kind) this.fail(`expected ${what}, found ${this.describe()}`);
     return this.i++;
@@ -221,37 +169,27 @@ class Parser {
     this.openBlock({ kind: 'repeat', count, countSpan, body: [], span, endSpan: span }, span);
   }
 
-  /** `[NAME =] CALLEE(args) [expect V | expect error]` */
-  private call(): CallStmt {
-    const start = this.span();
-    let target: CallStmt['target'];
+  /** `[NAME =] CALLEE(args) [expect V | expect error]`; the arguments are checked here and read again when asked for. */
+  private call(): CallNode {
+    let target: CallNode['target'];
     if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) {
       target = { name: this.text(), span: this.span() };
       this.i += 2;
     }
     const calleeAt = this.expect(T.Ident, 'a call');
     let callee = this.text(calleeAt);
-    let calleeSpan = this.span(calleeAt);
     if (this.kind() === T.Dot) {
       this.i++;
       const method = this.expect(T.Ident, `a method name after '${callee}.'`);
       callee = this.dotted(callee, this.text(method));
-      calleeSpan = spanFrom(calleeSpan, this.span(method));
     }
-    this.expect(T.LParen, `'(' after '${callee}'`);
-    // Collected in scratch arrays, then copied at their exact size: a pushed-to array keeps spare room.
+    const open = this.expect(T.LParen, `'(' after '${callee}'`);
     const args = this.scratchArgs;
     const named = this.scratchNamed;
     args.length = 0;
     named.length = 0;
-    if (this.kind() !== T.RParen) {
-      for (;;) {
-        this.argument(args, named, false);
-        if (this.kind() !== T.Comma) break;
-        this.i++;
-      }
-    }
-    let end = this.span(this.expect(T.RParen, "',' or ')'"));
+    this.argumentList(args, named);
+    const close = this.expect(T.RParen, "',' or ')'");
     let expect: Expectation | undefined;
     if (this.isIdent('expect')) {
       const at = this.i++;
@@ -259,51 +197,10 @@ class Parser {
       if (k === T.Number || k === T.Size) expect = { kind: 'value', value: this.num(), span: spanFrom(this.span(at), this.span()) };
       else if (this.isIdent('error')) expect = { kind: 'error', span: spanFrom(this.span(at), this.span()) };
       else this.fail(`expected a byte value or 'error' after 'expect', found ${this.describe()}`);
-      end = this.span(this.i++);
+      this.i++;
     }
     this.endOfLine();
-    return { kind: 'call', callee, calleeSpan, target, args: args.slice(), named: named.length ? named.slice() : NO_NAMED, expect, span: spanFrom(start, end) };
-  }
-
-  /** One argument, positional or `key=value`; declarations take them in any order, calls positional first. */
-  private argument(args: Arg[], named: NamedArg[], anyOrder: boolean): void {
-    if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) {
-      const keyAt = this.i;
-      this.i += 2;
-      named.push({ key: this.text(keyAt), keySpan: this.span(keyAt), value: this.value() });
-      return;
-    }
-    // Flags such as SKIP_CPU_SYNC are bare words that may close a call after its named arguments.
-    if (named.length > 0 && !anyOrder && !(this.kind() === T.Ident && FLAG_WORDS.has(this.text()))) this.fail('positional argument after named ones');
-    args.push(this.value());
-  }
-
-  private value(): Arg {
-    const at = this.i;
-    const k = this.kind();
-    const span = this.span();
-    if (k === T.Number || k === T.Size) {
-      this.i++;
-      return { kind: 'number', value: this.num(at), sized: k === T.Size, span };
-    }
-    if (k === T.Word) {
-      this.i++;
-      return { kind: 'word', name: this.text(at), span };
-    }
-    if (k !== T.Ident) this.fail(`expected an argument, found ${this.describe()}`);
-    this.i++;
-    const name = this.text(at);
-    if (this.kind() === T.Colon) {
-      // DEV:DIR, an owner for expect_owner.
-      this.i++;
-      const dirAt = this.i;
-      const dir = this.kind() === T.Ident ? directionOf(this.text()) : undefined;
-      if (!dir) this.fail(`expected a direction after '${name}:', found ${this.describe()}`);
-      this.i++;
-      return { kind: 'owner', device: name, dir, span: spanFrom(span, this.span(dirAt)) };
-    }
-    const dir = directionOf(name);
-    return dir ? { kind: 'direction', dir, span } : { kind: 'word', name, span };
+    return new CallNode(this, callee, target, expect, calleeAt, open, close);
   }
 }
 

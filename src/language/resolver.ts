@@ -241,8 +241,7 @@ class Resolver {
       this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not '${method}'`);
       return undefined;
     }
-    const preset: ResolvedCall = { op: sig.op, args: dev ? { dev } : {}, spans: { dev: s.calleeSpan } };
-    s.resolved = resolveArguments(sig, s, scope, this.diags, preset);
+    s.resolved = resolveArguments(sig, s, scope, this.diags, { value: dev });
     return sig;
   }
 

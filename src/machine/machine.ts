@@ -21,6 +21,7 @@ import { DEFAULT_RAM, computeLayout } from './layout';
 import { ADDRESS_END, createRunStore, readRuns } from './memory';
 import { ownerLabel, ownersIn } from './ownership';
 import { allocContiguous, allocScattered, createPageAllocator, reservePages } from './pageAllocator';
+import { initialPruneAt, pruneIfDue } from './prune';
 import { Arch, defaultCoherent } from './platform';
 import { fail, raise, traced } from './report';
 import { ByteRun, DataRun, pushRun, toByteRuns, zipRuns } from './runs';
@@ -56,11 +57,14 @@ function createState(config: MachineConfig): MachineState {
     buffers: new Map(), mappings: new Map(), handles: new Map(), names: new Map(), dmabuf: createDmaBufState(),
     nextId: 1, seq: 0, writes: new Map([[0, { who: 'zero fill' }]]),
     loc: { line: 0, column: 0 }, events: [], hazards: [], failed: false, lineEventBudget: LINE_EVENT_BUDGET,
+    pruneAt: initialPruneAt(),
   };
 }
 
 export class Machine {
   private s: MachineState;
+  /** The handle ids the program's bindings hold now; set by the runner, so that released objects can be pruned. */
+  private boundHandles?: () => Iterable<number>;
 
   constructor(config: MachineConfig) {
     this.s = createState(config);
@@ -71,8 +75,14 @@ export class Machine {
     return this.s;
   }
 
+  /** Lets the machine drop released objects no handle in `bound()` (nor anything live) can reach any more. */
+  trackBindings(bound: () => Iterable<number>): void {
+    this.boundHandles = bound;
+  }
+
   begin(loc: Loc): void {
     const s = this.s;
+    pruneIfDue(s, this.boundHandles);
     s.loc = loc;
     s.events = [];
     s.hazards = [];

@@ -98,6 +98,8 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
 /** "buf+0x40" for a physical address inside a live buffer, else the address. */
 export function placeText(s: MachineState, phys: number): string {
   for (const b of s.buffers.values()) {
+    // A released buffer may be pruned (prune.ts) and its pages reused: only a live one names the place.
+    if (!b.live) continue;
     let off = 0;
     for (const seg of b.segs) {
       if (phys >= seg.phys && phys < seg.phys + seg.len) return `${b.name ?? `${b.kind} #${b.id}`}+${hex(off + phys - seg.phys)}`;

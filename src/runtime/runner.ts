@@ -65,6 +65,11 @@ export interface RunnerSnapshot {
 
 const locOf = (s: Stmt): Loc => ({ line: s.span.start.line, column: s.span.start.column });
 
+/** The handle ids any frame's bindings hold: all the program can still name. */
+function* boundHandles(frames: readonly Frame[]): Iterable<number> {
+  for (const f of frames) if (f.scope) for (const v of f.scope.values()) if (v.kind === 'handle') yield v.handle.id;
+}
+
 function copyFrames(frames: readonly Frame[]): Frame[] {
   return frames.map((f) => ({ ...f, scope: f.scope && new Map(f.scope) }));
 }
@@ -83,6 +88,7 @@ export class Runner {
     opts: RunOptions = {},
   ) {
     this.machine = new Machine(machineConfigOf(program, opts.platform));
+    this.machine.trackBindings(() => boundHandles(this.stack));
     this.stepLimit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
     this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0 }];
     this.settle();
@@ -150,6 +156,7 @@ export class Runner {
   restore(s: RunnerSnapshot): void {
     this.stack = copyFrames(s.frames);
     this.machine = s.machine.clone();
+    this.machine.trackBindings(() => boundHandles(this.stack));
     this.allHazards = s.hazards.slice();
     this.steps = s.steps;
     this.reason = s.stopReason;

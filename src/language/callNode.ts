@@ -1,0 +1,61 @@
+// The parser's call statement: it keeps token positions and reads its spans and argument lists from the tokens
+// when asked, so a million-statement scenario holds a few small objects per call rather than a dozen or more.
+import type { Arg, CallStmt, Expectation, NamedArg, ResolvedCall, Span } from './ast';
+import { spanFrom, type SourceSpan } from './span';
+import type { TokenReader } from './tokenReader';
+
+/** Shared by every call without named arguments (the AST is never mutated). */
+const NO_NAMED: NamedArg[] = [];
+
+let lastRead: { node?: CallNode; args: Arg[]; named: NamedArg[] } = { args: [], named: NO_NAMED };
+
+export class CallNode implements CallStmt {
+  readonly kind = 'call';
+  resolved?: ResolvedCall = undefined;
+
+  /** `at`, `open`, `close`: the callee's first token, the `(` and the `)`. */
+  constructor(
+    private readonly tokens: TokenReader,
+    readonly callee: string,
+    readonly target: { name: string; span: Span } | undefined,
+    readonly expect: Expectation | undefined,
+    private readonly at: number,
+    private readonly open: number,
+    private readonly close: number,
+  ) {}
+
+  get calleeSpan(): SourceSpan {
+    return spanFrom(this.tokens.span(this.at), this.tokens.span(this.open - 1));
+  }
+
+  get span(): SourceSpan {
+    const first = this.target ? this.at - 2 : this.at;
+    return spanFrom(this.tokens.span(first), this.tokens.span(this.expect ? this.close + 2 : this.close));
+  }
+
+  /** Positional arguments as written (a new array each time). */
+  get args(): Arg[] {
+    return this.read().args;
+  }
+
+  /** `key=value` arguments as written. */
+  get named(): NamedArg[] {
+    return this.read().named;
+  }
+
+  /** One read serves `args` then `named` of the same node (the resolver asks for both in turn). */
+  private read(): { args: Arg[]; named: NamedArg[] } {
+    if (lastRead.node === this) return lastRead;
+    const args: Arg[] = [];
+    const named: NamedArg[] = [];
+    this.tokens.callArguments(this.open, args, named);
+    lastRead = { node: this, args, named: named.length ? named : NO_NAMED };
+    return lastRead;
+  }
+
+  toJSON(): object {
+    const { args, named } = this.read();
+    const { kind, callee, calleeSpan, target, expect, span, resolved } = this;
+    return { kind, callee, calleeSpan, target, args, named, expect, span, resolved };
+  }
+}

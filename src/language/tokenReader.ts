@@ -1,0 +1,120 @@
+// Reads tokens at a cursor: the parser's token access and argument grammar, shared with call nodes, which read
+// their argument lists again from the tokens when asked instead of holding them (spec §2, §4).
+import type { Arg, Direction, NamedArg } from './ast';
+import { T, tokenSpan, type Tokens } from './lexer';
+import { SIGNATURES } from './signatures';
+import { SourceSpan, spanFrom } from './span';
+
+const DIRECTIONS: Record<string, Direction> = {
+  TO_DEVICE: 'TO_DEVICE', FROM_DEVICE: 'FROM_DEVICE', BIDIRECTIONAL: 'BIDIRECTIONAL',
+  DMA_TO_DEVICE: 'TO_DEVICE', DMA_FROM_DEVICE: 'FROM_DEVICE', DMA_BIDIRECTIONAL: 'BIDIRECTIONAL',
+};
+
+export function directionOf(word: string): Direction | undefined {
+  return Object.prototype.hasOwnProperty.call(DIRECTIONS, word) ? DIRECTIONS[word] : undefined;
+}
+
+const PUNCT_TEXT: Record<number, string> = {
+  [T.LParen]: "'('", [T.RParen]: "')'", [T.LBrace]: "'{'", [T.RBrace]: "'}'", [T.Comma]: "','",
+  [T.Dot]: "'.'", [T.Colon]: "':'", [T.Equals]: "'='", [T.Newline]: 'end of line', [T.End]: 'end of file',
+};
+
+const FLAG_WORDS = new Set<string>();
+for (const sig of SIGNATURES.values()) for (const p of sig.params) if (p.type.kind === 'flag') FLAG_WORDS.add(p.type.word);
+
+/** Thrown to abandon the current line; `reported` is false when the lexer already reported its error. */
+export class LineError {
+  constructor(readonly span: SourceSpan, readonly message: string, readonly reported = false) {}
+}
+
+export class TokenReader {
+  protected i = 0;
+
+  constructor(protected readonly tk: Tokens) {}
+
+  protected kind(at = this.i): number {
+    return this.tk.kind[at];
+  }
+  protected text(at = this.i): string {
+    const k = this.kind(at);
+    return k === T.Ident || k === T.Word ? this.tk.names[this.tk.ref[at]] : '';
+  }
+  span(at = this.i): SourceSpan {
+    return tokenSpan(this.tk, at);
+  }
+  protected isIdent(word: string, at = this.i): boolean {
+    return this.kind(at) === T.Ident && this.tk.names[this.tk.ref[at]] === word;
+  }
+  /** A number token's value; small integers come out as such, so objects hold them unboxed. */
+  protected num(at = this.i): number {
+    const v = this.tk.ref[at];
+    return (v | 0) === v ? v | 0 : v;
+  }
+
+  protected describe(at = this.i): string {
+    const k = this.kind(at);
+    if (k === T.Ident || k === T.Word) return `'${this.text(at)}'`;
+    if (k === T.Number || k === T.Size) return `number ${this.num(at)}`;
+    return PUNCT_TEXT[k] ?? 'invalid input';
+  }
+  protected fail(message: string, at = this.i): never {
+    throw new LineError(this.span(at), message, this.kind(at) === T.Error);
+  }
+
+  /** The arguments of a call whose `(` is token `open`, as `argumentList` reads them. */
+  callArguments(open: number, args: Arg[], named: NamedArg[]): void {
+    this.i = open + 1;
+    this.argumentList(args, named);
+  }
+
+  /** `arg, arg, key=value ...` up to (not past) the closing `)`. */
+  protected argumentList(args: Arg[], named: NamedArg[]): void {
+    if (this.kind() === T.RParen) return;
+    for (;;) {
+      this.argument(args, named, false);
+      if (this.kind() !== T.Comma) return;
+      this.i++;
+    }
+  }
+
+  /** One argument, positional or `key=value`; declarations take them in any order, calls positional first. */
+  protected argument(args: Arg[], named: NamedArg[], anyOrder: boolean): void {
+    if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) {
+      const keyAt = this.i;
+      this.i += 2;
+      named.push({ key: this.text(keyAt), keySpan: this.span(keyAt), value: this.value() });
+      return;
+    }
+    // Flags such as SKIP_CPU_SYNC are bare words that may close a call after its named arguments.
+    if (named.length > 0 && !anyOrder && !(this.kind() === T.Ident && FLAG_WORDS.has(this.text()))) this.fail('positional argument after named ones');
+    args.push(this.value());
+  }
+
+  private value(): Arg {
+    const at = this.i;
+    const k = this.kind();
+    const span = this.span();
+    if (k === T.Number || k === T.Size) {
+      this.i++;
+      return { kind: 'number', value: this.num(at), sized: k === T.Size, span };
+    }
+    if (k === T.Word) {
+      this.i++;
+      return { kind: 'word', name: this.text(at), span };
+    }
+    if (k !== T.Ident) this.fail(`expected an argument, found ${this.describe()}`);
+    this.i++;
+    const name = this.text(at);
+    if (this.kind() === T.Colon) {
+      // DEV:DIR, an owner for expect_owner.
+      this.i++;
+      const dirAt = this.i;
+      const dir = this.kind() === T.Ident ? directionOf(this.text()) : undefined;
+      if (!dir) this.fail(`expected a direction after '${name}:', found ${this.describe()}`);
+      this.i++;
+      return { kind: 'owner', device: name, dir, span: spanFrom(span, this.span(dirAt)) };
+    }
+    const dir = directionOf(name);
+    return dir ? { kind: 'direction', dir, span } : { kind: 'word', name, span };
+  }
+}
