@@ -111,11 +111,7 @@ export class BreakpointTable {
         for (const ownerOf of ids.slice(1)) this.ownerTriggers.push({ ...this.ownerTriggers[this.ownerTriggers.length - 1], ownerOf });
         return dap;
       }
-      const matches = globMatcher(bp.name.trim());
-      const stmts = new Set<number>();
-      this.engine.statements.forEach((s, id) => {
-        if (matches(s.name)) stmts.add(id);
-      });
+      const stmts = this.engine.functionStatements?.(bp.name.trim()) ?? this.statementsNamed(bp.name.trim());
       return this.add(this.functionTriggers, { reason: 'function breakpoint', stmts }, bp, stmts.size > 0 ? undefined : `No call matches ${bp.name}`);
     });
     this.reindex();
@@ -173,6 +169,15 @@ export class BreakpointTable {
       if (stmts ? stmts.has(stmt[i]) : (flags[i] & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
     }
     return Uint32Array.from(out);
+  }
+
+  private statementsNamed(pattern: string): Set<number> {
+    const matches = globMatcher(pattern);
+    const stmts = new Set<number>();
+    this.engine.statements.forEach((s, id) => {
+      if (matches(s.name)) stmts.add(id);
+    });
+    return stmts;
   }
 
   private reindex(): void {

@@ -6,6 +6,8 @@ const COMPARISON = /^(.+?)\s*(==|!=|<=|>=|<|>)\s*(.+)$/;
 
 /** A path's one-line value, or the text itself when it names nothing (a literal such as `cpu` or `0x40`). */
 function valueOf(view: StateView, text: string, frame: number): string {
+  // A number is a literal, even where the view would read it as an address (a trace's hover).
+  if (asNumber(text.trim()) !== undefined) return text.trim();
   try {
     return view.evaluate(text, frame).value;
   } catch {

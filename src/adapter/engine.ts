@@ -112,4 +112,6 @@ export interface Engine<S = unknown> {
   snapshot(): S;
   restore(snapshot: S): void;
   readonly view: StateView;
+  /** Statements a function breakpoint's name selects, for an engine with names of its own (a trace's `dma:ADDR`); without it, API-name globs. */
+  functionStatements?(name: string): ReadonlySet<number>;
 }

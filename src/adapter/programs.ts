@@ -1,17 +1,20 @@
-// Opens what a launch configuration's `program` names as an engine: today a `.dmabuf` scenario; other kinds of
-// program (a kernel trace) plug in here with their own engine.
+// Opens what a launch configuration's `program` names as an engine: a kernel trace (`.trace`, or `.txt` with an
+// ftrace header) as a TraceEngine, anything else as a `.dmabuf` scenario.
 import * as fs from 'fs';
 import { formatDiagnostic } from '../language/diagnostics';
 import { parseScenario } from '../language/index';
 import type { Engine } from './engine';
 import type { LaunchArgs } from './launchArgs';
 import { ScenarioEngine } from './scenarioEngine';
+import { isTraceProgram } from './traceDetect';
+import { TraceEngine } from './traceEngine';
 
 /** An engine ready to record, or the positioned messages that prevent running. */
 export type Opened = { engine: Engine } | { errors: string[] };
 export type Opener = (args: LaunchArgs) => Opened;
 
 export function openProgram(args: LaunchArgs): Opened {
+  if (isTraceProgram(args.program)) return openTrace(args.program);
   let text: string;
   try {
     text = fs.readFileSync(args.program, 'utf8');
@@ -22,4 +25,12 @@ export function openProgram(args: LaunchArgs): Opened {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) return { errors: errors.map(formatDiagnostic) };
   return { engine: new ScenarioEngine(program, args.program, text, { stepLimit: args.stepLimit, platform: args.platform }) };
+}
+
+function openTrace(file: string): Opened {
+  try {
+    return { engine: new TraceEngine(file) };
+  } catch (e) {
+    return { errors: [`${file}: error: cannot read the trace: ${(e as Error).message}`] };
+  }
 }

@@ -54,9 +54,10 @@ function touches(e: DmaEvent, checker: TraceChecker): Touches {
     case 'sync_sg':
       return { device, dma: spans(e.dmas, e.sizes), phys: e.dmas.flatMap((d, i) => physOf(d, e.sizes[i])) };
     case 'unmap_sg': {
+      // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
       const m = live?.sgByPhys.get(e.phys[0])?.[0];
-      if (!m) return { device, dma: [], phys: spans(e.phys, []) };
-      return { device, dma: m.segments.map((s) => [s.dma, s.dma + s.size]), phys: m.segments.map((s) => [s.phys, s.phys + s.size]) };
+      const sizes = e.phys.map((_, i) => m?.segments[i]?.size ?? 1);
+      return { device, dma: m ? m.segments.map((s) => [s.dma, s.dma + s.size]) : [], phys: spans(e.phys, sizes) };
     }
     case 'map_sg_err':
       return { device, dma: [], phys: spans(e.phys, []) };
@@ -68,7 +69,8 @@ function touches(e: DmaEvent, checker: TraceChecker): Touches {
     case 'iommu_map':
       return { dma: [[e.iova, e.iova + e.size]], phys: [[e.paddr, e.paddr + e.size]] };
     case 'iommu_unmap': {
-      const m = checker.iommu.at(e.iova);
+      // An unmap starts where a map did (the checker removes maps laid end to end from there).
+      const m = checker.iommu.byIova.get(e.iova);
       return { dma: [[e.iova, e.iova + e.size]], phys: m ? [[m.paddr, m.paddr + m.size]] : [] };
     }
     default:

@@ -15,8 +15,12 @@ import { TraceView } from './traceView';
 const MAX_CHECKPOINTS = 200;
 /** ... and at least this many events apart, so that a small trace is not cloned at every line. */
 const MIN_CHECKPOINT_STEPS = 256;
-/** Read size when replaying from a checkpoint: a replay reads at most the stretch between two checkpoints. */
-const REPLAY_CHUNK = 256 * 1024;
+/** CPUs with a thread each; a larger number (a damaged line) shares the last thread. */
+const MAX_CPUS = 4096;
+/** Read size when replaying from a saved state: a replay reads at most the stretch between two checkpoints. */
+const REPLAY_CHUNK = 64 * 1024;
+/** Restored states kept (each a copy of the checker, as a checkpoint is). */
+const RECENT_STATES = 8;
 
 interface Checkpoint {
   position: number;
@@ -41,7 +45,6 @@ export class TraceEngine implements Engine<number> {
   readonly threadNames: string[] = [];
   readonly view: TraceView;
   readonly size: number;
-  private readonly threadOfCpu = new Map<number, number>();
   private cursor: TraceCursor;
   /** The checker's state before the step at `position`. */
   checker: TraceChecker;
@@ -53,6 +56,8 @@ export class TraceEngine implements Engine<number> {
   private readonly allHazards: Hazard[] = [];
   private readonly hazardSteps = new Growable(Uint32Array);
   private readonly checkpoints: Checkpoint[] = [];
+  /** States restored lately, oldest first: repeated stepBack replays from one of them, not from a checkpoint. */
+  private readonly recent: Checkpoint[] = [];
   private readonly sink = (f: TraceFinding): void => {
     if (f.kind !== 'window') this.raised.push(findingHazard(f, f.kind));
   };
@@ -91,13 +96,10 @@ export class TraceEngine implements Engine<number> {
     return undefined;
   }
 
+  /** Thread i is CPU i (CPUs that logged nothing included), so the Threads view lists them in order. */
   private threadOf(cpu: number): number {
-    let t = this.threadOfCpu.get(cpu);
-    if (t === undefined) {
-      t = this.threadNames.length;
-      this.threadNames.push(`CPU ${cpu}`);
-      this.threadOfCpu.set(cpu, t);
-    }
+    const t = cpu >= 0 && cpu < MAX_CPUS ? cpu : MAX_CPUS;
+    while (this.threadNames.length <= t) this.threadNames.push(this.threadNames.length < MAX_CPUS ? `CPU ${this.threadNames.length}` : `CPU >= ${MAX_CPUS}`);
     return t;
   }
 
@@ -144,7 +146,7 @@ export class TraceEngine implements Engine<number> {
   private maybeCheckpoint(r: TraceRecord): void {
     const last = this.checkpoints[this.checkpoints.length - 1];
     if (last && (this.at - last.position < MIN_CHECKPOINT_STEPS || r.offset - last.start.offset < this.size / MAX_CHECKPOINTS)) return;
-    this.checkpoints.push({ position: this.at, start: { offset: r.offset, line: r.line }, checker: this.checker.clone(this.sink) });
+    this.checkpoints.push(this.saved());
   }
 
   hazards(): Hazard[] {
@@ -167,13 +169,24 @@ export class TraceEngine implements Engine<number> {
 
   restore(position: number): void {
     if (position === this.at) return;
-    const ck = this.checkpointBefore(position);
-    // Going forward from here is cheaper than from the checkpoint when here lies between them.
-    if (!(this.at < position && this.at >= ck.position)) this.load(ck);
+    const from = this.stateBefore(position);
+    // Going forward from here is cheaper than from the saved state when here lies between them.
+    if (this.at < position && this.at >= from.position) return this.replayTo(position);
+    this.load(from);
+    this.replayTo(position);
+    // Keep the state restored: the next stepBack restores a position just before it, or the same segment start.
+    if (this.pending && !this.recent.some((r) => r.position === position)) {
+      if (this.recent.length === RECENT_STATES) this.recent.shift();
+      this.recent.push(this.saved());
+    }
+  }
+
+  private replayTo(position: number): void {
     while (this.at < position && this.pending) this.step();
   }
 
-  private checkpointBefore(position: number): Checkpoint {
+  /** The saved state nearest before `position`: a checkpoint, or a recently restored state. */
+  private stateBefore(position: number): Checkpoint {
     let lo = 0;
     let hi = this.checkpoints.length - 1;
     while (lo < hi) {
@@ -181,7 +194,15 @@ export class TraceEngine implements Engine<number> {
       if (this.checkpoints[mid].position <= position) lo = mid;
       else hi = mid - 1;
     }
-    return this.checkpoints[lo];
+    let best = this.checkpoints[lo];
+    for (const r of this.recent) if (r.position <= position && r.position > best.position) best = r;
+    return best;
+  }
+
+  /** The state before the pending event, as a checkpoint (a copy: stepping on does not change it). */
+  private saved(): Checkpoint {
+    const r = this.pending!;
+    return { position: this.at, start: { offset: r.offset, line: r.line }, checker: this.checker.clone(this.sink) };
   }
 
   private load(ck: Checkpoint): void {

@@ -9,7 +9,11 @@ import { group, hex, indexed, leaf } from './valueNodes';
 /** A list read when expanded: `items` is called once then, not when the node is made. */
 function lazyList<T>(name: string, value: string, count: number, items: () => T[], node: (item: T, i: number) => ValueNode): ValueNode {
   let cache: T[] | undefined;
-  return indexed(name, value, count, (i) => node((cache ??= items())[i], i));
+  return indexed(name, value, count, (i) => {
+    const item = (cache ??= items())[i];
+    // Only if the state moved between showing the count and expanding it.
+    return item === undefined ? leaf(`[${i}]`, 'no longer live') : node(item, i);
+  });
 }
 
 const where = (o: { line: number; timestamp: number; cpu: number }): string => `line ${o.line} @ ${o.timestamp.toFixed(6)} on CPU ${o.cpu}`;

@@ -36,12 +36,12 @@ const DIRECTIONS: TraceDirection[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL
 /** Reused for every event: decoding is synchronous and keeps nothing from it. */
 const f = new FieldIndex();
 
-/** `dir=`; the kernel's `DMA_` spelling is accepted too. */
+/** `dir=` as printed, the kernel's `DMA_` spelling too. */
+const DIRECTION_OF = new Map<string, TraceDirection>(DIRECTIONS.flatMap((d) => [[d, d], ['DMA_' + d, d]]));
+
 function direction(): TraceDirection | undefined {
   const text = f.text('dir');
-  if (text === undefined) return undefined;
-  const i = DIRECTIONS.indexOf((text.startsWith('DMA_') ? text.slice(4) : text) as TraceDirection);
-  return i < 0 ? undefined : DIRECTIONS[i];
+  return text === undefined ? undefined : DIRECTION_OF.get(text);
 }
 
 function bad(why: string): DmaEvent {

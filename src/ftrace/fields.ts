@@ -1,6 +1,7 @@
 // Reads an event's fields by name, whatever their order or the kernel version's field set: one pass over the
 // event's text indexes its `key=value` and `key: value` pairs and its positional words, in place (no substrings),
 // then hex and decimal numbers, `{a,b,...}` arrays and `A/B` counts are read from the index.
+import { Interner } from './intern';
 
 /** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact below 2^53. */
 export const DMA_MAPPING_ERROR = 2 ** 64;
@@ -39,10 +40,21 @@ function decIn(s: string, from: number, to: number): number {
 /**
  * The fields of one event's text s[from, to): `key=value` (a value may be a `{...}` array), `key: value`
  * (`dev_name: DEV`), and positional words. Reused from event to event: `scan` replaces what it holds.
+ * Scalar fields are found by a native search for `key=` (a capture has millions of events, and a loop over
+ * every character in JavaScript costs more than the whole raw read); the word index is built only when a
+ * lookup needs it (arrays, `key: value`, positional words after the first, a text the search cannot read).
  */
 export class FieldIndex {
   s = '';
-  count = 0;
+  private from = 0;
+  private to = 0;
+  /** s[from, to) as its own string, cut on the first search so that a search stops at the event's end. */
+  private body: string | undefined = undefined;
+  /** The value found by `locate`. */
+  private at = 0;
+  private until = 0;
+  private indexed = false;
+  private count = 0;
   /** Per token: key start and end (equal for a positional word), value start and end. */
   private readonly keyAt = new Int32Array(MAX_TOKENS);
   private readonly keyEnd = new Int32Array(MAX_TOKENS);
@@ -52,27 +64,40 @@ export class FieldIndex {
   /** Where the next '}' at or after `closeFrom` is in `s` (-1: none): unclosed arrays cost one search per buffer. */
   private closeAt = -1;
   private closeFrom = Infinity;
+  /** Words and values (devices, directions, attrs) repeat from event to event. */
+  private readonly strings = new Interner();
 
   scan(s: string, from: number, to: number): this {
     if (s !== this.s) {
       this.s = s;
       this.closeFrom = Infinity;
     }
+    this.from = from;
+    this.to = to;
+    this.body = undefined;
+    this.indexed = false;
+    return this;
+  }
+
+  /** Builds the word index of the current text. */
+  private index(): void {
+    if (this.indexed) return;
+    this.indexed = true;
+    const s = this.s;
+    const to = this.to;
     let n = 0;
-    let i = from;
+    let i = this.from;
     while (i < to && n < MAX_TOKENS) {
       while (i < to && s.charCodeAt(i) === 32) i++;
       if (i >= to) break;
       const k = i;
-      let sp = s.indexOf(' ', i);
-      if (sp < 0 || sp > to) sp = to;
+      // One pass finds the word's end and its first '='.
+      let sp = i;
       let eq = -1;
-      for (let j = i; j < sp; j++) {
-        const c = s.charCodeAt(j);
-        if (c === 61 /* = */) {
-          eq = j;
-          break;
-        }
+      for (; sp < to; sp++) {
+        const c = s.charCodeAt(sp);
+        if (c === 32) break;
+        if (c === 61 /* = */ && eq < 0) eq = sp;
       }
       if (eq >= 0) {
         const v = eq + 1;
@@ -102,7 +127,34 @@ export class FieldIndex {
       i = sp;
     }
     this.count = n;
-    return this;
+  }
+
+  /** Finds the value of scalar field `key` (into `at`, `until`); false when the text has none. */
+  private locate(key: string): boolean {
+    const body = this.body ?? (this.body = this.s.slice(this.from, this.to));
+    const k = this.keyIn(body, key);
+    if (k >= 0 && body.charCodeAt(k + key.length + 1) !== 123 /* { */) {
+      const v = k + key.length + 1;
+      let e = body.indexOf(' ', v);
+      if (e < 0) e = body.length;
+      this.at = this.from + v;
+      this.until = this.from + e;
+      return true;
+    }
+    // `key: value`, an array, or a word the search cannot tell from a value: the word index decides.
+    const t = this.find(key);
+    if (t < 0) return false;
+    this.at = this.valAt[t];
+    this.until = this.valEnd[t];
+    return true;
+  }
+
+  /** Where the first word of `body` that starts with `key=` is, or -1. */
+  private keyIn(body: string, key: string): number {
+    for (let i = body.indexOf(key); i >= 0; i = body.indexOf(key, i + 1)) {
+      if (body.charCodeAt(i + key.length) === 61 /* = */ && (i === 0 || body.charCodeAt(i - 1) === 32)) return i;
+    }
+    return -1;
   }
 
   private closingBrace(s: string, v: number): number {
@@ -120,24 +172,59 @@ export class FieldIndex {
     this.valEnd[n] = valEnd;
   }
 
-  /** The token index of field `key`, or -1. */
-  find(key: string): number {
+  /** Set by `wordAfter`: where the word ends, and whether it holds '='. */
+  private wordEnd = 0;
+  private wordHasEq = false;
+
+  /** The start of the first word at or after `i` (`to` when none). */
+  private wordAfter(i: number): number {
     const s = this.s;
+    while (i < this.to && s.charCodeAt(i) === 32) i++;
+    let e = i;
+    let eq = false;
+    for (; e < this.to; e++) {
+      const c = s.charCodeAt(e);
+      if (c === 32) break;
+      if (c === 61) eq = true;
+    }
+    this.wordEnd = e;
+    this.wordHasEq = eq;
+    return i;
+  }
+
+  /** The token index of field `key`, or -1. */
+  private find(key: string): number {
+    this.index();
+    const s = this.s;
+    const first = key.charCodeAt(0);
+    // Comparing the length and first character before the whole key keeps a lookup to a few loads per token.
     for (let t = 0; t < this.count; t++) {
-      if (this.keyEnd[t] - this.keyAt[t] === key.length && s.startsWith(key, this.keyAt[t])) return t;
+      const at = this.keyAt[t];
+      if (this.keyEnd[t] - at === key.length && s.charCodeAt(at) === first && s.startsWith(key, at)) return t;
     }
     return -1;
   }
 
   /** The n-th positional word (`$0` is a dma event's device), or undefined. */
   word(n: number): string | undefined {
+    if (n === 0 && !this.indexed) {
+      // The first word (a dma event's device, `IOMMU:`) is positional unless it holds '=' or is the key of a
+      // `key: value` pair; telling that needs no index.
+      const i = this.wordAfter(this.from);
+      const e = this.wordEnd;
+      if (e > i && !this.wordHasEq && (this.s.charCodeAt(e - 1) !== 58 /* : */ || this.wordAfter(e) === this.to || this.wordHasEq)) {
+        return this.strings.get(this.s, i, e);
+      }
+    }
+    this.index();
     for (let t = 0; t < this.count; t++) {
-      if (this.keyEnd[t] === this.keyAt[t] && n-- === 0) return this.s.slice(this.valAt[t], this.valEnd[t]);
+      if (this.keyEnd[t] === this.keyAt[t] && n-- === 0) return this.strings.get(this.s, this.valAt[t], this.valEnd[t]);
     }
     return undefined;
   }
 
   hasWord(word: string): boolean {
+    this.index();
     for (let t = 0; t < this.count; t++) {
       if (this.keyEnd[t] === this.keyAt[t] && this.valEnd[t] - this.valAt[t] === word.length && this.s.startsWith(word, this.valAt[t])) return true;
     }
@@ -145,20 +232,17 @@ export class FieldIndex {
   }
 
   text(key: string): string | undefined {
-    const t = this.find(key);
-    return t < 0 ? undefined : this.s.slice(this.valAt[t], this.valEnd[t]);
+    return this.locate(key) ? this.strings.get(this.s, this.at, this.until) : undefined;
   }
 
   /** A field printed with %llx (addresses, masks); NaN when absent or not hex. */
   hex(key: string): number {
-    const t = this.find(key);
-    return t < 0 ? NaN : hexIn(this.s, this.valAt[t], this.valEnd[t]);
+    return this.locate(key) ? hexIn(this.s, this.at, this.until) : NaN;
   }
 
   /** A field printed with %zu/%d/%u (0x honoured); NaN when absent or not a number. */
   dec(key: string): number {
-    const t = this.find(key);
-    return t < 0 ? NaN : decIn(this.s, this.valAt[t], this.valEnd[t]);
+    return this.locate(key) ? decIn(this.s, this.at, this.until) : NaN;
   }
 
   /** A `{0x1,0x2}` array (hex elements, as __print_array prints them); undefined when absent or malformed. */
@@ -192,6 +276,7 @@ export class FieldIndex {
 
   /** Every field, in order, known or not; positional words under keys `$0`, `$1`, ... */
   entries(): FieldEntry[] {
+    this.index();
     const out: FieldEntry[] = [];
     let positional = 0;
     for (let t = 0; t < this.count; t++) {

@@ -1,6 +1,7 @@
 // Splits one line of `/sys/kernel/tracing/trace`, `trace_pipe` or `trace-cmd report` text into its context columns
 // (task-pid, optional tgid, cpu, flags, timestamp), the event name and the event's text; hand-written for speed,
 // since a capture can hold millions of lines.
+import { Interner } from './intern';
 import { TraceRecord, type ContextColumns, type RecordKind } from './record';
 
 const SPACE = 32;
@@ -8,6 +9,11 @@ const TAB = 9;
 const LOST = /^CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]/;
 /** trace-cmd report's preamble and per-CPU notes. */
 const TRACE_CMD_HEADER = /^(?:cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |Lost events|\s*Unknown event)/;
+
+/** Event names: a handful repeat over millions of lines. */
+const names = new Interner();
+/** The columns of the line being parsed: TraceRecord copies them, so one object serves every line. */
+const columns: ContextColumns = { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: -1, flagsAt: 0, flagsEnd: 0, timestamp: 0 };
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
@@ -17,8 +23,24 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** The first index of char code `c` in s[from, to), or -1: a loop the JIT inlines, cheaper than indexOf on a short span. */
+export function charIn(s: string, c: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === c) return i;
+  return -1;
+}
+
+/** The last index of char code `c` in s[from, to), or -1. */
+function lastCharIn(s: string, c: number, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if (s.charCodeAt(i) === c) return i;
+  return -1;
+}
+
 function record(kind: RecordKind, s: string, start: number, end: number, line: number, offset: number, body: string): TraceRecord {
   return new TraceRecord(kind, line, offset, '', body, s, start, end);
+}
+
+function malformed(s: string, start: number, end: number, line: number, offset: number, why: string): TraceRecord {
+  return record('malformed', s, start, end, line, offset, why);
 }
 
 /** Parses seconds printed as `SSSS.UUUUUU` (any number of digits) in s[from, to); NaN if it is not that. */
@@ -54,7 +76,7 @@ function decimal(s: string, from: number, to: number): number {
 
 /** The `[CPU]` column: the first `[digits]` in the line. Returns the index of '[' or -1. */
 function findCpuColumn(s: string, from: number, to: number): number {
-  for (let i = s.indexOf('[', from); i >= 0 && i < to; i = s.indexOf('[', i + 1)) {
+  for (let i = charIn(s, 91 /* [ */, from, to); i >= 0; i = charIn(s, 91, i + 1, to)) {
     let j = i + 1;
     while (j < to && isDigit(s.charCodeAt(j))) j++;
     if (j > i + 1 && j < to && s.charCodeAt(j) === 93 /* ] */) return i;
@@ -76,29 +98,28 @@ export function parseLine(s: string, start: number, end: number, line: number, o
     const m = LOST.exec(s.slice(i, end));
     if (m) return new TraceRecord('lost', line, offset, '', '', s, start, end, -1, { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: Number(m[1]), flagsAt: 0, flagsEnd: 0, timestamp: 0 }, Number(m[2] ?? m[3]));
   }
-  const bad = (why: string): TraceRecord => record('malformed', s, start, end, line, offset, why);
   const bracket = findCpuColumn(s, i, end);
-  if (bracket < 0) return TRACE_CMD_HEADER.test(s.slice(i, end)) ? record('header', s, start, end, line, offset, s.slice(i, end)) : bad('no [CPU] column');
+  if (bracket < 0) return TRACE_CMD_HEADER.test(s.slice(i, end)) ? record('header', s, start, end, line, offset, s.slice(i, end)) : malformed(s, start, end, line, offset, 'no [CPU] column');
 
   // TASK-PID [(TGID)] before the CPU column.
   let e = bracket;
   while (e > i && isBlank(s.charCodeAt(e - 1))) e--;
   let tgid = -1;
   if (e > i && s.charCodeAt(e - 1) === 41 /* ) */) {
-    const open = s.lastIndexOf('(', e - 1);
-    if (open < i) return bad('unbalanced (TGID) column');
+    const open = lastCharIn(s, 40 /* ( */, i, e - 1);
+    if (open < 0) return malformed(s, start, end, line, offset, 'unbalanced (TGID) column');
     let a = open + 1;
     while (a < e - 1 && isBlank(s.charCodeAt(a))) a++;
     tgid = decimal(s, a, e - 1);
     e = open;
     while (e > i && isBlank(s.charCodeAt(e - 1))) e--;
   }
-  const dash = s.lastIndexOf('-', e - 1);
-  if (dash < i) return bad('no TASK-PID column');
+  const dash = lastCharIn(s, 45 /* - */, i, e);
+  if (dash < 0) return malformed(s, start, end, line, offset, 'no TASK-PID column');
   const pid = decimal(s, dash + 1, e);
-  if (pid < 0) return bad('the PID is not a number');
+  if (pid < 0) return malformed(s, start, end, line, offset, 'the PID is not a number');
 
-  let j = s.indexOf(']', bracket);
+  let j = charIn(s, 93 /* ] */, bracket, end);
   const cpu = decimal(s, bracket + 1, j);
   j++;
   // Optional flags column, then the timestamp ending in ':'.
@@ -115,22 +136,30 @@ export function parseLine(s: string, start: number, end: number, line: number, o
     tokEnd = j;
     while (tokEnd < end && !isBlank(s.charCodeAt(tokEnd))) tokEnd++;
   }
-  if (tokEnd <= j || s.charCodeAt(tokEnd - 1) !== 58) return bad('no TIMESTAMP: column');
+  if (tokEnd <= j || s.charCodeAt(tokEnd - 1) !== 58) return malformed(s, start, end, line, offset, 'no TIMESTAMP: column');
   const timestamp = seconds(s, j, tokEnd - 1);
-  if (Number.isNaN(timestamp)) return bad('the timestamp is not a number');
+  if (Number.isNaN(timestamp)) return malformed(s, start, end, line, offset, 'the timestamp is not a number');
 
   j = tokEnd;
   while (j < end && isBlank(s.charCodeAt(j))) j++;
-  const colon = s.indexOf(':', j);
-  if (colon < 0 || colon >= end || colon === j) return bad('no EVENT: name');
+  const colon = charIn(s, 58 /* : */, j, end);
+  if (colon < 0 || colon === j) return malformed(s, start, end, line, offset, 'no EVENT: name');
   for (let k = j; k < colon; k++) {
     const c = s.charCodeAt(k);
-    if (!(isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return bad('the event name is not an identifier');
+    if (!(isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return malformed(s, start, end, line, offset, 'the event name is not an identifier');
   }
   let b = colon + 1;
   while (b < end && isBlank(s.charCodeAt(b))) b++;
-  const c: ContextColumns = { taskAt: i, taskEnd: dash, pid, tgid, cpu, flagsAt, flagsEnd, timestamp };
-  const event = s.slice(j, colon);
+  const c = columns;
+  c.taskAt = i;
+  c.taskEnd = dash;
+  c.pid = pid;
+  c.tgid = tgid;
+  c.cpu = cpu;
+  c.flagsAt = flagsAt;
+  c.flagsEnd = flagsEnd;
+  c.timestamp = timestamp;
+  const event = names.get(s, j, colon);
   // trace-cmd prints the ftrace marker as a `print` event whose text starts with the marker's name.
   if (event === 'print' && s.startsWith('tracing_mark_write: ', b)) {
     return new TraceRecord('event', line, offset, 'tracing_mark_write', '', s, start, end, b + 'tracing_mark_write: '.length, c);

@@ -1,6 +1,7 @@
 // Matches a call's arguments to its signature (spec §4, signatures.ts): positional then named, flags by their
 // word, each checked for kind and range and turned into the resolved value the runtime consumes.
 import type { Arg, CallStmt, Direction, ResolvedCall, ResolvedValue, Span } from './ast';
+import type { Spanned } from './span';
 import type { DiagnosticList } from './diagnostics';
 import type { HandleType, Param, Signature } from './signatures';
 import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
@@ -37,11 +38,17 @@ export class ValueCache {
   flag(set: boolean): ResolvedValue { return set ? FLAG_SET : FLAG_UNSET; }
 }
 
-/** How the resolver answers for names; each method reports its own errors and then returns undefined. */
+/** What `NameLookup.handle` answers for a proc parameter: it may hold any type, known only when the proc runs. */
+export const ANY_HANDLE: ReadonlySet<HandleType> = new Set();
+
+/**
+ * How the resolver answers for names; each method reports its own errors (at `where.span`, built only then)
+ * and then returns undefined.
+ */
 export interface NameLookup {
-  /** A handle binding (or, inside a proc, a parameter, whose types are unknown until it runs). */
-  handle(name: string, span: Span): { value: ResolvedValue; types?: ReadonlySet<HandleType> } | undefined;
-  device(name: string, span: Span): ResolvedValue | undefined;
+  /** The handle types a binding may hold (ANY_HANDLE for a proc parameter); its value is `values.handle(name)`. */
+  handle(name: string, where: Spanned): ReadonlySet<HandleType> | undefined;
+  device(name: string, where: Spanned): ResolvedValue | undefined;
   /** A proc parameter: it stands for whatever the call passes, checked when the proc runs. */
   isParam(name: string): boolean;
   readonly values: ValueCache;
@@ -92,19 +99,25 @@ export function ownerValue(arg: Arg, names: NameLookup, diags: DiagnosticList): 
       diags.error(arg.span, `an owner names a declared device; the parameter '${arg.device}' cannot stand for one`);
       return undefined;
     }
-    return names.device(arg.device, arg.span) && { kind: 'owner', owner: { device: arg.device, dir: arg.dir } };
+    return names.device(arg.device, arg) && { kind: 'owner', owner: { device: arg.device, dir: arg.dir } };
   }
   diags.error(arg.span, `expected an owner (cpu, none or DEV:DIR), not ${shown(arg)}`);
   return undefined;
 }
 
+function wrongKind(op: string, p: Param, arg: Arg, expected: string, diags: DiagnosticList): undefined {
+  diags.error(arg.span, `argument '${p.name}' of ${op}: expected ${expected}, not ${shown(arg)}`);
+  return undefined;
+}
+
+function accepted(types: ReadonlySet<HandleType>, accepts: readonly HandleType[]): boolean {
+  for (let i = 0; i < accepts.length; i++) if (types.has(accepts[i])) return true;
+  return false;
+}
+
 /** One argument for one parameter; undefined (after reporting) when it does not fit. */
 function convert(op: string, p: Param, arg: Arg, names: NameLookup, diags: DiagnosticList): ResolvedValue | undefined {
   const t = p.type;
-  const wrong = (expected: string): undefined => {
-    diags.error(arg.span, `argument '${p.name}' of ${op}: expected ${expected}, not ${shown(arg)}`);
-    return undefined;
-  };
   // A proc parameter is a binding of the proc's frame: the runtime substitutes what the call passed.
   const values = names.values;
   if (arg.kind === 'word' && names.isParam(arg.name)) return t.kind === 'device' ? values.device(arg.name) : values.handle(arg.name);
@@ -112,31 +125,32 @@ function convert(op: string, p: Param, arg: Arg, names: NameLookup, diags: Diagn
     case 'size':
     case 'number':
     case 'byte': {
-      if (arg.kind !== 'number') return wrong(t.kind === 'byte' ? 'a byte value' : `a ${t.kind}`);
+      if (arg.kind !== 'number') return wrongKind(op, p, arg, t.kind === 'byte' ? 'a byte value' : `a ${t.kind}`, diags);
       const problem = numberProblem(t.kind, arg.value);
       if (problem) diags.error(arg.span, `argument '${p.name}' of ${op}: ${problem}`);
       return problem ? undefined : values.number(arg.value);
     }
     case 'device':
-      return arg.kind === 'word' ? names.device(arg.name, arg.span) : wrong('a device');
+      return arg.kind === 'word' ? names.device(arg.name, arg) : wrongKind(op, p, arg, 'a device', diags);
     case 'handle': {
-      if (arg.kind !== 'word') return wrong(t.accepts.map(handleTypeName).join(' or '));
-      const found = names.handle(arg.name, arg.span);
-      if (found?.types && ![...found.types].some((ty) => t.accepts.includes(ty))) {
-        const has = [...found.types].map(handleTypeName).join(' or ');
+      if (arg.kind !== 'word') return wrongKind(op, p, arg, t.accepts.map(handleTypeName).join(' or '), diags);
+      const types = names.handle(arg.name, arg);
+      if (!types) return undefined;
+      if (types !== ANY_HANDLE && !accepted(types, t.accepts)) {
+        const has = [...types].map(handleTypeName).join(' or ');
         diags.error(arg.span, `argument '${p.name}' of ${op}: '${arg.name}' is ${has}, but ${op} takes ${t.accepts.map(handleTypeName).join(' or ')}`);
         return undefined;
       }
-      return found?.value;
+      return values.handle(arg.name);
     }
     case 'direction':
-      return arg.kind === 'direction' ? values.direction(arg.dir) : wrong(DIRECTION_HINT);
+      return arg.kind === 'direction' ? values.direction(arg.dir) : wrongKind(op, p, arg, DIRECTION_HINT, diags);
     case 'word':
-      return arg.kind === 'word' && t.choices.includes(arg.name) ? values.word(arg.name) : wrong(t.choices.join(' or '));
+      return arg.kind === 'word' && t.choices.includes(arg.name) ? values.word(arg.name) : wrongKind(op, p, arg, t.choices.join(' or '), diags);
     case 'owner':
       return ownerValue(arg, names, diags);
     case 'hazardKind':
-      return arg.kind === 'word' && isHazardKind(arg.name) ? values.word(arg.name) : wrong(`a hazard kind (${HAZARD_KINDS.join(', ')})`);
+      return arg.kind === 'word' && isHazardKind(arg.name) ? values.word(arg.name) : wrongKind(op, p, arg, `a hazard kind (${HAZARD_KINDS.join(', ')})`, diags);
     case 'flag':
       return values.flag(true);
   }
@@ -155,6 +169,21 @@ function positionalParams(sig: Signature): number[] {
   return list;
 }
 
+/** The index of the flag parameter written as `word`, or -1. */
+function flagParam(params: readonly Param[], word: string): number {
+  for (let i = 0; i < params.length; i++) {
+    const t = params[i].type;
+    if (t.kind === 'flag' && t.word === word) return i;
+  }
+  return -1;
+}
+
+/** The index of the non-flag parameter called `key`, or -1. */
+function namedParam(params: readonly Param[], key: string): number {
+  for (let i = 0; i < params.length; i++) if (params[i].name === key && params[i].type.kind !== 'flag') return i;
+  return -1;
+}
+
 /**
  * Which argument fills each parameter of `sig` (flags by their word, then positional, then named), reporting
  * mistakes into `diags` when given.
@@ -164,8 +193,11 @@ function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList):
   const given: (Arg | undefined)[] = new Array(params.length);
   const positional = positionalParams(sig);
   let next = 0;
-  for (const arg of stmt.args) {
-    const flag = arg.kind === 'word' ? params.findIndex((p) => p.type.kind === 'flag' && p.type.word === arg.name) : -1;
+  const args = stmt.args;
+  // Indexed loops: `args` comes from a getter, and iterating it with for-of would allocate an iterator per call.
+  for (let k = 0; k < args.length; k++) {
+    const arg = args[k];
+    const flag = arg.kind === 'word' ? flagParam(params, arg.name) : -1;
     if (flag >= 0 && given[flag]) diags?.error(arg.span, `${shown(arg)} given twice`);
     else if (flag >= 0) given[flag] = arg;
     else if (next < positional.length) given[positional[next++]] = arg;
@@ -174,8 +206,10 @@ function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList):
       break;
     }
   }
-  for (const n of stmt.named) {
-    const i = params.findIndex((q) => q.name === n.key && q.type.kind !== 'flag');
+  const named = stmt.named;
+  for (let k = 0; k < named.length; k++) {
+    const n = named[k];
+    const i = namedParam(params, n.key);
     if (i < 0) diags?.error(n.keySpan, `${stmt.callee} has no argument named '${n.key}': the call is ${describeSignature(sig)}`);
     else if (given[i]) diags?.error(n.keySpan, `argument '${n.key}' given twice`);
     else given[i] = n.value;

@@ -1,7 +1,7 @@
 // The parser's call statement: it keeps token positions and reads its spans and argument lists from the tokens
 // when asked, so a million-statement scenario holds a few small objects per call rather than a dozen or more.
-import type { Arg, CallStmt, Expectation, NamedArg, ResolvedCall, Span } from './ast';
-import { spanFrom, type SourceSpan } from './span';
+import type { Arg, CallStmt, Expectation, NamedArg, Pos, ResolvedCall, Span, Stmt } from './ast';
+import { spanFrom, startLine, type SourceSpan } from './span';
 import type { TokenReader } from './tokenReader';
 
 /** Shared by every call without named arguments (the AST is never mutated). */
@@ -28,9 +28,21 @@ export class CallNode implements CallStmt {
     return spanFrom(this.tokens.span(this.at), this.tokens.span(this.open - 1));
   }
 
+  private get first(): number {
+    return this.target ? this.at - 2 : this.at;
+  }
+
+  get line(): number {
+    return this.tokens.lineOf(this.first);
+  }
+
+  /** Where the statement starts: `span.start` without building the span (the runner asks at every step). */
+  get start(): Pos {
+    return this.tokens.pos(this.first);
+  }
+
   get span(): SourceSpan {
-    const first = this.target ? this.at - 2 : this.at;
-    return spanFrom(this.tokens.span(first), this.tokens.span(this.expect ? this.close + 2 : this.close));
+    return spanFrom(this.tokens.span(this.first), this.tokens.span(this.expect ? this.close + 2 : this.close));
   }
 
   /** Positional arguments as written (a new array each time). */
@@ -58,4 +70,14 @@ export class CallNode implements CallStmt {
     const { kind, callee, calleeSpan, target, expect, span, resolved } = this;
     return { kind, callee, calleeSpan, target, args, named, expect, span, resolved };
   }
+}
+
+/** The line a statement starts on, as cheaply as its kind allows. */
+export function lineOfStmt(s: Stmt): number {
+  return s instanceof CallNode ? s.line : startLine(s.span);
+}
+
+/** Where a statement starts, as cheaply as its kind allows. */
+export function startOf(s: Stmt): Pos {
+  return s instanceof CallNode ? s.start : s.span.start;
 }

@@ -1,7 +1,9 @@
 // Checks a parsed scenario before anything runs (spec §2-§4): declarations, names, procs, arguments and
 // handle types, and fills each call's `resolved` for the runtime.
 import type { Arg, CallStmt, CacheDecl, MemoryDecl, PlatformDecl, ProcDecl, Program, RepeatStmt, ResolvedCall, ResolvedValue, Span, Stmt } from './ast';
-import { numberProblem, ownerValue, resolveArguments, ValueCache, type NameLookup } from './arguments';
+import { ANY_HANDLE, numberProblem, ownerValue, resolveArguments, ValueCache, type NameLookup } from './arguments';
+import { lineOfStmt } from './callNode';
+import { startLine, type Spanned } from './span';
 import type { DiagnosticList } from './diagnostics';
 import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
 import { isHazardKind } from '../machine/hazards';
@@ -29,9 +31,12 @@ for (const sig of SIGNATURES.values()) {
   }
 }
 
+// Statement lists are walked with indexed loops: for-of over a million statements allocates an iterator result each.
+
 /** Every name a body binds (repeats included), with all the types it may take and the line of its first binding. */
 function bindingsOf(body: Stmt[], types: Map<string, Set<HandleType>>, lines: Map<string, number>): void {
-  for (const s of body) {
+  for (let k = 0; k < body.length; k++) {
+    const s = body[k];
     if (s.kind === 'repeat') bindingsOf(s.body, types, lines);
     if (s.kind !== 'call' || !s.target) continue;
     const name = s.target.name;
@@ -55,6 +60,8 @@ class Scope implements NameLookup {
   readonly bound = new Map<string, number>();
   readonly types = new Map<string, Set<HandleType>>();
   readonly values: ValueCache;
+  /** The line of the statement being resolved. */
+  line = 0;
 
   constructor(private readonly r: Resolver, readonly proc: ProcDecl | undefined, body: Stmt[]) {
     this.values = r.values;
@@ -66,16 +73,16 @@ class Scope implements NameLookup {
     return this.params.has(name);
   }
 
-  handle(name: string, span: Span): { value: ResolvedValue; types?: Types } | undefined {
-    const value = this.values.handle(name);
-    if (this.params.has(name)) return { value };
+  handle(name: string, where: Spanned): Types | undefined {
+    if (this.params.has(name)) return ANY_HANDLE;
     const local = this.env.get(name);
-    if (local) return { value, types: local };
+    if (local) return local;
     const top = this.proc ? this.r.top?.types.get(name) : undefined;
     if (top) {
       this.free.add(name);
-      return { value, types: top };
+      return top;
     }
+    const span = where.span;
     const later = this.bound.get(name);
     if (later !== undefined) this.r.diags.error(span, `'${name}' is used before it is bound (at line ${later})`);
     else if (this.r.program.devices.has(name)) this.r.diags.error(span, `'${name}' is a device, not a handle`);
@@ -84,10 +91,12 @@ class Scope implements NameLookup {
     return undefined;
   }
 
-  device(name: string, span: Span): ResolvedValue | undefined {
+  /** A device named on line `this.line` must be declared above it. */
+  device(name: string, where: Spanned): ResolvedValue | undefined {
     if (this.params.has(name)) return this.values.device(name);
     const d = this.r.program.devices.get(name);
-    if (d && d.span.start.line < span.start.line) return this.values.device(name);
+    if (d && startLine(d.span) < this.line) return this.values.device(name);
+    const span = where.span;
     if (d) this.r.diags.error(span, `device '${name}' is used before its declaration at line ${d.span.start.line}`);
     else if (this.env.has(name) || this.bound.has(name)) this.r.diags.error(span, `'${name}' is a handle, not a device`);
     else this.r.diags.error(span, `unknown device '${name}'`);
@@ -99,11 +108,21 @@ function methodsOf(obj: string): string {
   return [...SIGNATURES.keys()].filter((op) => op.startsWith(obj + '.')).map((op) => op.slice(obj.length + 1)).join(', ');
 }
 
+/** A call's callee as the place to report a name it uses. */
+class CalleeOf implements Spanned {
+  constructor(private readonly s: CallStmt) {}
+
+  get span(): Span {
+    return this.s.calleeSpan;
+  }
+}
+
 class Resolver {
   top?: Scope;
   readonly values = new ValueCache();
   /** For each proc, every top-level name it uses, directly or through the procs it calls. */
   private readonly closures = new Map<string, Set<string>>();
+  private readonly dotted = new Map<string, { obj: string; method: string } | undefined>();
 
   constructor(readonly program: Program, readonly diags: DiagnosticList) {}
 
@@ -135,7 +154,8 @@ class Resolver {
       else if (firstRun) this.diags.error(decl.span, `'${decl.kind}' must come before the first statement that runs (line ${firstRun.span.start.line})`);
       return !prev;
     };
-    for (const s of p.body) {
+    for (let k = 0; k < p.body.length; k++) {
+      const s = p.body[k];
       if (s.kind === 'platform' && once(s, p.platform)) p.platform = s;
       else if (s.kind === 'cache' && once(s, p.cache)) p.cache = s;
       else if (s.kind === 'memory' && once(s, p.memory)) p.memory = s;
@@ -193,7 +213,8 @@ class Resolver {
   }
 
   private block(body: Stmt[], scope: Scope): void {
-    for (const s of body) {
+    for (let k = 0; k < body.length; k++) {
+      const s = body[k];
       if (s.kind === 'call') this.call(s, scope);
       else if (s.kind === 'repeat') this.repeat(s, scope);
     }
@@ -211,12 +232,22 @@ class Resolver {
     this.block(s.body, scope);
   }
 
+  /** `OBJ.METHOD` as its two parts (each distinct callee of the file split once), or undefined for a plain name. */
+  private splitCallee(callee: string): { obj: string; method: string } | undefined {
+    if (this.dotted.has(callee)) return this.dotted.get(callee);
+    const dot = callee.indexOf('.');
+    const parts = dot < 0 ? undefined : { obj: callee.slice(0, dot), method: callee.slice(dot + 1) };
+    this.dotted.set(callee, parts);
+    return parts;
+  }
+
   private call(s: CallStmt, scope: Scope): void {
-    const dot = s.callee.indexOf('.');
+    const dotted = this.splitCallee(s.callee);
     let sig: Signature | undefined;
-    const isProc = dot < 0 && this.program.procs.has(s.callee);
+    const isProc = !dotted && this.program.procs.has(s.callee);
+    scope.line = lineOfStmt(s);
     if (isProc) s.resolved = this.procCall(s, scope);
-    else if (dot >= 0) sig = this.method(s, scope, s.callee.slice(0, dot), s.callee.slice(dot + 1));
+    else if (dotted) sig = this.method(s, scope, dotted.obj, dotted.method);
     else {
       sig = SIGNATURES.get(s.callee);
       if (sig) s.resolved = resolveArguments(sig, s, scope, this.diags);
@@ -235,8 +266,8 @@ class Resolver {
       else this.diags.error(s.calleeSpan, `unknown call '${s.callee}' (${obj} has ${methodsOf(obj)})`);
       return sig;
     }
-    const dev = scope.device(obj, s.calleeSpan);
-    const sig = SIGNATURES.get('device.' + method);
+    const dev = scope.device(obj, new CalleeOf(s));
+    const sig = SIGNATURES.get(`device.${method}`);
     if (!sig) {
       this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not '${method}'`);
       return undefined;
@@ -288,9 +319,9 @@ class Resolver {
     }
     const name = a.name;
     const isBinding = scope.params.has(name) || scope.env.has(name) || (scope.proc !== undefined && this.top?.types.has(name));
-    if (!isBinding && this.program.devices.has(name)) return scope.device(name, a.span);
+    if (!isBinding && this.program.devices.has(name)) return scope.device(name, a);
     if (!isBinding && (KEYWORD_WORDS.has(name) || isHazardKind(name))) return this.values.word(name);
-    return scope.handle(name, a.span)?.value;
+    return scope.handle(name, a) ? this.values.handle(name) : undefined;
   }
 
   private expectation(s: CallStmt, sig: Signature | undefined, isProc: boolean): void {

@@ -18,6 +18,16 @@ export class SourceSpan implements Span {
   }
 }
 
+/** Anything that can say where it was written (an argument, a callee); asked only to report an error. */
+export interface Spanned {
+  readonly span: Span;
+}
+
+/** The line a span starts on, without building its `start`. */
+export function startLine(span: Span): number {
+  return span instanceof SourceSpan ? span.line : span.start.line;
+}
+
 /** From the start of `a` to the end of `b`. */
 export function spanFrom(a: SourceSpan, b: SourceSpan): SourceSpan {
   return new SourceSpan(a.line, a.column, b.endLine, b.endColumn);

@@ -1,9 +1,10 @@
 // Reads tokens at a cursor: the parser's token access and argument grammar, shared with call nodes, which read
 // their argument lists again from the tokens when asked instead of holding them (spec §2, §4).
-import type { Arg, Direction, NamedArg } from './ast';
+import type { Arg, Direction, NamedArg, Pos } from './ast';
 import { T, tokenSpan, type Tokens } from './lexer';
 import { SIGNATURES } from './signatures';
-import { SourceSpan, spanFrom } from './span';
+import { directionArg, numberArg, ownerArg, wordArg } from './argNodes';
+import type { SourceSpan } from './span';
 
 const DIRECTIONS: Record<string, Direction> = {
   TO_DEVICE: 'TO_DEVICE', FROM_DEVICE: 'FROM_DEVICE', BIDIRECTIONAL: 'BIDIRECTIONAL',
@@ -41,6 +42,13 @@ export class TokenReader {
   }
   span(at = this.i): SourceSpan {
     return tokenSpan(this.tk, at);
+  }
+  lineOf(at: number): number {
+    return this.tk.line[at];
+  }
+  /** Where token `at` starts. */
+  pos(at: number): Pos {
+    return { line: this.tk.line[at], column: this.tk.column[at] };
   }
   protected isIdent(word: string, at = this.i): boolean {
     return this.kind(at) === T.Ident && this.tk.names[this.tk.ref[at]] === word;
@@ -93,14 +101,13 @@ export class TokenReader {
   private value(): Arg {
     const at = this.i;
     const k = this.kind();
-    const span = this.span();
     if (k === T.Number || k === T.Size) {
       this.i++;
-      return { kind: 'number', value: this.num(at), sized: k === T.Size, span };
+      return numberArg(this, at, this.num(at), k === T.Size);
     }
     if (k === T.Word) {
       this.i++;
-      return { kind: 'word', name: this.text(at), span };
+      return wordArg(this, at, this.text(at));
     }
     if (k !== T.Ident) this.fail(`expected an argument, found ${this.describe()}`);
     this.i++;
@@ -112,9 +119,9 @@ export class TokenReader {
       const dir = this.kind() === T.Ident ? directionOf(this.text()) : undefined;
       if (!dir) this.fail(`expected a direction after '${name}:', found ${this.describe()}`);
       this.i++;
-      return { kind: 'owner', device: name, dir, span: spanFrom(span, this.span(dirAt)) };
+      return ownerArg(this, at, dirAt, name, dir);
     }
     const dir = directionOf(name);
-    return dir ? { kind: 'direction', dir, span } : { kind: 'word', name, span };
+    return dir ? directionArg(this, at, dir) : wordArg(this, at, name);
   }
 }

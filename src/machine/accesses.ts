@@ -11,7 +11,7 @@ import { readRuns, writeRuns } from './memory';
 import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';
 import { ownerLabel, ownersIn } from './ownership';
 import { snoops } from './platform';
-import { raise } from './report';
+import { emit, raise } from './report';
 import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
 import { mappingPieces } from './streaming';
 import type { Buffer, Handle, MachineState, Mapping } from './state';
@@ -186,7 +186,7 @@ export function deviceRead(s: MachineState, dev: DeviceConfig, h: Handle, off: n
   const snoop = snoops(s, dev);
   const all: DataRun[] = [];
   for (const p of r.pieces) {
-    s.events.push({ type: 'dma', device: dev.name, access: 'read', phys: p.target, len: p.len, snoop });
+    if (s.recording) emit(s, { type: 'dma', device: dev.name, access: 'read', phys: p.target, len: p.len, snoop });
     const got = deviceView(s, snoop, p.target, p.len);
     const st = staleness(s, p.logical, got);
     if (st) {
@@ -209,7 +209,7 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
   for (const p of r.pieces) {
     // prefetch=speculative: the worst a speculating CPU may do, just before the device writes.
     if (!snoop && p.cacheable && s.cache.prefetch === 'speculative') cpuAccess(s, p.target, p.len, { kind: 'alloc', cause: 'speculative' });
-    s.events.push({ type: 'dma', device: dev.name, access: 'write', phys: p.target, len: p.len, snoop });
+    if (s.recording) emit(s, { type: 'dma', device: dev.name, access: 'write', phys: p.target, len: p.len, snoop });
     const runs = [{ len: p.len, value, seq }];
     recordNewest(s, p.logical, p.len, value, seq);
     writeRuns(s.mem, p.target, runs);

@@ -74,6 +74,7 @@ export function findLine(c: CacheState, lineNo: number): number {
 
 function record(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): void {
   const c = s.cache;
+  if (!s.recording) return;
   if (s.lineEventBudget > 0) {
     s.lineEventBudget--;
     emit(s, { type: 'line', set: Math.floor(idx / c.ways), way: idx % c.ways, phys: lineNo * c.line, from: STATE_LETTER[from], to: STATE_LETTER[to], cause });
@@ -92,6 +93,7 @@ function record(s: MachineState, idx: number, lineNo: number, from: number, to: 
 /** Records one change (`from` the line's state unless given, to `to`) for many lines at once. */
 function recordMany(s: MachineState, idxs: readonly number[], to: number, cause: LineCause, from?: number, start = 0, end = idxs.length): void {
   const c = s.cache;
+  if (!s.recording) return;
   let k = start;
   for (; k < end && s.lineEventBudget > 0; k++) record(s, idxs[k], c.tags[idxs[k]], from ?? c.states[idxs[k]], to, cause);
   if (k === end) return;

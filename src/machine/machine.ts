@@ -42,6 +42,8 @@ export interface MachineConfig {
   cache: { size: number; ways: number; line: number; prefetch: 'none' | 'next-line' | 'speculative' };
   memory: { size: number; seed: number };
   devices: DeviceConfig[];
+  /** Build the events of each statement (default); false for a run nobody watches, which is then cheaper. */
+  events?: boolean;
 }
 
 export type OwnerSpec = 'cpu' | 'none' | { device: string; dir: Direction };
@@ -57,8 +59,22 @@ function createState(config: MachineConfig): MachineState {
     buffers: new Map(), mappings: new Map(), handles: new Map(), names: new Map(), dmabuf: createDmaBufState(),
     nextId: 1, seq: 0, writes: new Map([[0, { who: 'zero fill' }]]),
     loc: { line: 0, column: 0 }, events: [], hazards: [], failed: false, lineEventBudget: LINE_EVENT_BUDGET,
+    recording: config.events ?? true,
     pruneAt: initialPruneAt(),
   };
+}
+
+/**
+ * A deep copy of the state. structuredClone copies an array element by element, which for the cache's per-line
+ * arrays (mostly empty lines) costs more than all the rest: those are copied here instead, line by line. Their
+ * runs and locations are immutable values (a line's runs are replaced, never changed in place).
+ */
+function cloneState(s: MachineState): MachineState {
+  const { data, filledAt } = s.cache;
+  const copy: MachineState = structuredClone({ ...s, cache: { ...s.cache, data: [], filledAt: [] } });
+  copy.cache.data = data.map((runs) => runs && runs.slice());
+  copy.cache.filledAt = filledAt.slice();
+  return copy;
 }
 
 export class Machine {
@@ -101,7 +117,7 @@ export class Machine {
 
   clone(): Machine {
     const m = Object.create(Machine.prototype) as Machine;
-    m.s = structuredClone(this.s);
+    m.s = cloneState(this.s);
     return m;
   }
 
@@ -148,7 +164,7 @@ export class Machine {
 
   private cpuBuffer(kind: 'kmalloc' | 'vmalloc', size: number): Handle {
     const s = this.s;
-    return traced(s, kind, `${size} bytes`, () => {
+    return traced(s, kind, () => `${size} bytes`, () => {
       const segs = kind === 'kmalloc'
         ? ((p) => (p === undefined ? undefined : [{ phys: p, len: size }]))(allocContiguous(s.alloc, size))
         : allocScattered(s.alloc, size)?.map((g, i, all) => (i === all.length - 1 ? { phys: g.phys, len: size - all.slice(0, i).reduce((n, x) => n + x.len, 0) } : g));
@@ -221,7 +237,7 @@ export class Machine {
 
   dmaMapSingle(dev: string, p: Handle, size: number, dir: Direction, offset: number, skipCpuSync: boolean): Handle {
     const s = this.s;
-    return traced(s, 'dma_map_single', `${dev}, ${size} bytes, ${dir}`, () => this.mapChecked('dma_map_single', dev, p, dir, (d, b, m) => {
+    return traced(s, 'dma_map_single', () => `${dev}, ${size} bytes, ${dir}`, () => this.mapChecked('dma_map_single', dev, p, dir, (d, b, m) => {
       if (b.kind === 'vmalloc' || this.isVmallocPointer(p)) {
         fail(s, 'api-misuse', `DMA-API: ${dev}: dma_map_single of ${bufferName(b)}, which is vmalloc memory: the kernel rejects it (not physically contiguous); use dma_map_sg`, [{ loc: b.createdAt, message: 'allocated here' }], 'map-vmalloc');
         return;
@@ -269,7 +285,7 @@ export class Machine {
 
   private unmapChecked(fn: string, dev: string, h: Handle, kind: 'single' | 'sg', size: number | undefined, dir: Direction, skip: boolean): void {
     const s = this.s;
-    traced(s, fn, `${dev}, ${dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
+    traced(s, fn, () => `${dev}, ${dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
       const d = this.device(dev, fn);
       const m = d && mappingFor(s, dev, h, fn, kind);
       if (!d || !m) return;

@@ -38,25 +38,27 @@ export function ownerLabel(s: MachineState, owners: readonly number[]): string {
 
 const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Appends run [off, +len) owned by `owners` to `out`, merging it into the last run when they touch and match. */
+function pushOwned(out: OwnerRun[], off: number, len: number, owners: number[]): void {
+  const last = out[out.length - 1];
+  if (last && last.off + last.len === off && same(last.owners, owners)) last.len += len;
+  else if (len > 0) out.push({ off, len, owners });
+}
+
 function update(s: MachineState, b: Buffer, off: number, len: number, change: (owners: number[]) => number[]): void {
   const out: OwnerRun[] = [];
-  const push = (r: OwnerRun): void => {
-    const last = out[out.length - 1];
-    if (last && same(last.owners, r.owners) && last.off + last.len === r.off) last.len += r.len;
-    else if (r.len > 0) out.push({ ...r });
-  };
   for (const r of b.owners) {
     const a = Math.max(r.off, off);
     const e = Math.min(r.off + r.len, off + len);
     if (a >= e) {
-      push(r);
+      pushOwned(out, r.off, r.len, r.owners);
       continue;
     }
-    push({ off: r.off, len: a - r.off, owners: r.owners });
+    pushOwned(out, r.off, a - r.off, r.owners);
     const next = change(r.owners);
-    if (!same(next, r.owners)) emit(s, { type: 'owner', buffer: b.id, off: a, len: e - a, from: ownerLabel(s, r.owners), to: ownerLabel(s, next) });
-    push({ off: a, len: e - a, owners: next });
-    push({ off: e, len: r.off + r.len - e, owners: r.owners });
+    if (s.recording && !same(next, r.owners)) emit(s, { type: 'owner', buffer: b.id, off: a, len: e - a, from: ownerLabel(s, r.owners), to: ownerLabel(s, next) });
+    pushOwned(out, a, e - a, next);
+    pushOwned(out, e, r.off + r.len - e, r.owners);
   }
   b.owners = out;
 }

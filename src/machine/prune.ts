@@ -7,7 +7,7 @@ import type { ImporterRecord } from './dmabufState';
 import type { MachineState } from './state';
 
 /** Below this many entries a table is never pruned: short runs keep their whole history for the views. */
-const MIN_PRUNE = 256;
+const MIN_PRUNE = 64;
 
 const nextAt = (size: number): number => Math.max(MIN_PRUNE, 2 * size);
 

@@ -5,8 +5,9 @@ import type { MachineEvent } from './events';
 import type { HazardKind, Related } from './hazards';
 import type { MachineState } from './state';
 
+/** Records an event, when events are wanted (`MachineState.recording`); hot paths test `recording` before building one. */
 export function emit(s: MachineState, e: MachineEvent): void {
-  s.events.push(e);
+  if (s.recording) s.events.push(e);
 }
 
 export interface RaiseOptions {
@@ -26,9 +27,14 @@ export function fail(s: MachineState, kind: HazardKind, message: string, related
   raise(s, kind, message, related, { detail, failure: true });
 }
 
-/** Runs `body` between `call` and `return` markers named for the kernel function it models. */
-export function traced<T>(s: MachineState, fn: string, detail: string | undefined, body: () => T): T {
-  emit(s, detail === undefined ? { type: 'call', fn } : { type: 'call', fn, detail });
+/**
+ * Runs `body` between `call` and `return` markers named for the kernel function it models; a `detail` that
+ * costs formatting is passed as a function, called only when events are recorded.
+ */
+export function traced<T>(s: MachineState, fn: string, detail: string | (() => string) | undefined, body: () => T): T {
+  if (!s.recording) return body();
+  const text = typeof detail === 'function' ? detail() : detail;
+  emit(s, text === undefined ? { type: 'call', fn } : { type: 'call', fn, detail: text });
   try {
     return body();
   } finally {

@@ -123,6 +123,8 @@ export interface MachineState {
   failed: boolean;
   /** Per-line cache events left for this operation before they are summarised. */
   lineEventBudget: number;
+  /** Whether events are built at all: the debugger and `run` read them, the headless check does not. */
+  recording: boolean;
   /** Table sizes at which prune.ts next drops what nothing can reach (write origins; ids of released objects). */
   pruneAt: { writes: number; objects: number };
 }

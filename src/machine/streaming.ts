@@ -41,7 +41,7 @@ function undo(s: MachineState, m: Mapping): void {
  * copies the original into the slot whatever the direction), then clean/invalidate for a noncoherent device.
  */
 function mapDirectPiece(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffer, p: BufferPiece, skip: boolean): number | undefined {
-  return traced(s, 'dma_direct_map_page', `${hex(p.phys)} +${hex(p.len)}`, () => {
+  return traced(s, 'dma_direct_map_page', () => `${hex(p.phys)} +${hex(p.len)}`, () => {
     let target = p.phys;
     const bounce = s.platform.swiotlbForce || !dmaCapable(dev, p.phys, p.len);
     if (bounce) {
@@ -65,7 +65,7 @@ function mapDirectPiece(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffe
 }
 
 function mapIommuSingle(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffer, p: BufferPiece, skip: boolean): number | undefined {
-  return traced(s, 'iommu_dma_map_page', `${hex(p.phys)} +${hex(p.len)}`, () => {
+  return traced(s, 'iommu_dma_map_page', () => `${hex(p.phys)} +${hex(p.len)}`, () => {
     if (!skip && !snoops(s, dev)) archSyncForDevice(s, p.phys, p.len, m.dir);
     const r = iommuMapSingle(s, dev, p.phys, p.len);
     if (!r) {
@@ -83,13 +83,13 @@ function goLive(s: MachineState, m: Mapping, b: Buffer, off: number, len: number
   m.live = true;
   b.mapped.push(m.id);
   b.lastMapping = m.id;
-  emit(s, { type: 'map', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
+  if (s.recording) emit(s, { type: 'map', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
   giveToDevice(s, b, off, len, m.id);
 }
 
 /** dma_map_single of buffer bytes [off, +len) (already checked and clipped by the caller). */
 export function mapSingle(s: MachineState, dev: DeviceConfig, m: Mapping, b: Buffer, off: number, len: number, skip: boolean): void {
-  traced(s, 'dma_map_page_attrs', `${m.dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
+  traced(s, 'dma_map_page_attrs', () => `${m.dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
     const pieces = bufferPieces(b, off, len);
     if (pieces.length !== 1) {
       fail(s, 'api-misuse', `${dev.name}: dma_map_single of ${bufferName(b)}: the range is not physically contiguous`, [], 'not-contiguous');
@@ -217,13 +217,13 @@ function toDevice(s: MachineState, dev: DeviceConfig, m: Mapping, off: number, l
  * caller passed, as the kernel uses it); then slots and IOVA are released and the CPU owns the buffer again.
  */
 export function unmap(s: MachineState, dev: DeviceConfig, m: Mapping, len: number, dir: Direction, skip: boolean): void {
-  traced(s, m.kind === 'single' ? 'dma_unmap_page_attrs' : 'dma_unmap_sg_attrs', `${dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
+  traced(s, m.kind === 'single' ? 'dma_unmap_page_attrs' : 'dma_unmap_sg_attrs', () => `${dir}${skip ? ', SKIP_CPU_SYNC' : ''}`, () => {
     if (!skip) toCpu(s, dev, m, 0, Math.min(len, m.size), dir);
     for (const g of m.segs) if (g.bounced) traced(s, 'swiotlb_tbl_unmap_single', undefined, () => freeSlots(s, g.target, skip ? 'unmap with SKIP_CPU_SYNC, nothing copied back' : 'unmap'));
     for (const r of m.iova) freeIova(s, m.device, r);
     m.live = false;
     m.releasedAt = s.loc;
-    emit(s, { type: 'unmap', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
+    if (s.recording) emit(s, { type: 'unmap', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
     const b = s.buffers.get(m.buffer);
     if (!b) return;
     b.mapped = b.mapped.filter((id) => id !== m.id);
@@ -233,7 +233,7 @@ export function unmap(s: MachineState, dev: DeviceConfig, m: Mapping, len: numbe
 
 /** dma_sync_*_for_cpu of mapping bytes [off, +len): the CPU owns them afterwards. */
 export function syncForCpu(s: MachineState, dev: DeviceConfig, m: Mapping, off: number, len: number, dir: Direction): void {
-  traced(s, m.kind === 'single' ? 'dma_sync_single_for_cpu' : 'dma_sync_sg_for_cpu', `${dir} [${hex(off)}, +${hex(len)})`, () => {
+  traced(s, m.kind === 'single' ? 'dma_sync_single_for_cpu' : 'dma_sync_sg_for_cpu', () => `${dir} [${hex(off)}, +${hex(len)})`, () => {
     toCpu(s, dev, m, off, len, dir);
     const b = s.buffers.get(m.buffer);
     if (b) takeFromDevice(s, b, m.off + off, len, m.id);
@@ -242,7 +242,7 @@ export function syncForCpu(s: MachineState, dev: DeviceConfig, m: Mapping, off: 
 
 /** dma_sync_*_for_device of mapping bytes [off, +len): the device owns them afterwards. */
 export function syncForDevice(s: MachineState, dev: DeviceConfig, m: Mapping, off: number, len: number, dir: Direction): void {
-  traced(s, m.kind === 'single' ? 'dma_sync_single_for_device' : 'dma_sync_sg_for_device', `${dir} [${hex(off)}, +${hex(len)})`, () => {
+  traced(s, m.kind === 'single' ? 'dma_sync_single_for_device' : 'dma_sync_sg_for_device', () => `${dir} [${hex(off)}, +${hex(len)})`, () => {
     toDevice(s, dev, m, off, len, dir);
     const b = s.buffers.get(m.buffer);
     if (b) giveToDevice(s, b, m.off + off, len, m.id);

@@ -14,11 +14,14 @@ export interface CheckResult {
   stopReason?: 'end' | 'step-limit';
 }
 
-/** Runs a parsed scenario; `onStep` sees each step as it executes (the `run` command prints them). */
+/**
+ * Runs a parsed scenario; `onStep` sees each step as it executes (the `run` command prints them). Machine events
+ * are built only for an `onStep` (unless `opts.events` says otherwise): without one nobody reads them.
+ */
 export function checkSource(text: string, file: string, opts: RunOptions = {}, onStep?: (s: Step, r: Runner) => void): CheckResult {
   const { program, diagnostics } = parseScenario(text, file);
   if (diagnostics.length > 0) return { file, ok: false, steps: 0, hazards: [], diagnostics };
-  const runner = new Runner(program, opts);
+  const runner = new Runner(program, { events: onStep !== undefined, ...opts });
   while (!runner.done) {
     const step = runner.step();
     onStep?.(step, runner);

@@ -1,6 +1,7 @@
 // The interpreter: executes a resolved program on the machine one statement (one step) at a time. It is an
 // explicit state machine (frames with program counters, no generators) so the debugger can snapshot and restore it.
 import type { CallStmt, Program, ResolvedValue, Stmt } from '../language/ast';
+import { startOf } from '../language/callNode';
 import type { Hazard, Loc } from '../machine/hazards';
 import { Machine, type Handle } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
@@ -12,6 +13,8 @@ export interface RunOptions {
   /** Statements executed before the run is stopped (a scenario may never end). */
   stepLimit?: number;
   platform?: Arch;
+  /** Build each step's machine events (default); false when nobody reads them (the headless check). */
+  events?: boolean;
 }
 
 export const DEFAULT_STEP_LIMIT = 10_000_000;
@@ -58,12 +61,29 @@ interface Frame {
 export interface RunnerSnapshot {
   readonly frames: readonly Frame[];
   readonly machine: Machine;
-  readonly hazards: readonly Hazard[];
+  /** The hazards raised so far, in chunks shared with earlier snapshots while unchanged. */
+  readonly hazards: readonly (readonly Hazard[])[];
   readonly steps: number;
   readonly stopReason: 'end' | 'step-limit' | undefined;
 }
 
-const locOf = (s: Stmt): Loc => ({ line: s.span.start.line, column: s.span.start.column });
+
+const HAZARD_CHUNK = 512;
+
+/**
+ * `all` in chunks, sharing the full chunks of `previous` that lie below `unchangedBelow`: the list only grows and
+ * expect_hazard replaces entries from some index on, so a snapshot copies what changed only, however many hazards
+ * a long run raised.
+ */
+function chunkHazards(all: readonly Hazard[], previous: readonly (readonly Hazard[])[], unchangedBelow: number): (readonly Hazard[])[] {
+  const out: (readonly Hazard[])[] = [];
+  for (let at = 0; at < all.length; at += HAZARD_CHUNK) {
+    const old = previous[out.length];
+    const keep = old !== undefined && old.length === HAZARD_CHUNK && at + HAZARD_CHUNK <= unchangedBelow;
+    out.push(keep ? old : all.slice(at, at + HAZARD_CHUNK));
+  }
+  return out;
+}
 
 /** The handle ids any frame's bindings hold: all the program can still name. */
 function* boundHandles(frames: readonly Frame[]): Iterable<number> {
@@ -78,6 +98,10 @@ export class Runner {
   machine: Machine;
   private stack: Frame[];
   private allHazards: Hazard[] = [];
+  /** The last snapshot's (or restored) hazard chunks, which the next snapshot shares where unchanged. */
+  private hazardChunks: readonly (readonly Hazard[])[] = [];
+  /** The lowest index expect_hazard has replaced since those chunks were made. */
+  private hazardsReplacedFrom = Infinity;
   private steps = 0;
   private reason: 'end' | 'step-limit' | undefined;
   private readonly stepLimit: number;
@@ -87,7 +111,7 @@ export class Runner {
     readonly program: Program,
     opts: RunOptions = {},
   ) {
-    this.machine = new Machine(machineConfigOf(program, opts.platform));
+    this.machine = new Machine({ ...machineConfigOf(program, opts.platform), events: opts.events });
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.stepLimit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
     this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0 }];
@@ -127,7 +151,7 @@ export class Runner {
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const f = this.stack[i];
       const cur = i === this.stack.length - 1 ? f.body[f.pc] : this.stack[i + 1].entry;
-      const loc = cur ? locOf(cur) : f.body.length ? locOf(f.body[f.body.length - 1]) : { line: 1, column: 1 };
+      const loc = cur ? startOf(cur) : f.body.length ? startOf(f.body[f.body.length - 1]) : { line: 1, column: 1 };
       const name = f.kind === 'repeat' ? `repeat ${f.iteration}/${f.count}` : f.name;
       views.push({ name, kind: f.kind, loc, ...(f.kind === 'repeat' ? { iteration: f.iteration, count: f.count } : {}) });
     }
@@ -147,7 +171,7 @@ export class Runner {
     return {
       frames: copyFrames(this.stack),
       machine: this.machine.clone(),
-      hazards: this.allHazards.slice(),
+      hazards: this.shareHazards(),
       steps: this.steps,
       stopReason: this.reason,
     };
@@ -157,9 +181,17 @@ export class Runner {
     this.stack = copyFrames(s.frames);
     this.machine = s.machine.clone();
     this.machine.trackBindings(() => boundHandles(this.stack));
-    this.allHazards = s.hazards.slice();
+    this.allHazards = ([] as Hazard[]).concat(...s.hazards);
+    this.hazardChunks = s.hazards;
+    this.hazardsReplacedFrom = Infinity;
     this.steps = s.steps;
     this.reason = s.stopReason;
+  }
+
+  private shareHazards(): readonly (readonly Hazard[])[] {
+    this.hazardChunks = chunkHazards(this.allHazards, this.hazardChunks, this.hazardsReplacedFrom);
+    this.hazardsReplacedFrom = Infinity;
+    return this.hazardChunks;
   }
 
   /** Executes the next statement. The step that ends the run also carries the end-of-run leak check. */
@@ -169,7 +201,7 @@ export class Runner {
     const depth = this.stack.length;
     const frame = this.stack[depth - 1];
     frame.pc++;
-    const loc = locOf(stmt);
+    const loc = startOf(stmt);
     const first = this.allHazards.length;
     const events = this.execute(stmt, frame, loc);
     if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') frame.prev = [first, this.allHazards.length];
@@ -265,6 +297,7 @@ export class Runner {
 
   private expectHazard(frame: Frame, kind: string, loc: Loc): void {
     const [from, to] = frame.prev ?? [0, 0];
+    this.hazardsReplacedFrom = Math.min(this.hazardsReplacedFrom, from);
     let found = 0;
     for (let i = from; i < to; i++) {
       const h = this.allHazards[i];

@@ -1,0 +1,63 @@
+// Benchmark of debugging a large trace: builds a capture of TRACE_ADAPTER_BENCH_MB MiB (default 200) from a real one
+// (as bench/ftrace.ts does), records it as the debug adapter does at launch, then times seeks to anywhere in it,
+// repeated stepBack, and a function breakpoint on a dma address; memory is the process's peak RSS.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Recording } from '../src/adapter/recording';
+import { TraceEngine } from '../src/adapter/traceEngine';
+import { buildTrace } from './ftrace';
+
+const TRACES = path.resolve(__dirname, '..', '..', '..', 'shared', 'traces');
+const SEEKS = 20;
+
+const ms = (t: number): string => `${(performance.now() - t).toFixed(0)} ms`;
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+export async function run(): Promise<void> {
+  const mb = Number(process.env.TRACE_ADAPTER_BENCH_MB ?? 200);
+  const source = path.join(TRACES, process.env.TRACE_ADAPTER_BENCH_TRACE ?? 'e1000e-intel-iommu.trace.txt');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-adapter-bench-'));
+  const file = path.join(dir, 'big.trace.txt');
+  try {
+    buildTrace(source, file, mb);
+    const size = fs.statSync(file).size;
+    let t = performance.now();
+    const engine = new TraceEngine(file);
+    const rec = new Recording(engine);
+    // As the session records: chunks of 50,000 steps between progress reports.
+    let chunks = 0;
+    while (!rec.recordSteps(50_000)) chunks++;
+    const recordMs = performance.now() - t;
+    console.log(`traceAdapter: recorded ${mib(size)} (${rec.length} events) in ${recordMs.toFixed(0)} ms (${(size / 2 ** 20 / (recordMs / 1000)).toFixed(0)} MiB/s), ${chunks} progress reports`);
+    console.log(`traceAdapter: ${engine.checkpointCount} checkpoints; per event ${(rec.recordBytes() / rec.length).toFixed(1)} B of recording + ${(engine.recordBytes() / rec.length).toFixed(1)} B of trace columns; heap ${mib(process.memoryUsage().heapUsed)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} so far`);
+
+    let worst = 0;
+    t = performance.now();
+    for (let i = 0; i < SEEKS; i++) {
+      const s = performance.now();
+      rec.seek(Math.floor(((i * 7919) % SEEKS) / SEEKS * rec.length));
+      worst = Math.max(worst, performance.now() - s);
+    }
+    console.log(`traceAdapter: ${SEEKS} seeks anywhere: ${((performance.now() - t) / SEEKS).toFixed(1)} ms each, worst ${worst.toFixed(0)} ms`);
+
+    rec.seek(Math.floor(rec.length * 0.75));
+    t = performance.now();
+    for (let i = 0; i < 100; i++) rec.seek(rec.length * 0.75 - i - 1);
+    console.log(`traceAdapter: 100 stepBacks: ${((performance.now() - t) / 100).toFixed(2)} ms each`);
+
+    t = performance.now();
+    const hits = engine.functionStatements('dma:0xffefc802');
+    console.log(`traceAdapter: function breakpoint dma:0xffefc802 over the whole file: ${hits.size} events, ${ms(t)}`);
+    console.log(`traceAdapter: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  run().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
