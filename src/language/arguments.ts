@@ -29,6 +29,7 @@ export class ValueCache {
   private readonly words = new Map<string, ResolvedValue>();
   private readonly numbers = new Map<number, ResolvedValue>();
   private readonly directions = new Map<Direction, ResolvedValue>();
+  private readonly records = new Map<Signature, RecordNode>();
 
   handle(name: string): ResolvedValue { return memo(this.handles, name, makeHandle); }
   device(name: string): ResolvedValue { return memo(this.devices, name, makeDevice); }
@@ -36,7 +37,34 @@ export class ValueCache {
   number(value: number): ResolvedValue { return memo(this.numbers, value, makeNumber); }
   direction(dir: Direction): ResolvedValue { return memo(this.directions, dir, makeDirection); }
   flag(set: boolean): ResolvedValue { return set ? FLAG_SET : FLAG_UNSET; }
+
+  /**
+   * The argument record of a call of `sig` passing `dev` (the callee's device, for `DEV.read`) and `values` (by
+   * parameter, undefined when left out): one shared record per distinct combination, found through a trie
+   * keyed by the (themselves shared) values.
+   */
+  record(sig: Signature, dev: ResolvedValue | undefined, values: readonly (ResolvedValue | undefined)[]): Record<string, ResolvedValue> {
+    let node = memo(this.records, sig, newRecordNode);
+    node = memo(node.next, dev, newRecordNode);
+    for (let i = 0; i < values.length; i++) node = memo(node.next, values[i], newRecordNode);
+    if (!node.record) {
+      const r: Record<string, ResolvedValue> = dev ? { dev } : {};
+      sig.params.forEach((p, i) => {
+        const v = values[i];
+        if (v) r[p.name] = v;
+      });
+      node.record = r;
+    }
+    return node.record;
+  }
 }
+
+interface RecordNode {
+  next: Map<ResolvedValue | undefined, RecordNode>;
+  record?: Record<string, ResolvedValue>;
+}
+
+const newRecordNode = (): RecordNode => ({ next: new Map() });
 
 /** What `NameLookup.handle` answers for a proc parameter: it may hold any type, known only when the proc runs. */
 export const ANY_HANDLE: ReadonlySet<HandleType> = new Set();
@@ -256,17 +284,13 @@ export function resolveArguments(
 ): ResolvedCall {
   const params = sig.params;
   const given = matchArguments(sig, stmt, diags);
-  const args: Record<string, ResolvedValue> = device?.value ? { dev: device.value } : {};
+  const values: (ResolvedValue | undefined)[] = new Array(params.length);
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const arg = given[i];
-    if (p.type.kind === 'flag') args[p.name] = names.values.flag(arg !== undefined);
-    if (!arg) {
-      if (!p.optional && p.type.kind !== 'flag') diags.error(stmt.calleeSpan, `missing argument '${p.name}': the call is ${describeSignature(sig)}`);
-      continue;
-    }
-    const value = convert(stmt.callee, p, arg, names, diags);
-    if (value) args[p.name] = value;
+    if (p.type.kind === 'flag') values[i] = names.values.flag(arg !== undefined);
+    else if (arg) values[i] = convert(stmt.callee, p, arg, names, diags);
+    else if (!p.optional) diags.error(stmt.calleeSpan, `missing argument '${p.name}': the call is ${describeSignature(sig)}`);
   }
-  return new Resolution(sig.op, args, sig, stmt, device !== undefined);
+  return new Resolution(sig.op, names.values.record(sig, device?.value, values), sig, stmt, device !== undefined);
 }

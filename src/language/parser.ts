@@ -180,10 +180,13 @@ class Parser extends TokenReader {
     let callee = this.text(calleeAt);
     if (this.kind() === T.Dot) {
       this.i++;
-      const method = this.expect(T.Ident, `a method name after '${callee}.'`);
+      // Checked before `expect`, whose message would be built for every call.
+      if (this.kind() !== T.Ident) this.fail(`expected a method name after '${callee}.', found ${this.describe()}`);
+      const method = this.i++;
       callee = this.dotted(callee, this.text(method));
     }
-    const open = this.expect(T.LParen, `'(' after '${callee}'`);
+    if (this.kind() !== T.LParen) this.fail(`expected '(' after '${callee}', found ${this.describe()}`);
+    const open = this.i++;
     const args = this.scratchArgs;
     const named = this.scratchNamed;
     args.length = 0;

@@ -32,6 +32,12 @@ function checkExpect(s: MachineState, what: string, runs: readonly DataRun[], ex
   if (bad > 0) raise(s, 'expect-failed', `${what}: expected every byte to be ${hex(expect)} but ${bad} byte(s) differ (first: ${hex(first ?? 0)})`);
 }
 
+/** The call that hands a buffer back to the CPU: the dma-buf bracket for a dma-buf, else the streaming sync or unmap. */
+function handBack(b: Buffer, m: Mapping | undefined, device: string): string {
+  if (b.kind === 'dmabuf') return `dma_buf_begin_cpu_access(${bufferName(b)}, ...) (or dma_buf_unmap_attachment of ${device}'s mapping)`;
+  return m?.kind === 'sg' ? `dma_sync_sg_for_cpu(${device}, ...) or dma_unmap_sg` : `dma_sync_single_for_cpu(${device}, ...) or dma_unmap_single`;
+}
+
 /** The CPU touched bytes a device owns (mapped, not synced back); coherent buffers are shared and exempt. */
 function checkCpuOwnership(s: MachineState, b: Buffer, off: number, len: number, verb: string): void {
   if (b.kind === 'coherent') return;
@@ -40,10 +46,8 @@ function checkCpuOwnership(s: MachineState, b: Buffer, off: number, len: number,
   const ms = [...new Set(owned.flatMap((r) => r.owners))].map((id) => s.mappings.get(id)).filter((m): m is Mapping => !!m);
   const m = ms[0];
   const bytes = owned.reduce((n, r) => n + r.len, 0);
-  const sync = m?.kind === 'sg' ? 'dma_sync_sg_for_cpu' : 'dma_sync_single_for_cpu';
-  const unmapFn = m?.kind === 'sg' ? 'dma_unmap_sg' : 'dma_unmap_single';
   raise(s, 'cpu-access-while-device-owned',
-    `CPU ${verb} ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${bytes} byte(s) are owned by ${ownerLabel(s, owned[0].owners)}${m ? ` (mapped${at(m.createdAt)}, not synced back)` : ''}: call ${sync}(${m?.device ?? 'dev'}, ...) or ${unmapFn} first`,
+    `CPU ${verb} ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${bytes} byte(s) are owned by ${ownerLabel(s, owned[0].owners)}${m ? ` (mapped${at(m.createdAt)}, not synced back)` : ''}: call ${handBack(b, m, m?.device ?? 'dev')} first`,
     ms.map((x) => ({ loc: x.createdAt, message: `mapped for ${x.device} ${x.dir} here` })));
 }
 
@@ -54,8 +58,6 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
   const filled = idx >= 0 ? s.cache.filledAt[idx] : null;
   const fromLine = b.cacheable && filled && filled.line !== s.loc.line;
   const mapping = [...b.mapped, b.lastMapping].map((id) => (id === undefined ? undefined : s.mappings.get(id))).find((m) => m?.device === writer);
-  const sync = mapping?.kind === 'sg' ? 'dma_sync_sg_for_cpu' : 'dma_sync_single_for_cpu';
-  const unmapFn = mapping?.kind === 'sg' ? 'dma_unmap_sg' : 'dma_unmap_single';
   const wroteAt = s.writes.get(st.newestSeq)?.loc?.line;
   const inMemory = readRuns(s.mem, phys + st.firstOff, 1)[0]?.seq === st.newestSeq;
   const why = fromLine
@@ -67,7 +69,7 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
       : !inMemory
         ? 'a dirty cache line was written back over it in memory (see the lost-write)'
         : 'the CPU got an older copy';
-  const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${sync}(${writer}, ...) or ${unmapFn} before reading`;
+  const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${handBack(b, mapping, writer)} before reading`;
   const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(fromLine && filled ? [{ loc: filled, message: 'the stale line was cached here' }] : []),
     ...(mapping ? [{ loc: mapping.createdAt, message: `mapped for ${writer} here` }] : [])];
   return { text: `CPU read ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${st.bytes} byte(s) are stale: ${writerText(s, st.newestSeq)} but ${why}: ${fix}`, related };

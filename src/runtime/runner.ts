@@ -67,7 +67,6 @@ export interface RunnerSnapshot {
   readonly stopReason: 'end' | 'step-limit' | undefined;
 }
 
-
 const HAZARD_CHUNK = 512;
 
 /**
