@@ -10,7 +10,7 @@ type Range = [number, number];
 interface Touches {
   device?: string;
   dma: Range[];
-  phys: Range[];
+  phys: () => Range[];
 }
 
 const ADDRESS = '(?:0x)?[0-9a-fA-F]+';
@@ -34,53 +34,56 @@ function spans(starts: readonly number[], sizes: readonly number[]): Range[] {
   return starts.map((s, i) => [s, s + (sizes[i] ?? 1)]);
 }
 
-/** The device, dma and physical ranges an event touches, read before `checker` applies it. */
+/**
+ * The device, dma and physical ranges an event touches, read before `checker` applies it. The physical side of an
+ * unmap or sync is looked up (a search of the live mappings for a sync inside one) only for a `phys:` query.
+ */
 function touches(e: DmaEvent, checker: TraceChecker): Touches {
   const device = 'device' in e ? e.device : undefined;
   const live = device !== undefined ? checker.devices.get(device) : undefined;
-  /** The physical range behind a dma range of a live mapping. */
   const physOf = (dma: number, size: number): Range[] => {
     const s = live?.segmentAt(dma);
     return s ? [[s.phys + (dma - s.dma), s.phys + (dma - s.dma) + size]] : [];
   };
+  const known = (ranges: Range[]) => () => ranges;
   switch (e.op) {
     case 'map':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: [[e.phys, e.phys + e.size]] };
+      return { device, dma: [[e.dma, e.dma + e.size]], phys: known([[e.phys, e.phys + e.size]]) };
     case 'unmap':
     case 'sync':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: physOf(e.dma, e.size) };
+      return { device, dma: [[e.dma, e.dma + e.size]], phys: () => physOf(e.dma, e.size) };
     case 'map_sg':
-      return { device, dma: spans(e.dmas, e.sizes), phys: spans(e.phys, e.sizes) };
+      return { device, dma: spans(e.dmas, e.sizes), phys: known(spans(e.phys, e.sizes)) };
     case 'sync_sg':
-      return { device, dma: spans(e.dmas, e.sizes), phys: e.dmas.flatMap((d, i) => physOf(d, e.sizes[i])) };
+      return { device, dma: spans(e.dmas, e.sizes), phys: () => e.dmas.flatMap((d, i) => physOf(d, e.sizes[i])) };
     case 'unmap_sg': {
       // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
       const m = live?.sgByPhys.get(e.phys[0])?.[0];
       const sizes = e.phys.map((_, i) => m?.segments[i]?.size ?? 1);
-      return { device, dma: m ? m.segments.map((s) => [s.dma, s.dma + s.size]) : [], phys: spans(e.phys, sizes) };
+      return { device, dma: m ? m.segments.map((s) => [s.dma, s.dma + s.size]) : [], phys: known(spans(e.phys, sizes)) };
     }
     case 'map_sg_err':
-      return { device, dma: [], phys: spans(e.phys, []) };
+      return { device, dma: [], phys: known(spans(e.phys, [])) };
     case 'alloc':
     case 'free':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: [] };
+      return { device, dma: [[e.dma, e.dma + e.size]], phys: known([]) };
     case 'bounce':
-      return { device, dma: [], phys: [[e.phys, e.phys + e.size]] };
+      return { device, dma: [], phys: known([[e.phys, e.phys + e.size]]) };
     case 'iommu_map':
-      return { dma: [[e.iova, e.iova + e.size]], phys: [[e.paddr, e.paddr + e.size]] };
+      return { dma: [[e.iova, e.iova + e.size]], phys: known([[e.paddr, e.paddr + e.size]]) };
     case 'iommu_unmap': {
       // An unmap starts where a map did (the checker removes maps laid end to end from there).
       const m = checker.iommu.byIova.get(e.iova);
-      return { dma: [[e.iova, e.iova + e.size]], phys: m ? [[m.paddr, m.paddr + m.size]] : [] };
+      return { dma: [[e.iova, e.iova + e.size]], phys: known(m ? [[m.paddr, m.paddr + m.size]] : []) };
     }
     default:
-      return { device, dma: [], phys: [] };
+      return { device, dma: [], phys: known([]) };
   }
 }
 
 function matches(q: TraceQuery, t: Touches): boolean {
   if (q.kind === 'device') return t.device === q.name;
-  return (q.kind === 'dma' ? t.dma : t.phys).some(([lo, hi]) => lo < q.hi && q.lo < hi);
+  return (q.kind === 'dma' ? t.dma : t.phys()).some(([lo, hi]) => lo < q.hi && q.lo < hi);
 }
 
 /** Steps (events, numbered as the engine steps them) that match `q`: one pass over the file with its own checker. */

@@ -45,7 +45,8 @@ export class TraceEngine implements Engine<number> {
   readonly threadNames: string[] = [];
   readonly view: TraceView;
   readonly size: number;
-  private cursor: TraceCursor;
+  /** Reads on from the pending event; undefined once the end was read. */
+  private cursor: TraceCursor | undefined;
   /** The checker's state before the step at `position`. */
   checker: TraceChecker;
   /** The event the next step applies; undefined at the end. */
@@ -65,8 +66,9 @@ export class TraceEngine implements Engine<number> {
   constructor(readonly path: string) {
     this.columns = new TraceColumns(path);
     this.checker = new TraceChecker(this.sink);
-    this.cursor = TraceCursor.open(path);
-    this.size = this.cursor.size;
+    const cursor = TraceCursor.open(path);
+    this.cursor = cursor;
+    this.size = cursor.size;
     this.pending = this.fetch();
     this.view = new TraceView(this);
   }
@@ -89,10 +91,15 @@ export class TraceEngine implements Engine<number> {
 
   /** The next event record; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
   private fetch(): TraceRecord | undefined {
-    for (let r = this.cursor.next(); r; r = this.cursor.next()) {
+    const cursor = this.cursor;
+    if (!cursor) return undefined;
+    for (let r = cursor.next(); r; r = cursor.next()) {
       if (r.kind === 'event') return r;
       if (r.kind === 'lost') this.checker.apply(r);
     }
+    // At the end the file is closed: a session that ends there (or restarts) leaves nothing open.
+    cursor.close();
+    this.cursor = undefined;
     return undefined;
   }
 
@@ -206,7 +213,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   private load(ck: Checkpoint): void {
-    this.cursor.close();
+    this.cursor?.close();
     this.cursor = TraceCursor.open(this.path, ck.start, REPLAY_CHUNK);
     this.checker = ck.checker.clone(this.sink);
     this.at = ck.position;

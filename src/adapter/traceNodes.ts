@@ -1,20 +1,10 @@
 // The Variables view of a trace at one event: each device's live mappings (with their sg lists), coherent
 // allocations and pending bounces, the IOMMU's mappings, the swiotlb bounce slots in use, and the findings so far.
-// Collections are read from the checker when expanded (the session settles the engine before every request).
+// Devices' collections are read from the checker when expanded (the session settles the engine before every request).
 import type { Hazard } from '../machine/hazards';
-import { allFields, describe, displayTask, type Allocation, type DeviceState, type IommuMapping, type Segment, type StreamingMapping, type TraceChecker, type TraceRecord } from '../ftrace/index';
+import { allFields, describe, displayTask, type Allocation, type IommuMapping, type Segment, type StreamingMapping, type TraceChecker, type TraceRecord } from '../ftrace/index';
 import type { ValueNode } from './engine';
 import { group, hex, indexed, leaf } from './valueNodes';
-
-/** A list read when expanded: `items` is called once then, not when the node is made. */
-function lazyList<T>(name: string, value: string, count: number, items: () => T[], node: (item: T, i: number) => ValueNode): ValueNode {
-  let cache: T[] | undefined;
-  return indexed(name, value, count, (i) => {
-    const item = (cache ??= items())[i];
-    // Only if the state moved between showing the count and expanding it.
-    return item === undefined ? leaf(`[${i}]`, 'no longer live') : node(item, i);
-  });
-}
 
 const where = (o: { line: number; timestamp: number; cpu: number }): string => `line ${o.line} @ ${o.timestamp.toFixed(6)} on CPU ${o.cpu}`;
 
@@ -63,17 +53,22 @@ function iommuNode(m: IommuMapping): ValueNode {
 
 /** A device by name: its collections are read from the checker of the moment they are expanded. */
 export function deviceNode(name: string, state: () => TraceChecker): ValueNode {
-  const now = (): DeviceState | undefined => state().devices.get(name);
-  const d = now();
+  const d = state().devices.get(name);
   if (!d) return leaf(name, 'not seen yet');
   const bounces = d.pendingBounces.size;
-  return group(name, `${d.live} live mappings, ${d.coherent.size} coherent allocations${bounces ? `, ${bounces} bounces pending` : ''}`, () => [
-    lazyList('mappings', `${d.live}`, d.live, () => [...(now()?.mappings() ?? [])], (m) => mappingNode(hex(m.segments[0].dma), m)),
-    lazyList('coherent', `${d.coherent.size}`, d.coherent.size, () => [...(now()?.coherent.values() ?? [])], allocationNode),
-    lazyList('pending bounces', `${bounces}`, bounces, () => [...(now()?.pendingBounces.values() ?? [])], (b) => leaf(`line ${b.origin.line}`, `${b.size} bytes bounced, waiting for their map`)),
-    group('stats', `${d.stats.maps} maps, ${d.stats.unmaps} unmaps, ${d.stats.syncs} syncs`, () =>
-      Object.entries(now()?.stats ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => leaf(k, v as number))),
-  ]);
+  return group(name, `${d.live} live mappings, ${d.coherent.size} coherent allocations${bounces ? `, ${bounces} bounces pending` : ''}`, () => {
+    const now = state().devices.get(name) ?? d;
+    const mappings = [...now.mappings()];
+    const coherent = [...now.coherent.values()];
+    const pending = [...now.pendingBounces.values()];
+    return [
+      indexed('mappings', `${mappings.length}`, mappings.length, (i) => mappingNode(hex(mappings[i].segments[0].dma), mappings[i])),
+      indexed('coherent', `${coherent.length}`, coherent.length, (i) => allocationNode(coherent[i])),
+      indexed('pending bounces', `${pending.length}`, pending.length, (i) => leaf(`line ${pending[i].origin.line}`, `${pending[i].size} bytes bounced, waiting for their map`)),
+      group('stats', `${now.stats.maps} maps, ${now.stats.unmaps} unmaps, ${now.stats.syncs} syncs`, () =>
+        Object.entries(now.stats).filter(([, v]) => typeof v === 'number').map(([k, v]) => leaf(k, v as number))),
+    ];
+  });
 }
 
 export function devicesNode(state: () => TraceChecker): ValueNode {
@@ -81,9 +76,9 @@ export function devicesNode(state: () => TraceChecker): ValueNode {
   return group('Devices', `${names.length}`, () => names.map((n) => deviceNode(n, state)));
 }
 
-export function iommuScope(state: () => TraceChecker): ValueNode {
-  const c = state().iommu;
-  return lazyList('IOMMU', `${c.byIova.size} mappings (${c.maps} maps, ${c.unmaps} unmaps)`, c.byIova.size, () => [...state().iommu.byIova.values()], iommuNode);
+export function iommuScope(c: TraceChecker): ValueNode {
+  const mappings = [...c.iommu.byIova.values()];
+  return indexed('IOMMU', `${mappings.length} mappings (${c.iommu.maps} maps, ${c.iommu.unmaps} unmaps)`, mappings.length, (i) => iommuNode(mappings[i]));
 }
 
 /** The live mappings that went through a swiotlb slot: their dma address is the slot, their phys the original. */

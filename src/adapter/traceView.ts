@@ -22,7 +22,7 @@ export class TraceView implements StateView {
     return [
       eventNode(e.pending, last),
       devicesNode(state),
-      iommuScope(state),
+      iommuScope(e.checker),
       bounceSlotsNode(e.checker),
       findingsNode(e.hazardsBefore(e.position)),
     ];

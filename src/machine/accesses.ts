@@ -4,6 +4,7 @@
 
 import { at, bufferName, bufferPieces, clip, mappingName, resolve, resolveBuffer } from './buffers';
 import { cacheView, cpuAccess, evictRange, findLine, updateCopies } from './cache';
+import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
 import { hex } from './events';
 import type { Related } from './hazards';
@@ -14,7 +15,7 @@ import { snoops } from './platform';
 import { emit, raise } from './report';
 import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
 import { mappingPieces } from './streaming';
-import type { Buffer, Handle, MachineState, Mapping } from './state';
+import type { Buffer, Handle, HandleTarget, MachineState, Mapping } from './state';
 
 const size = (n: number): string => `${hex(n)} bytes`;
 
@@ -121,11 +122,13 @@ interface DevicePiece {
   cacheable: boolean;
 }
 
+const DEVICE_HANDLES: HandleTarget['type'][] = ['dma_handle', 'sg', 'coherent'];
+
 /** Resolves a device access through a mapping or coherent buffer, raising the access hazards of spec §8. */
 function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, write: boolean): { pieces: DevicePiece[]; name: string } | undefined {
   const verb = write ? 'write' : 'read';
   const fn = `${dev.name}.${verb}`;
-  const t = resolve(s, h, fn, ['dma_handle', 'sg', 'coherent']);
+  const t = resolve(s, h, fn, DEVICE_HANDLES);
   if (!t) return undefined;
   if (t.type === 'coherent') {
     const b = s.buffers.get(t.buffer);
@@ -139,31 +142,30 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   }
   const m = 'mapping' in t ? s.mappings.get(t.mapping) : undefined;
   if (!m) return undefined;
-  const related: Related[] = [{ loc: m.createdAt, message: `mapped for ${m.device} ${m.dir} here` }];
   if (m.failed) {
-    raise(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, related, { detail: 'failed-handle' });
+    raise(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, mapRelated(m), { detail: 'failed-handle' });
     return undefined;
   }
   if (!m.live || m.device !== dev.name) {
     raise(s, 'device-access-unmapped',
       `${fn} through ${mappingName(m)}: ${!m.live ? `it was unmapped${at(m.releasedAt)}` : `it maps the buffer for ${m.device}, not ${dev.name}`}; ${dev.name} has no live mapping of its own there: map the buffer for ${dev.name} first`,
-      [...related, ...(m.releasedAt ? [{ loc: m.releasedAt, message: 'unmapped here' }] : [])]);
+      [...mapRelated(m), ...(m.releasedAt ? [{ loc: m.releasedAt, message: 'unmapped here' }] : [])]);
     if (!m.live) return undefined;
   }
   let n = len;
   if (off + len > m.size) {
-    raise(s, 'api-misuse', `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${mappingName(m)} (${hex(m.size)} bytes)`, related, { detail: 'out-of-bounds' });
+    raise(s, 'api-misuse', `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${mappingName(m)} (${hex(m.size)} bytes)`, mapRelated(m), { detail: 'out-of-bounds' });
     n = Math.max(0, m.size - off);
   }
   if ((write && m.dir === 'TO_DEVICE') || (!write && m.dir === 'FROM_DEVICE'))
-    raise(s, 'direction-violation', `${fn} through ${mappingName(m)}, mapped ${m.dir}: a device may only ${m.dir === 'TO_DEVICE' ? 'read' : 'write'} it; map it ${write ? 'FROM_DEVICE' : 'TO_DEVICE'} or BIDIRECTIONAL`, related);
+    raise(s, 'direction-violation', `${fn} through ${mappingName(m)}, mapped ${m.dir}: a device may only ${m.dir === 'TO_DEVICE' ? 'read' : 'write'} it; map it ${write ? 'FROM_DEVICE' : 'TO_DEVICE'} or BIDIRECTIONAL`, mapRelated(m));
   const b = s.buffers.get(m.buffer);
   if (b && m.device === dev.name) {
     const cpuOwned = ownersIn(b, m.off + off, n).filter((r) => !r.owners.includes(m.id));
     if (cpuOwned.length > 0) {
       const sync = m.kind === 'sg' ? 'dma_sync_sg_for_device' : 'dma_sync_single_for_device';
       raise(s, 'device-access-while-cpu-owned',
-        `${fn} of ${size(n)} at offset ${hex(off)} of ${mappingName(m)}: ${cpuOwned.reduce((k, r) => k + r.len, 0)} byte(s) were synced back to the CPU and not yet to the device: call ${sync}(${dev.name}, ...) first`, related);
+        `${fn} of ${size(n)} at offset ${hex(off)} of ${mappingName(m)}: ${cpuOwned.reduce((k, r) => k + r.len, 0)} byte(s) were synced back to the CPU and not yet to the device: call ${sync}(${dev.name}, ...) first`, mapRelated(m));
     }
   }
   const cacheable = b?.cacheable ?? true;

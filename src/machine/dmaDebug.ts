@@ -9,7 +9,8 @@ import type { Related } from './hazards';
 import { raise } from './report';
 import type { Handle, MachineState, Mapping } from './state';
 
-function mapRelated(m: Mapping): Related[] {
+/** Where a mapping was made, for the hazards about it (built only when one is raised). */
+export function mapRelated(m: Mapping): Related[] {
   return [{ loc: m.createdAt, message: `mapped for ${m.device} ${m.dir} here` }];
 }
 

@@ -50,14 +50,15 @@ export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[
   if (total <= 0) return;
   const end = addr + total;
   const j = runIndex(store, end);
-  const tail = end < ADDRESS_END && store.starts[j] < end ? { start: end, value: store.values[j], seq: store.seqs[j] } : undefined;
+  const hasTail = end < ADDRESS_END && store.starts[j] < end;
+  const tailValue = store.values[j];
+  const tailSeq = store.seqs[j];
   let lo = runIndex(store, addr);
   if (store.starts[lo] < addr) lo++;
   let hi = runIndex(store, end - 1) + 1; // runs [lo, hi) start inside [addr, end)
   if (hi < lo) hi = lo;
-  const starts: number[] = [];
-  const values: number[] = [];
-  const seqs: number[] = [];
+  const { starts, values, seqs } = scratch;
+  starts.length = values.length = seqs.length = 0;
   let pos = addr;
   for (const r of runs) {
     if (r.len <= 0) continue;
@@ -66,15 +67,24 @@ export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[
     seqs.push(r.seq);
     pos += r.len;
   }
-  if (tail) {
-    starts.push(tail.start);
-    values.push(tail.value);
-    seqs.push(tail.seq);
+  if (hasTail) {
+    starts.push(end);
+    values.push(tailValue);
+    seqs.push(tailSeq);
   }
-  store.starts.splice(lo, hi - lo, ...starts);
-  store.values.splice(lo, hi - lo, ...values);
-  store.seqs.splice(lo, hi - lo, ...seqs);
+  replace(store.starts, lo, hi - lo, starts);
+  replace(store.values, lo, hi - lo, values);
+  replace(store.seqs, lo, hi - lo, seqs);
   coalesce(store, Math.max(0, lo - 1), lo + starts.length + 1);
+}
+
+/** writeRuns' new runs, reused from call to call (a store write happens at almost every statement). */
+const scratch: RunStore = { starts: [], values: [], seqs: [] };
+
+/** `a.splice(at, count, ...items)`, in place when as many items come as go (the common overwrite). */
+function replace(a: number[], at: number, count: number, items: readonly number[]): void {
+  if (count === items.length) for (let k = 0; k < count; k++) a[at + k] = items[k];
+  else a.splice(at, count, ...items);
 }
 
 export function fillRun(store: RunStore, addr: number, len: number, value: number, seq: number): void {

@@ -25,6 +25,18 @@ suite('the dma-buf extension in VS Code', () => {
     for (const c of ['dmabuf.debugScenario', 'dmabuf.runScenario', 'dmabuf.openExample', 'dmabuf.newScenario']) assert.ok(commands.includes(c), c);
   });
 
+  test('the walkthrough opens the bundled examples: "Open an Example" lists them and opens the one picked', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    assert.ok(ext.packageJSON.contributes.walkthroughs[0].steps.some((s: { description: string }) => s.description.includes('command:dmabuf.openExample')));
+    const opened = vscode.commands.executeCommand<vscode.TextEditor | undefined>('dmabuf.openExample');
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the quick pick reads every example first
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const editor = await opened;
+    assert.ok(editor, 'no example was opened');
+    assert.equal(editor.document.languageId, 'dmabuf');
+    assert.ok(editor.document.uri.path.startsWith(vscode.Uri.joinPath(ext.extensionUri, 'examples').path), editor.document.uri.path);
+  });
+
   test('a new scenario starts from the skeleton snippet', async () => {
     await vscode.commands.executeCommand('dmabuf.newScenario');
     const doc = vscode.window.activeTextEditor?.document;
