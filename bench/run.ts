@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BENCHES = ['runtime', 'tokenize', 'machine', 'adapter', 'ftrace'];
+const BENCHES = ['runtime', 'tokenize', 'machine', 'adapter', 'ftrace', 'traceAdapter'];
 
 let failed = 0;
 for (const name of BENCHES) {

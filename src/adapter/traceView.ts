@@ -8,36 +8,37 @@ import { hex, leaf, member } from './valueNodes';
 
 /** An address as traces print it: `0x1d5e000` or bare hex (`phys_addr=1d5e000`). */
 const ADDRESS = /^(?:0x)?[0-9a-f]+$/i;
-/** The names Watch paths start with: the scopes. */
-const ROOTS: Record<string, string> = { event: 'Event', devices: 'Devices', iommu: 'IOMMU', bounces: 'Bounce slots', findings: 'Findings' };
 const PATH_TOKEN = /\s*(?:\.\s*([^.[\]\s]+)|\[\s*(\d+)\s*\]|\[\s*"([^"]*)"\s*\])/y;
 
 export class TraceView implements StateView {
   constructor(private readonly engine: TraceEngine) {}
 
-  private roots(): ValueNode[] {
+  /** The scopes, by the names Watch paths start with; each built only when asked for. */
+  private roots(): Record<string, () => ValueNode> {
     const e = this.engine;
-    const state = () => e.checker;
-    const last = e.position > 0 ? e.columns.lineOf(e.position - 1) : 0;
-    return [
-      eventNode(e.pending, last),
-      devicesNode(state),
-      iommuScope(e.checker),
-      bounceSlotsNode(e.checker),
-      findingsNode(e.hazardsBefore(e.position)),
-    ];
+    return {
+      event: () => eventNode(e.pending, e.position > 0 ? e.columns.lineOf(e.position - 1) : 0),
+      devices: () => devicesNode(() => e.checker),
+      iommu: () => iommuScope(e.checker),
+      bounces: () => bounceSlotsNode(e.checker),
+      findings: () => findingsNode(e.hazardsBefore(e.position)),
+    };
   }
 
   scopes(): Scope[] {
-    return this.roots().map((node) => ({ name: node.name, node, expensive: false }));
+    return Object.values(this.roots()).map((make) => {
+      const node = make();
+      return { name: node.name, node, expensive: false };
+    });
   }
 
   evaluate(expression: string): ValueNode {
     const text = expression.trim();
     if (ADDRESS.test(text)) return this.addressNode(text, Number.parseInt(text.replace(/^0x/i, ''), 16));
     const root = /^[A-Za-z_]+/.exec(text)?.[0] ?? '';
-    let node = this.roots().find((n) => n.name === ROOTS[root]);
-    if (!node) throw new Error(`Unknown name ${root || text}: use event, devices, iommu, bounces, findings or an address`);
+    const roots = this.roots();
+    if (!Object.hasOwn(roots, root)) throw new Error(`Unknown name ${root || text}: use event, devices, iommu, bounces, findings or an address`);
+    let node = roots[root]();
     PATH_TOKEN.lastIndex = root.length;
     while (PATH_TOKEN.lastIndex < text.length) {
       const from = PATH_TOKEN.lastIndex;

@@ -3,7 +3,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DmabufDebugSession } from '../adapter/session';
-import { LANGUAGE_ID } from './documents';
+import { LANGUAGE_ID, TRACE_LANGUAGE_ID } from './documents';
 
 export const DEBUG_TYPE = 'dmabuf';
 
@@ -30,10 +30,11 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
     // F5 without a launch.json: debug the scenario in the active editor
     if (!config.type && !config.request && !config.name) {
       const doc = vscode.window.activeTextEditor?.document;
-      if (doc?.languageId === LANGUAGE_ID && doc.uri.scheme === 'file') return { ...scenarioLaunch(doc.uri), stopOnEntry: false };
+      const debuggable = doc?.languageId === LANGUAGE_ID || doc?.languageId === TRACE_LANGUAGE_ID;
+      if (doc && debuggable && doc.uri.scheme === 'file') return { ...scenarioLaunch(doc.uri), stopOnEntry: false };
     }
     if (!config.program) {
-      void vscode.window.showInformationMessage('Open a .dmabuf scenario (saved to disk) to debug it.');
+      void vscode.window.showInformationMessage('Open a .dmabuf scenario or a kernel trace (saved to disk) to debug it.');
       return undefined;
     }
     return config;

@@ -3,6 +3,8 @@ import type * as vscode from 'vscode';
 import { ScenarioIndex } from './scenarioIndex';
 
 export const LANGUAGE_ID = 'dmabuf';
+/** Kernel ftrace captures (`.trace`, `*.trace.txt`): debuggable, with breakpoints on their event lines. */
+export const TRACE_LANGUAGE_ID = 'dmabuf-trace';
 
 export class ScenarioDocuments {
   private readonly cache = new WeakMap<vscode.TextDocument, { version: number; index: ScenarioIndex }>();

@@ -39,14 +39,14 @@ export class ValueCache {
   flag(set: boolean): ResolvedValue { return set ? FLAG_SET : FLAG_UNSET; }
 
   /**
-   * The argument record of a call of `sig` passing `dev` (the callee's device, for `DEV.read`) and `values` (by
-   * parameter, undefined when left out): one shared record per distinct combination, found through a trie
-   * keyed by the (themselves shared) values.
+   * The argument record of a call of `sig` passing `dev` (the callee's device, for `DEV.read`) and `values` (its
+   * first entries, one per parameter, undefined when left out): one shared record per distinct combination,
+   * found through a trie keyed by the (themselves shared) values.
    */
   record(sig: Signature, dev: ResolvedValue | undefined, values: readonly (ResolvedValue | undefined)[]): Record<string, ResolvedValue> {
     let node = memo(this.records, sig, newRecordNode);
     node = memo(node.next, dev, newRecordNode);
-    for (let i = 0; i < values.length; i++) node = memo(node.next, values[i], newRecordNode);
+    for (let i = 0; i < sig.params.length; i++) node = memo(node.next, values[i], newRecordNode);
     if (!node.record) {
       const r: Record<string, ResolvedValue> = dev ? { dev } : {};
       sig.params.forEach((p, i) => {
@@ -197,6 +197,18 @@ function positionalParams(sig: Signature): number[] {
   return list;
 }
 
+/**
+ * Per-parameter scratch lists, reused by every call (one call is matched and resolved at a time): the first `n`
+ * entries are cleared; entries past them are stale and never read.
+ */
+const GIVEN: (Arg | undefined)[] = [];
+const VALUES: (ResolvedValue | undefined)[] = [];
+
+function scratch<T>(list: (T | undefined)[], n: number): (T | undefined)[] {
+  for (let i = 0; i < n; i++) list[i] = undefined;
+  return list;
+}
+
 /** The index of the flag parameter written as `word`, or -1. */
 function flagParam(params: readonly Param[], word: string): number {
   for (let i = 0; i < params.length; i++) {
@@ -218,7 +230,7 @@ function namedParam(params: readonly Param[], key: string): number {
  */
 function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList): (Arg | undefined)[] {
   const params = sig.params;
-  const given: (Arg | undefined)[] = new Array(params.length);
+  const given = scratch(GIVEN, params.length);
   const positional = positionalParams(sig);
   let next = 0;
   const args = stmt.args;
@@ -284,7 +296,7 @@ export function resolveArguments(
 ): ResolvedCall {
   const params = sig.params;
   const given = matchArguments(sig, stmt, diags);
-  const values: (ResolvedValue | undefined)[] = new Array(params.length);
+  const values = scratch(VALUES, params.length);
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     const arg = given[i];

@@ -7,7 +7,7 @@ import type { TokenReader } from './tokenReader';
 /** Shared by every call without named arguments (the AST is never mutated). */
 const NO_NAMED: NamedArg[] = [];
 
-let lastRead: { node?: CallNode; args: Arg[]; named: NamedArg[] } = { args: [], named: NO_NAMED };
+const lastRead: { node?: CallNode; args: Arg[]; named: NamedArg[] } = { args: [], named: NO_NAMED };
 
 export class CallNode implements CallStmt {
   readonly kind = 'call';
@@ -45,7 +45,7 @@ export class CallNode implements CallStmt {
     return spanFrom(this.tokens.span(this.first), this.tokens.span(this.expect ? this.close + 2 : this.close));
   }
 
-  /** Positional arguments as written (a new array each time). */
+  /** Positional arguments as written, read from the tokens when asked. */
   get args(): Arg[] {
     return this.read().args;
   }
@@ -61,7 +61,9 @@ export class CallNode implements CallStmt {
     const args: Arg[] = [];
     const named: NamedArg[] = [];
     this.tokens.callArguments(this.open, args, named);
-    lastRead = { node: this, args, named: named.length ? named : NO_NAMED };
+    lastRead.node = this;
+    lastRead.args = args;
+    lastRead.named = named.length ? named : NO_NAMED;
     return lastRead;
   }
 

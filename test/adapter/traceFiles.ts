@@ -7,9 +7,15 @@ const ROOT = path.resolve(__dirname, '../../..');
 export const TRACES = path.resolve(ROOT, '..', 'shared', 'traces');
 export const trace = (name: string): string => path.join(TRACES, name);
 
-/** A copy of a capture with its lines changed by `edit`, written to a fresh temp dir. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of a capture with its lines changed by `edit`, written to a fresh temp dir (removed at exit). */
 export function mutated(name: string, edit: (lines: string[]) => string[], as = name): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-trace-'));
+  made.push(dir);
   const file = path.join(dir, as);
   fs.writeFileSync(file, edit(fs.readFileSync(trace(name), 'latin1').split('\n')).join('\n'), 'latin1');
   return file;
