@@ -76,7 +76,14 @@ test('menus, walkthrough steps and snippets point at what exists', () => {
   const snippets = read('snippets/dmabuf.code-snippets');
   for (const name of ['Streaming map / unmap (single)', 'dma-buf import', 'begin / end CPU access', 'Capture loop', 'Scenario skeleton']) assert.ok(snippets[name], name);
   assert.ok(fs.existsSync(path.join(ROOT, pkg.icon)));
-  assert.deepEqual(pkg.contributes.breakpoints, [{ language: 'dmabuf' }]);
+  assert.deepEqual(pkg.contributes.breakpoints, [{ language: 'dmabuf' }, { language: 'dmabuf-trace' }]);
+});
+
+test('kernel traces (.trace, *.trace.txt) are a language the dmabuf debugger debugs', () => {
+  const trace = pkg.contributes.languages.find((l: { id: string }) => l.id === 'dmabuf-trace');
+  assert.deepEqual([trace.extensions, trace.filenamePatterns], [['.trace'], ['*.trace.txt']]);
+  assert.ok(pkg.contributes.debuggers[0].languages.includes('dmabuf-trace'));
+  assert.ok(pkg.activationEvents.includes('onLanguage:dmabuf-trace'));
 });
 
 test('the debugger declares the launch attributes of the adapter', () => {
