@@ -1,11 +1,10 @@
 // `dmabuf advise FILE... [--json] [--step-limit N] [--platform ARCH]`: runs each scenario and, for every dma-buf, lists the constraints of each device
 // that attached, whether the pages serve them all, and which exporter or allocation would.
-import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../language/diagnostics';
 import type { DmaBufAdvice } from '../machine/dmabufInspect';
 import { checkSource } from '../runtime/checker';
 import type { RunOptions, Runner } from '../runtime/runner';
-import { parseRunFlags, UsageError } from './flags';
+import { parseRunFlags, readSource, UsageError } from './flags';
 
 export function formatAdvice(file: string, a: DmaBufAdvice): string {
   const lines = [`${file}: ${a.name}: ${a.allocation}`];
@@ -42,11 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let status = 0;
   for (const file of flags.files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+    const text = readSource(file);
+    if (text === undefined) {
       status = 2;
       continue;
     }

@@ -1,9 +1,8 @@
 // `dmabuf check FILE... [--json] [--step-limit N] [--platform ARCH]`: run each scenario and report its hazards.
-import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { parseRunFlags, UsageError } from './flags';
+import { parseRunFlags, readSource, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
   return {
@@ -55,11 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.files.length === 0) return usage('check needs at least one scenario file');
   let status = 0;
   for (const file of flags.files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+    const text = readSource(file);
+    if (text === undefined) {
       status = 2;
       continue;
     }

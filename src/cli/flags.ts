@@ -1,4 +1,5 @@
-// Command-line flags shared by the commands that run scenarios.
+// Command-line flags and scenario reading shared by the commands that run scenarios.
+import { readFileSync } from 'node:fs';
 import type { RunOptions } from '../runtime/runner';
 import type { Arch } from '../runtime/config';
 
@@ -30,4 +31,14 @@ export function parseRunFlags(argv: string[], switches: string[]): RunFlags {
     else out.files.push(a);
   }
   return out;
+}
+
+/** A scenario's text, or undefined after telling the user why it cannot be read (exit status 2). */
+export function readSource(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+    return undefined;
+  }
 }

@@ -1,11 +1,10 @@
 // `dmabuf run FILE`: run a scenario and print its machine events readably, statement by statement.
-import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../language/diagnostics';
 import { describeEvent } from '../machine/events';
 import { checkSource } from '../runtime/checker';
 import type { Step } from '../runtime/runner';
 import { formatHazard } from './check';
-import { parseRunFlags, UsageError } from './flags';
+import { parseRunFlags, readSource, UsageError } from './flags';
 
 /** The step's lines: the statement as written, then its events indented by the kernel call nesting. */
 export function formatStep(step: Step, sourceLines: string[], file: string): string {
@@ -37,13 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const file = flags.files[0];
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
-    return 2;
-  }
+  const text = readSource(file);
+  if (text === undefined) return 2;
   const lines = text.split('\n');
   const r = checkSource(text, file, flags.run, (step) => process.stdout.write(formatStep(step, lines, file) + '\n'));
   if (r.diagnostics.length) {

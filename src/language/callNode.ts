@@ -13,23 +13,34 @@ export class CallNode implements CallStmt {
   readonly kind = 'call';
   resolved?: ResolvedCall = undefined;
 
-  /** `at`, `open`, `close`: the callee's first token, the `(` and the `)`. */
+  /** `at` and `close`: the callee's first token and the `)`; the binding and expectation are read around them. */
   constructor(
     private readonly tokens: TokenReader,
     readonly callee: string,
-    readonly target: { name: string; span: Span } | undefined,
-    readonly expect: Expectation | undefined,
     private readonly at: number,
-    private readonly open: number,
     private readonly close: number,
   ) {}
 
+  /** `NAME =` (built when asked; the runner asks only after a call that returned a handle). */
+  get target(): { name: string; span: Span } | undefined {
+    return this.tokens.bindingBefore(this.at);
+  }
+
+  /** `expect V` / `expect error` (built when asked, only for calls that have one). */
+  get expect(): Expectation | undefined {
+    return this.tokens.expectationAfter(this.close);
+  }
+
   get calleeSpan(): SourceSpan {
-    return spanFrom(this.tokens.span(this.at), this.tokens.span(this.open - 1));
+    return spanFrom(this.tokens.span(this.at), this.tokens.span(this.tokens.calleeEnd(this.at)));
+  }
+
+  private get open(): number {
+    return this.tokens.calleeEnd(this.at) + 1;
   }
 
   private get first(): number {
-    return this.target ? this.at - 2 : this.at;
+    return this.tokens.bindingBefore(this.at) ? this.at - 2 : this.at;
   }
 
   get line(): number {
@@ -42,7 +53,8 @@ export class CallNode implements CallStmt {
   }
 
   get span(): SourceSpan {
-    return spanFrom(this.tokens.span(this.first), this.tokens.span(this.expect ? this.close + 2 : this.close));
+    const last = this.tokens.expectationAfter(this.close) ? this.close + 2 : this.close;
+    return spanFrom(this.tokens.span(this.first), this.tokens.span(last));
   }
 
   /** Positional arguments as written, read from the tokens when asked. */

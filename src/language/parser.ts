@@ -171,11 +171,7 @@ class Parser extends TokenReader {
 
   /** `[NAME =] CALLEE(args) [expect V | expect error]`; the arguments are checked here and read again when asked for. */
   private call(): CallNode {
-    let target: CallNode['target'];
-    if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) {
-      target = { name: this.text(), span: this.span() };
-      this.i += 2;
-    }
+    if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) this.i += 2;
     const calleeAt = this.expect(T.Ident, 'a call');
     let callee = this.text(calleeAt);
     if (this.kind() === T.Dot) {
@@ -193,17 +189,14 @@ class Parser extends TokenReader {
     named.length = 0;
     this.argumentList(args, named);
     const close = this.expect(T.RParen, "',' or ')'");
-    let expect: Expectation | undefined;
     if (this.isIdent('expect')) {
-      const at = this.i++;
+      this.i++;
       const k = this.kind();
-      if (k === T.Number || k === T.Size) expect = { kind: 'value', value: this.num(), span: spanFrom(this.span(at), this.span()) };
-      else if (this.isIdent('error')) expect = { kind: 'error', span: spanFrom(this.span(at), this.span()) };
-      else this.fail(`expected a byte value or 'error' after 'expect', found ${this.describe()}`);
+      if (k !== T.Number && k !== T.Size && !this.isIdent('error')) this.fail(`expected a byte value or 'error' after 'expect', found ${this.describe()}`);
       this.i++;
     }
     this.endOfLine();
-    return new CallNode(this, callee, target, expect, calleeAt, open, close);
+    return new CallNode(this, callee, calleeAt, close);
   }
 }
 

@@ -1,10 +1,10 @@
 // Reads tokens at a cursor: the parser's token access and argument grammar, shared with call nodes, which read
 // their argument lists again from the tokens when asked instead of holding them (spec §2, §4).
-import type { Arg, Direction, NamedArg, Pos } from './ast';
+import type { Arg, Direction, Expectation, NamedArg, Pos, Span } from './ast';
 import { T, tokenSpan, type Tokens } from './lexer';
 import { SIGNATURES } from './signatures';
 import { directionArg, numberArg, ownerArg, wordArg } from './argNodes';
-import type { SourceSpan } from './span';
+import { spanFrom, type SourceSpan } from './span';
 
 const DIRECTIONS: Record<string, Direction> = {
   TO_DEVICE: 'TO_DEVICE', FROM_DEVICE: 'FROM_DEVICE', BIDIRECTIONAL: 'BIDIRECTIONAL',
@@ -67,6 +67,24 @@ export class TokenReader {
   }
   protected fail(message: string, at = this.i): never {
     throw new LineError(this.span(at), message, this.kind(at) === T.Error);
+  }
+
+  /** `NAME =` before a callee at token `at`: the binding a call statement makes, if any. */
+  bindingBefore(at: number): { name: string; span: Span } | undefined {
+    return at >= 2 && this.kind(at - 1) === T.Equals ? { name: this.text(at - 2), span: this.span(at - 2) } : undefined;
+  }
+
+  /** The last token of a callee starting at token `at` (`OBJ.METHOD` spans three). */
+  calleeEnd(at: number): number {
+    return this.kind(at + 1) === T.Dot ? at + 2 : at;
+  }
+
+  /** `expect V` or `expect error` after token `close` (the call's `)`), which the parser has checked. */
+  expectationAfter(close: number): Expectation | undefined {
+    if (!this.isIdent('expect', close + 1)) return undefined;
+    const span = spanFrom(this.span(close + 1), this.span(close + 2));
+    const k = this.kind(close + 2);
+    return k === T.Number || k === T.Size ? { kind: 'value', value: this.num(close + 2), span } : { kind: 'error', span };
   }
 
   /** The arguments of a call whose `(` is token `open`, as `argumentList` reads them. */
