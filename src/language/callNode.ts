@@ -40,7 +40,7 @@ export class CallNode implements CallStmt {
   }
 
   private get first(): number {
-    return this.tokens.bindingBefore(this.at) ? this.at - 2 : this.at;
+    return this.tokens.isBound(this.at) ? this.at - 2 : this.at;
   }
 
   get line(): number {

@@ -1,6 +1,6 @@
 // Builds the syntax tree of ast.ts from tokens, line by line (spec §2-§4); an error drops its line (or its
 // block, up to the matching `}`) and parsing goes on, so every error of the file is reported.
-import type { Arg, Expectation, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
+import type { Arg, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
 import { CallNode } from './callNode';
 import { buildDeclaration, DECLARATION_KEYWORDS } from './declarations';
 import type { DiagnosticList } from './diagnostics';
@@ -182,7 +182,7 @@ class Parser extends TokenReader {
       callee = this.dotted(callee, this.text(method));
     }
     if (this.kind() !== T.LParen) this.fail(`expected '(' after '${callee}', found ${this.describe()}`);
-    const open = this.i++;
+    this.i++;
     const args = this.scratchArgs;
     const named = this.scratchNamed;
     args.length = 0;

@@ -38,8 +38,10 @@ function bindingsOf(body: Stmt[], types: Map<string, Set<HandleType>>, lines: Ma
   for (let k = 0; k < body.length; k++) {
     const s = body[k];
     if (s.kind === 'repeat') bindingsOf(s.body, types, lines);
-    if (s.kind !== 'call' || !s.target) continue;
-    const name = s.target.name;
+    if (s.kind !== 'call') continue;
+    const target = s.target;
+    if (!target) continue;
+    const name = target.name;
     let set = types.get(name);
     if (!set) types.set(name, (set = new Set()));
     const returns = SIGNATURES.get(s.callee)?.returns;
@@ -254,8 +256,11 @@ class Resolver {
       else if (scope.env.has(s.callee) || scope.params.has(s.callee)) this.diags.error(s.calleeSpan, `'${s.callee}' is a handle, not a call`);
       else this.diags.error(s.calleeSpan, `unknown call '${s.callee}'`);
     }
-    this.expectation(s, sig, isProc);
-    if (s.target) this.bind(s, sig, isProc, scope);
+    // Read once: a call node builds its target and expectation from the tokens each time they are asked for.
+    const target = s.target;
+    const expect = s.expect;
+    this.expectation(s, expect, target, sig, isProc);
+    if (target) this.bind(s, target, expect, sig, isProc, scope);
   }
 
   /** `cpu.read`, `cache.evict`, and `DEV.read` / `DEV.write` (the `device.*` operations with the device as `dev`). */
@@ -324,8 +329,7 @@ class Resolver {
     return scope.handle(name, a) ? this.values.handle(name) : undefined;
   }
 
-  private expectation(s: CallStmt, sig: Signature | undefined, isProc: boolean): void {
-    const e = s.expect;
+  private expectation(s: CallStmt, e: CallStmt['expect'], target: CallStmt['target'], sig: Signature | undefined, isProc: boolean): void {
     if (!e) return;
     const what = isProc ? `proc '${s.callee}'` : s.callee;
     if (e.kind === 'value') {
@@ -336,11 +340,11 @@ class Resolver {
       return;
     }
     if (isProc || sig?.family === 'check') this.diags.error(e.span, `'expect error' is for API calls that can fail, not ${what}`);
-    if (s.target) this.diags.error(s.target.span, `a call expected to fail binds nothing: drop '${s.target.name} ='`);
+    if (target) this.diags.error(target.span, `a call expected to fail binds nothing: drop '${target.name} ='`);
   }
 
-  private bind(s: CallStmt, sig: Signature | undefined, isProc: boolean, scope: Scope): void {
-    const { name, span } = s.target!;
+  private bind(s: CallStmt, target: NonNullable<CallStmt['target']>, expect: CallStmt['expect'], sig: Signature | undefined, isProc: boolean, scope: Scope): void {
+    const { name, span } = target;
     const p = this.program;
     if (!this.nameCheck(name, span, 'binding')) return;
     if (p.devices.has(name)) this.diags.error(span, `'${name}' is a device and cannot name a binding`);
@@ -348,7 +352,7 @@ class Resolver {
     else if (scope.params.has(name)) this.diags.error(span, `'${name}' is a parameter of '${scope.proc?.name}' and cannot be bound again`);
     else if (isProc) this.diags.error(span, `proc '${s.callee}' returns nothing to bind`);
     else if (sig && !sig.returns) this.diags.error(span, `${s.callee} returns nothing to bind`);
-    if (s.expect?.kind !== 'error') scope.env.set(name, typesOf(sig?.returns));
+    if (expect?.kind !== 'error') scope.env.set(name, typesOf(sig?.returns));
   }
 }
 

@@ -69,9 +69,14 @@ export class TokenReader {
     throw new LineError(this.span(at), message, this.kind(at) === T.Error);
   }
 
+  /** Whether `NAME =` comes before a callee at token `at` (a callee otherwise starts its line). */
+  isBound(at: number): boolean {
+    return at >= 2 && this.kind(at - 1) === T.Equals;
+  }
+
   /** `NAME =` before a callee at token `at`: the binding a call statement makes, if any. */
   bindingBefore(at: number): { name: string; span: Span } | undefined {
-    return at >= 2 && this.kind(at - 1) === T.Equals ? { name: this.text(at - 2), span: this.span(at - 2) } : undefined;
+    return this.isBound(at) ? { name: this.text(at - 2), span: this.span(at - 2) } : undefined;
   }
 
   /** The last token of a callee starting at token `at` (`OBJ.METHOD` spans three). */

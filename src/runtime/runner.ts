@@ -223,11 +223,12 @@ export class Runner {
       return [];
     }
     const run = operation(r.op) ?? unsupported;
+    const expect = stmt.expect; // read once: the parser's call nodes build it from the tokens when asked
     this.machine.begin(loc);
     let result: unknown;
     let argError: string | undefined;
     try {
-      result = run(this.machine, this.args.reset(r.op, r.args), stmt.expect?.kind === 'value' ? stmt.expect.value : undefined);
+      result = run(this.machine, this.args.reset(r.op, r.args), expect?.kind === 'value' ? expect.value : undefined);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
       argError = e.message;
@@ -236,16 +237,17 @@ export class Runner {
     const hazards = out.hazards;
     if (argError) hazards.push({ kind: 'api-misuse', loc, message: argError, related: [], failure: true });
     const failed = out.failed || argError !== undefined;
-    if (stmt.expect?.kind === 'error') {
+    if (expect?.kind === 'error') {
       if (failed) this.allHazards.push(...hazards.filter((h) => !h.failure));
       else {
         this.allHazards.push(...hazards);
         this.allHazards.push({ kind: 'expect-failed', loc, message: `${stmt.callee} was expected to fail (expect error), but it succeeded`, related: [] });
       }
     } else this.allHazards.push(...hazards);
-    if (stmt.target && isHandle(result)) {
-      this.machine.nameHandle(result, stmt.target.name); // messages then say `buf`, not `kmalloc #1`
-      this.bind(stmt.target.name, { kind: 'handle', handle: result });
+    const target = isHandle(result) ? stmt.target : undefined;
+    if (target) {
+      this.machine.nameHandle(result as Handle, target.name); // messages then say `buf`, not `kmalloc #1`
+      this.bind(target.name, { kind: 'handle', handle: result as Handle });
     }
     return out.events;
   }
