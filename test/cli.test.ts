@@ -90,3 +90,15 @@ test('run prints each statement followed by its events', () => {
   assert.match(out[map + 1], /^\s{7,}\S/);
   assert.match(r.out, /4 steps, 0 unexpected hazards/);
 });
+
+test('run piped into a reader that stops early (`| head`) ends quietly', async () => {
+  const { spawn } = await import('node:child_process');
+  const f = scenario('long.dmabuf', 'device nic\nb = kmalloc(4KiB)\nrepeat 20000 {\n  h = dma_map_single(nic, b, 4KiB, TO_DEVICE)\n  dma_unmap_single(nic, h, 4KiB, TO_DEVICE)\n}\nkfree(b)\n');
+  const child = spawn(process.execPath, [cli, 'run', f]);
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.equal(err, '');
+});
