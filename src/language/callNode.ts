@@ -19,6 +19,8 @@ export class CallNode implements CallStmt {
     readonly callee: string,
     private readonly at: number,
     private readonly close: number,
+    /** Whether `expect ...` follows the `)` (known when parsed; the runner asks at every step). */
+    private readonly expects: boolean,
   ) {}
 
   /** `NAME =` (built when asked; the runner asks only after a call that returned a handle). */
@@ -28,7 +30,12 @@ export class CallNode implements CallStmt {
 
   /** `expect V` / `expect error` (built when asked, only for calls that have one). */
   get expect(): Expectation | undefined {
-    return this.tokens.expectationAfter(this.close);
+    return this.expects ? this.tokens.expectationAfter(this.close) : undefined;
+  }
+
+  /** The name `NAME =` binds, without building the binding's span. */
+  get targetName(): string | undefined {
+    return this.tokens.boundName(this.at);
   }
 
   get calleeSpan(): SourceSpan {
@@ -53,7 +60,7 @@ export class CallNode implements CallStmt {
   }
 
   get span(): SourceSpan {
-    const last = this.tokens.expectationAfter(this.close) ? this.close + 2 : this.close;
+    const last = this.expects ? this.close + 2 : this.close;
     return spanFrom(this.tokens.span(this.first), this.tokens.span(last));
   }
 
@@ -89,6 +96,11 @@ export class CallNode implements CallStmt {
 /** The line a statement starts on, as cheaply as its kind allows. */
 export function lineOfStmt(s: Stmt): number {
   return s instanceof CallNode ? s.line : startLine(s.span);
+}
+
+/** The name a call binds, as cheaply as its kind allows. */
+export function targetNameOf(s: CallStmt): string | undefined {
+  return s instanceof CallNode ? s.targetName : s.target?.name;
 }
 
 /** Where a statement starts, as cheaply as its kind allows. */

@@ -23,8 +23,6 @@ interface Frame {
 class Parser extends TokenReader {
   private readonly top: Frame = { body: [], dropped: false };
   private readonly stack: Frame[] = [this.top];
-  private readonly scratchArgs: Arg[] = [];
-  private readonly scratchNamed: NamedArg[] = [];
   /** `OBJ.METHOD` callees, each text built once. */
   private readonly dottedNames = new Map<string, Map<string, string>>();
 
@@ -132,7 +130,7 @@ class Parser extends TokenReader {
     this.i++;
     const args: Arg[] = [];
     const named: NamedArg[] = [];
-    while (this.kind() !== T.Newline && this.kind() !== T.End) this.argument(args, named, true);
+    while (this.kind() !== T.Newline && this.kind() !== T.End) this.argument(args, named, true, false);
     const span = spanFrom(start, this.span(this.i - 1));
     const decl = buildDeclaration(keyword, args, named, span, this.diags);
     if (decl) this.add(decl);
@@ -169,7 +167,7 @@ class Parser extends TokenReader {
     this.openBlock({ kind: 'repeat', count, countSpan, body: [], span, endSpan: span }, span);
   }
 
-  /** `[NAME =] CALLEE(args) [expect V | expect error]`; the arguments are checked here and read again when asked for. */
+  /** `[NAME =] CALLEE(args) [expect V | expect error]`; the arguments are only checked here, and read when asked for. */
   private call(): CallNode {
     if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) this.i += 2;
     const calleeAt = this.expect(T.Ident, 'a call');
@@ -183,20 +181,17 @@ class Parser extends TokenReader {
     }
     if (this.kind() !== T.LParen) this.fail(`expected '(' after '${callee}', found ${this.describe()}`);
     this.i++;
-    const args = this.scratchArgs;
-    const named = this.scratchNamed;
-    args.length = 0;
-    named.length = 0;
-    this.argumentList(args, named);
+    this.argumentList();
     const close = this.expect(T.RParen, "',' or ')'");
-    if (this.isIdent('expect')) {
+    const expects = this.isIdent('expect');
+    if (expects) {
       this.i++;
       const k = this.kind();
       if (k !== T.Number && k !== T.Size && !this.isIdent('error')) this.fail(`expected a byte value or 'error' after 'expect', found ${this.describe()}`);
       this.i++;
     }
     this.endOfLine();
-    return new CallNode(this, callee, calleeAt, close);
+    return new CallNode(this, callee, calleeAt, close, expects);
   }
 }
 

@@ -2,7 +2,7 @@
 // handle types, and fills each call's `resolved` for the runtime.
 import type { Arg, CallStmt, CacheDecl, MemoryDecl, PlatformDecl, ProcDecl, Program, RepeatStmt, ResolvedCall, ResolvedValue, Span, Stmt } from './ast';
 import { ANY_HANDLE, numberProblem, ownerValue, resolveArguments, ValueCache, type NameLookup } from './arguments';
-import { lineOfStmt } from './callNode';
+import { lineOfStmt, targetNameOf } from './callNode';
 import { startLine, type Spanned } from './span';
 import type { DiagnosticList } from './diagnostics';
 import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
@@ -39,14 +39,13 @@ function bindingsOf(body: Stmt[], types: Map<string, Set<HandleType>>, lines: Ma
     const s = body[k];
     if (s.kind === 'repeat') bindingsOf(s.body, types, lines);
     if (s.kind !== 'call') continue;
-    const target = s.target;
-    if (!target) continue;
-    const name = target.name;
+    const name = targetNameOf(s);
+    if (name === undefined) continue;
     let set = types.get(name);
     if (!set) types.set(name, (set = new Set()));
     const returns = SIGNATURES.get(s.callee)?.returns;
     if (returns) set.add(returns);
-    if (!lines.has(name)) lines.set(name, s.span.start.line);
+    if (!lines.has(name)) lines.set(name, lineOfStmt(s));
   }
 }
 

@@ -79,6 +79,11 @@ export class TokenReader {
     return this.isBound(at) ? { name: this.text(at - 2), span: this.span(at - 2) } : undefined;
   }
 
+  /** The name of that binding alone. */
+  boundName(at: number): string | undefined {
+    return this.isBound(at) ? this.text(at - 2) : undefined;
+  }
+
   /** The last token of a callee starting at token `at` (`OBJ.METHOD` spans three). */
   calleeEnd(at: number): number {
     return this.kind(at + 1) === T.Dot ? at + 2 : at;
@@ -98,52 +103,62 @@ export class TokenReader {
     this.argumentList(args, named);
   }
 
-  /** `arg, arg, key=value ...` up to (not past) the closing `)`. */
-  protected argumentList(args: Arg[], named: NamedArg[]): void {
+  /** `arg, arg, key=value ...` up to (not past) the closing `)`; without lists to fill, only checks them. */
+  protected argumentList(args?: Arg[], named?: NamedArg[]): void {
     if (this.kind() === T.RParen) return;
+    let afterNamed = false;
     for (;;) {
-      this.argument(args, named, false);
+      if (this.argument(args, named, false, afterNamed)) afterNamed = true;
       if (this.kind() !== T.Comma) return;
       this.i++;
     }
   }
 
-  /** One argument, positional or `key=value`; declarations take them in any order, calls positional first. */
-  protected argument(args: Arg[], named: NamedArg[], anyOrder: boolean): void {
+  /**
+   * One argument, positional or `key=value` (true for the latter), pushed to the lists when given; declarations
+   * take them in any order, calls positional first.
+   */
+  protected argument(args: Arg[] | undefined, named: NamedArg[] | undefined, anyOrder: boolean, afterNamed: boolean): boolean {
     if (this.kind() === T.Ident && this.kind(this.i + 1) === T.Equals) {
       const keyAt = this.i;
       this.i += 2;
-      named.push({ key: this.text(keyAt), keySpan: this.span(keyAt), value: this.value() });
-      return;
+      const at = this.skipValue();
+      named?.push({ key: this.text(keyAt), keySpan: this.span(keyAt), value: this.argAt(at) });
+      return true;
     }
     // Flags such as SKIP_CPU_SYNC are bare words that may close a call after its named arguments.
-    if (named.length > 0 && !anyOrder && !(this.kind() === T.Ident && FLAG_WORDS.has(this.text()))) this.fail('positional argument after named ones');
-    args.push(this.value());
+    if (afterNamed && !anyOrder && !(this.kind() === T.Ident && FLAG_WORDS.has(this.text()))) this.fail('positional argument after named ones');
+    const at = this.skipValue();
+    args?.push(this.argAt(at));
+    return false;
   }
 
-  private value(): Arg {
+  /** Checks the argument at the cursor and steps past it; returns where it starts. */
+  private skipValue(): number {
     const at = this.i;
     const k = this.kind();
-    if (k === T.Number || k === T.Size) {
+    if (k === T.Number || k === T.Size || k === T.Word) {
       this.i++;
-      return numberArg(this, at, this.num(at), k === T.Size);
-    }
-    if (k === T.Word) {
-      this.i++;
-      return wordArg(this, at, this.text(at));
+      return at;
     }
     if (k !== T.Ident) this.fail(`expected an argument, found ${this.describe()}`);
     this.i++;
-    const name = this.text(at);
     if (this.kind() === T.Colon) {
       // DEV:DIR, an owner for expect_owner.
       this.i++;
-      const dirAt = this.i;
-      const dir = this.kind() === T.Ident ? directionOf(this.text()) : undefined;
-      if (!dir) this.fail(`expected a direction after '${name}:', found ${this.describe()}`);
+      if (!(this.kind() === T.Ident && directionOf(this.text()))) this.fail(`expected a direction after '${this.text(at)}:', found ${this.describe()}`);
       this.i++;
-      return ownerArg(this, at, dirAt, name, dir);
     }
+    return at;
+  }
+
+  /** The argument starting at token `at`, which `skipValue` has checked. */
+  private argAt(at: number): Arg {
+    const k = this.kind(at);
+    if (k === T.Number || k === T.Size) return numberArg(this, at, this.num(at), k === T.Size);
+    const name = this.text(at);
+    if (k === T.Word) return wordArg(this, at, name);
+    if (this.kind(at + 1) === T.Colon) return ownerArg(this, at, at + 2, name, directionOf(this.text(at + 2))!);
     const dir = directionOf(name);
     return dir ? directionArg(this, at, dir) : wordArg(this, at, name);
   }

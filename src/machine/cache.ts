@@ -41,6 +41,8 @@ export interface CacheState {
   /** The statement that filled the line, for messages about stale lines. */
   filledAt: (Loc | null)[];
   clock: number;
+  /** How many lines are valid: the walks over every line are skipped when none is. */
+  valid: number;
   /** Line events beyond the per-operation budget, summarised at the end of the operation. */
   summary?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause };
 }
@@ -60,6 +62,7 @@ export function createCache(cfg: CacheConfig): CacheState {
     line, ways, sets, prefetch: cfg.prefetch,
     tags: new Float64Array(n).fill(-1), states: new Uint8Array(n), stamps: new Float64Array(n),
     data: new Array<DataRun[] | null>(n).fill(null), filledAt: new Array<Loc | null>(n).fill(null), clock: 0,
+    valid: 0, summary: undefined,
   };
 }
 
@@ -72,45 +75,50 @@ export function findLine(c: CacheState, lineNo: number): number {
   return -1;
 }
 
-function record(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): void {
+/** Emits one line's change as its own event while the operation's budget lasts; false when it is left for the summary. */
+function emitLine(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): boolean {
   const c = s.cache;
-  if (!s.recording) return;
-  if (s.lineEventBudget > 0) {
-    s.lineEventBudget--;
-    emit(s, { type: 'line', set: Math.floor(idx / c.ways), way: idx % c.ways, phys: lineNo * c.line, from: STATE_LETTER[from], to: STATE_LETTER[to], cause });
-    return;
-  }
-  const sum = c.summary;
-  if (sum) {
-    sum.lo = Math.min(sum.lo, lineNo);
-    sum.hi = Math.max(sum.hi, lineNo);
-    sum.count++;
-    sum.to = STATE_LETTER[to];
-    sum.cause = cause;
-  } else c.summary = { lo: lineNo, hi: lineNo, count: 1, to: STATE_LETTER[to], cause };
+  if (!s.recording) return true;
+  if (s.lineEventBudget <= 0) return false;
+  s.lineEventBudget--;
+  emit(s, { type: 'line', set: Math.floor(idx / c.ways), way: idx % c.ways, phys: lineNo * c.line, from: STATE_LETTER[from], to: STATE_LETTER[to], cause });
+  return true;
 }
 
-/** Records one change (`from` the line's state unless given, to `to`) for many lines at once. */
-function recordMany(s: MachineState, idxs: readonly number[], to: number, cause: LineCause, from?: number, start = 0, end = idxs.length): void {
-  const c = s.cache;
-  if (!s.recording) return;
-  let k = start;
-  for (; k < end && s.lineEventBudget > 0; k++) record(s, idxs[k], c.tags[idxs[k]], from ?? c.states[idxs[k]], to, cause);
-  if (k === end) return;
-  let lo = Infinity;
-  let hi = -Infinity;
-  const count = end - k;
-  for (; k < end; k++) {
-    const tag = c.tags[idxs[k]];
-    if (tag < lo) lo = tag;
-    if (tag > hi) hi = tag;
+function record(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): void {
+  if (!emitLine(s, idx, lineNo, from, to, cause)) summarise(s.cache, lineNo, lineNo, 1, to, cause);
+}
+
+/** The changes of many lines to one state in one loop: events while the budget lasts, then one summary update. */
+class LineChanges {
+  private lo = Infinity;
+  private hi = -Infinity;
+  private count = 0;
+
+  constructor(private readonly s: MachineState, private readonly to: number, private readonly cause: LineCause) {}
+
+  line(idx: number, lineNo: number, from: number): void {
+    if (emitLine(this.s, idx, lineNo, from, this.to, this.cause)) return;
+    if (lineNo < this.lo) this.lo = lineNo;
+    if (lineNo > this.hi) this.hi = lineNo;
+    this.count++;
   }
-  const sum = c.summary ?? (c.summary = { lo, hi, count: 0, to: STATE_LETTER[to], cause });
-  sum.lo = Math.min(sum.lo, lo);
-  sum.hi = Math.max(sum.hi, hi);
-  sum.count += count;
-  sum.to = STATE_LETTER[to];
-  sum.cause = cause;
+
+  done(): void {
+    if (this.count > 0) summarise(this.s.cache, this.lo, this.hi, this.count, this.to, this.cause);
+  }
+}
+
+/** Adds `count` line changes to `to` within lines [lo, hi] to the operation's summary. */
+function summarise(c: CacheState, lo: number, hi: number, count: number, to: number, cause: LineCause): void {
+  const sum = c.summary;
+  if (sum) {
+    if (lo < sum.lo) sum.lo = lo;
+    if (hi > sum.hi) sum.hi = hi;
+    sum.count += count;
+    sum.to = STATE_LETTER[to];
+    sum.cause = cause;
+  } else c.summary = { lo, hi, count, to: STATE_LETTER[to], cause };
 }
 
 /** Emits the summary of line events past the budget, as one range event. */
@@ -126,72 +134,83 @@ export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: numb
 /** Drops lines without writing them back. */
 function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
   const c = s.cache;
-  recordMany(s, idxs, INVALID, cause);
-  for (const i of idxs) {
-    c.tags[i] = -1;
-    c.states[i] = INVALID;
-    c.data[i] = null;
-    c.filledAt[i] = null;
+  const { tags, states, data, filledAt } = c;
+  const changes = new LineChanges(s, INVALID, cause);
+  for (let k = 0; k < idxs.length; k++) {
+    const i = idxs[k];
+    changes.line(i, tags[i], states[i]);
+    if (states[i] !== INVALID) c.valid--;
+    tags[i] = -1;
+    states[i] = INVALID;
+    data[i] = null;
+    filledAt[i] = null;
   }
+  changes.done();
 }
 
-/** The line indexes `keep` accepts among `idxs` (every line when omitted), in an array of exact size. */
-function pick(c: CacheState, keep: (i: number) => boolean, idxs?: readonly number[]): number[] {
-  const n = idxs ? idxs.length : lineCount(c);
-  let count = 0;
-  for (let k = 0; k < n; k++) if (keep(idxs ? idxs[k] : k)) count++;
-  const out = new Array<number>(count);
-  count = 0;
-  for (let k = 0; k < n; k++) {
-    const i = idxs ? idxs[k] : k;
-    if (keep(i)) out[count++] = i;
-  }
+/** The indexes of every valid line. */
+function validLines(c: CacheState): number[] {
+  const out: number[] = [];
+  if (c.valid === 0) return out;
+  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID) out.push(i);
   return out;
 }
 
-/** Line indexes ordered by address (reordering `idxs` itself): by bucket when their addresses are dense (a bulk range), else by sorting. */
-function byAddress(c: CacheState, idxs: number[]): number[] {
-  if (idxs.length < 2) return idxs;
+/**
+ * The line indexes among `idxs` whose state is at least `min`, ordered by address: by bucket when their
+ * addresses are dense (a bulk range), else by sorting.
+ */
+function byAddress(c: CacheState, idxs: readonly number[], min: number): number[] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const i of idxs) {
-    lo = Math.min(lo, c.tags[i]);
-    hi = Math.max(hi, c.tags[i]);
+  let count = 0;
+  for (let k = 0; k < idxs.length; k++) {
+    if (c.states[idxs[k]] < min) continue;
+    const tag = c.tags[idxs[k]];
+    if (tag < lo) lo = tag;
+    if (tag > hi) hi = tag;
+    count++;
   }
-  if (hi - lo + 1 > 4 * idxs.length) return idxs.sort((a, b) => c.tags[a] - c.tags[b]);
-  const bucket = new Int32Array(hi - lo + 1).fill(-1);
-  for (const i of idxs) bucket[c.tags[i] - lo] = i;
-  let k = 0;
-  for (const i of bucket) if (i >= 0) idxs[k++] = i;
-  return idxs;
+  const out = new Array<number>(count);
+  if (count < 2 || hi - lo + 1 > 4 * count) {
+    let n = 0;
+    for (let k = 0; k < idxs.length; k++) if (c.states[idxs[k]] >= min) out[n++] = idxs[k];
+    return out.sort((a, b) => c.tags[a] - c.tags[b]);
+  }
+  // Slot + 1 per line, so that the zero fill means none.
+  const bucket = new Int32Array(hi - lo + 1);
+  for (let k = 0; k < idxs.length; k++) if (c.states[idxs[k]] >= min) bucket[c.tags[idxs[k]] - lo] = idxs[k] + 1;
+  let n = 0;
+  for (let b = 0; b < bucket.length; b++) if (bucket[b] > 0) out[n++] = bucket[b] - 1;
+  return out;
 }
 
 /**
- * Writes Dirty lines back to memory (adjacent lines as one memory write) and marks them Clean.
+ * Writes Dirty lines back to memory (adjacent lines as one memory write) and marks them Clean; returns how many.
  * The data a write-back overwrites in memory may be a lost write.
  */
-function writeBack(s: MachineState, idxs: number[], cause: LineCause): void {
+function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
   const c = s.cache;
-  const dirty = byAddress(c, pick(c, (i) => c.states[i] === DIRTY, idxs));
+  const dirty = byAddress(c, idxs, DIRTY);
+  const changes = new LineChanges(s, CLEAN, cause);
   let k = 0;
   while (k < dirty.length) {
     const start = c.tags[dirty[k]];
     const runs = new RunBuilder();
     let n = 0;
-    const group = k;
-    while (k < dirty.length && c.tags[dirty[k]] === start + n) {
+    for (; k < dirty.length && c.tags[dirty[k]] === start + n; k++, n++) {
       runs.addSlice(c.data[dirty[k]] as DataRun[]);
-      k++;
-      n++;
+      changes.line(dirty[k], start + n, DIRTY);
+      c.states[dirty[k]] = CLEAN;
     }
-    recordMany(s, dirty, CLEAN, cause, undefined, group, k);
-    for (let j = group; j < k; j++) c.states[dirty[j]] = CLEAN;
     const phys = start * c.line;
     const old = readRuns(s.mem, phys, n * c.line);
     writeRuns(s.mem, phys, runs.done());
     emit(s, { type: 'writeback', phys, len: n * c.line });
     checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
   }
+  changes.done();
+  return dirty.length;
 }
 
 /** Capacity eviction of one line: written back if Dirty, then dropped. */
@@ -221,6 +240,7 @@ function place(s: MachineState, idx: number, lineNo: number, state: number, data
   const c = s.cache;
   c.tags[idx] = lineNo;
   c.states[idx] = state;
+  c.valid++;
   c.data[idx] = data;
   c.filledAt[idx] = s.loc;
   c.stamps[idx] = ++c.clock;
@@ -286,20 +306,24 @@ function accessLines(s: MachineState, phys: number, len: number, first: number, 
 
 /** Whether any valid line lies in lines [lo, hi]. */
 function anyLineIn(c: CacheState, lo: number, hi: number): boolean {
+  if (c.valid === 0) return false;
   for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && c.tags[i] >= lo && c.tags[i] <= hi) return true;
   return false;
 }
 
 /** Capacity eviction of every line (dirty ones written back, adjacent lines together). */
 export function evictAll(s: MachineState): number {
-  const idxs = pick(s.cache, (i) => s.cache.states[i] !== INVALID);
+  const idxs = validLines(s.cache);
   writeBack(s, idxs, 'evict');
   drop(s, idxs, 'evict');
   return idxs.length;
 }
 
-/** Calls `visit` with the data of each full line of `runs`, in order; lines holding a single run share one array. */
-function forEachLine(runs: readonly DataRun[], line: number, visit: (data: DataRun[], k: number) => void): void {
+/**
+ * Calls `visit` for each group of `count` consecutive full lines of `runs` from line `k` on holding the same
+ * `data`, in order: a run spanning many lines is one group; lines holding a single run share one array.
+ */
+function forEachLineGroup(runs: readonly DataRun[], line: number, visit: (data: DataRun[], k: number, count: number) => void): void {
   const shared = new Map<string, DataRun[]>();
   let k = 0;
   let cur: DataRun[] = [];
@@ -311,10 +335,10 @@ function forEachLine(runs: readonly DataRun[], line: number, visit: (data: DataR
         const key = `${r.value}:${r.seq}`;
         let one = shared.get(key);
         if (!one) shared.set(key, (one = [{ len: line, value: r.value, seq: r.seq }]));
-        while (left >= line) {
-          visit(one, k++);
-          left -= line;
-        }
+        const count = Math.floor(left / line);
+        visit(one, k, count);
+        k += count;
+        left -= count * line;
         continue;
       }
       const take = Math.min(left, line - used);
@@ -322,7 +346,7 @@ function forEachLine(runs: readonly DataRun[], line: number, visit: (data: DataR
       used += take;
       left -= take;
       if (used === line) {
-        visit(cur, k++);
+        visit(cur, k++, 1);
         cur = [];
         used = 0;
       }
@@ -331,8 +355,8 @@ function forEachLine(runs: readonly DataRun[], line: number, visit: (data: DataR
 }
 
 /**
- * Installs full lines [lo, hi] of an access into an emptied cache, in address order: what line-by-line
- * simulation leaves there, without its per-line work.
+ * Installs full lines [lo, hi] (fewer than the cache's lines) of an access into an emptied cache, in address
+ * order: what line-by-line simulation leaves there, without its per-line work.
  */
 function installLines(s: MachineState, phys: number, lo: number, hi: number, op: CpuOp, out: RunBuilder): void {
   if (hi < lo) return;
@@ -344,15 +368,23 @@ function installLines(s: MachineState, phys: number, lo: number, hi: number, op:
   const state = op.kind === 'write' ? DIRTY : CLEAN;
   const cause: LineCause = op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause;
   const c = s.cache;
-  forEachLine(src, L, (data, k) => {
-    const idx = makeRoom(s, lo + k);
-    c.tags[idx] = lo + k;
-    c.states[idx] = state;
-    c.data[idx] = data;
-    c.filledAt[idx] = s.loc;
-    c.stamps[idx] = ++c.clock;
-    record(s, idx, lo + k, INVALID, state, cause);
+  const changes = new LineChanges(s, state, cause);
+  const { tags, states, stamps, sets, ways } = c;
+  const loc = s.loc;
+  forEachLineGroup(src, L, (data, k, count) => {
+    for (let ln = lo + k; ln < lo + k + count; ln++) {
+      // The cache was empty: a line takes the first way its set has left, after the range's earlier lines there.
+      const idx = (ln % sets) * ways + Math.floor((ln - lo) / sets);
+      tags[idx] = ln;
+      states[idx] = state;
+      c.data[idx] = data;
+      c.filledAt[idx] = loc;
+      stamps[idx] = ++c.clock;
+      changes.line(idx, ln, INVALID);
+    }
+    c.valid += count;
   });
+  changes.done();
 }
 
 /**
@@ -407,8 +439,10 @@ export function linesIn(c: CacheState, phys: number, len: number, sorted = true)
   const last = Math.floor((phys + len - 1) / c.line);
   const out: number[] = [];
   if (last - first + 1 > lineCount(c)) {
-    for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && c.tags[i] >= first && c.tags[i] <= last) out.push(i);
-    return sorted ? byAddress(c, out) : out;
+    if (c.valid === 0) return out;
+    const { tags, states } = c;
+    for (let i = 0; i < states.length; i++) if (states[i] !== INVALID && tags[i] >= first && tags[i] <= last) out.push(i);
+    return sorted ? byAddress(c, out, CLEAN) : out;
   }
   for (let ln = first; ln <= last; ln++) {
     const i = findLine(c, ln);
@@ -426,10 +460,7 @@ export type Maintenance = 'clean' | 'invalidate' | 'clean+invalidate';
 export function maintain(s: MachineState, phys: number, len: number, op: Maintenance): void {
   const c = s.cache;
   const idxs = linesIn(c, phys, len, false);
-  const cleaned = op === 'invalidate' ? partialEdges(c, phys, len) : idxs;
-  let dirtyCount = 0;
-  for (const i of cleaned) if (c.states[i] === DIRTY) dirtyCount++;
-  writeBack(s, cleaned, 'clean');
+  const dirtyCount = writeBack(s, op === 'invalidate' ? partialEdges(c, phys, len) : idxs, 'clean');
   if (op === 'clean') {
     emit(s, { type: 'clean', phys, len, lines: dirtyCount });
     return;

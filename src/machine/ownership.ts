@@ -45,22 +45,33 @@ function pushOwned(out: OwnerRun[], off: number, len: number, owners: number[]):
   else if (len > 0) out.push({ off, len, owners });
 }
 
+/**
+ * Applies `change` to the owners of [off, +len); `change` returns the very list it was given when it changes
+ * nothing, and then the runs are left as they are (unmapping what a sync already gave back allocates nothing).
+ */
 function update(s: MachineState, b: Buffer, off: number, len: number, change: (owners: number[]) => number[]): void {
-  const out: OwnerRun[] = [];
-  for (const r of b.owners) {
+  let out: OwnerRun[] | undefined;
+  const runs = b.owners;
+  for (let k = 0; k < runs.length; k++) {
+    const r = runs[k];
     const a = Math.max(r.off, off);
     const e = Math.min(r.off + r.len, off + len);
-    if (a >= e) {
-      pushOwned(out, r.off, r.len, r.owners);
+    const next = a < e ? change(r.owners) : r.owners;
+    if (next === r.owners) {
+      if (out) pushOwned(out, r.off, r.len, r.owners);
       continue;
     }
+    // The first change: the runs before it are copied (never shared, as pushOwned extends its last run).
+    if (!out) {
+      out = [];
+      for (let j = 0; j < k; j++) pushOwned(out, runs[j].off, runs[j].len, runs[j].owners);
+    }
     pushOwned(out, r.off, a - r.off, r.owners);
-    const next = change(r.owners);
     if (s.recording && !same(next, r.owners)) emit(s, { type: 'owner', buffer: b.id, off: a, len: e - a, from: ownerLabel(s, r.owners), to: ownerLabel(s, next) });
     pushOwned(out, a, e - a, next);
     pushOwned(out, e, r.off + r.len - e, r.owners);
   }
-  b.owners = out;
+  if (out) b.owners = out;
 }
 
 /** Hands [off, +len) to mapping `id` (map, sync_for_device). */
@@ -70,5 +81,5 @@ export function giveToDevice(s: MachineState, b: Buffer, off: number, len: numbe
 
 /** Takes [off, +len) back from mapping `id` (unmap, sync_for_cpu). */
 export function takeFromDevice(s: MachineState, b: Buffer, off: number, len: number, id: number): void {
-  update(s, b, off, len, (o) => o.filter((x) => x !== id));
+  update(s, b, off, len, (o) => (o.includes(id) ? o.filter((x) => x !== id) : o));
 }

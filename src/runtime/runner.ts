@@ -1,7 +1,7 @@
 // The interpreter: executes a resolved program on the machine one statement (one step) at a time. It is an
 // explicit state machine (frames with program counters, no generators) so the debugger can snapshot and restore it.
 import type { CallStmt, Program, ResolvedValue, Stmt } from '../language/ast';
-import { startOf } from '../language/callNode';
+import { startOf, targetNameOf } from '../language/callNode';
 import type { Hazard, Loc } from '../machine/hazards';
 import { Machine, type Handle } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
@@ -54,7 +54,7 @@ interface Frame {
   entry?: Stmt;
   /** hazards.length when the frame (or the current repeat iteration) began. */
   hazardStart: number;
-  /** Hazard index range of the last statement executed in this block, other than expect_hazard. */
+  /** Hazard index range of the last statement executed in this block, other than expect_hazard (updated in place). */
   prev?: [number, number];
 }
 
@@ -89,8 +89,19 @@ function* boundHandles(frames: readonly Frame[]): Iterable<number> {
   for (const f of frames) if (f.scope) for (const v of f.scope.values()) if (v.kind === 'handle') yield v.handle.id;
 }
 
+/** The hazards of a step that raised none: shared, as most steps raise none (frozen: nobody may add to it). */
+const NO_HAZARDS = Object.freeze([]) as unknown as Hazard[];
+
+/** Records a hazard range as a frame's `prev`, reusing its pair: one fewer allocation per step. */
+function setPrev(f: Frame, from: number, to: number): void {
+  if (f.prev) {
+    f.prev[0] = from;
+    f.prev[1] = to;
+  } else f.prev = [from, to];
+}
+
 function copyFrames(frames: readonly Frame[]): Frame[] {
-  return frames.map((f) => ({ ...f, scope: f.scope && new Map(f.scope) }));
+  return frames.map((f) => ({ ...f, scope: f.scope && new Map(f.scope), prev: f.prev && [f.prev[0], f.prev[1]] }));
 }
 
 export class Runner {
@@ -203,12 +214,13 @@ export class Runner {
     const loc = startOf(stmt);
     const first = this.allHazards.length;
     const events = this.execute(stmt, frame, loc);
-    if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') frame.prev = [first, this.allHazards.length];
+    if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') setPrev(frame, first, this.allHazards.length);
     this.steps++;
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));
-    return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards: this.allHazards.slice(first) };
+    const hazards = this.allHazards.length > first ? this.allHazards.slice(first) : NO_HAZARDS;
+    return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards };
   }
 
   private execute(stmt: CallStmt, frame: Frame, loc: Loc): MachineEvent[] {
@@ -243,11 +255,11 @@ export class Runner {
         this.allHazards.push(...hazards);
         this.allHazards.push({ kind: 'expect-failed', loc, message: `${stmt.callee} was expected to fail (expect error), but it succeeded`, related: [] });
       }
-    } else this.allHazards.push(...hazards);
-    const target = isHandle(result) ? stmt.target : undefined;
-    if (target) {
-      this.machine.nameHandle(result as Handle, target.name); // messages then say `buf`, not `kmalloc #1`
-      this.bind(target.name, { kind: 'handle', handle: result as Handle });
+    } else if (hazards.length > 0) this.allHazards.push(...hazards); // most steps raise none: skip the spread call
+    const target = isHandle(result) ? targetNameOf(stmt) : undefined;
+    if (target !== undefined) {
+      this.machine.nameHandle(result as Handle, target); // messages then say `buf`, not `kmalloc #1`
+      this.bind(target, { kind: 'handle', handle: result as Handle });
     }
     return out.events;
   }
@@ -339,7 +351,7 @@ export class Runner {
           return;
         }
         this.stack.pop();
-        this.stack[this.stack.length - 1].prev = [f.hazardStart, this.allHazards.length];
+        setPrev(this.stack[this.stack.length - 1], f.hazardStart, this.allHazards.length);
         continue;
       }
       const s = f.body[f.pc];

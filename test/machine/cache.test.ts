@@ -173,6 +173,8 @@ test('bulk equivalence: a large CPU access leaves the same memory, cache and haz
         assert.deepEqual(got.result, want.result);
         assert.deepEqual(got.hazards.map((h) => h.kind), want.hazards.map((h) => h.kind));
         assert.deepEqual(snapshot(m.state, BASE, BASE + 8192), snapshot(ref.state, BASE, BASE + 8192));
+        // The count of valid lines decides whether the walks over every line run at all.
+        for (const x of [m, ref]) assert.equal(x.state.cache.valid, x.state.cache.states.filter((st) => st !== 0).length);
       },
     ),
     { numRuns: 300 },
