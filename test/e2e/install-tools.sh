@@ -26,7 +26,9 @@ CODE_SERVER=$TOOLS/cs/node_modules/.bin/code-server
 if [ ! -x "$CODE_SERVER" ] || [ ! -d "$TOOLS/cs/node_modules/playwright-core" ]; then
   echo "e2e: installing code-server $CODE_SERVER_VERSION and playwright-core (compiles native addons, ~4 min)" >&2
   # node-gyp must use Node 24's headers: nothing can be downloaded from nodejs.org
-  mkdir -p "$TOOLS/cs" && (cd "$TOOLS/cs" && echo '{}' >package.json &&
+  # under `npm run`, the outer npm's user agent (node/v20) leaks into this npm, and code-server's postinstall
+  # reads the Node version from it: drop it, so that the inner npm reports the Node 24 it runs on
+  mkdir -p "$TOOLS/cs" && (cd "$TOOLS/cs" && echo '{}' >package.json && unset npm_config_user_agent npm_node_execpath NODE &&
     PATH=$NODE24/bin:$PATH npm_config_nodedir=$NODE24 \
       npm i --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION")
 fi
