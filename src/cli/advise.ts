@@ -4,7 +4,7 @@ import { formatDiagnostic } from '../language/diagnostics';
 import type { DmaBufAdvice } from '../machine/dmabufInspect';
 import { checkSource } from '../runtime/checker';
 import type { RunOptions, Runner } from '../runtime/runner';
-import { parseRunFlags, readSource, UsageError } from './flags';
+import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function formatAdvice(file: string, a: DmaBufAdvice): string {
   const lines = [`${file}: ${a.name}: ${a.allocation}`];
@@ -39,22 +39,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`dmabuf advise: ${e.message}\nusage: dmabuf advise FILE... [--json] [--step-limit N] [--platform arm64|arm|x86_64]\n`);
     return 2;
   }
-  let status = 0;
-  for (const file of flags.files) {
-    const text = readSource(file);
-    if (text === undefined) {
-      status = 2;
-      continue;
-    }
+  return eachSource(flags.files, (file, text) => {
     const { advice, errors } = adviseSource(text, file, flags.run);
     if (!advice) {
       for (const e of errors) process.stderr.write(e + '\n');
-      status = 2;
-      continue;
+      return 2;
     }
-    if (advice.some((a) => !a.servesAll && a.importers.length > 0)) status = Math.max(status, 1);
     if (flags.switches.has('--json')) process.stdout.write(JSON.stringify({ file, dmabufs: advice }) + '\n');
     else process.stdout.write((advice.length ? advice.map((a) => formatAdvice(file, a)).join('\n') : `${file}: no dma-buf`) + '\n');
-  }
-  return status;
+    return advice.some((a) => !a.servesAll && a.importers.length > 0) ? 1 : 0;
+  });
 }

@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { parseRunFlags, readSource, UsageError } from './flags';
+import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
   return {
@@ -52,22 +52,17 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (flags.files.length === 0) return usage('check needs at least one scenario file');
-  let status = 0;
-  for (const file of flags.files) {
-    const text = readSource(file);
-    if (text === undefined) {
-      status = 2;
-      continue;
-    }
+  const json = flags.switches.has('--json');
+  return eachSource(flags.files, (file, text) => {
     const r = checkSource(text, file, flags.run);
+    if (json) process.stdout.write(JSON.stringify(resultJson(r)) + '\n');
     if (r.diagnostics.length) {
       for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-      status = 2;
-    } else if (!r.ok) status = Math.max(status, 1);
-    if (flags.switches.has('--json')) process.stdout.write(JSON.stringify(resultJson(r)) + '\n');
-    else if (!r.diagnostics.length) process.stdout.write(report(r, flags.run.stepLimit) + '\n');
-  }
-  return status;
+      return 2;
+    }
+    if (!json) process.stdout.write(report(r, flags.run.stepLimit) + '\n');
+    return r.ok ? 0 : 1;
+  });
 }
 
 function usage(msg: string): number {

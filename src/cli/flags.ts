@@ -42,3 +42,13 @@ export function readSource(file: string): string | undefined {
     return undefined;
   }
 }
+
+/** Runs `visit` on each readable file; the exit status is the worst of theirs (2 for an unreadable file). */
+export function eachSource(files: string[], visit: (file: string, text: string) => number): number {
+  let status = 0;
+  for (const file of files) {
+    const text = readSource(file);
+    status = Math.max(status, text === undefined ? 2 : visit(file, text));
+  }
+  return status;
+}

@@ -1,5 +1,6 @@
 // The typed syntax tree of a `.dmabuf` scenario (spec §2-§4), with source positions.
 // The parser builds it, the resolver annotates it, the runtime executes it.
+import type { DeviceConfig } from '../machine/device';
 
 /** 1-based line and column, as editors and the `FILE:LINE:COL` format count them. */
 export interface Pos {
@@ -75,18 +76,10 @@ export interface MemoryDecl {
   span: Span;
 }
 
-export interface DeviceDecl {
+/** A device's declaration: the machine's device constraints, where the file states them. */
+export interface DeviceDecl extends DeviceConfig {
   kind: 'device';
-  name: string;
   nameSpan: Span;
-  coherent: boolean;
-  iommu: boolean;
-  contiguous: boolean;
-  /** Bits, 1..64. */
-  dmaMask: number;
-  maxSegmentSize?: number;
-  /** A mask such as 0xFFFF (segments may not cross a multiple of MASK+1). */
-  segmentBoundary?: number;
   span: Span;
 }
 

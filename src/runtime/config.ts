@@ -27,14 +27,9 @@ export function machineConfigOf(program: Program, platformOverride?: Arch): Mach
       prefetch: c?.prefetch ?? DEFAULT_CACHE.prefetch,
     },
     memory: { size: m?.size ?? DEFAULT_MEMORY.size, seed: m?.seed ?? DEFAULT_MEMORY.seed },
-    devices: [...program.devices.values()].map((d) => ({
-      name: d.name,
-      coherent: d.coherent,
-      iommu: d.iommu,
-      contiguous: d.contiguous,
-      dmaMask: d.dmaMask || DEFAULT_DMA_MASK_BITS,
-      maxSegmentSize: d.maxSegmentSize,
-      segmentBoundary: d.segmentBoundary,
+    devices: [...program.devices.values()].map(({ kind: _kind, nameSpan: _nameSpan, span: _span, ...device }) => ({
+      ...device,
+      dmaMask: device.dmaMask || DEFAULT_DMA_MASK_BITS,
     })),
   };
 }
