@@ -127,6 +127,9 @@ const operations: Record<string, Operation> = {
     m.expectOwner(a.handle('buf'), a.owner('owner'), a.has('off') ? a.num('off') : undefined, a.has('len') ? a.num('len') : undefined),
 };
 
-export function operation(op: string): Operation | undefined {
-  return operations[op];
+/** Every call of signatures.ts has one (the runtime tests pin it); the resolver lets no other name through. */
+export function operation(op: string): Operation {
+  const run = operations[op];
+  if (!run) throw new Error(`no operation for ${op}`);
+  return run;
 }

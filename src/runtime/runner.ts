@@ -234,7 +234,7 @@ export class Runner {
       this.expectHazard(frame, (r.args.kind as { name: string }).name, loc);
       return [];
     }
-    const run = operation(r.op) ?? unsupported;
+    const run = operation(r.op);
     const expect = stmt.expect; // read once: the parser's call nodes build it from the tokens when asked
     this.machine.begin(loc);
     let result: unknown;
@@ -370,11 +370,6 @@ export class Runner {
     this.allHazards.push(...out.hazards);
     return out.events;
   }
-}
-
-/** An operation the resolver knows but this machine does not model: reported as the call's own failure. */
-function unsupported(_m: Machine, a: Args): never {
-  throw new ArgumentError(`${a.op} is not supported by this machine`);
 }
 
 function isHandle(v: unknown): v is Handle {

@@ -142,3 +142,9 @@ test('a restored snapshot replays to the same hazards and state', () => {
   assert.equal(r.stepCount, 37);
   assert.deepEqual(rest(), first);
 });
+
+test('every call of the language has an operation on the machine', async () => {
+  const { SIGNATURES } = await import('../../src/language/signatures');
+  const { operation } = await import('../../src/runtime/operations');
+  for (const op of SIGNATURES.keys()) if (op !== 'expect_hazard') assert.equal(typeof operation(op), 'function', op);
+});
