@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ScenarioDocuments } from './documents';
 import { expressionAt } from './expressionAt';
+import { argumentSpans } from '../language/arguments';
 
 export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, vscode.InlineValuesProvider {
   constructor(private readonly docs: ScenarioDocuments) {}
@@ -22,8 +23,9 @@ export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, 
     if (!stmt?.resolved) return [];
     const seen = new Set<string>();
     const values: vscode.InlineValue[] = [];
+    const spans = argumentSpans(stmt);
     for (const [param, value] of Object.entries(stmt.resolved.args)) {
-      const span = stmt.resolved.spans[param];
+      const span = spans[param];
       if (value.kind !== 'handle' || !span) continue;
       // only buffers have an owner: a mapping or an attachment shows the buffer behind it
       const buffer = index.bufferBehind(value.name, line);

@@ -3,7 +3,7 @@
 import type { Arg, CallStmt, Direction, ResolvedCall, ResolvedValue, Span } from './ast';
 import type { Spanned } from './span';
 import type { DiagnosticList } from './diagnostics';
-import type { HandleType, Param, Signature } from './signatures';
+import { SIGNATURES, type HandleType, type Param, type Signature } from './signatures';
 import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 
 function memo<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
@@ -39,29 +39,29 @@ export class ValueCache {
   flag(set: boolean): ResolvedValue { return set ? FLAG_SET : FLAG_UNSET; }
 
   /**
-   * The argument record of a call of `sig` passing `dev` (the callee's device, for `DEV.read`) and `values` (its
-   * first entries, one per parameter, undefined when left out): one shared record per distinct combination,
+   * The resolution of a call of `sig` passing `dev` (the callee's device, for `DEV.read`) and `values` (its
+   * first entries, one per parameter, undefined when left out): one shared resolution per distinct combination,
    * found through a trie keyed by the (themselves shared) values.
    */
-  record(sig: Signature, dev: ResolvedValue | undefined, values: readonly (ResolvedValue | undefined)[]): Record<string, ResolvedValue> {
+  resolution(sig: Signature, dev: ResolvedValue | undefined, values: readonly (ResolvedValue | undefined)[]): ResolvedCall {
     let node = memo(this.records, sig, newRecordNode);
     node = memo(node.next, dev, newRecordNode);
     for (let i = 0; i < sig.params.length; i++) node = memo(node.next, values[i], newRecordNode);
-    if (!node.record) {
-      const r: Record<string, ResolvedValue> = dev ? { dev } : {};
+    if (!node.resolution) {
+      const args: Record<string, ResolvedValue> = dev ? { dev } : {};
       sig.params.forEach((p, i) => {
         const v = values[i];
-        if (v) r[p.name] = v;
+        if (v) args[p.name] = v;
       });
-      node.record = r;
+      node.resolution = { op: sig.op, args };
     }
-    return node.record;
+    return node.resolution;
   }
 }
 
 interface RecordNode {
   next: Map<ResolvedValue | undefined, RecordNode>;
-  record?: Record<string, ResolvedValue>;
+  resolution?: ResolvedCall;
 }
 
 const newRecordNode = (): RecordNode => ({ next: new Map() });
@@ -258,32 +258,22 @@ function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList):
 }
 
 /**
- * A resolved call whose `spans` are worked out from the call's arguments when asked (only the editor's hover
- * asks), rather than held for every call of the file.
+ * Where each argument of a resolved call was written (the editor's inline values ask): worked out from the call's
+ * tokens when asked, since resolutions are shared between calls and a file holds millions of calls.
  */
-class Resolution implements ResolvedCall {
-  constructor(
-    readonly op: string,
-    readonly args: Record<string, ResolvedValue>,
-    private readonly sig: Signature,
-    private readonly stmt: CallStmt,
-    /** The callee names the device (`DEV.read`): `spans.dev` is the callee's span. */
-    private readonly deviceCallee: boolean,
-  ) {}
-
-  get spans(): Record<string, Span> {
-    const spans: Record<string, Span> = this.deviceCallee ? { dev: this.stmt.calleeSpan } : {};
-    const given = matchArguments(this.sig, this.stmt);
-    this.sig.params.forEach((p, i) => {
-      const arg = given[i];
-      if (arg) spans[p.name] = arg.span;
-    });
-    return spans;
-  }
-
-  toJSON(): ResolvedCall {
-    return { op: this.op, args: this.args, spans: this.spans };
-  }
+export function argumentSpans(stmt: CallStmt): Record<string, Span> {
+  const r = stmt.resolved;
+  if (r?.op === 'proc') return { proc: stmt.calleeSpan };
+  const sig = r && SIGNATURES.get(r.op);
+  if (!sig) return {};
+  // `DEV.read`: the only way to reach a device.* operation, whose device is the callee itself.
+  const spans: Record<string, Span> = sig.op.startsWith('device.') ? { dev: stmt.calleeSpan } : {};
+  const given = matchArguments(sig, stmt);
+  sig.params.forEach((p, i) => {
+    const arg = given[i];
+    if (arg) spans[p.name] = arg.span;
+  });
+  return spans;
 }
 
 /** Resolves a call against its signature; `device` is what the callee itself names (the device of `DEV.read`). */
@@ -304,5 +294,5 @@ export function resolveArguments(
     else if (arg) values[i] = convert(stmt.callee, p, arg, names, diags);
     else if (!p.optional) diags.error(stmt.calleeSpan, `missing argument '${p.name}': the call is ${describeSignature(sig)}`);
   }
-  return new Resolution(sig.op, names.values.record(sig, device?.value, values), sig, stmt, device !== undefined);
+  return names.values.resolution(sig, device?.value, values);
 }

@@ -122,21 +122,20 @@ export interface Program {
  * name, already checked for kind and range. Handles are binding names, looked up at run time.
  *
  * - Optional parameters left out are absent from `args`; every flag parameter is present as `{ kind:'flag', set }`.
- * - `DEV.read/write`: op `device.read/write`, with `args.dev` the device and `spans.dev` the callee's span.
+ * - `DEV.read/write`: op `device.read/write`, with `args.dev` the device (its span: the callee's).
  * - A proc call: op `proc`, `args.proc` = `{ kind:'word', name }`, `args.args` = `{ kind:'args', values }`, one value
  *   per parameter in order (a binding or an enclosing proc's parameter as `handle`, a device as `device`, a
- *   number, a direction, an owner, or a keyword such as `system` as `word`); `spans.proc` = the callee's span.
+ *   number, a direction, an owner, or a keyword such as `system` as `word`).
  * - Inside a proc body a parameter stands for what the call passed: where a device is expected it resolves to
  *   `{ kind:'device', name: PARAM }`, anywhere else to `{ kind:'handle', name: PARAM }`; the runtime looks the
  *   name up in the frame and checks the value's kind then.
- * - Resolved values are shared between calls: never mutate them.
+ * - Resolutions and resolved values are shared between calls that resolve alike: never mutate them. Where each
+ *   argument was written is the call's own: `argumentSpans(call)` (arguments.ts) works it out when asked.
  */
 export interface ResolvedCall {
   /** An operation name from signatures.ts, or 'proc' for a procedure call. */
   op: string;
   args: Record<string, ResolvedValue>;
-  /** Where each named parameter was written, for hazard locations. */
-  spans: Record<string, Span>;
 }
 
 export type ResolvedValue =

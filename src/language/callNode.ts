@@ -1,6 +1,7 @@
 // The parser's call statement: it keeps token positions and reads its spans and argument lists from the tokens
 // when asked, so a million-statement scenario holds a few small objects per call rather than a dozen or more.
 import type { Arg, CallStmt, Expectation, NamedArg, Pos, ResolvedCall, Span, Stmt } from './ast';
+import { argumentSpans } from './arguments';
 import { spanFrom, startLine, type SourceSpan } from './span';
 import type { TokenReader } from './tokenReader';
 
@@ -10,7 +11,6 @@ const NO_NAMED: NamedArg[] = [];
 const lastRead: { node?: CallNode; args: Arg[]; named: NamedArg[] } = { args: [], named: NO_NAMED };
 
 export class CallNode implements CallStmt {
-  readonly kind = 'call';
   resolved?: ResolvedCall = undefined;
 
   /** `at` and `close`: the callee's first token and the `)`; the binding and expectation are read around them. */
@@ -23,6 +23,11 @@ export class CallNode implements CallStmt {
     private readonly expects: boolean,
   ) {}
 
+  /** On the prototype, not a field: one field less in each of a million nodes. */
+  get kind(): 'call' {
+    return 'call';
+  }
+
   /** `NAME =` (built when asked; the runner asks only after a call that returned a handle). */
   get target(): { name: string; span: Span } | undefined {
     return this.tokens.bindingBefore(this.at);
@@ -31,6 +36,11 @@ export class CallNode implements CallStmt {
   /** `expect V` / `expect error` (built when asked, only for calls that have one). */
   get expect(): Expectation | undefined {
     return this.expects ? this.tokens.expectationAfter(this.close) : undefined;
+  }
+
+  /** What `expect` says, without building its span (the runner asks at every step). */
+  get expected(): number | 'error' | undefined {
+    return this.expects ? this.tokens.expectedAfter(this.close) : undefined;
   }
 
   /** The name `NAME =` binds, without building the binding's span. */
@@ -88,7 +98,8 @@ export class CallNode implements CallStmt {
 
   toJSON(): object {
     const { args, named } = this.read();
-    const { kind, callee, calleeSpan, target, expect, span, resolved } = this;
+    const { kind, callee, calleeSpan, target, expect, span } = this;
+    const resolved = this.resolved && { ...this.resolved, spans: argumentSpans(this) };
     return { kind, callee, calleeSpan, target, args, named, expect, span, resolved };
   }
 }
@@ -101,6 +112,12 @@ export function lineOfStmt(s: Stmt): number {
 /** The name a call binds, as cheaply as its kind allows. */
 export function targetNameOf(s: CallStmt): string | undefined {
   return s instanceof CallNode ? s.targetName : s.target?.name;
+}
+
+/** What a call expects (`expect V`: V; `expect error`: 'error'), as cheaply as its kind allows. */
+export function expectedOf(s: CallStmt): number | 'error' | undefined {
+  if (s instanceof CallNode) return s.expected;
+  return s.expect && (s.expect.kind === 'value' ? s.expect.value : 'error');
 }
 
 /** Where a statement starts, as cheaply as its kind allows. */

@@ -310,7 +310,6 @@ class Resolver {
     return {
       op: 'proc',
       args: { proc: this.values.word(proc.name), args: { kind: 'args', values } },
-      spans: { proc: s.calleeSpan },
     };
   }
 

@@ -91,10 +91,17 @@ export class TokenReader {
 
   /** `expect V` or `expect error` after token `close` (the call's `)`), which the parser has checked. */
   expectationAfter(close: number): Expectation | undefined {
-    if (!this.isIdent('expect', close + 1)) return undefined;
+    const expected = this.expectedAfter(close);
+    if (expected === undefined) return undefined;
     const span = spanFrom(this.span(close + 1), this.span(close + 2));
+    return expected === 'error' ? { kind: 'error', span } : { kind: 'value', value: expected, span };
+  }
+
+  /** What `expectationAfter` reads, without its span: the value V, 'error', or undefined. */
+  expectedAfter(close: number): number | 'error' | undefined {
+    if (!this.isIdent('expect', close + 1)) return undefined;
     const k = this.kind(close + 2);
-    return k === T.Number || k === T.Size ? { kind: 'value', value: this.num(close + 2), span } : { kind: 'error', span };
+    return k === T.Number || k === T.Size ? this.num(close + 2) : 'error';
   }
 
   /** The arguments of a call whose `(` is token `open`, as `argumentList` reads them. */

@@ -434,12 +434,11 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
  * range, when that is shorter.
  */
 export function linesIn(c: CacheState, phys: number, len: number, sorted = true): number[] {
-  if (len <= 0) return [];
+  if (len <= 0 || c.valid === 0) return [];
   const first = Math.floor(phys / c.line);
   const last = Math.floor((phys + len - 1) / c.line);
   const out: number[] = [];
   if (last - first + 1 > lineCount(c)) {
-    if (c.valid === 0) return out;
     const { tags, states } = c;
     for (let i = 0; i < states.length; i++) if (states[i] !== INVALID && tags[i] >= first && tags[i] <= last) out.push(i);
     return sorted ? byAddress(c, out, CLEAN) : out;

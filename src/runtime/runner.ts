@@ -1,7 +1,7 @@
 // The interpreter: executes a resolved program on the machine one statement (one step) at a time. It is an
 // explicit state machine (frames with program counters, no generators) so the debugger can snapshot and restore it.
 import type { CallStmt, Program, ResolvedValue, Stmt } from '../language/ast';
-import { startOf, targetNameOf } from '../language/callNode';
+import { expectedOf, startOf, targetNameOf } from '../language/callNode';
 import type { Hazard, Loc } from '../machine/hazards';
 import { Machine, type Handle } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
@@ -235,12 +235,12 @@ export class Runner {
       return [];
     }
     const run = operation(r.op);
-    const expect = stmt.expect; // read once: the parser's call nodes build it from the tokens when asked
+    const expected = expectedOf(stmt);
     this.machine.begin(loc);
     let result: unknown;
     let argError: string | undefined;
     try {
-      result = run(this.machine, this.args.reset(r.op, r.args), expect?.kind === 'value' ? expect.value : undefined);
+      result = run(this.machine, this.args.reset(r.op, r.args), expected === 'error' ? undefined : expected);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
       argError = e.message;
@@ -249,7 +249,7 @@ export class Runner {
     const hazards = out.hazards;
     if (argError) hazards.push({ kind: 'api-misuse', loc, message: argError, related: [], failure: true });
     const failed = out.failed || argError !== undefined;
-    if (expect?.kind === 'error') {
+    if (expected === 'error') {
       if (failed) this.allHazards.push(...hazards.filter((h) => !h.failure));
       else {
         this.allHazards.push(...hazards);

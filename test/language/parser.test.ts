@@ -1,6 +1,7 @@
 // Valid scenarios parse to the AST of ast.ts (spec §2-§4): declarations, every call family, procs, repeat,
 // named arguments, expect forms, comments and blank lines.
 import { test } from 'node:test';
+import { argumentSpans } from '../../src/language/arguments';
 import assert from 'node:assert/strict';
 import type { CallStmt, ProcDecl, RepeatStmt } from '../../src/language/ast';
 import { at, clean, plain, SPEC_EXAMPLE } from './helpers';
@@ -50,6 +51,13 @@ test('a binding call: target, callee, positional arguments as written', () => {
   });
 });
 
+test('calls that resolve alike share one resolution; each keeps where its own arguments are written', () => {
+  const [a, b] = calls('p = kmalloc(4K)\nq = kmalloc(  4096)');
+  assert.equal(a.resolved, b.resolved);
+  assert.deepEqual(plain(argumentSpans(a)), { size: at(1, 13, 15) });
+  assert.deepEqual(plain(argumentSpans(b)), { size: at(2, 15, 19) });
+});
+
 test('named arguments follow positional ones; flags are bare words', () => {
   const [, c] = calls(DEVICES + 'p = kmalloc(8K)\nh = dma_map_single(isp, p, 4K, TO_DEVICE, offset=0x100, SKIP_CPU_SYNC)');
   assert.deepEqual(plain(c.named), [{ key: 'offset', keySpan: at(4, 43, 49), value: { kind: 'number', value: 256, sized: false, span: at(4, 50, 55) } }]);
@@ -97,8 +105,8 @@ test('DEV.read/write become device.read/write with the device as dev', () => {
   assert.deepEqual(plain(r.resolved), {
     op: 'device.read',
     args: { dev: { kind: 'device', name: 'gpu' }, m: { kind: 'handle', name: 'c' }, off: { kind: 'number', value: 16 }, len: { kind: 'number', value: 32 } },
-    spans: { dev: at(4, 1, 9), m: at(4, 10, 11), off: at(4, 13, 15), len: at(4, 17, 19) },
   });
+  assert.deepEqual(plain(argumentSpans(r)), { dev: at(4, 1, 9), m: at(4, 10, 11), off: at(4, 13, 15), len: at(4, 17, 19) });
   assert.deepEqual(plain(r.expect), { kind: 'value', value: 0xa5, span: at(4, 21, 32) });
 });
 
@@ -135,8 +143,8 @@ test('proc definitions and calls: params, body, closing span; the call resolves 
       proc: { kind: 'word', name: 'rx' },
       args: { kind: 'args', values: [{ kind: 'device', name: 'isp' }, { kind: 'handle', name: 'b' }, { kind: 'direction', dir: 'FROM_DEVICE' }] },
     },
-    spans: { proc: at(10, 1, 3) },
   });
+  assert.deepEqual(plain(argumentSpans(call)), { proc: at(10, 1, 3) });
 });
 
 test('procs may be called before their definition; a proc sees top-level bindings made before the call', () => {
