@@ -20,7 +20,8 @@ import type { Buffer, Handle, HandleTarget, MachineState, Mapping } from './stat
 const size = (n: number): string => `${hex(n)} bytes`;
 
 /** Raises expect-failed when a byte read differs from `expect`. */
-function checkExpect(s: MachineState, what: string, runs: readonly DataRun[], expect: number | undefined): void {
+/** `what` names the access, for the message only (built only when a byte differs: a read happens every few steps). */
+function checkExpect(s: MachineState, what: () => string, runs: readonly DataRun[], expect: number | undefined): void {
   if (expect === undefined) return;
   let bad = 0;
   let first: number | undefined;
@@ -30,7 +31,7 @@ function checkExpect(s: MachineState, what: string, runs: readonly DataRun[], ex
       first ??= r.value;
     }
   }
-  if (bad > 0) raise(s, 'expect-failed', `${what}: expected every byte to be ${hex(expect)} but ${bad} byte(s) differ (first: ${hex(first ?? 0)})`);
+  if (bad > 0) raise(s, 'expect-failed', `${what()}: expected every byte to be ${hex(expect)} but ${bad} byte(s) differ (first: ${hex(first ?? 0)})`);
 }
 
 /** The call that hands a buffer back to the CPU: the dma-buf bracket for a dma-buf, else the streaming sync or unmap. */
@@ -94,7 +95,7 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
     }
     appendRuns(all, got);
   }
-  checkExpect(s, `cpu.read of ${bufferName(b)} at ${hex(off)}`, all, expect);
+  checkExpect(s, () => `cpu.read of ${bufferName(b)} at ${hex(off)}`, all, expect);
   return toByteRuns(all);
 }
 
@@ -124,10 +125,17 @@ interface DevicePiece {
 
 const DEVICE_HANDLES: HandleTarget['type'][] = ['dma_handle', 'sg', 'coherent'];
 
+/** `nic.read` / `nic.write`, made once per device (it names the access in messages, built at every access). */
+const accessNames = new Map<string, { read: string; write: string }>();
+function accessName(dev: string, write: boolean): string {
+  let names = accessNames.get(dev);
+  if (!names) accessNames.set(dev, (names = { read: `${dev}.read`, write: `${dev}.write` }));
+  return write ? names.write : names.read;
+}
+
 /** Resolves a device access through a mapping or coherent buffer, raising the access hazards of spec §8. */
 function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, write: boolean): { pieces: DevicePiece[]; name: string } | undefined {
-  const verb = write ? 'write' : 'read';
-  const fn = `${dev.name}.${verb}`;
+  const fn = accessName(dev.name, write);
   const t = resolve(s, h, fn, DEVICE_HANDLES);
   if (!t) return undefined;
   if (t.type === 'coherent') {
@@ -201,7 +209,7 @@ export function deviceRead(s: MachineState, dev: DeviceConfig, h: Handle, off: n
     }
     appendRuns(all, got);
   }
-  checkExpect(s, `${dev.name}.read of ${r.name} at ${hex(off)}`, all, expect);
+  checkExpect(s, () => `${dev.name}.read of ${r.name} at ${hex(off)}`, all, expect);
   return toByteRuns(all);
 }
 

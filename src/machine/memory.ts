@@ -57,34 +57,43 @@ export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[
   if (store.starts[lo] < addr) lo++;
   let hi = runIndex(store, end - 1) + 1; // runs [lo, hi) start inside [addr, end)
   if (hi < lo) hi = lo;
-  const { starts, values, seqs } = scratch;
-  starts.length = values.length = seqs.length = 0;
+  let n = hasTail ? 1 : 0;
+  for (const r of runs) if (r.len > 0) n++;
+  resize(store.starts, lo, hi - lo, n);
+  resize(store.values, lo, hi - lo, n);
+  resize(store.seqs, lo, hi - lo, n);
   let pos = addr;
+  let k = lo;
   for (const r of runs) {
     if (r.len <= 0) continue;
-    starts.push(pos);
-    values.push(r.value);
-    seqs.push(r.seq);
+    store.starts[k] = pos;
+    store.values[k] = r.value;
+    store.seqs[k] = r.seq;
     pos += r.len;
+    k++;
   }
   if (hasTail) {
-    starts.push(end);
-    values.push(tailValue);
-    seqs.push(tailSeq);
+    store.starts[k] = end;
+    store.values[k] = tailValue;
+    store.seqs[k] = tailSeq;
   }
-  replace(store.starts, lo, hi - lo, starts);
-  replace(store.values, lo, hi - lo, values);
-  replace(store.seqs, lo, hi - lo, seqs);
-  coalesce(store, Math.max(0, lo - 1), lo + starts.length + 1);
+  coalesce(store, Math.max(0, lo - 1), lo + n + 1);
 }
 
-/** writeRuns' new runs, reused from call to call (a store write happens at almost every statement). */
-const scratch: RunStore = { starts: [], values: [], seqs: [] };
-
-/** `a.splice(at, count, ...items)`, in place when as many items come as go (the common overwrite). */
-function replace(a: number[], at: number, count: number, items: readonly number[]): void {
-  if (count === items.length) for (let k = 0; k < count; k++) a[at + k] = items[k];
-  else a.splice(at, count, ...items);
+/**
+ * Turns a[at, +count) into `n` slots to be filled (the rest shifted in place): a store write happens at almost every
+ * statement, and splice would make two arrays each time.
+ */
+function resize(a: number[], at: number, count: number, n: number): void {
+  const delta = n - count;
+  const len = a.length;
+  if (delta > 0) {
+    for (let k = 0; k < delta; k++) a.push(0); // push, not a longer length: that would make the array holey
+    for (let k = len - 1; k >= at + count; k--) a[k + delta] = a[k];
+  } else if (delta < 0) {
+    for (let k = at + count; k < len; k++) a[k + delta] = a[k];
+    a.length = len + delta;
+  }
 }
 
 export function fillRun(store: RunStore, addr: number, len: number, value: number, seq: number): void {
@@ -96,12 +105,13 @@ function coalesce(store: RunStore, from: number, to: number): void {
   const limit = Math.min(to, store.starts.length - 1);
   for (let i = limit; i > from; i--) {
     if (i < store.starts.length && store.values[i] === store.values[i - 1] && store.seqs[i] === store.seqs[i - 1]) {
-      store.starts.splice(i, 1);
-      store.values.splice(i, 1);
-      store.seqs.splice(i, 1);
+      resize(store.starts, i, 1, 0);
+      resize(store.values, i, 1, 0);
+      resize(store.seqs, i, 1, 0);
     }
   }
 }
+
 
 export function runCount(store: RunStore): number {
   return store.starts.length;
