@@ -38,6 +38,16 @@ export class CallNode implements CallStmt {
     return this.expects ? this.tokens.expectationAfter(this.close) : undefined;
   }
 
+  /** A hash of the call's callee and argument tokens (not its binding or expectation). */
+  argumentsHash(): number {
+    return this.tokens.hashTokens(this.at, this.close);
+  }
+
+  /** Whether `other` has the very same callee and argument tokens as this call. */
+  sameArguments(other: CallNode): boolean {
+    return other.close - other.at === this.close - this.at && this.tokens.sameTokens(this.at, this.close, other.tokens, other.at);
+  }
+
   /** What `expect` says, without building its span (the runner asks at every step). */
   get expected(): number | 'error' | undefined {
     return this.expects ? this.tokens.expectedAfter(this.close) : undefined;

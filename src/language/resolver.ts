@@ -2,7 +2,8 @@
 // handle types, and fills each call's `resolved` for the runtime.
 import type { Arg, CallStmt, CacheDecl, MemoryDecl, PlatformDecl, ProcDecl, Program, RepeatStmt, ResolvedCall, ResolvedValue, Span, Stmt } from './ast';
 import { ANY_HANDLE, numberProblem, ownerValue, resolveArguments, ValueCache, type NameLookup } from './arguments';
-import { lineOfStmt, targetNameOf } from './callNode';
+import { CallNode, expectedOf, lineOfStmt, targetNameOf } from './callNode';
+import { ResolutionMemo } from './resolutionMemo';
 import { startLine, type Spanned } from './span';
 import type { DiagnosticList } from './diagnostics';
 import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
@@ -63,11 +64,34 @@ class Scope implements NameLookup {
   readonly values: ValueCache;
   /** The line of the statement being resolved. */
   line = 0;
+  /** Bumped whenever a name's types change: resolutions remembered under an older version no longer hold. */
+  private version = 0;
+  private readonly memo = new ResolutionMemo();
 
   constructor(private readonly r: Resolver, readonly proc: ProcDecl | undefined, body: Stmt[]) {
     this.values = r.values;
     this.params = new Set(proc?.params.map((p) => p.name));
     bindingsOf(body, this.types, this.bound);
+  }
+
+  setTypes(name: string, types: Types): void {
+    if (this.env.get(name) === types) return;
+    this.env.set(name, types);
+    this.version++;
+  }
+
+  /** Resolves a call's arguments, once for all calls written alike under the same bindings. */
+  resolve(sig: Signature, s: CallStmt, device?: { value?: ResolvedValue }): ResolvedCall {
+    // A device callee that did not resolve may resolve further down (where its declaration is above): not alike.
+    const node = s instanceof CallNode && (!device || device.value) ? s : undefined;
+    const hash = node ? node.argumentsHash() : 0;
+    const known = node && this.memo.find(node, hash, this.version);
+    if (known) return known;
+    const diags = this.r.diags;
+    const errors = diags.items.length;
+    const resolved = resolveArguments(sig, s, this, diags, device);
+    if (node && diags.items.length === errors) this.memo.remember(node, hash, this.version, resolved);
+    return resolved;
   }
 
   isParam(name: string): boolean {
@@ -140,9 +164,10 @@ class Resolver {
     this.block(this.program.body, this.top);
   }
 
-  private nameCheck(name: string, span: Span, what: string): boolean {
+  /** `span` may be a function: a binding's span is built only to report an error. */
+  private nameCheck(name: string, span: Span | (() => Span), what: string): boolean {
     const clash = RESERVED.has(name) ? 'is reserved' : name.includes('-') ? 'is not an identifier' : undefined;
-    if (clash) this.diags.error(span, `'${name}' ${clash} and cannot name a ${what}`);
+    if (clash) this.diags.error(typeof span === 'function' ? span() : span, `'${name}' ${clash} and cannot name a ${what}`);
     return !clash;
   }
 
@@ -228,7 +253,7 @@ class Resolver {
     bindingsOf(s.body, inner, new Map());
     for (const [name, types] of inner) {
       const cur = scope.env.get(name);
-      if (cur) scope.env.set(name, cur.size && types.size ? new Set([...cur, ...types]) : new Set());
+      if (cur) scope.setTypes(name, cur.size && types.size ? new Set([...cur, ...types]) : new Set());
     }
     this.block(s.body, scope);
   }
@@ -251,22 +276,22 @@ class Resolver {
     else if (dotted) sig = this.method(s, scope, dotted.obj, dotted.method);
     else {
       sig = SIGNATURES.get(s.callee);
-      if (sig) s.resolved = resolveArguments(sig, s, scope, this.diags);
+      if (sig) s.resolved = scope.resolve(sig, s);
       else if (scope.env.has(s.callee) || scope.params.has(s.callee)) this.diags.error(s.calleeSpan, `'${s.callee}' is a handle, not a call`);
       else this.diags.error(s.calleeSpan, `unknown call '${s.callee}'`);
     }
-    // Read once: a call node builds its target and expectation from the tokens each time they are asked for.
-    const target = s.target;
-    const expect = s.expect;
-    this.expectation(s, expect, target, sig, isProc);
-    if (target) this.bind(s, target, expect, sig, isProc, scope);
+    // A call node builds a target's or expectation's span from the tokens when asked: here only for an error.
+    const target = targetNameOf(s);
+    const expected = expectedOf(s);
+    this.expectation(s, expected, target, sig, isProc);
+    if (target !== undefined) this.bind(s, target, expected, sig, isProc, scope);
   }
 
   /** `cpu.read`, `cache.evict`, and `DEV.read` / `DEV.write` (the `device.*` operations with the device as `dev`). */
   private method(s: CallStmt, scope: Scope, obj: string, method: string): Signature | undefined {
     if (obj === 'cpu' || obj === 'cache') {
       const sig = SIGNATURES.get(s.callee);
-      if (sig) s.resolved = resolveArguments(sig, s, scope, this.diags);
+      if (sig) s.resolved = scope.resolve(sig, s);
       else this.diags.error(s.calleeSpan, `unknown call '${s.callee}' (${obj} has ${methodsOf(obj)})`);
       return sig;
     }
@@ -276,7 +301,7 @@ class Resolver {
       this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not '${method}'`);
       return undefined;
     }
-    s.resolved = resolveArguments(sig, s, scope, this.diags, { value: dev });
+    s.resolved = scope.resolve(sig, s, { value: dev });
     return sig;
   }
 
@@ -327,30 +352,32 @@ class Resolver {
     return scope.handle(name, a) ? this.values.handle(name) : undefined;
   }
 
-  private expectation(s: CallStmt, e: CallStmt['expect'], target: CallStmt['target'], sig: Signature | undefined, isProc: boolean): void {
-    if (!e) return;
+  /** `expected`: what `expect` says (expectedOf); the spans are read only to report an error. */
+  private expectation(s: CallStmt, expected: number | 'error' | undefined, target: string | undefined, sig: Signature | undefined, isProc: boolean): void {
+    if (expected === undefined) return;
     const what = isProc ? `proc '${s.callee}'` : s.callee;
-    if (e.kind === 'value') {
+    const span = (): Span => s.expect!.span;
+    if (expected !== 'error') {
       if (sig?.expectValue) {
-        const problem = numberProblem('byte', e.value);
-        if (problem) this.diags.error(e.span, `expect: ${problem}`);
-      } else if (sig || isProc) this.diags.error(e.span, `'expect V' is only for reads (cpu.read, DEV.read), not ${what}`);
+        const problem = numberProblem('byte', expected);
+        if (problem) this.diags.error(span(), `expect: ${problem}`);
+      } else if (sig || isProc) this.diags.error(span(), `'expect V' is only for reads (cpu.read, DEV.read), not ${what}`);
       return;
     }
-    if (isProc || sig?.family === 'check') this.diags.error(e.span, `'expect error' is for API calls that can fail, not ${what}`);
-    if (target) this.diags.error(target.span, `a call expected to fail binds nothing: drop '${target.name} ='`);
+    if (isProc || sig?.family === 'check') this.diags.error(span(), `'expect error' is for API calls that can fail, not ${what}`);
+    if (target !== undefined) this.diags.error(s.target!.span, `a call expected to fail binds nothing: drop '${target} ='`);
   }
 
-  private bind(s: CallStmt, target: NonNullable<CallStmt['target']>, expect: CallStmt['expect'], sig: Signature | undefined, isProc: boolean, scope: Scope): void {
-    const { name, span } = target;
+  private bind(s: CallStmt, name: string, expected: number | 'error' | undefined, sig: Signature | undefined, isProc: boolean, scope: Scope): void {
     const p = this.program;
+    const span = (): Span => s.target!.span;
     if (!this.nameCheck(name, span, 'binding')) return;
-    if (p.devices.has(name)) this.diags.error(span, `'${name}' is a device and cannot name a binding`);
-    else if (p.procs.has(name)) this.diags.error(span, `'${name}' is a proc and cannot name a binding`);
-    else if (scope.params.has(name)) this.diags.error(span, `'${name}' is a parameter of '${scope.proc?.name}' and cannot be bound again`);
-    else if (isProc) this.diags.error(span, `proc '${s.callee}' returns nothing to bind`);
-    else if (sig && !sig.returns) this.diags.error(span, `${s.callee} returns nothing to bind`);
-    if (expect?.kind !== 'error') scope.env.set(name, typesOf(sig?.returns));
+    if (p.devices.has(name)) this.diags.error(span(), `'${name}' is a device and cannot name a binding`);
+    else if (p.procs.has(name)) this.diags.error(span(), `'${name}' is a proc and cannot name a binding`);
+    else if (scope.params.has(name)) this.diags.error(span(), `'${name}' is a parameter of '${scope.proc?.name}' and cannot be bound again`);
+    else if (isProc) this.diags.error(span(), `proc '${s.callee}' returns nothing to bind`);
+    else if (sig && !sig.returns) this.diags.error(span(), `${s.callee} returns nothing to bind`);
+    if (expected !== 'error') scope.setTypes(name, typesOf(sig?.returns));
   }
 }
 

@@ -89,6 +89,22 @@ export class TokenReader {
     return this.kind(at + 1) === T.Dot ? at + 2 : at;
   }
 
+  /** A hash of the kinds and values of tokens [from, to]: equal ranges hash alike (see `sameTokens`). */
+  hashTokens(from: number, to: number): number {
+    const { kind, ref } = this.tk;
+    let h = to - from;
+    for (let k = from; k <= to; k++) h = Math.imul(Math.imul(h, 31) + kind[k], 31) + (ref[k] | 0);
+    return h;
+  }
+
+  /** Whether tokens [from, to] and [otherFrom, ...] of the same file have the same kinds and values. */
+  sameTokens(from: number, to: number, other: TokenReader, otherFrom: number): boolean {
+    if (other.tk !== this.tk) return false;
+    const { kind, ref } = this.tk;
+    for (let k = 0; k <= to - from; k++) if (kind[from + k] !== kind[otherFrom + k] || ref[from + k] !== ref[otherFrom + k]) return false;
+    return true;
+  }
+
   /** `expect V` or `expect error` after token `close` (the call's `)`), which the parser has checked. */
   expectationAfter(close: number): Expectation | undefined {
     const expected = this.expectedAfter(close);

@@ -173,3 +173,16 @@ test('every error of the file is reported at once, in source order', () => {
     "t.dmabuf:9:13: error: expected ',' or ')', found end of line",
   ]);
 });
+
+test('calls written alike each report their own errors, and a binding that changes type is checked again', () => {
+  // The resolver resolves repeated calls once (resolutionMemo.ts): that must not hide a later error.
+  assert.deepEqual(errorsOf('device d\np = kmalloc(4K)\ncpu.read(q, 0, 4)\ncpu.read(q, 0, 4)\n'), [
+    "t.dmabuf:3:10: error: unknown name 'q'",
+    "t.dmabuf:4:10: error: unknown name 'q'",
+  ]);
+  const rebound = 'device d\np = kmalloc(4K)\nh = dma_map_single(d, p, 4K, TO_DEVICE)\ndma_unmap_single(d, h, 4K, TO_DEVICE)\nh = dma_map_sg(d, p, TO_DEVICE)\ndma_unmap_single(d, h, 4K, TO_DEVICE)\n';
+  assert.deepEqual(errorsOf(rebound), ["t.dmabuf:6:21: error: argument 'h' of dma_unmap_single: 'h' is an sg mapping, but dma_unmap_single takes a DMA handle"]);
+  assert.deepEqual(errorsOf('device d\nc = dma_alloc_coherent(d, 4K)\nd.read(c, 0, 4)\nc = kmalloc(4K)\nd.read(c, 0, 4)\n'), [
+    "t.dmabuf:5:8: error: argument 'm' of d.read: 'c' is a CPU pointer, but d.read takes a DMA handle or an sg mapping or a coherent buffer",
+  ]);
+});
