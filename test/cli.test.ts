@@ -88,6 +88,10 @@ test('run prints each statement followed by its events', () => {
   const map = out.findIndex((l) => l.includes('dma_map_single(nic, b, 4KiB, TO_DEVICE)'));
   assert.ok(map >= 0, r.out);
   assert.match(out[map + 1], /^\s{7,}\S/);
+  // Events name what the statements bound, not internal ids.
+  assert.match(r.out, /alloc kmalloc b: 4096 bytes/);
+  assert.match(r.out, /map single h for nic TO_DEVICE/);
+  assert.match(r.out, /owner of b \[0x0, \+0x1000\): cpu -> nic:TO_DEVICE/);
   assert.match(r.out, /4 steps, 0 unexpected hazards/);
 });
 

@@ -2,7 +2,8 @@
 // the recording and each step's machine events turned into kernel frames and breakpoint flags.
 import type { CallStmt, Program, Stmt } from '../language/ast';
 import type { MachineEvent } from '../machine/events';
-import { describeEvent } from '../machine/events';
+import { eventLabels } from '../machine/buffers';
+import { describeEvent, type EventLabels } from '../machine/events';
 import type { Hazard } from '../machine/hazards';
 import { Runner, type RunnerSnapshot, type RunOptions } from '../runtime/runner';
 import type { Engine, KernelEvent, SourceFrame, StatementInfo, StepDetail, StepRecord } from './engine';
@@ -19,11 +20,11 @@ export function flagsOf(e: MachineEvent): number {
   return (CACHE_EVENTS.has(e.type) ? StepFlag.cache : 0) | (BYTE_EVENTS.has(e.type) ? StepFlag.bytes : 0);
 }
 
-function kernelEvent(e: MachineEvent): KernelEvent {
+function kernelEvent(e: MachineEvent, labels: EventLabels): KernelEvent {
   if (e.type === 'call') return { kind: 'call', fn: e.fn, text: e.detail ?? '' };
   if (e.type === 'return') return { kind: 'return' };
   const buffer = e.type === 'owner' || e.type === 'alloc' || e.type === 'free' ? e.buffer : undefined;
-  return { kind: 'effect', text: describeEvent(e), flags: flagsOf(e), buffer, hazard: e.type === 'hazard' ? e.kind : undefined };
+  return { kind: 'effect', text: describeEvent(e, labels), flags: flagsOf(e), buffer, hazard: e.type === 'hazard' ? e.kind : undefined };
 }
 
 /** Every call statement of the program, in source order, proc and repeat bodies included. */
@@ -99,10 +100,11 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
       if (e.type === 'alloc' && s.stmt.target) this.nameBuffer(s.stmt.target.name, e.buffer);
     }
     const op = s.stmt.resolved?.op;
+    const labels = eventLabels(this.runner.machine.state);
     if (op === 'cpu.write' || op === 'device.write') flags |= StepFlag.bytes;
     return {
       record: { stmt: this.ids.get(s.stmt) ?? 0, thread: this.threadIds.get(s.thread) ?? 0, depth, flags, owners },
-      detail: { events: s.events.map(kernelEvent), hazards: s.hazards },
+      detail: { events: s.events.map((e) => kernelEvent(e, labels)), hazards: s.hazards },
     };
   }
 

@@ -1,13 +1,17 @@
 // `dmabuf run FILE`: run a scenario and print its machine events readably, statement by statement.
 import { formatDiagnostic } from '../language/diagnostics';
-import { describeEvent } from '../machine/events';
+import { eventLabels } from '../machine/buffers';
+import { describeEvent, type EventLabels } from '../machine/events';
 import { checkSource } from '../runtime/checker';
 import type { Step } from '../runtime/runner';
 import { formatHazard } from './check';
 import { parseRunFlags, readSource, UsageError } from './flags';
 
-/** The step's lines: the statement as written, then its events indented by the kernel call nesting. */
-export function formatStep(step: Step, sourceLines: string[], file: string): string {
+/**
+ * The step's lines: the statement as written, then its events indented by the kernel call nesting; `labels` names
+ * the buffers and mappings they carry (`#ID` without).
+ */
+export function formatStep(step: Step, sourceLines: string[], file: string, labels?: EventLabels): string {
   const text = (sourceLines[step.loc.line - 1] ?? '').replace(/#.*$/, '').trim();
   const indent = '  '.repeat(step.depth - 1);
   const out = [`${String(step.loc.line).padStart(5)}  ${indent}${text}`];
@@ -18,7 +22,7 @@ export function formatStep(step: Step, sourceLines: string[], file: string): str
       continue;
     }
     if (e.type === 'hazard') continue;
-    out.push(`       ${indent}${'  '.repeat(nest + 1)}${describeEvent(e)}`);
+    out.push(`       ${indent}${'  '.repeat(nest + 1)}${describeEvent(e, labels)}`);
     if (e.type === 'call') nest++;
   }
   for (const h of step.hazards) out.push(formatHazard(file, h).replace(/^/gm, `       ${indent}! `));
@@ -39,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const text = readSource(file);
   if (text === undefined) return 2;
   const lines = text.split('\n');
-  const r = checkSource(text, file, flags.run, (step) => process.stdout.write(formatStep(step, lines, file) + '\n'));
+  const r = checkSource(text, file, flags.run, (step, runner) => process.stdout.write(formatStep(step, lines, file, eventLabels(runner.machine.state)) + '\n'));
   if (r.diagnostics.length) {
     for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
     return 2;

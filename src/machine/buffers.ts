@@ -2,7 +2,7 @@
 // translating buffer offsets to physical pieces, and resolving the handles the runtime passes in.
 
 import type { HandleType } from '../language/signatures';
-import { hex } from './events';
+import { hex, type EventLabels } from './events';
 import type { Loc } from './hazards';
 import { cpuOwned } from './ownership';
 import { freePages } from './pageAllocator';
@@ -53,6 +53,17 @@ export function bufferName(b: Buffer): string {
 
 export function mappingName(m: Mapping): string {
   return m.name ?? `mapping #${m.id}`;
+}
+
+/**
+ * Event text labels from the state: a buffer or mapping by the name it was bound to (or `dma-buf #N`), else `#ID`.
+ * Read after the statement has run: the runtime names what a call returns once it returns.
+ */
+export function eventLabels(s: MachineState): EventLabels {
+  return {
+    buffer: (id) => s.buffers.get(id)?.name ?? `#${id}`,
+    mapping: (id) => s.mappings.get(id)?.name ?? `#${id}`,
+  };
 }
 
 export const at = (loc: Loc | undefined): string => (loc ? ` at line ${loc.line}` : '');

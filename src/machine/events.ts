@@ -36,19 +36,30 @@ export const hex = (n: number): string => '0x' + n.toString(16);
 
 const STATE_NAME: Record<LineState, string> = { I: 'Invalid', C: 'Clean', D: 'Dirty' };
 
-/** One readable line per event, for the CLI `run` output and the debugger's event list. */
-export function describeEvent(e: MachineEvent): string {
+/** How event text names the buffers and mappings events carry by id. */
+export interface EventLabels {
+  buffer(id: number): string;
+  mapping(id: number): string;
+}
+
+const BY_ID: EventLabels = { buffer: (id) => `#${id}`, mapping: (id) => `#${id}` };
+
+/**
+ * One readable line per event, for the CLI `run` output and the debugger's event list. `labels` names buffers and
+ * mappings (`eventLabels` in buffers.ts: by binding, once the statement has run); by default `#ID`.
+ */
+export function describeEvent(e: MachineEvent, labels: EventLabels = BY_ID): string {
   switch (e.type) {
     case 'call':
       return `-> ${e.fn}${e.detail ? ` (${e.detail})` : ''}`;
     case 'return':
       return '<-';
     case 'alloc':
-      return `alloc ${e.kind} #${e.buffer}: ${e.size} bytes in ${e.segments.length} segment(s) from ${hex(e.segments[0]?.phys ?? 0)}`;
+      return `alloc ${e.kind} ${labels.buffer(e.buffer)}: ${e.size} bytes in ${e.segments.length} segment(s) from ${hex(e.segments[0]?.phys ?? 0)}`;
     case 'free':
-      return `free ${e.kind} #${e.buffer}`;
+      return `free ${e.kind} ${labels.buffer(e.buffer)}`;
     case 'owner':
-      return `owner of #${e.buffer} [${hex(e.off)}, +${hex(e.len)}): ${e.from} -> ${e.to}`;
+      return `owner of ${labels.buffer(e.buffer)} [${hex(e.off)}, +${hex(e.len)}): ${e.from} -> ${e.to}`;
     case 'line':
       return `cache set ${e.set} way ${e.way} line ${hex(e.phys)}: ${STATE_NAME[e.from]} -> ${STATE_NAME[e.to]} (${e.cause})`;
     case 'lines':
@@ -64,7 +75,7 @@ export function describeEvent(e: MachineEvent): string {
         ? `bounce copy ${hex(e.len)} bytes original ${hex(e.orig)} -> slot ${hex(e.slot)}`
         : `bounce copy ${hex(e.len)} bytes slot ${hex(e.slot)} -> original ${hex(e.orig)}`;
     case 'sg':
-      return `sg table #${e.mapping} for ${e.device}: nents=${e.nents} orig_nents=${e.orig_nents} ` +
+      return `sg table ${labels.mapping(e.mapping)} for ${e.device}: nents=${e.nents} orig_nents=${e.orig_nents} ` +
         e.entries.map((s) => `[${hex(s.phys)}+${hex(s.length)} @${hex(s.dma_address)}+${hex(s.dma_length)}]`).join(' ');
     case 'iommu-map':
     case 'iommu-unmap':
@@ -73,7 +84,7 @@ export function describeEvent(e: MachineEvent): string {
       return `${e.device} DMA ${e.access} ${hex(e.len)} bytes at ${hex(e.phys)}${e.snoop ? ' (snooping the cache)' : ''}`;
     case 'map':
     case 'unmap':
-      return `${e.type} ${e.kind} #${e.mapping} for ${e.device} ${e.dir}, ${e.size} bytes`;
+      return `${e.type} ${e.kind} ${labels.mapping(e.mapping)} for ${e.device} ${e.dir}, ${e.size} bytes`;
     case 'hazard':
       return `HAZARD ${e.kind}: ${e.message}`;
   }

@@ -213,7 +213,7 @@ describe('time travel and breakpoints', () => {
     const map = output.findIndex((e) => e.body.group === 'startCollapsed' && /dma_map_single/.test(e.body.output));
     assert.ok(map >= 0);
     const end = output.findIndex((e, i) => i > map && e.body.group === 'end');
-    assert.ok(output.slice(map, end).some((e) => /owner of #\d+ .*cpu -> nic:FROM_DEVICE/.test(e.body.output)));
+    assert.ok(output.slice(map, end).some((e) => /owner of rx .*cpu -> nic:FROM_DEVICE/.test(e.body.output)));
     const warning = output.find((e) => e.body.category === 'stderr' && /warning: stale-read/.test(e.body.output));
     assert.equal(warning?.body.line, 9);
     assert.match(warning!.body.output, /stale\.dmabuf:9:1: warning: stale-read: .*\n.*note: /);

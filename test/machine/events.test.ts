@@ -50,3 +50,10 @@ test('events for many lines are summarised: a 1 GiB write, map, sync and read st
   }
   assert.ok(m.state.mem.starts.length < 10, 'memory stays a handful of runs');
 });
+
+test('event text names buffers and mappings by their bindings when given labels', () => {
+  const labels = { buffer: (id: number) => (id === 1 ? 'frame' : `#${id}`), mapping: (id: number) => (id === 2 ? 'h' : `#${id}`) };
+  assert.equal(describeEvent({ type: 'owner', buffer: 1, off: 0, len: 0x40, from: 'cpu', to: 'isp:FROM_DEVICE' }, labels), 'owner of frame [0x0, +0x40): cpu -> isp:FROM_DEVICE');
+  assert.equal(describeEvent({ type: 'map', mapping: 2, device: 'isp', dir: 'FROM_DEVICE', kind: 'single', size: 64 }, labels), 'map single h for isp FROM_DEVICE, 64 bytes');
+  assert.equal(describeEvent({ type: 'free', buffer: 3, kind: 'kmalloc' }, labels), 'free kmalloc #3');
+});
