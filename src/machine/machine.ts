@@ -5,9 +5,10 @@
 import type { Direction } from '../language/ast';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
 import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, releaseBuffer, resolveBuffer } from './buffers';
-import { cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
+import { CacheSnapshot, CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount, restoreCache, snapshotCache } from './cache';
 import { allocCoherent, freeCoherent } from './coherent';
 import type { DeviceConfig } from './device';
+import { copyState, type StateWithoutCache } from './copy';
 import { checkSync, checkUnmap, mappingFor } from './dmaDebug';
 import { createDmaBufState } from './dmabufState';
 import { dmaBufAttach, dmaBufDetach, dmaBufExport, dmaBufGet, dmaBufLeaks, dmaBufPut, dmaHeapAlloc } from './dmabuf';
@@ -65,16 +66,22 @@ function createState(config: MachineConfig): MachineState {
 }
 
 /**
- * A deep copy of the state. structuredClone copies an array element by element, which for the cache's per-line
- * arrays (mostly empty lines) costs more than all the rest: those are copied here instead, line by line. Their
- * runs and locations are immutable values (a line's runs are replaced, never changed in place).
+ * A machine's state frozen for the debugger, never changed once made: restoring it twice gives the same run.
+ * The cache keeps its valid lines only (most of its arrays are empty lines).
  */
-function cloneState(s: MachineState): MachineState {
-  const { data, filledAt } = s.cache;
-  const copy: MachineState = structuredClone({ ...s, cache: { ...s.cache, data: [], filledAt: [] } });
-  copy.cache.data = data.map((runs) => runs && runs.slice());
-  copy.cache.filledAt = filledAt.slice();
-  return copy;
+export interface MachineSnapshot {
+  readonly state: Readonly<StateWithoutCache>;
+  readonly cache: CacheSnapshot;
+}
+
+function snapshotState(s: MachineState): MachineSnapshot {
+  return { state: copyState(s), cache: snapshotCache(s.cache) };
+}
+
+function restoreState(snap: MachineSnapshot): MachineState {
+  const s: Omit<MachineState, 'cache'> & { cache: CacheState | null } = copyState(snap.state);
+  s.cache = restoreCache(snap.cache);
+  return s as MachineState;
 }
 
 export class Machine {
@@ -115,9 +122,19 @@ export class Machine {
     return out;
   }
 
+  /** An independent copy: the copy and the original evolve separately. */
   clone(): Machine {
+    return Machine.restore(this.snapshot());
+  }
+
+  snapshot(): MachineSnapshot {
+    return snapshotState(this.s);
+  }
+
+  /** A machine in the snapshot's state; the snapshot stays as it was. */
+  static restore(snap: MachineSnapshot): Machine {
     const m = Object.create(Machine.prototype) as Machine;
-    m.s = cloneState(this.s);
+    m.s = restoreState(snap);
     return m;
   }
 

@@ -3,7 +3,7 @@
 import type { CallStmt, Program, ResolvedValue, Stmt } from '../language/ast';
 import { expectedOf, startOf, targetNameOf } from '../language/callNode';
 import type { Hazard, Loc } from '../machine/hazards';
-import { Machine, type Handle } from '../machine/machine';
+import { Machine, type Handle, type MachineSnapshot } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
 import { machineConfigOf, type Arch } from './config';
 import { Args, operation } from './operations';
@@ -60,7 +60,7 @@ interface Frame {
 
 export interface RunnerSnapshot {
   readonly frames: readonly Frame[];
-  readonly machine: Machine;
+  readonly machine: MachineSnapshot;
   /** The hazards raised so far, in chunks shared with earlier snapshots while unchanged. */
   readonly hazards: readonly (readonly Hazard[])[];
   readonly steps: number;
@@ -100,8 +100,12 @@ function setPrev(f: Frame, from: number, to: number): void {
   } else f.prev = [from, to];
 }
 
+/** Copies made field by field, all in one shape: a spread over the frames' several shapes is V8's slow path. */
 function copyFrames(frames: readonly Frame[]): Frame[] {
-  return frames.map((f) => ({ ...f, scope: f.scope && new Map(f.scope), prev: f.prev && [f.prev[0], f.prev[1]] }));
+  return frames.map((f) => ({
+    kind: f.kind, name: f.name, body: f.body, pc: f.pc, scope: f.scope && new Map(f.scope), iteration: f.iteration, count: f.count,
+    entry: f.entry, hazardStart: f.hazardStart, prev: f.prev && [f.prev[0], f.prev[1]],
+  }));
 }
 
 export class Runner {
@@ -180,7 +184,7 @@ export class Runner {
   snapshot(): RunnerSnapshot {
     return {
       frames: copyFrames(this.stack),
-      machine: this.machine.clone(),
+      machine: this.machine.snapshot(),
       hazards: this.shareHazards(),
       steps: this.steps,
       stopReason: this.reason,
@@ -189,7 +193,7 @@ export class Runner {
 
   restore(s: RunnerSnapshot): void {
     this.stack = copyFrames(s.frames);
-    this.machine = s.machine.clone();
+    this.machine = Machine.restore(s.machine);
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.allHazards = ([] as Hazard[]).concat(...s.hazards);
     this.hazardChunks = s.hazards;

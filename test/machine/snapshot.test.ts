@@ -1,0 +1,127 @@
+// Snapshots for the debugger: a copy of the machine's state shares nothing the machine changes in place, a snapshot
+// never changes once taken, and restoring one (twice, or after running on) replays exactly as the run did.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
+import { parseScenario } from '../../src/language';
+import { copyState } from '../../src/machine/copy';
+import { Machine } from '../../src/machine/machine';
+import { Runner } from '../../src/runtime/runner';
+
+const dir = join(__dirname, '..', '..', '..', 'examples');
+const examples = readdirSync(dir).filter((f) => f.endsWith('.dmabuf')).map((f) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') }));
+
+function runner(text: string): Runner {
+  const { program, diagnostics } = parseScenario(text, 't.dmabuf');
+  assert.deepEqual(diagnostics, []);
+  return new Runner(program);
+}
+
+/**
+ * What a copy may share with its original: values the machine replaces and never changes in place (copy.ts).
+ * Keys name a field; `key[]` an element of an array field, `key{}` a value of a Map field.
+ */
+const SHARED = new Set([
+  'platform', 'layout', 'loc', 'createdAt', 'releasedAt', 'allocatedAt', 'detachedAt', 'unmappedAt', 'bracketAt', 'mappedAt', 'at', 'sg', 'exporter',
+  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]',
+]);
+
+/** Every object `copy` shares with `orig` where SHARED does not allow it, as paths. */
+function sharedMutable(orig: unknown, copy: unknown, key: string, path: string, out: string[]): string[] {
+  if (typeof orig !== 'object' || orig === null || typeof copy !== 'object' || copy === null) return out;
+  if (orig === copy) {
+    if (!SHARED.has(key)) out.push(path);
+    return out;
+  }
+  if (orig instanceof Map) {
+    for (const [k, v] of orig) sharedMutable(v, (copy as Map<unknown, unknown>).get(k), `${key}{}`, `${path}{${String(k)}}`, out);
+  } else if (Array.isArray(orig)) {
+    orig.forEach((v, i) => sharedMutable(v, (copy as unknown[])[i], `${key}[]`, `${path}[${i}]`, out));
+  } else {
+    for (const [k, v] of Object.entries(orig)) sharedMutable(v, (copy as Record<string, unknown>)[k], k, `${path}.${k}`, out);
+  }
+  return out;
+}
+
+test('a copy of the state equals it and shares nothing the machine changes in place, at every step of every example', () => {
+  let checked = 0;
+  for (const { name, text } of examples) {
+    const r = runner(text);
+    for (;;) {
+      const { cache, ...state } = r.machine.state;
+      const copy = copyState(state);
+      assert.deepStrictEqual(copy, { ...state, cache: null }, `${name} at step ${r.stepCount}`);
+      assert.deepEqual(sharedMutable(state, copy, 'state', 'state', []), [], `${name} at step ${r.stepCount}`);
+      assert.ok(cache);
+      checked++;
+      if (r.done) break;
+      r.step();
+    }
+  }
+  assert.ok(checked > 200, `${checked} states checked`);
+});
+
+/** Everything the machine shows: buffers, mappings, dma-bufs, devices, every cache line. */
+function views(m: Machine): string {
+  return JSON.stringify({ buffers: m.buffers(), mappings: m.mappings(), dmaBufs: m.dmaBufs(), devices: m.devices(), lines: m.cacheLines(0, m.cacheLineCount()) });
+}
+
+/** The rest of the run: each step's events and hazards, then the views and hazards at the end. */
+function rest(r: Runner): string {
+  const out: string[] = [];
+  while (!r.done) {
+    const s = r.step();
+    out.push(`${s.index}:${s.loc.line}:${JSON.stringify(s.events)}:${s.hazards.map((h) => h.message).join('|')}`);
+  }
+  return JSON.stringify({ out, views: views(r.machine), hazards: r.hazards() });
+}
+
+test('restoring one snapshot twice gives the same run and views as the run that never restored, in every example', () => {
+  for (const { name, text } of examples) {
+    const straight = runner(text);
+    const steps = rest(straight);
+    const total = straight.stepCount;
+    const r = runner(text);
+    for (let at = 0; at <= total; at += Math.max(1, Math.floor(total / 7))) {
+      while (r.stepCount < at) r.step();
+      const snap = r.snapshot();
+      const before = serialize(snap);
+      const shown = views(r.machine);
+      const first = rest(r);
+      r.restore(snap);
+      assert.equal(views(r.machine), shown, `${name}: restored at ${at}, the views are those of the snapshot`);
+      assert.equal(rest(r), first, `${name}: second replay from ${at}`);
+      r.restore(snap);
+      assert.equal(rest(r), first, `${name}: third replay from ${at}`);
+      assert.ok(serialize(snap).equals(before), `${name}: the snapshot at ${at} is unchanged by running on from it`);
+      r.restore(snap);
+    }
+    const fresh = runner(text);
+    for (let i = 0; i < Math.floor(total / 2); i++) fresh.step();
+    const mid = fresh.snapshot();
+    const end = rest(fresh);
+    fresh.restore(mid);
+    assert.equal(rest(fresh), end, `${name}: replay from the middle`);
+    assert.equal(JSON.parse(end).views, JSON.parse(steps).views, `${name}: same end as the straight run`);
+  }
+});
+
+test('clone, and every machine restored from one snapshot, evolve independently of each other', () => {
+  const r = runner(examples.find((e) => e.name === 'nic-rx-ring.dmabuf')?.text ?? examples[0].text);
+  while (!r.done && r.machine.cacheLines(0, r.machine.cacheLineCount()).every((l) => l.state === 'I')) r.step();
+  const copy = r.machine.clone();
+  const snap = r.machine.snapshot();
+  const [a, b] = [Machine.restore(snap), Machine.restore(snap)];
+  const shown = views(copy);
+  assert.equal(views(a), shown);
+  a.begin({ line: 1, column: 1 });
+  a.cacheEvictAll();
+  a.end();
+  assert.notEqual(views(a), shown, 'evicting the cache changed the lines shown');
+  while (!r.done) r.step();
+  assert.equal(views(copy), shown);
+  assert.equal(views(b), shown);
+  assert.equal(views(Machine.restore(snap)), shown);
+});
