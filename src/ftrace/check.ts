@@ -2,8 +2,13 @@
 // figures and findings. Memory stays bounded by the live state, not by the length of the file.
 import { TraceChecker, type CheckOptions } from './checker';
 import type { DeviceState, LongestLived } from './deviceState';
+import { batchesOf } from './batchSource';
+import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
 import { isBug, type TraceFinding } from './findings';
+import { HotEvents } from './hotEvents';
+import { parseLine } from './lineParser';
 import type { TraceCursor } from './reader';
+import type { TraceRecord } from './record';
 
 export interface DeviceSummary {
   device: string;
@@ -51,30 +56,46 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
+  /** Events read by the fast path, counted by code and added to `events` (where each took its place) at the end. */
+  const hotCounts = new Array<number>(HOT_NAMES.length).fill(0);
   const malformedLines: { line: number; reason: string }[] = [];
   let malformed = 0;
   const bad = (line: number, reason: string): void => {
     malformed++;
     if (malformedLines.length < MALFORMED_LISTED) malformedLines.push({ line, reason });
   };
+  const onRecord = (r: TraceRecord): void => {
+    if (r.kind === 'malformed') return bad(r.line, r.body);
+    const e = checker.apply(r);
+    if (r.kind !== 'event') return;
+    if (e?.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
+    else events.set(r.event, (events.get(r.event) ?? 0) + 1);
+  };
+  const hot = new HotEvents();
+  const batches = batchesOf(cursor, options.worker);
   try {
-    for (let r = cursor.next(); r; r = cursor.next()) {
-      if (r.kind === 'malformed') {
-        bad(r.line, r.body);
-        continue;
+    for (let batch = batches.next(); batch; batch = batches.next()) {
+      const rec = batch.records;
+      for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
+        const code = rec[at + R_CODE];
+        if (code === SLOW) {
+          const text = batch.slow[rec[at + R_OTHER]];
+          const r = parseLine(text, 0, text.length, rec[at + R_LINE], rec[at + R_OFFSET]);
+          if (r) onRecord(r);
+          continue;
+        }
+        if (hotCounts[code]++ === 0 && !events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
+        checker.applyEvent(hot.at(batch, at), rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
       }
-      const e = checker.apply(r);
-      if (r.kind !== 'event') continue;
-      if (e?.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
-      else events.set(r.event, (events.get(r.event) ?? 0) + 1);
     }
   } finally {
-    cursor.close();
+    batches.close();
   }
+  hotCounts.forEach((n, code) => n > 0 && events.set(HOT_NAMES[code], (events.get(HOT_NAMES[code]) ?? 0) + n));
   checker.finish();
   findings.sort((a, b) => a.line - b.line);
   return {
-    file, ok: !findings.some(isBug), lines: cursor.nextLine - 1, malformed, malformedLines,
+    file, ok: !findings.some(isBug), lines: batches.nextLine - 1, malformed, malformedLines,
     events: Object.fromEntries([...events].sort((a, b) => b[1] - a[1])),
     lostEvents: checker.lostEvents,
     devices: [...checker.devices.values()].map(summarize),

@@ -15,6 +15,8 @@ export interface CheckOptions {
   fromBoot?: boolean;
   /** Cache line size for the overlap check (x86: 64). */
   cacheLine?: number;
+  /** `checkTrace`: read and decode the file on a worker thread while this one checks (default: when it is large). */
+  worker?: boolean;
 }
 
 export interface FenceState {
@@ -44,6 +46,7 @@ export class TraceChecker {
   lostEvents = 0;
   lastMark = '';
   private nextId = 1;
+  private lastDevice: DeviceState | undefined;
   private readonly fromBoot: boolean;
   private readonly lineSize: number;
 
@@ -60,8 +63,14 @@ export class TraceChecker {
       return undefined;
     }
     if (r.kind !== 'event') return undefined;
-    const e = decodeEvent(r);
-    const o: Origin = { line: r.line, offset: r.offset, timestamp: r.timestamp, cpu: r.cpu, epoch: this.epoch };
+    return this.applyEvent(decodeEvent(r), r.line, r.offset, r.timestamp, r.cpu);
+  }
+
+  /** Applies an event decoded already (the reader's fast path decodes without a record); returns it. */
+  applyEvent(e: DmaEvent, line: number, offset: number, timestamp: number, cpu: number): DmaEvent {
+    // An IOMMU unmap keeps nothing of where it happened: a quarter of a busy capture's events need no origin.
+    if (e.op === 'iommu_unmap') return this.iommu.unmap(e.iova, e.size), e;
+    const o: Origin = { line, offset, timestamp, cpu, epoch: this.epoch };
     switch (e.op) {
       case 'map': return this.onMap(e, o), e;
       case 'map_sg': return this.onMapSg(e, o), e;
@@ -77,7 +86,6 @@ export class TraceChecker {
         this.device(e.device).stats.bounces++;
         return e;
       case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o), e;
-      case 'iommu_unmap': return this.iommu.unmap(e.iova, e.size), e;
       case 'fence': return this.onFence(e, o), e;
       case 'mark': return (this.lastMark = e.text), e;
     }
@@ -105,11 +113,15 @@ export class TraceChecker {
   }
 
   device(name: string): DeviceState {
+    // Events of one device come in runs: the last one found saves a lookup.
+    const last = this.lastDevice;
+    if (last !== undefined && last.name === name) return last;
     let d = this.devices.get(name);
     if (!d) {
       d = new DeviceState(name);
       this.devices.set(name, d);
     }
+    this.lastDevice = d;
     return d;
   }
 
@@ -142,10 +154,11 @@ export class TraceChecker {
   private onMap(e: Extract<DmaEvent, { op: 'map' }>, o: Origin): void {
     const d = this.device(e.device);
     if (e.dma === DMA_MAPPING_ERROR) return this.onMapError(e.device, o, `mapping ${e.size} bytes at phys ${hex(e.phys)} ${e.dir} failed (DMA_MAPPING_ERROR)`);
-    const bounce = d.pendingBounces.get(e.phys);
+    const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(e.phys);
     if (bounce) d.pendingBounces.delete(e.phys);
     const m = this.newMapping('single', e.device, e.dir, e.attrs, o, 0, false, bounce !== undefined);
-    m.segments.push({ mapping: m, index: 0, dma: e.dma, size: e.size, phys: e.phys });
+    // A one-entry array: a push would make room for sixteen, garbage for every map of a long capture.
+    m.segments = [{ mapping: m, index: 0, dma: e.dma, size: e.size, phys: e.phys }];
     m.identity = !m.bounced && e.dma === e.phys;
     this.insert(d, m);
   }
@@ -237,10 +250,12 @@ export class TraceChecker {
   }
 
   private remove(d: DeviceState, m: StreamingMapping): void {
+    // TO_DEVICE segments are never in `cachelines`.
+    const tracked = m.dir !== 'TO_DEVICE';
     for (const s of m.segments) {
       if (d.byDma.get(s.dma) === s) d.byDma.delete(s.dma);
-      const cln = Math.floor(s.phys / this.lineSize);
-      if (this.cachelines.get(cln) === s) this.cachelines.delete(cln);
+      const cln = tracked ? Math.floor(s.phys / this.lineSize) : NaN;
+      if (tracked && this.cachelines.get(cln) === s) this.cachelines.delete(cln);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);

@@ -2,6 +2,7 @@
 // coherent allocations, what it recently released, bounces waiting for their map, and its running figures.
 import { BoundedMap } from './boundedMap';
 import type { Allocation, Origin, Segment, StreamingMapping } from './mappings';
+import { ReleaseLog } from './releaseLog';
 
 /** How many released addresses, dropped mappings and pending bounces a device remembers. */
 export const MEMORY_PER_DEVICE = 16384;
@@ -41,9 +42,9 @@ export class DeviceState {
   sgByPhys = new Map<number, StreamingMapping[]>();
   coherent = new Map<number, Allocation>();
   /** Where the trace last released an address (by dma address; sg lists by first phys): a second release is decided. */
-  unmapped = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
-  unmappedSg = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
-  freed = new BoundedMap<number, Origin>(MEMORY_PER_DEVICE);
+  unmapped = new ReleaseLog(MEMORY_PER_DEVICE);
+  unmappedSg = new ReleaseLog(MEMORY_PER_DEVICE);
+  freed = new ReleaseLog(MEMORY_PER_DEVICE);
   dropped = new BoundedMap<number, StreamingMapping>(MEMORY_PER_DEVICE);
   pendingBounces = new BoundedMap<number, PendingBounce>(MEMORY_PER_DEVICE);
   live = 0;

@@ -1,6 +1,9 @@
 // The streaming reader: yields a capture's lines one at a time with their line number and byte offset, reading
-// the file in fixed-size chunks so memory does not grow with the file, and able to start at any line's offset.
+// the file in fixed-size chunks so memory does not grow with the file, and able to start at any line's offset;
+// or, for a whole-file check, fills batches of decoded events straight from the bytes (`nextBatch`).
 import * as fs from 'fs';
+import type { EventBatch } from './eventBatch';
+import { HotLineParser } from './hotLines';
 import { parseLine } from './lineParser';
 import type { TraceRecord } from './record';
 
@@ -37,23 +40,30 @@ function bufferSource(data: Buffer): ByteSource {
  */
 export class TraceCursor implements Iterable<TraceRecord> {
   private buf: Buffer;
-  /** Bytes of `buf` holding file data; `text` is them decoded (one flat string, fast to scan). */
+  /** Bytes of `buf` holding file data; `text` is them decoded (one flat string, fast to scan) once `next` needs it. */
   private filled = 0;
   private text = '';
+  private decoded = true;
+  /** The fast path of `nextBatch`, made on its first call. */
+  private hot: HotLineParser | undefined;
   private pos = 0;
   /** File offset of buf[0]. */
   private base: number;
   private lineNo: number;
   private eof = false;
 
-  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number) {
+  /** The file read, for `open`ed cursors (a worker thread can read it too). */
+  readonly path: string | undefined;
+
+  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number, path?: string) {
+    this.path = path;
     this.buf = Buffer.allocUnsafe(chunkSize);
     this.base = start.offset;
     this.lineNo = start.line - 1;
   }
 
   static open(path: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
-    return new TraceCursor(fileSource(path), start, chunkSize);
+    return new TraceCursor(fileSource(path), start, chunkSize, path);
   }
 
   static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
@@ -76,6 +86,10 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   next(): TraceRecord | undefined {
     for (;;) {
+      if (!this.decoded) {
+        this.text = this.buf.toString('latin1', 0, this.filled);
+        this.decoded = true;
+      }
       const nl = this.text.indexOf('\n', this.pos);
       if (nl < 0 && !this.eof) {
         this.fill();
@@ -90,6 +104,36 @@ export class TraceCursor implements Iterable<TraceRecord> {
       const r = parseLine(this.text, lineStart, end, this.lineNo, this.base + lineStart);
       if (r) return r;
     }
+  }
+
+  /**
+   * Reads lines on into `batch` (cleared first) until it is full or the file ends; false when nothing was left.
+   * The common DMA events are decoded from the bytes; any other line is kept as its text for `parseLine`.
+   * Blank lines are counted and skipped, as by `next`.
+   */
+  nextBatch(batch: EventBatch): boolean {
+    const hot = (this.hot ??= new HotLineParser());
+    batch.clear();
+    batch.strings = hot.strings.strings;
+    while (!batch.full) {
+      let nl = this.buf.indexOf(10, this.pos);
+      if (nl >= this.filled) nl = -1;
+      if (nl < 0 && !this.eof) {
+        this.fill();
+        continue;
+      }
+      if (nl < 0 && this.pos >= this.filled) break;
+      const lineStart = this.pos;
+      let end = nl < 0 ? this.filled : nl;
+      this.pos = nl < 0 ? this.filled : nl + 1;
+      if (end > lineStart && this.buf[end - 1] === 13 /* \r */) end--;
+      this.lineNo++;
+      const offset = this.base + lineStart;
+      if (!hot.parse(this.buf, lineStart, end, this.lineNo, offset, batch) && !isBlank(this.buf, lineStart, end)) {
+        batch.addSlow(this.buf.toString('latin1', lineStart, end), this.lineNo, offset);
+      }
+    }
+    return batch.count > 0;
   }
 
   [Symbol.iterator](): Iterator<TraceRecord> {
@@ -118,8 +162,14 @@ export class TraceCursor implements Iterable<TraceRecord> {
     const n = this.source.read(this.buf.subarray(keep), this.base + keep);
     if (n <= 0) this.eof = true;
     this.filled = keep + Math.max(n, 0);
-    this.text = this.buf.toString('latin1', 0, this.filled);
+    this.decoded = false;
   }
+}
+
+/** Whether b[from, to) holds only spaces and tabs (a line `parseLine` skips). */
+function isBlank(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 32 && b[i] !== 9) return false;
+  return true;
 }
 
 /** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */

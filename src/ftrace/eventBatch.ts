@@ -1,0 +1,81 @@
+// A batch of decoded lines as numbers: the fast path writes the common DMA events here straight from the file's
+// bytes (no strings, no objects per line), and any other line as its text for the general parser, so a batch can
+// be filled in one place and checked in another (another thread, for a worker).
+
+/** Numbers per record. */
+export const STRIDE = 10;
+/** Offsets of a record's fields. */
+export const R_CODE = 0;
+export const R_LINE = 1;
+export const R_OFFSET = 2;
+export const R_TIME = 3;
+export const R_CPU = 4;
+/** dma address (iova for the IOMMU). */
+export const R_ADDR = 5;
+export const R_SIZE = 6;
+/** phys address (paddr; unmapped size for an IOMMU unmap; the slow text's index for a `SLOW` record). */
+export const R_OTHER = 7;
+/** Index into `strings` of the device and the attrs; the direction's index in `DIRECTION_NAMES`. */
+export const R_DEVICE = 8;
+export const R_ATTRS_DIR = 9;
+
+/** What a record holds: `SLOW` is a line left to the general parser; the others are the event names of `HOT_NAMES`. */
+export const SLOW = -1;
+
+/** The events the fast path decodes, by code: the names as the trace prints them. */
+export const HOT_NAMES = [
+  'dma_map_phys', 'dma_map_page', 'dma_map_resource',
+  'dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource',
+  'dma_sync_single_for_cpu', 'dma_sync_single_for_device',
+  'map', 'unmap',
+] as const;
+export const FIRST_UNMAP = 3;
+export const FIRST_SYNC = 6;
+export const IOMMU_MAP = 8;
+export const IOMMU_UNMAP = 9;
+
+/** `dir=` values as the fast path reads them; index = `dir` for a record (the `DMA_` spelling maps to the same). */
+export const DIRECTION_NAMES = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'] as const;
+
+/** attrs and direction share a number: attrs index * 4 + direction. */
+export function attrsDir(attrs: number, dir: number): number {
+  return attrs * 4 + dir;
+}
+
+export class EventBatch {
+  /** Records in use. */
+  count = 0;
+  readonly records: Float64Array<ArrayBuffer>;
+  /** The texts of `SLOW` records. */
+  slow: string[] = [];
+  /**
+   * Device names and attrs as the records index them: the filler's table, shared by all its batches (a batch sent
+   * to another thread carries the strings added since the previous one).
+   */
+  strings: string[] = [];
+
+  /** `records` may come from another thread (see `parallelBatches`). */
+  constructor(readonly capacity = 4096, records = new Float64Array(capacity * STRIDE)) {
+    this.records = records;
+  }
+
+  get full(): boolean {
+    return this.count === this.capacity;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.slow.length = 0;
+  }
+
+  /** Adds a line for the general parser. */
+  addSlow(text: string, line: number, offset: number): void {
+    const at = this.count++ * STRIDE;
+    const r = this.records;
+    r[at + R_CODE] = SLOW;
+    r[at + R_LINE] = line;
+    r[at + R_OFFSET] = offset;
+    r[at + R_OTHER] = this.slow.length;
+    this.slow.push(text);
+  }
+}

@@ -1,0 +1,149 @@
+// The reader's fast path (issue 6 item 7): the common DMA events decoded straight from the bytes must read exactly as
+// the general parser reads them, on every real capture and on lines bent every way a kernel or a hand could print
+// them; whatever it does not read the same way, it leaves to the general parser. A worker thread gives the same report.
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { batchesOf } from '../../src/ftrace/batchSource';
+import { checkTrace } from '../../src/ftrace/check';
+import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/eventBatch';
+import { decodeEvent } from '../../src/ftrace/events';
+import { HotEvents } from '../../src/ftrace/hotEvents';
+import { HotLineParser } from '../../src/ftrace/hotLines';
+import { parseLine } from '../../src/ftrace/lineParser';
+import { TraceCursor } from '../../src/ftrace/reader';
+import { TRACES, captureLines, captures, ev } from './helpers';
+
+const parser = new HotLineParser();
+const hot = new HotEvents();
+
+/** The fast path's reading of `line`, or undefined when it leaves the line to the general parser. */
+function fast(line: string): { event: string; line: number; offset: number; timestamp: number; cpu: number; decoded: unknown } | undefined {
+  const batch = new EventBatch(1);
+  batch.strings = parser.strings.strings;
+  // The line sits inside a larger buffer, as in the reader: bytes around it must not leak in.
+  const bytes = Buffer.from(`x\n${line}\nxX0`, 'latin1');
+  if (!parser.parse(bytes, 2, 2 + line.length, 7, 99, batch)) return undefined;
+  const r = batch.records;
+  return { event: HOT_NAMES[r[R_CODE]], line: r[R_LINE], offset: r[R_OFFSET], timestamp: r[R_TIME], cpu: r[R_CPU], decoded: { ...hot.at(batch, 0) } };
+}
+
+/** The general parser's reading of `line`. */
+function general(line: string): { event: string; line: number; offset: number; timestamp: number; cpu: number; decoded: unknown } | undefined {
+  const r = parseLine(line, 0, line.length, 7, 99);
+  if (!r || r.kind !== 'event') return undefined;
+  return { event: r.event, line: r.line, offset: r.offset, timestamp: r.timestamp, cpu: r.cpu, decoded: decodeEvent(r) };
+}
+
+function sameReading(line: string): boolean {
+  const f = fast(line);
+  if (f) assert.deepEqual(f, general(line), `fast path misreads: ${JSON.stringify(line)}`);
+  return f !== undefined;
+}
+
+test('on every real capture, each event line the fast path reads decodes exactly as the general parser decodes it', () => {
+  let read = 0;
+  for (const name of captures()) for (const line of captureLines(name)) if (sameReading(line)) read++;
+  assert.ok(read > 10000, `the fast path read ${read} lines`);
+});
+
+test('the fast path reads the common layouts: maps, unmaps and syncs of both kernels, IOMMU maps and unmaps', () => {
+  for (const line of [
+    ev(1, 'dma_map_phys', '0000:00:03.0 dir=TO_DEVICE dma_addr=ffffb0f8 size=16 phys_addr=d14c0f8 attrs='),
+    ev(1, 'dma_map_page', '0000:00:03.0 dir=DMA_FROM_DEVICE dma_addr=0x1000 size=4096 phys_addr=0x1000 attrs=SKIP_CPU_SYNC'),
+    ev(1, 'dma_unmap_phys', '0000:00:03.0 dir=BIDIRECTIONAL dma_addr=ffffb0f8 size=16 attrs='),
+    ev(1, 'dma_sync_single_for_cpu', '0000:00:03.0 dir=FROM_DEVICE dma_addr=1000 size=64'),
+    '  modprobe-159     [001] d..1.     5.855739: map: IOMMU: iova=0x00000000ffffc000 - 0x00000000ffffe000 paddr=0x0000000001c96000 size=8192',
+    '    <idle>-0       [001] d.h2.     5.866229: unmap: IOMMU: iova=0x00000000ffff8000 - 0x00000000ffff9000 size=4096 unmapped_size=4096',
+  ]) assert.ok(sameReading(line), line);
+});
+
+test('what only the general parser reads the same way is left to it: TGID columns, key: value pairs, {...} values, odd numbers', () => {
+  for (const line of [
+    '           <idle>-0       (      0) [001] ..s1.     6.194187: dma_unmap_phys: d dir=TO_DEVICE dma_addr=1 size=1 attrs=',
+    ev(1, 'dma_map_phys', 'dev dir=TO_DEVICE dma_addr=1 size=0x10 phys_addr=1 attrs='),
+    ev(1, 'dma_map_phys', 'dev dir=TO_DEVICE dma_addr={1} size=16 phys_addr=1 attrs='),
+    ev(1, 'dma_unmap_phys', 'dev dir=TO_DEVICE dma_addr=1 size=16 attrs: SKIP_CPU_SYNC'),
+    ev(1, 'dma_unmap_phys', 'dev: x dir=TO_DEVICE dma_addr=1 size=16'),
+    ev(1, 'map', 'IOMMU: 0x1 iova=0x1000 paddr=0x2000 size=4096'),
+    ev(1, 'map', 'OTHER: iova=0x1000 paddr=0x2000 size=4096'),
+    ev(1, 'dma_map_phys', 'dev dir=SIDEWAYS dma_addr=1 size=16 phys_addr=1 attrs='),
+    ev(1, 'dma_map_phys', 'dev dir=TO_DEVICE size=16 phys_addr=1 attrs='),
+  ]) assert.equal(fast(line), undefined, line);
+});
+
+const WORDS = ['dir=TO_DEVICE', 'dir=DMA_FROM_DEVICE', 'dir=', 'dma_addr=ffff1000', 'dma_addr=0x1000', 'dma_addr=0x', 'dma_addr=12g',
+  'size=4096', 'size=', 'size=-1', 'size=0x10', 'phys_addr=1000', 'attrs=', 'attrs=SKIP_CPU_SYNC', 'attrs={a b}', 'attrs:',
+  'iova=0x1000', 'paddr=0x2000', 'unmapped_size=4096', 'unmapped_size=x', '-', '0x0000000100000000', 'IOMMU:', 'dev',
+  '0000:00:03.0', 'dir=TO_DEVICE\tx', 'Size=1', 'x=dir=1', '{', '}', ':'];
+const NAMES = [...HOT_NAMES, 'dma_alloc', 'print', 'dma_map_sg'];
+
+test('on lines built from any order and mix of fields, names, spaces and tabs, the fast path never reads otherwise than the general parser', () => {
+  const line = fc.tuple(
+    fc.constantFrom(...NAMES),
+    fc.array(fc.constantFrom(...WORDS), { maxLength: 8 }),
+    fc.array(fc.constantFrom(' ', '  ', '\t', ' \t'), { minLength: 8, maxLength: 8 }),
+    fc.constantFrom('.....', 'd.h2.', ''),
+    fc.constantFrom('  kworker/0:1-42', 'a-b-7', '[x]-1', 'task-', ' C-1', '#-1'),
+    fc.constantFrom('5.855739', '12', '1.', '.5', '1.2.3'),
+  ).map(([name, words, seps, flags, task, ts]) => {
+    let body = '';
+    words.forEach((w, i) => (body += (i ? seps[i % seps.length] : '') + w));
+    return `${task} [001] ${flags}${seps[0]}${ts}:${seps[1]}${name}:${seps[2]}${body}`;
+  });
+  fc.assert(fc.property(line, (l) => {
+    sameReading(l);
+  }), { numRuns: 3000 });
+});
+
+test('a batch counts lines and offsets as the records do, keeps other lines as their text, skips blank lines', () => {
+  const text = ['# tracer: nop', '', ev(1, 'dma_map_phys', 'd dir=TO_DEVICE dma_addr=1 size=16 phys_addr=1 attrs='), '   ', ev(2, 'dma_alloc', 'd dma_addr=1 size=1 virt_addr=1'), ev(3, 'map', 'IOMMU: iova=0x1 - 0x2 paddr=0x1 size=1')].join('\r\n');
+  const cursor = TraceCursor.fromText(text, undefined, 64);
+  const batch = new EventBatch(2);
+  const seen: [number, number, string][] = [];
+  while (cursor.nextBatch(batch)) {
+    for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
+      const code = batch.records[at + R_CODE];
+      seen.push([batch.records[at + R_LINE], batch.records[at + R_OFFSET], code < 0 ? 'slow' : HOT_NAMES[code]]);
+    }
+  }
+  const offsets = [...TraceCursor.fromText(text)].map((r) => [r.line, r.offset]);
+  assert.deepEqual(seen.map(([l, o]) => [l, o]), offsets);
+  assert.deepEqual(seen.map(([, , k]) => k), ['slow', 'dma_map_phys', 'slow', 'map']);
+  assert.equal(cursor.nextLine, 7);
+});
+
+test('check-trace reports the same with the reading done on a worker thread as on the checking thread', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-worker-'));
+  try {
+    for (const name of ['vblk-virtio-iommu.trace.txt', 'udmabuf-noiommu.trace.txt', 'e1000-swiotlb-force.trace.txt']) {
+      const file = path.join(TRACES, name);
+      const inline = checkTrace(TraceCursor.open(file), file, { worker: false });
+      const worker = checkTrace(TraceCursor.open(file), file, { worker: true });
+      assert.deepEqual(worker, inline, name);
+    }
+    const empty = path.join(dir, 'empty.trace.txt');
+    fs.writeFileSync(empty, '');
+    assert.equal(checkTrace(TraceCursor.open(empty), empty, { worker: true }).lines, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checker that stops early stops the reading thread; reading the file again gives every line', () => {
+  const file = path.join(TRACES, 'vblk-virtio-iommu.trace.txt');
+  const early = batchesOf(TraceCursor.open(file), true);
+  assert.ok(early.next());
+  early.close();
+  const lines = (worker: boolean): number => {
+    const source = batchesOf(TraceCursor.open(file), worker);
+    let n = 0;
+    for (let b = source.next(); b; b = source.next()) n += b.count;
+    source.close();
+    return n;
+  };
+  assert.equal(lines(true), lines(false));
+});

@@ -1,0 +1,72 @@
+// The checker's memory of released addresses (issue 6 item 7): it must answer like a map of the newest releases,
+// forget the oldest beyond its capacity so that memory does not grow with the trace, and copy for checkpoints.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Origin } from '../../src/ftrace/mappings';
+import { ReleaseLog } from '../../src/ftrace/releaseLog';
+
+const origin = (line: number): Origin => ({ line, offset: line * 100, timestamp: line / 1000, cpu: line % 4, epoch: line % 3 });
+
+test('a release is remembered with its whole origin, and the newest release of an address wins', () => {
+  const log = new ReleaseLog(16);
+  log.set(0x1000, origin(1));
+  log.set(2 ** 40 + 0x1000, origin(2));
+  log.set(0x1000, origin(3));
+  assert.deepEqual(log.get(0x1000), origin(3));
+  assert.deepEqual(log.get(2 ** 40 + 0x1000), origin(2));
+  assert.equal(log.get(0x2000), undefined);
+  assert.equal(log.size, 2);
+});
+
+test('past its capacity the log forgets the oldest releases first: memory stays bounded', () => {
+  const log = new ReleaseLog(1024);
+  for (let i = 0; i < 10_000; i++) log.set(0x10000 + i * 64, origin(i + 1));
+  assert.equal(log.size, 1024);
+  assert.equal(log.get(0x10000 + (10_000 - 1025) * 64), undefined);
+  assert.deepEqual(log.get(0x10000 + (10_000 - 1024) * 64), origin(10_000 - 1024 + 1));
+  assert.deepEqual(log.get(0x10000 + 9_999 * 64), origin(10_000));
+});
+
+test('DMA_MAPPING_ERROR, addresses past 2^53 and NaN are keys like any other', () => {
+  const log = new ReleaseLog(8);
+  for (const [i, key] of [2 ** 64, 2 ** 60, NaN, 0].entries()) log.set(key, origin(i + 1));
+  assert.equal(log.get(2 ** 64)?.line, 1);
+  assert.equal(log.get(2 ** 60)?.line, 2);
+  assert.equal(log.get(NaN)?.line, 3);
+  assert.equal(log.get(0)?.line, 4);
+});
+
+test('it answers as a map of the newest releases would, for any sequence of releases', () => {
+  const keys = fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => k * 4096), fc.integer({ min: 0, max: 40 }).map((k) => 2 ** 34 * k + 64));
+  fc.assert(fc.property(fc.array(keys, { maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (seq, capacity) => {
+    const log = new ReleaseLog(capacity);
+    const order: number[] = [];
+    seq.forEach((key, i) => {
+      log.set(key, origin(i + 1));
+      order.push(key);
+    });
+    // The model: the last `capacity` releases, the newest one per address.
+    const kept = new Map<number, number>();
+    order.slice(-capacity).forEach((key, i) => kept.set(key, seq.length - Math.min(capacity, seq.length) + i + 1));
+    for (const key of new Set(seq)) {
+      const line = kept.get(key);
+      const got = log.get(key);
+      if (line !== undefined) assert.deepEqual(got, origin(line));
+      // An address released only before the last `capacity` releases may be forgotten, or still there.
+      else assert.ok(got === undefined || got.line <= seq.length - capacity);
+    }
+    assert.ok(log.size <= capacity);
+  }), { numRuns: 300 });
+});
+
+test('a clone is a checkpoint: later releases on either side do not show in the other', () => {
+  const log = new ReleaseLog(4);
+  log.set(1, origin(1));
+  const copy = log.clone();
+  log.set(2, origin(2));
+  copy.set(3, origin(3));
+  assert.equal(copy.get(2), undefined);
+  assert.equal(log.get(3), undefined);
+  assert.equal(copy.get(1)?.line, 1);
+});
