@@ -1,10 +1,14 @@
 // Benchmark of debugging a large trace: builds a capture of TRACE_ADAPTER_BENCH_MB MiB (default 200) from a real one
 // (as bench/ftrace.ts does), records it as the debug adapter does at launch, then times seeks to anywhere in it,
-// repeated stepBack, and a function breakpoint on a dma address; memory is the process's peak RSS.
+// repeated stepBack, a continue that scans every event, and function breakpoints on an event name and a dma
+// address. Memory: the bytes the recording retains per event (page index, steps with findings, snapshot positions)
+// and the process's peak RSS.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { BreakpointTable } from '../src/adapter/breakpoints';
 import { Recording } from '../src/adapter/recording';
+import { StopFinder } from '../src/adapter/stopFinder';
 import { TraceEngine } from '../src/adapter/traceEngine';
 import { buildTrace } from './ftrace';
 
@@ -30,7 +34,8 @@ export async function run(): Promise<void> {
     while (!rec.recordSteps(50_000)) chunks++;
     const recordMs = performance.now() - t;
     console.log(`traceAdapter: recorded ${mib(size)} (${rec.length} events) in ${recordMs.toFixed(0)} ms (${(size / 2 ** 20 / (recordMs / 1000)).toFixed(0)} MiB/s), ${chunks} progress reports`);
-    console.log(`traceAdapter: ${engine.checkpointCount} checkpoints; per event ${(rec.recordBytes() / rec.length).toFixed(1)} B of recording + ${(engine.recordBytes() / rec.length).toFixed(1)} B of trace columns; heap ${mib(process.memoryUsage().heapUsed)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} so far`);
+    const retained = rec.recordBytes() + engine.recordBytes();
+    console.log(`traceAdapter: retained per event ${(retained / rec.length).toFixed(3)} B (${(rec.recordBytes() / rec.length).toFixed(3)} B of recording + ${(engine.recordBytes() / rec.length).toFixed(3)} B of page index), plus ${engine.checkpointCount} checkpoints and ${mib(engine.columns.cacheBytes())} of decoded pages; heap ${mib(process.memoryUsage().heapUsed)}, peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} so far`);
 
     let worst = 0;
     t = performance.now();
@@ -41,15 +46,38 @@ export async function run(): Promise<void> {
     }
     console.log(`traceAdapter: ${SEEKS} seeks anywhere: ${((performance.now() - t) / SEEKS).toFixed(1)} ms each, worst ${worst.toFixed(0)} ms`);
 
-    rec.seek(Math.floor(rec.length * 0.75));
+    const at = Math.floor(rec.length * 0.75);
+    rec.seek(at);
     t = performance.now();
-    for (let i = 0; i < 100; i++) rec.seek(rec.length * 0.75 - i - 1);
+    for (let i = 0; i < 100; i++) rec.seek(at - i - 1);
     console.log(`traceAdapter: 100 stepBacks: ${((performance.now() - t) / 100).toFixed(2)} ms each`);
+
+    // A continue with a line breakpoint on the last event: the stop finder looks at every step.
+    const table = new BreakpointTable(engine, rec);
+    table.setHazardFilters([]);
+    const lastLine = engine.statements[rec.length - 1].line;
+    table.setLines([{ line: lastLine }]);
+    const finder = new StopFinder(rec, engine, table, () => undefined);
+    t = performance.now();
+    const stop = finder.forward(-1);
+    console.log(`traceAdapter: continue over every event to line ${lastLine}: ${stop ? 'stopped' : 'no stop'}, ${ms(t)}`);
+    const firstLine = engine.statements[0].line;
+    table.setLines([{ line: firstLine }]);
+    t = performance.now();
+    const back = finder.backward(2 * rec.length);
+    console.log(`traceAdapter: reverse continue over every event to line ${firstLine}: ${back ? 'stopped' : 'no stop'}, ${ms(t)}`);
+
+    t = performance.now();
+    const named = engine.functionStatements('dma_unmap_*');
+    console.log(`traceAdapter: function breakpoint dma_unmap_*: ${named.size} events, ${ms(t)}`);
 
     t = performance.now();
     const hits = engine.functionStatements('dma:0xffefc802');
     console.log(`traceAdapter: function breakpoint dma:0xffefc802 over the whole file: ${hits.size} events, ${ms(t)}`);
-    console.log(`traceAdapter: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+    t = performance.now();
+    engine.functionStatements('dma:0xffefc802');
+    console.log(`traceAdapter: the same breakpoints sent again: ${ms(t)}`);
+    console.log(`traceAdapter: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}, ${engine.columns.decodes} pages decoded`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -4,9 +4,12 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 import type { DataWatch, Engine } from './engine';
-import { StepFlag } from './engine';
+import { StepFlag, statementsOnLines } from './engine';
 import type { Recording } from './recording';
 import { kindBit } from './recording';
+
+/** Statements a trigger may match and still be listed per statement. */
+const WIDE_TRIGGER = 4096;
 
 export type HitTest = (hits: number) => boolean;
 
@@ -78,6 +81,8 @@ export class BreakpointTable {
   hazardMask = HAZARD_KINDS.reduce((m, k) => m | kindBit(k), 0);
   /** Triggers per statement id, rebuilt on every change. */
   private byStmt = new Map<number, StatementTrigger[]>();
+  /** Triggers matching more statements than are worth listing (a trace's event name): asked statement by statement. */
+  private wide: StatementTrigger[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -87,10 +92,7 @@ export class BreakpointTable {
   setLines(bps: readonly DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
     this.lineTriggers = [];
     const result = bps.map((bp) => {
-      const stmts = new Set<number>();
-      this.engine.statements.forEach((s, id) => {
-        if (s.line === bp.line) stmts.add(id);
-      });
+      const stmts = new Set(statementsOnLines(this.engine, bp.line));
       const column = stmts.size > 0 ? this.engine.statements[[...stmts][0]].column : undefined;
       return this.add(this.lineTriggers, { reason: 'breakpoint', stmts }, bp, stmts.size > 0 ? undefined : 'No statement on this line', { line: bp.line, column });
     });
@@ -134,7 +136,10 @@ export class BreakpointTable {
   }
 
   statementTriggers(stmt: number): readonly StatementTrigger[] | undefined {
-    return this.byStmt.get(stmt);
+    const listed = this.byStmt.get(stmt);
+    let all: StatementTrigger[] | undefined;
+    for (const t of this.wide) if (t.stmts.has(stmt)) (all ??= [...(listed ?? [])]).push(t);
+    return all ?? listed;
   }
 
   changeTriggers(): readonly ChangeTrigger[] {
@@ -163,10 +168,9 @@ export class BreakpointTable {
     const out: number[] = [];
     const stmts = (t as StatementTrigger).stmts;
     const change = t as ChangeTrigger;
-    const stmt = this.rec.stmt.view();
-    const flags = this.rec.flags.view();
-    for (let i = 0; i < stmt.length; i++) {
-      if (stmts ? stmts.has(stmt[i]) : (flags[i] & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
+    const steps = this.rec.steps;
+    for (let i = 0; i < steps.length; i++) {
+      if (stmts ? stmts.has(steps.stmt(i)) : (steps.flags(i) & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
     }
     return Uint32Array.from(out);
   }
@@ -182,7 +186,12 @@ export class BreakpointTable {
 
   private reindex(): void {
     this.byStmt = new Map();
+    this.wide = [];
     for (const t of [...this.lineTriggers, ...this.functionTriggers]) {
+      if (t.stmts.size > WIDE_TRIGGER) {
+        this.wide.push(t);
+        continue;
+      }
       for (const s of t.stmts) {
         const list = this.byStmt.get(s);
         if (list) list.push(t);
@@ -192,8 +201,8 @@ export class BreakpointTable {
   }
 }
 
-/** How many of `matches` are at or before `step` (the hit count there). */
-export function hitsUpTo(matches: Uint32Array, step: number): number {
+/** How many of the ascending `matches` are at or before `step` (the hit count there). */
+export function hitsUpTo(matches: ArrayLike<number>, step: number): number {
   let lo = 0;
   let hi = matches.length;
   while (lo < hi) {

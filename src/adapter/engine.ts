@@ -1,6 +1,7 @@
 // What the debug session needs from a run, whatever produces it (a scenario on the machine today, a kernel trace
 // later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
 import type { Hazard, HazardKind } from '../machine/hazards';
+import type { StepStore } from './stepStore';
 
 /** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
 export interface StatementInfo {
@@ -94,6 +95,22 @@ export interface StateView {
   watch(dataId: string): DataWatch | undefined;
 }
 
+/** How the session names what it debugs: a scenario on the modeled kernel, unless the engine says otherwise. */
+export interface ProgramWords {
+  /** The program: `scenario`, `trace`. */
+  program: string;
+  /** What one step of it is called: `step`, `event`. */
+  step: string;
+  /** Where a step's kernel events come from, for the kernel source's label: `modeled kernel`. */
+  kernel: string;
+  /** The kernel source's heading after the statement: what its lines are. */
+  narrative: string;
+}
+
+export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: 'step', kernel: 'modeled kernel', narrative: 'what the modeled kernel does, in order' };
+
+export const wordsOf = (engine: Engine): ProgramWords => engine.words ?? SCENARIO_WORDS;
+
 export interface Engine<S = unknown> {
   readonly path: string;
   readonly threadNames: readonly string[];
@@ -114,4 +131,20 @@ export interface Engine<S = unknown> {
   readonly view: StateView;
   /** Statements a function breakpoint's name selects, for an engine with names of its own (a trace's `dma:ADDR`); without it, API-name globs. */
   functionStatements?(name: string): ReadonlySet<number>;
+  /** Statements on lines `from..to`, for an engine with too many statements to filter (a trace's events); without it, a filter of `statements`. */
+  statementsOnLines?(from: number, to: number): number[];
+  /** Where the recording keeps this engine's step records; without it, dense typed arrays. */
+  stepStore?(): StepStore;
+  /** Without it, SCENARIO_WORDS. */
+  readonly words?: ProgramWords;
+}
+
+/** Statement ids on lines `from..to` of the engine's program. */
+export function statementsOnLines(engine: Engine, from: number, to = from): number[] {
+  if (engine.statementsOnLines) return engine.statementsOnLines(from, to);
+  const out: number[] = [];
+  engine.statements.forEach((s, id) => {
+    if (s.line >= from && s.line <= to) out.push(id);
+  });
+  return out;
 }

@@ -1,6 +1,6 @@
 // One API call seen from inside the modeled kernel: its call/return events become frames, and a read-only
 // virtual source lists what the kernel did, one line per call or effect, so that stepping moves through them.
-import type { KernelEvent, StatementInfo } from './engine';
+import { SCENARIO_WORDS, type KernelEvent, type StatementInfo } from './engine';
 
 export interface KernelFrame {
   name: string;
@@ -23,9 +23,10 @@ export class KernelStep {
     readonly events: readonly KernelEvent[],
     statement: StatementInfo,
     file: string,
+    narrative = SCENARIO_WORDS.narrative,
   ) {
     const name = file.split(/[\\/]/).pop();
-    const lines = [`// ${statement.text}    (${name}:${statement.line}): what the modeled kernel does, in order`, ''];
+    const lines = [`// ${statement.text}    (${name}:${statement.line}): ${narrative}`, ''];
     const open: number[] = [];
     events.forEach((e, i) => {
       if (e.kind === 'return') {

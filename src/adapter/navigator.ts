@@ -1,6 +1,6 @@
 // Where the debugger stands in the recorded run and how each DAP motion moves it: forwards and backwards over
 // statements (by depth, for step over/out), into a step's kernel events, and to the stops the StopFinder finds.
-import type { Engine, KernelEvent, SourceFrame } from './engine';
+import { wordsOf, type Engine, type KernelEvent, type ProgramWords, type SourceFrame } from './engine';
 import { KernelStep } from './kernelStep';
 import type { Recording } from './recording';
 import type { Stop, StopFinder } from './stopFinder';
@@ -28,6 +28,10 @@ export class Navigator {
     private readonly engine: Engine,
     private readonly finder: StopFinder,
   ) {}
+
+  private get words(): ProgramWords {
+    return wordsOf(this.engine);
+  }
 
   get step(): number {
     return stepOfKey(this.cursor.key);
@@ -58,8 +62,8 @@ export class Navigator {
       this.rec.seek(i);
       if (this.framesCache?.step !== i) this.framesCache = { step: i, frames: this.engine.frames() };
       const events: KernelEvent[] = this.rec.replay(i).events;
-      const s = this.engine.statements[this.rec.stmt.at(i)];
-      this.kernelCache = { step: i, kernel: new KernelStep(events, s, this.engine.path) };
+      const s = this.engine.statements[this.rec.steps.stmt(i)];
+      this.kernelCache = { step: i, kernel: new KernelStep(events, s, this.engine.path, this.words.narrative) };
     }
     return this.kernelCache.kernel;
   }
@@ -76,14 +80,12 @@ export class Navigator {
 
   /** The thread (index) whose statement is current. */
   thread(): number {
-    return this.step < this.rec.length ? this.rec.thread.at(this.step) : 0;
+    return this.step < this.rec.length ? this.rec.steps.thread(this.step) : 0;
   }
 
   /** The last step before the cursor that ran on `thread`, if any. */
   lastStepOf(thread: number): number | undefined {
-    const threads = this.rec.thread.view();
-    for (let i = Math.min(this.statePosition, this.rec.length) - 1; i >= 0; i--) if (threads[i] === thread) return i;
-    return undefined;
+    return this.rec.steps.lastOnThread(thread, this.statePosition);
   }
 
   entry(): Move {
@@ -134,7 +136,7 @@ export class Navigator {
     const depth = this.depthHere();
     let target = 0;
     for (let q = this.step - 1; q >= 0; q--) {
-      if (this.rec.depth.at(q) <= depth) {
+      if (this.rec.steps.depth(q) <= depth) {
         target = q;
         break;
       }
@@ -149,13 +151,13 @@ export class Navigator {
 
   /** The depth of the current statement; at the end, deeper than any, so that stepBack reaches the last one. */
   private depthHere(): number {
-    return this.step < this.rec.length ? this.rec.depth.at(this.step) : Infinity;
+    return this.step < this.rec.length ? this.rec.steps.depth(this.step) : Infinity;
   }
 
   /** The first step after `from` whose depth passes `test`, or the end of the run. */
   private firstAfter(from: number, test: (depth: number) => boolean): number {
-    const depths = this.rec.depth.view();
-    for (let q = from + 1; q < depths.length; q++) if (test(depths[q])) return q;
+    const steps = this.rec.steps;
+    for (let q = from + 1; q < steps.length; q++) if (test(steps.depth(q))) return q;
     return this.rec.length;
   }
 
@@ -181,8 +183,9 @@ export class Navigator {
 
   private toEnd(reason: string): Move {
     this.cursor = { key: 2 * this.rec.length, event: -1 };
-    const why = this.engine.endReason === 'step-limit' ? `the step limit (${this.rec.length} steps)` : `its end (${this.rec.length} steps)`;
-    return { reason, description: `The scenario reached ${why}` };
+    const steps = `${this.rec.length} ${this.words.step}s`;
+    const why = this.engine.endReason === 'step-limit' ? `the step limit (${steps})` : `its end (${steps})`;
+    return { reason, description: `The ${this.words.program} reached ${why}` };
   }
 
   private toStop(stop: Stop | undefined): Move | undefined {

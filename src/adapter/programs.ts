@@ -14,7 +14,7 @@ export type Opened = { engine: Engine } | { errors: string[] };
 export type Opener = (args: LaunchArgs) => Opened;
 
 export function openProgram(args: LaunchArgs): Opened {
-  if (isTraceProgram(args.program)) return openTrace(args.program);
+  if (isTraceProgram(args.program)) return openTrace(args.program, args.fromBoot === true);
   let text: string;
   try {
     text = fs.readFileSync(args.program, 'utf8');
@@ -27,9 +27,9 @@ export function openProgram(args: LaunchArgs): Opened {
   return { engine: new ScenarioEngine(program, args.program, text, { stepLimit: args.stepLimit, platform: args.platform }) };
 }
 
-function openTrace(file: string): Opened {
+function openTrace(file: string, fromBoot: boolean): Opened {
   try {
-    return { engine: new TraceEngine(file) };
+    return { engine: new TraceEngine(file, { fromBoot }) };
   } catch (e) {
     return { errors: [`${file}: error: cannot read the trace: ${(e as Error).message}`] };
   }

@@ -1,16 +1,22 @@
-// The recorded run: a compact record per step in typed arrays, engine snapshots between segments of steps, and
+// The recorded run: a compact record per step (in the engine's step store, else typed arrays), engine snapshots
+// between segments of steps, and
 // `seek` to any position by restoring the nearest snapshot and replaying (events are regenerated, never stored).
 // Segments adapt to what snapshots cost: a snapshot is taken once the steps since the last one took COST_RATIO
 // times as long as that snapshot, so recording overhead stays small and a seek costs a few snapshots' time.
-import type { Hazard, HazardKind } from '../machine/hazards';
-import { HAZARD_KINDS } from '../machine/hazards';
+import type { Hazard } from '../machine/hazards';
 import type { Engine, StepDetail } from './engine';
 import { Growable } from './growable';
+import { DenseSteps, type StepStore } from './stepStore';
+
+export { kindBit } from './stepStore';
 
 export const MIN_SNAPSHOT_INTERVAL = 256;
 const COST_RATIO = 4;
-/** Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps. */
-const MIN_FINE_INTERVAL = 16;
+/**
+ * Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps: as
+ * often as every step, as a snapshot costs about as much as a few steps (FINE_COST_RATIO spaces them).
+ */
+const MIN_FINE_INTERVAL = 1;
 /** Fine snapshots are worth more (each saves a replay on every later stepBack): one per snapshot's cost of steps. */
 const FINE_COST_RATIO = 1;
 
@@ -35,12 +41,16 @@ class SnapshotClock {
     this.steps++;
   }
 
-  /** Takes a snapshot and remembers what it cost. */
+  /**
+   * Takes a snapshot and remembers what it cost. The cost may at most double from one snapshot to the next: a
+   * snapshot that a garbage collection interrupted must not stop the snapshots for the rest of the segment.
+   */
   take<S>(snap: () => S): S {
     const t = performance.now();
     const s = snap();
     this.since = performance.now();
-    this.cost = this.since - t;
+    const cost = this.since - t;
+    this.cost = this.cost > 0 ? Math.min(cost, 2 * this.cost) : cost;
     this.steps = 0;
     return s;
   }
@@ -52,20 +62,12 @@ class SnapshotClock {
 }
 
 export class Recording<S = unknown> {
-  readonly stmt = new Growable(Uint32Array);
-  readonly thread = new Growable(Uint16Array);
-  readonly depth = new Growable(Uint16Array);
-  readonly flags = new Growable(Uint8Array);
-  /** Step i's owner changes are ownerPool[ownerStart[i] .. ownerStart[i+1]). */
-  private readonly ownerStart = new Growable(Uint32Array);
-  private readonly ownerPool = new Growable(Uint32Array);
-  /** Step i raised hazards[hazardStart[i] .. hazardStart[i+1]). */
-  private readonly hazardStart = new Growable(Uint32Array);
-  /** Per step, a bit per kind of HAZARD_KINDS raised and not consumed by `expect_hazard`; filled at the end. */
-  private unexpected = new Uint16Array(0);
+  /** The per-step records: stmt, thread, depth, flags, owners and where each step's hazards start. */
+  readonly steps: StepStore;
   /** Every hazard of the run, in the order raised, `expected` set where consumed. */
   hazards: Hazard[] = [];
   private hazardCount = 0;
+  private finished = false;
   private readonly snapshots: S[] = [];
   /** Position of each snapshot; segment i is [snapPos[i], snapPos[i+1]). */
   private readonly snapPos = new Growable(Uint32Array);
@@ -81,6 +83,7 @@ export class Recording<S = unknown> {
     maxInterval = Infinity,
   ) {
     this.clock = new SnapshotClock(minInterval, maxInterval, COST_RATIO);
+    this.steps = engine.stepStore?.() ?? new DenseSteps();
   }
 
   get segmentCount(): number {
@@ -105,12 +108,12 @@ export class Recording<S = unknown> {
 
   /** Steps recorded: the run's length once `recordSteps` has returned true. */
   get length(): number {
-    return this.stmt.length;
+    return this.steps.length;
   }
 
   /** Whether the whole run is recorded (then the hazard bookkeeping is complete). */
   get complete(): boolean {
-    return this.engine.done && this.ownerStart.length === this.length + 1;
+    return this.engine.done && this.finished;
   }
 
   /** Records up to `budget` more steps; returns true once the run has ended and its recording is complete. */
@@ -123,13 +126,7 @@ export class Recording<S = unknown> {
       }
       const { record, detail } = e.step();
       this.clock.tick();
-      this.stmt.push(record.stmt);
-      this.thread.push(record.thread);
-      this.depth.push(record.depth);
-      this.flags.push(record.flags);
-      this.ownerStart.push(this.ownerPool.length);
-      for (const b of record.owners) this.ownerPool.push(b);
-      this.hazardStart.push(this.hazardCount);
+      this.steps.push(record, detail.hazards.length);
       this.hazardCount += detail.hazards.length;
     }
     if (!e.done) return false;
@@ -138,34 +135,29 @@ export class Recording<S = unknown> {
   }
 
   private finish(): void {
-    this.ownerStart.push(this.ownerPool.length);
-    this.hazardStart.push(this.hazardCount);
     this.hazards = this.engine.hazards().slice(0, this.hazardCount);
-    this.unexpected = new Uint16Array(this.length);
-    for (let i = 0; i < this.length; i++) {
-      for (const h of this.hazardsOf(i)) if (!h.expected) this.unexpected[i] |= kindBit(h.kind);
-    }
+    this.steps.finish(this.hazards);
+    this.finished = true;
   }
 
   /** The hazards step i raised. */
   hazardsOf(i: number): Hazard[] {
-    return this.hazards.slice(this.hazardStart.at(i), this.hazardStart.at(i + 1));
+    return this.hazards.slice(this.steps.hazardStart(i), this.steps.hazardStart(i + 1));
   }
 
   /** Hazards raised before `position` (the Hazards scope there). */
   hazardsBefore(position: number): Hazard[] {
-    return this.hazards.slice(0, this.hazardStart.at(position));
+    return this.hazards.slice(0, this.steps.hazardStart(position));
   }
 
   /** Kinds (bits of `kindBit`) of the unexpected hazards step i raised. */
   unexpectedKinds(i: number): number {
-    return this.unexpected[i];
+    return this.steps.unexpected(i);
   }
 
   /** Whether step i changed the owner of buffer `id`. */
   changedOwnerOf(i: number, id: number): boolean {
-    for (let k = this.ownerStart.at(i), end = this.ownerStart.at(i + 1); k < end; k++) if (this.ownerPool.at(k) === id) return true;
-    return false;
+    return this.steps.changedOwnerOf(i, id);
   }
 
   /**
@@ -209,19 +201,12 @@ export class Recording<S = unknown> {
     return this.engine.step().detail;
   }
 
-  /** Bytes held: records, owner lists and (estimated by the caller) snapshots. */
+  /** Bytes held: the step records and the snapshot positions (snapshots themselves are estimated by the caller). */
   recordBytes(): number {
-    return (
-      this.stmt.bytes + this.thread.bytes + this.depth.bytes + this.flags.bytes + this.ownerStart.bytes + this.ownerPool.bytes +
-      this.hazardStart.bytes + this.unexpected.byteLength
-    );
+    return this.steps.bytes() + this.snapPos.bytes;
   }
 
   snapshotAt(segment: number): S {
     return this.snapshots[segment];
   }
-}
-
-export function kindBit(kind: HazardKind): number {
-  return 1 << HAZARD_KINDS.indexOf(kind);
 }

@@ -17,7 +17,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { BreakpointTable, HAZARD_FILTERS } from './breakpoints';
-import type { Engine } from './engine';
+import { statementsOnLines, wordsOf, type Engine, type ProgramWords } from './engine';
 import { ErrorCode, RequestError, badArguments } from './errors';
 import { launchArgsOf, type LaunchArgs } from './launchArgs';
 import { Navigator, type Move } from './navigator';
@@ -123,7 +123,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
     try {
       const next = args?.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
-      if (!next) throw new RequestError(ErrorCode.notLaunched, 'Nothing to restart: no scenario was launched');
+      if (!next) throw new RequestError(ErrorCode.notLaunched, 'Nothing to restart: no program was launched');
       this.launchArgs = next;
       await this.load(next, false);
       this.sendResponse(response);
@@ -142,7 +142,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
     }
     const rec = new Recording(opened.engine);
-    await this.record(rec);
+    await this.record(rec, wordsOf(opened.engine));
     const table = new BreakpointTable(opened.engine, rec);
     const finder = new StopFinder(rec, opened.engine, table, (message, step) => this.log(message, step));
     this.run = { engine: opened.engine, rec, table, shown: 0, nav: new Navigator(rec, opened.engine, finder) };
@@ -159,25 +159,25 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   /** Records the whole run in chunks, reporting progress and giving cancel requests a chance. */
-  private async record(rec: Recording): Promise<void> {
+  private async record(rec: Recording, words: ProgramWords): Promise<void> {
     this.cancelRecording = false;
     const progressId = `record-${Date.now()}`;
     let started = false;
     while (!rec.recordSteps(RECORD_CHUNK)) {
       if (!started && this.supportsProgress) {
-        const start = new ProgressStartEvent(progressId, 'Recording the scenario') as DebugProtocol.ProgressStartEvent;
+        const start = new ProgressStartEvent(progressId, `Recording the ${words.program}`) as DebugProtocol.ProgressStartEvent;
         start.body.cancellable = true;
         this.sendEvent(start);
         started = true;
       }
-      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, `${rec.length} steps`));
+      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, `${rec.length} ${words.step}s`));
       await new Promise((resolve) => setImmediate(resolve));
       if (this.cancelRecording) {
         if (started) this.sendEvent(new ProgressEndEvent(progressId, 'Cancelled'));
-        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${rec.length} steps`);
+        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${rec.length} ${words.step}s`);
       }
     }
-    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${rec.length} steps recorded`));
+    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${rec.length} ${words.step}s recorded`));
   }
 
   /** After launch or restart: stop on entry, or run to the first stop. */
@@ -216,7 +216,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       const run = this.need();
       const bps = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
       if (!this.isProgram(args.source)) {
-        return { breakpoints: bps.map((bp) => ({ verified: false, line: bp.line, message: 'Not the scenario being debugged' })) };
+        return { breakpoints: bps.map((bp) => ({ verified: false, line: bp.line, message: `Not the ${wordsOf(run.engine).program} being debugged` })) };
       }
       this.lineArgs = { ...args, breakpoints: bps };
       return { breakpoints: run.table.setLines(bps.map((bp) => ({ ...bp, line: this.convertClientLineToDebugger(bp.line) }))).map((b) => this.clientBreakpoint(b)) };
@@ -230,8 +230,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (!this.isProgram(args.source)) return { breakpoints: [] };
       const from = this.convertClientLineToDebugger(args.line);
       const to = args.endLine === undefined ? from : this.convertClientLineToDebugger(args.endLine);
-      const breakpoints = run.engine.statements
-        .filter((s) => s.line >= from && s.line <= to)
+      const breakpoints = statementsOnLines(run.engine, from, to)
+        .map((id) => run.engine.statements[id])
         .map((s) => ({ line: this.convertDebuggerLineToClient(s.line), column: this.convertDebuggerColumnToClient(s.column), endColumn: this.convertDebuggerColumnToClient(s.endColumn) }));
       return { breakpoints };
     });
@@ -342,17 +342,16 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (typeof args.line !== 'number' || !args.source) throw badArguments('gotoTargets needs a source and a line');
       if (!this.isProgram(args.source)) return { targets: [] };
       const line = this.convertClientLineToDebugger(args.line);
-      const stmts = new Set<number>();
-      run.engine.statements.forEach((s, id) => s.line === line && stmts.add(id));
+      const stmts = new Set(statementsOnLines(run.engine, line));
       const executions: number[] = [];
-      const stmt = run.rec.stmt.view();
-      for (let i = 0; i < stmt.length; i++) if (stmts.has(stmt[i])) executions.push(i);
+      const steps = run.rec.steps;
+      for (let i = 0; i < steps.length; i++) if (stmts.has(steps.stmt(i))) executions.push(i);
       // Offer the executions nearest to where the debugger stands.
       let first = executions.findIndex((i) => i >= run.nav.step);
       if (first < 0) first = executions.length;
       const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
       const targets = executions.slice(from, from + GOTO_TARGETS).map((i, k) => {
-        const s = run.engine.statements[stmt[i]];
+        const s = run.engine.statements[steps.stmt(i)];
         return {
           id: i + 1,
           label: `${s.text}: execution ${from + k + 1} of ${executions.length} (step ${i + 1})`,
@@ -408,7 +407,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     for (let i = run.shown; i < to; i++) {
       if (i >= from) {
         const detail = run.rec.replay(i);
-        for (const line of statementLines(i, run.engine.statements[run.rec.stmt.at(i)], detail.events)) this.console(line);
+        for (const line of statementLines(i, run.engine.statements[run.rec.steps.stmt(i)], detail.events)) this.console(line);
       }
       for (const h of run.rec.hazardsOf(i)) this.console(hazardLines(run.engine.path, h));
     }
@@ -417,7 +416,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   private log(message: string, step: number): void {
     const run = this.need();
-    const s = run.engine.statements[run.rec.stmt.at(step)];
+    const s = run.engine.statements[run.rec.steps.stmt(step)];
     this.console({ category: 'stdout', output: `${message}\n`, line: s.line, column: s.column });
   }
 
@@ -456,7 +455,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const out: StackFrame[] = [];
     if (nav.inside && nav.cursor.event >= 0) {
       const i = nav.step;
-      const s = run.engine.statements[run.rec.stmt.at(i)];
+      const s = run.engine.statements[run.rec.steps.stmt(i)];
       const source = this.kernelSource(run, i, s.name);
       for (const f of nav.kernel(i).frames(nav.cursor.event, s.name)) out.push(this.frame(0, f.name, source, f.line, 1));
     }
@@ -464,8 +463,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const scenario = nav.scenarioFrames();
     scenario.forEach((f, k) => out.push(this.frame(k, f.name, program, f.line, f.column)));
     if (scenario.length === 0) {
-      const last = run.rec.length > 0 ? run.engine.statements[run.rec.stmt.at(run.rec.length - 1)] : undefined;
-      out.push(this.frame(0, 'end of scenario', program, last?.line ?? 1, last?.column ?? 1));
+      const last = run.rec.length > 0 ? run.engine.statements[run.rec.steps.stmt(run.rec.length - 1)] : undefined;
+      out.push(this.frame(0, `end of ${wordsOf(run.engine).program}`, program, last?.line ?? 1, last?.column ?? 1));
     }
     return out;
   }
@@ -474,8 +473,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
   private idleFrames(run: Run, thread: number): StackFrame[] {
     const i = run.nav.lastStepOf(thread);
     if (i === undefined) return [];
-    const s = run.engine.statements[run.rec.stmt.at(i)];
-    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (step ${i + 1})`, this.programSource(run), s.line, s.column)];
+    const s = run.engine.statements[run.rec.steps.stmt(i)];
+    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (${wordsOf(run.engine).step} ${i + 1})`, this.programSource(run), s.line, s.column)];
   }
 
   private frame(scenarioIndex: number, name: string, source: Source, line: number, column: number): StackFrame {
@@ -495,7 +494,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       this.sourceRefs.set(ref, step);
       this.refOfStep.set(step, ref);
     }
-    const source = new Source(`${name} (modeled kernel, step ${step + 1})`, undefined, ref, 'modeled kernel') as DebugProtocol.Source;
+    const words = wordsOf(run.engine);
+    const source = new Source(`${name} (${words.kernel}, ${words.step} ${step + 1})`, undefined, ref, words.kernel) as DebugProtocol.Source;
     source.presentationHint = 'deemphasize';
     return source as Source;
   }
@@ -586,7 +586,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   private need(): Run {
-    if (!this.run) throw new RequestError(ErrorCode.notLaunched, 'No scenario is being debugged');
+    if (!this.run) throw new RequestError(ErrorCode.notLaunched, 'No scenario or trace is being debugged');
     return this.run;
   }
 

@@ -59,14 +59,13 @@ export class StopFinder {
   private scanSegment(seg: number, after: number, before: number, forward: boolean): Stop | undefined {
     const start = this.rec.segmentStart(seg);
     const end = this.rec.segmentStart(seg + 1);
-    const stmt = this.rec.stmt.view();
-    const flags = this.rec.flags.view();
+    const steps = this.rec.steps;
     const changes = this.table.changeTriggers();
     let found: Stop | undefined;
     for (let q = start; q < end; q++) {
       const boundary = 2 * q;
       if (boundary > after && boundary < before) {
-        const triggers = this.table.statementTriggers(stmt[q]);
+        const triggers = this.table.statementTriggers(steps.stmt(q));
         const stop = triggers && this.atStatement(q, triggers, forward);
         if (stop) {
           if (forward) return stop;
@@ -74,7 +73,7 @@ export class StopFinder {
         }
       }
       const inside = boundary + 1;
-      if (inside > after && inside < before && (flags[q] !== 0 || this.rec.unexpectedKinds(q) !== 0)) {
+      if (inside > after && inside < before && (steps.flags(q) !== 0 || steps.unexpected(q) !== 0)) {
         const stop = this.insideStep(q, changes);
         if (stop) {
           if (forward) return stop;
@@ -100,7 +99,7 @@ export class StopFinder {
       ids.push(t.id);
     }
     if (ids.length === 0) return undefined;
-    const s = this.engine.statements[this.rec.stmt.at(q)];
+    const s = this.engine.statements[this.rec.steps.stmt(q)];
     return { key: 2 * q, reason, hitBreakpointIds: ids, description: `Paused on ${reason} at ${s.name} (line ${s.line})` };
   }
 
@@ -110,7 +109,7 @@ export class StopFinder {
       const hazard = this.rec.hazardsOf(q).find((h) => !h.expected && (kindBit(h.kind) & kinds) !== 0);
       if (hazard) return { key: 2 * q + 1, reason: 'exception', hitBreakpointIds: [], description: `Hazard: ${hazard.kind}`, hazard };
     }
-    const flags = this.rec.flags.at(q);
+    const flags = this.rec.steps.flags(q);
     const fired = changes.filter((t) => (flags & t.flags) !== 0 && this.changed(t, q));
     if (fired.length === 0) return undefined;
     const first = fired[0];

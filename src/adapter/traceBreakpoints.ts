@@ -1,13 +1,14 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import { TraceChecker, TraceCursor, decodeEvent, type DmaEvent } from '../ftrace/index';
+import type { DmaEvent, TraceChecker } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
 type Range = [number, number];
 
-interface Touches {
+/** What an event touches: its device, its dma ranges, and (looked up only when asked) its physical ranges. */
+export interface Touches {
   device?: string;
   dma: Range[];
   phys: () => Range[];
@@ -38,7 +39,7 @@ function spans(starts: readonly number[], sizes: readonly number[]): Range[] {
  * The device, dma and physical ranges an event touches, read before `checker` applies it. The physical side of an
  * unmap or sync is looked up (a search of the live mappings for a sync inside one) only for a `phys:` query.
  */
-function touches(e: DmaEvent, checker: TraceChecker): Touches {
+export function touches(e: DmaEvent, checker: TraceChecker): Touches {
   const device = 'device' in e ? e.device : undefined;
   const live = device !== undefined ? checker.devices.get(device) : undefined;
   const physOf = (dma: number, size: number): Range[] => {
@@ -81,27 +82,7 @@ function touches(e: DmaEvent, checker: TraceChecker): Touches {
   }
 }
 
-function matches(q: TraceQuery, t: Touches): boolean {
+export function matches(q: TraceQuery, t: Touches): boolean {
   if (q.kind === 'device') return t.device === q.name;
   return (q.kind === 'dma' ? t.dma : t.phys()).some(([lo, hi]) => lo < q.hi && q.lo < hi);
-}
-
-/** Steps (events, numbered as the engine steps them) that match `q`: one pass over the file with its own checker. */
-export function stepsMatching(file: string, q: TraceQuery): Set<number> {
-  const out = new Set<number>();
-  const checker = new TraceChecker(() => undefined);
-  const cursor = TraceCursor.open(file);
-  try {
-    let step = 0;
-    for (let r = cursor.next(); r; r = cursor.next()) {
-      if (r.kind === 'event') {
-        if (matches(q, touches(decodeEvent(r), checker))) out.add(step);
-        step++;
-      }
-      checker.apply(r);
-    }
-  } finally {
-    cursor.close();
-  }
-  return out;
 }

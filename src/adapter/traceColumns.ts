@@ -1,12 +1,28 @@
-// What the trace engine keeps per event (step): its line, byte offset and interned event name, in typed arrays,
-// and the statements the session asks for, made on demand from them: a trace's events are never held as objects.
+// What the trace engine knows of each event (step): its line, byte offset, interned event name and thread, in
+// pages of PAGE_STEPS events that are re-read from the file when asked for (a few kept, most recent first). Only
+// each page's start (line, offset), the threads that logged in it and its count of each event name stay resident:
+// no memory per event.
 import * as fs from 'fs';
+import { TraceCursor } from '../ftrace/index';
+import { hitsUpTo } from './breakpoints';
 import type { StatementInfo } from './engine';
-import { Growable } from './growable';
+import { EventNameSet } from './traceNameSet';
 
+/** Events per page: a page re-reads about half a MiB of a typical capture. */
+export const PAGE_STEPS = 4096;
+/** Pages kept decoded (each PAGE_STEPS * 10 bytes). */
+const CACHED_PAGES = 16;
+/** CPUs with a thread each; a larger number (a damaged line) shares the last thread. */
+export const MAX_CPUS = 4096;
+/** Threads with a bit of their own in a page's thread mask; higher ones share the last bit. */
+const MASK_THREADS = 31;
 /** Longest statement text shown (an sg list's line runs to kilobytes). */
 const TEXT_LIMIT = 240;
 const READ_CHUNK = 8192;
+/** Read size when decoding a page. */
+const PAGE_READ = 256 * 1024;
+/** What V8 spends on a small Map<number, number> entry (an estimate for `bytes`). */
+const MAP_ENTRY_BYTES = 24;
 
 /** The line starting at byte `offset` of `file`, without its terminator ('' when unreadable). */
 export function readLineAt(file: string, offset: number): string {
@@ -30,20 +46,42 @@ export function readLineAt(file: string, offset: number): string {
   }
 }
 
+/** The thread of a CPU number: thread i is CPU i. */
+export function threadOfCpu(cpu: number): number {
+  return cpu >= 0 && cpu < MAX_CPUS ? cpu : MAX_CPUS;
+}
+
+const threadBit = (thread: number): number => 1 << Math.min(thread, MASK_THREADS);
+
+/** One page of events decoded: index k is step `start + k`. */
+export interface Page {
+  start: number;
+  count: number;
+  lines: Uint32Array;
+  offsets: Float64Array;
+  names: Uint16Array;
+  threads: Uint16Array;
+}
+
 export class TraceColumns {
-  private readonly lines = new Growable(Uint32Array);
-  /** Offsets split in two: files past 4 GiB stay exact (up to 256 TiB). */
-  private readonly offsetLow = new Growable(Uint32Array);
-  private readonly offsetHigh = new Growable(Uint16Array);
-  private readonly nameIds = new Growable(Uint16Array);
+  private count = 0;
+  /** Per page: its first event's line and byte offset (where decoding starts), a bit per thread, events per name id. */
+  private readonly pageLine: number[] = [];
+  private readonly pageOffset: number[] = [];
+  private readonly pageThreads: number[] = [];
+  private readonly pageNames: Map<number, number>[] = [];
   readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
+  /** Decoded pages, least recently used first. */
+  private readonly cache: Page[] = [];
+  /** Pages decoded so far (a figure for tests and the benchmark). */
+  decodes = 0;
   /** The statements as the session reads them: statement id = step, each made when indexed. */
   readonly statements: readonly StatementInfo[];
 
   constructor(private readonly file: string) {
     const columns = this;
-    // A Proxy so that `statements[i]`, `length`, `forEach` and `filter` work without an object per event.
+    // A Proxy so that `statements[i]` and `length` work without an object per event.
     this.statements = new Proxy<StatementInfo[]>([], {
       get(target, key, receiver) {
         if (key === 'length') return columns.length;
@@ -55,53 +93,142 @@ export class TraceColumns {
   }
 
   get length(): number {
-    return this.lines.length;
+    return this.count;
   }
 
-  push(line: number, offset: number, name: string): void {
+  /** On the first pass: the next event's line, offset, name and thread. */
+  push(line: number, offset: number, name: string, thread: number): void {
+    const p = Math.floor(this.count / PAGE_STEPS);
+    if (p === this.pageLine.length) {
+      this.pageLine.push(line);
+      this.pageOffset.push(offset);
+      this.pageThreads.push(0);
+      this.pageNames.push(new Map());
+    }
+    this.pageThreads[p] |= threadBit(thread);
+    const id = this.intern(name);
+    const names = this.pageNames[p];
+    names.set(id, (names.get(id) ?? 0) + 1);
+    this.count++;
+  }
+
+  private intern(name: string): number {
     let id = this.nameIndex.get(name);
     if (id === undefined) {
       id = this.names.length;
       this.names.push(name);
       this.nameIndex.set(name, id);
     }
-    this.lines.push(line);
-    this.offsetLow.push(offset % 2 ** 32);
-    this.offsetHigh.push(Math.floor(offset / 2 ** 32));
-    this.nameIds.push(id);
+    return id;
+  }
+
+  get pageCount(): number {
+    return this.pageLine.length;
+  }
+
+  /** How many events of page p bear each name id. */
+  namesOfPage(p: number): ReadonlyMap<number, number> {
+    return this.pageNames[p];
+  }
+
+  pageNumbered(p: number): Page {
+    return this.page(p * PAGE_STEPS);
+  }
+
+  /** The decoded page holding `step` (0 <= step < length). */
+  page(step: number): Page {
+    const p = Math.floor(step / PAGE_STEPS);
+    const start = p * PAGE_STEPS;
+    const count = Math.max(0, Math.min(PAGE_STEPS, this.count - start));
+    const k = this.cache.findIndex((c) => c.start === start);
+    let page = k >= 0 ? this.cache.splice(k, 1)[0] : undefined;
+    // A page cached while the first pass was still filling it is read again once it has grown.
+    if (page?.count !== count) page = this.decode(p, start, count);
+    this.cache.push(page);
+    if (this.cache.length > CACHED_PAGES) this.cache.shift();
+    return page;
+  }
+
+  private decode(p: number, start: number, count: number): Page {
+    this.decodes++;
+    const page: Page = { start, count, lines: new Uint32Array(count), offsets: new Float64Array(count), names: new Uint16Array(count), threads: new Uint16Array(count) };
+    let cursor: TraceCursor | undefined;
+    try {
+      cursor = TraceCursor.open(this.file, { offset: this.pageOffset[p], line: this.pageLine[p] }, PAGE_READ);
+      let n = 0;
+      for (let r = cursor.next(); r && n < count; r = cursor.next()) {
+        if (r.kind !== 'event') continue;
+        page.lines[n] = r.line;
+        page.offsets[n] = r.offset;
+        page.names[n] = this.intern(r.event);
+        page.threads[n] = threadOfCpu(r.cpu);
+        n++;
+      }
+    } catch {
+      // The file went away or shrank since the first pass: the page reads as zeros rather than failing the session.
+    } finally {
+      cursor?.close();
+    }
+    return page;
   }
 
   lineOf(step: number): number {
-    return this.lines.at(step);
+    const page = this.page(step);
+    return page.lines[step - page.start];
   }
 
   offsetOf(step: number): number {
-    return this.offsetHigh.at(step) * 2 ** 32 + this.offsetLow.at(step);
+    const page = this.page(step);
+    return page.offsets[step - page.start];
   }
 
   nameOf(step: number): string {
-    return this.names[this.nameIds.at(step)];
+    const page = this.page(step);
+    return this.names[page.names[step - page.start]];
   }
 
-  /** Steps whose event name passes `test`, testing each distinct name once. */
-  stepsNamed(test: (name: string) => boolean): Set<number> {
-    const hit = this.names.map(test);
-    const ids = this.nameIds.view();
-    const out = new Set<number>();
-    for (let i = 0; i < ids.length; i++) if (hit[ids[i]]) out.add(i);
+  threadOf(step: number): number {
+    const page = this.page(step);
+    return page.threads[step - page.start];
+  }
+
+  /** Steps whose event name passes `test`, testing each distinct name once; see EventNameSet. */
+  stepsNamed(test: (name: string) => boolean): EventNameSet {
+    return new EventNameSet(this, this.names.map(test));
+  }
+
+  /** Steps on lines `from..to`: lines grow with steps, so only the pages spanning them are read. */
+  stepsOnLines(from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let p = Math.max(0, hitsUpTo(this.pageLine, from) - 1); p < this.pageLine.length && this.pageLine[p] <= to; p++) {
+      const page = this.pageNumbered(p);
+      for (let k = 0; k < page.count; k++) if (page.lines[k] >= from && page.lines[k] <= to) out.push(page.start + k);
+    }
     return out;
+  }
+
+  /** The last step before `before` on `thread`, reading only pages where that thread logged. */
+  lastOnThread(thread: number, before: number): number | undefined {
+    const end = Math.min(before, this.count);
+    for (let p = Math.floor((end - 1) / PAGE_STEPS); p >= 0; p--) {
+      if ((this.pageThreads[p] & threadBit(thread)) === 0) continue;
+      const page = this.pageNumbered(p);
+      for (let k = Math.min(page.count, end - page.start) - 1; k >= 0; k--) if (page.threads[k] === thread) return page.start + k;
+    }
+    return undefined;
   }
 
   statement(step: number): StatementInfo | undefined {
     if (!Number.isInteger(step) || step < 0 || step >= this.length) return undefined;
     const file = this.file;
-    const offset = this.offsetOf(step);
+    const page = this.page(step);
+    const offset = page.offsets[step - page.start];
     let text: string | undefined;
     const full = (): string => (text ??= readLineAt(file, offset));
     return {
-      line: this.lineOf(step),
+      line: page.lines[step - page.start],
       column: 1,
-      name: this.nameOf(step),
+      name: this.names[page.names[step - page.start]],
       get endColumn() {
         return full().length + 1;
       },
@@ -112,7 +239,16 @@ export class TraceColumns {
     };
   }
 
+  /** Bytes held for the pages' index (per page: line, offset, thread mask, and a map entry per distinct name). */
   bytes(): number {
-    return this.lines.bytes + this.offsetLow.bytes + this.offsetHigh.bytes + this.nameIds.bytes;
+    let names = 0;
+    for (const m of this.pageNames) names += m.size;
+    return this.pageLine.length * 3 * 8 + names * MAP_ENTRY_BYTES;
+  }
+
+  /** Bytes of the decoded pages kept: bounded by CACHED_PAGES, whatever the file's length. */
+  cacheBytes(): number {
+    return this.cache.reduce((n, p) => n + p.lines.byteLength + p.offsets.byteLength + p.names.byteLength + p.threads.byteLength, 0);
   }
 }
+

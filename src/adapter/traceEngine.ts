@@ -1,26 +1,49 @@
 // The engine for kernel traces: each event of an ftrace capture is a step, applied to the offline DMA-API checker.
-// The file is never held: the first pass keeps a few bytes per event (line, offset, name) and checkpoints of the
-// checker's state spaced through the file; any other position is a checkpoint plus the events after it, re-read.
+// The file is never held, nor anything per event: the first pass keeps a page index (TraceColumns), the steps with
+// findings (TraceSteps) and checkpoints of the checker's state spaced through the file; any other position is a
+// checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
 import type { Hazard, HazardKind } from '../machine/hazards';
 import { TraceChecker, TraceCursor, decodeEvent, displayTask, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher, hitsUpTo } from './breakpoints';
-import type { Engine, KernelEvent, SourceFrame, StepDetail, StepRecord } from './engine';
+import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
-import { TraceColumns } from './traceColumns';
-import { parseTraceQuery, stepsMatching } from './traceBreakpoints';
+import { MAX_CPUS, PAGE_STEPS, TraceColumns, threadOfCpu } from './traceColumns';
+import { matches, parseTraceQuery, touches, type TraceQuery } from './traceBreakpoints';
+import { TraceSteps } from './traceSteps';
+import { TouchIndex } from './traceTouchIndex';
 import { TraceView } from './traceView';
 
 /** Checkpoints spread over the file at most this many (their memory grows with the live state, not the file). */
 const MAX_CHECKPOINTS = 200;
 /** ... and at least this many events apart, so that a small trace is not cloned at every line. */
 const MIN_CHECKPOINT_STEPS = 256;
-/** CPUs with a thread each; a larger number (a damaged line) shares the last thread. */
-const MAX_CPUS = 4096;
-/** Read size when replaying from a saved state: a replay reads at most the stretch between two checkpoints. */
-const REPLAY_CHUNK = 64 * 1024;
+/**
+ * Read size, first pass and replays alike. Small: a checkpoint's state can hold a slice of the text read (a mark's
+ * text), which keeps that whole chunk alive; 64 KiB reads as fast as 2 MiB and 200 checkpoints then pin 13 MiB.
+ */
+const READ_CHUNK = 64 * 1024;
 /** Restored states kept (each a copy of the checker, as a checkpoint is). */
-const RECENT_STATES = 8;
+const RECENT_STATES = 4;
+/** States kept on the way back to a restored position (the ladder), FINE_STEPS events apart. */
+const LADDER_STATES = 16;
+const FINE_STEPS = 64;
+/** Events whose touched addresses depend on the mappings live before them (see `touches`). */
+const LOOKS_UP = /^(?:dma_unmap_|dma_sync_|unmap$)/;
+/** Address and device queries remembered: VS Code sends every function breakpoint again when one changes. */
+const CACHED_QUERIES = 16;
+
+export interface TraceOptions {
+  /** The capture starts at boot: releases of unknown addresses are bugs, and what is live at the end leaks. */
+  fromBoot?: boolean;
+}
+
+const TRACE_WORDS: ProgramWords = {
+  program: 'trace',
+  step: 'event',
+  kernel: "real kernel's record",
+  narrative: "what the DMA-API checks find in this event of the real kernel's trace",
+};
 
 interface Checkpoint {
   position: number;
@@ -45,6 +68,7 @@ export class TraceEngine implements Engine<number> {
   readonly threadNames: string[] = [];
   readonly view: TraceView;
   readonly size: number;
+  readonly words = TRACE_WORDS;
   /** Reads on from the pending event; undefined once the end was read. */
   private cursor: TraceCursor | undefined;
   /** The checker's state before the step at `position`. */
@@ -57,16 +81,29 @@ export class TraceEngine implements Engine<number> {
   private readonly allHazards: Hazard[] = [];
   private readonly hazardSteps = new Growable(Uint32Array);
   private readonly checkpoints: Checkpoint[] = [];
-  /** States restored lately, oldest first: repeated stepBack replays from one of them, not from a checkpoint. */
+  /** States restored lately, oldest first: a seek back to one of them (after replaying its step) is a copy. */
   private readonly recent: Checkpoint[] = [];
+  /** States FINE_STEPS apart below the position the last backward restore replayed to. */
+  private ladder: Checkpoint[] = [];
+  /** The target of the last restore that went backwards. */
+  private lastBack: number | undefined;
+  /** What each page's events touch, for address and device breakpoints. */
+  private readonly touched = new TouchIndex();
+  /** Steps matched by address and device queries, by query, least recently used first. */
+  private readonly queries = new Map<string, Set<number>>();
+  /** Pages read for address and device queries so far (a figure for tests and the benchmark). */
+  queryPages = 0;
   private readonly sink = (f: TraceFinding): void => {
     if (f.kind !== 'window') this.raised.push(findingHazard(f, f.kind));
   };
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: TraceOptions = {},
+  ) {
     this.columns = new TraceColumns(path);
-    this.checker = new TraceChecker(this.sink);
-    const cursor = TraceCursor.open(path);
+    this.checker = new TraceChecker(this.sink, { fromBoot: options.fromBoot === true });
+    const cursor = TraceCursor.open(path, undefined, READ_CHUNK);
     this.cursor = cursor;
     this.size = cursor.size;
     this.pending = this.fetch();
@@ -105,7 +142,7 @@ export class TraceEngine implements Engine<number> {
 
   /** Thread i is CPU i (CPUs that logged nothing included), so the Threads view lists them in order. */
   private threadOf(cpu: number): number {
-    const t = cpu >= 0 && cpu < MAX_CPUS ? cpu : MAX_CPUS;
+    const t = threadOfCpu(cpu);
     while (this.threadNames.length <= t) this.threadNames.push(this.threadNames.length < MAX_CPUS ? `CPU ${this.threadNames.length}` : `CPU >= ${MAX_CPUS}`);
     return t;
   }
@@ -127,12 +164,21 @@ export class TraceEngine implements Engine<number> {
     if (!r) throw new Error('The trace has ended');
     const step = this.at;
     const first = step === this.columns.length;
+    const thread = this.threadOf(r.cpu);
     if (first) {
       this.maybeCheckpoint(r);
-      this.columns.push(r.line, r.offset, r.event);
+      this.columns.push(r.line, r.offset, r.event, thread);
     }
     this.raised = [];
-    this.checker.apply(r);
+    // For the touch index: releases and syncs look their other side up in the state before the event; the rest
+    // carry every address they touch, so the event the checker decodes serves (one decode instead of two).
+    const looked = first && LOOKS_UP.test(r.event) ? touches(decodeEvent(r), this.checker) : undefined;
+    const e = this.checker.apply(r);
+    if (first && (looked || e)) this.touched.add(step, looked ?? touches(e!, this.checker));
+    this.at++;
+    this.pending = this.fetch();
+    // The end of the capture: live mappings are window information, or under fromBoot leaks of the last step.
+    if (!this.pending) this.checker.finish();
     const hazards = this.raised;
     if (first) {
       for (const h of hazards) {
@@ -140,9 +186,6 @@ export class TraceEngine implements Engine<number> {
         this.hazardSteps.push(step);
       }
     }
-    const thread = this.threadOf(r.cpu);
-    this.at++;
-    this.pending = this.fetch();
     return {
       record: { stmt: step, thread, depth: 0, flags: hazards.length > 0 ? StepFlag.hazard : 0, owners: [] },
       detail: { events: hazards.map(hazardEvent), hazards },
@@ -162,7 +205,7 @@ export class TraceEngine implements Engine<number> {
 
   /** Hazards raised by the steps before `position`. */
   hazardsBefore(position: number): Hazard[] {
-    return position <= 0 ? [] : this.allHazards.slice(0, hitsUpTo(this.hazardSteps.view() as Uint32Array, position - 1));
+    return position <= 0 ? [] : this.allHazards.slice(0, hitsUpTo(this.hazardSteps.view(), position - 1));
   }
 
   buffersNamed(): number[] {
@@ -179,9 +222,20 @@ export class TraceEngine implements Engine<number> {
     const from = this.stateBefore(position);
     // Going forward from here is cheaper than from the saved state when here lies between them.
     if (this.at < position && this.at >= from.position) return this.replayTo(position);
+    // Walking back (a restore a little before the last backward one), the next restores ask for the positions
+    // just before this one: keep states on the way there, FINE_STEPS apart, so that each replays a few events
+    // rather than the stretch from the checkpoint. A jump back (a seek) keeps none: they would cost a copy each.
+    const walkingBack = position < this.at && this.lastBack !== undefined && position < this.lastBack && this.lastBack - position <= LADDER_STATES * FINE_STEPS;
+    if (position < this.at) this.lastBack = position;
     this.load(from);
-    this.replayTo(position);
-    // Keep the state restored: the next stepBack restores a position just before it, or the same segment start.
+    const ladder: Checkpoint[] | undefined = walkingBack && position - from.position > FINE_STEPS ? [] : undefined;
+    const keepFrom = position - LADDER_STATES * FINE_STEPS;
+    while (this.at < position && this.pending) {
+      if (ladder && this.at > from.position && this.at >= keepFrom && (position - this.at) % FINE_STEPS === 0) ladder.push(this.saved());
+      this.step();
+    }
+    if (ladder) this.ladder = ladder;
+    // Keep the state restored: the next seek often asks for it again (after replaying its step).
     if (this.pending && !this.recent.some((r) => r.position === position)) {
       if (this.recent.length === RECENT_STATES) this.recent.shift();
       this.recent.push(this.saved());
@@ -192,7 +246,7 @@ export class TraceEngine implements Engine<number> {
     while (this.at < position && this.pending) this.step();
   }
 
-  /** The saved state nearest before `position`: a checkpoint, or a recently restored state. */
+  /** The saved state nearest before `position`: a checkpoint, a recently restored state or one of the ladder. */
   private stateBefore(position: number): Checkpoint {
     let lo = 0;
     let hi = this.checkpoints.length - 1;
@@ -202,7 +256,7 @@ export class TraceEngine implements Engine<number> {
       else hi = mid - 1;
     }
     let best = this.checkpoints[lo];
-    for (const r of this.recent) if (r.position <= position && r.position > best.position) best = r;
+    for (const r of [...this.recent, ...this.ladder]) if (r.position <= position && r.position > best.position) best = r;
     return best;
   }
 
@@ -214,21 +268,72 @@ export class TraceEngine implements Engine<number> {
 
   private load(ck: Checkpoint): void {
     this.cursor?.close();
-    this.cursor = TraceCursor.open(this.path, ck.start, REPLAY_CHUNK);
+    this.cursor = TraceCursor.open(this.path, ck.start, READ_CHUNK);
     this.checker = ck.checker.clone(this.sink);
     this.at = ck.position;
     this.pending = this.fetch();
   }
 
-  /** Function breakpoints: `device:`, `dma:` and `phys:` queries, else event names and globs. */
-  functionStatements(name: string): Set<number> {
+  /**
+   * Function breakpoints: `device:`, `dma:` and `phys:` queries, else event names and globs. A query's steps are
+   * remembered for when the breakpoints are sent again.
+   */
+  functionStatements(name: string): ReadonlySet<number> {
     const q = parseTraceQuery(name);
-    return q ? stepsMatching(this.path, q) : this.columns.stepsNamed(globMatcher(name));
+    if (!q) return this.columns.stepsNamed(globMatcher(name));
+    const key = JSON.stringify(q);
+    const steps = this.queries.get(key) ?? this.stepsTouching(q);
+    this.queries.delete(key);
+    this.queries.set(key, steps);
+    if (this.queries.size > CACHED_QUERIES) this.queries.delete(this.queries.keys().next().value!);
+    return steps;
   }
 
-  /** Bytes held besides the checkpoints: the per-event columns. */
+  /**
+   * Steps whose event matches `q`, reading only the pages the touch index lets through, each from the checker's
+   * state before it: the scan so far when it is nearer than the saved state before the page, else that state.
+   */
+  private stepsTouching(q: TraceQuery): Set<number> {
+    const out = new Set<number>();
+    let scan: { checker: TraceChecker; cursor: TraceCursor; at: number } | undefined;
+    try {
+      for (const p of this.touched.pagesFor(q)) {
+        const start = p * PAGE_STEPS;
+        const end = Math.min(start + PAGE_STEPS, this.columns.length);
+        this.queryPages++;
+        const from = this.stateBefore(start);
+        if (!scan || scan.at > start || from.position > scan.at) {
+          scan?.cursor.close();
+          scan = { checker: from.checker.clone(() => undefined), cursor: TraceCursor.open(this.path, from.start, READ_CHUNK), at: from.position };
+        }
+        while (scan.at < end) {
+          const r = scan.cursor.next();
+          if (!r) break;
+          if (r.kind === 'event') {
+            if (scan.at >= start && matches(q, touches(decodeEvent(r), scan.checker))) out.add(scan.at);
+            scan.at++;
+          }
+          scan.checker.apply(r);
+        }
+      }
+    } finally {
+      scan?.cursor.close();
+    }
+    return out;
+  }
+
+  statementsOnLines(from: number, to: number): number[] {
+    return this.columns.stepsOnLines(from, to);
+  }
+
+  /** The recording keeps nothing per event either: see TraceSteps. */
+  stepStore(): TraceSteps {
+    return new TraceSteps(this.columns);
+  }
+
+  /** Bytes held besides the checkpoints and the decoded pages: the page index and the steps with findings. */
   recordBytes(): number {
-    return this.columns.bytes() + this.hazardSteps.bytes;
+    return this.columns.bytes() + this.touched.bytes() + this.hazardSteps.bytes;
   }
 
   get checkpointCount(): number {

@@ -36,3 +36,37 @@ export function reusedUnmap(lines: readonly string[]): number {
   }
   throw new Error('no unmapped address is mapped again');
 }
+
+const DEVICE = '0000:00:02.0';
+
+/**
+ * A generated capture of `events` events on four CPUs: map/unmap pairs of one device over 256 dma slots, a mark
+ * every 100 pairs, a repeated (double) unmap every `bugEvery` pairs, and `liveAtEnd` maps never unmapped.
+ */
+export function generatedTrace(events: number, { bugEvery = 1000, liveAtEnd = 2 } = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-trace-'));
+  made.push(dir);
+  const file = path.join(dir, `generated-${events}.trace`);
+  const fd = fs.openSync(file, 'w');
+  const lines: string[] = ['# tracer: nop', '#'];
+  let count = 0;
+  const emit = (k: number, body: string): void => {
+    lines.push(`          worker-${100 + (k % 4)}     [00${k % 4}] .....  ${(1 + count * 1e-6).toFixed(6)}: ${body}`);
+    count++;
+    if (lines.length >= 10_000) fs.writeSync(fd, lines.splice(0).join('\n') + '\n');
+  };
+  const hex = (n: number): string => n.toString(16);
+  for (let k = 0; count < events - liveAtEnd; k++) {
+    const slot = k % 256;
+    const dma = 0x10000000 + slot * 0x1000;
+    emit(k, `dma_map_phys: ${DEVICE} dir=TO_DEVICE dma_addr=${hex(dma)} size=4096 phys_addr=${hex(0x2000000 + slot * 0x1000)} attrs=`);
+    const unmap = `dma_unmap_phys: ${DEVICE} dir=TO_DEVICE dma_addr=${hex(dma)} size=4096 attrs=`;
+    if (count < events - liveAtEnd) emit(k, unmap);
+    if (k % bugEvery === bugEvery - 1 && count < events - liveAtEnd) emit(k, unmap);
+    if (k % 100 === 99 && count < events - liveAtEnd) emit(k, `tracing_mark_write: pair ${k}`);
+  }
+  for (let j = 0; j < liveAtEnd; j++) emit(j, `dma_map_phys: ${DEVICE} dir=FROM_DEVICE dma_addr=${hex(0x30000000 + j * 0x1000)} size=4096 phys_addr=${hex(0x5000000 + j * 0x1000)} attrs=`);
+  fs.writeSync(fd, lines.join('\n') + '\n');
+  fs.closeSync(fd);
+  return file;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { launch, move, startClient, stateOf } from './client';
-import { lineWith, mutated, reusedUnmap, trace } from './traceFiles';
+import { generatedTrace, lineWith, mutated, reusedUnmap, trace } from './traceFiles';
 
 const UDMABUF = trace('udmabuf-noiommu.trace.txt');
 const E1000 = trace('e1000-swiotlb-force.trace.txt');
@@ -217,8 +217,8 @@ describe('debugging a kernel trace', () => {
       await noHazardStops(dc)();
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: '*', hitCondition: '== 60000' }] });
     });
-    assert.match((await progress).body.title, /Recording/);
-    assert.match((await ended).body.message, /63\d\d\d steps recorded/);
+    assert.match((await progress).body.title, /^Recording the trace$/);
+    assert.match((await ended).body.message, /63\d\d\d events recorded/);
     const hit = await move(dc, 'continue');
     assert.equal(hit.body.reason, 'function breakpoint', JSON.stringify(hit.body));
     const headerLines = (await import('fs')).readFileSync(long, 'latin1').split('\n').filter((l) => l.startsWith('#')).length;
@@ -233,5 +233,19 @@ describe('debugging a kernel trace', () => {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'dma_unmap_sg', condition: 'devices.udmabuf.mappings[0].nents == 0x100' }] });
     });
     assert.deepEqual(await stopLines(dc), [19]);
+  });
+
+  test('breakpoint locations and goto targets find the event of a line, across a page of events', async () => {
+    const file = generatedTrace(5000);
+    await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
+    // Event 4097 (the first of the second page) is on line 4099, after the two header lines.
+    const locations = await dc.customRequest('breakpointLocations', { source: { path: file }, line: 4098, endLine: 4100 });
+    assert.deepEqual(locations.body.breakpoints.map((b: DebugProtocol.BreakpointLocation) => b.line), [4098, 4099, 4100]);
+    const targets = await dc.gotoTargetsRequest({ source: { path: file }, line: 4099 });
+    assert.equal(targets.body.targets.length, 1);
+    const stop = await move(dc, 'goto', { threadId: 1, targetId: targets.body.targets[0].id });
+    assert.equal(await traceLine(dc, stop.body.threadId), 4099);
+    const back = await move(dc, 'stepBack', { threadId: stop.body.threadId });
+    assert.equal(await traceLine(dc, back.body.threadId), 4098);
   });
 });

@@ -88,6 +88,6 @@ test('kernel traces (.trace, *.trace.txt) are a language the dmabuf debugger deb
 
 test('the debugger declares the launch attributes of the adapter', () => {
   const launch = pkg.contributes.debuggers[0].configurationAttributes.launch;
-  assert.deepEqual(Object.keys(launch.properties).sort(), ['platform', 'program', 'stepLimit', 'stopOnEntry']);
+  assert.deepEqual(Object.keys(launch.properties).sort(), ['fromBoot', 'platform', 'program', 'stepLimit', 'stopOnEntry']);
   assert.deepEqual(launch.properties.platform.enum, ['arm64', 'arm', 'x86_64']);
 });

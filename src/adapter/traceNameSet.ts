@@ -1,0 +1,48 @@
+// The steps of a trace whose event name a function breakpoint matches, as a set answered from the page index
+// instead of a number per matching event: membership reads the step's page, the size adds up each page's count of
+// the matching names, and iteration decodes only the pages holding one.
+import type { TraceColumns } from './traceColumns';
+
+export class EventNameSet implements ReadonlySet<number> {
+  readonly size: number;
+
+  /** `hit[id]`: whether name id matches. */
+  constructor(
+    private readonly columns: TraceColumns,
+    private readonly hit: readonly boolean[],
+  ) {
+    let size = 0;
+    for (let p = 0; p < columns.pageCount; p++) for (const [id, n] of columns.namesOfPage(p)) if (hit[id]) size += n;
+    this.size = size;
+  }
+
+  has(step: number): boolean {
+    if (this.size === 0 || !Number.isInteger(step) || step < 0 || step >= this.columns.length) return false;
+    const page = this.columns.page(step);
+    return this.hit[page.names[step - page.start]] === true;
+  }
+
+  *values(): IterableIterator<number> {
+    for (let p = 0; p < this.columns.pageCount; p++) {
+      if (![...this.columns.namesOfPage(p).keys()].some((id) => this.hit[id])) continue;
+      const page = this.columns.pageNumbered(p);
+      for (let k = 0; k < page.count; k++) if (this.hit[page.names[k]]) yield page.start + k;
+    }
+  }
+
+  keys(): IterableIterator<number> {
+    return this.values();
+  }
+
+  *entries(): IterableIterator<[number, number]> {
+    for (const v of this.values()) yield [v, v];
+  }
+
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.values();
+  }
+
+  forEach(each: (value: number, key: number, set: ReadonlySet<number>) => void): void {
+    for (const v of this.values()) each(v, v, this);
+  }
+}
