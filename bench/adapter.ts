@@ -100,8 +100,9 @@ function timeTravel(title: string, target: number, deviceWrites: boolean): void 
   table.setHazardFilters([]);
   const nav = new Navigator(rec, engine, new StopFinder(rec, engine, table, () => undefined));
 
-  // A forward step executes one statement; a stepBack restores the nearest snapshot and replays. Each trial
-  // first stands at its start (untimed), then times the motion and the settling of the state it shows.
+  // A forward step executes one statement and keeps the state it leaves; a stepBack hands that state back, or
+  // restores the nearest snapshot and replays. Each trial first stands at its start (untimed), then times the
+  // motion and the settling of the state it shows.
   const n = rec.length;
   const timed = (setup: () => void, motion: () => void, trials: number): number => {
     let best = Infinity;
@@ -118,6 +119,12 @@ function timeTravel(title: string, target: number, deviceWrites: boolean): void 
   const forwardMs = timed(() => nav.goto(n - 2), () => nav.next(), 5);
   const backMs = timed(() => nav.goto(n - 1), () => nav.stepBack(), 5);
   const repeatedBackMs = timed(() => undefined, () => nav.stepBack(), 5);
+  // The worst stepBack: the first into a segment arrived at from elsewhere (goto), which replays the segment.
+  const firstBackMs = timed(() => {
+    nav.goto(0);
+    nav.settle();
+    nav.goto(n - 1);
+  }, () => nav.stepBack(), 3);
 
   table.setLines([{ line: 3 }]); // the first statement only: reverse continue crosses the whole run
   nav.goto(n - 1);
@@ -132,9 +139,10 @@ function timeTravel(title: string, target: number, deviceWrites: boolean): void 
   const snapBytes = recordingBytes - recordBytes;
   report(title, [
     ['run recorded', `${n.toLocaleString('en')} steps in ${(recordMs / 1000).toFixed(1)} s, ${rec.segmentCount} snapshots`],
-    ['forward step at the end', `${forwardMs.toFixed(2)} ms`],
-    ['stepBack at the end (goal <= 2x forward)', `${backMs.toFixed(2)} ms (${(backMs / forwardMs).toFixed(1)}x)`],
-    ['repeated stepBack (best)', `${repeatedBackMs.toFixed(2)} ms`],
+    ['forward step at the end', `${forwardMs.toFixed(3)} ms`],
+    ['stepBack at the end (goal <= 2x forward)', `${backMs.toFixed(3)} ms (${(backMs / forwardMs).toFixed(1)}x)`],
+    ['repeated stepBack (best)', `${repeatedBackMs.toFixed(3)} ms`],
+    ['first stepBack after a goto (the worst: replays a segment)', `${firstBackMs.toFixed(2)} ms`],
     ['reverseContinue across the run (goal < 1 s)', `${reverse.ms.toFixed(0)} ms`],
     ['recorded bytes per step (goal <= 100)', `${(recordingBytes / n).toFixed(1)}: ${(recordBytes / n).toFixed(1)} in records + ${(snapBytes / n).toFixed(1)} in snapshots and array slack`],
     ['  (how)', `heap and array buffers after GC, after recording minus before; ${rec.segmentCount} snapshots, ${(snapBytes / rec.segmentCount / 1024).toFixed(1)} KiB each`],

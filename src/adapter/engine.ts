@@ -126,8 +126,10 @@ export interface Engine<S = unknown> {
   hazards(): Hazard[];
   /** Every buffer (engine id) a binding of this name has held during the recorded run, for `owner:NAME`. */
   buffersNamed(name: string): number[];
-  snapshot(): S;
-  restore(snapshot: S): void;
+  /** `transient`: the snapshot is kept briefly (a fine one, while stepping back), so speed matters more than size. */
+  snapshot(transient?: boolean): S;
+  /** Puts the engine in `snapshot`'s state. `adopt`: the caller gives the snapshot up, so it need not be copied. */
+  restore(snapshot: S, adopt?: boolean): void;
   readonly view: StateView;
   /** Statements a function breakpoint's name selects, for an engine with names of its own (a trace's `dma:ADDR`); without it, API-name globs. */
   functionStatements?(name: string): ReadonlySet<number>;

@@ -10,7 +10,7 @@ import { DenseSteps, type StepStore } from './stepStore';
 
 export { kindBit } from './stepStore';
 
-export const MIN_SNAPSHOT_INTERVAL = 256;
+export const MIN_SNAPSHOT_INTERVAL = 512;
 const COST_RATIO = 4;
 /**
  * Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps: as
@@ -73,6 +73,8 @@ export class Recording<S = unknown> {
   private readonly snapPos = new Growable(Uint32Array);
   private readonly clock: SnapshotClock;
   private fine = new Map<number, S>();
+  /** The position of the fine snapshot the engine adopted (and the recording gave up), or -1. */
+  private adopted = -1;
   private fineSegment = -1;
   private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, Infinity, FINE_COST_RATIO);
 
@@ -164,41 +166,76 @@ export class Recording<S = unknown> {
    * Puts the engine at `position` (steps executed), replaying at most one segment. Going backwards it also
    * keeps finer snapshots of the segment it replays, so that the next stepBack replays a few steps only.
    */
-  seek(position: number): void {
+  seek(position: number, keepDeparture = false): void {
     const e = this.engine;
     if (position < 0 || position > this.length) throw new RangeError(`position ${position} outside the run (0..${this.length})`);
     const backwards = position < e.position;
     const segment = this.segmentOf(position);
     // Forwards, replaying from here is cheaper than restoring when it is closer than the segment's snapshot.
     if (backwards || position - e.position > position - this.snapPos.at(segment)) this.restoreNear(position, segment);
+    else if (keepDeparture && e.position < position) this.keepFine(e.position);
     if (backwards) this.fineClock.restart();
     while (e.position < position) {
-      if (backwards && this.fineClock.due() && !this.fine.has(e.position)) this.fine.set(e.position, this.fineClock.take(() => e.snapshot()));
-      e.step();
+      if (backwards && this.fineClock.due() && !this.fine.has(e.position)) this.fine.set(e.position, this.fineClock.take(() => e.snapshot(true)));
+      this.stepEngine();
       this.fineClock.tick();
     }
   }
 
-  private restoreNear(position: number, segment: number): void {
+  /** Keeps a fine snapshot of the state at `position` (where the engine stands), in that position's segment. */
+  private keepFine(position: number): void {
+    const fine = this.fineOf(this.segmentOf(position));
+    if (!fine.has(position)) fine.set(position, this.engine.snapshot(true));
+  }
+
+  /** The fine snapshots of `segment`: those of one segment are kept at a time. */
+  private fineOf(segment: number): Map<number, S> {
     if (segment !== this.fineSegment) {
       this.fine = new Map();
       this.fineSegment = segment;
     }
+    return this.fine;
+  }
+
+  /**
+   * Steps the engine on from where it stands. A fine snapshot the engine adopted is taken again first, as the
+   * engine leaves its position: stepping back and forth over one spot then finds it again.
+   */
+  private stepEngine(): StepDetail {
+    const e = this.engine;
+    if (this.adopted === e.position) this.keepFine(e.position);
+    this.adopted = -1;
+    return e.step().detail;
+  }
+
+  private restoreNear(position: number, segment: number): void {
+    this.fineOf(segment);
     let best = this.snapPos.at(segment);
     let snap = this.snapshots[segment];
-    for (const [p, s] of this.fine) {
-      if (p <= position && p > best) {
-        best = p;
-        snap = s;
+    const exact = this.fine.get(position); // a stepBack over fine snapshots: no search
+    if (exact !== undefined) {
+      best = position;
+      snap = exact;
+    } else {
+      for (const [p, s] of this.fine) {
+        if (p <= position && p > best) {
+          best = p;
+          snap = s;
+        }
       }
     }
-    this.engine.restore(snap);
+    // A fine snapshot is handed over rather than copied (a restore is a copy of the whole state, a few steps'
+    // time): stepping back walks from one to the next; `stepEngine` takes it again if the engine moves on.
+    const fine = best !== this.snapPos.at(segment);
+    if (fine) this.fine.delete(best);
+    this.engine.restore(snap, fine);
+    this.adopted = fine ? best : -1;
   }
 
   /** Re-executes step i to regenerate its events; leaves the engine after step i. */
   replay(i: number): StepDetail {
     this.seek(i);
-    return this.engine.step().detail;
+    return this.stepEngine();
   }
 
   /** Bytes held: the step records and the snapshot positions (snapshots themselves are estimated by the caller). */

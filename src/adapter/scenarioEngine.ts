@@ -122,11 +122,11 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     return this.runner.hazards();
   }
 
-  snapshot(): RunnerSnapshot {
-    return this.runner.snapshot();
+  snapshot(transient = false): RunnerSnapshot {
+    return this.runner.snapshot(transient);
   }
 
-  restore(snapshot: RunnerSnapshot): void {
-    this.runner.restore(snapshot);
+  restore(snapshot: RunnerSnapshot, adopt = false): void {
+    this.runner.restore(snapshot, adopt);
   }
 }

@@ -538,14 +538,24 @@ export interface CacheSnapshot {
   readonly lines: readonly number[];
   /** Per valid line, its data then the statement that filled it. */
   readonly refs: readonly (DataRun[] | Loc | null)[];
+  /** Instead of `lines` and `refs`: copies of every line's arrays, for a short-lived snapshot (see snapshotCache). */
+  readonly whole?: Pick<CacheState, 'tags' | 'states' | 'stamps' | 'data' | 'filledAt'>;
 }
 
 const LINE_FIELDS = 4;
 
-export function snapshotCache(c: CacheState): CacheSnapshot {
+/**
+ * `whole`: a snapshot made for speed rather than size (the debugger's fine snapshots, kept briefly): every line's
+ * arrays copied as they are, which a restore that adopts the snapshot takes without copying again.
+ */
+export function snapshotCache(c: CacheState, whole = false): CacheSnapshot {
   const { tags, states, stamps, data, filledAt, summary } = c;
   const lines: number[] = [];
   const refs: (DataRun[] | Loc | null)[] = [];
+  if (whole) {
+    const arrays = { tags: tags.slice(), states: states.slice(), stamps: stamps.slice(), data: data.slice(), filledAt: filledAt.slice() };
+    return { config: cacheConfig(c), lines, refs, whole: arrays };
+  }
   if (c.valid > 0) {
     for (let i = 0; i < states.length; i++) {
       if (states[i] === INVALID) continue;
@@ -553,8 +563,11 @@ export function snapshotCache(c: CacheState): CacheSnapshot {
       refs.push(data[i], filledAt[i]);
     }
   }
-  const config = { line: c.line, ways: c.ways, sets: c.sets, prefetch: c.prefetch, clock: c.clock, valid: c.valid, summary: summary && { ...summary } };
-  return { config, lines, refs };
+  return { config: cacheConfig(c), lines, refs };
+}
+
+function cacheConfig(c: CacheState): CacheSnapshot['config'] {
+  return { line: c.line, ways: c.ways, sets: c.sets, prefetch: c.prefetch, clock: c.clock, valid: c.valid, summary: c.summary && { ...c.summary } };
 }
 
 /** Bytes a line takes in a restored cache's one buffer: its tag and stamp (Float64), then its state (Uint8). */
@@ -574,8 +587,16 @@ function blankOf(n: number): { bytes: ArrayBuffer; lines: null[] } {
 }
 
 /** A live cache holding exactly the snapshot's lines, every other line Invalid. */
-export function restoreCache(snap: CacheSnapshot): CacheState {
-  const { config } = snap;
+/** `adopt`: the snapshot is given up, so a whole one's arrays are taken rather than copied. */
+export function restoreCache(snap: CacheSnapshot, adopt = false): CacheState {
+  const { config, whole } = snap;
+  if (whole) {
+    const w = adopt ? whole : { tags: whole.tags.slice(), states: whole.states.slice(), stamps: whole.stamps.slice(), data: whole.data.slice(), filledAt: whole.filledAt.slice() };
+    return {
+      line: config.line, ways: config.ways, sets: config.sets, prefetch: config.prefetch,
+      tags: w.tags, states: w.states, stamps: w.stamps, data: w.data, filledAt: w.filledAt, clock: config.clock, valid: config.valid, summary: config.summary && { ...config.summary },
+    };
+  }
   const n = config.sets * config.ways;
   const blank = blankOf(n);
   const bytes = blank.bytes.slice(0);

@@ -74,13 +74,13 @@ export interface MachineSnapshot {
   readonly cache: CacheSnapshot;
 }
 
-function snapshotState(s: MachineState): MachineSnapshot {
-  return { state: copyState(s), cache: snapshotCache(s.cache) };
+function snapshotState(s: MachineState, whole: boolean): MachineSnapshot {
+  return { state: copyState(s), cache: snapshotCache(s.cache, whole) };
 }
 
-function restoreState(snap: MachineSnapshot): MachineState {
-  const s: Omit<MachineState, 'cache'> & { cache: CacheState | null } = copyState(snap.state);
-  s.cache = restoreCache(snap.cache);
+function restoreState(snap: MachineSnapshot, adopt: boolean): MachineState {
+  const s: Omit<MachineState, 'cache'> & { cache: CacheState | null } = adopt ? (snap.state as StateWithoutCache) : copyState(snap.state);
+  s.cache = restoreCache(snap.cache, adopt);
   return s as MachineState;
 }
 
@@ -124,17 +124,18 @@ export class Machine {
 
   /** An independent copy: the copy and the original evolve separately. */
   clone(): Machine {
-    return Machine.restore(this.snapshot());
+    return Machine.restore(this.snapshot(true), true); // the snapshot is made for this copy alone
   }
 
-  snapshot(): MachineSnapshot {
-    return snapshotState(this.s);
+  /** `transient`: a snapshot kept briefly, made for speed rather than size (the cache's arrays whole). */
+  snapshot(transient = false): MachineSnapshot {
+    return snapshotState(this.s, transient);
   }
 
-  /** A machine in the snapshot's state; the snapshot stays as it was. */
-  static restore(snap: MachineSnapshot): Machine {
+  /** A machine in the snapshot's state; the snapshot stays as it was, unless `adopt` (it is given up, not copied). */
+  static restore(snap: MachineSnapshot, adopt = false): Machine {
     const m = Object.create(Machine.prototype) as Machine;
-    m.s = restoreState(snap);
+    m.s = restoreState(snap, adopt);
     return m;
   }
 

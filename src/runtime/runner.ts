@@ -181,19 +181,21 @@ export class Runner {
     return out;
   }
 
-  snapshot(): RunnerSnapshot {
+  /** `transient`: kept briefly (the debugger's fine snapshots), so made for speed rather than size. */
+  snapshot(transient = false): RunnerSnapshot {
     return {
       frames: copyFrames(this.stack),
-      machine: this.machine.snapshot(),
+      machine: this.machine.snapshot(transient),
       hazards: this.shareHazards(),
       steps: this.steps,
       stopReason: this.reason,
     };
   }
 
-  restore(s: RunnerSnapshot): void {
-    this.stack = copyFrames(s.frames);
-    this.machine = Machine.restore(s.machine);
+  /** `adopt`: the caller gives `s` up, so its frames and machine state are taken as they are, not copied. */
+  restore(s: RunnerSnapshot, adopt = false): void {
+    this.stack = adopt ? (s.frames as Frame[]) : copyFrames(s.frames);
+    this.machine = Machine.restore(s.machine, adopt);
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.allHazards = ([] as Hazard[]).concat(...s.hazards);
     this.hazardChunks = s.hazards;
