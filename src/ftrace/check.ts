@@ -2,8 +2,7 @@
 // figures and findings. Memory stays bounded by the live state, not by the length of the file.
 import { TraceChecker, type CheckOptions } from './checker';
 import type { DeviceState, LongestLived } from './deviceState';
-import { batchesOf } from './batchSource';
-import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
+import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
 import { isBug, type TraceFinding } from './findings';
 import { HotEvents } from './hotEvents';
 import { parseLine } from './lineParser';
@@ -72,9 +71,10 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     else events.set(r.event, (events.get(r.event) ?? 0) + 1);
   };
   const hot = new HotEvents();
-  const batches = batchesOf(cursor, options.worker);
+  const batch = new EventBatch();
   try {
-    for (let batch = batches.next(); batch; batch = batches.next()) {
+    for (let more = true; more; ) {
+      more = cursor.nextBatch(batch);
       const rec = batch.records;
       for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
         const code = rec[at + R_CODE];
@@ -89,13 +89,13 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
       }
     }
   } finally {
-    batches.close();
+    cursor.close();
   }
   hotCounts.forEach((n, code) => n > 0 && events.set(HOT_NAMES[code], (events.get(HOT_NAMES[code]) ?? 0) + n));
   checker.finish();
   findings.sort((a, b) => a.line - b.line);
   return {
-    file, ok: !findings.some(isBug), lines: batches.nextLine - 1, malformed, malformedLines,
+    file, ok: !findings.some(isBug), lines: cursor.nextLine - 1, malformed, malformedLines,
     events: Object.fromEntries([...events].sort((a, b) => b[1] - a[1])),
     lostEvents: checker.lostEvents,
     devices: [...checker.devices.values()].map(summarize),

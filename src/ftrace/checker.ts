@@ -15,8 +15,6 @@ export interface CheckOptions {
   fromBoot?: boolean;
   /** Cache line size for the overlap check (x86: 64). */
   cacheLine?: number;
-  /** `checkTrace`: read and decode the file on a worker thread while this one checks (default: when it is large). */
-  worker?: boolean;
 }
 
 export interface FenceState {

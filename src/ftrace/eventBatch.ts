@@ -1,6 +1,5 @@
 // A batch of decoded lines as numbers: the fast path writes the common DMA events here straight from the file's
-// bytes (no strings, no objects per line), and any other line as its text for the general parser, so a batch can
-// be filled in one place and checked in another (another thread, for a worker).
+// bytes (no strings, no objects per line), and any other line as its text for the general parser.
 
 /** Numbers per record. */
 export const STRIDE = 10;

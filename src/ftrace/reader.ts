@@ -52,18 +52,14 @@ export class TraceCursor implements Iterable<TraceRecord> {
   private lineNo: number;
   private eof = false;
 
-  /** The file read, for `open`ed cursors (a worker thread can read it too). */
-  readonly path: string | undefined;
-
-  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number, path?: string) {
-    this.path = path;
+  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number) {
     this.buf = Buffer.allocUnsafe(chunkSize);
     this.base = start.offset;
     this.lineNo = start.line - 1;
   }
 
   static open(path: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
-    return new TraceCursor(fileSource(path), start, chunkSize, path);
+    return new TraceCursor(fileSource(path), start, chunkSize);
   }
 
   static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {

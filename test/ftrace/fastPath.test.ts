@@ -1,21 +1,16 @@
 // The reader's fast path (issue 6 item 7): the common DMA events decoded straight from the bytes must read exactly as
 // the general parser reads them, on every real capture and on lines bent every way a kernel or a hand could print
-// them; whatever it does not read the same way, it leaves to the general parser. A worker thread gives the same report.
+// them; whatever it does not read the same way, it leaves to the general parser.
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { batchesOf } from '../../src/ftrace/batchSource';
-import { checkTrace } from '../../src/ftrace/check';
 import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/eventBatch';
 import { decodeEvent } from '../../src/ftrace/events';
 import { HotEvents } from '../../src/ftrace/hotEvents';
 import { HotLineParser } from '../../src/ftrace/hotLines';
 import { parseLine } from '../../src/ftrace/lineParser';
 import { TraceCursor } from '../../src/ftrace/reader';
-import { TRACES, captureLines, captures, ev } from './helpers';
+import { captureLines, captures, ev } from './helpers';
 
 const parser = new HotLineParser();
 const hot = new HotEvents();
@@ -114,36 +109,4 @@ test('a batch counts lines and offsets as the records do, keeps other lines as t
   assert.deepEqual(seen.map(([l, o]) => [l, o]), offsets);
   assert.deepEqual(seen.map(([, , k]) => k), ['slow', 'dma_map_phys', 'slow', 'map']);
   assert.equal(cursor.nextLine, 7);
-});
-
-test('check-trace reports the same with the reading done on a worker thread as on the checking thread', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-worker-'));
-  try {
-    for (const name of ['vblk-virtio-iommu.trace.txt', 'udmabuf-noiommu.trace.txt', 'e1000-swiotlb-force.trace.txt']) {
-      const file = path.join(TRACES, name);
-      const inline = checkTrace(TraceCursor.open(file), file, { worker: false });
-      const worker = checkTrace(TraceCursor.open(file), file, { worker: true });
-      assert.deepEqual(worker, inline, name);
-    }
-    const empty = path.join(dir, 'empty.trace.txt');
-    fs.writeFileSync(empty, '');
-    assert.equal(checkTrace(TraceCursor.open(empty), empty, { worker: true }).lines, 0);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('a checker that stops early stops the reading thread; reading the file again gives every line', () => {
-  const file = path.join(TRACES, 'vblk-virtio-iommu.trace.txt');
-  const early = batchesOf(TraceCursor.open(file), true);
-  assert.ok(early.next());
-  early.close();
-  const lines = (worker: boolean): number => {
-    const source = batchesOf(TraceCursor.open(file), worker);
-    let n = 0;
-    for (let b = source.next(); b; b = source.next()) n += b.count;
-    source.close();
-    return n;
-  };
-  assert.equal(lines(true), lines(false));
 });
