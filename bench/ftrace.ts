@@ -140,16 +140,25 @@ function measure(mode: string, file: string): Measure {
   return JSON.parse(execFileSync(process.execPath, [__filename, '--child', mode, file], { encoding: 'utf8' })) as Measure;
 }
 
-export async function run(): Promise<void> {
-  const mb = Number(process.env.FTRACE_BENCH_MB ?? 100);
-  const source = path.join(TRACES, process.env.FTRACE_BENCH_TRACE ?? 'vblk-virtio-iommu.trace.txt');
+/** Builds a capture of about `mb` MiB from the real capture `trace` in a temp dir, runs `body` on it, removes it. */
+export async function withBuiltTrace(mb: number, trace: string, body: (file: string, size: number) => void | Promise<void>): Promise<void> {
+  const source = path.join(TRACES, trace);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-bench-'));
   const file = path.join(dir, 'big.trace.txt');
   try {
     const t0 = Date.now();
     buildTrace(source, file, mb);
     const size = fs.statSync(file).size;
-    console.log(`ftrace: built ${(size / 2 ** 20).toFixed(0)} MiB from ${path.basename(source)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`built ${(size / 2 ** 20).toFixed(0)} MiB from ${trace} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await body(file, size);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const mb = Number(process.env.FTRACE_BENCH_MB ?? 100);
+  await withBuiltTrace(mb, process.env.FTRACE_BENCH_TRACE ?? 'vblk-virtio-iommu.trace.txt', (file, size) => {
     // Best of several runs each: the machine may be shared.
     const runs = Number(process.env.FTRACE_BENCH_RUNS ?? 3);
     const best = (mode: string): Measure => {
@@ -166,9 +175,7 @@ export async function run(): Promise<void> {
     console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
     console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
     console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (best of ${runs}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (require.main === module) {

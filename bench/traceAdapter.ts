@@ -3,16 +3,12 @@
 // repeated stepBack, a continue that scans every event, and function breakpoints on an event name and a dma
 // address. Memory: the bytes the recording retains per event (page index, steps with findings, snapshot positions)
 // and the process's peak RSS.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { BreakpointTable } from '../src/adapter/breakpoints';
 import { Recording } from '../src/adapter/recording';
 import { StopFinder } from '../src/adapter/stopFinder';
 import { TraceEngine } from '../src/adapter/traceEngine';
-import { buildTrace } from './ftrace';
+import { withBuiltTrace } from './ftrace';
 
-const TRACES = path.resolve(__dirname, '..', '..', '..', 'shared', 'traces');
 const SEEKS = 20;
 
 const ms = (t: number): string => `${(performance.now() - t).toFixed(0)} ms`;
@@ -20,12 +16,7 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 export async function run(): Promise<void> {
   const mb = Number(process.env.TRACE_ADAPTER_BENCH_MB ?? 200);
-  const source = path.join(TRACES, process.env.TRACE_ADAPTER_BENCH_TRACE ?? 'e1000e-intel-iommu.trace.txt');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-adapter-bench-'));
-  const file = path.join(dir, 'big.trace.txt');
-  try {
-    buildTrace(source, file, mb);
-    const size = fs.statSync(file).size;
+  await withBuiltTrace(mb, process.env.TRACE_ADAPTER_BENCH_TRACE ?? 'e1000e-intel-iommu.trace.txt', (file, size) => {
     let t = performance.now();
     const engine = new TraceEngine(file);
     const rec = new Recording(engine);
@@ -78,9 +69,7 @@ export async function run(): Promise<void> {
     engine.functionStatements('dma:0xffefc802');
     console.log(`traceAdapter: the same breakpoints sent again: ${ms(t)}`);
     console.log(`traceAdapter: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}, ${engine.columns.decodes} pages decoded`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (require.main === module) {
