@@ -6,7 +6,7 @@ import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 import type { DataWatch, Engine } from './engine';
 import { StepFlag, statementsOnLines } from './engine';
 import type { Recording } from './recording';
-import { kindBit } from './recording';
+import { kindBit } from './stepStore';
 
 /** Statements a trigger may match and still be listed per statement. */
 const WIDE_TRIGGER = 4096;
@@ -199,16 +199,4 @@ export class BreakpointTable {
       }
     }
   }
-}
-
-/** How many of the ascending `matches` are at or before `step` (the hit count there). */
-export function hitsUpTo(matches: ArrayLike<number>, step: number): number {
-  let lo = 0;
-  let hi = matches.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (matches[mid] <= step) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,22 +1,26 @@
 // The recorded run: a compact record per step (in the engine's step store, else typed arrays), engine snapshots
-// between segments of steps, and
-// `seek` to any position by restoring the nearest snapshot and replaying (events are regenerated, never stored).
+// between segments of steps, and `seek` to any position by restoring the nearest snapshot and replaying (events
+// are regenerated, never stored).
 // Segments adapt to what snapshots cost: a snapshot is taken once the steps since the last one took COST_RATIO
 // times as long as that snapshot, so recording overhead stays small and a seek costs a few snapshots' time.
 import type { Hazard } from '../machine/hazards';
 import type { Engine, StepDetail } from './engine';
 import { Growable } from './growable';
+import { countAtMost } from './sorted';
 import { DenseSteps, type StepStore } from './stepStore';
 
-export { kindBit } from './stepStore';
-
-export const MIN_SNAPSHOT_INTERVAL = 512;
+const MIN_SNAPSHOT_INTERVAL = 512;
 const COST_RATIO = 4;
 /**
- * Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps: as
- * often as every step, as a snapshot costs about as much as a few steps (FINE_COST_RATIO spaces them).
+ * Finer snapshots taken while replaying a segment backwards, so that repeated stepBack replays few steps: the
+ * minimum spacing is one step; the fine clock (FINE_COST_RATIO) spaces them by what each costs.
  */
 const MIN_FINE_INTERVAL = 1;
+/**
+ * And at most this many steps apart, whatever the clock says: a stepBack then never replays more, even after a
+ * snapshot that a garbage collection made look expensive.
+ */
+const MAX_FINE_INTERVAL = 16;
 /** Fine snapshots are worth more (each saves a replay on every later stepBack): one per snapshot's cost of steps. */
 const FINE_COST_RATIO = 1;
 
@@ -41,16 +45,12 @@ class SnapshotClock {
     this.steps++;
   }
 
-  /**
-   * Takes a snapshot and remembers what it cost. The cost may at most double from one snapshot to the next: a
-   * snapshot that a garbage collection interrupted must not stop the snapshots for the rest of the segment.
-   */
+  /** Takes a snapshot and remembers what it cost. */
   take<S>(snap: () => S): S {
     const t = performance.now();
     const s = snap();
     this.since = performance.now();
-    const cost = this.since - t;
-    this.cost = this.cost > 0 ? Math.min(cost, 2 * this.cost) : cost;
+    this.cost = this.since - t;
     this.steps = 0;
     return s;
   }
@@ -76,7 +76,7 @@ export class Recording<S = unknown> {
   /** The position of the fine snapshot the engine adopted (and the recording gave up), or -1. */
   private adopted = -1;
   private fineSegment = -1;
-  private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, Infinity, FINE_COST_RATIO);
+  private readonly fineClock = new SnapshotClock(MIN_FINE_INTERVAL, MAX_FINE_INTERVAL, FINE_COST_RATIO);
 
   /** `minInterval` and `maxInterval` bound the steps between snapshots (equal: a fixed interval). */
   constructor(
@@ -98,14 +98,7 @@ export class Recording<S = unknown> {
 
   /** The segment holding `position` (the last one at or before it). */
   segmentOf(position: number): number {
-    let lo = 0;
-    let hi = this.snapPos.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.snapPos.at(mid) <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return Math.max(0, countAtMost(this.snapPos.view(), position) - 1);
   }
 
   /** Steps recorded: the run's length once `recordSteps` has returned true. */
@@ -114,7 +107,7 @@ export class Recording<S = unknown> {
   }
 
   /** Whether the whole run is recorded (then the hazard bookkeeping is complete). */
-  get complete(): boolean {
+  private get complete(): boolean {
     return this.engine.done && this.finished;
   }
 
@@ -209,15 +202,16 @@ export class Recording<S = unknown> {
   }
 
   private restoreNear(position: number, segment: number): void {
-    this.fineOf(segment);
-    let best = this.snapPos.at(segment);
+    const fine = this.fineOf(segment);
+    const coarse = this.snapPos.at(segment);
+    let best = coarse;
     let snap = this.snapshots[segment];
-    const exact = this.fine.get(position); // a stepBack over fine snapshots: no search
+    const exact = fine.get(position); // a stepBack over fine snapshots: no search
     if (exact !== undefined) {
       best = position;
       snap = exact;
     } else {
-      for (const [p, s] of this.fine) {
+      for (const [p, s] of fine) {
         if (p <= position && p > best) {
           best = p;
           snap = s;
@@ -226,10 +220,10 @@ export class Recording<S = unknown> {
     }
     // A fine snapshot is handed over rather than copied (a restore is a copy of the whole state, a few steps'
     // time): stepping back walks from one to the next; `stepEngine` takes it again if the engine moves on.
-    const fine = best !== this.snapPos.at(segment);
-    if (fine) this.fine.delete(best);
-    this.engine.restore(snap, fine);
-    this.adopted = fine ? best : -1;
+    const handOver = best !== coarse;
+    if (handOver) fine.delete(best);
+    this.engine.restore(snap, handOver);
+    this.adopted = handOver ? best : -1;
   }
 
   /** Re-executes step i to regenerate its events; leaves the engine after step i. */
@@ -241,9 +235,5 @@ export class Recording<S = unknown> {
   /** Bytes held: the step records and the snapshot positions (snapshots themselves are estimated by the caller). */
   recordBytes(): number {
     return this.steps.bytes() + this.snapPos.bytes;
-  }
-
-  snapshotAt(segment: number): S {
-    return this.snapshots[segment];
   }
 }

@@ -1,6 +1,7 @@
 // The engine for `.dmabuf` scenarios: the runtime's Runner stepping the machine, with statements numbered for
 // the recording and each step's machine events turned into kernel frames and breakpoint flags.
 import type { CallStmt, Program, Stmt } from '../language/ast';
+import { targetNameOf } from '../language/callNode';
 import type { MachineEvent } from '../machine/events';
 import { eventLabels } from '../machine/buffers';
 import { describeEvent, type EventLabels } from '../machine/events';
@@ -97,14 +98,26 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     for (const e of s.events) {
       flags |= flagsOf(e);
       if (e.type === 'owner' && !owners.includes(e.buffer)) owners.push(e.buffer);
-      if (e.type === 'alloc' && s.stmt.target) this.nameBuffer(s.stmt.target.name, e.buffer);
+      if (e.type === 'alloc') {
+        const bound = targetNameOf(s.stmt);
+        if (bound !== undefined) this.nameBuffer(bound, e.buffer);
+      }
     }
     const op = s.stmt.resolved?.op;
-    const labels = eventLabels(this.runner.machine.state);
     if (op === 'cpu.write' || op === 'device.write') flags |= StepFlag.bytes;
+    // The events' text is made only when read (the step-into view, the console), not for every step recorded; it
+    // is read before the engine steps again, while the state still names what this step bound.
+    const state = this.runner.machine.state;
+    let events: KernelEvent[] | undefined;
     return {
       record: { stmt: this.ids.get(s.stmt) ?? 0, thread: this.threadIds.get(s.thread) ?? 0, depth, flags, owners },
-      detail: { events: s.events.map((e) => kernelEvent(e, labels)), hazards: s.hazards },
+      detail: {
+        get events() {
+          const labels = eventLabels(state);
+          return (events ??= s.events.map((e) => kernelEvent(e, labels)));
+        },
+        hazards: s.hazards,
+      },
     };
   }
 

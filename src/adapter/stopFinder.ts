@@ -3,11 +3,11 @@
 // Stop points are ordered by key: 2*step before a step executes, 2*step+1 inside it (after its effects).
 import type { Hazard } from '../machine/hazards';
 import type { ChangeTrigger, BreakpointTable, StatementTrigger } from './breakpoints';
-import { hitsUpTo } from './breakpoints';
+import { countAtMost } from './sorted';
 import { conditionHolds, interpolate } from './condition';
 import type { Engine } from './engine';
 import type { Recording } from './recording';
-import { kindBit } from './recording';
+import { kindBit } from './stepStore';
 
 export interface Stop {
   key: number;
@@ -88,7 +88,7 @@ export class StopFinder {
     const ids: number[] = [];
     let reason: Stop['reason'] = 'breakpoint';
     for (const t of triggers) {
-      if (t.hit && t.matches && !t.hit(hitsUpTo(t.matches, q))) continue;
+      if (t.hit && t.matches && !t.hit(countAtMost(t.matches, q))) continue;
       if (t.condition || t.logMessage) this.rec.seek(q);
       if (t.condition && !conditionHolds(this.engine.view, t.condition)) continue;
       if (t.logMessage) {
@@ -125,7 +125,7 @@ export class StopFinder {
 
   private changed(t: ChangeTrigger, q: number): boolean {
     if (t.ownerOf !== undefined && !this.rec.changedOwnerOf(q, t.ownerOf)) return false;
-    if (t.hit && t.matches && !t.hit(hitsUpTo(t.matches, q))) return false;
+    if (t.hit && t.matches && !t.hit(countAtMost(t.matches, q))) return false;
     if (t.condition) {
       this.rec.seek(q + 1);
       if (!conditionHolds(this.engine.view, t.condition)) return false;

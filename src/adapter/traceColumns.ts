@@ -2,15 +2,14 @@
 // pages of PAGE_STEPS events that are re-read from the file when asked for (a few kept, most recent first). Only
 // each page's start (line, offset), the threads that logged in it and its count of each event name stay resident:
 // no memory per event.
-import * as fs from 'fs';
 import { TraceCursor } from '../ftrace/index';
-import { hitsUpTo } from './breakpoints';
+import { countAtMost } from './sorted';
 import type { StatementInfo } from './engine';
 import { EventNameSet } from './traceNameSet';
 
 /** Events per page: a page re-reads about half a MiB of a typical capture. */
 export const PAGE_STEPS = 4096;
-/** Pages kept decoded (each PAGE_STEPS * 10 bytes). */
+/** Pages kept decoded (each PAGE_STEPS * 16 bytes). */
 const CACHED_PAGES = 16;
 /** CPUs with a thread each; a larger number (a damaged line) shares the last thread. */
 export const MAX_CPUS = 4096;
@@ -25,24 +24,15 @@ const PAGE_READ = 256 * 1024;
 const MAP_ENTRY_BYTES = 24;
 
 /** The line starting at byte `offset` of `file`, without its terminator ('' when unreadable). */
-export function readLineAt(file: string, offset: number): string {
-  let fd: number | undefined;
+function readLineAt(file: string, offset: number): string {
+  let cursor: TraceCursor | undefined;
   try {
-    fd = fs.openSync(file, 'r');
-    const parts: Buffer[] = [];
-    for (let at = offset; ; ) {
-      const buf = Buffer.alloc(READ_CHUNK);
-      const n = fs.readSync(fd, buf, 0, READ_CHUNK, at);
-      const nl = buf.subarray(0, n).indexOf(10);
-      parts.push(buf.subarray(0, nl < 0 ? n : nl));
-      if (nl >= 0 || n < READ_CHUNK) break;
-      at += n;
-    }
-    return Buffer.concat(parts).toString('latin1').replace(/\r$/, '');
+    cursor = TraceCursor.open(file, { offset, line: 1 }, READ_CHUNK);
+    return cursor.next()?.text ?? '';
   } catch {
     return '';
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    cursor?.close();
   }
 }
 
@@ -177,16 +167,6 @@ export class TraceColumns {
     return page.lines[step - page.start];
   }
 
-  offsetOf(step: number): number {
-    const page = this.page(step);
-    return page.offsets[step - page.start];
-  }
-
-  nameOf(step: number): string {
-    const page = this.page(step);
-    return this.names[page.names[step - page.start]];
-  }
-
   threadOf(step: number): number {
     const page = this.page(step);
     return page.threads[step - page.start];
@@ -200,7 +180,7 @@ export class TraceColumns {
   /** Steps on lines `from..to`: lines grow with steps, so only the pages spanning them are read. */
   stepsOnLines(from: number, to: number): number[] {
     const out: number[] = [];
-    for (let p = Math.max(0, hitsUpTo(this.pageLine, from) - 1); p < this.pageLine.length && this.pageLine[p] <= to; p++) {
+    for (let p = Math.max(0, countAtMost(this.pageLine, from) - 1); p < this.pageLine.length && this.pageLine[p] <= to; p++) {
       const page = this.pageNumbered(p);
       for (let k = 0; k < page.count; k++) if (page.lines[k] >= from && page.lines[k] <= to) out.push(page.start + k);
     }

@@ -4,7 +4,8 @@
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
 import type { Hazard, HazardKind } from '../machine/hazards';
 import { TraceChecker, TraceCursor, decodeEvent, displayTask, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
-import { globMatcher, hitsUpTo } from './breakpoints';
+import { globMatcher } from './breakpoints';
+import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
@@ -28,8 +29,6 @@ const RECENT_STATES = 4;
 /** States kept on the way back to a restored position (the ladder), FINE_STEPS events apart. */
 const LADDER_STATES = 16;
 const FINE_STEPS = 64;
-/** Events whose touched addresses depend on the mappings live before them (see `touches`). */
-const LOOKS_UP = /^(?:dma_unmap_|dma_sync_|unmap$)/;
 /** Address and device queries remembered: VS Code sends every function breakpoint again when one changes. */
 const CACHED_QUERIES = 16;
 
@@ -170,11 +169,10 @@ export class TraceEngine implements Engine<number> {
       this.columns.push(r.line, r.offset, r.event, thread);
     }
     this.raised = [];
-    // For the touch index: releases and syncs look their other side up in the state before the event; the rest
-    // carry every address they touch, so the event the checker decodes serves (one decode instead of two).
-    const looked = first && LOOKS_UP.test(r.event) ? touches(decodeEvent(r), this.checker) : undefined;
-    const e = this.checker.apply(r);
-    if (first && (looked || e)) this.touched.add(step, looked ?? touches(e!, this.checker));
+    const e = decodeEvent(r); // `fetch` hands out events only
+    // For the touch index, before the event: releases and syncs look their other side up in the state before it.
+    if (first) this.touched.add(step, touches(e, this.checker));
+    this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     this.at++;
     this.pending = this.fetch();
     // The end of the capture: live mappings are window information, or under fromBoot leaks of the last step.
@@ -205,7 +203,7 @@ export class TraceEngine implements Engine<number> {
 
   /** Hazards raised by the steps before `position`. */
   hazardsBefore(position: number): Hazard[] {
-    return position <= 0 ? [] : this.allHazards.slice(0, hitsUpTo(this.hazardSteps.view(), position - 1));
+    return position <= 0 ? [] : this.allHazards.slice(0, countAtMost(this.hazardSteps.view(), position - 1));
   }
 
   buffersNamed(): number[] {
@@ -309,11 +307,14 @@ export class TraceEngine implements Engine<number> {
         while (scan.at < end) {
           const r = scan.cursor.next();
           if (!r) break;
-          if (r.kind === 'event') {
-            if (scan.at >= start && matches(q, touches(decodeEvent(r), scan.checker))) out.add(scan.at);
-            scan.at++;
+          if (r.kind !== 'event') {
+            scan.checker.apply(r);
+            continue;
           }
-          scan.checker.apply(r);
+          const e = decodeEvent(r);
+          if (scan.at >= start && matches(q, touches(e, scan.checker))) out.add(scan.at);
+          scan.at++;
+          scan.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
         }
       }
     } finally {

@@ -17,7 +17,7 @@ function segmentNode(s: Segment, i: number): ValueNode {
 }
 
 /** One line saying what a mapping is: the same words as the checker's findings. */
-export function mappingSummary(m: StreamingMapping): string {
+function mappingSummary(m: StreamingMapping): string {
   const how = [m.dir, m.bounced ? 'bounced' : '', m.identity ? 'dma-direct' : '', m.attrs].filter((s) => s !== '').join(', ');
   return `${describe(m)}, ${how}`;
 }
@@ -52,7 +52,7 @@ function iommuNode(m: IommuMapping): ValueNode {
 }
 
 /** A device by name: its collections are read from the checker of the moment they are expanded. */
-export function deviceNode(name: string, state: () => TraceChecker): ValueNode {
+function deviceNode(name: string, state: () => TraceChecker): ValueNode {
   const d = state().devices.get(name);
   if (!d) return leaf(name, 'not seen yet');
   const bounces = d.pendingBounces.size;

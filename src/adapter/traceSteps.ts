@@ -2,7 +2,7 @@
 // thread comes from the event's page (re-read from the file); flags and hazards are kept for the few steps that
 // have them, found by a remembered position so that a scan in step order does not search each time.
 import type { Hazard } from '../machine/hazards';
-import { hitsUpTo } from './breakpoints';
+import { countAtMost } from './sorted';
 import type { StepRecord } from './engine';
 import { Growable } from './growable';
 import { kindBit, type StepStore } from './stepStore';
@@ -60,7 +60,7 @@ export class TraceSteps implements StepStore {
   }
 
   hazardStart(i: number): number {
-    return hitsUpTo(this.hazardSteps.view(), i - 1);
+    return countAtMost(this.hazardSteps.view(), i - 1);
   }
 
   unexpected(i: number): number {
@@ -86,7 +86,7 @@ export class TraceSteps implements StepStore {
     const n = this.marked.length;
     // `k` is right when every mark before it is below i and the one at it (if any) is i or above.
     const fits = (k: number): boolean => k <= n && (k === n || this.marked.at(k) >= i) && (k === 0 || this.marked.at(k - 1) < i);
-    if (!fits(this.hint)) this.hint = fits(this.hint + 1) ? this.hint + 1 : hitsUpTo(this.marked.view(), i - 1);
+    if (!fits(this.hint)) this.hint = fits(this.hint + 1) ? this.hint + 1 : countAtMost(this.marked.view(), i - 1);
     return this.hint < n && this.marked.at(this.hint) === i ? this.hint : -1;
   }
 }

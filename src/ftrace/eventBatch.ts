@@ -1,5 +1,6 @@
 // A batch of decoded lines as numbers: the fast path writes the common DMA events here straight from the file's
 // bytes (no strings, no objects per line), and any other line as its text for the general parser.
+import { DIRECTIONS, SINGLE_MAP_NAMES, SINGLE_UNMAP_NAMES } from './events';
 
 /** Numbers per record. */
 export const STRIDE = 10;
@@ -23,8 +24,7 @@ export const SLOW = -1;
 
 /** The events the fast path decodes, by code: the names as the trace prints them. */
 export const HOT_NAMES = [
-  'dma_map_phys', 'dma_map_page', 'dma_map_resource',
-  'dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource',
+  ...SINGLE_MAP_NAMES, ...SINGLE_UNMAP_NAMES,
   'dma_sync_single_for_cpu', 'dma_sync_single_for_device',
   'map', 'unmap',
 ] as const;
@@ -34,7 +34,7 @@ export const IOMMU_MAP = 8;
 export const IOMMU_UNMAP = 9;
 
 /** `dir=` values as the fast path reads them; index = `dir` for a record (the `DMA_` spelling maps to the same). */
-export const DIRECTION_NAMES = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'] as const;
+export const DIRECTION_NAMES = DIRECTIONS;
 
 /** attrs and direction share a number: attrs index * 4 + direction. */
 export function attrsDir(attrs: number, dir: number): number {
@@ -47,15 +47,11 @@ export class EventBatch {
   readonly records: Float64Array<ArrayBuffer>;
   /** The texts of `SLOW` records. */
   slow: string[] = [];
-  /**
-   * Device names and attrs as the records index them: the filler's table, shared by all its batches (a batch sent
-   * to another thread carries the strings added since the previous one).
-   */
+  /** Device names and attrs as the records index them: the filler's table, shared by all its batches. */
   strings: string[] = [];
 
-  /** `records` may come from another thread (see `parallelBatches`). */
-  constructor(readonly capacity = 4096, records = new Float64Array(capacity * STRIDE)) {
-    this.records = records;
+  constructor(readonly capacity = 4096) {
+    this.records = new Float64Array(capacity * STRIDE);
   }
 
   get full(): boolean {

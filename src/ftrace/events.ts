@@ -31,7 +31,8 @@ export type DmaEvent =
   /** A known event whose fields could not be read: the line counts as malformed. */
   | { op: 'bad'; why: string };
 
-const DIRECTIONS: TraceDirection[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'];
+/** `dir=` values, by the number the kernel gives each (enum dma_data_direction). */
+export const DIRECTIONS: readonly TraceDirection[] = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'];
 
 /** Reused for every event: decoding is synchronous and keeps nothing from it. */
 const f = new FieldIndex();
@@ -56,8 +57,11 @@ function missing(names: string[], values: (number | unknown[] | undefined)[]): s
   return `no readable ${names[Math.max(i, 0)]}=`;
 }
 
-const SINGLE_MAPS = new Set(['dma_map_phys', 'dma_map_page', 'dma_map_resource']);
-const SINGLE_UNMAPS = new Set(['dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource']);
+/** The single-mapping events of the kernel versions (6.18's `_phys`, 6.12's `_page`, and `_resource`). */
+export const SINGLE_MAP_NAMES = ['dma_map_phys', 'dma_map_page', 'dma_map_resource'] as const;
+export const SINGLE_UNMAP_NAMES = ['dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource'] as const;
+const SINGLE_MAPS = new Set<string>(SINGLE_MAP_NAMES);
+const SINGLE_UNMAPS = new Set<string>(SINGLE_UNMAP_NAMES);
 const ALLOCS: Record<string, AllocApi> = { dma_alloc: 'coherent', dma_alloc_pages: 'pages', dma_alloc_sgt: 'sgt' };
 const FREES: Record<string, AllocApi> = { dma_free: 'coherent', dma_free_pages: 'pages', dma_free_sgt: 'sgt' };
 

@@ -4,7 +4,7 @@
 // else (another layout, a field it cannot read, a comment): the caller hands those to the general parser.
 import { ByteInterner } from './byteInterner';
 import {
-  FIRST_SYNC, FIRST_UNMAP, HOT_NAMES, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE,
+  DIRECTION_NAMES, FIRST_SYNC, FIRST_UNMAP, HOT_NAMES, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE,
   R_OFFSET, R_OTHER, R_SIZE, R_TIME, STRIDE, attrsDir, type EventBatch,
 } from './eventBatch';
 
@@ -25,7 +25,7 @@ function isDigit(c: number): boolean {
 const NAMES = HOT_NAMES.map((name) => Buffer.from(name, 'latin1'));
 
 /** `dir=` spellings: `TO_DEVICE` and `DMA_TO_DEVICE` are direction 0, and so on. */
-const DIRECTIONS = ['TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'].flatMap((d, i) => [
+const DIRECTIONS = DIRECTION_NAMES.flatMap((d, i) => [
   { bytes: Buffer.from(d, 'latin1'), dir: i }, { bytes: Buffer.from('DMA_' + d, 'latin1'), dir: i },
 ]);
 
