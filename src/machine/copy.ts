@@ -1,4 +1,4 @@
-// Copies of the machine's state (all but the cache, which cache.ts snapshots) for the debugger's snapshots: each
+// Copies of the machine's state (all but the cache, which cacheSnapshot.ts snapshots) for the debugger's snapshots: each
 // type is copied by what it is, several times faster than a generic or structured clone. Values the machine only
 // ever replaces, never changes in place, are shared: locations, write origins, handle targets, device configs,
 // the platform and layout, physical ranges, map segments, sg tables, owner runs, bounce slots, dma-buf importers

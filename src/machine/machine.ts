@@ -5,7 +5,8 @@
 import type { Direction } from '../language/ast';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
 import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, releaseBuffer, resolveBuffer } from './buffers';
-import { CacheSnapshot, CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount, restoreCache, snapshotCache } from './cache';
+import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
+import { restoreCache, snapshotCache, type CacheSnapshot } from './cacheSnapshot';
 import { allocCoherent, freeCoherent } from './coherent';
 import type { DeviceConfig } from './device';
 import { copyState, type StateWithoutCache } from './copy';
@@ -74,8 +75,8 @@ export interface MachineSnapshot {
   readonly cache: CacheSnapshot;
 }
 
-function snapshotState(s: MachineState, whole: boolean): MachineSnapshot {
-  return { state: copyState(s), cache: snapshotCache(s.cache, whole) };
+function snapshotState(s: MachineState, transient: boolean): MachineSnapshot {
+  return { state: copyState(s), cache: snapshotCache(s.cache, transient) };
 }
 
 function restoreState(snap: MachineSnapshot, adopt: boolean): MachineState {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CacheState, cpuAccess, evictAll, maintain, restoreCache, snapshotCache } from '../../src/machine/cache';
+import { CacheState, cpuAccess, evictAll, maintain } from '../../src/machine/cache';
+import { restoreCache, snapshotCache } from '../../src/machine/cacheSnapshot';
 import { Machine } from '../../src/machine/machine';
 import type { MachineState } from '../../src/machine/state';
 import { at, machine } from './helpers';
@@ -95,4 +96,20 @@ test('restoring a snapshot taken mid-operation keeps its pending line summary ap
   const back = restoreCache(snapshotCache(s.cache));
   assert.deepEqual(back.summary, s.cache.summary);
   assert.notEqual(back.summary, s.cache.summary);
+});
+
+test('a transient snapshot keeps every line whole: restored copies are independent, an adopting restore takes its arrays', () => {
+  const m = machine({ cache: { size: 4096, ways: 2, line: 64 } });
+  at(m, 1, (x) => cpuAccess(x.state, BASE, 200, { kind: 'read' }));
+  const snap = snapshotCache(m.state.cache, true);
+  const before = validLines(m.state.cache);
+  const a = restoreCache(snap);
+  const b = restoreCache(snap);
+  assert.deepEqual(validLines(a), before);
+  a.states.fill(0);
+  a.tags.fill(-1);
+  assert.deepEqual(validLines(b), before, 'a copy restored from the same snapshot is untouched');
+  const adopted = restoreCache(snap, true);
+  assert.deepEqual(validLines(adopted), before, 'the snapshot itself is untouched by the copies');
+  assert.equal(adopted.tags, snap.whole?.tags, 'adopting takes the arrays, no copy');
 });

@@ -50,11 +50,10 @@ test('a copy of the state equals it and shares nothing the machine changes in pl
   for (const { name, text } of examples) {
     const r = runner(text);
     for (;;) {
-      const { cache, ...state } = r.machine.state;
+      const { cache: _cache, ...state } = r.machine.state;
       const copy = copyState(state);
       assert.deepStrictEqual(copy, { ...state, cache: null }, `${name} at step ${r.stepCount}`);
       assert.deepEqual(sharedMutable(state, copy, 'state', 'state', []), [], `${name} at step ${r.stepCount}`);
-      assert.ok(cache);
       checked++;
       if (r.done) break;
       r.step();
