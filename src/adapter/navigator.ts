@@ -60,8 +60,7 @@ export class Navigator {
   kernel(i: number): KernelStep {
     if (this.kernelCache?.step !== i) {
       // The replay passes the state before step i: take its frames on the way, saving a restore later.
-      this.rec.seek(i);
-      if (this.framesCache?.step !== i) this.framesCache = { step: i, frames: this.engine.frames() };
+      this.framesAt(i);
       const events: KernelEvent[] = this.rec.replay(i).events;
       const s = this.engine.statements[this.rec.steps.stmt(i)];
       this.kernelCache = { step: i, kernel: new KernelStep(events, s, this.engine.path, this.words.narrative) };
@@ -71,7 +70,11 @@ export class Navigator {
 
   /** The scenario's frames before the current step executes (at the end: none). */
   scenarioFrames(): SourceFrame[] {
-    const i = this.step;
+    return this.framesAt(this.step);
+  }
+
+  /** The frames before step i executes (the engine is left there when they were not known yet). */
+  private framesAt(i: number): SourceFrame[] {
     if (this.framesCache?.step !== i) {
       this.rec.seek(i);
       this.framesCache = { step: i, frames: this.engine.frames() };

@@ -252,8 +252,9 @@ export class TraceChecker {
     const tracked = m.dir !== 'TO_DEVICE';
     for (const s of m.segments) {
       if (d.byDma.get(s.dma) === s) d.byDma.delete(s.dma);
-      const cln = tracked ? Math.floor(s.phys / this.lineSize) : NaN;
-      if (tracked && this.cachelines.get(cln) === s) this.cachelines.delete(cln);
+      if (!tracked) continue;
+      const cln = Math.floor(s.phys / this.lineSize);
+      if (this.cachelines.get(cln) === s) this.cachelines.delete(cln);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);

@@ -75,23 +75,37 @@ const WORDS = ['dir=TO_DEVICE', 'dir=DMA_FROM_DEVICE', 'dir=', 'dma_addr=ffff100
   'iova=0x1000', 'paddr=0x2000', 'unmapped_size=4096', 'unmapped_size=x', '-', '0x0000000100000000', 'IOMMU:', 'dev',
   '0000:00:03.0', 'dir=TO_DEVICE\tx', 'Size=1', 'x=dir=1', '{', '}', ':'];
 const NAMES = [...HOT_NAMES, 'dma_alloc', 'print', 'dma_map_sg'];
+/** A complete field set per DMA event the fast path decodes: shuffled, thinned and mixed with WORDS below. */
+const MAP = ['dir=TO_DEVICE', 'dma_addr=ffff1000', 'size=4096', 'phys_addr=1000', 'attrs='];
+const UNMAP = ['dir=FROM_DEVICE', 'dma_addr=0x1000', 'size=64', 'attrs=SKIP_CPU_SYNC'];
+const SYNC = ['dir=DMA_BIDIRECTIONAL', 'dma_addr=1000', 'size=16'];
+const FIELDS: Record<string, string[]> = Object.fromEntries(NAMES.map((n) => [n, n.startsWith('dma_map_') ? MAP : n.startsWith('dma_unmap_') ? UNMAP : n.startsWith('dma_sync_') ? SYNC : []]));
 
 test('on lines built from any order and mix of fields, names, spaces and tabs, the fast path never reads otherwise than the general parser', () => {
+  const words = fc.tuple(fc.constantFrom(...NAMES), fc.array(fc.constantFrom(...WORDS), { maxLength: 2 })).chain(([name, junk]) => {
+    const pool = [...FIELDS[name], ...junk];
+    return fc.shuffledSubarray(pool, { minLength: Math.max(0, pool.length - 1) }).map((ws) => [name, ws] as const);
+  });
   const line = fc.tuple(
-    fc.constantFrom(...NAMES),
-    fc.array(fc.constantFrom(...WORDS), { maxLength: 8 }),
+    words,
+    fc.constantFrom('0000:00:03.0 ', 'dev ', ''),
     fc.array(fc.constantFrom(' ', '  ', '\t', ' \t'), { minLength: 8, maxLength: 8 }),
     fc.constantFrom('.....', 'd.h2.', ''),
-    fc.constantFrom('  kworker/0:1-42', 'a-b-7', '[x]-1', 'task-', ' C-1', '#-1'),
-    fc.constantFrom('5.855739', '12', '1.', '.5', '1.2.3'),
-  ).map(([name, words, seps, flags, task, ts]) => {
-    let body = '';
-    words.forEach((w, i) => (body += (i ? seps[i % seps.length] : '') + w));
+    // Good columns more often than bad ones, so that many lines are whole events the fast path reads.
+    fc.constantFrom('  kworker/0:1-42', '  kworker/0:1-42', 'a-b-7', '[x]-1', 'task-', ' C-1', '#-1'),
+    fc.constantFrom('5.855739', '5.855739', '5.855739', '12', '1.', '.5', '1.2.3'),
+  ).map(([[name, ws], device, seps, flags, task, ts]) => {
+    let body = device;
+    ws.forEach((w, i) => (body += (i ? seps[i % seps.length] : '') + w));
     return `${task} [001] ${flags}${seps[0]}${ts}:${seps[1]}${name}:${seps[2]}${body}`;
   });
+  let read = 0;
   fc.assert(fc.property(line, (l) => {
-    sameReading(l);
+    if (sameReading(l)) read++;
   }), { numRuns: 3000 });
+  // The property means something only if the fast path reads some of them (about 1%, ~30 expected): else it
+  // would pass by declining every line.
+  assert.ok(read >= 10, `the fast path read ${read} of the generated lines`);
 });
 
 test('a batch counts lines and offsets as the records do, keeps other lines as their text, skips blank lines', () => {
