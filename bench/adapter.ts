@@ -4,8 +4,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -14,7 +12,7 @@ import { Navigator } from '../src/adapter/navigator';
 import { openProgram } from '../src/adapter/programs';
 import { Recording } from '../src/adapter/recording';
 import { StopFinder } from '../src/adapter/stopFinder';
-import { measure, peakRss, report } from './measure';
+import { collectGarbage, measure, peakRss, report } from './measure';
 
 /**
  * A loop of five steps per iteration. Receive (`deviceWrites`): map FROM_DEVICE, device write, sync for the CPU,
@@ -38,17 +36,9 @@ function hundredLines(): string {
   return lines.join('\n') + '\n';
 }
 
-/**
- * Bytes the process holds (V8 heap and array buffers) after a full collection. run.ts passes --expose-gc; a run
- * of this file on its own enables it here.
- */
+/** Bytes the process holds (V8 heap and array buffers) after a full collection. */
 function heldBytes(): number {
-  let gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) {
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
-  }
-  gc();
+  collectGarbage();
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }
@@ -104,6 +94,8 @@ function timeTravel(title: string, target: number, deviceWrites: boolean): void 
   // restores the nearest snapshot and replays. Each trial first stands at its start (untimed), then times the
   // motion and the settling of the state it shows.
   const n = rec.length;
+  // No collection between trials (unlike `measure`): right after one, allocation waits for the sweeper, which
+  // would swamp motions of a few microseconds.
   const timed = (setup: () => void, motion: () => void, trials: number): number => {
     let best = Infinity;
     for (let i = 0; i < trials; i++) {

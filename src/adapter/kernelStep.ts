@@ -1,5 +1,6 @@
 // One API call seen from inside the modeled kernel: its call/return events become frames, and a read-only
 // virtual source lists what the kernel did, one line per call or effect, so that stepping moves through them.
+import * as path from 'path';
 import { SCENARIO_WORDS, type KernelEvent, type StatementInfo } from './engine';
 
 export interface KernelFrame {
@@ -25,7 +26,7 @@ export class KernelStep {
     file: string,
     narrative = SCENARIO_WORDS.narrative,
   ) {
-    const name = file.split(/[\\/]/).pop();
+    const name = path.basename(file);
     const lines = [`// ${statement.text}    (${name}:${statement.line}): ${narrative}`, ''];
     const open: number[] = [];
     events.forEach((e, i) => {

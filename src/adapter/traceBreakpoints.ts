@@ -18,6 +18,12 @@ const ADDRESS = '(?:0x)?[0-9a-fA-F]+';
 const QUERY = new RegExp(`^(dma|iova|phys):\\s*(${ADDRESS})(?:\\s*(-|\\+)\\s*(${ADDRESS}))?$`);
 
 const number = (text: string): number => Number.parseInt(text.replace(/^0x/i, ''), 16);
+const WHOLE_ADDRESS = new RegExp(`^${ADDRESS}$`);
+
+/** An address as the trace prints it (hex, with or without `0x`), or undefined for any other text. */
+export function parseAddress(text: string): number | undefined {
+  return WHOLE_ADDRESS.test(text) ? number(text) : undefined;
+}
 
 /** The query a function breakpoint's name spells, or undefined for an event name (or glob). */
 export function parseTraceQuery(name: string): TraceQuery | undefined {

@@ -5,7 +5,7 @@
 import { TraceCursor } from '../ftrace/index';
 import { countAtMost } from './sorted';
 import type { StatementInfo } from './engine';
-import { EventNameSet } from './traceNameSet';
+import { TraceNameSet } from './traceNameSet';
 
 /** Events per page: a page re-reads about half a MiB of a typical capture. */
 export const PAGE_STEPS = 4096;
@@ -172,9 +172,9 @@ export class TraceColumns {
     return page.threads[step - page.start];
   }
 
-  /** Steps whose event name passes `test`, testing each distinct name once; see EventNameSet. */
-  stepsNamed(test: (name: string) => boolean): EventNameSet {
-    return new EventNameSet(this, this.names.map(test));
+  /** Steps whose event name passes `test`, testing each distinct name once; see TraceNameSet. */
+  stepsNamed(test: (name: string) => boolean): TraceNameSet {
+    return new TraceNameSet(this, this.names.map(test));
   }
 
   /** Steps on lines `from..to`: lines grow with steps, so only the pages spanning them are read. */

@@ -3,7 +3,7 @@
 // the matching names, and iteration decodes only the pages holding one.
 import type { TraceColumns } from './traceColumns';
 
-export class EventNameSet implements ReadonlySet<number> {
+export class TraceNameSet implements ReadonlySet<number> {
   readonly size: number;
 
   /** `hit[id]`: whether name id matches. */

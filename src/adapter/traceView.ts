@@ -3,11 +3,11 @@
 import { describe } from '../ftrace/index';
 import type { DataWatch, Scope, StateView, ValueNode } from './engine';
 import type { TraceEngine } from './traceEngine';
+import { parseAddress } from './traceBreakpoints';
 import { bounceSlotsNode, devicesNode, eventNode, findingsNode, iommuScope, mappingNode } from './traceNodes';
 import { hex, leaf, member } from './valueNodes';
 
 /** An address as traces print it: `0x1d5e000` or bare hex (`phys_addr=1d5e000`). */
-const ADDRESS = /^(?:0x)?[0-9a-f]+$/i;
 const PATH_TOKEN = /\s*(?:\.\s*([^.[\]\s]+)|\[\s*(\d+)\s*\]|\[\s*"([^"]*)"\s*\])/y;
 
 export class TraceView implements StateView {
@@ -34,7 +34,8 @@ export class TraceView implements StateView {
 
   evaluate(expression: string): ValueNode {
     const text = expression.trim();
-    if (ADDRESS.test(text)) return this.addressNode(text, Number.parseInt(text.replace(/^0x/i, ''), 16));
+    const address = parseAddress(text);
+    if (address !== undefined) return this.addressNode(text, address);
     const root = /^[A-Za-z_]+/.exec(text)?.[0] ?? '';
     const roots = this.roots();
     if (!Object.hasOwn(roots, root)) throw new Error(`Unknown name ${root || text}: use event, devices, iommu, bounces, findings or an address`);

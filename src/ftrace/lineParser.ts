@@ -2,7 +2,7 @@
 // (task-pid, optional tgid, cpu, flags, timestamp), the event name and the event's text; hand-written for speed,
 // since a capture can hold millions of lines.
 import { Interner } from './intern';
-import { TraceRecord, type ContextColumns, type RecordKind } from './record';
+import { NO_CONTEXT, TraceRecord, type ContextColumns, type RecordKind } from './record';
 
 const SPACE = 32;
 const TAB = 9;
@@ -96,7 +96,7 @@ export function parseLine(s: string, start: number, end: number, line: number, o
   if (first === 35 /* # */) return record(s.startsWith('#####', i) ? 'header' : 'comment', s, start, end, line, offset, s.slice(i + 1, end).trim());
   if (first === 67 /* C */ && s.startsWith('CPU', i)) {
     const m = LOST.exec(s.slice(i, end));
-    if (m) return new TraceRecord('lost', line, offset, '', '', s, start, end, -1, { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: Number(m[1]), flagsAt: 0, flagsEnd: 0, timestamp: 0 }, Number(m[2] ?? m[3]));
+    if (m) return new TraceRecord('lost', line, offset, '', '', s, start, end, -1, { ...NO_CONTEXT, cpu: Number(m[1]) }, Number(m[2] ?? m[3]));
   }
   const bracket = findCpuColumn(s, i, end);
   if (bracket < 0) return TRACE_CMD_HEADER.test(s.slice(i, end)) ? record('header', s, start, end, line, offset, s.slice(i, end)) : malformed(s, start, end, line, offset, 'no [CPU] column');

@@ -16,7 +16,8 @@ export interface ContextColumns {
   timestamp: number;
 }
 
-const NO_CONTEXT: ContextColumns = { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: -1, flagsAt: 0, flagsEnd: 0, timestamp: 0 };
+/** The columns of a line that has none (a marker, a comment). */
+export const NO_CONTEXT: ContextColumns = { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: -1, flagsAt: 0, flagsEnd: 0, timestamp: 0 };
 
 export class TraceRecord {
   // Fields are assigned in the constructor only (no initializers): one hidden class, cheap to create per line.

@@ -2,11 +2,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { TRACES } from '../ftrace/helpers';
 
-const ROOT = path.resolve(__dirname, '../../..');
-export const TRACES = path.resolve(ROOT, '..', 'shared', 'traces');
+export { TRACES };
 export const trace = (name: string): string => path.join(TRACES, name);
 
+/** Temp dirs made here: generated captures run to megabytes, so they go at exit. */
 const made: string[] = [];
 process.on('exit', () => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
