@@ -6,7 +6,7 @@ import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 import type { DataWatch, Engine } from './engine';
 import { StepFlag, statementsOnLines } from './engine';
 import type { Recording } from './recording';
-import { kindBit } from './stepStore';
+import { kindBit, stepsRunning } from './stepStore';
 
 /** Statements a trigger may match and still be listed per statement. */
 const WIDE_TRIGGER = 4096;
@@ -165,12 +165,13 @@ export class BreakpointTable {
 
   /** Steps a statement or owner trigger matches, over the whole recorded run. */
   private matchesOf(t: Trigger): Uint32Array {
-    const out: number[] = [];
     const stmts = (t as StatementTrigger).stmts;
+    if (stmts) return Uint32Array.from(stepsRunning(this.rec.steps, stmts));
     const change = t as ChangeTrigger;
     const steps = this.rec.steps;
+    const out: number[] = [];
     for (let i = 0; i < steps.length; i++) {
-      if (stmts ? stmts.has(steps.stmt(i)) : (steps.flags(i) & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
+      if ((steps.flags(i) & change.flags) !== 0 && (change.ownerOf === undefined || this.rec.changedOwnerOf(i, change.ownerOf))) out.push(i);
     }
     return Uint32Array.from(out);
   }

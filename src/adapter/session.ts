@@ -21,6 +21,7 @@ import { statementsOnLines, wordsOf, type Engine, type ProgramWords } from './en
 import { ErrorCode, RequestError, badArguments } from './errors';
 import { launchArgsOf, type LaunchArgs } from './launchArgs';
 import { Navigator, type Move } from './navigator';
+import { stepsRunning } from './stepStore';
 import { hazardLines, OUTPUT_WINDOW, skippedLine, statementLines, type ConsoleLine } from './output';
 import { openProgram, type Opener } from './programs';
 import { Recording } from './recording';
@@ -342,16 +343,13 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (typeof args.line !== 'number' || !args.source) throw badArguments('gotoTargets needs a source and a line');
       if (!this.isProgram(args.source)) return { targets: [] };
       const line = this.convertClientLineToDebugger(args.line);
-      const stmts = new Set(statementsOnLines(run.engine, line));
-      const executions: number[] = [];
-      const steps = run.rec.steps;
-      for (let i = 0; i < steps.length; i++) if (stmts.has(steps.stmt(i))) executions.push(i);
+      const executions = stepsRunning(run.rec.steps, new Set(statementsOnLines(run.engine, line)));
       // Offer the executions nearest to where the debugger stands.
       let first = executions.findIndex((i) => i >= run.nav.step);
       if (first < 0) first = executions.length;
       const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
       const targets = executions.slice(from, from + GOTO_TARGETS).map((i, k) => {
-        const s = run.engine.statements[steps.stmt(i)];
+        const s = run.engine.statements[run.rec.steps.stmt(i)];
         return {
           id: i + 1,
           label: `${s.text}: execution ${from + k + 1} of ${executions.length} (step ${i + 1})`,

@@ -114,3 +114,10 @@ export class DenseSteps implements StepStore {
     );
   }
 }
+
+/** The steps that execute one of `stmts`, in order (a breakpoint's hits, goto's targets). */
+export function stepsRunning(steps: StepStore, stmts: ReadonlySet<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < steps.length; i++) if (stmts.has(steps.stmt(i))) out.push(i);
+  return out;
+}
