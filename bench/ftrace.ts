@@ -1,7 +1,7 @@
 // Benchmark of the trace reader and checker: builds a large capture by repeating a real one with shifted addresses
-// and timestamps (FTRACE_BENCH_MB, default 100; FTRACE_BENCH_TRACE picks the capture), then times a raw line scan,
-// a readline scan and `checkTrace` over it, each in a fresh
-// process so that its peak RSS is its own (best of FTRACE_BENCH_RUNS, default 3).
+// and timestamps (FTRACE_BENCH_MB, default 100; FTRACE_BENCH_TRACE picks the capture), then times a newline count
+// (the floor), a raw line scan, a readline scan and `checkTrace` over it, each in a fresh process so that its peak
+// RSS is its own (best of FTRACE_BENCH_RUNS, default 3).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';

@@ -1,6 +1,8 @@
 // Numbers for the byte spans a trace repeats (device names, attrs): a direct-mapped cache from a span's hash to
 // its index in `strings`, so that the fast path names a device without making a string per line.
 
+import { sameBytes } from './chars';
+
 const SLOTS = 1024;
 
 export class ByteInterner {
@@ -35,9 +37,4 @@ export class ByteInterner {
     this.slots[slot] = id;
     return id;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, from: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[from + i]) return false;
-  return true;
 }

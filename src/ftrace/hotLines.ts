@@ -3,23 +3,16 @@
 // It accepts only lines that `parseLine` and `decodeEvent` would read to the very same values and declines anything
 // else (another layout, a field it cannot read, a comment): the caller hands those to the general parser.
 import { ByteInterner } from './byteInterner';
+import { isBlank, isDigit, sameBytes } from './chars';
 import {
   DIRECTION_NAMES, FIRST_SYNC, FIRST_UNMAP, HOT_NAMES, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE,
   R_OFFSET, R_OTHER, R_SIZE, R_TIME, STRIDE, attrsDir, type EventBatch,
 } from './eventBatch';
 
 const SPACE = 32;
-const TAB = 9;
 const COLON = 58;
 const EQUALS = 61;
 
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** The hot names' bytes, by code. */
 const NAMES = HOT_NAMES.map((name) => Buffer.from(name, 'latin1'));
@@ -64,9 +57,7 @@ function nameCode(b: Uint8Array, from: number, to: number): number {
 }
 
 function spanIs(b: Uint8Array, from: number, to: number, word: Uint8Array): boolean {
-  if (to - from !== word.length) return false;
-  for (let i = 0; i < word.length; i++) if (b[from + i] !== word[i]) return false;
-  return true;
+  return to - from === word.length && sameBytes(word, b, from);
 }
 
 /** Plain decimal digits; NaN for anything else. */

@@ -1,11 +1,10 @@
 // Splits one line of `/sys/kernel/tracing/trace`, `trace_pipe` or `trace-cmd report` text into its context columns
 // (task-pid, optional tgid, cpu, flags, timestamp), the event name and the event's text; hand-written for speed,
 // since a capture can hold millions of lines.
+import { isBlank, isDigit } from './chars';
 import { Interner } from './intern';
 import { NO_CONTEXT, TraceRecord, type ContextColumns, type RecordKind } from './record';
 
-const SPACE = 32;
-const TAB = 9;
 const LOST = /^CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]/;
 /** trace-cmd report's preamble and per-CPU notes. */
 const TRACE_CMD_HEADER = /^(?:cpus=\d+|version = |CPU \d+ is empty|trace-cmd: |Lost events|\s*Unknown event)/;
@@ -15,13 +14,6 @@ const names = new Interner();
 /** The columns of the line being parsed: TraceRecord copies them, so one object serves every line. */
 const columns: ContextColumns = { taskAt: 0, taskEnd: 0, pid: -1, tgid: -1, cpu: -1, flagsAt: 0, flagsEnd: 0, timestamp: 0 };
 
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** The first index of char code `c` in s[from, to), or -1: a loop the JIT inlines, cheaper than indexOf on a short span. */
 function charIn(s: string, c: number, from: number, to: number): number {

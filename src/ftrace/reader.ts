@@ -3,6 +3,7 @@
 // or, for a whole-file check, fills batches of decoded events straight from the bytes (`nextBatch`).
 import * as fs from 'fs';
 import type { EventBatch } from './eventBatch';
+import { isBlank } from './chars';
 import { HotLineParser } from './hotLines';
 import { parseLine } from './lineParser';
 import type { TraceRecord } from './record';
@@ -125,7 +126,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
       if (end > lineStart && this.buf[end - 1] === 13 /* \r */) end--;
       this.lineNo++;
       const offset = this.base + lineStart;
-      if (!hot.parse(this.buf, lineStart, end, this.lineNo, offset, batch) && !isBlank(this.buf, lineStart, end)) {
+      if (!hot.parse(this.buf, lineStart, end, this.lineNo, offset, batch) && !isBlankLine(this.buf, lineStart, end)) {
         batch.addSlow(this.buf.toString('latin1', lineStart, end), this.lineNo, offset);
       }
     }
@@ -163,8 +164,8 @@ export class TraceCursor implements Iterable<TraceRecord> {
 }
 
 /** Whether b[from, to) holds only spaces and tabs (a line `parseLine` skips). */
-function isBlank(b: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (b[i] !== 32 && b[i] !== 9) return false;
+function isBlankLine(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isBlank(b[i])) return false;
   return true;
 }
 
