@@ -13,16 +13,6 @@ const WORDS = Math.ceil(BITS / 32);
 /** Devices with a bit of their own; later ones share the last bit. */
 const DEVICE_BITS = 31;
 
-/** The bits a range sets: every one when it spans more granules than there are bits. */
-function bitsOf(lo: number, hi: number): number[] {
-  const first = Math.floor(lo / GRANULE);
-  const last = Math.floor((Math.max(hi, lo + 1) - 1) / GRANULE);
-  const out: number[] = [];
-  if (last - first >= BITS) for (let b = 0; b < BITS; b++) out.push(b);
-  else for (let g = first; g <= last; g++) out.push(g % BITS);
-  return out;
-}
-
 /** Sets the bits of [lo, hi) in the WORDS words of `f` from `base` (the first pass's path: no array made). */
 function setRange(f: Uint32Array, base: number, lo: number, hi: number): void {
   const first = Math.floor(lo / GRANULE);
@@ -74,10 +64,17 @@ export class TouchIndex {
       this.devicesOf.forEach((mask, p) => mask & (1 << id) && out.push(p));
       return out;
     }
+    // The query's own filter, set as the first pass sets a page's: a page may match where the two share a bit.
     const base = q.kind === 'dma' ? 0 : WORDS;
-    const bits = bitsOf(q.lo, q.hi);
+    const want = new Uint32Array(2 * WORDS);
+    setRange(want, base, q.lo, q.hi);
     this.filters.forEach((f, p) => {
-      if (bits.some((b) => (f[base + (b >>> 5)] & (1 << (b & 31))) !== 0)) out.push(p);
+      for (let w = base; w < base + WORDS; w++) {
+        if ((f[w] & want[w]) !== 0) {
+          out.push(p);
+          return;
+        }
+      }
     });
     return out;
   }
