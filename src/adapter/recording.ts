@@ -45,12 +45,16 @@ class SnapshotClock {
     this.steps++;
   }
 
-  /** Takes a snapshot and remembers what it cost. */
+  /**
+   * Takes a snapshot and remembers what it cost. The cost may at most double from one snapshot to the next: a
+   * snapshot that a garbage collection interrupted must not space out the ones after it.
+   */
   take<S>(snap: () => S): S {
     const t = performance.now();
     const s = snap();
     this.since = performance.now();
-    this.cost = this.since - t;
+    const cost = this.since - t;
+    this.cost = this.cost > 0 ? Math.min(cost, 2 * this.cost) : cost;
     this.steps = 0;
     return s;
   }

@@ -6,6 +6,7 @@ import type { MachineEvent } from '../machine/events';
 import { eventLabels } from '../machine/buffers';
 import { describeEvent, type EventLabels } from '../machine/events';
 import type { Hazard } from '../machine/hazards';
+import type { MachineState } from '../machine/state';
 import { Runner, type RunnerSnapshot, type RunOptions } from '../runtime/runner';
 import type { Engine, KernelEvent, SourceFrame, StatementInfo, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
@@ -35,6 +36,28 @@ function callsOf(body: readonly Stmt[], out: CallStmt[] = []): CallStmt[] {
     else if (s.kind === 'proc' || s.kind === 'repeat') callsOf(s.body, out);
   }
   return out;
+}
+
+/**
+ * A step's events as the kernel view shows them, made only when read (the step-into view, the console), not for
+ * every step recorded. They are read before the engine steps again, while `state` still names what the step bound.
+ */
+class ScenarioStepDetail implements StepDetail {
+  private text?: KernelEvent[];
+
+  constructor(
+    private readonly raw: readonly MachineEvent[],
+    readonly hazards: Hazard[],
+    private readonly state: MachineState,
+  ) {}
+
+  get events(): KernelEvent[] {
+    if (!this.text) {
+      const labels = eventLabels(this.state);
+      this.text = this.raw.map((e) => kernelEvent(e, labels));
+    }
+    return this.text;
+  }
 }
 
 export class ScenarioEngine implements Engine<RunnerSnapshot> {
@@ -105,19 +128,9 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     }
     const op = s.stmt.resolved?.op;
     if (op === 'cpu.write' || op === 'device.write') flags |= StepFlag.bytes;
-    // The events' text is made only when read (the step-into view, the console), not for every step recorded; it
-    // is read before the engine steps again, while the state still names what this step bound.
-    const state = this.runner.machine.state;
-    let events: KernelEvent[] | undefined;
     return {
       record: { stmt: this.ids.get(s.stmt) ?? 0, thread: this.threadIds.get(s.thread) ?? 0, depth, flags, owners },
-      detail: {
-        get events() {
-          const labels = eventLabels(state);
-          return (events ??= s.events.map((e) => kernelEvent(e, labels)));
-        },
-        hazards: s.hazards,
-      },
+      detail: new ScenarioStepDetail(s.events, s.hazards, this.runner.machine.state),
     };
   }
 
