@@ -1,7 +1,7 @@
 // Benchmark of the trace reader and checker: builds a large capture by repeating a real one with shifted addresses
 // and timestamps (FTRACE_BENCH_MB, default 100; FTRACE_BENCH_TRACE picks the capture), then times a newline count
-// (the floor), a raw line scan, a readline scan and `checkTrace` over it, each in a fresh process so that its peak
-// RSS is its own (best of FTRACE_BENCH_RUNS, default 3).
+// (the floor), a raw line scan, a readline scan and `checkTrace` over it (as the CLI runs it, and kept to one
+// thread), each in a fresh process so that its peak RSS is its own (best of FTRACE_BENCH_RUNS, default 3).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -121,7 +121,8 @@ async function child(mode: string, file: string): Promise<void> {
   else if (mode === 'bytes') lines = byteScan(file);
   else if (mode === 'readline') lines = await readlineScan(file);
   else {
-    const r = checkTrace(TraceCursor.open(file), file);
+    // `check` decides as the CLI does (a reading thread for a large file on two cores); `check-one` keeps to one.
+    const r = checkTrace(TraceCursor.open(file), file, {}, mode === 'check-one' ? false : undefined);
     lines = r.lines;
     findings = r.findings.length;
   }
@@ -169,11 +170,13 @@ export async function run(): Promise<void> {
     const raw = best('raw');
     const rl = best('readline');
     const chk = best('check');
+    const one = best('check-one');
     const rate = (m: Measure): string => `${(size / 2 ** 20 / (m.ms / 1000)).toFixed(0)} MiB/s`;
     console.log(`ftrace: newline count   ${bytes.ms.toFixed(0)} ms (${rate(bytes)}), bytes only, no text`);
     console.log(`ftrace: raw line scan   ${raw.ms.toFixed(0)} ms (${rate(raw)}), peak RSS ${raw.rssMB.toFixed(0)} MiB, ${raw.lines} lines`);
     console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
     console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
+    console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
     console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (best of ${runs}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
   });
 }

@@ -2,7 +2,8 @@
 // figures and findings. Memory stays bounded by the live state, not by the length of the file.
 import { TraceChecker, type CheckOptions } from './checker';
 import type { DeviceState, LongestLived } from './deviceState';
-import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
+import { batchesOf } from './batchSource';
+import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
 import { isBug, type TraceFinding } from './findings';
 import { HotEvents } from './hotEvents';
 import { parseLine } from './lineParser';
@@ -50,8 +51,11 @@ function summarize(d: DeviceState): DeviceSummary {
   };
 }
 
-/** Runs the checker over every record of `cursor` (which it closes). */
-export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}): TraceReport {
+/**
+ * Runs the checker over every record of `cursor` (which it closes), decoding on another thread when that pays
+ * (`thread` forces the choice either way).
+ */
+export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean): TraceReport {
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
@@ -71,10 +75,9 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     else events.set(r.event, (events.get(r.event) ?? 0) + 1);
   };
   const hot = new HotEvents();
-  const batch = new EventBatch();
+  const source = batchesOf(cursor, thread);
   try {
-    for (let more = true; more; ) {
-      more = cursor.nextBatch(batch);
+    for (let batch = source.next(); batch; batch = source.next()) {
       const rec = batch.records;
       for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
         const code = rec[at + R_CODE];
@@ -89,13 +92,13 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
       }
     }
   } finally {
-    cursor.close();
+    source.close();
   }
   hotCounts.forEach((n, code) => n > 0 && events.set(HOT_NAMES[code], (events.get(HOT_NAMES[code]) ?? 0) + n));
   checker.finish();
   findings.sort((a, b) => a.line - b.line);
   return {
-    file, ok: !findings.some(isBug), lines: cursor.nextLine - 1, malformed, malformedLines,
+    file, ok: !findings.some(isBug), lines: source.nextLine - 1, malformed, malformedLines,
     events: Object.fromEntries([...events].sort((a, b) => b[1] - a[1])),
     lostEvents: checker.lostEvents,
     devices: [...checker.devices.values()].map(summarize),

@@ -44,14 +44,15 @@ export function attrsDir(attrs: number, dir: number): number {
 export class EventBatch {
   /** Records in use. */
   count = 0;
-  readonly records: Float64Array<ArrayBuffer>;
+  /** The records, in memory of the batch's own or, for batches filled on another thread, in shared memory. */
+  readonly records: Float64Array<ArrayBufferLike>;
   /** The texts of `SLOW` records. */
   slow: string[] = [];
   /** Device names and attrs as the records index them: the filler's table, shared by all its batches. */
   strings: string[] = [];
 
-  constructor(readonly capacity = 4096) {
-    this.records = new Float64Array(capacity * STRIDE);
+  constructor(readonly capacity = 4096, memory: ArrayBufferLike = new ArrayBuffer(capacity * STRIDE * 8)) {
+    this.records = new Float64Array(memory, 0, capacity * STRIDE);
   }
 
   get full(): boolean {

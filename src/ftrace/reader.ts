@@ -17,6 +17,8 @@ export interface CursorStart {
 }
 
 interface ByteSource {
+  /** The file read, if the bytes come from one (another thread can then open it too). */
+  readonly path?: string;
   readonly size: number;
   read(into: Buffer, position: number): number;
   close(): void;
@@ -25,6 +27,7 @@ interface ByteSource {
 function fileSource(path: string): ByteSource {
   const fd = fs.openSync(path, 'r');
   return {
+    path,
     size: fs.fstatSync(fd).size,
     read: (into, position) => fs.readSync(fd, into, 0, into.length, position),
     close: () => fs.closeSync(fd),
@@ -70,6 +73,11 @@ export class TraceCursor implements Iterable<TraceRecord> {
   /** Bytes in the whole file. */
   get size(): number {
     return this.source.size;
+  }
+
+  /** The file being read; undefined for text in memory. */
+  get path(): string | undefined {
+    return this.source.path;
   }
 
   /** Offset of the next line not yet yielded: a progress figure, and with `nextLine` a `CursorStart`. */

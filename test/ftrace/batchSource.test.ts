@@ -1,0 +1,111 @@
+// The reading thread hands the checker exactly the batches the cursor would make on the checking thread: the same
+// records, slow lines, strings and line count, from any starting line, across the wrap of its ring of slots; it
+// stops when closed early and reports a failure to read instead of hanging.
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { test } from 'node:test';
+import { batchesOf, SLOTS, CAPACITY } from '../../src/ftrace/batchSource';
+import { checkTrace } from '../../src/ftrace/check';
+import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
+import { HotEvents } from '../../src/ftrace/hotEvents';
+import { TraceCursor } from '../../src/ftrace/reader';
+import { captureLines, captures, TRACES } from './helpers';
+
+interface Drained {
+  /** Each record as the checker reads it: where it is, and its slow text or its decoded event. */
+  records: string[];
+  nextLine: number;
+}
+
+function drain(cursor: TraceCursor, thread: boolean): Drained {
+  const source = batchesOf(cursor, thread);
+  const hot = new HotEvents();
+  const out: Drained = { records: [], nextLine: 0 };
+  try {
+    for (let b = source.next(); b; b = source.next()) {
+      const r = b.records;
+      for (let at = 0; at < b.count * STRIDE; at += STRIDE) {
+        const where = `${r[at + R_LINE]}@${r[at + R_OFFSET]}`;
+        const what = r[at + R_CODE] === SLOW ? b.slow[r[at + R_OTHER]] : `${r[at + R_TIME]} cpu${r[at + R_CPU]} ${JSON.stringify(hot.at(b, at))}`;
+        out.records.push(`${where} ${what}`);
+      }
+    }
+  } finally {
+    source.close();
+  }
+  out.nextLine = source.nextLine;
+  return out;
+}
+
+function withFile(text: string, body: (file: string) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
+  const file = path.join(dir, 'x.trace.txt');
+  fs.writeFileSync(file, text, 'latin1');
+  try {
+    body(file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const name of captures()) {
+  test(`${name}: the reading thread yields the very batches of the cursor`, () => {
+    const file = path.join(TRACES, name);
+    assert.deepEqual(drain(TraceCursor.open(file), true), drain(TraceCursor.open(file), false));
+  });
+}
+
+test('a capture longer than the ring of slots reads whole, in order, and checks the same on either thread', () => {
+  const lines = captures().flatMap((name) => captureLines(name));
+  assert.ok(lines.length > SLOTS * CAPACITY, `${lines.length} lines fill more than the ring`);
+  withFile(lines.join('\n') + '\n', (file) => {
+    const threaded = drain(TraceCursor.open(file), true);
+    assert.deepEqual(threaded, drain(TraceCursor.open(file), false));
+    assert.equal(threaded.nextLine, lines.length + 1);
+    assert.deepEqual(checkTrace(TraceCursor.open(file), file, {}, true), checkTrace(TraceCursor.open(file), file, {}, false));
+  });
+});
+
+test('the reading thread starts where the cursor is', () => {
+  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+  const open = (): TraceCursor => {
+    const c = TraceCursor.open(file);
+    for (let i = 0; i < 500; i++) c.next();
+    return c;
+  };
+  const threaded = drain(open(), true);
+  assert.deepEqual(threaded, drain(open(), false));
+  assert.match(threaded.records[0], /^501@/, 'the first record is the first line not read yet');
+});
+
+test('closing after the first batch stops the reading thread', () => {
+  const lines = captures().flatMap((name) => captureLines(name));
+  withFile(lines.join('\n') + '\n', (file) => {
+    const source = batchesOf(TraceCursor.open(file), true);
+    assert.ok(source.next());
+    source.close();
+    // A second source on the same file still reads it whole: nothing of the first one is left in the way.
+    assert.equal(drain(TraceCursor.open(file), true).nextLine, lines.length + 1);
+  });
+});
+
+test('a file the reading thread cannot open is an error, not a hang', () => {
+  withFile('x\n', (file) => {
+    const cursor = TraceCursor.open(file);
+    fs.unlinkSync(file);
+    const source = batchesOf(cursor, true);
+    try {
+      assert.throws(() => source.next(), /ENOENT/);
+    } finally {
+      source.close();
+    }
+  });
+});
+
+test('text in memory is read on the checking thread', () => {
+  const source = batchesOf(TraceCursor.fromText('# tracer: nop\n'), true);
+  assert.equal(source.next()?.count, 1);
+  source.close();
+});
