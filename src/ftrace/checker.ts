@@ -1,6 +1,7 @@
 // The offline DMA-API checker: applies a capture's events one at a time to per-device state and runs the checks of
 // the kernel's DMA-API debugging (kernel/dma/debug.c) that a trace can decide. Its state after any event can be
 // queried and cloned, so a debugger can step through a trace and show it.
+import { AddressMap } from './addressTable';
 import { BoundedMap } from './boundedMap';
 import { DeviceState, MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
@@ -30,21 +31,37 @@ export interface FenceState {
 export type FindingSink = (f: TraceFinding) => void;
 
 type Rel = { line: number; message: string };
+type UnmapEvent = Extract<DmaEvent, { op: 'unmap' }>;
+
+// An event as a finding names it, spelled out only for a finding: a closure per event was garbage.
+const unmapText = (e: UnmapEvent): string => `dma_unmap of ${hex(e.dma)} (${e.size} bytes)`;
+const unmapSgText = (e: Extract<DmaEvent, { op: 'unmap_sg' }>): string => `dma_unmap_sg of the list at phys ${hex(e.phys[0])} (${e.phys.length} entries)`;
+const freeText = (e: Extract<DmaEvent, { op: 'free' }>): string => `dma_free (${e.api}) of ${hex(e.dma)} (${e.size} bytes)`;
+const syncText = (inSg: boolean, forCpu: boolean, dma: number, size: number): string =>
+  `dma_sync_${inSg ? 'sg' : 'single'}_for_${forCpu ? 'cpu' : 'device'} of ${hex(dma)} (${size} bytes)`;
 
 const at = (o: Origin, message: string): Rel => ({ line: o.line, message });
+
+/** A new mapping's segments until its own are made (frozen: a push to it would throw); an array per map was garbage. */
+const NO_SEGMENTS = Object.freeze([]) as unknown as Segment[];
+
+/** A copy of an origin, for what outlives the event. */
+const keep = (o: Origin): Origin => ({ line: o.line, offset: o.offset, timestamp: o.timestamp, cpu: o.cpu, epoch: o.epoch });
 
 export class TraceChecker {
   devices = new Map<string, DeviceState>();
   iommu = new IommuState();
   fences = new BoundedMap<string, FenceState>(MEMORY_PER_DEVICE);
   /** Live non-TO_DEVICE segments by the cache line of their first byte, as dma-debug tracks them. */
-  cachelines = new Map<number, Segment>();
+  cachelines = new AddressMap<Segment>();
   /** How many `[LOST N EVENTS]` markers have been read. */
   epoch = 0;
   lostEvents = 0;
   lastMark = '';
   private nextId = 1;
   private lastDevice: DeviceState | undefined;
+  /** Where the current event happened: one object rewritten per event, copied (`keep`) by whatever outlives it. */
+  private readonly now: Origin = { line: 0, offset: 0, timestamp: 0.5, cpu: 0, epoch: 0 };
   private readonly fromBoot: boolean;
   private readonly lineSize: number;
 
@@ -66,28 +83,42 @@ export class TraceChecker {
 
   /** Applies an event decoded already (the reader's fast path decodes without a record); returns it. */
   applyEvent(e: DmaEvent, line: number, offset: number, timestamp: number, cpu: number): DmaEvent {
-    // An IOMMU unmap keeps nothing of where it happened: a quarter of a busy capture's events need no origin.
-    if (e.op === 'iommu_unmap') return this.iommu.unmap(e.iova, e.size), e;
-    const o: Origin = { line, offset, timestamp, cpu, epoch: this.epoch };
-    switch (e.op) {
-      case 'map': return this.onMap(e, o), e;
-      case 'map_sg': return this.onMapSg(e, o), e;
-      case 'map_sg_err': return this.onMapError(e.device, o, `dma_map_sg failed with error ${e.err}`), e;
-      case 'unmap': return this.onUnmap(e, o), e;
-      case 'unmap_sg': return this.onUnmapSg(e, o), e;
-      case 'sync': return this.onSync(e.device, e.dir, e.forCpu, e.dma, e.size, o, false), e;
-      case 'sync_sg': return this.onSyncSg(e, o), e;
-      case 'alloc': return this.onAlloc(e, o), e;
-      case 'free': return this.onFree(e, o), e;
-      case 'bounce':
-        this.device(e.device).pendingBounces.set(e.phys, { origin: o, size: e.size });
-        this.device(e.device).stats.bounces++;
-        return e;
-      case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o), e;
-      case 'fence': return this.onFence(e, o), e;
-      case 'mark': return (this.lastMark = e.text), e;
-    }
+    // Small enough to be inlined into a caller's loop, where the numbers reach `now` without a heap number each.
+    const o = this.now;
+    o.line = line;
+    o.offset = offset;
+    o.timestamp = timestamp;
+    o.cpu = cpu;
+    o.epoch = this.epoch;
+    this.dispatch(e, o);
     return e;
+  }
+
+  private dispatch(e: DmaEvent, o: Origin): void {
+    // The fast path's events first: until this is compiled, each case is a comparison.
+    switch (e.op) {
+      case 'map': return this.onMap(e, o);
+      case 'unmap': return this.onUnmap(e, o);
+      case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o);
+      case 'iommu_unmap':
+        this.iommu.unmap(e.iova, e.size);
+        return;
+      case 'sync': return this.onSync(e.device, e.dir, e.forCpu, e.dma, e.size, o, false);
+      case 'map_sg': return this.onMapSg(e, o);
+      case 'map_sg_err': return this.onMapError(e.device, o, `dma_map_sg failed with error ${e.err}`);
+      case 'unmap_sg': return this.onUnmapSg(e, o);
+      case 'sync_sg': return this.onSyncSg(e, o);
+      case 'alloc': return this.onAlloc(e, o);
+      case 'free': return this.onFree(e, o);
+      case 'bounce':
+        this.device(e.device).pendingBounces.set(e.phys, { origin: keep(o), size: e.size });
+        this.device(e.device).stats.bounces++;
+        return;
+      case 'fence': return this.onFence(e, o);
+      case 'mark':
+        this.lastMark = e.text;
+        return;
+    }
   }
 
   /** End of trace: what is still live is window information, or with `fromBoot`, a leak. */
@@ -139,7 +170,7 @@ export class TraceChecker {
     c.devices = new Map([...this.devices].map(([k, v]) => [k, v.clone()]));
     c.iommu = this.iommu.clone();
     c.fences = this.fences.clone();
-    c.cachelines = new Map(this.cachelines);
+    c.cachelines = this.cachelines.clone();
     c.epoch = this.epoch;
     c.lostEvents = this.lostEvents;
     c.lastMark = this.lastMark;
@@ -171,14 +202,15 @@ export class TraceChecker {
       }
     }
     const m = this.newMapping('sg', e.device, e.dir, e.attrs, o, e.nents, e.truncated, bounced);
+    const segments: Segment[] = (m.segments = []);
     let identity = !bounced;
     for (let i = 0; i < e.dmas.length; i++) {
       const phys = e.phys[i] ?? NaN;
-      m.segments.push({ mapping: m, index: i, dma: e.dmas[i], size: e.sizes[i], phys });
+      segments.push({ mapping: m, index: i, dma: e.dmas[i], size: e.sizes[i], phys });
       if (e.dmas[i] !== phys) identity = false;
     }
     m.identity = identity;
-    if (m.segments.length === 0) return;
+    if (segments.length === 0) return;
     this.insert(d, m);
     const list = d.sgByPhys.get(e.phys[0]);
     if (list) list.push(m);
@@ -188,22 +220,25 @@ export class TraceChecker {
   private onMapError(device: string, o: Origin, what: string): void {
     const d = this.device(device);
     d.stats.mapErrors++;
-    d.lastMapError = o;
+    d.lastMapError = keep(o);
     this.report('constraint-violation', 'map-error', o, device, `${what}: the driver must check dma_mapping_error() and not use the address`, []);
   }
 
+  /** A mapping whose segments (which point back to it) the caller sets next. */
   private newMapping(kind: 'single' | 'sg', device: string, dir: TraceDirection, attrs: string, origin: Origin, nents: number, truncated: boolean, bounced: boolean): StreamingMapping {
-    return { id: this.nextId++, kind, device, dir, attrs, segments: [], nents, truncated, bounced, identity: false, origin };
+    return { id: this.nextId++, kind, device, dir, attrs, segments: NO_SEGMENTS, nents, truncated, bounced, identity: false, origin: keep(origin) };
   }
 
   /** Adds a new mapping after settling what it collides with (same dma address; same first cache line). */
   private insert(d: DeviceState, m: StreamingMapping): void {
-    for (const s of m.segments) {
-      const old = d.byDma.get(s.dma);
+    const segments = m.segments;
+    for (let i = 0; i < segments.length; i++) {
+      const old = d.byDma.get(segments[i].dma);
       if (old) this.supersede(d, old.mapping, m, 'dma');
     }
     if (m.dir !== 'TO_DEVICE') {
-      for (const s of m.segments) {
+      for (let i = 0; i < segments.length; i++) {
+        const s = segments[i];
         const cln = Math.floor(s.phys / this.lineSize);
         const other = this.cachelines.get(cln);
         if (other && other.mapping !== m) {
@@ -214,7 +249,7 @@ export class TraceChecker {
       }
     }
     // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap.
-    for (const s of m.segments) d.byDma.set(s.dma, s);
+    for (let i = 0; i < segments.length; i++) d.byDma.set(segments[i].dma, segments[i]);
     d.stats.maps++;
     d.stats.bytes += mappedBytes(m);
     d.live++;
@@ -250,11 +285,10 @@ export class TraceChecker {
   private remove(d: DeviceState, m: StreamingMapping): void {
     // TO_DEVICE segments are never in `cachelines`.
     const tracked = m.dir !== 'TO_DEVICE';
-    for (const s of m.segments) {
-      if (d.byDma.get(s.dma) === s) d.byDma.delete(s.dma);
-      if (!tracked) continue;
-      const cln = Math.floor(s.phys / this.lineSize);
-      if (this.cachelines.get(cln) === s) this.cachelines.delete(cln);
+    for (let i = 0; i < m.segments.length; i++) {
+      const s = m.segments[i];
+      d.byDma.delete(s.dma, s);
+      if (tracked) this.cachelines.delete(Math.floor(s.phys / this.lineSize), s);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);
@@ -267,59 +301,57 @@ export class TraceChecker {
 
   // ---- unmaps
 
-  private onUnmap(e: Extract<DmaEvent, { op: 'unmap' }>, o: Origin): void {
+  private onUnmap(e: UnmapEvent, o: Origin): void {
     const d = this.device(e.device);
-    const what = (): string => `dma_unmap of ${hex(e.dma)} (${e.size} bytes)`;
     if (e.dma === DMA_MAPPING_ERROR) {
       const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
-      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${what()} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
+      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(e)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
     }
     const seg = d.byDma.get(e.dma);
     if (seg) {
       const m = seg.mapping;
-      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
-      this.compare(m, seg.size, e.size, e.dir, what, o, 'frees DMA memory');
+      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(e)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
+      this.compare(m, seg.size, e, o);
       return this.release(d, m, o, e.dma);
     }
     const dropped = d.dropped.get(e.dma);
     if (dropped) {
       d.dropped.delete(e.dma);
-      this.compare(dropped, dropped.segments[0].size, e.size, e.dir, what, o, 'frees DMA memory');
+      this.compare(dropped, dropped.segments[0].size, e, o);
       this.revealOverlap(dropped);
       d.stats.unmaps++;
       d.unmapped.set(e.dma, o);
       return;
     }
     const alloc = d.coherent.get(e.dma);
-    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
-    this.unknownRelease(d, d.unmapped.get(e.dma), o, what, 'double-unmap', 'unmap-not-mapped');
+    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(e)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+    this.unknownRelease(d, d.unmapped.get(e.dma), o, unmapText(e), 'double-unmap', 'unmap-not-mapped');
     d.unmapped.set(e.dma, o);
   }
 
   private onUnmapSg(e: Extract<DmaEvent, { op: 'unmap_sg' }>, o: Origin): void {
     const d = this.device(e.device);
     const first = e.phys[0];
-    const what = (): string => `dma_unmap_sg of the list at phys ${hex(first)} (${e.phys.length} entries)`;
     const m = d.sgByPhys.get(first)?.[0];
     if (m) {
-      if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${what()} uses ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
-      if (m.nents !== e.phys.length) this.mismatch('sg-count-mismatch', o, m, `${what()} passes ${e.phys.length} entries, but the list was mapped with nents=${m.nents} (DMA-API: device driver frees DMA sg list with different entry count)`);
+      if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${unmapSgText(e)} uses ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
+      if (m.nents !== e.phys.length) this.mismatch('sg-count-mismatch', o, m, `${unmapSgText(e)} passes ${e.phys.length} entries, but the list was mapped with nents=${m.nents} (DMA-API: device driver frees DMA sg list with different entry count)`);
       this.release(d, m, o, NaN);
       d.unmappedSg.set(first, o);
       return;
     }
     const single = d.byDma.get(first);
     if (single && single.mapping.identity && single.mapping.kind === 'single') {
-      return this.mismatch('kind-mismatch', o, single.mapping, `${what()} releases ${describe(single.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
+      return this.mismatch('kind-mismatch', o, single.mapping, `${unmapSgText(e)} releases ${describe(single.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
     }
-    this.unknownRelease(d, d.unmappedSg.get(first), o, what, 'double-unmap', 'unmap-not-mapped');
+    this.unknownRelease(d, d.unmappedSg.get(first), o, unmapSgText(e), 'double-unmap', 'unmap-not-mapped');
     d.unmappedSg.set(first, o);
   }
 
   /** The checks of dma-debug's check_unmap that compare an unmap with its map. */
-  private compare(m: StreamingMapping, mappedSize: number, size: number, dir: TraceDirection, what: () => string, o: Origin, verb: string): void {
-    if (mappedSize !== size) this.mismatch('size-mismatch', o, m, `${what()}: ${describe(m)} was mapped with ${mappedSize} bytes (DMA-API: device driver ${verb} with different size)`);
-    if (m.dir !== dir) this.mismatch('direction-mismatch', o, m, `${what()} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver ${verb} with different direction)`);
+  private compare(m: StreamingMapping, mappedSize: number, e: UnmapEvent, o: Origin): void {
+    if (mappedSize !== e.size) this.mismatch('size-mismatch', o, m, `${unmapText(e)}: ${describe(m)} was mapped with ${mappedSize} bytes (DMA-API: device driver frees DMA memory with different size)`);
+    if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${unmapText(e)} passes ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
   }
 
   private mismatch(detail: string, o: Origin, m: StreamingMapping, message: string): void {
@@ -343,21 +375,19 @@ export class TraceChecker {
   }
 
   /** A release (unmap, free) of an address with no live object: decided when the trace saw it released already. */
-  private unknownRelease(d: DeviceState, prev: Origin | undefined, o: Origin, what: () => string, twice: string, unknown: string): void {
+  private unknownRelease(d: DeviceState, prev: Origin | undefined, o: Origin, what: string, twice: string, unknown: string): void {
     if (prev && prev.epoch === o.epoch) {
-      return this.report('api-misuse', twice, o, d.name, `${what()}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
+      return this.report('api-misuse', twice, o, d.name, `${what}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
     }
-    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, d.name, `${what()}: no live mapping, but events were lost before it, so the trace cannot tell`, []);
-    if (this.fromBoot) return this.report('api-misuse', unknown, o, d.name, `${what()}: nothing is mapped there since boot (DMA-API: device driver tries to free DMA memory it has not allocated)`, []);
-    this.report('window', 'mapped-before-trace', o, d.name, `${what()}: mapped before the trace began`, []);
+    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, d.name, `${what}: no live mapping, but events were lost before it, so the trace cannot tell`, []);
+    if (this.fromBoot) return this.report('api-misuse', unknown, o, d.name, `${what}: nothing is mapped there since boot (DMA-API: device driver tries to free DMA memory it has not allocated)`, []);
+    this.report('window', 'mapped-before-trace', o, d.name, `${what}: mapped before the trace began`, []);
   }
 
   // ---- syncs
 
   private onSync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number, o: Origin, inSg: boolean): void {
     const d = this.device(device);
-    const call = `dma_sync_${inSg ? 'sg' : 'single'}_for_${forCpu ? 'cpu' : 'device'}`;
-    const what = (): string => `${call} of ${hex(dma)} (${size} bytes)`;
     if (!inSg) d.stats.syncs++;
     const seg = d.segmentAt(dma);
     const dropped = seg ? undefined : d.dropped.get(dma);
@@ -365,20 +395,20 @@ export class TraceChecker {
     if (m) {
       const base = seg ?? m.segments[0];
       if (dma + size > base.dma + base.size) {
-        this.mismatch('sync-outside-mapping', o, m, `${what()} reaches ${dma + size - (base.dma + base.size)} bytes past the end of ${describe(m)} [${hex(base.dma)}, +${base.size}) (DMA-API: device driver syncs DMA memory outside allocated range)`);
+        this.mismatch('sync-outside-mapping', o, m, `${syncText(inSg, forCpu, dma, size)} reaches ${dma + size - (base.dma + base.size)} bytes past the end of ${describe(m)} [${hex(base.dma)}, +${base.size}) (DMA-API: device driver syncs DMA memory outside allocated range)`);
       }
       if (m.dir !== 'BIDIRECTIONAL' && m.dir !== dir) {
-        this.mismatch('direction-mismatch', o, m, `${what()} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver syncs DMA memory with different direction)`);
+        this.mismatch('direction-mismatch', o, m, `${syncText(inSg, forCpu, dma, size)} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver syncs DMA memory with different direction)`);
       }
       return;
     }
     const prev = d.unmapped.get(dma);
     if (prev && prev.epoch === o.epoch) {
-      return this.report('api-misuse', 'sync-unmapped', o, device, `${what()}: the trace unmapped this address at line ${prev.line} and did not map it again (DMA-API: device driver tries to sync DMA memory it has not allocated)`, [at(prev, 'unmapped here')]);
+      return this.report('api-misuse', 'sync-unmapped', o, device, `${syncText(inSg, forCpu, dma, size)}: the trace unmapped this address at line ${prev.line} and did not map it again (DMA-API: device driver tries to sync DMA memory it has not allocated)`, [at(prev, 'unmapped here')]);
     }
-    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, device, `${what()}: no live mapping, but events were lost before it`, []);
-    if (this.fromBoot) return this.report('api-misuse', 'sync-not-mapped', o, device, `${what()}: nothing is mapped there (DMA-API: device driver tries to sync DMA memory it has not allocated)`, []);
-    this.report('window', 'mapped-before-trace', o, device, `${what()}: mapped before the trace began`, []);
+    if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, device, `${syncText(inSg, forCpu, dma, size)}: no live mapping, but events were lost before it`, []);
+    if (this.fromBoot) return this.report('api-misuse', 'sync-not-mapped', o, device, `${syncText(inSg, forCpu, dma, size)}: nothing is mapped there (DMA-API: device driver tries to sync DMA memory it has not allocated)`, []);
+    this.report('window', 'mapped-before-trace', o, device, `${syncText(inSg, forCpu, dma, size)}: mapped before the trace began`, []);
   }
 
   private onSyncSg(e: Extract<DmaEvent, { op: 'sync_sg' }>, o: Origin): void {
@@ -407,33 +437,32 @@ export class TraceChecker {
       this.report(decided ? 'leak' : 'window', decided ? 'missing-free' : 'lost-events', old.origin, d.name,
         `${old.api} allocation ${hex(old.dma)} (${old.size} bytes) was never freed: line ${o.line} allocates the same dma address again`, [at(o, 'allocated again here')]);
     }
-    d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, origin: o });
+    d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, origin: keep(o) });
     d.stats.allocs++;
   }
 
   private onFree(e: Extract<DmaEvent, { op: 'free' }>, o: Origin): void {
     const d = this.device(e.device);
-    const what = (): string => `dma_free (${e.api}) of ${hex(e.dma)} (${e.size} bytes)`;
     const a = d.coherent.get(e.dma);
     if (a) {
       const rel = [at(a.origin, 'allocated here')];
-      if (a.size !== e.size) this.report('api-misuse', 'size-mismatch', o, d.name, `${what()}, but it was allocated with ${a.size} bytes (DMA-API: device driver frees DMA memory with different size)`, rel);
-      if (a.api !== e.api) this.report('api-misuse', 'kind-mismatch', o, d.name, `${what()} releases a ${a.api} allocation with the ${e.api} free`, rel);
+      if (a.size !== e.size) this.report('api-misuse', 'size-mismatch', o, d.name, `${freeText(e)}, but it was allocated with ${a.size} bytes (DMA-API: device driver frees DMA memory with different size)`, rel);
+      if (a.api !== e.api) this.report('api-misuse', 'kind-mismatch', o, d.name, `${freeText(e)} releases a ${a.api} allocation with the ${e.api} free`, rel);
       d.coherent.delete(e.dma);
       d.freed.set(e.dma, o);
       d.stats.frees++;
       return;
     }
     const seg = d.byDma.get(e.dma);
-    if (seg) return this.mismatch('kind-mismatch', o, seg.mapping, `${what()} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
-    this.unknownRelease(d, d.freed.get(e.dma), o, what, 'double-free', 'free-not-allocated');
+    if (seg) return this.mismatch('kind-mismatch', o, seg.mapping, `${freeText(e)} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
+    this.unknownRelease(d, d.freed.get(e.dma), o, freeText(e), 'double-free', 'free-not-allocated');
     d.freed.set(e.dma, o);
   }
 
   private onFence(e: Extract<DmaEvent, { op: 'fence' }>, o: Origin): void {
     const key = `${e.context}:${e.seqno}`;
     if (e.what === 'destroy') this.fences.delete(key);
-    else this.fences.set(key, { driver: e.driver, timeline: e.timeline, context: e.context, seqno: e.seqno, state: e.what, origin: o });
+    else this.fences.set(key, { driver: e.driver, timeline: e.timeline, context: e.context, seqno: e.seqno, state: e.what, origin: keep(o) });
   }
 
   private report(kind: FindingKind, detail: string, o: Origin, device: string, message: string, related: Rel[]): void {

@@ -1,5 +1,6 @@
 // One device's DMA state at a moment of the trace: live streaming mappings by dma address and by sg list,
 // coherent allocations, what it recently released, bounces waiting for their map, and its running figures.
+import { AddressMap } from './addressTable';
 import { BoundedMap } from './boundedMap';
 import type { Allocation, Origin, Segment, StreamingMapping } from './mappings';
 import { ReleaseLog } from './releaseLog';
@@ -37,7 +38,7 @@ export interface PendingBounce {
 
 export class DeviceState {
   /** Every live segment by its dma address. */
-  byDma = new Map<number, Segment>();
+  byDma = new AddressMap<Segment>();
   /** Live sg mappings by the physical address of their first entry (what `dma_unmap_sg` prints). */
   sgByPhys = new Map<number, StreamingMapping[]>();
   coherent = new Map<number, Allocation>();
@@ -55,8 +56,10 @@ export class DeviceState {
   constructor(readonly name: string) {}
 
   /** The live streaming mappings, each once, oldest first. */
-  *mappings(): IterableIterator<StreamingMapping> {
-    for (const s of this.byDma.values()) if (s.index === 0) yield s.mapping;
+  mappings(): StreamingMapping[] {
+    const all: StreamingMapping[] = [];
+    for (const s of this.byDma.values()) if (s.index === 0) all.push(s.mapping);
+    return all.sort((a, b) => a.id - b.id);
   }
 
   /** The live segment holding dma address `addr`, exactly at its start or inside it. */
@@ -70,7 +73,7 @@ export class DeviceState {
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */
   clone(): DeviceState {
     const c = new DeviceState(this.name);
-    c.byDma = new Map(this.byDma);
+    c.byDma = this.byDma.clone();
     c.sgByPhys = new Map([...this.sgByPhys].map(([k, v]) => [k, [...v]]));
     c.coherent = new Map(this.coherent);
     c.unmapped = this.unmapped.clone();

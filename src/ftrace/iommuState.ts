@@ -1,5 +1,6 @@
 // The IOMMU page-table mappings that `iommu:map`/`iommu:unmap` show. The events name no device, so this is one
 // address space for the whole trace; an unmap may cover several maps (one per sg segment) or part of one.
+import { AddressTable } from './addressTable';
 import type { Origin } from './mappings';
 
 export interface IommuMapping {
@@ -9,41 +10,80 @@ export interface IommuMapping {
   origin: Origin;
 }
 
+// The fields of an entry: a busy capture maps and unmaps IOVAs by the hundred thousand, so they are numbers in a
+// table, and a mapping object is made only for whoever asks for one.
+const PADDR = 0, SIZE = 1, LINE = 2, OFFSET = 3, TIMESTAMP = 4, CPU = 5, EPOCH = 6, WIDTH = 7;
+
+/** The live IOMMU mappings by IOVA, read as a map of mapping objects. */
+export class IommuMappings {
+  constructor(readonly table = new AddressTable(WIDTH)) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  get(iova: number): IommuMapping | undefined {
+    const slot = this.table.find(iova);
+    return slot < 0 ? undefined : this.mappingAt(slot);
+  }
+
+  /** The mappings by ascending IOVA. */
+  values(): IommuMapping[] {
+    return [...this.table.slots()].map((s) => this.mappingAt(s)).sort((a, b) => a.iova - b.iova);
+  }
+
+  private mappingAt(slot: number): IommuMapping {
+    const t = this.table;
+    const origin = { line: t.get(slot, LINE), offset: t.get(slot, OFFSET), timestamp: t.get(slot, TIMESTAMP), cpu: t.get(slot, CPU), epoch: t.get(slot, EPOCH) };
+    return { iova: t.key(slot), paddr: t.get(slot, PADDR), size: t.get(slot, SIZE), origin };
+  }
+}
+
 export class IommuState {
-  byIova = new Map<number, IommuMapping>();
+  byIova = new IommuMappings();
   maps = 0;
   unmaps = 0;
   peakLive = 0;
 
+  /** Maps `size` bytes at `iova`; keeps the numbers of `origin`, not the object. */
   map(iova: number, paddr: number, size: number, origin: Origin): void {
-    this.byIova.set(iova, { iova, paddr, size, origin });
+    const t = this.byIova.table;
+    const slot = t.claim(iova);
+    t.put(slot, PADDR, paddr);
+    t.put(slot, SIZE, size);
+    t.put(slot, LINE, origin.line);
+    t.put(slot, OFFSET, origin.offset);
+    t.put(slot, TIMESTAMP, origin.timestamp);
+    t.put(slot, CPU, origin.cpu);
+    t.put(slot, EPOCH, origin.epoch);
     this.maps++;
-    if (this.byIova.size > this.peakLive) this.peakLive = this.byIova.size;
+    if (t.size > this.peakLive) this.peakLive = t.size;
   }
 
   /** Removes the mappings laid end to end from `iova` within `size` bytes; returns the bytes it found mapped. */
   unmap(iova: number, size: number): number {
     this.unmaps++;
+    const t = this.byIova.table;
     let found = 0;
     for (let at = iova; at < iova + size; ) {
-      const m = this.byIova.get(at);
-      if (!m) break;
-      this.byIova.delete(at);
-      found += m.size;
-      at += m.size;
+      const slot = t.find(at);
+      if (slot < 0) break;
+      const mapped = t.get(slot, SIZE);
+      t.remove(slot);
+      found += mapped;
+      at += mapped;
     }
     return found;
   }
 
   /** The mapping whose IOVA range holds `addr`. */
   at(addr: number): IommuMapping | undefined {
-    for (const m of this.byIova.values()) if (addr >= m.iova && addr < m.iova + m.size) return m;
-    return undefined;
+    return this.byIova.values().find((m) => addr >= m.iova && addr < m.iova + m.size);
   }
 
   clone(): IommuState {
     const c = new IommuState();
-    c.byIova = new Map(this.byIova);
+    c.byIova = new IommuMappings(this.byIova.table.clone());
     c.maps = this.maps;
     c.unmaps = this.unmaps;
     c.peakLive = this.peakLive;

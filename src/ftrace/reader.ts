@@ -3,7 +3,6 @@
 // or, for a whole-file check, fills batches of decoded events straight from the bytes (`nextBatch`).
 import * as fs from 'fs';
 import type { EventBatch } from './eventBatch';
-import { isBlank } from './chars';
 import { HotLineParser } from './hotLines';
 import { parseLine } from './lineParser';
 import type { TraceRecord } from './record';
@@ -48,7 +47,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
   private filled = 0;
   private text = '';
   private decoded = true;
-  /** The fast path of `nextBatch`, made on its first call. */
+  /** The fast path of `nextBatch`, made on its first call; from then on `buf` is its window. */
   private hot: HotLineParser | undefined;
   private pos = 0;
   /** File offset of buf[0]. */
@@ -117,26 +116,15 @@ export class TraceCursor implements Iterable<TraceRecord> {
    * Blank lines are counted and skipped, as by `next`.
    */
   nextBatch(batch: EventBatch): boolean {
-    const hot = (this.hot ??= new HotLineParser());
-    batch.clear();
-    batch.strings = hot.strings.strings;
-    while (!batch.full) {
-      let nl = this.buf.indexOf(10, this.pos);
-      if (nl >= this.filled) nl = -1;
-      if (nl < 0 && !this.eof) {
-        this.fill();
-        continue;
-      }
-      if (nl < 0 && this.pos >= this.filled) break;
-      const lineStart = this.pos;
-      let end = nl < 0 ? this.filled : nl;
-      this.pos = nl < 0 ? this.filled : nl + 1;
-      if (end > lineStart && this.buf[end - 1] === 13 /* \r */) end--;
-      this.lineNo++;
-      const offset = this.base + lineStart;
-      if (!hot.parse(this.buf, lineStart, end, this.lineNo, offset, batch) && !isBlankLine(this.buf, lineStart, end)) {
-        batch.addSlow(this.buf.toString('latin1', lineStart, end), this.lineNo, offset);
-      }
+    const hot = this.hot ?? this.startHotPath();
+    hot.begin(batch);
+    for (;;) {
+      this.pos = hot.read(batch, this.pos, this.filled, this.eof, this.lineNo, this.base);
+      this.lineNo = hot.lastLine;
+      // The parser's memory may have grown under the last view of its window.
+      this.buf = hot.window;
+      if (batch.full || this.eof) break;
+      this.fill();
     }
     return batch.count > 0;
   }
@@ -155,8 +143,11 @@ export class TraceCursor implements Iterable<TraceRecord> {
   /** Moves the unread tail to the front of the buffer (growing it for a line longer than it) and reads more. */
   private fill(): void {
     const keep = this.filled - this.pos;
-    if (keep === this.buf.length) {
-      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+    const size = keep === this.buf.length ? this.buf.length * 2 : this.buf.length;
+    if (this.hot) {
+      this.buf = this.hot.reserve(size, this.pos, keep);
+    } else if (size > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(size);
       this.buf.copy(bigger, 0, this.pos, this.filled);
       this.buf = bigger;
     } else {
@@ -169,12 +160,20 @@ export class TraceCursor implements Iterable<TraceRecord> {
     this.filled = keep + Math.max(n, 0);
     this.decoded = false;
   }
-}
 
-/** Whether b[from, to) holds only spaces and tabs (a line `parseLine` skips). */
-function isBlankLine(b: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!isBlank(b[i])) return false;
-  return true;
+  /** Makes the fast path and moves the buffer into its window, with what `next` has not read yet. */
+  private startHotPath(): HotLineParser {
+    const hot = (this.hot = new HotLineParser());
+    const keep = this.filled - this.pos;
+    const window = hot.reserve(this.buf.length, 0, 0);
+    this.buf.copy(window, 0, this.pos, this.filled);
+    this.buf = window;
+    this.base += this.pos;
+    this.pos = 0;
+    this.filled = keep;
+    this.decoded = false;
+    return hot;
+  }
 }
 
 /** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */

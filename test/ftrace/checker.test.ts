@@ -81,10 +81,18 @@ test('the state after any event: live mappings per device, sg lists, IOMMU mappi
     ['sg', 'TO_DEVICE', false, 0x50000, 0x50000],
   ]);
   assert.equal(checker.iommu.byIova.size, 2);
+  // IOMMU mappings read back by ascending IOVA, each with the line it was mapped at.
+  assert.deepEqual(checker.iommu.byIova.values().map((m) => [m.iova, m.paddr, m.size, m.origin.line, m.origin.timestamp]), [
+    [0xffffe000, 0xc603000, 4096, 4, 2.1],
+    [0xfffff000, 0xc602000, 4096, 3, 2],
+  ]);
+  assert.equal(checker.iommu.at(0xfffff800)?.paddr, 0xc602000);
   assert.equal(checker.mappingAt(0x2788040 + 100)?.mapping, live[0]);
   const snapshot = checker.clone(() => undefined);
   checker.apply(cursor.next()!);
   assert.equal(checker.iommu.byIova.size, 0);
+  // What a mapping keeps of where it was made is its own: later events do not move it.
+  assert.deepEqual([live[0].origin.line, live[0].origin.timestamp], [2, 1.1]);
   assert.equal(snapshot.iommu.byIova.size, 2);
   assert.equal([...snapshot.device(D).mappings()].length, 2);
   assert.deepEqual(seen, []);

@@ -1,7 +1,9 @@
 // The streaming reader (issue 6 item 1): context columns, headers and comments, lost-event markers, malformed
-// lines, line numbers and byte offsets, and reading from any line's offset.
+// lines, line numbers and byte offsets, and reading from any line's offset; batches (`nextBatch`) over any bytes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { EventBatch, R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
 import { TraceCursor, displayTask } from '../../src/ftrace/reader';
 import type { TraceRecord } from '../../src/ftrace/record';
 
@@ -111,4 +113,58 @@ test('task names with UTF-8 bytes display as the kernel wrote them', () => {
   const bytes = Buffer.from('  caf\u00e9-7 [000] ..... 1.0: tracing_mark_write: x\n', 'utf8');
   const [r] = read(bytes.toString('latin1'));
   assert.equal(displayTask(r.task), 'caf\u00e9');
+});
+
+/** `[line, offset]` of each line `nextBatch` yields, and the text of those it leaves to the general parser. */
+function batched(cursor: TraceCursor, capacity = 16): { at: [number, number][]; slow: string[] } {
+  const batch = new EventBatch(capacity);
+  const at: [number, number][] = [];
+  const slow: string[] = [];
+  while (cursor.nextBatch(batch)) {
+    for (let r = 0; r < batch.count * STRIDE; r += STRIDE) {
+      at.push([batch.records[r + R_LINE], batch.records[r + R_OFFSET]]);
+      if (batch.records[r + R_CODE] === SLOW) slow.push(batch.slow[batch.records[r + R_OTHER]]);
+    }
+  }
+  return { at, slow };
+}
+
+/** What `next` reads of the same text: every line's number and offset, and the text of those that are not hot events. */
+function iterated(text: string, chunkSize?: number): { at: [number, number][]; texts: string[] } {
+  const recs = read(text, chunkSize);
+  return { at: recs.map((r) => [r.line, r.offset]), texts: recs.map((r) => r.text) };
+}
+
+test('batches read any bytes without failing, line for line as `next` reads them: garbage, NUL, CR, no final newline', () => {
+  const bytes = fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b).toString('latin1'));
+  const lines = fc.array(fc.oneof(bytes, fc.constantFrom('', '\r', '\0', '   a-1 [000] ..... 1.0: dma_sync_single_for_cpu: d dir=NONE dma_addr=1 size=1\r')), { maxLength: 20 });
+  fc.assert(fc.property(lines, fc.constantFrom(16, 64, 4096), (ls, chunk) => {
+    const text = ls.join('\n');
+    const got = batched(TraceCursor.fromText(text, undefined, chunk));
+    const want = iterated(text, chunk);
+    assert.deepEqual(got.at, want.at);
+    for (const s of got.slow) assert.ok(want.texts.includes(s));
+  }), { numRuns: 300 });
+});
+
+test('a file of one 10 MB line, and 10 MB lines between others, read whole in batches', () => {
+  const huge = '   a-1 [000] ..... 1.0: tracing_mark_write: ' + 'x'.repeat(10 * 1024 * 1024);
+  const hotLine = '   b-2 [001] ..... 2.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=1 size=1 attrs=';
+  const one = batched(TraceCursor.fromText(huge, undefined, 64 * 1024));
+  assert.deepEqual(one.at, [[1, 0]]);
+  assert.equal(one.slow[0], huge);
+  const mixed = [hotLine, huge, hotLine, huge, hotLine].join('\r\n') + '\r\n';
+  const got = batched(TraceCursor.fromText(mixed, undefined, 64 * 1024), 2);
+  assert.deepEqual(got.at, iterated(mixed).at);
+  assert.deepEqual(got.slow, [huge, huge]);
+});
+
+test('batches go on from where `next` stopped on the same cursor', () => {
+  const line = (k: number) => `   b-2 [001] ..... ${k}.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=${k} size=1 attrs=`;
+  const text = Array.from({ length: 50 }, (_, k) => line(k)).join('\n');
+  const cursor = TraceCursor.fromText(text, undefined, 256);
+  for (let k = 0; k < 7; k++) cursor.next();
+  const rest = batched(cursor);
+  assert.deepEqual(rest.at, iterated(text).at.slice(7));
+  assert.equal(cursor.nextLine, 51);
 });

@@ -22,10 +22,10 @@ test('a release is remembered with its whole origin, and the newest release of a
 test('past its capacity the log forgets the oldest releases first: memory stays bounded', () => {
   const log = new ReleaseLog(1024);
   for (let i = 0; i < 10_000; i++) log.set(0x10000 + i * 64, origin(i + 1));
-  assert.equal(log.size, 1024);
-  assert.equal(log.get(0x10000 + (10_000 - 1025) * 64), undefined);
-  assert.deepEqual(log.get(0x10000 + (10_000 - 1024) * 64), origin(10_000 - 1024 + 1));
-  assert.deepEqual(log.get(0x10000 + 9_999 * 64), origin(10_000));
+  assert.ok(log.size <= 1024 && log.size >= 512, `${log.size}`);
+  // The newest half of the capacity is always there; anything older than the capacity is gone.
+  for (let i = 10_000 - 512; i < 10_000; i++) assert.deepEqual(log.get(0x10000 + i * 64), origin(i + 1));
+  for (let i = 0; i < 10_000 - 1024; i++) assert.equal(log.get(0x10000 + i * 64), undefined);
 });
 
 test('DMA_MAPPING_ERROR, addresses past 2^53 and NaN are keys like any other', () => {
@@ -39,22 +39,22 @@ test('DMA_MAPPING_ERROR, addresses past 2^53 and NaN are keys like any other', (
 
 test('it answers as a map of the newest releases would, for any sequence of releases', () => {
   const keys = fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => k * 4096), fc.integer({ min: 0, max: 40 }).map((k) => 2 ** 34 * k + 64));
-  fc.assert(fc.property(fc.array(keys, { maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (seq, capacity) => {
+  fc.assert(fc.property(fc.array(keys, { maxLength: 300 }), fc.integer({ min: 2, max: 64 }), (seq, capacity) => {
     const log = new ReleaseLog(capacity);
     const order: number[] = [];
     seq.forEach((key, i) => {
       log.set(key, origin(i + 1));
       order.push(key);
     });
-    // The model: the last `capacity` releases, the newest one per address.
-    const kept = new Map<number, number>();
-    order.slice(-capacity).forEach((key, i) => kept.set(key, seq.length - Math.min(capacity, seq.length) + i + 1));
-    for (const key of new Set(seq)) {
-      const line = kept.get(key);
+    // The model: the newest release per address; those among the last `capacity / 2` releases are kept for sure.
+    const newest = new Map<number, number>();
+    order.forEach((key, i) => newest.set(key, i + 1));
+    const sure = seq.length - Math.floor(capacity / 2);
+    for (const [key, line] of newest) {
       const got = log.get(key);
-      if (line !== undefined) assert.deepEqual(got, origin(line));
-      // An address released only before the last `capacity` releases may be forgotten, or still there.
-      else assert.ok(got === undefined || got.line <= seq.length - capacity);
+      if (line > sure) assert.deepEqual(got, origin(line));
+      // An older one may be forgotten, or still there, but never stale.
+      else assert.ok(got === undefined || got.line === line);
     }
     assert.ok(log.size <= capacity);
   }), { numRuns: 300 });

@@ -1,0 +1,92 @@
+// Numbers read from the bytes to the very doubles the JavaScript parsers compute: hex values, plain decimals and
+// `SECONDS.FRACTION` timestamps.
+import { SPACE, isDigit } from './bytes';
+
+// Numbers are read as the JavaScript parsers read them, `n = n * base + digit` in doubles, which is exact while n stays
+// below 2^53: up to there an integer accumulator (no chain of float multiplies per digit) gives the same double.
+const EXACT: u64 = 1 << 53;
+
+/** 10^k for k up to 15, exact in a double: the `scale` `parseLine` reaches by multiplying by ten k times. */
+const POW10 = memory.data<f64>([1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]);
+
+/** Decimal digits b[from, to) known to be digits, as the parsers' double loop reads them. */
+export function decimalOf(from: usize, to: usize): f64 {
+  if (to - from <= 15) {
+    let x: u64 = 0;
+    for (let i = from; i < to; i++) x = x * 10 + <u64>(load<u8>(i) - 48);
+    return <f64>x;
+  }
+  let n: f64 = 0;
+  for (let i = from; i < to; i++) n = n * 10 + <f64>(load<u8>(i) - 48);
+  return n;
+}
+
+/** Hex digits b[from, to) known to be digits (as `hexDigit` reads them), as `hexIn`'s double loop reads them. */
+function hexOf(from: usize, to: usize, x: u64): f64 {
+  if (to - from <= 16 && x <= EXACT) return <f64>x;
+  let n: f64 = 0;
+  for (let i = from; i < to; i++) n = n * 16 + <f64>hexDigit(load<u8>(i));
+  return n;
+}
+
+/** Where the value `hexValue` read last ends. */
+export let hexEnd: usize = 0;
+const IOTA = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/**
+ * The hex digits from `from` to the next space (or `to`) as `hexIn` reads them, NaN if any is not one (sets `hexEnd`):
+ * checked and packed sixteen bytes at a time when the value fits in them.
+ */
+export function hexValue(from: usize, to: usize): f64 {
+  const v = v128.load(from);
+  const spaces = i8x16.bitmask(i8x16.eq(v, i8x16.splat(<i8>SPACE)));
+  const len = min(<usize>ctz(spaces | 0x10000), to - from);
+  if (len == 16 && to - from > 16) return hexLong(from, to);
+  hexEnd = from + len;
+  const l = v128.or(v, i8x16.splat(32));
+  const dec = i8x16.sub(l, i8x16.splat(48));
+  const alpha = i8x16.sub(l, i8x16.splat(97));
+  const isDec = i8x16.lt_u(dec, i8x16.splat(10));
+  const want = (1 << <i32>len) - 1;
+  if (len == 0 || (i8x16.bitmask(v128.or(isDec, i8x16.lt_u(alpha, i8x16.splat(6)))) & want) != want) return NaN;
+  // The nibbles, last digit first, then two to a byte: the value's little-endian bytes.
+  const digits = i8x16.swizzle(v128.bitselect(dec, i8x16.add(alpha, i8x16.splat(10)), isDec), i8x16.sub(i8x16.splat(<i8>(len - 1)), IOTA));
+  const pairs = v128.or(v128.and(digits, i16x8.splat(0xff)), v128.and(i16x8.shr_u(digits, 4), i16x8.splat(0xf0)));
+  return hexOf(from, hexEnd, i64x2.extract_lane(i8x16.narrow_i16x8_u(pairs, pairs), 0));
+}
+
+/** `hexValue` for a value of more than sixteen bytes, a byte at a time. */
+function hexLong(from: usize, to: usize): f64 {
+  let i = from;
+  let digits = true;
+  for (; i < to && load<u8>(i) != SPACE; i++) digits &= hexDigit(load<u8>(i)) >= 0;
+  hexEnd = i;
+  return digits ? hexOf(from, i, <u64>-1) : NaN;
+}
+
+/** Seconds exactly as `parseLine` computes them (the same double operations in the same order); NaN when not `digits[.digits]`. */
+export function secondsAt(from: usize, to: usize): f64 {
+  let x: u64 = 0;
+  let i = from;
+  for (let d: u32; i < to && (d = <u32>load<u8>(i) - 48) < 10; i++) x = x * 10 + d;
+  if (i == from) return NaN;
+  const whole = i - from <= 15 ? <f64>x : decimalOf(from, i);
+  if (i == to) return whole;
+  if (load<u8>(i) != 46 /* . */) return NaN;
+  const dot = ++i;
+  x = 0;
+  for (let d: u32; i < to && (d = <u32>load<u8>(i) - 48) < 10; i++) x = x * 10 + d;
+  if (i != to) return NaN;
+  const k = to - dot;
+  if (k <= 15) return whole + <f64>x / load<f64>(POW10 + (k << 3));
+  let scale: f64 = 1;
+  for (let d: usize = 0; d < k; d++) scale *= 10;
+  return whole + decimalOf(dot, to) / scale;
+}
+
+/** A byte's value as a hex digit, read the way `hexIn` reads it (the byte | 32), or -1. */
+// @ts-ignore: decorator
+@inline function hexDigit(c: u32): i32 {
+  const l = c | 32;
+  return l - 48 < 10 ? <i32>(l - 48) : l - 97 < 6 ? <i32>(l - 87) : -1;
+}
