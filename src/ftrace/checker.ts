@@ -10,6 +10,7 @@ import type { FindingKind, TraceFinding } from './findings';
 import { IommuState } from './iommuState';
 import { hasAttr, hex, mappedBytes, type Origin, type Segment, type StreamingMapping } from './mappings';
 import type { TraceRecord } from './record';
+import type { Release } from './releaseLog';
 
 export interface CheckOptions {
   /** The trace starts at boot: nothing was mapped before it, so releases of unknown addresses are bugs. */
@@ -40,7 +41,7 @@ const freeText = (e: Extract<DmaEvent, { op: 'free' }>): string => `dma_free (${
 const syncText = (inSg: boolean, forCpu: boolean, dma: number, size: number): string =>
   `dma_sync_${inSg ? 'sg' : 'single'}_for_${forCpu ? 'cpu' : 'device'} of ${hex(dma)} (${size} bytes)`;
 
-const at = (o: Origin, message: string): Rel => ({ line: o.line, message });
+const at = (o: { line: number }, message: string): Rel => ({ line: o.line, message });
 
 /** A new mapping's segments until its own are made (frozen: a push to it would throw); an array per map was garbage. */
 const NO_SEGMENTS = Object.freeze([]) as unknown as Segment[];
@@ -375,7 +376,7 @@ export class TraceChecker {
   }
 
   /** A release (unmap, free) of an address with no live object: decided when the trace saw it released already. */
-  private unknownRelease(d: DeviceState, prev: Origin | undefined, o: Origin, what: string, twice: string, unknown: string): void {
+  private unknownRelease(d: DeviceState, prev: Release | undefined, o: Origin, what: string, twice: string, unknown: string): void {
     if (prev && prev.epoch === o.epoch) {
       return this.report('api-misuse', twice, o, d.name, `${what}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
     }

@@ -1,11 +1,17 @@
 // Where the trace last released each of the newest addresses (for double unmaps and frees), kept as numbers in two
 // generations of address tables: when the young one fills, it becomes the old one and the previous old one is
 // emptied for reuse. A Map of Origin objects made every release outlive a few garbage collections, and a ring with
-// an index cost several table probes per release; this costs one.
+// an index cost several table probes per release; this costs one. Only what the checks read is kept (the line a
+// finding points to and the epoch that decides it): checkpoints of a debugged trace copy these tables.
 import { AddressTable } from './addressTable';
-import type { Origin } from './mappings';
 
-const LINE = 0, OFFSET = 1, TIMESTAMP = 2, CPU = 3, EPOCH = 4, WIDTH = 5;
+const LINE = 0, EPOCH = 1, WIDTH = 2;
+
+/** What is remembered of a release: its line, and how many `[LOST N EVENTS]` markers came before it. */
+export interface Release {
+  line: number;
+  epoch: number;
+}
 
 export class ReleaseLog {
   private young = new AddressTable(WIDTH);
@@ -19,7 +25,7 @@ export class ReleaseLog {
     return this.young.size + this.old.size;
   }
 
-  get(key: number): Origin | undefined {
+  get(key: number): Release | undefined {
     let t = this.young;
     let slot = t.find(key);
     if (slot < 0) {
@@ -27,11 +33,11 @@ export class ReleaseLog {
       slot = t.find(key);
       if (slot < 0) return undefined;
     }
-    return { line: t.get(slot, LINE), offset: t.get(slot, OFFSET), timestamp: t.get(slot, TIMESTAMP), cpu: t.get(slot, CPU), epoch: t.get(slot, EPOCH) };
+    return { line: t.get(slot, LINE), epoch: t.get(slot, EPOCH) };
   }
 
   /** Records a release; keeps the numbers of `o`, not the object. */
-  set(key: number, o: Origin): void {
+  set(key: number, o: Release): void {
     let t = this.young;
     if (t.size >= Math.max(1, this.capacity >> 1)) {
       // The young generation is full: it becomes the old one, and the old one, emptied, the young.
@@ -42,9 +48,6 @@ export class ReleaseLog {
     }
     const slot = t.claim(key);
     t.put(slot, LINE, o.line);
-    t.put(slot, OFFSET, o.offset);
-    t.put(slot, TIMESTAMP, o.timestamp);
-    t.put(slot, CPU, o.cpu);
     t.put(slot, EPOCH, o.epoch);
   }
 
