@@ -100,10 +100,10 @@ class WorkerBatches implements BatchSource {
   }
 
   next(): EventBatch | undefined {
-    // The batch handed out last is checked: its slot may be filled again.
-    Atomics.store(this.counters, TAKEN, this.taken);
-    Atomics.notify(this.counters, TAKEN);
     while (!this.done) {
+      // Every batch taken so far is checked (or was empty): its slot may be filled again.
+      Atomics.store(this.counters, TAKEN, this.taken);
+      Atomics.notify(this.counters, TAKEN);
       this.waitForBatch();
       const slot = this.taken++ % SLOTS;
       const m = slot * META;

@@ -15,7 +15,7 @@ export const R_ADDR = 5;
 export const R_SIZE = 6;
 /** phys address (paddr; unmapped size for an IOMMU unmap; the slow text's index for a `SLOW` record). */
 export const R_OTHER = 7;
-/** Index into `strings` of the device and the attrs; the direction's index in `DIRECTION_NAMES`. */
+/** Index into `strings` of the device; then attrs and direction in one number: attrs index * 4 + the direction's index in `DIRECTION_NAMES`. */
 export const R_DEVICE = 8;
 export const R_ATTRS_DIR = 9;
 
@@ -35,11 +35,6 @@ export const IOMMU_UNMAP = 9;
 
 /** `dir=` values as the fast path reads them; index = `dir` for a record (the `DMA_` spelling maps to the same). */
 export const DIRECTION_NAMES = DIRECTIONS;
-
-/** attrs and direction share a number: attrs index * 4 + direction. */
-export function attrsDir(attrs: number, dir: number): number {
-  return attrs * 4 + dir;
-}
 
 export class EventBatch {
   /** Records in use. */
@@ -62,16 +57,5 @@ export class EventBatch {
   clear(): void {
     this.count = 0;
     this.slow.length = 0;
-  }
-
-  /** Adds a line for the general parser. */
-  addSlow(text: string, line: number, offset: number): void {
-    const at = this.count++ * STRIDE;
-    const r = this.records;
-    r[at + R_CODE] = SLOW;
-    r[at + R_LINE] = line;
-    r[at + R_OFFSET] = offset;
-    r[at + R_OTHER] = this.slow.length;
-    this.slow.push(text);
   }
 }

@@ -27,6 +27,13 @@ export class IommuMappings {
     return slot < 0 ? undefined : this.mappingAt(slot);
   }
 
+  /** The mapping whose IOVA range holds `addr`. */
+  holding(addr: number): IommuMapping | undefined {
+    const t = this.table;
+    for (const s of t.slots()) if (addr >= t.key(s) && addr < t.key(s) + t.get(s, SIZE)) return this.mappingAt(s);
+    return undefined;
+  }
+
   /** The mappings by ascending IOVA. */
   values(): IommuMapping[] {
     return [...this.table.slots()].map((s) => this.mappingAt(s)).sort((a, b) => a.iova - b.iova);
@@ -76,9 +83,9 @@ export class IommuState {
     return found;
   }
 
-  /** The mapping whose IOVA range holds `addr`. */
+  /** The mapping whose IOVA range holds `addr` (one object made, for it). */
   at(addr: number): IommuMapping | undefined {
-    return this.byIova.values().find((m) => addr >= m.iova && addr < m.iova + m.size);
+    return this.byIova.holding(addr);
   }
 
   clone(): IommuState {
