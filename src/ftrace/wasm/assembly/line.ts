@@ -6,7 +6,8 @@
 import { COLON, EQUALS, SPACE, isBlank, isDigit, pastBlanks, pastByte, sameBytes, toBlank, toByte } from './bytes';
 import { R, commit, nextRecord } from './batch';
 import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
-import { decimalOf, hexEnd, hexValue, secondsAt } from './numbers';
+import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, layoutOf, remember } from './layouts';
+import { decimalOf, digitsBefore, hexEnd, hexValue, secondsAt, secondsOf } from './numbers';
 
 // Event codes: HOT_NAMES' order.
 const FIRST_UNMAP = 3;
@@ -158,6 +159,15 @@ function numberOf(key: i32): f64 {
  * line is not one the fast path reads: comments, headers, markers, TGID columns, other events go the general way.
  */
 export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
+  const t = layoutOf(start, end);
+  if (t != 0) {
+    const code = column(t, L_CODE);
+    const body = start + <usize>column(t, L_LENGTH) - 1;
+    const cpu = <f64>digitsBefore(start + <usize>column(t, L_CPU_TO), <usize>(column(t, L_CPU_TO) - column(t, L_CPU_FROM)));
+    const fraction = column(t, L_FRACTION_FROM);
+    const timestamp = secondsOf(start + <usize>column(t, L_SECONDS_FROM), fraction == 0 ? 0 : start + <usize>fraction, start + <usize>column(t, L_SECONDS_TO));
+    return fields(body, end, code) && write(body, code, line, offset, timestamp, cpu);
+  }
   const i = pastBlanks(start, end);
   if (i >= end) return false;
   const first = load<u8>(i);
@@ -168,6 +178,7 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
   while (j < end && isDigit(load<u8>(j))) j++;
   if (j == bracket + 1 || j >= end || load<u8>(j) != 93 /* ] */) return false;
   const cpu = decimalOf(bracket + 1, j);
+  const cpuTo = j;
   // TASK-PID right before it, without a (TGID) column.
   let e = bracket;
   while (e > i && isBlank(load<u8>(e - 1))) e--;
@@ -184,6 +195,7 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
     if (tokEnd <= j || load<u8>(tokEnd - 1) != COLON) return false;
   }
   const timestamp = secondsAt(j, tokEnd - 1);
+  const secondsFrom = j;
   if (isNaN(timestamp)) return false;
   // `EVENT:` and the event's text.
   j = pastBlanks(tokEnd, end);
@@ -192,7 +204,10 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
   const code = nameCode(j, colon);
   if (code < 0) return false;
   const body = pastBlanks(colon + 1, end);
-  return fields(body, end, code) && write(body, code, line, offset, timestamp, cpu);
+  if (!fields(body, end, code) || !write(body, code, line, offset, timestamp, cpu)) return false;
+  const dot = toByte(secondsFrom, tokEnd - 1, 46 /* . */);
+  remember(start, body, bracket + 1, cpuTo, secondsFrom, dot < tokEnd - 1 ? dot + 1 : 0, tokEnd - 1, code);
+  return true;
 }
 
 /**
