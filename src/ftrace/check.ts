@@ -5,7 +5,7 @@ import type { DeviceState, LongestLived } from './deviceState';
 import { batchesOf } from './batchSource';
 import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
 import { isBug, type TraceFinding } from './findings';
-import { HotEvents } from './hotEvents';
+import { replayRecord } from './hotEvents';
 import { parseLine } from './lineParser';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
@@ -74,7 +74,6 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     if (e?.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
     else events.set(r.event, (events.get(r.event) ?? 0) + 1);
   };
-  const hot = new HotEvents();
   const source = batchesOf(cursor, thread);
   try {
     for (let batch = source.next(); batch; batch = source.next()) {
@@ -88,7 +87,8 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
           continue;
         }
         if (hotCounts[code]++ === 0 && !events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
-        checker.applyEvent(hot.at(batch, at), rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
+        checker.moveTo(rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
+        replayRecord(batch, at, checker);
       }
     }
   } finally {

@@ -10,6 +10,7 @@ import type { FindingKind, TraceFinding } from './findings';
 import { IommuState } from './iommuState';
 import { hasAttr, hex, mappedBytes, type Origin, type Segment, type StreamingMapping } from './mappings';
 import type { TraceRecord } from './record';
+import type { HotEventSink } from './hotEvents';
 import type { Release } from './releaseLog';
 
 export interface CheckOptions {
@@ -32,10 +33,9 @@ export interface FenceState {
 export type FindingSink = (f: TraceFinding) => void;
 
 type Rel = { line: number; message: string };
-type UnmapEvent = Extract<DmaEvent, { op: 'unmap' }>;
 
 // An event as a finding names it, spelled out only for a finding: a closure per event was garbage.
-const unmapText = (e: UnmapEvent): string => `dma_unmap of ${hex(e.dma)} (${e.size} bytes)`;
+const unmapText = (dma: number, size: number): string => `dma_unmap of ${hex(dma)} (${size} bytes)`;
 const unmapSgText = (e: Extract<DmaEvent, { op: 'unmap_sg' }>): string => `dma_unmap_sg of the list at phys ${hex(e.phys[0])} (${e.phys.length} entries)`;
 const freeText = (e: Extract<DmaEvent, { op: 'free' }>): string => `dma_free (${e.api}) of ${hex(e.dma)} (${e.size} bytes)`;
 const syncText = (inSg: boolean, forCpu: boolean, dma: number, size: number): string =>
@@ -49,7 +49,7 @@ const NO_SEGMENTS = Object.freeze([]) as unknown as Segment[];
 /** A copy of an origin, for what outlives the event. */
 const keep = (o: Origin): Origin => ({ line: o.line, offset: o.offset, timestamp: o.timestamp, cpu: o.cpu, epoch: o.epoch });
 
-export class TraceChecker {
+export class TraceChecker implements HotEventSink {
   devices = new Map<string, DeviceState>();
   iommu = new IommuState();
   fences = new BoundedMap<string, FenceState>(MEMORY_PER_DEVICE);
@@ -82,24 +82,51 @@ export class TraceChecker {
     return this.applyEvent(decodeEvent(r), r.line, r.offset, r.timestamp, r.cpu);
   }
 
-  /** Applies an event decoded already (the reader's fast path decodes without a record); returns it. */
+  /** Applies an event decoded already; returns it. */
   applyEvent(e: DmaEvent, line: number, offset: number, timestamp: number, cpu: number): DmaEvent {
-    // Small enough to be inlined into a caller's loop, where the numbers reach `now` without a heap number each.
+    this.dispatch(e, this.moveTo(line, offset, timestamp, cpu));
+    return e;
+  }
+
+  /**
+   * Where the next event happened: the reader's fast path hands its events over as numbers (`replayRecord`), to
+   * the methods below, after this. Small enough to be inlined into a caller's loop, where the numbers reach `now`
+   * without a heap number each.
+   */
+  moveTo(line: number, offset: number, timestamp: number, cpu: number): Origin {
     const o = this.now;
     o.line = line;
     o.offset = offset;
     o.timestamp = timestamp;
     o.cpu = cpu;
     o.epoch = this.epoch;
-    this.dispatch(e, o);
-    return e;
+    return o;
+  }
+
+  map(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string): void {
+    this.onMap(device, dir, dma, size, phys, attrs, this.now);
+  }
+
+  unmap(device: string, dir: TraceDirection, dma: number, size: number): void {
+    this.onUnmap(device, dir, dma, size, this.now);
+  }
+
+  sync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number): void {
+    this.onSync(device, dir, forCpu, dma, size, this.now, false);
+  }
+
+  iommuMap(iova: number, paddr: number, size: number): void {
+    this.iommu.map(iova, paddr, size, this.now);
+  }
+
+  iommuUnmap(iova: number, size: number): void {
+    this.iommu.unmap(iova, size);
   }
 
   private dispatch(e: DmaEvent, o: Origin): void {
-    // The fast path's events first: until this is compiled, each case is a comparison.
     switch (e.op) {
-      case 'map': return this.onMap(e, o);
-      case 'unmap': return this.onUnmap(e, o);
+      case 'map': return this.onMap(e.device, e.dir, e.dma, e.size, e.phys, e.attrs, o);
+      case 'unmap': return this.onUnmap(e.device, e.dir, e.dma, e.size, o);
       case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o);
       case 'iommu_unmap':
         this.iommu.unmap(e.iova, e.size);
@@ -181,15 +208,15 @@ export class TraceChecker {
 
   // ---- streaming maps
 
-  private onMap(e: Extract<DmaEvent, { op: 'map' }>, o: Origin): void {
-    const d = this.device(e.device);
-    if (e.dma === DMA_MAPPING_ERROR) return this.onMapError(e.device, o, `mapping ${e.size} bytes at phys ${hex(e.phys)} ${e.dir} failed (DMA_MAPPING_ERROR)`);
-    const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(e.phys);
-    if (bounce) d.pendingBounces.delete(e.phys);
-    const m = this.newMapping('single', e.device, e.dir, e.attrs, o, 0, false, bounce !== undefined);
+  private onMap(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string, o: Origin): void {
+    const d = this.device(device);
+    if (dma === DMA_MAPPING_ERROR) return this.onMapError(device, o, `mapping ${size} bytes at phys ${hex(phys)} ${dir} failed (DMA_MAPPING_ERROR)`);
+    const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(phys);
+    if (bounce) d.pendingBounces.delete(phys);
+    const m = this.newMapping('single', device, dir, attrs, o, 0, false, bounce !== undefined);
     // A one-entry array: a push would make room for sixteen, garbage for every map of a long capture.
-    m.segments = [{ mapping: m, index: 0, dma: e.dma, size: e.size, phys: e.phys }];
-    m.identity = !m.bounced && e.dma === e.phys;
+    m.segments = [{ mapping: m, index: 0, dma, size, phys }];
+    m.identity = !m.bounced && dma === phys;
     this.insert(d, m);
   }
 
@@ -302,32 +329,32 @@ export class TraceChecker {
 
   // ---- unmaps
 
-  private onUnmap(e: UnmapEvent, o: Origin): void {
-    const d = this.device(e.device);
-    if (e.dma === DMA_MAPPING_ERROR) {
+  private onUnmap(device: string, dir: TraceDirection, dma: number, size: number, o: Origin): void {
+    const d = this.device(device);
+    if (dma === DMA_MAPPING_ERROR) {
       const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
-      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(e)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
+      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(dma, size)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
     }
-    const seg = d.byDma.get(e.dma);
+    const seg = d.byDma.get(dma);
     if (seg) {
       const m = seg.mapping;
-      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(e)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
-      this.compare(m, seg.size, e, o);
-      return this.release(d, m, o, e.dma);
+      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
+      this.compare(m, seg.size, dir, dma, size, o);
+      return this.release(d, m, o, dma);
     }
-    const dropped = d.dropped.get(e.dma);
+    const dropped = d.dropped.get(dma);
     if (dropped) {
-      d.dropped.delete(e.dma);
-      this.compare(dropped, dropped.segments[0].size, e, o);
+      d.dropped.delete(dma);
+      this.compare(dropped, dropped.segments[0].size, dir, dma, size, o);
       this.revealOverlap(dropped);
       d.stats.unmaps++;
-      d.unmapped.set(e.dma, o);
+      d.unmapped.set(dma, o);
       return;
     }
-    const alloc = d.coherent.get(e.dma);
-    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(e)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
-    this.unknownRelease(d, d.unmapped.get(e.dma), o, unmapText(e), 'double-unmap', 'unmap-not-mapped');
-    d.unmapped.set(e.dma, o);
+    const alloc = d.coherent.get(dma);
+    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+    this.unknownRelease(d, d.unmapped.get(dma), o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
+    d.unmapped.set(dma, o);
   }
 
   private onUnmapSg(e: Extract<DmaEvent, { op: 'unmap_sg' }>, o: Origin): void {
@@ -350,9 +377,9 @@ export class TraceChecker {
   }
 
   /** The checks of dma-debug's check_unmap that compare an unmap with its map. */
-  private compare(m: StreamingMapping, mappedSize: number, e: UnmapEvent, o: Origin): void {
-    if (mappedSize !== e.size) this.mismatch('size-mismatch', o, m, `${unmapText(e)}: ${describe(m)} was mapped with ${mappedSize} bytes (DMA-API: device driver frees DMA memory with different size)`);
-    if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${unmapText(e)} passes ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
+  private compare(m: StreamingMapping, mappedSize: number, dir: TraceDirection, dma: number, size: number, o: Origin): void {
+    if (mappedSize !== size) this.mismatch('size-mismatch', o, m, `${unmapText(dma, size)}: ${describe(m)} was mapped with ${mappedSize} bytes (DMA-API: device driver frees DMA memory with different size)`);
+    if (m.dir !== dir) this.mismatch('direction-mismatch', o, m, `${unmapText(dma, size)} passes ${dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
   }
 
   private mismatch(detail: string, o: Origin, m: StreamingMapping, message: string): void {

@@ -1,57 +1,62 @@
-// Reads a fast-path record of an `EventBatch` back as the `DmaEvent` that `decodeEvent` would make of its line,
-// filling one reused object per kind: the checker reads an event's fields and keeps none of the objects.
-import type { DmaEvent } from './events';
+// Reads a fast-path record of an `EventBatch` back as its event: handed to a sink as numbers and strings (the checker
+// takes them so, with no object per event), or as the `DmaEvent` that `decodeEvent` would make of its line.
+import type { DmaEvent, TraceDirection } from './events';
 import {
   DIRECTION_NAMES, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER,
   R_SIZE, type EventBatch,
 } from './eventBatch';
 
-type Op<K extends DmaEvent['op']> = Extract<DmaEvent, { op: K }>;
+/** Whoever takes the fast path's events, one method per kind. */
+export interface HotEventSink {
+  map(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string): void;
+  unmap(device: string, dir: TraceDirection, dma: number, size: number, attrs: string): void;
+  sync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number): void;
+  iommuMap(iova: number, paddr: number, size: number): void;
+  iommuUnmap(iova: number, size: number, unmapped: number): void;
+}
 
-export class HotEvents {
-  private readonly map: Op<'map'> = { op: 'map', device: '', dir: 'TO_DEVICE', dma: 0, size: 0, phys: 0, attrs: '' };
-  private readonly unmap: Op<'unmap'> = { op: 'unmap', device: '', dir: 'TO_DEVICE', dma: 0, size: 0, attrs: '' };
-  private readonly sync: Op<'sync'> = { op: 'sync', forCpu: false, device: '', dir: 'TO_DEVICE', dma: 0, size: 0 };
-  private readonly iommuMap: Op<'iommu_map'> = { op: 'iommu_map', iova: 0, paddr: 0, size: 0 };
-  private readonly iommuUnmap: Op<'iommu_unmap'> = { op: 'iommu_unmap', iova: 0, size: 0, unmapped: 0 };
+/** Hands the event of the record at `at` (an index into `batch.records`, not a `SLOW` one) to `sink`. */
+export function replayRecord(batch: EventBatch, at: number, sink: HotEventSink): void {
+  const r = batch.records;
+  const code = r[at + R_CODE];
+  if (code === IOMMU_MAP) return sink.iommuMap(r[at + R_ADDR], r[at + R_OTHER], r[at + R_SIZE]);
+  if (code === IOMMU_UNMAP) return sink.iommuUnmap(r[at + R_ADDR], r[at + R_SIZE], r[at + R_OTHER]);
+  const device = batch.strings[r[at + R_DEVICE]];
+  const attrsDir = r[at + R_ATTRS_DIR];
+  const dir = DIRECTION_NAMES[attrsDir & 3];
+  if (code >= FIRST_SYNC) return sink.sync(device, dir, code === FIRST_SYNC, r[at + R_ADDR], r[at + R_SIZE]);
+  const attrs = batch.strings[attrsDir >>> 2];
+  if (code >= FIRST_UNMAP) return sink.unmap(device, dir, r[at + R_ADDR], r[at + R_SIZE], attrs);
+  sink.map(device, dir, r[at + R_ADDR], r[at + R_SIZE], r[at + R_OTHER], attrs);
+}
 
-  /** The event of the record at `at` (an index into `batch.records`), valid until the next call. */
+/** Makes the `DmaEvent` of a record, for tests and for anyone who wants the event as `decodeEvent` gives it. */
+export class HotEvents implements HotEventSink {
+  private event: DmaEvent = { op: 'other' };
+
+  /** The event of the record at `at`. */
   at(batch: EventBatch, at: number): DmaEvent {
-    const r = batch.records;
-    const code = r[at + R_CODE];
-    if (code === IOMMU_MAP) {
-      const e = this.iommuMap;
-      e.iova = r[at + R_ADDR];
-      e.paddr = r[at + R_OTHER];
-      e.size = r[at + R_SIZE];
-      return e;
-    }
-    if (code === IOMMU_UNMAP) {
-      const e = this.iommuUnmap;
-      e.iova = r[at + R_ADDR];
-      e.size = r[at + R_SIZE];
-      e.unmapped = r[at + R_OTHER];
-      return e;
-    }
-    const device = batch.strings[r[at + R_DEVICE]];
-    const attrsDir = r[at + R_ATTRS_DIR];
-    const dir = DIRECTION_NAMES[attrsDir & 3];
-    if (code >= FIRST_SYNC) {
-      const e = this.sync;
-      e.forCpu = code === FIRST_SYNC;
-      e.device = device;
-      e.dir = dir;
-      e.dma = r[at + R_ADDR];
-      e.size = r[at + R_SIZE];
-      return e;
-    }
-    const e = code >= FIRST_UNMAP ? this.unmap : this.map;
-    e.device = device;
-    e.dir = dir;
-    e.dma = r[at + R_ADDR];
-    e.size = r[at + R_SIZE];
-    e.attrs = batch.strings[attrsDir >>> 2];
-    if (e.op === 'map') e.phys = r[at + R_OTHER];
-    return e;
+    replayRecord(batch, at, this);
+    return this.event;
+  }
+
+  map(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string): void {
+    this.event = { op: 'map', device, dir, dma, size, phys, attrs };
+  }
+
+  unmap(device: string, dir: TraceDirection, dma: number, size: number, attrs: string): void {
+    this.event = { op: 'unmap', device, dir, dma, size, attrs };
+  }
+
+  sync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number): void {
+    this.event = { op: 'sync', forCpu, device, dir, dma, size };
+  }
+
+  iommuMap(iova: number, paddr: number, size: number): void {
+    this.event = { op: 'iommu_map', iova, paddr, size };
+  }
+
+  iommuUnmap(iova: number, size: number, unmapped: number): void {
+    this.event = { op: 'iommu_unmap', iova, size, unmapped };
   }
 }

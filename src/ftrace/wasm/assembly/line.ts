@@ -2,74 +2,18 @@
 // maps and unmaps, in the kernel's own layout) straight from its bytes into the batch's next record. It accepts only
 // lines that `parseLine` and `decodeEvent` read to the very same values, and declines anything else (another layout,
 // a field it cannot read, a comment) for the general parser. The event names, keys and directions are those of
-// eventBatch.ts and events.ts; the fast path tests pin that they agree.
-import { COLON, EQUALS, SPACE, isBlank, isDigit, pastBlanks, pastByte, sameBytes, toBlank, toByte } from './bytes';
-import { R, commit, nextRecord } from './batch';
-import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
+// eventBatch.ts and events.ts; the fast path tests pin that they agree. This file reads the context columns (or takes
+// them from a line laid out the same way, layouts.ts) and the event's text in any order; kernelText.ts reads a text
+// printed as the kernel prints it in one pass.
+import { COLON, EQUALS, SPACE, isBlank, isDigit, pastBlanks, pastByte, toBlank, toByte } from './bytes';
+import { commitEvent, setDmaEvent, setIommuEvent } from './event';
+import { inKernelOrder } from './kernelText';
 import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, layoutOf, remember } from './layouts';
-import { decimalOf, digitsBefore, hexEnd, hexValue, secondsAt, secondsOf } from './numbers';
-
-// Event codes: HOT_NAMES' order.
-const FIRST_UNMAP = 3;
-const FIRST_SYNC = 6;
-const IOMMU_MAP = 8;
-const IOMMU_UNMAP = 9;
-
-// Keys of the `key=value` words the events need.
-const K_DIR = 0;
-const K_ATTRS = 1;
-const K_DMA = 2;
-const K_SIZE = 3;
-const K_PHYS = 4;
-const K_IOVA = 5;
-const K_PADDR = 6;
-const K_UNMAPPED = 7;
-const KEYS = 8;
-
-// ---- Words the fast path looks for, packed (bytes zero-padded to WORD_BYTES, then the length) so that a span is
-// compared eight bytes at a time.
-const WORD_BYTES = 32;
-const WORD_SIZE = WORD_BYTES + 8;
-/** Word numbers: the keys (K_*), the hot names (NAME + code), then these. */
-const NAME = KEYS;
-const W_IOMMU = NAME + 10;
-const W_DMA_ = W_IOMMU + 1;
-const W_DIRECTION = W_DMA_ + 1;
-const WORD_LIST = ['dir', 'attrs', 'dma_addr', 'size', 'phys_addr', 'iova', 'paddr', 'unmapped_size',
-  'dma_map_phys', 'dma_map_page', 'dma_map_resource', 'dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource',
-  'dma_sync_single_for_cpu', 'dma_sync_single_for_device', 'map', 'unmap',
-  'IOMMU:', 'DMA_', 'TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'];
-const WORDS = packWords();
-
-function packWords(): usize {
-  const n = WORD_LIST.length;
-  const words = heap.alloc(<usize>n * WORD_SIZE);
-  memory.fill(words, 0, <usize>n * WORD_SIZE);
-  for (let k = 0; k < n; k++) {
-    const w = words + <usize>k * WORD_SIZE;
-    const text = WORD_LIST[k];
-    for (let i = 0; i < text.length; i++) store<u8>(w + <usize>i, <u8>text.charCodeAt(i));
-    store<usize>(w + WORD_BYTES, <usize>text.length);
-  }
-  return words;
-}
-
-// @ts-ignore: decorator
-@inline function wordAt(k: i32): usize {
-  return WORDS + <usize>k * WORD_SIZE;
-}
-
-// @ts-ignore: decorator
-@inline function wordLength(k: i32): usize {
-  return load<usize>(wordAt(k) + WORD_BYTES);
-}
-
-/** Whether b[from, to) is word `k`. */
-function spanIs(from: usize, to: usize, k: i32): bool {
-  const w = wordAt(k);
-  const n = load<usize>(w + WORD_BYTES);
-  return to - from == n && sameBytes(from, w, n);
-}
+import { decimalOf, decimalValue, digitsBefore, hexAt, secondsAt, secondsOf, valueEnd } from './numbers';
+import {
+  FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, KEYS, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE,
+  K_UNMAPPED, NAME, W_IOMMU, directionOf, keyAt, spanIs, wordLength,
+} from './words';
 
 /** The hot event code of the name b[from, to), or -1. */
 function nameCode(from: usize, to: usize): i32 {
@@ -112,29 +56,6 @@ function expectedKey(code: i32, word: i32): i32 {
   return word == 3 ? K_PHYS : word == 4 ? K_ATTRS : -1;
 }
 
-/** Per key, sixteen bytes of `key=` (zero-padded) and sixteen of a mask over them: a key is told in one compare. */
-const KEY_PATTERNS = keyPatterns();
-
-function keyPatterns(): usize {
-  const patterns = heap.alloc(KEYS * 32);
-  memory.fill(patterns, 0, KEYS * 32);
-  for (let k = 0; k < KEYS; k++) {
-    const p = patterns + (<usize>k << 5);
-    const n = wordLength(k);
-    memory.copy(p, wordAt(k), n);
-    store<u8>(p + n, EQUALS);
-    memory.fill(p + 16, 0xff, n + 1);
-  }
-  return patterns;
-}
-
-/** Whether b[at, ...) starts with `key=` before `to`. */
-// @ts-ignore: decorator
-@inline function keyAt(at: usize, to: usize, key: i32): bool {
-  const p = KEY_PATTERNS + (<usize>key << 5);
-  return at + wordLength(key) < to && !v128.any_true(v128.and(v128.xor(v128.load(at), v128.load(p)), v128.load(p, 16)));
-}
-
 // ---- One line.
 
 /** Per key, from its first `key=value` word: where the value starts (0: absent) and ends, and for numbers its value. */
@@ -147,6 +68,11 @@ let wordEnd: usize = 0;
 // @ts-ignore: decorator
 @inline function at(key: i32): usize {
   return load<usize>(valAt + (<usize>key << alignof<usize>()));
+}
+
+// @ts-ignore: decorator
+@inline function endOf(key: i32): usize {
+  return load<usize>(valEnd + (<usize>key << alignof<usize>()));
 }
 
 /** A number field's value; NaN when absent or unreadable. */
@@ -166,7 +92,9 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
     const cpu = <f64>digitsBefore(start + <usize>column(t, L_CPU_TO), <usize>(column(t, L_CPU_TO) - column(t, L_CPU_FROM)));
     const fraction = column(t, L_FRACTION_FROM);
     const timestamp = secondsOf(start + <usize>column(t, L_SECONDS_FROM), fraction == 0 ? 0 : start + <usize>fraction, start + <usize>column(t, L_SECONDS_TO));
-    return fields(body, end, code) && write(body, code, line, offset, timestamp, cpu);
+    if (!eventText(body, end, code)) return false;
+    commitEvent(code, line, offset, timestamp, cpu);
+    return true;
   }
   const i = pastBlanks(start, end);
   if (i >= end) return false;
@@ -204,10 +132,16 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
   const code = nameCode(j, colon);
   if (code < 0) return false;
   const body = pastBlanks(colon + 1, end);
-  if (!fields(body, end, code) || !write(body, code, line, offset, timestamp, cpu)) return false;
+  if (!eventText(body, end, code)) return false;
+  commitEvent(code, line, offset, timestamp, cpu);
   const dot = toByte(secondsFrom, tokEnd - 1, 46 /* . */);
   remember(start, body, bracket + 1, cpuTo, secondsFrom, dot < tokEnd - 1 ? dot + 1 : 0, tokEnd - 1, code);
   return true;
+}
+
+/** Reads the event's text b[from, to) into the event (event.ts): the short way when it can. */
+function eventText(from: usize, to: usize, code: i32): bool {
+  return inKernelOrder(from, to, code) || (fields(from, to, code) && fromFields(from, code));
 }
 
 /**
@@ -256,15 +190,9 @@ function fields(from: usize, to: usize, code: i32): bool {
     let n: f64 = 0;
     if (key == K_DIR || key == K_ATTRS) {
       i = toByte(i, to, SPACE);
-    } else if (key == K_SIZE || key == K_UNMAPPED) {
-      // Plain decimal (`decIn` reads 0x and signs too: such lines go the general way).
-      let digits = true;
-      while (i < to && load<u8>(i) != SPACE) digits &= isDigit(load<u8>(i++));
-      n = digits && i > v ? decimalOf(v, i) : NaN;
     } else {
-      if (i + 1 < to && load<u8>(i) == 48 && (load<u8>(i + 1) | 32) == 120) i += 2;
-      n = hexValue(i, to);
-      i = hexEnd;
+      n = key == K_SIZE || key == K_UNMAPPED ? decimalValue(v, to) : hexAt(v, to);
+      i = valueEnd;
     }
     store<usize>(valAt + (<usize>key << alignof<usize>()), v);
     store<usize>(valEnd + (<usize>key << alignof<usize>()), i);
@@ -273,57 +201,22 @@ function fields(from: usize, to: usize, code: i32): bool {
   return true;
 }
 
-/** The direction's number of the `dir=` value (the `DMA_` spelling too), or -1. */
-function direction(): i32 {
-  let from = at(K_DIR);
-  if (from == 0) return -1;
-  const to = load<usize>(valEnd + (<usize>K_DIR << alignof<usize>()));
-  if (to - from > 4 && spanIs(from, from + 4, W_DMA_)) from += 4;
-  // Told apart by their lengths: TO_DEVICE, FROM_DEVICE, BIDIRECTIONAL, NONE.
-  const n = to - from;
-  const d = n == 9 ? 0 : n == 11 ? 1 : n == 13 ? 2 : n == 4 ? 3 : -1;
-  return d >= 0 && spanIs(from, to, W_DIRECTION + d) ? d : -1;
-}
-
-function write(body: usize, code: i32, line: f64, offset: f64, timestamp: f64, cpu: f64): bool {
-  const r = nextRecord();
+/** Takes the event of `code` from the words `fields` read; false when one it needs is missing or unreadable. */
+function fromFields(body: usize, code: i32): bool {
   const size = numberOf(K_SIZE);
   if (isNaN(size)) return false;
   if (code >= IOMMU_MAP) {
     const iova = numberOf(K_IOVA);
-    if (isNaN(iova)) return false;
-    let other: f64;
-    if (code == IOMMU_MAP) {
-      other = numberOf(K_PADDR);
-    } else {
-      // `unmapped_size=` is optional; an unreadable one means the line is not read here, as `decodeEvent` reads it.
-      other = at(K_UNMAPPED) == 0 ? size : load<f64>(value + (<usize>K_UNMAPPED << 3));
-    }
-    if (isNaN(other)) return false;
-    store<f64>(r, other, R.OTHER * 8);
-    store<f64>(r, iova, R.ADDR * 8);
-  } else {
-    const dir = direction();
-    const dma = numberOf(K_DMA);
-    if (dir < 0 || isNaN(dma)) return false;
-    if (code < FIRST_UNMAP) {
-      const phys = numberOf(K_PHYS);
-      if (isNaN(phys)) return false;
-      store<f64>(r, phys, R.OTHER * 8);
-    }
-    store<f64>(r, dma, R.ADDR * 8);
-    store<f64>(r, <f64>intern(body, wordEnd, LAST_DEVICE), R.DEVICE * 8);
-    // Syncs carry no attrs; a map or unmap without `attrs=` has none.
-    const attrsFrom: usize = code >= FIRST_SYNC ? 0 : at(K_ATTRS);
-    const attrs = attrsFrom == 0 ? intern(0, 0, LAST_ATTRS) : intern(attrsFrom, load<usize>(valEnd + (<usize>K_ATTRS << alignof<usize>())), LAST_ATTRS);
-    store<f64>(r, <f64>attrs * 4 + <f64>dir, R.ATTRS_DIR * 8);
+    // `unmapped_size=` is optional; an unreadable one means the line is not read here, as `decodeEvent` reads it.
+    const other = code == IOMMU_MAP ? numberOf(K_PADDR) : at(K_UNMAPPED) == 0 ? size : load<f64>(value + (<usize>K_UNMAPPED << 3));
+    if (isNaN(iova) || isNaN(other)) return false;
+    setIommuEvent(iova, size, other);
+    return true;
   }
-  store<f64>(r, <f64>code, R.CODE * 8);
-  store<f64>(r, line, R.LINE * 8);
-  store<f64>(r, offset, R.OFFSET * 8);
-  store<f64>(r, timestamp, R.TIME * 8);
-  store<f64>(r, cpu, R.CPU * 8);
-  store<f64>(r, size, R.SIZE * 8);
-  commit();
+  const dir = at(K_DIR) == 0 ? -1 : directionOf(at(K_DIR), endOf(K_DIR));
+  const dma = numberOf(K_DMA);
+  const phys = code < FIRST_UNMAP ? numberOf(K_PHYS) : 0;
+  if (dir < 0 || isNaN(dma) || isNaN(phys)) return false;
+  setDmaEvent(body, wordEnd, dir, dma, size, phys, at(K_ATTRS), endOf(K_ATTRS));
   return true;
 }

@@ -29,20 +29,21 @@ function hexOf(from: usize, to: usize, x: u64): f64 {
   return n;
 }
 
-/** Where the value `hexValue` read last ends. */
-export let hexEnd: usize = 0;
+/** Where the value `hexValue`, `hexAt` or `decimalValue` read last ends. */
+export let valueEnd: usize = 0;
 const IOTA = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
 /**
- * The hex digits from `from` to the next space (or `to`) as `hexIn` reads them, NaN if any is not one (sets `hexEnd`):
+ * The hex digits from `from` to the next space (or `to`) as `hexIn` reads them, NaN if any is not one (sets `valueEnd`):
  * checked and packed sixteen bytes at a time when the value fits in them.
  */
 export function hexValue(from: usize, to: usize): f64 {
   const v = v128.load(from);
   const spaces = i8x16.bitmask(i8x16.eq(v, i8x16.splat(<i8>SPACE)));
   const len = min(<usize>ctz(spaces | 0x10000), to - from);
-  if (len == 16 && to - from > 16) return hexLong(from, to);
-  hexEnd = from + len;
+  // Sixteen digits and a seventeenth byte that is not a space: a longer value.
+  if (len == 16 && to - from > 16 && load<u8>(from + 16) != SPACE) return hexLong(from, to);
+  valueEnd = from + len;
   const l = v128.or(v, i8x16.splat(32));
   const dec = i8x16.sub(l, i8x16.splat(48));
   const alpha = i8x16.sub(l, i8x16.splat(97));
@@ -52,7 +53,7 @@ export function hexValue(from: usize, to: usize): f64 {
   // The nibbles, last digit first, then two to a byte: the value's little-endian bytes.
   const digits = i8x16.swizzle(v128.bitselect(dec, i8x16.add(alpha, i8x16.splat(10)), isDec), i8x16.sub(i8x16.splat(<i8>(len - 1)), IOTA));
   const pairs = v128.or(v128.and(digits, i16x8.splat(0xff)), v128.and(i16x8.shr_u(digits, 4), i16x8.splat(0xf0)));
-  return hexOf(from, hexEnd, i64x2.extract_lane(i8x16.narrow_i16x8_u(pairs, pairs), 0));
+  return hexOf(from, valueEnd, i64x2.extract_lane(i8x16.narrow_i16x8_u(pairs, pairs), 0));
 }
 
 /** `hexValue` for a value of more than sixteen bytes, a byte at a time. */
@@ -60,7 +61,7 @@ function hexLong(from: usize, to: usize): f64 {
   let i = from;
   let digits = true;
   for (; i < to && load<u8>(i) != SPACE; i++) digits &= hexDigit(load<u8>(i)) >= 0;
-  hexEnd = i;
+  valueEnd = i;
   return digits ? hexOf(from, i, <u64>-1) : NaN;
 }
 
@@ -117,4 +118,31 @@ export function secondsOf(from: usize, fractionFrom: usize, to: usize): f64 {
   if (fractionFrom == 0) return whole;
   const k = to - fractionFrom;
   return k == 0 ? whole : whole + <f64>digitsUpTo16(to, k) / load<f64>(POW10 + (k << 3));
+}
+
+/** A hex value at `from` (`0x` or not) up to the next space or `to`, as `hexIn` reads it; NaN if not one (sets `valueEnd`). */
+export function hexAt(from: usize, to: usize): f64 {
+  if (from + 1 < to && load<u8>(from) == 48 && (load<u8>(from + 1) | 32) == 120) from += 2;
+  return hexValue(from, to);
+}
+
+/**
+ * Plain decimal digits from `from` to the next space or `to` (`decIn` reads 0x and signs too: such values are not
+ * read here), NaN if there are none or any is not a digit (sets `valueEnd`).
+ */
+export function decimalValue(from: usize, to: usize): f64 {
+  const v = v128.load(from);
+  const len = min(<usize>ctz(i8x16.bitmask(i8x16.eq(v, i8x16.splat(<i8>SPACE))) | 0x10000), to - from);
+  if (len == 16 && to - from > 16 && load<u8>(from + 16) != SPACE) {
+    let i = from;
+    let digits = true;
+    while (i < to && load<u8>(i) != SPACE) digits &= isDigit(load<u8>(i++));
+    valueEnd = i;
+    return digits ? decimalOf(from, i) : NaN;
+  }
+  valueEnd = from + len;
+  const want = (1 << <i32>len) - 1;
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10)));
+  if (len == 0 || (digits & want) != want) return NaN;
+  return len <= 8 ? <f64>digitsBefore(valueEnd, len) : decimalOf(from, valueEnd);
 }

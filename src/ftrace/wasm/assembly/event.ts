@@ -1,0 +1,56 @@
+// The event a line was read to, field by field, whichever reader read it; `commitEvent` writes it as the batch's
+// next record, with its device name and attrs interned.
+import { R, commit, nextRecord } from './batch';
+import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
+import { FIRST_SYNC, IOMMU_MAP } from './words';
+
+/** The device name's bytes (DMA events). */
+export let deviceFrom: usize = 0;
+export let deviceTo: usize = 0;
+/** The direction's number (DMA events). */
+export let direction: i32 = 0;
+/** The dma address, or the IOVA. */
+export let address: f64 = 0;
+export let size: f64 = 0;
+/** The phys address (maps), the paddr (IOMMU maps), the unmapped size (IOMMU unmaps). */
+export let other: f64 = 0;
+/** The attrs value's bytes (maps and unmaps); from 0: no `attrs=`. */
+export let attrsFrom: usize = 0;
+export let attrsTo: usize = 0;
+
+export function setDmaEvent(devFrom: usize, devTo: usize, dir: i32, dma: f64, bytes: f64, phys: f64, attrsAt: usize, attrsEnd: usize): void {
+  deviceFrom = devFrom;
+  deviceTo = devTo;
+  direction = dir;
+  address = dma;
+  size = bytes;
+  other = phys;
+  attrsFrom = attrsAt;
+  attrsTo = attrsEnd;
+}
+
+export function setIommuEvent(iova: f64, bytes: f64, otherValue: f64): void {
+  address = iova;
+  size = bytes;
+  other = otherValue;
+}
+
+/** Writes the event of `code` as the batch's next record. */
+export function commitEvent(code: i32, line: f64, offset: f64, timestamp: f64, cpu: f64): void {
+  const r = nextRecord();
+  store<f64>(r, other, R.OTHER * 8);
+  store<f64>(r, address, R.ADDR * 8);
+  if (code < IOMMU_MAP) {
+    store<f64>(r, <f64>intern(deviceFrom, deviceTo, LAST_DEVICE), R.DEVICE * 8);
+    // Syncs carry no attrs; a map or unmap without `attrs=` has none.
+    const attrs = code >= FIRST_SYNC || attrsFrom == 0 ? intern(0, 0, LAST_ATTRS) : intern(attrsFrom, attrsTo, LAST_ATTRS);
+    store<f64>(r, <f64>attrs * 4 + <f64>direction, R.ATTRS_DIR * 8);
+  }
+  store<f64>(r, <f64>code, R.CODE * 8);
+  store<f64>(r, line, R.LINE * 8);
+  store<f64>(r, offset, R.OFFSET * 8);
+  store<f64>(r, timestamp, R.TIME * 8);
+  store<f64>(r, cpu, R.CPU * 8);
+  store<f64>(r, size, R.SIZE * 8);
+  commit();
+}

@@ -1,0 +1,100 @@
+// The event's text read in one pass when it is exactly as the kernel prints it: its fields in the kernel's order, one
+// space apart, nothing after them. Anything else (another order, more spaces, an unknown word) is left to the reader
+// of any order (`fields` in line.ts), which reads such a text to the same values: this is only the short way.
+import { COLON, EQUALS, SPACE, head, toByte } from './bytes';
+import { setDmaEvent, setIommuEvent } from './event';
+import { decimalValue, hexAt, valueEnd } from './numbers';
+import {
+  FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE, K_UNMAPPED,
+  directionOf, keyAt, wordLength,
+} from './words';
+
+/** `IOMMU: ` as an eight-byte load sees it (the byte after the space masked off). */
+const IOMMU_WORD: u64 = 0x203a554d4d4f49;
+/** ` - ` then `0x`, between the IOVA range's ends. */
+const RANGE_DASH: u64 = 0x7830202d20;
+
+/** Where the value of `key=` at `p` starts, or 0 when `key=` is not there. */
+// @ts-ignore: decorator
+@inline function valueOf(p: usize, to: usize, key: i32): usize {
+  return keyAt(p, to, key) ? p + wordLength(key) + 1 : 0;
+}
+
+/** Whether b[p] ends a value that more fields follow (a single space), stepping past it. */
+// @ts-ignore: decorator
+@inline function spaceAt(p: usize, to: usize): bool {
+  return p < to && load<u8>(p) == SPACE;
+}
+
+/** Reads the text b[from, to) of event `code` into the event (event.ts); false: not in the kernel's own form. */
+export function inKernelOrder(from: usize, to: usize, code: i32): bool {
+  return code >= IOMMU_MAP ? iommuText(from, to, code) : dmaText(from, to, code);
+}
+
+/** `DEVICE dir=D dma_addr=H size=N` then `phys_addr=H` (maps) and `attrs=A` (maps and unmaps). */
+function dmaText(from: usize, to: usize, code: i32): bool {
+  const device = toByte(from, to, SPACE);
+  if (device == from || device >= to || toByte(from, device, EQUALS) < device || load<u8>(device - 1) == COLON) return false;
+  let v = valueOf(device + 1, to, K_DIR);
+  if (v == 0) return false;
+  const dirEnd = toByte(v, to, SPACE);
+  const dir = directionOf(v, dirEnd);
+  if (dir < 0 || !spaceAt(dirEnd, to)) return false;
+  v = valueOf(dirEnd + 1, to, K_DMA);
+  if (v == 0) return false;
+  const dma = hexAt(v, to);
+  if (isNaN(dma) || !spaceAt(valueEnd, to)) return false;
+  v = valueOf(valueEnd + 1, to, K_SIZE);
+  if (v == 0) return false;
+  const size = decimalValue(v, to);
+  if (isNaN(size)) return false;
+  if (code >= FIRST_SYNC) {
+    setDmaEvent(from, device, dir, dma, size, 0, 0, 0);
+    return valueEnd == to;
+  }
+  let phys: f64 = 0;
+  if (code < FIRST_UNMAP) {
+    if (!spaceAt(valueEnd, to)) return false;
+    v = valueOf(valueEnd + 1, to, K_PHYS);
+    if (v == 0) return false;
+    phys = hexAt(v, to);
+    if (isNaN(phys)) return false;
+  }
+  if (!spaceAt(valueEnd, to)) return false;
+  v = valueOf(valueEnd + 1, to, K_ATTRS);
+  if (v == 0 || (v < to && load<u8>(v) == 123 /* { */)) return false;
+  const attrsEnd = toByte(v, to, SPACE);
+  setDmaEvent(from, device, dir, dma, size, phys, v, attrsEnd);
+  return attrsEnd == to;
+}
+
+/** `IOMMU: iova=0xH - 0xH` then `paddr=0xH size=N` (maps) or `size=N unmapped_size=N` (unmaps). */
+function iommuText(from: usize, to: usize, code: i32): bool {
+  if (from + 7 >= to || head(from, 7) != IOMMU_WORD) return false;
+  let v = valueOf(from + 7, to, K_IOVA);
+  if (v == 0) return false;
+  const iova = hexAt(v, to);
+  if (isNaN(iova) || valueEnd + 5 >= to || head(valueEnd, 5) != RANGE_DASH) return false;
+  // The range's end is a word the events do not need: any hex number.
+  if (isNaN(hexAt(valueEnd + 3, to)) || !spaceAt(valueEnd, to)) return false;
+  let second: f64 = 0;
+  if (code == IOMMU_MAP) {
+    v = valueOf(valueEnd + 1, to, K_PADDR);
+    if (v == 0) return false;
+    second = hexAt(v, to);
+    if (isNaN(second) || !spaceAt(valueEnd, to)) return false;
+  }
+  v = valueOf(valueEnd + 1, to, K_SIZE);
+  if (v == 0) return false;
+  const size = decimalValue(v, to);
+  if (isNaN(size)) return false;
+  if (code == IOMMU_UNMAP) {
+    if (!spaceAt(valueEnd, to)) return false;
+    v = valueOf(valueEnd + 1, to, K_UNMAPPED);
+    if (v == 0) return false;
+    second = decimalValue(v, to);
+    if (isNaN(second)) return false;
+  }
+  setIommuEvent(iova, size, second);
+  return valueEnd == to;
+}
