@@ -5,7 +5,8 @@
 /** Mixes an address into a table index (both 32-bit halves count: IOVAs differ in the low bits, phys in the high). */
 function hashAddress(key: number): number {
   const lo = key >>> 0;
-  const hi = Math.floor(key / 4294967296) >>> 0;
+  // ToUint32 truncates: the high half without a floor, and 2^-32 is exact, so no division either.
+  const hi = (key * 2.3283064365386963e-10) >>> 0;
   const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
   return h ^ (h >>> 15);
 }
@@ -52,13 +53,12 @@ export class AddressTable<V = undefined> {
 
   /** The slot of `key`, added if it was not there (then its fields are stale: the caller sets them). */
   claim(key: number): number {
-    const found = this.find(key);
-    if (found >= 0) return found;
-    // At most half full: linear probes stay short.
+    // At most half full: linear probes stay short. (Made room for a key already there is room all the same.)
     if ((this.count + 1) * 2 > this.keys.length) this.resize(this.keys.length * 2);
+    // One probe: without tombstones, the first free slot of the key's run is where it goes if it is not in the run.
     const mask = this.keys.length - 1;
     let at = hashAddress(key) & mask;
-    while (this.full[at] !== 0) at = (at + 1) & mask;
+    for (; this.full[at] !== 0; at = (at + 1) & mask) if (sameAddress(this.keys[at], key)) return at;
     this.full[at] = 1;
     this.keys[at] = key;
     this.count++;

@@ -8,10 +8,11 @@
 const LAYOUTS: i32 = 8;
 /** The longest prefix remembered: the line's bytes up to and including the first byte of the event's text. */
 const PREFIX: usize = 128;
-/** Per layout: the prefix's bytes, then per sixteen of them a mask of its digits, then the columns below. */
+/** Per layout: the prefix's bytes, then 0xff where they are digits, then 0xff past the prefix, then the columns below. */
 const DIGITS = PREFIX;
-const FIELDS = DIGITS + (PREFIX >> 4) * 4;
-const SIZE = FIELDS + 32;
+const PAST = DIGITS + PREFIX;
+const FIELDS = PAST + PREFIX;
+const SIZE = FIELDS + 64;
 // The columns, as offsets from the line's start (i32 each).
 export const L_LENGTH = 0;
 export const L_CPU_FROM = 4;
@@ -21,8 +22,9 @@ export const L_SECONDS_FROM = 12;
 export const L_FRACTION_FROM = 16;
 export const L_SECONDS_TO = 20;
 export const L_CODE = 24;
-/** The layout the line after this one had last time (-1: none): tried first. */
+/** The layouts the lines after this one had the last two times they differed (-1: none): tried first. */
 const L_NEXT = 28;
+const L_NEXT2 = 32;
 
 const layouts = heap.alloc(<usize>LAYOUTS * SIZE);
 let count = 0;
@@ -40,36 +42,46 @@ let last = -1;
   return load<i32>(layout + FIELDS + <usize>field);
 }
 
-/** Bit i set where byte p + i is a decimal digit. */
+/** 0xff where a byte of `v` is a decimal digit. */
 // @ts-ignore: decorator
-@inline function digits16(v: v128): i32 {
-  return i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10)));
+@inline function digits16(v: v128): v128 {
+  return i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10));
 }
 
 /** Whether the line at `start` (ending at `end`) has the prefix of layout `t` but for its digits. */
 function fits(t: usize, start: usize, end: usize): bool {
   const n = <usize>column(t, L_LENGTH);
   if (start + n > end) return false;
+  // A byte fits when it lies past the prefix, or is a digit where the layout has one, or else is the layout's byte.
+  let fit = i8x16.splat(-1);
   for (let k: usize = 0; k < n; k += 16) {
     const v = v128.load(start + k);
-    const digits = load<i32>(t + DIGITS + (k >> 2));
-    const same = i8x16.bitmask(i8x16.eq(v, v128.load(t + k)));
-    const live = n - k >= 16 ? 0xffff : (1 << <i32>(n - k)) - 1;
-    if ((((digits16(v) ^ digits) | ~(same | digits)) & live) != 0) return false;
+    const byte = v128.bitselect(digits16(v), i8x16.eq(v, v128.load(t + k)), v128.load(t + DIGITS + k));
+    fit = v128.and(fit, v128.or(byte, v128.load(t + PAST + k)));
   }
-  return true;
+  return i8x16.all_true(fit);
 }
 
 /** The layout the line at `start` has, or 0. */
 export function layoutOf(start: usize, end: usize): usize {
-  const guess = last < 0 ? -1 : column(layoutAt(last), L_NEXT);
-  if (guess >= 0 && fits(layoutAt(guess), start, end)) return follow(guess);
-  for (let k = 0; k < count; k++) if (k != guess && fits(layoutAt(k), start, end)) return follow(k);
+  // The two layouts that followed the last one before, then the rest.
+  const t: usize = last < 0 ? 0 : layoutAt(last);
+  const first = t == 0 ? -1 : column(t, L_NEXT);
+  if (first >= 0 && fits(layoutAt(first), start, end)) return follow(first);
+  const second = t == 0 ? -1 : column(t, L_NEXT2);
+  if (second >= 0 && fits(layoutAt(second), start, end)) return follow(second);
+  for (let k = 0; k < count; k++) if (k != first && k != second && fits(layoutAt(k), start, end)) return follow(k);
   return 0;
 }
 
 function follow(k: i32): usize {
-  if (last >= 0) store<i32>(layoutAt(last) + FIELDS + L_NEXT, k);
+  if (last >= 0) {
+    const t = layoutAt(last);
+    if (column(t, L_NEXT) != k) {
+      store<i32>(t + FIELDS + L_NEXT2, column(t, L_NEXT));
+      store<i32>(t + FIELDS + L_NEXT, k);
+    }
+  }
   last = k;
   return layoutAt(k);
 }
@@ -86,9 +98,10 @@ export function remember(start: usize, body: usize, cpuFrom: usize, cpuTo: usize
   if (count < LAYOUTS) count++;
   const t = layoutAt(k);
   memory.copy(t, start, n);
-  for (let i: usize = 0; i < PREFIX; i += 16) {
-    const live = n <= i ? 0 : n - i >= 16 ? 0xffff : (1 << <i32>(n - i)) - 1;
-    store<i32>(t + DIGITS + (i >> 2), live == 0 ? 0 : digits16(v128.load(start + i)) & live);
+  for (let i: usize = 0; i < PREFIX; i++) {
+    const inside = i < n;
+    store<u8>(t + DIGITS + i, inside && <u32>load<u8>(start + i) - 48 < 10 ? 0xff : 0);
+    store<u8>(t + PAST + i, inside ? 0 : 0xff);
   }
   store<i32>(t + FIELDS + L_LENGTH, <i32>n);
   store<i32>(t + FIELDS + L_CPU_FROM, <i32>(cpuFrom - start));
@@ -98,8 +111,13 @@ export function remember(start: usize, body: usize, cpuFrom: usize, cpuTo: usize
   store<i32>(t + FIELDS + L_SECONDS_TO, <i32>(secondsTo - start));
   store<i32>(t + FIELDS + L_CODE, code);
   store<i32>(t + FIELDS + L_NEXT, -1);
+  store<i32>(t + FIELDS + L_NEXT2, -1);
   // Layouts that pointed at this slot pointed at another line's.
-  for (let j = 0; j < count; j++) if (column(layoutAt(j), L_NEXT) == k) store<i32>(layoutAt(j) + FIELDS + L_NEXT, -1);
-  if (last >= 0 && last != k) store<i32>(layoutAt(last) + FIELDS + L_NEXT, k);
+  for (let j = 0; j < count; j++) {
+    const u = layoutAt(j);
+    if (column(u, L_NEXT) == k) store<i32>(u + FIELDS + L_NEXT, -1);
+    if (column(u, L_NEXT2) == k) store<i32>(u + FIELDS + L_NEXT2, -1);
+  }
+  if (last >= 0 && last != k) follow(k);
   last = k;
 }

@@ -107,17 +107,21 @@ export function digitsBefore(end: usize, n: usize): u64 {
   return n <= 8 ? digitsBefore(end, n) : digitsBefore(end - 8, n - 8) * 100000000 + digitsBefore(end, 8);
 }
 
+/** `whole` plus the fraction whose `k` (up to 15) digits end at `to`, as `secondsAt` adds them. */
+// @ts-ignore: decorator
+@inline function withFraction(whole: f64, to: usize, k: usize): f64 {
+  return k == 0 ? whole : whole + <f64>digitsUpTo16(to, k) / load<f64>(POW10 + (k << 3));
+}
+
 /**
  * `secondsAt` of a timestamp whose digits are known to be in place (`digits[.digits]`, the fraction's digits from
  * `fractionFrom`, 0 when there is no dot): the same doubles, without a loop.
  */
 export function secondsOf(from: usize, fractionFrom: usize, to: usize): f64 {
   const wholeTo = fractionFrom == 0 ? to : fractionFrom - 1;
-  if (wholeTo - from > 15 || to - fractionFrom > 15) return secondsAt(from, to);
-  const whole = <f64>digitsUpTo16(wholeTo, wholeTo - from);
-  if (fractionFrom == 0) return whole;
-  const k = to - fractionFrom;
-  return k == 0 ? whole : whole + <f64>digitsUpTo16(to, k) / load<f64>(POW10 + (k << 3));
+  const k: usize = fractionFrom == 0 ? 0 : to - fractionFrom;
+  if (wholeTo - from > 15 || k > 15) return secondsAt(from, to);
+  return withFraction(<f64>digitsUpTo16(wholeTo, wholeTo - from), to, k);
 }
 
 /** A hex value at `from` (`0x` or not) up to the next space or `to`, as `hexIn` reads it; NaN if not one (sets `valueEnd`). */
