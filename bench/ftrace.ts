@@ -1,6 +1,6 @@
 // Benchmark of the trace reader and checker: builds a large capture by repeating a real one with shifted addresses
 // and timestamps (FTRACE_BENCH_MB, default 100; FTRACE_BENCH_TRACE picks the capture), then times a newline count
-// (the floor), a raw line scan, a readline scan and `checkTrace` over it (as the CLI runs it, and kept to one
+// (the floor), a raw line scan (with and without a string per line), a readline scan and `checkTrace` over it (as the CLI runs it, and kept to one
 // thread), each in a fresh process so that its peak RSS is its own (best of FTRACE_BENCH_RUNS, default 3).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -94,6 +94,29 @@ function rawScan(file: string): number {
   return lines;
 }
 
+/** The raw scan that also hands out each line as a string (a slice of the chunk's text): what a caller would loop over. */
+function lineStrings(file: string): number {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(2 * 1024 * 1024);
+  let lines = 0;
+  let chars = 0;
+  let keep = 0;
+  for (let n = fs.readSync(fd, buf, keep, buf.length - keep, null); n > 0; n = fs.readSync(fd, buf, keep, buf.length - keep, null)) {
+    const filled = keep + n;
+    const text = buf.toString('latin1', 0, filled);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      chars += text.slice(start, nl).length;
+      lines++;
+      start = nl + 1;
+    }
+    keep = filled - start;
+    buf.copy(buf, 0, start, filled);
+  }
+  fs.closeSync(fd);
+  return chars >= 0 ? lines : 0;
+}
+
 /** The floor: newlines counted in the bytes (memchr speed), no text made. */
 function byteScan(file: string): number {
   const fd = fs.openSync(file, 'r');
@@ -119,6 +142,7 @@ async function child(mode: string, file: string): Promise<void> {
   let findings = 0;
   if (mode === 'raw') lines = rawScan(file);
   else if (mode === 'bytes') lines = byteScan(file);
+  else if (mode === 'strings') lines = lineStrings(file);
   else if (mode === 'readline') lines = await readlineScan(file);
   else {
     // `check` decides as the CLI does (a reading thread for a large file on two cores); `check-one` keeps to one.
@@ -168,16 +192,18 @@ export async function run(): Promise<void> {
     };
     const bytes = best('bytes');
     const raw = best('raw');
+    const strings = best('strings');
     const rl = best('readline');
     const chk = best('check');
     const one = best('check-one');
     const rate = (m: Measure): string => `${(size / 2 ** 20 / (m.ms / 1000)).toFixed(0)} MiB/s`;
     console.log(`ftrace: newline count   ${bytes.ms.toFixed(0)} ms (${rate(bytes)}), bytes only, no text`);
     console.log(`ftrace: raw line scan   ${raw.ms.toFixed(0)} ms (${rate(raw)}), peak RSS ${raw.rssMB.toFixed(0)} MiB, ${raw.lines} lines`);
+    console.log(`ftrace: ... line strings ${strings.ms.toFixed(0)} ms (${rate(strings)}), each line sliced out as a string`);
     console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
     console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
     console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
-    console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (best of ${runs}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
+    console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / line strings = ${(chk.ms / strings.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (best of ${runs}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
   });
 }
 
