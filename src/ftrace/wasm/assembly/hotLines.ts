@@ -3,8 +3,10 @@
 // as `EventBatch` lays them out, and notes every other non-blank line as a span for the general parser. It accepts
 // only lines that `parseLine` and `decodeEvent` read to the very same values. Device names and attrs are interned
 // here, in a hash table over an arena of the distinct byte strings, so that a record holds their ids.
-// This file is the module's entry (its exports are the module's): the reader's window and the line loop; `line.ts`
-// decodes a line, `batch.ts` holds the records, `interner.ts` the strings.
+// This file is the module's entry (its exports are the module's): the reader's window and the line loop. `line.ts`
+// decodes a line's columns (`layouts.ts` remembers recent lines' columns) and its event's text (`kernelText.ts` when
+// printed as the kernel prints it), `event.ts` writes the event into `batch.ts`'s records; `words.ts`, `numbers.ts`
+// and `bytes.ts` hold what they compare and read with, `interner.ts` the strings.
 import { batchFull, slowLine } from './batch';
 import { CR, NL, isBlank } from './bytes';
 import { parse } from './line';
