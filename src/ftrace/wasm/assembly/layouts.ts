@@ -118,6 +118,7 @@ export function remember(start: usize, body: usize, cpuFrom: usize, cpuTo: usize
     if (column(u, L_NEXT) == k) store<i32>(u + FIELDS + L_NEXT, -1);
     if (column(u, L_NEXT2) == k) store<i32>(u + FIELDS + L_NEXT2, -1);
   }
+  // The line's own layout is what followed the last one (unless it took the last one's slot).
   if (last >= 0 && last != k) follow(k);
-  last = k;
+  else last = k;
 }

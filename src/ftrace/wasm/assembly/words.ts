@@ -25,8 +25,8 @@ const WORD_SIZE = WORD_BYTES + 8;
 /** Word numbers: the keys (K_*), the hot names (NAME + code), then these. */
 export const NAME = KEYS;
 export const W_IOMMU = NAME + 10;
-export const W_DMA_ = W_IOMMU + 1;
-export const W_DIRECTION = W_DMA_ + 1;
+const W_DMA_ = W_IOMMU + 1;
+const W_DIRECTION = W_DMA_ + 1;
 const WORD_LIST = ['dir', 'attrs', 'dma_addr', 'size', 'phys_addr', 'iova', 'paddr', 'unmapped_size',
   'dma_map_phys', 'dma_map_page', 'dma_map_resource', 'dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource',
   'dma_sync_single_for_cpu', 'dma_sync_single_for_device', 'map', 'unmap',
