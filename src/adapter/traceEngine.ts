@@ -2,8 +2,9 @@
 // The file is never held, nor anything per event: the first pass keeps a page index (TraceColumns), the steps with
 // findings (TraceSteps) and checkpoints of the checker's state spaced through the file; any other position is a
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
+import * as fs from 'fs';
 import type { Hazard, HazardKind } from '../machine/hazards';
-import { TraceChecker, TraceCursor, decodeEvent, displayTask, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
+import { EventStream, TraceChecker, displayTask, type CursorStart, type StreamedEvent, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
@@ -68,12 +69,14 @@ export class TraceEngine implements Engine<number> {
   readonly view: TraceView;
   readonly size: number;
   readonly words = TRACE_WORDS;
-  /** Reads on from the pending event; undefined once the end was read. */
-  private cursor: TraceCursor | undefined;
+  /** Reads on from the upcoming event; undefined once the end was read. */
+  private stream: EventStream | undefined;
   /** The checker's state before the step at `position`. */
   checker: TraceChecker;
   /** The event the next step applies; undefined at the end. */
-  pending: TraceRecord | undefined;
+  private upcoming: StreamedEvent | undefined;
+  /** The stream that read `upcoming` (its whole record is read from there). */
+  private upcomingFrom: EventStream | undefined;
   private at = 0;
   /** Bug findings of the step being applied (window information is not a hazard). */
   private raised: Hazard[] = [];
@@ -102,10 +105,8 @@ export class TraceEngine implements Engine<number> {
   ) {
     this.columns = new TraceColumns(path);
     this.checker = new TraceChecker(this.sink, { fromBoot: options.fromBoot === true });
-    const cursor = TraceCursor.open(path, undefined, READ_CHUNK);
-    this.cursor = cursor;
-    this.size = cursor.size;
-    this.pending = this.fetch();
+    this.size = fs.statSync(path).size;
+    this.openAt({ offset: 0, line: 1 });
     this.view = new TraceView(this);
   }
 
@@ -118,25 +119,34 @@ export class TraceEngine implements Engine<number> {
   }
 
   get done(): boolean {
-    return this.pending === undefined;
+    return this.upcoming === undefined;
+  }
+
+  /** The whole record of the event the next step applies (read only when asked: a stop shows it). */
+  get pending(): TraceRecord | undefined {
+    return this.upcoming && this.upcomingFrom?.recordOf(this.upcoming);
   }
 
   get endReason(): 'end' | undefined {
     return this.done ? 'end' : undefined;
   }
 
-  /** The next event record; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
-  private fetch(): TraceRecord | undefined {
-    const cursor = this.cursor;
-    if (!cursor) return undefined;
-    for (let r = cursor.next(); r; r = cursor.next()) {
-      if (r.kind === 'event') return r;
-      if (r.kind === 'lost') this.checker.apply(r);
+  /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
+  private openAt(start: CursorStart): void {
+    this.stream?.close();
+    this.stream = new EventStream(this.path, start, READ_CHUNK, (r) => this.checker.apply(r));
+    this.fetch();
+  }
+
+  private fetch(): void {
+    const stream = this.stream;
+    this.upcoming = stream?.next();
+    this.upcomingFrom = stream;
+    if (stream && !this.upcoming) {
+      // At the end the file is closed: a session that ends there (or restarts) leaves nothing open.
+      stream.close();
+      this.stream = undefined;
     }
-    // At the end the file is closed: a session that ends there (or restarts) leaves nothing open.
-    cursor.close();
-    this.cursor = undefined;
-    return undefined;
   }
 
   /** Thread i is CPU i (CPUs that logged nothing included), so the Threads view lists them in order. */
@@ -149,8 +159,8 @@ export class TraceEngine implements Engine<number> {
   /** The event as a stack: the event (and its device) called by the task that logged it. */
   frames(): SourceFrame[] {
     const r = this.pending;
-    if (!r) return [];
-    const e = decodeEvent(r);
+    if (!r || !this.upcoming) return [];
+    const e = this.upcoming.event;
     const device = 'device' in e && e.device ? ` ${e.device}` : '';
     return [
       { name: `${r.event}${device}`, line: r.line, column: 1 },
@@ -159,24 +169,24 @@ export class TraceEngine implements Engine<number> {
   }
 
   step(): { record: StepRecord; detail: StepDetail } {
-    const r = this.pending;
+    const r = this.upcoming;
     if (!r) throw new Error('The trace has ended');
     const step = this.at;
     const first = step === this.columns.length;
     const thread = this.threadOf(r.cpu);
     if (first) {
       this.maybeCheckpoint(r);
-      this.columns.push(r.line, r.offset, r.event, thread);
+      this.columns.push(r.line, r.offset, r.name, thread);
     }
     this.raised = [];
-    const e = decodeEvent(r); // `fetch` hands out events only
+    const e = r.event;
     // For the touch index, before the event: releases and syncs look their other side up in the state before it.
     if (first) this.touched.add(step, touches(e, this.checker));
     this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     this.at++;
-    this.pending = this.fetch();
+    this.fetch();
     // The end of the capture: live mappings are window information, or under fromBoot leaks of the last step.
-    if (!this.pending) this.checker.finish();
+    if (!this.upcoming) this.checker.finish();
     const hazards = this.raised;
     if (first) {
       for (const h of hazards) {
@@ -191,7 +201,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   /** On the first pass: a checkpoint once enough events and bytes have passed since the last. */
-  private maybeCheckpoint(r: TraceRecord): void {
+  private maybeCheckpoint(r: StreamedEvent): void {
     const last = this.checkpoints[this.checkpoints.length - 1];
     if (last && (this.at - last.position < MIN_CHECKPOINT_STEPS || r.offset - last.start.offset < this.size / MAX_CHECKPOINTS)) return;
     this.checkpoints.push(this.saved());
@@ -228,20 +238,20 @@ export class TraceEngine implements Engine<number> {
     this.load(from);
     const ladder: Checkpoint[] | undefined = walkingBack && position - from.position > FINE_STEPS ? [] : undefined;
     const keepFrom = position - LADDER_STATES * FINE_STEPS;
-    while (this.at < position && this.pending) {
+    while (this.at < position && this.upcoming) {
       if (ladder && this.at > from.position && this.at >= keepFrom && (position - this.at) % FINE_STEPS === 0) ladder.push(this.saved());
       this.step();
     }
     if (ladder) this.ladder = ladder;
     // Keep the state restored: the next seek often asks for it again (after replaying its step).
-    if (this.pending && !this.recent.some((r) => r.position === position)) {
+    if (this.upcoming && !this.recent.some((r) => r.position === position)) {
       if (this.recent.length === RECENT_STATES) this.recent.shift();
       this.recent.push(this.saved());
     }
   }
 
   private replayTo(position: number): void {
-    while (this.at < position && this.pending) this.step();
+    while (this.at < position && this.upcoming) this.step();
   }
 
   /** The saved state nearest before `position`: a checkpoint, a recently restored state or one of the ladder. */
@@ -260,16 +270,14 @@ export class TraceEngine implements Engine<number> {
 
   /** The state before the pending event, as a checkpoint (a copy: stepping on does not change it). */
   private saved(): Checkpoint {
-    const r = this.pending!;
+    const r = this.upcoming!;
     return { position: this.at, start: { offset: r.offset, line: r.line }, checker: this.checker.clone(this.sink) };
   }
 
   private load(ck: Checkpoint): void {
-    this.cursor?.close();
-    this.cursor = TraceCursor.open(this.path, ck.start, READ_CHUNK);
     this.checker = ck.checker.clone(this.sink);
     this.at = ck.position;
-    this.pending = this.fetch();
+    this.openAt(ck.start);
   }
 
   /**
@@ -293,7 +301,7 @@ export class TraceEngine implements Engine<number> {
    */
   private stepsTouching(q: TraceQuery): Set<number> {
     const out = new Set<number>();
-    let scan: { checker: TraceChecker; cursor: TraceCursor; at: number } | undefined;
+    let scan: { checker: TraceChecker; stream: EventStream; at: number } | undefined;
     try {
       for (const p of this.touched.pagesFor(q)) {
         const start = p * PAGE_STEPS;
@@ -301,24 +309,21 @@ export class TraceEngine implements Engine<number> {
         this.queryPages++;
         const from = this.stateBefore(start);
         if (!scan || scan.at > start || from.position > scan.at) {
-          scan?.cursor.close();
-          scan = { checker: from.checker.clone(() => undefined), cursor: TraceCursor.open(this.path, from.start, READ_CHUNK), at: from.position };
+          scan?.stream.close();
+          const checker = from.checker.clone(() => undefined);
+          scan = { checker, stream: new EventStream(this.path, from.start, READ_CHUNK, (r) => checker.apply(r)), at: from.position };
         }
         while (scan.at < end) {
-          const r = scan.cursor.next();
+          const r = scan.stream.next();
           if (!r) break;
-          if (r.kind !== 'event') {
-            scan.checker.apply(r);
-            continue;
-          }
-          const e = decodeEvent(r);
+          const e = r.event;
           if (scan.at >= start && matches(q, touches(e, scan.checker))) out.add(scan.at);
           scan.at++;
           scan.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
         }
       }
     } finally {
-      scan?.cursor.close();
+      scan?.stream.close();
     }
     return out;
   }
