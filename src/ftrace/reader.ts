@@ -8,6 +8,12 @@ import { parseLine } from './lineParser';
 import type { TraceRecord } from './record';
 
 const CHUNK = 2 * 1024 * 1024;
+/**
+ * Fast paths of closed cursors, for the next ones: a debugger opens a cursor per seek and step back, and making a
+ * parser (a WebAssembly instance and its memory) cost more than the few events it then reads.
+ */
+const spareParsers: HotLineParser[] = [];
+const SPARE_PARSERS = 4;
 
 /** Where to start reading: the byte offset of a line's first byte and that line's number. */
 export interface CursorStart {
@@ -138,6 +144,9 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   close(): void {
     this.source.close();
+    // Batches it filled keep what they hold (their records are copies; its strings only grow), so it can serve again.
+    if (this.hot && spareParsers.length < SPARE_PARSERS) spareParsers.push(this.hot);
+    this.hot = undefined;
   }
 
   /** Moves the unread tail to the front of the buffer (growing it for a line longer than it) and reads more. */
@@ -163,7 +172,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   /** Makes the fast path and moves the buffer into its window, with what `next` has not read yet. */
   private startHotPath(): HotLineParser {
-    const hot = (this.hot = new HotLineParser());
+    const hot = (this.hot = spareParsers.pop() ?? new HotLineParser());
     const keep = this.filled - this.pos;
     const window = hot.reserve(this.buf.length, 0, 0);
     this.buf.copy(window, 0, this.pos, this.filled);

@@ -217,3 +217,24 @@ test('a line laid out as a recent one but for a few bytes (digits for digits, or
   }), { numRuns: 2000 });
   assert.ok(read > 4000, `the fast path read ${read} of the lines`);
 });
+
+test("a closed cursor's fast path serves the next cursor, with batches of any capacity", () => {
+  const lines = captureLines('vblk-virtio-iommu.trace.txt').slice(0, 3000);
+  const text = lines.join('\n');
+  const expected = fastReadings(text, undefined, 4096);
+  // Large batches first, then small ones on the parsers the closed cursors left.
+  for (const capacity of [4096, 8192, 7, 64, 1]) {
+    const cursor = TraceCursor.fromText(text);
+    const batch = new EventBatch(capacity);
+    const out: Reading[] = [];
+    while (cursor.nextBatch(batch)) {
+      assert.ok(batch.count <= capacity);
+      for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
+        const r = batch.records;
+        if (r[at + R_CODE] >= 0) out[r[at + R_LINE]] = { event: HOT_NAMES[r[at + R_CODE]], line: r[at + R_LINE], offset: r[at + R_OFFSET], timestamp: r[at + R_TIME], cpu: r[at + R_CPU], decoded: { ...hot.at(batch, at) } };
+      }
+    }
+    cursor.close();
+    assert.deepEqual(out, expected, `batches of ${capacity}`);
+  }
+});

@@ -8,19 +8,22 @@ export const SLOW = -1;
 
 let records: usize = 0;
 let slowSpans: usize = 0;
+/** Records there is room for, and records the batch being filled may hold (its own capacity: a later one may be smaller). */
+let room: i32 = 0;
 let capacity: i32 = 0;
 let count: i32 = 0;
 let slowCount: i32 = 0;
 
 /** Starts a batch of up to `size` records; returns where its records lie. */
 export function beginBatch(size: i32): usize {
-  if (size > capacity) {
+  if (size > room) {
     if (records != 0) heap.free(records);
     if (slowSpans != 0) heap.free(slowSpans);
     records = heap.alloc(<usize>size * R.STRIDE * 8);
     slowSpans = heap.alloc(<usize>size * 8);
-    capacity = size;
+    room = size;
   }
+  capacity = size;
   count = 0;
   slowCount = 0;
   return records;
