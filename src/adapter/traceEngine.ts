@@ -69,14 +69,12 @@ export class TraceEngine implements Engine<number> {
   readonly view: TraceView;
   readonly size: number;
   readonly words = TRACE_WORDS;
-  /** Reads on from the upcoming event; undefined once the end was read. */
+  /** Reads on from the upcoming event (which it read); undefined once the end was read. */
   private stream: EventStream | undefined;
   /** The checker's state before the step at `position`. */
   checker: TraceChecker;
   /** The event the next step applies; undefined at the end. */
   private upcoming: StreamedEvent | undefined;
-  /** The stream that read `upcoming` (its whole record is read from there). */
-  private upcomingFrom: EventStream | undefined;
   private at = 0;
   /** Bug findings of the step being applied (window information is not a hazard). */
   private raised: Hazard[] = [];
@@ -124,7 +122,7 @@ export class TraceEngine implements Engine<number> {
 
   /** The whole record of the event the next step applies (read only when asked: a stop shows it). */
   get pending(): TraceRecord | undefined {
-    return this.upcoming && this.upcomingFrom?.recordOf(this.upcoming);
+    return this.upcoming && this.stream?.recordOf(this.upcoming);
   }
 
   get endReason(): 'end' | undefined {
@@ -141,7 +139,6 @@ export class TraceEngine implements Engine<number> {
   private fetch(): void {
     const stream = this.stream;
     this.upcoming = stream?.next();
-    this.upcomingFrom = stream;
     if (stream && !this.upcoming) {
       // At the end the file is closed: a session that ends there (or restarts) leaves nothing open.
       stream.close();

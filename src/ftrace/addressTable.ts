@@ -53,7 +53,7 @@ export class AddressTable<V = undefined> {
 
   /** The slot of `key`, added if it was not there (then its fields are stale: the caller sets them). */
   claim(key: number): number {
-    // At most half full: linear probes stay short. (Made room for a key already there is room all the same.)
+    // At most half full: linear probes stay short. (Growing before the search is harmless if the key is there.)
     if ((this.count + 1) * 2 > this.keys.length) this.resize(this.keys.length * 2);
     // One probe: without tombstones, the first free slot of the key's run is where it goes if it is not in the run.
     const mask = this.keys.length - 1;

@@ -16,7 +16,7 @@ export interface StreamedEvent {
   /** The event's name as the trace prints it. */
   name: string;
   event: DmaEvent;
-  /** The record, when the line was parsed whole on the way (a line the fast path leaves to the general parser). */
+  /** The whole record: set when the line was parsed whole on the way (the fast path left it), or by `recordOf`. */
   record?: TraceRecord;
 }
 

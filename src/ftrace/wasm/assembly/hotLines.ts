@@ -65,14 +65,9 @@ export function scan(pos: i32, filled: i32, eof: bool, line: f64, base: f64): i3
   return <i32>(p - window);
 }
 
-/** The first newline in [p, limit), or limit: thirty-two bytes at a time (lines are longer: fewer branches). */
+/** The first newline in [p, limit), or limit: sixteen bytes at a time. */
 function newlineIn(p: usize, limit: usize): usize {
   const nls = i8x16.splat(<i8>NL);
-  while (p + 32 <= limit) {
-    const mask = i8x16.bitmask(i8x16.eq(v128.load(p), nls)) | (i8x16.bitmask(i8x16.eq(v128.load(p, 16), nls)) << 16);
-    if (mask != 0) return p + <usize>ctz(mask);
-    p += 32;
-  }
   while (p + 16 <= limit) {
     const mask = i8x16.bitmask(i8x16.eq(v128.load(p), nls));
     if (mask != 0) return p + <usize>ctz(mask);
