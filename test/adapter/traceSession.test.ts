@@ -84,12 +84,16 @@ describe('debugging a kernel trace', () => {
     const verified: boolean[] = [];
     for (const name of names) {
       const client = await startClient();
-      await launch(client, { program: UDMABUF, stopOnEntry: true }, async () => {
-        await noHazardStops(client)();
-        verified.push((await client.setFunctionBreakpointsRequest({ breakpoints: [{ name }] })).body.breakpoints[0].verified);
-      });
-      results.push(await stopLines(client));
-      await client.stop();
+      // Stopped even when a step fails: a live adapter would keep the test process from ending.
+      try {
+        await launch(client, { program: UDMABUF, stopOnEntry: true }, async () => {
+          await noHazardStops(client)();
+          verified.push((await client.setFunctionBreakpointsRequest({ breakpoints: [{ name }] })).body.breakpoints[0].verified);
+        });
+        results.push(await stopLines(client));
+      } finally {
+        await client.stop();
+      }
     }
     assert.deepEqual(results, [[15, 18], [15, 16, 18, 19], [15, 16], [18, 19], []]);
     assert.deepEqual(verified, [true, true, true, true, false]);
