@@ -1,49 +1,70 @@
-// The reading thread of `batchSource`: decodes a capture from a given line into the ring of shared slots, never
-// more than the ring ahead of the checking thread, and stops when asked or at the end of the file.
+// A reading thread of `batchSource`: decodes its share of a capture's chunks, in order, into its ring of shared
+// slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
+import * as fs from 'fs';
 import { workerData } from 'worker_threads';
 import {
-  CAPACITY, META, M_COUNT, M_DONE, M_MESSAGE, M_NEXT_LINE, SLOTS, STOP, TAKEN, WRITTEN, type SlotMessage, type WorkerStart,
+  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STOP, TAKEN, WRITTEN, type SlotMessage, type WorkerStart,
 } from './batchSource';
 import { EventBatch } from './eventBatch';
-import { TraceCursor } from './reader';
+import { lineStartFrom, TraceCursor } from './reader';
 
 function run(start: WorkerStart): void {
   const counters = new Int32Array(start.counters);
   const meta = new Float64Array(start.meta);
   const batches = start.slots.map((memory) => new EventBatch(CAPACITY, memory));
-  let cursor: TraceCursor | undefined;
+  let written = 0;
   let sentStrings = 0;
-  for (let written = 0; ; written++) {
-    // Wait for the slot to be free: the checker has taken the batch that was in it.
+  let table: string[] | undefined;
+  /** Waits for the next slot to be free (the checker has taken the batch that was in it); false when told to stop. */
+  const free = (): boolean => {
     for (let taken = Atomics.load(counters, TAKEN); written - taken >= SLOTS; taken = Atomics.load(counters, TAKEN)) {
-      if (Atomics.load(counters, STOP) === 1) return cursor?.close();
+      if (Atomics.load(counters, STOP) === 1) return false;
       Atomics.wait(counters, TAKEN, taken, 1000);
     }
-    if (Atomics.load(counters, STOP) === 1) return cursor?.close();
-    const slot = written % SLOTS;
-    const batch = batches[slot];
-    let more = false;
-    let message: SlotMessage | undefined;
-    try {
-      cursor ??= TraceCursor.open(start.file, { offset: start.offset, line: start.line });
-      more = cursor.nextBatch(batch);
-      const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
-      sentStrings += strings.length;
-      if (batch.slow.length > 0 || strings.length > 0) message = { slow: batch.slow, strings };
-    } catch (e) {
-      batch.count = 0;
-      message = { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) };
-    }
-    const m = slot * META;
+    return Atomics.load(counters, STOP) !== 1;
+  };
+  const hand = (batch: EventBatch, chunkEnd: boolean, lines: number, message: SlotMessage | undefined): void => {
+    const m = (written % SLOTS) * META;
     meta[m + M_COUNT] = batch.count;
-    meta[m + M_NEXT_LINE] = cursor?.nextLine ?? start.line;
-    meta[m + M_DONE] = more ? 0 : 1;
+    meta[m + M_CHUNK_END] = chunkEnd ? 1 : 0;
+    meta[m + M_LINES] = lines;
     meta[m + M_MESSAGE] = message ? 1 : 0;
     // The message first: the checker reads it as soon as it sees the slot written.
     if (message) start.port.postMessage(message);
-    Atomics.store(counters, WRITTEN, written + 1);
+    Atomics.store(counters, WRITTEN, ++written);
     Atomics.notify(counters, WRITTEN);
-    if (!more) return cursor?.close();
+  };
+  let fd = -1;
+  try {
+    fd = fs.openSync(start.file, 'r');
+    const size = start.end;
+    const at = (chunk: number): number => (chunk === 0 ? start.offset : lineStartFrom(fd, start.offset + chunk * start.chunkBytes, size));
+    for (let chunk = start.first; start.offset + chunk * start.chunkBytes < size; chunk += start.step) {
+      const cursor = TraceCursor.open(start.file, { offset: at(chunk), line: 1, end: at(chunk + 1) });
+      try {
+        for (let more = true; more; ) {
+          if (!free()) return;
+          const batch = batches[written % SLOTS];
+          more = cursor.nextBatch(batch) && cursor.position < cursor.size;
+          // The ids of every batch index one table: each chunk's cursor takes the parser the last one closed.
+          table ??= batch.strings;
+          if (batch.strings !== table) throw new Error('a chunk was read with another string table');
+          const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
+          sentStrings += strings.length;
+          const message = batch.slow.length > 0 || strings.length > 0 ? { slow: batch.slow, strings } : undefined;
+          hand(batch, !more, cursor.nextLine - 1, message);
+        }
+      } finally {
+        cursor.close();
+      }
+    }
+  } catch (e) {
+    if (!free()) return;
+    const batch = batches[written % SLOTS];
+    batch.count = 0;
+    hand(batch, true, 0, { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) });
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
   }
 }
 

@@ -19,6 +19,8 @@ const SPARE_PARSERS = 4;
 export interface CursorStart {
   offset: number;
   line: number;
+  /** Where to stop: the offset of a line's first byte (by default, the end of the file). */
+  end?: number;
 }
 
 interface ByteSource {
@@ -29,14 +31,34 @@ interface ByteSource {
   close(): void;
 }
 
-function fileSource(path: string): ByteSource {
+function fileSource(path: string, end = Infinity): ByteSource {
   const fd = fs.openSync(path, 'r');
+  const size = Math.min(fs.fstatSync(fd).size, end);
   return {
     path,
-    size: fs.fstatSync(fd).size,
-    read: (into, position) => fs.readSync(fd, into, 0, into.length, position),
+    size,
+    read: (into, position) => (position >= size ? 0 : fs.readSync(fd, into, 0, Math.min(into.length, size - position), position)),
     close: () => fs.closeSync(fd),
   };
+}
+
+/**
+ * The offset of the first line that starts at or after `at` in the open file `fd` (its size if none does): where a
+ * reader that splits a file by bytes starts and stops, each line read by the one reader its first byte falls to.
+ */
+export function lineStartFrom(fd: number, at: number, size: number): number {
+  if (at <= 0) return 0;
+  if (at >= size) return size;
+  // Lines are short: a small read finds the newline; a longer line doubles the read each time.
+  let buf = Buffer.allocUnsafe(1024);
+  // The byte before `at` may be the newline that ends the line before.
+  for (let from = at - 1; from < size; from += buf.length, buf = Buffer.allocUnsafe(buf.length * 2)) {
+    const n = fs.readSync(fd, buf, 0, buf.length, from);
+    if (n <= 0) break;
+    const nl = buf.subarray(0, n).indexOf(10);
+    if (nl >= 0) return Math.min(from + nl + 1, size);
+  }
+  return size;
 }
 
 function bufferSource(data: Buffer): ByteSource {
@@ -68,7 +90,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
   }
 
   static open(path: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
-    return new TraceCursor(fileSource(path), start, chunkSize);
+    return new TraceCursor(fileSource(path, start.end), start, chunkSize);
   }
 
   static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {

@@ -19,8 +19,11 @@ interface Drained {
   nextLine: number;
 }
 
-function drain(cursor: TraceCursor, thread: boolean): Drained {
-  const source = batchesOf(cursor, thread);
+/** Many readers and small chunks: lines cross chunk ends, and every reader's batches come in turn. */
+const SHARED = { threads: 3, chunkBytes: 4096 };
+
+function drain(cursor: TraceCursor, thread: boolean, options: { threads?: number; chunkBytes?: number } = {}): Drained {
+  const source = batchesOf(cursor, thread, options);
   const hot = new HotEvents();
   const out: Drained = { records: [], nextLine: 0 };
   try {
@@ -53,9 +56,27 @@ function withFile(text: string, body: (file: string) => void): void {
 for (const name of captures()) {
   test(`${name}: the reading thread yields the very batches of the cursor`, () => {
     const file = path.join(TRACES, name);
-    assert.deepEqual(drain(TraceCursor.open(file), true), drain(TraceCursor.open(file), false));
+    const alone = drain(TraceCursor.open(file), false);
+    assert.deepEqual(drain(TraceCursor.open(file), true), alone);
+    assert.deepEqual(drain(TraceCursor.open(file), true, SHARED), alone, 'three readers taking 4 KiB chunks in turn');
   });
 }
+
+test('chunks split a file at line starts, whatever its lines: longer than a chunk, blank, CRLF, no final newline', () => {
+  const lines = captureLines('nvme-intel-iommu.trace.txt').slice(0, 400);
+  const long = `${lines[20].slice(0, lines[20].indexOf(': ') + 2)}tracing_mark_write: ${'x'.repeat(9000)}`;
+  const mixed = [...lines.slice(0, 100), long, '', '', ...lines.slice(100, 200).map((l) => l + '\r'), long, ...lines.slice(200)];
+  for (const text of [mixed.join('\n'), mixed.join('\n') + '\n']) {
+    withFile(text, (file) => {
+      const alone = drain(TraceCursor.open(file), false);
+      for (const chunkBytes of [64, 4096, 8192]) {
+        for (const threads of [1, 2, 3]) {
+          assert.deepEqual(drain(TraceCursor.open(file), true, { threads, chunkBytes }), alone, `${threads} readers, chunks of ${chunkBytes} bytes`);
+        }
+      }
+    });
+  }
+});
 
 test('a capture longer than the ring of slots reads whole, in order, and checks the same on either thread', () => {
   const lines = captures().flatMap((name) => captureLines(name));
@@ -63,6 +84,7 @@ test('a capture longer than the ring of slots reads whole, in order, and checks 
   withFile(lines.join('\n') + '\n', (file) => {
     const threaded = drain(TraceCursor.open(file), true);
     assert.deepEqual(threaded, drain(TraceCursor.open(file), false));
+    assert.deepEqual(drain(TraceCursor.open(file), true, { threads: 2, chunkBytes: 1 << 20 }), threaded);
     assert.equal(threaded.nextLine, lines.length + 1);
     assert.deepEqual(checkTrace(TraceCursor.open(file), file, {}, true), checkTrace(TraceCursor.open(file), file, {}, false));
   });
@@ -77,15 +99,18 @@ test('the reading thread starts where the cursor is', () => {
   };
   const threaded = drain(open(), true);
   assert.deepEqual(threaded, drain(open(), false));
+  assert.deepEqual(drain(open(), true, SHARED), threaded);
   assert.match(threaded.records[0], /^501@/, 'the first record is the first line not read yet');
 });
 
 test('closing after the first batch stops the reading thread', () => {
   const lines = captures().flatMap((name) => captureLines(name));
   withFile(lines.join('\n') + '\n', (file) => {
-    const source = batchesOf(TraceCursor.open(file), true);
-    assert.ok(source.next());
-    source.close();
+    for (const options of [{}, SHARED]) {
+      const source = batchesOf(TraceCursor.open(file), true, options);
+      assert.ok(source.next());
+      source.close();
+    }
     // A second source on the same file still reads it whole: nothing of the first one is left in the way.
     assert.equal(drain(TraceCursor.open(file), true).nextLine, lines.length + 1);
   });
@@ -95,7 +120,7 @@ test('a file the reading thread cannot open is an error, not a hang', () => {
   withFile('x\n', (file) => {
     const cursor = TraceCursor.open(file);
     fs.unlinkSync(file);
-    const source = batchesOf(cursor, true);
+    const source = batchesOf(cursor, true, SHARED);
     try {
       assert.throws(() => source.next(), /ENOENT/);
     } finally {
