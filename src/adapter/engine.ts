@@ -118,6 +118,8 @@ export interface Engine<S = unknown> {
   /** Statements executed so far. */
   readonly position: number;
   readonly done: boolean;
+  /** Lets go of what the engine holds open (a file, reading threads): the session is done with it. */
+  close?(): void;
   /** Why the run ended: its end, or the step limit. */
   readonly endReason: 'end' | 'step-limit' | undefined;
   frames(): SourceFrame[];

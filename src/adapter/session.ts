@@ -143,7 +143,14 @@ export class DmabufDebugSession extends LoggingDebugSession {
       throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
     }
     const rec = new Recording(opened.engine);
-    await this.record(rec, wordsOf(opened.engine));
+    try {
+      await this.record(rec, wordsOf(opened.engine));
+    } catch (e) {
+      opened.engine.close?.();
+      throw e;
+    }
+    // A restart replaces the run: the old one's engine has no more use.
+    this.run?.engine.close?.();
     const table = new BreakpointTable(opened.engine, rec);
     const finder = new StopFinder(rec, opened.engine, table, (message, step) => this.log(message, step));
     this.run = { engine: opened.engine, rec, table, shown: 0, nav: new Navigator(rec, opened.engine, finder) };
@@ -196,6 +203,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
     this.cancelRecording = true;
+    this.run?.engine.close?.();
     this.sendResponse(response);
   }
 

@@ -1,17 +1,18 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import type { DmaEvent, TraceChecker } from '../ftrace/index';
+import type { DeviceState, DmaEvent, TraceChecker } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
-type Range = [number, number];
-
-/** What an event touches: its device, its dma ranges, and (looked up only when asked) its physical ranges. */
-export interface Touches {
-  device?: string;
-  dma: Range[];
-  phys: () => Range[];
+/**
+ * Takes what an event touches, one part at a time: the first pass sets a page's filter bits straight from them, a
+ * query tests them, and neither makes an array per event.
+ */
+export interface TouchSink {
+  device(name: string): void;
+  dma(lo: number, hi: number): void;
+  phys(lo: number, hi: number): void;
 }
 
 const ADDRESS = '(?:0x)?[0-9a-fA-F]+';
@@ -37,58 +38,98 @@ export function parseTraceQuery(name: string): TraceQuery | undefined {
   return { kind: m[1] === 'phys' ? 'phys' : 'dma', lo, hi: Math.max(hi, lo + 1) };
 }
 
-function spans(starts: readonly number[], sizes: readonly number[]): Range[] {
-  return starts.map((s, i) => [s, s + (sizes[i] ?? 1)]);
-}
-
-/**
- * The device, dma and physical ranges an event touches, read before `checker` applies it. The physical side of an
- * unmap or sync is looked up (a search of the live mappings for a sync inside one) only for a `phys:` query.
- */
-export function touches(e: DmaEvent, checker: TraceChecker): Touches {
-  const device = 'device' in e ? e.device : undefined;
-  const live = device !== undefined ? checker.devices.get(device) : undefined;
-  const physOf = (dma: number, size: number): Range[] => {
-    const s = live?.segmentAt(dma);
-    return s ? [[s.phys + (dma - s.dma), s.phys + (dma - s.dma) + size]] : [];
-  };
-  const known = (ranges: Range[]) => () => ranges;
-  switch (e.op) {
-    case 'map':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: known([[e.phys, e.phys + e.size]]) };
-    case 'unmap':
-    case 'sync':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: () => physOf(e.dma, e.size) };
-    case 'map_sg':
-      return { device, dma: spans(e.dmas, e.sizes), phys: known(spans(e.phys, e.sizes)) };
-    case 'sync_sg':
-      return { device, dma: spans(e.dmas, e.sizes), phys: () => e.dmas.flatMap((d, i) => physOf(d, e.sizes[i])) };
-    case 'unmap_sg': {
-      // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
-      const m = live?.sgByPhys.get(e.phys[0])?.[0];
-      const sizes = e.phys.map((_, i) => m?.segments[i]?.size ?? 1);
-      return { device, dma: m ? m.segments.map((s) => [s.dma, s.dma + s.size]) : [], phys: known(spans(e.phys, sizes)) };
-    }
-    case 'map_sg_err':
-      return { device, dma: [], phys: known(spans(e.phys, [])) };
-    case 'alloc':
-    case 'free':
-      return { device, dma: [[e.dma, e.dma + e.size]], phys: known([]) };
-    case 'bounce':
-      return { device, dma: [], phys: known([[e.phys, e.phys + e.size]]) };
-    case 'iommu_map':
-      return { dma: [[e.iova, e.iova + e.size]], phys: known([[e.paddr, e.paddr + e.size]]) };
-    case 'iommu_unmap': {
-      // An unmap starts where a map did (the checker removes maps laid end to end from there).
-      const m = checker.iommu.byIova.get(e.iova);
-      return { dma: [[e.iova, e.iova + e.size]], phys: known(m ? [[m.paddr, m.paddr + m.size]] : []) };
-    }
-    default:
-      return { device, dma: [], phys: known([]) };
+/** The ranges [starts[i], starts[i] + sizes[i]) (a size of 1 where `sizes` has none), as dma or physical ranges. */
+function spans(starts: readonly number[], sizes: readonly number[], sink: TouchSink, phys: boolean): void {
+  for (let i = 0; i < starts.length; i++) {
+    if (phys) sink.phys(starts[i], starts[i] + (sizes[i] ?? 1));
+    else sink.dma(starts[i], starts[i] + (sizes[i] ?? 1));
   }
 }
 
-export function matches(q: TraceQuery, t: Touches): boolean {
-  if (q.kind === 'device') return t.device === q.name;
-  return (q.kind === 'dma' ? t.dma : t.phys()).some(([lo, hi]) => lo < q.hi && q.lo < hi);
+/** The physical side of [at, at + size) in dma space, from the live segment holding `at`. */
+function physOf(live: DeviceState | undefined, at: number, size: number, sink: TouchSink): void {
+  const s = live?.segmentAt(at);
+  if (s) sink.phys(s.phys + (at - s.dma), s.phys + (at - s.dma) + size);
+}
+
+/**
+ * Hands `sink` the device, dma ranges and (with `wantPhys`) physical ranges that an event touches, read before
+ * `checker` applies it. The physical side of an unmap or sync is looked up in the live mappings (a search for a
+ * sync inside one), so a `dma:` or `device:` query goes without it.
+ */
+export function visitTouches(e: DmaEvent, checker: TraceChecker, sink: TouchSink, wantPhys: boolean): void {
+  const device = 'device' in e ? e.device : undefined;
+  if (device !== undefined) sink.device(device);
+  const live = device !== undefined ? checker.devices.get(device) : undefined;
+  switch (e.op) {
+    case 'map':
+      sink.dma(e.dma, e.dma + e.size);
+      if (wantPhys) sink.phys(e.phys, e.phys + e.size);
+      return;
+    case 'unmap':
+    case 'sync':
+      sink.dma(e.dma, e.dma + e.size);
+      if (wantPhys) physOf(live, e.dma, e.size, sink);
+      return;
+    case 'map_sg':
+      spans(e.dmas, e.sizes, sink, false);
+      if (wantPhys) spans(e.phys, e.sizes, sink, true);
+      return;
+    case 'sync_sg':
+      spans(e.dmas, e.sizes, sink, false);
+      if (wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink));
+      return;
+    case 'unmap_sg': {
+      // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
+      const m = live?.sgByPhys.get(e.phys[0])?.[0];
+      if (m) for (const s of m.segments) sink.dma(s.dma, s.dma + s.size);
+      if (wantPhys) spans(e.phys, e.phys.map((_, i) => m?.segments[i]?.size ?? 1), sink, true);
+      return;
+    }
+    case 'map_sg_err':
+      if (wantPhys) spans(e.phys, [], sink, true);
+      return;
+    case 'alloc':
+    case 'free':
+      sink.dma(e.dma, e.dma + e.size);
+      return;
+    case 'bounce':
+      if (wantPhys) sink.phys(e.phys, e.phys + e.size);
+      return;
+    case 'iommu_map':
+      sink.dma(e.iova, e.iova + e.size);
+      if (wantPhys) sink.phys(e.paddr, e.paddr + e.size);
+      return;
+    case 'iommu_unmap': {
+      sink.dma(e.iova, e.iova + e.size);
+      // An unmap starts where a map did (the checker removes maps laid end to end from there).
+      const m = wantPhys ? checker.iommu.byIova.get(e.iova) : undefined;
+      if (m) sink.phys(m.paddr, m.paddr + m.size);
+      return;
+    }
+  }
+}
+
+/** Whether an event touches what `q` asks for. */
+class QueryMatch implements TouchSink {
+  hit = false;
+  constructor(private readonly q: TraceQuery) {}
+
+  device(name: string): void {
+    if (this.q.kind === 'device' && name === this.q.name) this.hit = true;
+  }
+
+  dma(lo: number, hi: number): void {
+    if (this.q.kind === 'dma' && lo < this.q.hi && this.q.lo < hi) this.hit = true;
+  }
+
+  phys(lo: number, hi: number): void {
+    if (this.q.kind === 'phys' && lo < this.q.hi && this.q.lo < hi) this.hit = true;
+  }
+}
+
+export function matches(q: TraceQuery, e: DmaEvent, checker: TraceChecker): boolean {
+  const m = new QueryMatch(q);
+  visitTouches(e, checker, m, q.kind === 'phys');
+  return m.hit;
 }

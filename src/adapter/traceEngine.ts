@@ -11,7 +11,7 @@ import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRe
 import { StepFlag } from './engine';
 import { Growable } from './growable';
 import { MAX_CPUS, PAGE_STEPS, TraceColumns, threadOfCpu } from './traceColumns';
-import { matches, parseTraceQuery, touches, type TraceQuery } from './traceBreakpoints';
+import { matches, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
 import { TraceSteps } from './traceSteps';
 import { TouchIndex } from './traceTouchIndex';
 import { TraceView } from './traceView';
@@ -104,7 +104,8 @@ export class TraceEngine implements Engine<number> {
     this.columns = new TraceColumns(path);
     this.checker = new TraceChecker(this.sink, { fromBoot: options.fromBoot === true });
     this.size = fs.statSync(path).size;
-    this.openAt({ offset: 0, line: 1 });
+    // The first pass reads the whole file: it may be decoded ahead on reading threads.
+    this.openAt({ offset: 0, line: 1 }, 'if-large');
     this.view = new TraceView(this);
   }
 
@@ -129,10 +130,15 @@ export class TraceEngine implements Engine<number> {
     return this.done ? 'end' : undefined;
   }
 
-  /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
-  private openAt(start: CursorStart): void {
+  close(): void {
     this.stream?.close();
-    this.stream = new EventStream(this.path, start, READ_CHUNK, (r) => this.checker.apply(r));
+    this.stream = undefined;
+  }
+
+  /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
+  private openAt(start: CursorStart, ahead: 'never' | 'if-large' = 'never'): void {
+    this.stream?.close();
+    this.stream = new EventStream(this.path, start, READ_CHUNK, (r) => this.checker.apply(r), ahead);
     this.fetch();
   }
 
@@ -178,7 +184,7 @@ export class TraceEngine implements Engine<number> {
     this.raised = [];
     const e = r.event;
     // For the touch index, before the event: releases and syncs look their other side up in the state before it.
-    if (first) this.touched.add(step, touches(e, this.checker));
+    if (first) this.touched.add(step, e, this.checker);
     this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     this.at++;
     this.fetch();
@@ -314,7 +320,7 @@ export class TraceEngine implements Engine<number> {
           const r = scan.stream.next();
           if (!r) break;
           const e = r.event;
-          if (scan.at >= start && matches(q, touches(e, scan.checker))) out.add(scan.at);
+          if (scan.at >= start && matches(q, e, scan.checker)) out.add(scan.at);
           scan.at++;
           scan.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
         }

@@ -2,7 +2,8 @@
 // physical address granules (a bit each, shared modulo the filter's size) and the devices named. An address or
 // device breakpoint then re-reads only the pages whose filter lets its query through; a bit set by another
 // address costs a page read, never a missed event.
-import type { TraceQuery, Touches } from './traceBreakpoints';
+import type { DmaEvent, TraceChecker } from '../ftrace/index';
+import { visitTouches, type TouchSink, type TraceQuery } from './traceBreakpoints';
 import { PAGE_STEPS } from './traceColumns';
 
 /** Bytes per granule: a buffer of a few pages touches one or two. */
@@ -27,23 +28,37 @@ function setRange(f: Uint32Array, base: number, lo: number, hi: number): void {
   }
 }
 
-export class TouchIndex {
+export class TouchIndex implements TouchSink {
   /** Per page: WORDS words of dma bits, then WORDS of physical bits. */
   private readonly filters: Uint32Array[] = [];
   private readonly devicesOf: number[] = [];
   private readonly deviceIds = new Map<string, number>();
+  /** The page `add` is filling, and its filter. */
+  private page = 0;
+  private filter: Uint32Array = new Uint32Array(0);
 
-  /** Step `step`'s event touched `t` (computed before the checker applied it). */
-  add(step: number, t: Touches): void {
+  /** Step `step`'s event is `e`, about to be applied to `checker` (an unmap's other side is looked up there). */
+  add(step: number, e: DmaEvent, checker: TraceChecker): void {
     const p = Math.floor(step / PAGE_STEPS);
     while (this.filters.length <= p) {
       this.filters.push(new Uint32Array(2 * WORDS));
       this.devicesOf.push(0);
     }
-    const f = this.filters[p];
-    for (const [lo, hi] of t.dma) setRange(f, 0, lo, hi);
-    for (const [lo, hi] of t.phys()) setRange(f, WORDS, lo, hi);
-    if (t.device !== undefined) this.devicesOf[p] |= 1 << this.deviceBit(t.device);
+    this.page = p;
+    this.filter = this.filters[p];
+    visitTouches(e, checker, this, true);
+  }
+
+  device(name: string): void {
+    this.devicesOf[this.page] |= 1 << this.deviceBit(name);
+  }
+
+  dma(lo: number, hi: number): void {
+    setRange(this.filter, 0, lo, hi);
+  }
+
+  phys(lo: number, hi: number): void {
+    setRange(this.filter, WORDS, lo, hi);
   }
 
   private deviceBit(name: string): number {

@@ -69,8 +69,10 @@ const WORKER_FILE = path.join(__dirname, 'parseWorker.js');
 const STALL_MS = 60_000;
 
 class CursorBatches implements BatchSource {
-  private readonly batch = new EventBatch();
-  constructor(private readonly cursor: TraceCursor) {}
+  private readonly batch: EventBatch;
+  constructor(private readonly cursor: TraceCursor, capacity?: number) {
+    this.batch = new EventBatch(capacity);
+  }
 
   next(): EventBatch | undefined {
     return this.cursor.nextBatch(this.batch) ? this.batch : undefined;
@@ -222,6 +224,15 @@ class WorkerBatches implements BatchSource {
   }
 }
 
+export interface BatchOptions {
+  /** Reading threads (by default one per core but the checking thread's, at most three). */
+  threads?: number;
+  /** Bytes per chunk the readers take in turn. */
+  chunkBytes?: number;
+  /** Records per batch when read on this thread. */
+  capacity?: number;
+}
+
 function cores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
@@ -239,11 +250,11 @@ function readers(): number {
  * is there and the thread's code is beside this module (`worker` forces the choice either way); else from the
  * cursor on this thread.
  */
-export function batchesOf(cursor: TraceCursor, worker?: boolean, options: { threads?: number; chunkBytes?: number } = {}): BatchSource {
+export function batchesOf(cursor: TraceCursor, worker?: boolean, options: BatchOptions = {}): BatchSource {
   const file = cursor.path;
   const wanted = worker ?? (cursor.size - cursor.position >= WORKER_MIN_BYTES && cores() >= 2);
   if (wanted && file !== undefined && fs.existsSync(WORKER_FILE)) {
     return new WorkerBatches(cursor, file, options.threads ?? readers(), options.chunkBytes ?? CHUNK_BYTES);
   }
-  return new CursorBatches(cursor);
+  return new CursorBatches(cursor, options.capacity);
 }

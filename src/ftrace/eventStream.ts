@@ -1,6 +1,7 @@
 // A capture's events one at a time, as a debugger steps through them: each event's place, time, CPU, name and
 // decoded DMA event, read through the fast path's batches, so that a common line costs no text and no record. The
 // whole record of an event (its task, its flags, its text) is made only when asked for: a stop shows one.
+import { batchesOf, type BatchSource } from './batchSource';
 import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
 import { decodeEvent, type DmaEvent } from './events';
 import { HotEvents } from './hotEvents';
@@ -27,23 +28,34 @@ export interface StreamedEvent {
 const BATCH = 256;
 
 export class EventStream {
-  private readonly cursor: TraceCursor;
-  private readonly batch = new EventBatch(BATCH);
+  private readonly source: BatchSource;
+  private batch: EventBatch | undefined;
   private readonly hot = new HotEvents();
   /** The next record of `batch` to hand out (an index into its records). */
   private at = 0;
 
-  /** `onLost` takes the `[LOST N EVENTS]` markers met on the way to an event. */
-  constructor(private readonly path: string, start: CursorStart, chunkSize: number, private readonly onLost: (r: TraceRecord) => void) {
-    this.cursor = TraceCursor.open(path, start, chunkSize);
+  /**
+   * `onLost` takes the `[LOST N EVENTS]` markers met on the way to an event. `ahead` says when to decode on reading
+   * threads, ahead of the events asked for: for a pass over a whole large file, not for a replay of a few events.
+   */
+  constructor(
+    private readonly path: string,
+    start: CursorStart,
+    chunkSize: number,
+    private readonly onLost: (r: TraceRecord) => void,
+    ahead: 'never' | 'if-large' | 'always' = 'never',
+  ) {
+    const worker = ahead === 'if-large' ? undefined : ahead === 'always';
+    this.source = batchesOf(TraceCursor.open(path, start, chunkSize), worker, { capacity: BATCH });
   }
 
   /** The next event, or undefined at the end of the capture. */
   next(): StreamedEvent | undefined {
-    const b = this.batch;
     for (;;) {
-      if (this.at >= b.count * STRIDE) {
-        if (!this.cursor.nextBatch(b)) return undefined;
+      let b = this.batch;
+      if (!b || this.at >= b.count * STRIDE) {
+        b = this.batch = this.source.next();
+        if (!b) return undefined;
         this.at = 0;
       }
       const r = b.records;
@@ -75,6 +87,6 @@ export class EventStream {
   }
 
   close(): void {
-    this.cursor.close();
+    this.source.close();
   }
 }

@@ -1,6 +1,7 @@
 // The trace engine on real captures: which programs open as traces, one step per event, checker findings as
 // hazards, any position restored from a checkpoint equal to the same position reached forwards, and the
 // device / dma / phys function breakpoint queries.
+import * as fs from 'fs';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTrace, isBug, TraceCursor } from '../../src/ftrace/index';
@@ -58,6 +59,16 @@ describe('opening a program as a trace', () => {
 });
 
 describe('the trace engine', () => {
+  test('closed before its first pass ends (a cancelled launch), it lets go of the file', () => {
+    const open = (): number => fs.readdirSync('/proc/self/fd').length;
+    const before = open();
+    const e = new TraceEngine(E1000);
+    e.step();
+    assert.equal(open(), before + 1, 'the first pass holds the file open');
+    e.close();
+    assert.equal(open(), before);
+  });
+
   test('each event is a step, on the thread of its CPU, and the stack names the task and the event', () => {
     const e = new TraceEngine(UDMABUF);
     assert.deepEqual(e.frames().map((f) => f.name), ['tracing_mark_write', 'init-1 on CPU 1 @ 5.197607']);

@@ -12,7 +12,7 @@ import { StopFinder } from '../../src/adapter/stopFinder';
 import { PAGE_STEPS } from '../../src/adapter/traceColumns';
 import { TraceEngine } from '../../src/adapter/traceEngine';
 import { TraceSteps } from '../../src/adapter/traceSteps';
-import { matches, parseTraceQuery, touches } from '../../src/adapter/traceBreakpoints';
+import { matches, parseTraceQuery } from '../../src/adapter/traceBreakpoints';
 import { TraceChecker, TraceCursor, decodeEvent } from '../../src/ftrace/index';
 import { generatedTrace, trace } from './traceFiles';
 
@@ -52,7 +52,7 @@ function fullPass(file: string, name: string): number[] {
   let step = 0;
   for (const r of TraceCursor.open(file)) {
     if (r.kind === 'event') {
-      if (matches(q, touches(decodeEvent(r), checker))) out.push(step);
+      if (matches(q, decodeEvent(r), checker)) out.push(step);
       step++;
     }
     checker.apply(r);

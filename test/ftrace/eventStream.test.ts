@@ -12,9 +12,9 @@ import type { TraceRecord } from '../../src/ftrace/record';
 import { captureLines, captures, ev, TRACES } from './helpers';
 
 /** What the stream hands out from `start`, each event and each lost marker as a line of text. */
-function streamed(file: string, start: CursorStart = { offset: 0, line: 1 }, chunk = 64 * 1024): string[] {
+function streamed(file: string, start: CursorStart = { offset: 0, line: 1 }, chunk = 64 * 1024, ahead: 'never' | 'always' = 'never'): string[] {
   const out: string[] = [];
-  const stream = new EventStream(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`));
+  const stream = new EventStream(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`), ahead);
   try {
     for (let e = stream.next(); e; e = stream.next()) out.push(`${e.line}@${e.offset} ${e.timestamp} cpu${e.cpu} ${e.name} ${JSON.stringify(e.event)}`);
   } finally {
@@ -44,6 +44,7 @@ test('on every real capture, the stream hands out the events of the cursor and d
     const events = streamed(file);
     assert.ok(events.length > 0, name);
     assert.deepEqual(events, cursored(file), name);
+    assert.deepEqual(streamed(file, undefined, undefined, 'always'), events, `${name}, decoded on a reading thread`);
   }
 });
 
@@ -61,6 +62,7 @@ test('from any starting line, across small reads, with lost markers and lines of
     let offset = 0;
     lines.forEach((line, i) => {
       if (i % 37 === 0 || i < 8) assert.deepEqual(streamed(file, { offset, line: i + 1 }, 256), cursored(file, { offset, line: i + 1 }), `from line ${i + 1}`);
+      if (i % 101 === 3) assert.deepEqual(streamed(file, { offset, line: i + 1 }, 256, 'always'), cursored(file, { offset, line: i + 1 }), `from line ${i + 1}, on a reading thread`);
       offset += line.length + 1;
     });
   } finally {
