@@ -1,11 +1,12 @@
 // `check-trace FILE... [--json] [--from-boot]`: runs the DMA-API checks of the kernel's DMA debugging over
-// ftrace captures offline. Exit 0 when only window information was found, 1 on findings, 2 on usage errors.
+// ftrace captures offline; `-` reads standard input (`trace-cmd report | dmabuf check-trace -`), and a named pipe
+// is read as it comes. Exit 0 when only window information was found, 1 on findings, 2 on usage errors.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
 import { TraceCursor } from '../ftrace/reader';
 import { formatReport } from '../ftrace/reportText';
 
-const USAGE = 'usage: dmabuf check-trace FILE... [--json] [--from-boot]\n';
+const USAGE = 'usage: dmabuf check-trace FILE... [--json] [--from-boot]   (- reads standard input)\n';
 
 export async function main(argv: string[]): Promise<number> {
   const files: string[] = [];
@@ -14,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const a of argv) {
     if (a === '--json') json = true;
     else if (a === '--from-boot') fromBoot = true;
-    else if (a.startsWith('-')) {
+    else if (a.startsWith('-') && a !== '-') {
       process.stderr.write(`check-trace: unknown option ${a}\n${USAGE}`);
       return 2;
     } else files.push(a);
@@ -27,8 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   for (const file of files) {
     let cursor: TraceCursor;
     try {
-      if (!fs.statSync(file).isFile()) throw new Error('not a file');
-      cursor = TraceCursor.open(file);
+      if (file === '-') cursor = TraceCursor.fromStdin();
+      else if (fs.statSync(file).isDirectory()) throw new Error('a directory');
+      else cursor = TraceCursor.open(file);
     } catch (e) {
       process.stderr.write(`check-trace: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
       worst = 2;

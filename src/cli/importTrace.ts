@@ -27,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
   let survey: TraceCursor;
   let main: TraceCursor;
   try {
-    if (!fs.statSync(input).isFile()) throw new Error('not a file');
+    // The import reads the capture twice (a survey of its devices and buffers, then the events).
+    if (input === '-' || !fs.statSync(input).isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
     survey = TraceCursor.open(input);
     main = TraceCursor.open(input);
   } catch (e) {

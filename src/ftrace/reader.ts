@@ -33,12 +33,41 @@ interface ByteSource {
 
 function fileSource(path: string, end = Infinity): ByteSource {
   const fd = fs.openSync(path, 'r');
-  const size = Math.min(fs.fstatSync(fd).size, end);
+  const stat = fs.fstatSync(fd);
+  const close = (): void => fs.closeSync(fd);
+  // A pipe (`mkfifo`, /dev/stdin fed by `trace-cmd report | ...`) reads once, in order, and another thread cannot.
+  if (!stat.isFile()) return streamSource(fd, close);
   return {
     path,
-    size,
-    read: (into, position) => (position >= size ? 0 : fs.readSync(fd, into, 0, Math.min(into.length, size - position), position)),
-    close: () => fs.closeSync(fd),
+    size: Math.min(stat.size, end),
+    // Reads go on past the size the file had when opened (tracefs' `trace` says 0); only `end` stops them.
+    read: (into, position) => (position >= end ? 0 : fs.readSync(fd, into, 0, Math.min(into.length, end - position), position)),
+    close,
+  };
+}
+
+/** A wait on nothing: how a synchronous reader sleeps while a pipe it reads has no data yet. */
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The bytes of a pipe or a terminal, read in order as they come: its size is unknown (0), and every read takes the
+ * next bytes whatever the position asked for (the cursor asks for them in order).
+ */
+function streamSource(fd: number, close: () => void): ByteSource {
+  return {
+    size: 0,
+    read: (into) => {
+      for (;;) {
+        try {
+          return fs.readSync(fd, into, 0, into.length, null);
+        } catch (e) {
+          // A pipe another part of the process made non-blocking: wait for the writer.
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(napCell, 0, 0, 10);
+        }
+      }
+    },
+    close,
   };
 }
 
@@ -93,11 +122,16 @@ export class TraceCursor implements Iterable<TraceRecord> {
     return new TraceCursor(fileSource(path, start.end), start, chunkSize);
   }
 
+  /** Reads what comes on standard input (a pipe or a file), from its start; it is not closed. */
+  static fromStdin(chunkSize = CHUNK): TraceCursor {
+    return new TraceCursor(streamSource(0, () => undefined), { offset: 0, line: 1 }, chunkSize);
+  }
+
   static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
     return new TraceCursor(bufferSource(Buffer.from(text, 'latin1')), start, chunkSize);
   }
 
-  /** Bytes in the whole file. */
+  /** Bytes in the whole file (0 for a pipe: not known). */
   get size(): number {
     return this.source.size;
   }

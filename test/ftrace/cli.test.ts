@@ -8,12 +8,15 @@ import * as path from 'path';
 import { test } from 'node:test';
 import { captureLines, findLine, REPO, tempTrace, TRACES } from './helpers';
 
-function cli(module: 'checkTrace' | 'importTrace', args: string[]): { code: number; out: string; err: string } {
+function cli(module: 'checkTrace' | 'importTrace', args: string[], input?: string): { code: number; out: string; err: string } {
   const entry = path.join(REPO, 'out', 'src', 'cli', `${module}.js`);
   const code = `require(${JSON.stringify(entry)}).main(process.argv.slice(1)).then((c) => process.exit(c))`;
-  const r = spawnSync(process.execPath, ['-e', code, '--', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', code, '--', ...args], { encoding: 'latin1', input });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
+
+/** A report without the name it was read under. */
+const unnamed = (json: string): unknown => ({ ...JSON.parse(json), file: undefined });
 
 test('check-trace on a real capture prints per-device figures and exits 0 when only window information is found', () => {
   const r = cli('checkTrace', [path.join(TRACES, 'nvme-noiommu.trace.txt')]);
@@ -48,6 +51,33 @@ test('check-trace --from-boot turns what the window leaves open into findings', 
   assert.ok(JSON.parse(r.out).findings.some((f: { kind: string }) => f.kind === 'leak'));
 });
 
+test('check-trace - reads standard input, and a named pipe is read as it comes, as the file would be', () => {
+  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+  const want = unnamed(cli('checkTrace', [file, '--json']).out);
+  const piped = cli('checkTrace', ['-', '--json'], fs.readFileSync(file, 'latin1'));
+  assert.equal(piped.code, 0, piped.err);
+  assert.equal(JSON.parse(piped.out).file, '-');
+  assert.deepEqual(unnamed(piped.out), want);
+  // A writer on the other end of a fifo, in its own process: the reader blocks on it until it is done.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-fifo-'));
+  try {
+    const fifo = path.join(dir, 'pipe');
+    const entry = path.join(REPO, 'out', 'src', 'cli', 'checkTrace.js');
+    const script = `mkfifo "$1" && (cat "$2" > "$1" &) && exec "$3" -e "require('$4').main(['--json', process.argv[1]]).then((c) => process.exit(c))" "$1"`;
+    const r = spawnSync('sh', ['-c', script, 'sh', fifo, file, process.execPath, entry], { encoding: 'latin1' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(unnamed(r.stdout), want);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // Standard input made non-blocking (touching `process.stdin` does) and empty at first: the reader waits for data.
+  const entry = path.join(REPO, 'out', 'src', 'cli', 'checkTrace.js');
+  const script = `(sleep 0.3; cat "$1") | "$2" -e "process.stdin; require('$3').main(['-', '--json']).then((c) => process.exit(c))"`;
+  const late = spawnSync('sh', ['-c', script, 'sh', file, process.execPath, entry], { encoding: 'latin1' });
+  assert.equal(late.status, 0, late.stderr);
+  assert.deepEqual(unnamed(late.stdout), want);
+});
+
 test('check-trace usage errors and unreadable files exit 2 with a message on stderr', () => {
   assert.equal(cli('checkTrace', []).code, 2);
   const bad = cli('checkTrace', ['--nope', 'x']);
@@ -56,6 +86,9 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   const missing = cli('checkTrace', [path.join(os.tmpdir(), 'no-such-trace.txt')]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /cannot read/);
+  const directory = cli('checkTrace', [TRACES]);
+  assert.equal(directory.code, 2);
+  assert.match(directory.err, /cannot read .*: a directory/);
 });
 
 test('import writes a scenario file; usage errors exit 2', () => {
@@ -69,6 +102,9 @@ test('import writes a scenario file; usage errors exit 2', () => {
     assert.equal(cli('importTrace', [path.join(TRACES, 'usb-noiommu.trace.txt')]).code, 2);
     assert.equal(cli('importTrace', ['-o', out]).code, 2);
     assert.equal(cli('importTrace', [path.join(dir, 'missing.txt'), '-o', out]).code, 2);
+    const piped = cli('importTrace', ['-', '-o', out], '');
+    assert.equal(piped.code, 2);
+    assert.match(piped.err, /a pipe cannot be read twice/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,9 @@
 // The streaming reader (issue 6 item 1): context columns, headers and comments, lost-event markers, malformed
 // lines, line numbers and byte offsets, and reading from any line's offset; batches (`nextBatch`) over any bytes.
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EventBatch, R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
@@ -107,6 +110,25 @@ test('the reader never holds the file: position advances and reaching the end re
   assert.equal(c.next(), undefined);
   assert.equal(c.next(), undefined);
   assert.equal(c.position, c.size);
+});
+
+test('a file reads on past the size it had when opened (tracefs says 0 for `trace`); an end given stops it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reader-grow-'));
+  const file = path.join(dir, 'x.trace.txt');
+  const line = (n: number): string => `  bash-1 [000] ...1. ${n}.000000: tracing_mark_write: m${n}\n`;
+  try {
+    fs.writeFileSync(file, line(1));
+    const cursor = TraceCursor.open(file);
+    assert.equal(cursor.size, line(1).length);
+    fs.appendFileSync(file, line(2) + line(3));
+    assert.deepEqual([...cursor].map((r) => r.kind === 'event' && r.body), ['m1', 'm2', 'm3']);
+    cursor.close();
+    const until = TraceCursor.open(file, { offset: 0, line: 1, end: 2 * line(1).length });
+    assert.deepEqual([...until].map((r) => r.kind === 'event' && r.body), ['m1', 'm2']);
+    until.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('task names with UTF-8 bytes display as the kernel wrote them', () => {
