@@ -14,6 +14,9 @@ export type Opened = { engine: Engine } | { errors: string[] };
 export type Opener = (args: LaunchArgs) => Opened;
 
 export function openProgram(args: LaunchArgs): Opened {
+  // A pipe or a device would block the adapter on its first read (or never end): a program is a file.
+  const stat = fs.statSync(args.program, { throwIfNoEntry: false });
+  if (stat && !stat.isFile()) return { errors: [`${args.program}: error: not a file: the debugger reads a program or a trace from a file`] };
   if (isTraceProgram(args.program)) return openTrace(args.program, args.fromBoot === true);
   let text: string;
   try {

@@ -1,7 +1,10 @@
 // The trace engine on real captures: which programs open as traces, one step per event, checker findings as
 // hazards, any position restored from a checkpoint equal to the same position reached forwards, and the
 // device / dma / phys function breakpoint queries.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTrace, isBug, TraceCursor } from '../../src/ftrace/index';
@@ -48,6 +51,22 @@ describe('opening a program as a trace', () => {
     assert.deepEqual(empty.view.scopes().map((s) => `${s.name}: ${s.node.value}`), [
       'Event: end of the trace (last event at line 0)', 'Devices: 0', 'IOMMU: 0 mappings (0 maps, 0 unmaps)', 'Bounce slots: 0 in use', 'Findings: 0',
     ]);
+  });
+
+  test('a program that is not a file (a pipe, a directory) is an error of the launch, not a read that blocks', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'program-fifo-'));
+    try {
+      for (const name of ['capture.trace', 'scenario.dmabuf']) {
+        const fifo = path.join(dir, name);
+        assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+        const opened = openProgram({ program: fifo, stopOnEntry: false });
+        assert.ok('errors' in opened && /error: not a file/.test(opened.errors[0]), name);
+      }
+      const opened = openProgram({ program: dir, stopOnEntry: false });
+      assert.ok('errors' in opened && /error: not a file/.test(opened.errors[0]));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a .txt of other text, a .dmabuf or a missing file is not', () => {
