@@ -29,7 +29,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // Not `process.exit`: output to a pipe is written asynchronously, and exiting at once cut a long report short.
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     process.stderr.write(`dmabuf: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
     process.exit(3);

@@ -6,7 +6,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { test } from 'node:test';
-import { captureLines, findLine, REPO, tempTrace, TRACES } from './helpers';
+import { checkTrace } from '../../src/ftrace/check';
+import { TraceCursor } from '../../src/ftrace/reader';
+import { captureLines, captures, findLine, REPO, tempTrace, TRACES } from './helpers';
 
 function cli(module: 'checkTrace' | 'importTrace', args: string[], input?: string): { code: number; out: string; err: string } {
   const entry = path.join(REPO, 'out', 'src', 'cli', `${module}.js`);
@@ -76,6 +78,21 @@ test('check-trace - reads standard input, and a named pipe is read as it comes, 
   const late = spawnSync('sh', ['-c', script, 'sh', file, process.execPath, entry], { encoding: 'latin1' });
   assert.equal(late.status, 0, late.stderr);
   assert.deepEqual(unnamed(late.stdout), want);
+});
+
+test('the bundled command reads a large capture on its reading threads (dist/parseWorker.js) as one thread reads it', () => {
+  const all = captures().flatMap((name) => captureLines(name).filter((l) => !l.startsWith('#')));
+  const lines: string[] = [];
+  // Past the 16 MiB under which no thread is started.
+  for (let bytes = 0; bytes < 17 * 2 ** 20; bytes += all.reduce((n, l) => n + l.length + 1, 0)) lines.push(...all);
+  const file = tempTrace(lines);
+  try {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'check-trace', '--json', file], { encoding: 'latin1', maxBuffer: 1 << 28 });
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(checkTrace(TraceCursor.open(file), file, {}, false))));
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
 });
 
 test('check-trace usage errors and unreadable files exit 2 with a message on stderr', () => {
