@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as fs from 'fs';
+import { checkTrace, isBug, TraceCursor } from '../../src/ftrace/index';
 import { launch, move, startClient, stateOf } from './client';
 import { generatedTrace, lineWith, mutated, reusedUnmap, trace } from './traceFiles';
 
@@ -237,6 +239,21 @@ describe('debugging a kernel trace', () => {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'dma_unmap_sg', condition: 'devices.udmabuf.mappings[0].nents == 0x100' }] });
     });
     assert.deepEqual(await stopLines(dc), [19]);
+  });
+
+  test('a capture past 16 MiB is recorded on reading threads (the bundle\'s) and stops where the checker finds its bugs', async () => {
+    const file = generatedTrace(200_000, { bugEvery: 40_000 });
+    assert.ok(fs.statSync(file).size > 16 * 2 ** 20);
+    const bugs = checkTrace(TraceCursor.open(file), file, {}, false).findings.filter(isBug).map((f) => f.line);
+    assert.ok(bugs.length >= 2);
+    await launch(dc, { program: file, stopOnEntry: true });
+    const lines: number[] = [];
+    for (let stop = await move(dc, 'continue'); stop.body.reason !== 'end' && lines.length <= bugs.length; stop = await move(dc, 'continue')) {
+      lines.push(await traceLine(dc, stop.body.threadId));
+    }
+    assert.deepEqual(lines, bugs);
+    const back = await move(dc, 'reverseContinue');
+    assert.equal(await traceLine(dc, back.body.threadId), bugs[bugs.length - 1]);
   });
 
   test('breakpoint locations and goto targets find the event of a line, across a page of events', async () => {
