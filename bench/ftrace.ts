@@ -116,9 +116,10 @@ async function readlineScan(file: string): Promise<number> {
   return lines;
 }
 
-/** Runs one measurement in this process and prints `{ms, rssMB, lines, findings}` as JSON. */
+/** Runs one measurement in this process and prints `{ms, cpuMs, rssMB, lines, findings}` as JSON. */
 async function child(mode: string, file: string): Promise<void> {
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let lines = 0;
   let findings = 0;
   if (mode === 'raw') lines = rawScan(file);
@@ -132,11 +133,14 @@ async function child(mode: string, file: string): Promise<void> {
     findings = r.findings.length;
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024, lines, findings }) + '\n');
+  // CPU time of every thread of the process (user and system): on a machine of few cores, what bounds the time.
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMB: process.resourceUsage().maxRSS / 1024, lines, findings }) + '\n');
 }
 
 interface Measure {
   ms: number;
+  cpuMs: number;
   rssMB: number;
   lines: number;
   findings: number;
@@ -178,12 +182,13 @@ export async function run(): Promise<void> {
     const chk = best('check');
     const one = best('check-one');
     const rate = (m: Measure): string => `${(size / 2 ** 20 / (m.ms / 1000)).toFixed(0)} MiB/s`;
+    const cpu = (m: Measure): string => `CPU ${m.cpuMs.toFixed(0)} ms`;
     console.log(`ftrace: newline count   ${bytes.ms.toFixed(0)} ms (${rate(bytes)}), bytes only, no text`);
-    console.log(`ftrace: raw line scan   ${raw.ms.toFixed(0)} ms (${rate(raw)}), peak RSS ${raw.rssMB.toFixed(0)} MiB, ${raw.lines} lines`);
+    console.log(`ftrace: raw line scan   ${raw.ms.toFixed(0)} ms (${rate(raw)}), ${cpu(raw)}, peak RSS ${raw.rssMB.toFixed(0)} MiB, ${raw.lines} lines`);
     console.log(`ftrace: ... line strings ${strings.ms.toFixed(0)} ms (${rate(strings)}), each line sliced out as a string`);
     console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
-    console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
-    console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
+    console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), ${cpu(chk)}, peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
+    console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), ${cpu(one)}, peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
     console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x, check / line strings = ${(chk.ms / strings.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (best of ${runs}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
   });
 }
