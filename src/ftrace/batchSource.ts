@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
+import { ChunkReader, type ChunkShare } from './chunks';
 import { EventBatch, R_LINE, STRIDE } from './eventBatch';
 import type { TraceCursor } from './reader';
 
@@ -18,10 +19,11 @@ export interface BatchSource {
   close(): void;
 }
 
-/** Indexes into a ring's shared counters: batches written and taken, and a stop request. */
+/** Indexes into a ring's shared counters: batches written and taken, a stop request, and the reader's start. */
 export const WRITTEN = 0;
 export const TAKEN = 1;
 export const STOP = 2;
+export const STARTED = 3;
 /**
  * Per slot, in the ring's shared meta numbers: records in it, whether a message goes with it, whether it is the
  * last of its chunk, and the lines of its chunk read so far.
@@ -38,14 +40,8 @@ export const CAPACITY = 8192;
 /** Bytes per chunk: the readers take the chunks of a file in turn (about a slot's worth of lines). */
 export const CHUNK_BYTES = 1024 * 1024;
 
-/** What a reading thread is given: it reads chunks `first`, `first + step`, ... of the file's bytes [offset, end). */
-export interface WorkerStart {
-  file: string;
-  offset: number;
-  end: number;
-  chunkBytes: number;
-  first: number;
-  step: number;
+/** What a reading thread is given: its share of the file's chunks, and its ring. */
+export interface WorkerStart extends ChunkShare {
   counters: SharedArrayBuffer;
   meta: SharedArrayBuffer;
   slots: SharedArrayBuffer[];
@@ -67,6 +63,11 @@ const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 const WORKER_FILE = path.join(__dirname, 'parseWorker.js');
 /** How long the checker waits for a batch before it takes the reading thread for dead. */
 const STALL_MS = 60_000;
+/** How long a reading thread may take to start (~30-40 ms as a rule) before the checking thread reads its share. */
+const START_MS = 3000;
+
+/** A reading thread that did not start: the system could not make it, or it died at once. */
+class NotStarted extends Error {}
 
 class CursorBatches implements BatchSource {
   private readonly batch: EventBatch;
@@ -87,21 +88,62 @@ class CursorBatches implements BatchSource {
   }
 }
 
+/** Where the checking thread takes a reader's batches from, in the order of its chunks. */
+interface Reader {
+  /** The next batch (perhaps empty), valid until `release`. */
+  take(): EventBatch;
+  /** Whether the batch last taken ends its chunk, and the lines of its chunk up to its end. */
+  readonly chunkEnd: boolean;
+  readonly chunkLines: number;
+  release(): void;
+  close(): void;
+}
+
+/** A share of the file read on the checking thread: the stand-in for a reading thread that did not start. */
+class LocalReader implements Reader {
+  private readonly chunks: ChunkReader;
+  private readonly batch = new EventBatch(CAPACITY);
+
+  constructor(share: ChunkShare) {
+    this.chunks = new ChunkReader(share);
+  }
+
+  get chunkEnd(): boolean {
+    return this.chunks.chunkEnd;
+  }
+
+  get chunkLines(): number {
+    return this.chunks.chunkLines;
+  }
+
+  take(): EventBatch {
+    // Asked only for a chunk of its share: there is one.
+    this.chunks.fill(this.batch);
+    return this.batch;
+  }
+
+  release(): void {}
+
+  close(): void {
+    this.chunks.close();
+  }
+}
+
 /** One reading thread and the ring of slots it fills, as the checking thread takes from it. */
-class Ring {
-  private readonly counters = new Int32Array(new SharedArrayBuffer(3 * 4));
+class Ring implements Reader {
+  private readonly counters = new Int32Array(new SharedArrayBuffer(4 * 4));
   private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * META * 8));
   private readonly batches: EventBatch[] = [];
   /** The reader's strings, as its batches index them. */
   private readonly strings: string[] = [];
   private readonly port: MessagePort;
   private readonly worker: Worker;
+  private readonly born = Date.now();
   private taken = 0;
-  /** Whether the batch last taken ends its chunk, and the lines of its chunk up to its end. */
   chunkEnd = false;
   chunkLines = 0;
 
-  constructor(share: Omit<WorkerStart, 'counters' | 'meta' | 'slots' | 'port'>) {
+  constructor(readonly share: ChunkShare, workerFile: string, private readonly startMs: number) {
     const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(CAPACITY * STRIDE * 8));
     for (const memory of slots) this.batches.push(new EventBatch(CAPACITY, memory));
     const { port1, port2 } = new MessageChannel();
@@ -110,11 +152,14 @@ class Ring {
       ...share, port: port2, slots,
       counters: this.counters.buffer as SharedArrayBuffer, meta: this.meta.buffer as SharedArrayBuffer,
     };
-    this.worker = new Worker(WORKER_FILE, { workerData: start, transferList: [port2] });
+    this.worker = new Worker(workerFile, { workerData: start, transferList: [port2] });
+    // A thread that dies says so only to the event loop, which this one does not see while it waits: the wait
+    // finds out (no start, or no batch), and the error must not take the process down meanwhile.
+    this.worker.on('error', () => undefined);
     this.worker.unref();
   }
 
-  /** The next batch of this reader (perhaps empty), valid until `release`. */
+  /** The next batch of this reader (perhaps empty), valid until `release`; throws NotStarted for a thread that never ran. */
   take(): EventBatch {
     this.waitForBatch();
     const slot = this.taken++ % SLOTS;
@@ -140,10 +185,11 @@ class Ring {
     let since = Date.now();
     let seen = Atomics.load(this.counters, WRITTEN);
     while (seen <= this.taken) {
-      Atomics.wait(this.counters, WRITTEN, seen, 1000);
+      Atomics.wait(this.counters, WRITTEN, seen, 250);
       const now = Atomics.load(this.counters, WRITTEN);
       if (now !== seen) since = Date.now();
       // A thread that died before it could say why (this one cannot see its exit event while it waits).
+      else if (Atomics.load(this.counters, STARTED) === 0 && Date.now() - this.born > this.startMs) throw new NotStarted();
       else if (Date.now() - since > STALL_MS) throw new Error('the trace reading thread stopped');
       seen = now;
     }
@@ -172,16 +218,16 @@ class Ring {
  * lines of a chunk from 1 (it cannot know how many came before); they are renumbered here as they are taken.
  */
 class WorkerBatches implements BatchSource {
-  private readonly rings: Ring[];
+  private readonly readers: Reader[];
   private readonly chunks: number;
   private chunk = 0;
-  /** The ring whose batch was handed out last: its slot is free once the next one is asked for. */
-  private current: Ring | undefined;
+  /** The reader whose batch was handed out last: its slot is free once the next one is asked for. */
+  private current: Reader | undefined;
   /** Lines before the current chunk, and in it up to the last batch taken. */
   private linesBefore: number;
   private linesIn = 0;
 
-  constructor(private readonly cursor: TraceCursor, file: string, threads: number, chunkBytes: number) {
+  constructor(private readonly cursor: TraceCursor, file: string, threads: number, chunkBytes: number, workerFile: string, startMs: number) {
     const offset = cursor.position;
     const left = cursor.size - offset;
     this.linesBefore = cursor.nextLine - 1;
@@ -189,7 +235,7 @@ class WorkerBatches implements BatchSource {
     const bytes = threads > 1 ? chunkBytes : Math.max(left, 1);
     this.chunks = Math.ceil(left / bytes);
     const n = Math.min(threads, this.chunks);
-    this.rings = Array.from({ length: n }, (_, first) => new Ring({ file, offset, end: cursor.size, chunkBytes: bytes, first, step: n }));
+    this.readers = Array.from({ length: n }, (_, first) => new Ring({ file, offset, end: cursor.size, chunkBytes: bytes, first, step: n }, workerFile, startMs));
   }
 
   get nextLine(): number {
@@ -199,27 +245,40 @@ class WorkerBatches implements BatchSource {
   next(): EventBatch | undefined {
     this.current?.release();
     while (this.chunk < this.chunks) {
-      const ring = (this.current = this.rings[this.chunk % this.rings.length]);
-      const batch = ring.take();
+      const batch = this.take(this.chunk % this.readers.length);
+      const reader = this.current!;
       const before = this.linesBefore;
       if (before > 0) {
         const r = batch.records;
         for (let at = R_LINE; at < batch.count * STRIDE; at += STRIDE) r[at] += before;
       }
-      this.linesIn = ring.chunkLines;
-      if (ring.chunkEnd) {
-        this.linesBefore += ring.chunkLines;
+      this.linesIn = reader.chunkLines;
+      if (reader.chunkEnd) {
+        this.linesBefore += reader.chunkLines;
         this.linesIn = 0;
         this.chunk++;
       }
       if (batch.count > 0) return batch;
-      ring.release();
+      reader.release();
     }
     return undefined;
   }
 
+  /** The next batch of reader `i`: read here instead when its thread did not start (it has written nothing then). */
+  private take(i: number): EventBatch {
+    const reader = (this.current = this.readers[i]);
+    try {
+      return reader.take();
+    } catch (e) {
+      if (!(e instanceof NotStarted) || !(reader instanceof Ring)) throw e;
+      reader.close();
+      const local = (this.current = this.readers[i] = new LocalReader(reader.share));
+      return local.take();
+    }
+  }
+
   close(): void {
-    for (const ring of this.rings) ring.close();
+    for (const reader of this.readers) reader.close();
     this.cursor.close();
   }
 }
@@ -231,6 +290,9 @@ export interface BatchOptions {
   chunkBytes?: number;
   /** Records per batch when read on this thread. */
   capacity?: number;
+  /** The reading threads' script, and how long one may take to start (tests stand in one that never does). */
+  workerFile?: string;
+  startMs?: number;
 }
 
 function cores(): number {
@@ -239,7 +301,7 @@ function cores(): number {
 
 /**
  * Reading threads for this machine: a core is left to the checking thread. (Two readers beside the checker on two
- * cores were slower than one: 1.12-1.19 s against 1.03-1.10 s for 1 GiB.)
+ * cores were slower than one: 1.15-1.31 s against 1.03-1.14 s for 1 GiB.)
  */
 function readers(): number {
   return Math.max(1, Math.min(cores() - 1, MAX_READERS));
@@ -253,8 +315,9 @@ function readers(): number {
 export function batchesOf(cursor: TraceCursor, worker?: boolean, options: BatchOptions = {}): BatchSource {
   const file = cursor.path;
   const wanted = worker ?? (cursor.size - cursor.position >= WORKER_MIN_BYTES && cores() >= 2);
-  if (wanted && file !== undefined && fs.existsSync(WORKER_FILE)) {
-    return new WorkerBatches(cursor, file, options.threads ?? readers(), options.chunkBytes ?? CHUNK_BYTES);
+  const workerFile = options.workerFile ?? WORKER_FILE;
+  if (wanted && file !== undefined && fs.existsSync(workerFile)) {
+    return new WorkerBatches(cursor, file, options.threads ?? readers(), options.chunkBytes ?? CHUNK_BYTES, workerFile, options.startMs ?? START_MS);
   }
   return new CursorBatches(cursor, options.capacity);
 }

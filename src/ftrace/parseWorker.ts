@@ -1,15 +1,16 @@
-// A reading thread of `batchSource`: decodes its share of a capture's chunks, in order, into its ring of shared
-// slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
-import * as fs from 'fs';
+// A reading thread of `batchSource`: decodes its share of a capture's chunks (chunks.ts), in order, into its ring of
+// shared slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
 import { workerData } from 'worker_threads';
 import {
-  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STOP, TAKEN, WRITTEN, type SlotMessage, type WorkerStart,
+  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, WRITTEN, type SlotMessage, type WorkerStart,
 } from './batchSource';
+import { ChunkReader } from './chunks';
 import { EventBatch } from './eventBatch';
-import { lineStartFrom, TraceCursor } from './reader';
 
 function run(start: WorkerStart): void {
   const counters = new Int32Array(start.counters);
+  // The checking thread decodes this share itself if this is not seen soon (a thread the system could not start).
+  Atomics.store(counters, STARTED, 1);
   const meta = new Float64Array(start.meta);
   const batches = start.slots.map((memory) => new EventBatch(CAPACITY, memory));
   let written = 0;
@@ -34,29 +35,20 @@ function run(start: WorkerStart): void {
     Atomics.store(counters, WRITTEN, ++written);
     Atomics.notify(counters, WRITTEN);
   };
-  let fd = -1;
+  let reader: ChunkReader | undefined;
   try {
-    fd = fs.openSync(start.file, 'r');
-    const size = start.end;
-    const at = (chunk: number): number => (chunk === 0 ? start.offset : lineStartFrom(fd, start.offset + chunk * start.chunkBytes, size));
-    for (let chunk = start.first; start.offset + chunk * start.chunkBytes < size; chunk += start.step) {
-      const cursor = TraceCursor.open(start.file, { offset: at(chunk), line: 1, end: at(chunk + 1) });
-      try {
-        for (let more = true; more; ) {
-          if (!free()) return;
-          const batch = batches[written % SLOTS];
-          more = cursor.nextBatch(batch) && cursor.position < cursor.size;
-          // The ids of every batch index one table: each chunk's cursor takes the parser the last one closed.
-          table ??= batch.strings;
-          if (batch.strings !== table) throw new Error('a chunk was read with another string table');
-          const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
-          sentStrings += strings.length;
-          const message = batch.slow.length > 0 || strings.length > 0 ? { slow: batch.slow, strings } : undefined;
-          hand(batch, !more, cursor.nextLine - 1, message);
-        }
-      } finally {
-        cursor.close();
-      }
+    reader = new ChunkReader(start);
+    for (;;) {
+      if (!free()) return;
+      const batch = batches[written % SLOTS];
+      if (!reader.fill(batch)) return;
+      // The ids of every batch index one table: each chunk's cursor takes the parser the last one closed.
+      table ??= batch.strings;
+      if (batch.strings !== table) throw new Error('a chunk was read with another string table');
+      const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
+      sentStrings += strings.length;
+      const message = batch.slow.length > 0 || strings.length > 0 ? { slow: batch.slow, strings } : undefined;
+      hand(batch, reader.chunkEnd, reader.chunkLines, message);
     }
   } catch (e) {
     if (!free()) return;
@@ -64,7 +56,7 @@ function run(start: WorkerStart): void {
     batch.count = 0;
     hand(batch, true, 0, { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) });
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    reader?.close();
   }
 }
 

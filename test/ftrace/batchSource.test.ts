@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { test } from 'node:test';
-import { batchesOf, SLOTS, CAPACITY } from '../../src/ftrace/batchSource';
+import { batchesOf, SLOTS, CAPACITY, type BatchOptions } from '../../src/ftrace/batchSource';
 import { checkTrace } from '../../src/ftrace/check';
 import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
 import { HotEvents } from '../../src/ftrace/hotEvents';
@@ -22,7 +22,7 @@ interface Drained {
 /** Many readers and small chunks: lines cross chunk ends, and every reader's batches come in turn. */
 const SHARED = { threads: 3, chunkBytes: 4096 };
 
-function drain(cursor: TraceCursor, thread: boolean, options: { threads?: number; chunkBytes?: number } = {}): Drained {
+function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {}): Drained {
   const source = batchesOf(cursor, thread, options);
   const hot = new HotEvents();
   const out: Drained = { records: [], nextLine: 0 };
@@ -127,6 +127,25 @@ test('a file the reading thread cannot open is an error, not a hang', () => {
       source.close();
     }
   });
+});
+
+test('a reading thread that does not start (dies at once, or never runs) has its share read on the checking thread', () => {
+  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+  const alone = drain(TraceCursor.open(file), false);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
+  try {
+    for (const [name, script] of [['dies.js', 'throw new Error("no thread for you")'], ['idles.js', 'setInterval(() => undefined, 1000)']]) {
+      const workerFile = path.join(dir, name);
+      fs.writeFileSync(workerFile, script);
+      for (const threads of [1, 3]) {
+        const t0 = Date.now();
+        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, startMs: 200, threads, chunkBytes: 32 * 1024 }), alone, `${name}, ${threads} readers`);
+        assert.ok(Date.now() - t0 < 5000, `${name}: read after ${Date.now() - t0} ms`);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('text in memory is read on the checking thread', () => {
