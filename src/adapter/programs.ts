@@ -6,6 +6,7 @@ import { parseScenario } from '../language/index';
 import type { Engine } from './engine';
 import type { LaunchArgs } from './launchArgs';
 import { ScenarioEngine } from './scenarioEngine';
+import { binaryTraceReason } from '../ftrace/reader';
 import { isTraceProgram } from './traceDetect';
 import { TraceEngine } from './traceEngine';
 
@@ -32,6 +33,8 @@ export function openProgram(args: LaunchArgs): Opened {
 
 function openTrace(file: string, fromBoot: boolean): Opened {
   try {
+    const binary = binaryTraceReason(file);
+    if (binary) return { errors: [`${file}: error: ${binary}`] };
     return { engine: new TraceEngine(file, { fromBoot }) };
   } catch (e) {
     return { errors: [`${file}: error: cannot read the trace: ${(e as Error).message}`] };

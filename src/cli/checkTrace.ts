@@ -3,7 +3,7 @@
 // is read as it comes. Exit 0 when only window information was found, 1 on findings, 2 on usage errors.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
-import { TraceCursor } from '../ftrace/reader';
+import { binaryTraceReason, TraceCursor } from '../ftrace/reader';
 import { formatReport } from '../ftrace/reportText';
 
 const USAGE = 'usage: dmabuf check-trace FILE... [--json] [--from-boot]   (- reads standard input)\n';
@@ -28,9 +28,16 @@ export async function main(argv: string[]): Promise<number> {
   for (const file of files) {
     let cursor: TraceCursor;
     try {
-      if (file === '-') cursor = TraceCursor.fromStdin();
-      else if (fs.statSync(file).isDirectory()) throw new Error('a directory');
-      else cursor = TraceCursor.open(file);
+      if (file === '-') {
+        cursor = TraceCursor.fromStdin();
+      } else {
+        const stat = fs.statSync(file);
+        if (stat.isDirectory()) throw new Error('a directory');
+        // A pipe is read as it comes, not looked at first.
+        const binary = stat.isFile() ? binaryTraceReason(file) : undefined;
+        if (binary) throw new Error(binary);
+        cursor = TraceCursor.open(file);
+      }
     } catch (e) {
       process.stderr.write(`check-trace: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
       worst = 2;

@@ -1,7 +1,7 @@
 // `import FILE -o OUT.dmabuf`: writes a capture's DMA calls as a scenario (see src/ftrace/importer.ts).
 import * as fs from 'fs';
 import { importTrace } from '../ftrace/importer';
-import { TraceCursor } from '../ftrace/reader';
+import { binaryTraceReason, TraceCursor } from '../ftrace/reader';
 
 const USAGE = 'usage: dmabuf import TRACE_FILE -o OUT.dmabuf   (-o - writes to stdout)\n';
 
@@ -29,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // The import reads the capture twice (a survey of its devices and buffers, then the events).
     if (input === '-' || !fs.statSync(input).isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
+    const binary = binaryTraceReason(input);
+    if (binary) throw new Error(binary);
     survey = TraceCursor.open(input);
     main = TraceCursor.open(input);
   } catch (e) {

@@ -241,6 +241,25 @@ export class TraceCursor implements Iterable<TraceRecord> {
   }
 }
 
+/** The first bytes of a trace-cmd data file (`trace.dat`, see trace-cmd.dat(5)): 0x17 0x08 0x44 `tracing`. */
+const TRACE_CMD_MAGIC = Buffer.from('\x17\x08\x44tracing', 'latin1');
+
+/**
+ * Why `path` cannot be read as text, when it is trace-cmd's binary data rather than its report (what a user who
+ * recorded with `trace-cmd record` has first); undefined for any other file.
+ */
+export function binaryTraceReason(path: string): string | undefined {
+  const head = Buffer.alloc(TRACE_CMD_MAGIC.length);
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (!head.equals(TRACE_CMD_MAGIC)) return undefined;
+  return `trace-cmd's binary data, not text: read it through \`trace-cmd report ${path}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
+}
+
 /** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */
 export function displayTask(task: string): string {
   return /[\x80-\xff]/.test(task) ? Buffer.from(task, 'latin1').toString('utf8') : task;

@@ -53,7 +53,7 @@ describe('opening a program as a trace', () => {
     ]);
   });
 
-  test('a program that is not a file (a pipe, a directory) is an error of the launch, not a read that blocks', () => {
+  test('a program that is not a file (a pipe, a directory) or is trace-cmd binary data is an error of the launch', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'program-fifo-'));
     try {
       for (const name of ['capture.trace', 'scenario.dmabuf']) {
@@ -64,6 +64,11 @@ describe('opening a program as a trace', () => {
       }
       const opened = openProgram({ program: dir, stopOnEntry: false });
       assert.ok('errors' in opened && /error: not a file/.test(opened.errors[0]));
+      // trace-cmd's binary data under a trace's name: its report is what the debugger reads.
+      const dat = path.join(dir, 'recorded.trace');
+      fs.writeFileSync(dat, Buffer.concat([Buffer.from([0x17, 0x08, 0x44]), Buffer.from('tracing6\0'), Buffer.alloc(64)]));
+      const binary = openProgram({ program: dat, stopOnEntry: false });
+      assert.ok('errors' in binary && /binary data, not text: read it through `trace-cmd report/.test(binary.errors[0]));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -106,6 +106,18 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   const directory = cli('checkTrace', [TRACES]);
   assert.equal(directory.code, 2);
   assert.match(directory.err, /cannot read .*: a directory/);
+  // What `trace-cmd record` leaves (trace-cmd.dat(5)): its report is what is read.
+  const dat = path.join(os.tmpdir(), `trace-${process.pid}.dat`);
+  fs.writeFileSync(dat, Buffer.concat([Buffer.from([0x17, 0x08, 0x44]), Buffer.from('tracing6\0\0\x08'), Buffer.alloc(4096)]));
+  try {
+    for (const [module, args] of [['checkTrace', [dat]], ['importTrace', [dat, '-o', '-']]] as const) {
+      const r = cli(module, [...args]);
+      assert.equal(r.code, 2, module);
+      assert.match(r.err, /trace-cmd's binary data, not text: read it through `trace-cmd report /, module);
+    }
+  } finally {
+    fs.rmSync(dat, { force: true });
+  }
 });
 
 test('import writes a scenario file; usage errors exit 2', () => {
