@@ -241,23 +241,31 @@ export class TraceCursor implements Iterable<TraceRecord> {
   }
 }
 
-/** The first bytes of a trace-cmd data file (`trace.dat`, see trace-cmd.dat(5)): 0x17 0x08 0x44 `tracing`. */
-const TRACE_CMD_MAGIC = Buffer.from('\x17\x08\x44tracing', 'latin1');
+/** Binary files a capture often comes as, by their first bytes, and the command that gives their text. */
+const BINARY_KINDS: { magic: Buffer; what: string; text: (path: string) => string }[] = [
+  // trace-cmd.dat(5): what `trace-cmd record` leaves.
+  { magic: Buffer.from('\x17\x08\x44tracing', 'latin1'), what: "trace-cmd's binary data", text: (p) => `trace-cmd report ${p}` },
+  { magic: Buffer.from([0x1f, 0x8b]), what: 'gzip data', text: (p) => `zcat ${p}` },
+  { magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), what: 'xz data', text: (p) => `xzcat ${p}` },
+  { magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), what: 'zstd data', text: (p) => `zstdcat ${p}` },
+];
+const LONGEST_MAGIC = Math.max(...BINARY_KINDS.map((k) => k.magic.length));
 
 /**
- * Why `path` cannot be read as text, when it is trace-cmd's binary data rather than its report (what a user who
- * recorded with `trace-cmd record` has first); undefined for any other file.
+ * Why `path` cannot be read as text, when it is a capture in a binary form (trace-cmd's data, compressed); undefined
+ * for any other file.
  */
 export function binaryTraceReason(path: string): string | undefined {
-  const head = Buffer.alloc(TRACE_CMD_MAGIC.length);
+  const head = Buffer.alloc(LONGEST_MAGIC);
   const fd = fs.openSync(path, 'r');
+  let n: number;
   try {
-    fs.readSync(fd, head, 0, head.length, 0);
+    n = fs.readSync(fd, head, 0, head.length, 0);
   } finally {
     fs.closeSync(fd);
   }
-  if (!head.equals(TRACE_CMD_MAGIC)) return undefined;
-  return `trace-cmd's binary data, not text: read it through \`trace-cmd report ${path}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
+  const kind = BINARY_KINDS.find((k) => n >= k.magic.length && head.subarray(0, k.magic.length).equals(k.magic));
+  return kind && `${kind.what}, not text: read it through \`${kind.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
 }
 
 /** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */

@@ -5,6 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { test } from 'node:test';
 import { checkTrace } from '../../src/ftrace/check';
 import { TraceCursor } from '../../src/ftrace/reader';
@@ -117,6 +118,16 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
     }
   } finally {
     fs.rmSync(dat, { force: true });
+  }
+  // A compressed capture: the command that gives its text.
+  const gz = path.join(os.tmpdir(), `trace-${process.pid}.txt.gz`);
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(path.join(TRACES, 'usb-noiommu.trace.txt'))));
+  try {
+    const r = cli('checkTrace', [gz]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /gzip data, not text: read it through `zcat .*\.txt\.gz`/);
+  } finally {
+    fs.rmSync(gz, { force: true });
   }
 });
 
