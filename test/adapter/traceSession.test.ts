@@ -256,6 +256,17 @@ describe('debugging a kernel trace', () => {
     assert.equal(await traceLine(dc, back.body.threadId), bugs[bugs.length - 1]);
   });
 
+  test('a launch cancelled while it records a large capture fails as cancelled and ends the session', async () => {
+    const file = generatedTrace(200_000);
+    dc.on('progressStart', (e: DebugProtocol.ProgressStartEvent) => void dc.customRequest('cancel', { progressId: e.body.progressId }));
+    const initialized = dc.waitForEvent('initialized');
+    const terminated = dc.waitForEvent('terminated');
+    const launched = dc.launchRequest({ program: file, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await Promise.race([initialized, launched.catch(() => undefined)]);
+    await assert.rejects(launched, /Launch cancelled after \d+ events/);
+    await terminated;
+  });
+
   test('breakpoint locations and goto targets find the event of a line, across a page of events', async () => {
     const file = generatedTrace(5000);
     await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
