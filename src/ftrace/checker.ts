@@ -103,12 +103,49 @@ export class TraceChecker implements HotEventSink {
     return o;
   }
 
+  // The common events, one method per kind: the fast path's records come in here (`replayRecord`), and so do the
+  // decoded events of `dispatch`, each at the origin `moveTo` set.
+
   map(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string): void {
-    this.onMap(device, dir, dma, size, phys, attrs, this.now);
+    const o = this.now;
+    const d = this.device(device);
+    if (dma === DMA_MAPPING_ERROR) return this.onMapError(device, o, `mapping ${size} bytes at phys ${hex(phys)} ${dir} failed (DMA_MAPPING_ERROR)`);
+    const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(phys);
+    if (bounce) d.pendingBounces.delete(phys);
+    const m = this.newMapping('single', device, dir, attrs, o, 0, false, bounce !== undefined);
+    // A one-entry array: a push would make room for sixteen, garbage for every map of a long capture.
+    m.segments = [{ mapping: m, index: 0, dma, size, phys }];
+    m.identity = !m.bounced && dma === phys;
+    this.insert(d, m);
   }
 
   unmap(device: string, dir: TraceDirection, dma: number, size: number): void {
-    this.onUnmap(device, dir, dma, size, this.now);
+    const o = this.now;
+    const d = this.device(device);
+    if (dma === DMA_MAPPING_ERROR) {
+      const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
+      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(dma, size)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
+    }
+    const seg = d.byDma.get(dma);
+    if (seg) {
+      const m = seg.mapping;
+      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
+      this.compare(m, seg.size, dir, dma, size, o);
+      return this.release(d, m, o, dma);
+    }
+    const dropped = d.dropped.get(dma);
+    if (dropped) {
+      d.dropped.delete(dma);
+      this.compare(dropped, dropped.segments[0].size, dir, dma, size, o);
+      this.revealOverlap(dropped);
+      d.stats.unmaps++;
+      d.unmapped.set(dma, o);
+      return;
+    }
+    const alloc = d.coherent.get(dma);
+    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+    this.unknownRelease(d, d.unmapped.get(dma), o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
+    d.unmapped.set(dma, o);
   }
 
   sync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number): void {
@@ -125,13 +162,11 @@ export class TraceChecker implements HotEventSink {
 
   private dispatch(e: DmaEvent, o: Origin): void {
     switch (e.op) {
-      case 'map': return this.onMap(e.device, e.dir, e.dma, e.size, e.phys, e.attrs, o);
-      case 'unmap': return this.onUnmap(e.device, e.dir, e.dma, e.size, o);
-      case 'iommu_map': return this.iommu.map(e.iova, e.paddr, e.size, o);
-      case 'iommu_unmap':
-        this.iommu.unmap(e.iova, e.size);
-        return;
-      case 'sync': return this.onSync(e.device, e.dir, e.forCpu, e.dma, e.size, o, false);
+      case 'map': return this.map(e.device, e.dir, e.dma, e.size, e.phys, e.attrs);
+      case 'unmap': return this.unmap(e.device, e.dir, e.dma, e.size);
+      case 'iommu_map': return this.iommuMap(e.iova, e.paddr, e.size);
+      case 'iommu_unmap': return this.iommuUnmap(e.iova, e.size);
+      case 'sync': return this.sync(e.device, e.dir, e.forCpu, e.dma, e.size);
       case 'map_sg': return this.onMapSg(e, o);
       case 'map_sg_err': return this.onMapError(e.device, o, `dma_map_sg failed with error ${e.err}`);
       case 'unmap_sg': return this.onUnmapSg(e, o);
@@ -207,18 +242,6 @@ export class TraceChecker implements HotEventSink {
   }
 
   // ---- streaming maps
-
-  private onMap(device: string, dir: TraceDirection, dma: number, size: number, phys: number, attrs: string, o: Origin): void {
-    const d = this.device(device);
-    if (dma === DMA_MAPPING_ERROR) return this.onMapError(device, o, `mapping ${size} bytes at phys ${hex(phys)} ${dir} failed (DMA_MAPPING_ERROR)`);
-    const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(phys);
-    if (bounce) d.pendingBounces.delete(phys);
-    const m = this.newMapping('single', device, dir, attrs, o, 0, false, bounce !== undefined);
-    // A one-entry array: a push would make room for sixteen, garbage for every map of a long capture.
-    m.segments = [{ mapping: m, index: 0, dma, size, phys }];
-    m.identity = !m.bounced && dma === phys;
-    this.insert(d, m);
-  }
 
   private onMapSg(e: Extract<DmaEvent, { op: 'map_sg' }>, o: Origin): void {
     const d = this.device(e.device);
@@ -328,34 +351,6 @@ export class TraceChecker implements HotEventSink {
   }
 
   // ---- unmaps
-
-  private onUnmap(device: string, dir: TraceDirection, dma: number, size: number, o: Origin): void {
-    const d = this.device(device);
-    if (dma === DMA_MAPPING_ERROR) {
-      const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
-      return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(dma, size)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
-    }
-    const seg = d.byDma.get(dma);
-    if (seg) {
-      const m = seg.mapping;
-      if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
-      this.compare(m, seg.size, dir, dma, size, o);
-      return this.release(d, m, o, dma);
-    }
-    const dropped = d.dropped.get(dma);
-    if (dropped) {
-      d.dropped.delete(dma);
-      this.compare(dropped, dropped.segments[0].size, dir, dma, size, o);
-      this.revealOverlap(dropped);
-      d.stats.unmaps++;
-      d.unmapped.set(dma, o);
-      return;
-    }
-    const alloc = d.coherent.get(dma);
-    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
-    this.unknownRelease(d, d.unmapped.get(dma), o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
-    d.unmapped.set(dma, o);
-  }
 
   private onUnmapSg(e: Extract<DmaEvent, { op: 'unmap_sg' }>, o: Origin): void {
     const d = this.device(e.device);
