@@ -2,11 +2,11 @@
 // ftrace header) as a TraceEngine, anything else as a `.dmabuf` scenario.
 import * as fs from 'fs';
 import { formatDiagnostic } from '../language/diagnostics';
+import { binaryTraceReason } from '../ftrace/reader';
 import { parseScenario } from '../language/index';
 import type { Engine } from './engine';
 import type { LaunchArgs } from './launchArgs';
 import { ScenarioEngine } from './scenarioEngine';
-import { binaryTraceReason } from '../ftrace/reader';
 import { isTraceProgram } from './traceDetect';
 import { TraceEngine } from './traceEngine';
 

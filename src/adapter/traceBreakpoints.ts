@@ -110,10 +110,16 @@ export function visitTouches(e: DmaEvent, checker: TraceChecker, sink: TouchSink
   }
 }
 
-/** Whether an event touches what `q` asks for. */
+/** Whether an event touches what `q` asks for; one per query, used again for each event of a scan. */
 class QueryMatch implements TouchSink {
   hit = false;
   constructor(private readonly q: TraceQuery) {}
+
+  test(e: DmaEvent, checker: TraceChecker): boolean {
+    this.hit = false;
+    visitTouches(e, checker, this, this.q.kind === 'phys');
+    return this.hit;
+  }
 
   device(name: string): void {
     if (this.q.kind === 'device' && name === this.q.name) this.hit = true;
@@ -128,8 +134,8 @@ class QueryMatch implements TouchSink {
   }
 }
 
-export function matches(q: TraceQuery, e: DmaEvent, checker: TraceChecker): boolean {
+/** The test of whether an event, read before `checker` applies it, matches `q`. */
+export function matcherOf(q: TraceQuery): (e: DmaEvent, checker: TraceChecker) => boolean {
   const m = new QueryMatch(q);
-  visitTouches(e, checker, m, q.kind === 'phys');
-  return m.hit;
+  return (e, checker) => m.test(e, checker);
 }

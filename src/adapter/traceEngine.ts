@@ -4,14 +4,14 @@
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
 import * as fs from 'fs';
 import type { Hazard, HazardKind } from '../machine/hazards';
-import { EventStream, TraceChecker, displayTask, type CursorStart, type StreamedEvent, type TraceFinding, type TraceRecord } from '../ftrace/index';
+import { EventStream, TraceChecker, displayTask, type Ahead, type CursorStart, type StreamedEvent, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
 import { MAX_CPUS, PAGE_STEPS, TraceColumns, threadOfCpu } from './traceColumns';
-import { matches, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
+import { matcherOf, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
 import { TraceSteps } from './traceSteps';
 import { TouchIndex } from './traceTouchIndex';
 import { TraceView } from './traceView';
@@ -136,7 +136,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
-  private openAt(start: CursorStart, ahead: 'never' | 'if-large' = 'never'): void {
+  private openAt(start: CursorStart, ahead: Ahead = 'never'): void {
     this.stream?.close();
     this.stream = new EventStream(this.path, start, READ_CHUNK, (r) => this.checker.apply(r), ahead);
     this.fetch();
@@ -304,6 +304,7 @@ export class TraceEngine implements Engine<number> {
    */
   private stepsTouching(q: TraceQuery): Set<number> {
     const out = new Set<number>();
+    const matches = matcherOf(q);
     let scan: { checker: TraceChecker; stream: EventStream; at: number } | undefined;
     try {
       for (const p of this.touched.pagesFor(q)) {
@@ -320,7 +321,7 @@ export class TraceEngine implements Engine<number> {
           const r = scan.stream.next();
           if (!r) break;
           const e = r.event;
-          if (scan.at >= start && matches(q, e, scan.checker)) out.add(scan.at);
+          if (scan.at >= start && matches(e, scan.checker)) out.add(scan.at);
           scan.at++;
           scan.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
         }

@@ -301,7 +301,7 @@ function cores(): number {
 
 /**
  * Reading threads for this machine: a core is left to the checking thread. (Two readers beside the checker on two
- * cores were slower than one: 1.15-1.31 s against 1.03-1.14 s for 1 GiB.)
+ * cores were slower than one: 1.06-1.31 s against 1.03-1.17 s for 1 GiB, six runs each.)
  */
 function readers(): number {
   return Math.max(1, Math.min(cores() - 1, MAX_READERS));

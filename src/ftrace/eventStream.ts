@@ -9,6 +9,9 @@ import { parseLine } from './lineParser';
 import { TraceCursor, type CursorStart } from './reader';
 import type { TraceRecord } from './record';
 
+/** When a stream decodes on reading threads, ahead of the events asked for. */
+export type Ahead = 'never' | 'if-large' | 'always';
+
 export interface StreamedEvent {
   line: number;
   offset: number;
@@ -43,7 +46,7 @@ export class EventStream {
     start: CursorStart,
     chunkSize: number,
     private readonly onLost: (r: TraceRecord) => void,
-    ahead: 'never' | 'if-large' | 'always' = 'never',
+    ahead: Ahead = 'never',
   ) {
     const worker = ahead === 'if-large' ? undefined : ahead === 'always';
     this.source = batchesOf(TraceCursor.open(path, start, chunkSize), worker, { capacity: BATCH });
