@@ -218,6 +218,24 @@ test('a line laid out as a recent one but for a few bytes (digits for digits, or
   assert.ok(read > 4000, `the fast path read ${read} of the lines`);
 });
 
+test('lines of many tasks, CPUs, flags and events interleaved read as the general parser reads them, every one on the fast path', () => {
+  // More layouts than are remembered, and many alike in their first 48 bytes (the same task and CPU column, flags
+  // differing past them, or events and names longer than the rest): they replace each other in turn.
+  const tasks = [...Array.from({ length: 24 }, (_, i) => `task${i}-${100 + i}`), '<idle>-0', 'ksoftirqd/1-21', 'a-very-long-task-name-9'];
+  const flags = ['.....', 'd..1.', 'dBH1.', '..s1.', 'd.h2.', 'D.h1.'];
+  const bodies: [string, string][] = [
+    ['dma_map_phys', '0000:00:02.0 dir=TO_DEVICE dma_addr=fffed002 size=1442 phys_addr=c602002 attrs='],
+    ['dma_unmap_phys', '0000:00:02.0 dir=FROM_DEVICE dma_addr=fffed002 size=1442 attrs='],
+    ['map', 'IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 paddr=0x000000000c602000 size=4096'],
+    ['unmap', 'IOMMU: iova=0x00000000fff90000 - 0x00000000fff91000 size=4096 unmapped_size=4096'],
+  ];
+  const line = fc.tuple(fc.nat(tasks.length - 1), fc.nat(3), fc.nat(flags.length - 1), fc.nat(bodies.length - 1), fc.integer({ min: 1, max: 99_999_999 }));
+  fc.assert(fc.property(fc.array(line, { minLength: 50, maxLength: 400 }), (picks) => {
+    const lines = picks.map(([t, cpu, f, b, us]) => ev(us / 1e6, bodies[b][0], bodies[b][1], tasks[t], cpu, flags[f]));
+    assert.equal(sameReadings(lines), lines.length);
+  }), { numRuns: 200 });
+});
+
 test("a closed cursor's fast path serves the next cursor, with batches of any capacity", () => {
   const lines = captureLines('vblk-virtio-iommu.trace.txt').slice(0, 3000);
   const text = lines.join('\n');
