@@ -60,7 +60,7 @@ function physOf(live: DeviceState | undefined, at: number, size: number, sink: T
 export function visitTouches(e: DmaEvent, checker: TraceChecker, sink: TouchSink, wantPhys: boolean): void {
   const device = 'device' in e ? e.device : undefined;
   if (device !== undefined) sink.device(device);
-  const live = device !== undefined ? checker.devices.get(device) : undefined;
+  const live = device !== undefined ? checker.deviceNamed(device) : undefined;
   switch (e.op) {
     case 'map':
       sink.dma(e.dma, e.dma + e.size);
@@ -103,8 +103,9 @@ export function visitTouches(e: DmaEvent, checker: TraceChecker, sink: TouchSink
     case 'iommu_unmap': {
       sink.dma(e.iova, e.iova + e.size);
       // An unmap starts where a map did (the checker removes maps laid end to end from there).
-      const m = wantPhys ? checker.iommu.byIova.get(e.iova) : undefined;
-      if (m) sink.phys(m.paddr, m.paddr + m.size);
+      const live = checker.iommu.byIova;
+      const slot = wantPhys ? live.slotOf(e.iova) : -1;
+      if (slot >= 0) sink.phys(live.paddrAt(slot), live.paddrAt(slot) + live.sizeAt(slot));
       return;
     }
   }

@@ -61,6 +61,11 @@ function findingHazard(f: TraceFinding, kind: HazardKind): Hazard {
   };
 }
 
+/** What a step that raised nothing (almost every one) shares: nothing is ever added to these. */
+const NO_HAZARDS: Hazard[] = Object.freeze([]) as unknown as Hazard[];
+const NO_EVENTS: KernelEvent[] = Object.freeze([]) as unknown as KernelEvent[];
+const NO_OWNERS: readonly number[] = Object.freeze([]);
+
 const hazardEvent = (h: Hazard): KernelEvent => ({ kind: 'effect', text: `${h.kind} (${h.detail}): ${h.message}`, flags: StepFlag.hazard, hazard: h.kind });
 
 export class TraceEngine implements Engine<number> {
@@ -77,7 +82,12 @@ export class TraceEngine implements Engine<number> {
   private upcoming: StreamedEvent | undefined;
   private at = 0;
   /** Bug findings of the step being applied (window information is not a hazard). */
-  private raised: Hazard[] = [];
+  private raised: Hazard[] = NO_HAZARDS;
+  /**
+   * The result of a step that raised nothing, rewritten by each such step: the recording reads it at once, and
+   * seven objects per event of a capture were most of the first pass's garbage.
+   */
+  private readonly quiet = { record: { stmt: 0, thread: 0, depth: 0, flags: 0, owners: NO_OWNERS }, detail: { events: NO_EVENTS, hazards: NO_HAZARDS } };
   private readonly allHazards: Hazard[] = [];
   private readonly hazardSteps = new Growable(Uint32Array);
   private readonly checkpoints: Checkpoint[] = [];
@@ -94,7 +104,9 @@ export class TraceEngine implements Engine<number> {
   /** Pages read for address and device queries so far (a figure for tests and the benchmark). */
   queryPages = 0;
   private readonly sink = (f: TraceFinding): void => {
-    if (f.kind !== 'window') this.raised.push(findingHazard(f, f.kind));
+    if (f.kind === 'window') return;
+    if (this.raised === NO_HAZARDS) this.raised = [];
+    this.raised.push(findingHazard(f, f.kind));
   };
 
   constructor(
@@ -181,7 +193,7 @@ export class TraceEngine implements Engine<number> {
       this.maybeCheckpoint(r);
       this.columns.push(r.line, r.offset, r.name, thread);
     }
-    this.raised = [];
+    this.raised = NO_HAZARDS;
     const e = r.event;
     // For the touch index, before the event: releases and syncs look their other side up in the state before it.
     if (first) this.touched.add(step, e, this.checker);
@@ -191,6 +203,11 @@ export class TraceEngine implements Engine<number> {
     // The end of the capture: live mappings are window information, or under fromBoot leaks of the last step.
     if (!this.upcoming) this.checker.finish();
     const hazards = this.raised;
+    if (hazards.length === 0) {
+      this.quiet.record.stmt = step;
+      this.quiet.record.thread = thread;
+      return this.quiet;
+    }
     if (first) {
       for (const h of hazards) {
         this.allHazards.push(h);
@@ -198,7 +215,7 @@ export class TraceEngine implements Engine<number> {
       }
     }
     return {
-      record: { stmt: step, thread, depth: 0, flags: hazards.length > 0 ? StepFlag.hazard : 0, owners: [] },
+      record: { stmt: step, thread, depth: 0, flags: StepFlag.hazard, owners: NO_OWNERS },
       detail: { events: hazards.map(hazardEvent), hazards },
     };
   }

@@ -36,6 +36,8 @@ export class TouchIndex implements TouchSink {
   /** The page `add` is filling, and its filter. */
   private page = 0;
   private filter: Uint32Array = new Uint32Array(0);
+  private lastDevice: string | undefined;
+  private lastDeviceId = 0;
 
   /** Step `step`'s event is `e`, about to be applied to `checker` (an unmap's other side is looked up there). */
   add(step: number, e: DmaEvent, checker: TraceChecker): void {
@@ -62,11 +64,15 @@ export class TouchIndex implements TouchSink {
   }
 
   private deviceBit(name: string): number {
+    // Events of one device come in runs (and name it with one string): the last one saves a lookup.
+    if (name === this.lastDevice) return this.lastDeviceId;
     let id = this.deviceIds.get(name);
     if (id === undefined) {
       id = Math.min(this.deviceIds.size, DEVICE_BITS);
       this.deviceIds.set(name, id);
     }
+    this.lastDevice = name;
+    this.lastDeviceId = id;
     return id;
   }
 

@@ -204,6 +204,12 @@ export class TraceChecker implements HotEventSink {
     }
   }
 
+  /** The state of device `name`, if it has had an event (a debugger's look before applying the next one). */
+  deviceNamed(name: string): DeviceState | undefined {
+    const last = this.lastDevice;
+    return last !== undefined && last.name === name ? last : this.devices.get(name);
+  }
+
   device(name: string): DeviceState {
     // Events of one device come in runs: the last one found saves a lookup.
     const last = this.lastDevice;

@@ -27,6 +27,19 @@ export class IommuMappings {
     return slot < 0 ? undefined : this.mappingAt(slot);
   }
 
+  /** The slot of the mapping at `iova` (-1: none) until the next change: `paddrAt` and `sizeAt` read it, no object made. */
+  slotOf(iova: number): number {
+    return this.table.find(iova);
+  }
+
+  paddrAt(slot: number): number {
+    return this.table.get(slot, PADDR);
+  }
+
+  sizeAt(slot: number): number {
+    return this.table.get(slot, SIZE);
+  }
+
   /** The mapping whose IOVA range holds `addr`. */
   holding(addr: number): IommuMapping | undefined {
     const t = this.table;
