@@ -1,7 +1,7 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import type { DeviceState, DmaEvent, TraceChecker } from '../ftrace/index';
+import type { DeviceState, DmaEvent, EventStream, HotEventSink, TraceChecker, TraceDirection } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
@@ -53,72 +53,121 @@ function physOf(live: DeviceState | undefined, at: number, size: number, sink: T
 }
 
 /**
- * Hands `sink` the device, dma ranges and (with `wantPhys`) physical ranges that an event touches, read before
+ * Hands a sink the device, dma ranges and (with `wantPhys`) physical ranges that an event touches, read before
  * `checker` applies it. The physical side of an unmap or sync is looked up in the live mappings (a search for a
- * sync inside one), so a `dma:` or `device:` query goes without it.
+ * sync inside one), so a `dma:` or `device:` query goes without it. The common events come in as numbers (the
+ * fast path's records, `replayRecord`), and so do the decoded ones of those kinds: one reading of each.
  */
-export function visitTouches(e: DmaEvent, checker: TraceChecker, sink: TouchSink, wantPhys: boolean): void {
-  const device = 'device' in e ? e.device : undefined;
-  if (device !== undefined) sink.device(device);
-  const live = device !== undefined ? checker.deviceNamed(device) : undefined;
-  switch (e.op) {
-    case 'map':
-      sink.dma(e.dma, e.dma + e.size);
-      if (wantPhys) sink.phys(e.phys, e.phys + e.size);
-      return;
-    case 'unmap':
-    case 'sync':
-      sink.dma(e.dma, e.dma + e.size);
-      if (wantPhys) physOf(live, e.dma, e.size, sink);
-      return;
-    case 'map_sg':
-      spans(e.dmas, e.sizes, sink, false);
-      if (wantPhys) spans(e.phys, e.sizes, sink, true);
-      return;
-    case 'sync_sg':
-      spans(e.dmas, e.sizes, sink, false);
-      if (wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink));
-      return;
-    case 'unmap_sg': {
-      // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
-      const m = live?.sgByPhys.get(e.phys[0])?.[0];
-      if (m) for (const s of m.segments) sink.dma(s.dma, s.dma + s.size);
-      if (wantPhys) spans(e.phys, e.phys.map((_, i) => m?.segments[i]?.size ?? 1), sink, true);
-      return;
+export class TouchVisitor implements HotEventSink {
+  /** The state before the event being visited. */
+  private checker: TraceChecker | undefined;
+
+  constructor(private readonly sink: TouchSink, private readonly wantPhys: boolean) {}
+
+  /** The current event of `s`, from its numbers when the fast path read it. */
+  visitCurrent(s: EventStream, checker: TraceChecker): void {
+    this.checker = checker;
+    if (!s.replay(this)) this.visit(s.event, checker);
+  }
+
+  visit(e: DmaEvent, checker: TraceChecker): void {
+    this.checker = checker;
+    const sink = this.sink;
+    switch (e.op) {
+      case 'map': return this.map(e.device, e.dir, e.dma, e.size, e.phys);
+      case 'unmap': return this.unmap(e.device, e.dir, e.dma, e.size);
+      case 'sync': return this.sync(e.device, e.dir, e.forCpu, e.dma, e.size);
+      case 'iommu_map': return this.iommuMap(e.iova, e.paddr, e.size);
+      case 'iommu_unmap': return this.iommuUnmap(e.iova, e.size);
     }
-    case 'map_sg_err':
-      if (wantPhys) spans(e.phys, [], sink, true);
-      return;
-    case 'alloc':
-    case 'free':
-      sink.dma(e.dma, e.dma + e.size);
-      return;
-    case 'bounce':
-      if (wantPhys) sink.phys(e.phys, e.phys + e.size);
-      return;
-    case 'iommu_map':
-      sink.dma(e.iova, e.iova + e.size);
-      if (wantPhys) sink.phys(e.paddr, e.paddr + e.size);
-      return;
-    case 'iommu_unmap': {
-      sink.dma(e.iova, e.iova + e.size);
-      // An unmap starts where a map did (the checker removes maps laid end to end from there).
-      const live = checker.iommu.byIova;
-      const slot = wantPhys ? live.slotOf(e.iova) : -1;
-      if (slot >= 0) sink.phys(live.paddrAt(slot), live.paddrAt(slot) + live.sizeAt(slot));
-      return;
+    const device = 'device' in e ? e.device : undefined;
+    if (device !== undefined) sink.device(device);
+    const live = device !== undefined ? checker.deviceNamed(device) : undefined;
+    switch (e.op) {
+      case 'map_sg':
+        spans(e.dmas, e.sizes, sink, false);
+        if (this.wantPhys) spans(e.phys, e.sizes, sink, true);
+        return;
+      case 'sync_sg':
+        spans(e.dmas, e.sizes, sink, false);
+        if (this.wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink));
+        return;
+      case 'unmap_sg': {
+        // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
+        const m = live?.sgByPhys.get(e.phys[0])?.[0];
+        if (m) for (const s of m.segments) sink.dma(s.dma, s.dma + s.size);
+        if (this.wantPhys) spans(e.phys, e.phys.map((_, i) => m?.segments[i]?.size ?? 1), sink, true);
+        return;
+      }
+      case 'map_sg_err':
+        if (this.wantPhys) spans(e.phys, [], sink, true);
+        return;
+      case 'alloc':
+      case 'free':
+        sink.dma(e.dma, e.dma + e.size);
+        return;
+      case 'bounce':
+        if (this.wantPhys) sink.phys(e.phys, e.phys + e.size);
+        return;
     }
+  }
+
+  map(device: string, _dir: TraceDirection, dma: number, size: number, phys: number): void {
+    this.sink.device(device);
+    this.sink.dma(dma, dma + size);
+    if (this.wantPhys) this.sink.phys(phys, phys + size);
+  }
+
+  unmap(device: string, _dir: TraceDirection, dma: number, size: number): void {
+    this.release(device, dma, size);
+  }
+
+  sync(device: string, _dir: TraceDirection, _forCpu: boolean, dma: number, size: number): void {
+    this.release(device, dma, size);
+  }
+
+  iommuMap(iova: number, paddr: number, size: number): void {
+    this.sink.dma(iova, iova + size);
+    if (this.wantPhys) this.sink.phys(paddr, paddr + size);
+  }
+
+  iommuUnmap(iova: number, size: number): void {
+    this.sink.dma(iova, iova + size);
+    if (!this.wantPhys) return;
+    // An unmap starts where a map did (the checker removes maps laid end to end from there).
+    const live = this.checker!.iommu.byIova;
+    const slot = live.slotOf(iova);
+    if (slot >= 0) this.sink.phys(live.paddrAt(slot), live.paddrAt(slot) + live.sizeAt(slot));
+  }
+
+  /** An unmap or sync: it names the dma side only; the physical side is the live mapping's. */
+  private release(device: string, dma: number, size: number): void {
+    this.sink.device(device);
+    this.sink.dma(dma, dma + size);
+    if (this.wantPhys) physOf(this.checker!.deviceNamed(device), dma, size, this.sink);
   }
 }
 
 /** Whether an event touches what `q` asks for; one per query, used again for each event of a scan. */
-class QueryMatch implements TouchSink {
-  hit = false;
-  constructor(private readonly q: TraceQuery) {}
+export class QueryMatch implements TouchSink {
+  private hit = false;
+  private readonly visitor: TouchVisitor;
 
+  constructor(private readonly q: TraceQuery) {
+    this.visitor = new TouchVisitor(this, q.kind === 'phys');
+  }
+
+  /** Whether `e`, read before `checker` applies it, matches. */
   test(e: DmaEvent, checker: TraceChecker): boolean {
     this.hit = false;
-    visitTouches(e, checker, this, this.q.kind === 'phys');
+    this.visitor.visit(e, checker);
+    return this.hit;
+  }
+
+  /** Whether the current event of `s`, read before `checker` applies it, matches. */
+  testCurrent(s: EventStream, checker: TraceChecker): boolean {
+    this.hit = false;
+    this.visitor.visitCurrent(s, checker);
     return this.hit;
   }
 
@@ -133,10 +182,4 @@ class QueryMatch implements TouchSink {
   phys(lo: number, hi: number): void {
     if (this.q.kind === 'phys' && lo < this.q.hi && this.q.lo < hi) this.hit = true;
   }
-}
-
-/** The test of whether an event, read before `checker` applies it, matches `q`. */
-export function matcherOf(q: TraceQuery): (e: DmaEvent, checker: TraceChecker) => boolean {
-  const m = new QueryMatch(q);
-  return (e, checker) => m.test(e, checker);
 }

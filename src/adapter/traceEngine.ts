@@ -4,14 +4,14 @@
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
 import * as fs from 'fs';
 import type { Hazard, HazardKind } from '../machine/hazards';
-import { EventStream, TraceChecker, displayTask, type Ahead, type CursorStart, type StreamedEvent, type TraceFinding, type TraceRecord } from '../ftrace/index';
+import { EventStream, TraceChecker, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
 import { MAX_CPUS, PAGE_STEPS, TraceColumns, threadOfCpu } from './traceColumns';
-import { matcherOf, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
+import { QueryMatch, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
 import { TraceSteps } from './traceSteps';
 import { TouchIndex } from './traceTouchIndex';
 import { TraceView } from './traceView';
@@ -74,12 +74,10 @@ export class TraceEngine implements Engine<number> {
   readonly view: TraceView;
   readonly size: number;
   readonly words = TRACE_WORDS;
-  /** Reads on from the upcoming event (which it read); undefined once the end was read. */
+  /** Stands at the event the next step applies; undefined once the end was read. */
   private stream: EventStream | undefined;
   /** The checker's state before the step at `position`. */
   checker: TraceChecker;
-  /** The event the next step applies; undefined at the end. */
-  private upcoming: StreamedEvent | undefined;
   private at = 0;
   /** Bug findings of the step being applied (window information is not a hazard). */
   private raised: Hazard[] = NO_HAZARDS;
@@ -130,12 +128,12 @@ export class TraceEngine implements Engine<number> {
   }
 
   get done(): boolean {
-    return this.upcoming === undefined;
+    return this.stream === undefined;
   }
 
   /** The whole record of the event the next step applies (read only when asked: a stop shows it). */
   get pending(): TraceRecord | undefined {
-    return this.upcoming && this.stream?.recordOf(this.upcoming);
+    return this.stream?.record();
   }
 
   get endReason(): 'end' | undefined {
@@ -156,8 +154,7 @@ export class TraceEngine implements Engine<number> {
 
   private fetch(): void {
     const stream = this.stream;
-    this.upcoming = stream?.next();
-    if (stream && !this.upcoming) {
+    if (stream && !stream.advance()) {
       // At the end the file is closed: a session that ends there (or restarts) leaves nothing open.
       stream.close();
       this.stream = undefined;
@@ -174,8 +171,8 @@ export class TraceEngine implements Engine<number> {
   /** The event as a stack: the event (and its device) called by the task that logged it. */
   frames(): SourceFrame[] {
     const r = this.pending;
-    if (!r || !this.upcoming) return [];
-    const e = this.upcoming.event;
+    if (!r || !this.stream) return [];
+    const e = this.stream.event;
     const device = 'device' in e && e.device ? ` ${e.device}` : '';
     return [
       { name: `${r.event}${device}`, line: r.line, column: 1 },
@@ -184,7 +181,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   step(): { record: StepRecord; detail: StepDetail } {
-    const r = this.upcoming;
+    const r = this.stream;
     if (!r) throw new Error('The trace has ended');
     const step = this.at;
     const first = step === this.columns.length;
@@ -194,14 +191,13 @@ export class TraceEngine implements Engine<number> {
       this.columns.push(r.line, r.offset, r.name, thread);
     }
     this.raised = NO_HAZARDS;
-    const e = r.event;
     // For the touch index, before the event: releases and syncs look their other side up in the state before it.
-    if (first) this.touched.add(step, e, this.checker);
-    this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
+    if (first) this.touched.add(step, r, this.checker);
+    r.applyTo(this.checker);
     this.at++;
     this.fetch();
     // The end of the capture: live mappings are window information, or under fromBoot leaks of the last step.
-    if (!this.upcoming) this.checker.finish();
+    if (!this.stream) this.checker.finish();
     const hazards = this.raised;
     if (hazards.length === 0) {
       this.quiet.record.stmt = step;
@@ -221,7 +217,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   /** On the first pass: a checkpoint once enough events and bytes have passed since the last. */
-  private maybeCheckpoint(r: StreamedEvent): void {
+  private maybeCheckpoint(r: EventStream): void {
     const last = this.checkpoints[this.checkpoints.length - 1];
     if (last && (this.at - last.position < MIN_CHECKPOINT_STEPS || r.offset - last.start.offset < this.size / MAX_CHECKPOINTS)) return;
     this.checkpoints.push(this.saved());
@@ -258,20 +254,20 @@ export class TraceEngine implements Engine<number> {
     this.load(from);
     const ladder: Checkpoint[] | undefined = walkingBack && position - from.position > FINE_STEPS ? [] : undefined;
     const keepFrom = position - LADDER_STATES * FINE_STEPS;
-    while (this.at < position && this.upcoming) {
+    while (this.at < position && this.stream) {
       if (ladder && this.at > from.position && this.at >= keepFrom && (position - this.at) % FINE_STEPS === 0) ladder.push(this.saved());
       this.step();
     }
     if (ladder) this.ladder = ladder;
     // Keep the state restored: the next seek often asks for it again (after replaying its step).
-    if (this.upcoming && !this.recent.some((r) => r.position === position)) {
+    if (this.stream && !this.recent.some((r) => r.position === position)) {
       if (this.recent.length === RECENT_STATES) this.recent.shift();
       this.recent.push(this.saved());
     }
   }
 
   private replayTo(position: number): void {
-    while (this.at < position && this.upcoming) this.step();
+    while (this.at < position && this.stream) this.step();
   }
 
   /** The saved state nearest before `position`: a checkpoint, a recently restored state or one of the ladder. */
@@ -290,7 +286,7 @@ export class TraceEngine implements Engine<number> {
 
   /** The state before the pending event, as a checkpoint (a copy: stepping on does not change it). */
   private saved(): Checkpoint {
-    const r = this.upcoming!;
+    const r = this.stream!;
     return { position: this.at, start: { offset: r.offset, line: r.line }, checker: this.checker.clone(this.sink) };
   }
 
@@ -321,7 +317,7 @@ export class TraceEngine implements Engine<number> {
    */
   private stepsTouching(q: TraceQuery): Set<number> {
     const out = new Set<number>();
-    const matches = matcherOf(q);
+    const matches = new QueryMatch(q);
     let scan: { checker: TraceChecker; stream: EventStream; at: number } | undefined;
     try {
       for (const p of this.touched.pagesFor(q)) {
@@ -334,13 +330,10 @@ export class TraceEngine implements Engine<number> {
           const checker = from.checker.clone(() => undefined);
           scan = { checker, stream: new EventStream(this.path, from.start, READ_CHUNK, (r) => checker.apply(r)), at: from.position };
         }
-        while (scan.at < end) {
-          const r = scan.stream.next();
-          if (!r) break;
-          const e = r.event;
-          if (scan.at >= start && matches(e, scan.checker)) out.add(scan.at);
+        while (scan.at < end && scan.stream.advance()) {
+          if (scan.at >= start && matches.testCurrent(scan.stream, scan.checker)) out.add(scan.at);
           scan.at++;
-          scan.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
+          scan.stream.applyTo(scan.checker);
         }
       }
     } finally {

@@ -2,8 +2,8 @@
 // physical address granules (a bit each, shared modulo the filter's size) and the devices named. An address or
 // device breakpoint then re-reads only the pages whose filter lets its query through; a bit set by another
 // address costs a page read, never a missed event.
-import type { DmaEvent, TraceChecker } from '../ftrace/index';
-import { visitTouches, type TouchSink, type TraceQuery } from './traceBreakpoints';
+import type { EventStream, TraceChecker } from '../ftrace/index';
+import { TouchVisitor, type TouchSink, type TraceQuery } from './traceBreakpoints';
 import { PAGE_STEPS } from './traceColumns';
 
 /** Bytes per granule: a buffer of a few pages touches one or two. */
@@ -39,8 +39,10 @@ export class TouchIndex implements TouchSink {
   private lastDevice: string | undefined;
   private lastDeviceId = 0;
 
-  /** Step `step`'s event is `e`, about to be applied to `checker` (an unmap's other side is looked up there). */
-  add(step: number, e: DmaEvent, checker: TraceChecker): void {
+  private readonly visitor = new TouchVisitor(this, true);
+
+  /** Step `step`'s event is the current one of `s`, about to be applied to `checker` (an unmap's other side is looked up there). */
+  add(step: number, s: EventStream, checker: TraceChecker): void {
     const p = Math.floor(step / PAGE_STEPS);
     while (this.filters.length <= p) {
       this.filters.push(new Uint32Array(2 * WORDS));
@@ -48,7 +50,7 @@ export class TouchIndex implements TouchSink {
     }
     this.page = p;
     this.filter = this.filters[p];
-    visitTouches(e, checker, this, true);
+    this.visitor.visitCurrent(s, checker);
   }
 
   device(name: string): void {

@@ -1,10 +1,12 @@
 // A capture's events one at a time, as a debugger steps through them: each event's place, time, CPU, name and
-// decoded DMA event, read through the fast path's batches, so that a common line costs no text and no record. The
-// whole record of an event (its task, its flags, its text) is made only when asked for: a stop shows one.
+// DMA event, read through the fast path's batches, so that a common line costs no text, no record and no object on
+// a debugger's first pass. The whole record of an event (its task, its flags, its text) is made only when asked
+// for: a stop shows one.
 import { batchesOf, type BatchSource } from './batchSource';
-import { EventBatch, HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
+import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE, type EventBatch } from './eventBatch';
 import { decodeEvent, type DmaEvent } from './events';
-import { HotEvents } from './hotEvents';
+import type { TraceChecker } from './checker';
+import { HotEvents, replayRecord, type HotEventSink } from './hotEvents';
 import { parseLine } from './lineParser';
 import { TraceCursor, type CursorStart } from './reader';
 import type { TraceRecord } from './record';
@@ -12,30 +14,33 @@ import type { TraceRecord } from './record';
 /** When a stream decodes on reading threads, ahead of the events asked for. */
 export type Ahead = 'never' | 'if-large' | 'always';
 
-export interface StreamedEvent {
-  line: number;
-  offset: number;
-  timestamp: number;
-  cpu: number;
-  /** The event's name as the trace prints it. */
-  name: string;
-  event: DmaEvent;
-  /** The whole record: set when the line was parsed whole on the way (the fast path left it), or by `recordOf`. */
-  record?: TraceRecord;
-}
-
 /**
  * Small batches: a debugger opens a stream at a saved state and often needs only a few events from it (a step
  * back replays up to a few dozen), and a batch is decoded whole.
  */
 const BATCH = 256;
 
+/**
+ * A cursor over the events: `advance` moves to the next one, whose place, time, CPU and name are then its fields.
+ * An event the fast path decoded stays numbers in its batch (valid until the next `advance`) and is handed to a
+ * sink as such (`replay`, `applyTo`); its `event` object and its whole `record` are made only when asked for.
+ */
 export class EventStream {
+  line = 0;
+  offset = 0;
+  timestamp = 0;
+  cpu = 0;
+  /** The event's name as the trace prints it. */
+  name = '';
   private readonly source: BatchSource;
   private batch: EventBatch | undefined;
   private readonly hot = new HotEvents();
-  /** The next record of `batch` to hand out (an index into its records). */
-  private at = 0;
+  /** The next record of `batch` to read (an index into its records). */
+  private next = 0;
+  /** The current event's record when the fast path decoded it, else -1. */
+  private hotAt = -1;
+  private decoded: DmaEvent | undefined;
+  private whole: TraceRecord | undefined;
 
   /**
    * `onLost` takes the `[LOST N EVENTS]` markers met on the way to an event. `ahead` says when to decode on reading
@@ -52,38 +57,76 @@ export class EventStream {
     this.source = batchesOf(TraceCursor.open(path, start, chunkSize), worker, { capacity: BATCH });
   }
 
-  /** The next event, or undefined at the end of the capture. */
-  next(): StreamedEvent | undefined {
+  /** Moves to the next event; false at the end of the capture. */
+  advance(): boolean {
     for (;;) {
       let b = this.batch;
-      if (!b || this.at >= b.count * STRIDE) {
+      if (!b || this.next >= b.count * STRIDE) {
         b = this.batch = this.source.next();
-        if (!b) return undefined;
-        this.at = 0;
+        if (!b) return false;
+        this.next = 0;
       }
       const r = b.records;
-      const at = this.at;
-      this.at += STRIDE;
+      const at = this.next;
+      this.next += STRIDE;
+      this.decoded = undefined;
+      this.whole = undefined;
       const code = r[at + R_CODE];
       if (code !== SLOW) {
-        return { line: r[at + R_LINE], offset: r[at + R_OFFSET], timestamp: r[at + R_TIME], cpu: r[at + R_CPU], name: HOT_NAMES[code], event: this.hot.at(b, at) };
+        this.hotAt = at;
+        this.line = r[at + R_LINE];
+        this.offset = r[at + R_OFFSET];
+        this.timestamp = r[at + R_TIME];
+        this.cpu = r[at + R_CPU];
+        this.name = HOT_NAMES[code];
+        return true;
       }
       const text = b.slow[r[at + R_OTHER]];
       const record = parseLine(text, 0, text.length, r[at + R_LINE], r[at + R_OFFSET]);
       if (record?.kind === 'lost') this.onLost(record);
       if (record?.kind !== 'event') continue;
-      return { line: record.line, offset: record.offset, timestamp: record.timestamp, cpu: record.cpu, name: record.event, event: decodeEvent(record), record };
+      this.hotAt = -1;
+      this.whole = record;
+      this.decoded = decodeEvent(record);
+      this.line = record.line;
+      this.offset = record.offset;
+      this.timestamp = record.timestamp;
+      this.cpu = record.cpu;
+      this.name = record.event;
+      return true;
     }
   }
 
-  /** The whole record of `e`, an event of this capture (read again from the file when the fast path read it). */
-  recordOf(e: StreamedEvent): TraceRecord {
-    if (e.record) return e.record;
-    const cursor = TraceCursor.open(this.path, { offset: e.offset, line: e.line }, 4096);
+  /** The current event decoded (made once, when asked). */
+  get event(): DmaEvent {
+    return (this.decoded ??= this.hot.at(this.batch!, this.hotAt));
+  }
+
+  /** Hands the current event to `sink` as numbers when the fast path decoded it (no object made); false if not. */
+  replay(sink: HotEventSink): boolean {
+    if (this.hotAt < 0) return false;
+    replayRecord(this.batch!, this.hotAt, sink);
+    return true;
+  }
+
+  /** Applies the current event to `checker`. */
+  applyTo(checker: TraceChecker): void {
+    if (this.hotAt < 0) {
+      checker.applyEvent(this.event, this.line, this.offset, this.timestamp, this.cpu);
+      return;
+    }
+    checker.moveTo(this.line, this.offset, this.timestamp, this.cpu);
+    replayRecord(this.batch!, this.hotAt, checker);
+  }
+
+  /** The current event's whole record (read again from the file when the fast path decoded it). */
+  record(): TraceRecord {
+    if (this.whole) return this.whole;
+    const cursor = TraceCursor.open(this.path, { offset: this.offset, line: this.line }, 4096);
     try {
       const r = cursor.next();
-      if (!r || r.kind !== 'event') throw new Error(`line ${e.line} of ${this.path} is no longer the event read there: the file changed`);
-      return (e.record = r);
+      if (!r || r.kind !== 'event') throw new Error(`line ${this.line} of ${this.path} is no longer the event read there: the file changed`);
+      return (this.whole = r);
     } finally {
       cursor.close();
     }

@@ -32,7 +32,8 @@ export function replayRecord(batch: EventBatch, at: number, sink: HotEventSink):
 
 /** Makes the `DmaEvent` of a record, for tests and for anyone who wants the event as `decodeEvent` gives it. */
 export class HotEvents implements HotEventSink {
-  private event: DmaEvent = { op: 'other' };
+  /** The event last handed to this sink. */
+  event: DmaEvent = { op: 'other' };
 
   /** The event of the record at `at`. */
   at(batch: EventBatch, at: number): DmaEvent {

@@ -1,7 +1,8 @@
 // The trace reader and checker as the CLI and the debug adapter use them: stream a capture's records, apply them
 // to a checker whose state can be queried after any event, gather a report, or write a scenario.
 export { TraceCursor, displayTask, type CursorStart } from './reader';
-export { EventStream, type Ahead, type StreamedEvent } from './eventStream';
+export { EventStream, type Ahead } from './eventStream';
+export type { HotEventSink } from './hotEvents';
 export { TraceRecord, type RecordKind } from './record';
 export { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 export { allFields, type FieldEntry } from './fields';

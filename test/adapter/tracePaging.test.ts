@@ -12,7 +12,7 @@ import { StopFinder } from '../../src/adapter/stopFinder';
 import { PAGE_STEPS } from '../../src/adapter/traceColumns';
 import { TraceEngine } from '../../src/adapter/traceEngine';
 import { TraceSteps } from '../../src/adapter/traceSteps';
-import { matcherOf, parseTraceQuery } from '../../src/adapter/traceBreakpoints';
+import { QueryMatch, parseTraceQuery } from '../../src/adapter/traceBreakpoints';
 import { TraceChecker, TraceCursor, decodeEvent } from '../../src/ftrace/index';
 import { generatedTrace, trace } from './traceFiles';
 
@@ -46,13 +46,13 @@ function eventsOf(file: string): { line: number; name: string; cpu: number }[] {
 
 /** The steps a query matches, by one pass over the whole file with a checker of its own. */
 function fullPass(file: string, name: string): number[] {
-  const matches = matcherOf(parseTraceQuery(name)!);
+  const matches = new QueryMatch(parseTraceQuery(name)!);
   const checker = new TraceChecker(() => undefined);
   const out: number[] = [];
   let step = 0;
   for (const r of TraceCursor.open(file)) {
     if (r.kind === 'event') {
-      if (matches(decodeEvent(r), checker)) out.push(step);
+      if (matches.test(decodeEvent(r), checker)) out.push(step);
       step++;
     }
     checker.apply(r);

@@ -6,7 +6,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { test } from 'node:test';
 import { decodeEvent } from '../../src/ftrace/events';
+import { TraceChecker } from '../../src/ftrace/checker';
 import { EventStream } from '../../src/ftrace/eventStream';
+import { HotEvents } from '../../src/ftrace/hotEvents';
 import { TraceCursor, type CursorStart } from '../../src/ftrace/reader';
 import type { TraceRecord } from '../../src/ftrace/record';
 import { captureLines, captures, ev, TRACES } from './helpers';
@@ -16,7 +18,7 @@ function streamed(file: string, start: CursorStart = { offset: 0, line: 1 }, chu
   const out: string[] = [];
   const stream = new EventStream(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`), ahead);
   try {
-    for (let e = stream.next(); e; e = stream.next()) out.push(`${e.line}@${e.offset} ${e.timestamp} cpu${e.cpu} ${e.name} ${JSON.stringify(e.event)}`);
+    while (stream.advance()) out.push(`${stream.line}@${stream.offset} ${stream.timestamp} cpu${stream.cpu} ${stream.name} ${JSON.stringify(stream.event)}`);
   } finally {
     stream.close();
   }
@@ -76,13 +78,48 @@ test("an event's whole record is the cursor's record of its line, read again for
   for (const r of TraceCursor.open(file)) if (r.kind === 'event') records.set(r.line, r);
   const stream = new EventStream(file, { offset: 0, line: 1 }, 64 * 1024, () => undefined);
   let hot = 0;
-  for (let e = stream.next(), i = 0; e; e = stream.next(), i++) {
+  for (let i = 0; stream.advance(); i++) {
     if (i % 50 !== 0) continue;
-    if (!e.record) hot++;
-    const r = stream.recordOf(e);
-    const want = records.get(e.line)!;
+    if (stream.replay(new HotEvents())) hot++;
+    const r = stream.record();
+    const want = records.get(stream.line)!;
     assert.deepEqual([r.line, r.offset, r.event, r.task, r.pid, r.cpu, r.timestamp, r.flags, r.body], [want.line, want.offset, want.event, want.task, want.pid, want.cpu, want.timestamp, want.flags, want.body]);
   }
   stream.close();
   assert.ok(hot > 100, `${hot} events the fast path decoded were read again`);
+});
+
+/** What a checker holds at the end: per device its figures and live mappings, and the IOMMU's. */
+function stateOf(c: TraceChecker): string {
+  const devices = [...c.devices.values()].map((d) => [d.name, d.stats, d.live, d.mappings().map((m) => m.id)]);
+  return JSON.stringify([devices, c.iommu.maps, c.iommu.unmaps, c.iommu.peakLive, c.iommu.byIova.values()]);
+}
+
+test('an event the fast path decoded is handed over as numbers that make the same event, and a checker fed them ends as one fed the decoded events', () => {
+  for (const name of ['e1000e-intel-iommu.trace.txt', 'gpu-swiotlb-force-linux6.12.trace.txt', 'mixed-noiommu.trace.txt']) {
+    const file = path.join(TRACES, name);
+    const findings: [string[], string[]] = [[], []];
+    const byNumbers = new TraceChecker((f) => findings[0].push(`${f.line} ${f.detail} ${f.message}`));
+    const byEvents = new TraceChecker((f) => findings[1].push(`${f.line} ${f.detail} ${f.message}`));
+    const stream = new EventStream(file, { offset: 0, line: 1 }, 64 * 1024, (r) => {
+      byNumbers.apply(r);
+      byEvents.apply(r);
+    });
+    const hot = new HotEvents();
+    let replayed = 0;
+    while (stream.advance()) {
+      if (stream.replay(hot)) {
+        replayed++;
+        assert.deepEqual(hot.event, stream.event, `${name}:${stream.line}`);
+      }
+      byEvents.applyEvent(stream.event, stream.line, stream.offset, stream.timestamp, stream.cpu);
+      stream.applyTo(byNumbers);
+    }
+    stream.close();
+    byNumbers.finish();
+    byEvents.finish();
+    assert.ok(replayed > 1000, `${name}: ${replayed} events handed over as numbers`);
+    assert.deepEqual(findings[0], findings[1], name);
+    assert.equal(stateOf(byNumbers), stateOf(byEvents), name);
+  }
 });
