@@ -12,7 +12,7 @@ export class TraceNameSet implements ReadonlySet<number> {
     private readonly hit: readonly boolean[],
   ) {
     let size = 0;
-    for (let p = 0; p < columns.pageCount; p++) for (const [id, n] of columns.namesOfPage(p)) if (hit[id]) size += n;
+    for (let p = 0; p < columns.pageCount; p++) columns.namesOfPage(p).forEach((n, id) => hit[id] && (size += n));
     this.size = size;
   }
 
@@ -24,7 +24,7 @@ export class TraceNameSet implements ReadonlySet<number> {
 
   *values(): IterableIterator<number> {
     for (let p = 0; p < this.columns.pageCount; p++) {
-      if (![...this.columns.namesOfPage(p).keys()].some((id) => this.hit[id])) continue;
+      if (!this.columns.namesOfPage(p).some((n, id) => n > 0 && this.hit[id])) continue;
       const page = this.columns.pageNumbered(p);
       for (let k = 0; k < page.count; k++) if (this.hit[page.names[k]]) yield page.start + k;
     }
