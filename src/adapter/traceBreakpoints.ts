@@ -1,7 +1,7 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import type { DeviceState, DmaEvent, EventStream, HotEventSink, TraceChecker, TraceDirection } from '../ftrace/index';
+import { replayEvent, type DeviceState, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
@@ -70,16 +70,11 @@ export class TouchVisitor implements HotEventSink {
     if (!s.replay(this)) this.visit(s.event, checker);
   }
 
+  /** `e`, decoded, read before `checker` applies it. */
   visit(e: DmaEvent, checker: TraceChecker): void {
     this.checker = checker;
+    if (replayEvent(e, this)) return;
     const sink = this.sink;
-    switch (e.op) {
-      case 'map': return this.map(e.device, e.dir, e.dma, e.size, e.phys);
-      case 'unmap': return this.unmap(e.device, e.dir, e.dma, e.size);
-      case 'sync': return this.sync(e.device, e.dir, e.forCpu, e.dma, e.size);
-      case 'iommu_map': return this.iommuMap(e.iova, e.paddr, e.size);
-      case 'iommu_unmap': return this.iommuUnmap(e.iova, e.size);
-    }
     const device = 'device' in e ? e.device : undefined;
     if (device !== undefined) sink.device(device);
     const live = device !== undefined ? checker.deviceNamed(device) : undefined;

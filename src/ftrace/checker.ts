@@ -10,7 +10,7 @@ import type { FindingKind, TraceFinding } from './findings';
 import { IommuState } from './iommuState';
 import { hasAttr, hex, mappedBytes, type Origin, type Segment, type StreamingMapping } from './mappings';
 import type { TraceRecord } from './record';
-import type { HotEventSink } from './hotEvents';
+import { replayEvent, type HotEventSink } from './hotEvents';
 import type { Release } from './releaseLog';
 
 export interface CheckOptions {
@@ -161,12 +161,8 @@ export class TraceChecker implements HotEventSink {
   }
 
   private dispatch(e: DmaEvent, o: Origin): void {
+    if (replayEvent(e, this)) return;
     switch (e.op) {
-      case 'map': return this.map(e.device, e.dir, e.dma, e.size, e.phys, e.attrs);
-      case 'unmap': return this.unmap(e.device, e.dir, e.dma, e.size);
-      case 'iommu_map': return this.iommuMap(e.iova, e.paddr, e.size);
-      case 'iommu_unmap': return this.iommuUnmap(e.iova, e.size);
-      case 'sync': return this.sync(e.device, e.dir, e.forCpu, e.dma, e.size);
       case 'map_sg': return this.onMapSg(e, o);
       case 'map_sg_err': return this.onMapError(e.device, o, `dma_map_sg failed with error ${e.err}`);
       case 'unmap_sg': return this.onUnmapSg(e, o);

@@ -30,6 +30,21 @@ export function replayRecord(batch: EventBatch, at: number, sink: HotEventSink):
   sink.map(device, dir, r[at + R_ADDR], r[at + R_SIZE], r[at + R_OTHER], attrs);
 }
 
+/**
+ * Hands a decoded event of a kind the fast path reads to `sink`, as `replayRecord` hands its record: the sinks
+ * have one way in for those kinds, whichever reader read the line. False (nothing handed) for any other kind.
+ */
+export function replayEvent(e: DmaEvent, sink: HotEventSink): boolean {
+  switch (e.op) {
+    case 'map': sink.map(e.device, e.dir, e.dma, e.size, e.phys, e.attrs); return true;
+    case 'unmap': sink.unmap(e.device, e.dir, e.dma, e.size, e.attrs); return true;
+    case 'sync': sink.sync(e.device, e.dir, e.forCpu, e.dma, e.size); return true;
+    case 'iommu_map': sink.iommuMap(e.iova, e.paddr, e.size); return true;
+    case 'iommu_unmap': sink.iommuUnmap(e.iova, e.size, e.unmapped); return true;
+  }
+  return false;
+}
+
 /** Makes the `DmaEvent` of a record, for tests and for anyone who wants the event as `decodeEvent` gives it. */
 export class HotEvents implements HotEventSink {
   /** The event last handed to this sink. */

@@ -2,7 +2,7 @@
 // to a checker whose state can be queried after any event, gather a report, or write a scenario.
 export { TraceCursor, displayTask, type CursorStart } from './reader';
 export { EventStream, type Ahead } from './eventStream';
-export type { HotEventSink } from './hotEvents';
+export { replayEvent, type HotEventSink } from './hotEvents';
 export { TraceRecord, type RecordKind } from './record';
 export { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 export { allFields, type FieldEntry } from './fields';
