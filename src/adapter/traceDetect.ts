@@ -8,7 +8,7 @@ const HEAD_BYTES = 4096;
 const HEAD_LINES = 20;
 
 export function looksLikeTraceText(head: string): boolean {
-  const lines = head.split('\n').slice(0, HEAD_LINES);
+  const lines = head.replace(/^\xef\xbb\xbf/, '').split('\n').slice(0, HEAD_LINES);
   for (const [i, raw] of lines.entries()) {
     const line = raw.replace(/\r$/, '');
     if (/^#\s*(tracer:|TASK-PID\b)/.test(line)) return true;

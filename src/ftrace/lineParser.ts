@@ -82,6 +82,8 @@ function findCpuColumn(s: string, from: number, to: number): number {
  */
 export function parseLine(s: string, start: number, end: number, line: number, offset: number): TraceRecord | undefined {
   let i = start;
+  // A UTF-8 byte order mark (as read, latin1) before the file's first line, as a Windows editor may save one.
+  if (offset === 0 && s.startsWith('\xef\xbb\xbf', start)) i += 3;
   while (i < end && isBlank(s.charCodeAt(i))) i++;
   if (i >= end) return undefined;
   const first = s.charCodeAt(i);

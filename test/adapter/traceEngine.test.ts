@@ -40,6 +40,8 @@ describe('opening a program as a trace', () => {
     const bare = mutated('udmabuf-noiommu.trace.txt', (l) => l.filter((s) => !s.startsWith('#')), 'events-only.txt');
     assert.equal(isTraceProgram(bare), true);
     assert.equal(looksLikeTraceText('cpus=2\n          <idle>-0     [001]  5.1: dma_map_phys: 0000:00:02.0 dir=TO_DEVICE dma_addr=1 size=2 phys_addr=1 attrs=\n'), true);
+    // Saved by an editor that puts a UTF-8 byte order mark first (the head is read as latin1).
+    assert.equal(looksLikeTraceText('\xef\xbb\xbf# tracer: nop\n#\n'), true);
   });
 
   test('a trace that cannot be read is an error of the launch; one without events ends at once', () => {

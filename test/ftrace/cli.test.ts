@@ -119,6 +119,16 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   } finally {
     fs.rmSync(dat, { force: true });
   }
+  // A capture saved as UTF-16 (Windows PowerShell's `>`): every line would be malformed.
+  const utf16 = path.join(os.tmpdir(), `trace-${process.pid}-utf16.txt`);
+  fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fs.readFileSync(path.join(TRACES, 'usb-noiommu.trace.txt'), 'latin1'), 'utf16le')]));
+  try {
+    const r = cli('checkTrace', [utf16]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /UTF-16 text, not UTF-8: read it through `iconv -f UTF-16 -t UTF-8 .*-utf16\.txt`/);
+  } finally {
+    fs.rmSync(utf16, { force: true });
+  }
   // A compressed capture: the command that gives its text.
   const gz = path.join(os.tmpdir(), `trace-${process.pid}.txt.gz`);
   fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(path.join(TRACES, 'usb-noiommu.trace.txt'))));

@@ -87,6 +87,16 @@ test('blank lines are skipped but counted; CRLF line ends and a missing final ne
   assert.deepEqual(recs.map((r) => [r.line, r.body]), [[2, 'x'], [4, 'y']]);
 });
 
+test("a UTF-8 byte order mark before the file's first line is not part of it, whether a header or an event follows", () => {
+  const bom = '\xef\xbb\xbf';
+  const header = read(`${bom}# tracer: nop\n   a-1 [000] ..... 1.0: tracing_mark_write: x\n`);
+  assert.deepEqual(header.map((r) => [r.kind, r.line]), [['comment', 1], ['event', 2]]);
+  const event = read(`${bom}   a-1 [000] ..... 1.0: dma_map_phys: d dir=TO_DEVICE dma_addr=1000 size=16 phys_addr=1000 attrs=\n`);
+  assert.deepEqual(event.map((r) => [r.kind, r.task, r.pid, r.offset]), [['event', 'a', 1, 0]]);
+  // Only at the start of the file: elsewhere those bytes are text of the line.
+  assert.equal(read(`   a-1 [000] ..... 1.0: tracing_mark_write: x\n${bom}# c\n`)[1].kind, 'malformed');
+});
+
 test('byte offsets point at each line, and a cursor opened at an offset reads on from that line', () => {
   const text = ['# c', '   a-1 [000] ..... 1.0: tracing_mark_write: one', '   b-2 [001] ..... 2.0: tracing_mark_write: two', '   c-3 [000] ..... 3.0: tracing_mark_write: three'].join('\n') + '\n';
   const all = read(text);
