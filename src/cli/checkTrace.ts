@@ -1,6 +1,7 @@
 // `check-trace FILE... [--json] [--from-boot]`: runs the DMA-API checks of the kernel's DMA debugging over
 // ftrace captures offline; `-` reads standard input (`trace-cmd report | dmabuf check-trace -`), and a named pipe
-// is read as it comes. Exit 0 when only window information was found, 1 on findings, 2 on usage errors.
+// is read as it comes. Exit 0 when only window information was found, 1 on findings, 2 on usage errors and files
+// that are no capture.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
 import { binaryTraceReason, TraceCursor } from '../ftrace/reader';
@@ -46,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     const report = checkTrace(cursor, file, { fromBoot });
     process.stdout.write(json ? JSON.stringify(report) + '\n' : formatReport(report));
     if (!report.ok) worst = Math.max(worst, 1);
+    // Not one event and lines that are none: the wrong file, not a capture with nothing in it (a parse error).
+    if (report.malformed > 0 && Object.keys(report.events).length === 0) {
+      process.stderr.write(`check-trace: no line of ${file} is an ftrace event (${report.malformed} malformed): it is not the text of /sys/kernel/tracing/trace or of \`trace-cmd report\`\n`);
+      worst = 2;
+    }
   }
   return worst;
 }

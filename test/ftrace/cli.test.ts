@@ -119,6 +119,19 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   } finally {
     fs.rmSync(dat, { force: true });
   }
+  // Text that is no capture at all: not one event, every line malformed.
+  const prose = path.join(os.tmpdir(), `notes-${process.pid}.txt`);
+  fs.writeFileSync(prose, 'Notes on the camera pipeline\nthe ISP writes frames at 30 fps\n');
+  try {
+    const r = cli('checkTrace', [prose, path.join(TRACES, 'usb-noiommu.trace.txt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /no line of .*notes-\d+\.txt is an ftrace event \(2 malformed\)/);
+    // Both files are still reported.
+    assert.match(r.out, /notes-\d+\.txt: 2 lines, 0 events, 2 malformed/);
+    assert.match(r.out, /usb-noiommu\.trace\.txt: /);
+  } finally {
+    fs.rmSync(prose, { force: true });
+  }
   // A capture saved as UTF-16 (Windows PowerShell's `>`): every line would be malformed.
   const utf16 = path.join(os.tmpdir(), `trace-${process.pid}-utf16.txt`);
   fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fs.readFileSync(path.join(TRACES, 'usb-noiommu.trace.txt'), 'latin1'), 'utf16le')]));
