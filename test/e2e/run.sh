@@ -17,8 +17,9 @@ cd "$ROOT"
 npm run --silent package >"$STATE/package.log" 2>&1 || { cat "$STATE/package.log"; exit 1; }
 npx tsc -p "$E2E/tsconfig.json"
 
-step "workspace: the fixtures and the bundled examples"
+step "workspace: the fixtures, the bundled examples and a real capture"
 cp -r "$E2E/fixture/ws" "$STATE/ws" && mkdir -p "$STATE/ws/examples" && cp examples/*.dmabuf "$STATE/ws/examples/"
+cp "$ROOT/../shared/traces/udmabuf-noiommu.trace.txt" "$STATE/ws/"
 trap cs_stop EXIT
 cs_start "$ROOT/dmabuf-debugger.vsix" "$STATE/ws"
 

@@ -1,6 +1,6 @@
 /// <reference types="mocha" />
 // Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
-// locations, hovers, go to definition, the outline, and "Run Scenario".
+// locations, hovers, go to definition, the outline, "Run Scenario", and "Check Trace" on a real capture.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { describe, diagnosticsWhen, openScenario } from './util';
@@ -81,5 +81,19 @@ suite('editor help', () => {
     assert.ok(hazards.some((h) => h.code === 'stale-read'), hazards.map(describe).join('\n'));
     const { document: tour } = await openScenario('tour.dmabuf');
     assert.equal(await vscode.commands.executeCommand<boolean>('dmabuf.runScenario', tour.uri), true);
+  });
+
+  test('Check Trace puts a real capture\'s findings in Problems at their lines, the map each mismatches as related', async () => {
+    // udmabuf maps TO_DEVICE and unmaps BIDIRECTIONAL in release_udmabuf(): a real kernel bug in this capture.
+    const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
+    assert.equal(doc.languageId, 'dmabuf-trace');
+    const report = await vscode.commands.executeCommand<{ ok: boolean; lines: number } | undefined>('dmabuf.checkTrace', doc.uri);
+    assert.ok(report, 'the command read the capture');
+    assert.equal(report.ok, false);
+    assert.equal(report.lines, doc.lineCount - 1);
+    const problems = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Warning);
+    assert.deepEqual(problems.map((d) => [d.range.start.line + 1, d.code]), [[16, 'direction-mismatch'], [19, 'direction-mismatch']], problems.map(describe).join('\n'));
+    assert.match(problems[0].message, /^udmabuf: dma_unmap_sg .* uses BIDIRECTIONAL/);
+    assert.deepEqual(problems[0].relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line + 1, r.message]), [[doc.uri.toString(), 15, 'mapped here']]);
   });
 });
