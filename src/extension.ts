@@ -1,7 +1,7 @@
 // The extension's entry point: wires the language features, the diagnostics, the debugger and the commands.
 import * as vscode from 'vscode';
 import { checkTrace } from './extension/checkTrace';
-import { debugScenario, AdapterFactory, ConfigurationProvider, DEBUG_TYPE } from './extension/debugging';
+import { debugScenario, debugTrace, AdapterFactory, ConfigurationProvider, DEBUG_TYPE } from './extension/debugging';
 import { ScenarioDebugHelp } from './extension/debugHover';
 import { LANGUAGE_ID, ScenarioDocuments, TRACE_LANGUAGE_ID } from './extension/documents';
 import { newScenario, openExample } from './extension/examples';
@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),
     vscode.commands.registerCommand('dmabuf.runScenario', (resource?: unknown) => runScenario(resource, out, live)),
+    vscode.commands.registerCommand('dmabuf.debugTrace', (resource?: unknown) => debugTrace(resource)),
     vscode.commands.registerCommand('dmabuf.checkTrace', (resource?: unknown) => checkTrace(resource, context.extensionPath, out, traceProblems)),
     vscode.commands.registerCommand('dmabuf.openExample', () => openExample(context.extensionUri)),
     vscode.commands.registerCommand('dmabuf.newScenario', () => newScenario(context.extensionUri)),

@@ -4,28 +4,14 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { isTraceProgram } from '../adapter/traceDetect';
 import type { TraceReport } from '../ftrace/check';
 import { isBug, type TraceFinding } from '../ftrace/findings';
 import { formatReport } from '../ftrace/reportText';
-import { TRACE_LANGUAGE_ID } from './documents';
+import { traceFile } from './debugging';
 import { SOURCE } from './problems';
 
 /** Window information past this many entries stays in the report: Problems would not cope with a long capture's. */
 const WINDOW_PROBLEMS = 500;
-
-/** The capture the command applies to: the editor-title button passes its file, the palette uses the active editor. */
-async function traceFile(resource: unknown): Promise<vscode.Uri | undefined> {
-  const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
-  const doc = uri && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  if (!uri || uri.scheme !== 'file' || !(doc?.languageId === TRACE_LANGUAGE_ID || isTraceProgram(uri.fsPath))) {
-    void vscode.window.showInformationMessage('Open a kernel trace (a .trace file, or ftrace text saved to disk) to check it.');
-    return undefined;
-  }
-  // The CLI reads the file from disk.
-  if (doc?.isDirty && !(await doc.save())) return undefined;
-  return uri;
-}
 
 interface CliRun {
   code: number | null;

@@ -1,8 +1,9 @@
 // The `dmabuf` debugger: where its adapter runs (inline by default, or `dist/debugAdapter.js` as a process),
-// what F5 debugs when there is no launch.json, and the "Debug Scenario" command.
+// what F5 debugs when there is no launch.json, and the "Debug Scenario" and "Debug Trace" commands.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DmabufDebugSession } from '../adapter/session';
+import { isTraceProgram } from '../adapter/traceDetect';
 import { LANGUAGE_ID, TRACE_LANGUAGE_ID } from './documents';
 
 export const DEBUG_TYPE = 'dmabuf';
@@ -19,8 +20,8 @@ export class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   }
 }
 
-/** A launch configuration for a scenario file; it stops on entry when the file has no breakpoint to stop at. */
-export function scenarioLaunch(uri: vscode.Uri): vscode.DebugConfiguration {
+/** A launch configuration for a scenario or trace file; it stops on entry when the file has no breakpoint to stop at. */
+function launchFor(uri: vscode.Uri): vscode.DebugConfiguration {
   const hasBreakpoint = vscode.debug.breakpoints.some((b) => b.enabled && b instanceof vscode.SourceBreakpoint && b.location.uri.toString() === uri.toString());
   return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${path.basename(uri.fsPath)}`, program: uri.fsPath, stopOnEntry: !hasBreakpoint };
 }
@@ -31,7 +32,7 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
     if (!config.type && !config.request && !config.name) {
       const doc = vscode.window.activeTextEditor?.document;
       const debuggable = doc?.languageId === LANGUAGE_ID || doc?.languageId === TRACE_LANGUAGE_ID;
-      if (doc && debuggable && doc.uri.scheme === 'file') return { ...scenarioLaunch(doc.uri), stopOnEntry: false };
+      if (doc && debuggable && doc.uri.scheme === 'file') return { ...launchFor(doc.uri), stopOnEntry: false };
     }
     if (!config.program) {
       void vscode.window.showInformationMessage('Open a .dmabuf scenario or a kernel trace (saved to disk) to debug it.');
@@ -59,5 +60,25 @@ export async function debugScenario(resource: unknown): Promise<boolean> {
     void vscode.window.showInformationMessage('Save the scenario to a file to debug it.');
     return false;
   }
-  return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), scenarioLaunch(doc.uri));
+  return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), launchFor(doc.uri));
+}
+
+/**
+ * The kernel trace a command applies to (the editor-title button passes its file, the palette uses the active
+ * editor), saved: the adapter and the CLI read it from disk.
+ */
+export async function traceFile(resource: unknown): Promise<vscode.Uri | undefined> {
+  const uri = resource instanceof vscode.Uri ? resource : vscode.window.activeTextEditor?.document.uri;
+  const doc = uri && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (!uri || uri.scheme !== 'file' || !(doc?.languageId === TRACE_LANGUAGE_ID || isTraceProgram(uri.fsPath))) {
+    void vscode.window.showInformationMessage('Open a kernel trace (a .trace file, or ftrace text saved to disk) first.');
+    return undefined;
+  }
+  if (doc?.isDirty && !(await doc.save())) return undefined;
+  return uri;
+}
+
+export async function debugTrace(resource: unknown): Promise<boolean> {
+  const uri = await traceFile(resource);
+  return uri !== undefined && vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), launchFor(uri));
 }

@@ -1,9 +1,9 @@
 /// <reference types="mocha" />
-// Debugging in the real workbench: a breakpoint stops the run, the adapter's variables show the buffers, and the
-// adapter runs inline or as a separate process, as the setting says.
+// Debugging in the real workbench: a breakpoint stops the run, the adapter's variables show the buffers, the
+// adapter runs inline or as a separate process, as the setting says, and a real kernel capture stops at its bug.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { openScenario, startDebugging, stop, untilStopped, workspaceFile } from './util';
+import { openScenario, startDebugging, stop, untilStopped, watchStops, workspaceFile } from './util';
 
 interface Variable { name: string; value: string; variablesReference: number }
 
@@ -68,6 +68,44 @@ suite('debugging a scenario', () => {
       assert.equal(reason, 'entry');
     } finally {
       await stop(session);
+    }
+  });
+});
+
+
+suite('debugging a kernel trace', () => {
+  test('"Debug Trace" on a real capture stops on entry at its first event; the api-misuse exception breakpoint stops at its real bug, the live sg mapping in Variables', async () => {
+    const uri = workspaceFile('udmabuf-noiommu.trace.txt');
+    const stops = watchStops();
+    try {
+      assert.equal(await vscode.commands.executeCommand<boolean>('dmabuf.debugTrace', uri), true);
+      const entry = await stops.next();
+      const session = entry.session;
+      try {
+        assert.equal(entry.reason, 'entry');
+        const st = await session.customRequest('stackTrace', { threadId: entry.threadId });
+        assert.deepEqual(st.stackFrames.slice(0, 2).map((f: { name: string; line: number }) => [f.name, f.line]), [['tracing_mark_write', 13], ['init-1 on CPU 1 @ 5.197607', 13]]);
+        // The workbench hands paths back as its own URIs (vscode-remote:// under code-server).
+        assert.ok(String(st.stackFrames[0].source.path).endsWith(uri.path), st.stackFrames[0].source.path);
+        // udmabuf maps TO_DEVICE and unmaps BIDIRECTIONAL in release_udmabuf().
+        await session.customRequest('setExceptionBreakpoints', { filters: ['api-misuse'] });
+        const next = stops.next();
+        await session.customRequest('continue', { threadId: entry.threadId });
+        const bug = await next;
+        assert.equal(bug.reason, 'exception');
+        // On top, the event's record as the kernel logged it (a read-only view); then the event at its line.
+        const frames: { name: string; line: number; source: { name: string } }[] = (await session.customRequest('stackTrace', { threadId: bug.threadId })).stackFrames;
+        assert.match(frames[0].source.name, /^dma_unmap_sg \(real kernel's record/);
+        assert.deepEqual([frames[1].name, frames[1].line], ['dma_unmap_sg udmabuf', 16]);
+        const { scopes } = await variablesByScope(session, bug.threadId);
+        const shown = JSON.stringify(scopes);
+        assert.match(shown, /udmabuf/, shown);
+        assert.match(shown, /TO_DEVICE/, shown);
+      } finally {
+        await stop(session);
+      }
+    } finally {
+      stops.dispose();
     }
   });
 });

@@ -39,23 +39,45 @@ export function describe(d: vscode.Diagnostic): string {
   return `${r.start.line + 1}:${r.start.character + 1}-${r.end.line + 1}:${r.end.character + 1} ${d.code ?? ''} ${d.message}`.replace(/ +/g, ' ');
 }
 
-/** Runs `start` (which starts a `dmabuf` session) and resolves with the session at its first `stopped` event. */
-export async function untilStopped(start: () => Thenable<boolean>): Promise<{ session: vscode.DebugSession; reason: string; threadId: number }> {
-  let tracker: vscode.Disposable | undefined;
-  const stopped = new Promise<{ session: vscode.DebugSession; reason: string; threadId: number }>((resolve) => {
-    tracker = vscode.debug.registerDebugAdapterTrackerFactory('dmabuf', {
-      createDebugAdapterTracker: (session) => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: { reason: string; threadId: number } }) => {
-          if (m.type === 'event' && m.event === 'stopped') resolve({ session, reason: m.body?.reason ?? '', threadId: m.body?.threadId ?? 0 });
-        },
-      }),
-    });
+export interface Stop {
+  session: vscode.DebugSession;
+  reason: string;
+  threadId: number;
+}
+
+/** The `stopped` events of the `dmabuf` sessions started from now on, in order, as they come. */
+export function watchStops(): { next: () => Promise<Stop>; dispose: () => void } {
+  const seen: Stop[] = [];
+  const waiting: ((s: Stop) => void)[] = [];
+  const tracker = vscode.debug.registerDebugAdapterTrackerFactory('dmabuf', {
+    createDebugAdapterTracker: (session) => ({
+      onDidSendMessage: (m: { type: string; event?: string; body?: { reason: string; threadId: number } }) => {
+        if (m.type !== 'event' || m.event !== 'stopped') return;
+        const stop = { session, reason: m.body?.reason ?? '', threadId: m.body?.threadId ?? 0 };
+        const w = waiting.shift();
+        if (w) w(stop);
+        else seen.push(stop);
+      },
+    }),
   });
+  return {
+    next: () => new Promise<Stop>((resolve) => {
+      const s = seen.shift();
+      if (s) resolve(s);
+      else waiting.push(resolve);
+    }),
+    dispose: () => tracker.dispose(),
+  };
+}
+
+/** Runs `start` (which starts a `dmabuf` session) and resolves with the session at its first `stopped` event. */
+export async function untilStopped(start: () => Thenable<boolean>): Promise<Stop> {
+  const stops = watchStops();
   try {
     if (!(await start())) throw new Error('the debug session did not start');
-    return await stopped;
+    return await stops.next();
   } finally {
-    tracker?.dispose();
+    stops.dispose();
   }
 }
 
