@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { checkTrace } from './extension/checkTrace';
 import { debugScenario, debugTrace, AdapterFactory, ConfigurationProvider, DEBUG_TYPE } from './extension/debugging';
-import { ScenarioDebugHelp } from './extension/debugHover';
+import { ScenarioDebugHelp, TraceDebugHelp } from './extension/debugHover';
 import { LANGUAGE_ID, ScenarioDocuments, TRACE_LANGUAGE_ID } from './extension/documents';
 import { newScenario, openExample } from './extension/examples';
 import { ScenarioHoverProvider } from './extension/hover';
@@ -34,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.languages.registerDocumentSymbolProvider(selector, navigation),
     vscode.languages.registerEvaluatableExpressionProvider(selector, debugHelp),
     vscode.languages.registerInlineValuesProvider(selector, debugHelp),
+    vscode.languages.registerEvaluatableExpressionProvider({ language: TRACE_LANGUAGE_ID }, new TraceDebugHelp()),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),

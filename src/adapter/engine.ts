@@ -87,9 +87,13 @@ export interface Scope {
 
 /** Inspection of the current state; every call is free of side effects on the run. */
 export interface StateView {
-  scopes(frame: number): Scope[];
+  /**
+   * `step`: the step the stop stands at, before it or inside it (then the state shows its effects, and a trace's
+   * event is that step's, not the next one's); undefined: the step about to run in the state.
+   */
+  scopes(frame: number, step?: number): Scope[];
   /** Throws an Error with a readable message for an unknown name or path. */
-  evaluate(expression: string, frame: number): ValueNode;
+  evaluate(expression: string, frame: number, step?: number): ValueNode;
   /** Bytes at a memory reference, as `readMemory` wants them; undefined for an unknown reference. */
   readMemory(reference: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } | undefined;
   watch(dataId: string): DataWatch | undefined;

@@ -271,7 +271,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       let node = args.variablesReference ? this.vars.child(args.variablesReference, args.name) : undefined;
       if (!node && !args.variablesReference) {
         try {
-          node = run.engine.view.evaluate(args.name, this.scenarioFrame(args.frameId));
+          node = run.engine.view.evaluate(args.name, this.scenarioFrame(args.frameId), run.nav.step);
         } catch {
           node = undefined;
         }
@@ -523,7 +523,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       const run = this.need();
       const frame = this.scenarioFrame(args.frameId);
       run.nav.settle();
-      const scopes = run.engine.view.scopes(frame).map((s) => {
+      const scopes = run.engine.view.scopes(frame, run.nav.step).map((s) => {
         const scope: DebugProtocol.Scope = new DapScope(s.name, this.vars.ref(s.node), s.expensive);
         scope.indexedVariables = s.node.children?.indexed;
         scope.namedVariables = s.node.children?.named;
@@ -550,7 +550,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       run.nav.settle();
       let node;
       try {
-        node = run.engine.view.evaluate(args.expression, frame);
+        node = run.engine.view.evaluate(args.expression, frame, run.nav.step);
       } catch (e) {
         throw new RequestError(ErrorCode.evaluationFailed, (e as Error).message);
       }

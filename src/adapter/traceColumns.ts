@@ -165,6 +165,11 @@ export class TraceColumns {
     return page;
   }
 
+  offsetOf(step: number): number {
+    const page = this.page(step);
+    return page.offsets[step - page.start];
+  }
+
   lineOf(step: number): number {
     const page = this.page(step);
     return page.lines[step - page.start];

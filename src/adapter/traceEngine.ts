@@ -4,7 +4,7 @@
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
 import * as fs from 'fs';
 import type { Hazard, HazardKind } from '../machine/hazards';
-import { EventStream, TraceChecker, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
+import { EventStream, TraceChecker, TraceCursor, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
@@ -134,6 +134,15 @@ export class TraceEngine implements Engine<number> {
   /** The whole record of the event the next step applies (read only when asked: a stop shows it). */
   get pending(): TraceRecord | undefined {
     return this.stream?.record();
+  }
+
+  /** The whole record of step `step`'s event: the pending one's, or read again from the file. */
+  recordOf(step: number): TraceRecord | undefined {
+    if (step === this.at) return this.pending;
+    const s = this.columns.statement(step);
+    if (!s) return undefined;
+    const r = TraceCursor.recordAt(this.path, { offset: this.columns.offsetOf(step), line: s.line });
+    return r?.kind === 'event' ? r : undefined;
   }
 
   get endReason(): 'end' | undefined {

@@ -13,11 +13,11 @@ const PATH_TOKEN = /\s*(?:\.\s*([^.[\]\s]+)|\[\s*(\d+)\s*\]|\[\s*"([^"]*)"\s*\])
 export class TraceView implements StateView {
   constructor(private readonly engine: TraceEngine) {}
 
-  /** The scopes, by the names Watch paths start with; each built only when asked for. */
-  private roots(): Record<string, () => ValueNode> {
+  /** The scopes, by the names Watch paths start with; each built only when asked for. `step`: as `scopes` takes it. */
+  private roots(step: number | undefined): Record<string, () => ValueNode> {
     const e = this.engine;
     return {
-      event: () => eventNode(e.pending, e.position > 0 ? e.columns.lineOf(e.position - 1) : 0),
+      event: () => eventNode(step === undefined ? e.pending : e.recordOf(step), e.position > 0 ? e.columns.lineOf(e.position - 1) : 0),
       devices: () => devicesNode(() => e.checker),
       iommu: () => iommuScope(e.checker),
       bounces: () => bounceSlotsNode(e.checker),
@@ -25,19 +25,19 @@ export class TraceView implements StateView {
     };
   }
 
-  scopes(): Scope[] {
-    return Object.values(this.roots()).map((make) => {
+  scopes(_frame = 0, step?: number): Scope[] {
+    return Object.values(this.roots(step)).map((make) => {
       const node = make();
       return { name: node.name, node, expensive: false };
     });
   }
 
-  evaluate(expression: string): ValueNode {
+  evaluate(expression: string, _frame = 0, step?: number): ValueNode {
     const text = expression.trim();
     const address = parseAddress(text);
     if (address !== undefined) return this.addressNode(text, address);
     const root = /^[A-Za-z_]+/.exec(text)?.[0] ?? '';
-    const roots = this.roots();
+    const roots = this.roots(step);
     if (!Object.hasOwn(roots, root)) throw new Error(`Unknown name ${root || text}: use event, devices, iommu, bounces, findings or an address`);
     let node = roots[root]();
     PATH_TOKEN.lastIndex = root.length;

@@ -1,8 +1,10 @@
 // Help while a scenario is being debugged: what a hover evaluates (`buf`, `buf.owner`, `sgt[2]`) and the inline
-// values at the stop line (the owner of each buffer the statement touches).
+// values at the stop line (the owner of each buffer the statement touches); in a kernel trace, what a hover on an
+// address evaluates (the adapter answers with the mapping that holds it).
 import * as vscode from 'vscode';
 import type { ScenarioDocuments } from './documents';
 import { expressionAt } from './expressionAt';
+import { traceAddressAt } from './traceAddressAt';
 import { argumentSpans } from '../language/arguments';
 
 export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, vscode.InlineValuesProvider {
@@ -35,5 +37,13 @@ export class ScenarioDebugHelp implements vscode.EvaluatableExpressionProvider, 
       values.push(new vscode.InlineValueEvaluatableExpression(range, `${buffer}.owner`));
     }
     return values;
+  }
+}
+
+export class TraceDebugHelp implements vscode.EvaluatableExpressionProvider {
+  provideEvaluatableExpression(doc: vscode.TextDocument, pos: vscode.Position): vscode.EvaluatableExpression | undefined {
+    // Only addresses: without this, VS Code would evaluate any word, and a size or a pid would say no mapping holds it.
+    const found = traceAddressAt(doc.lineAt(pos.line).text, pos.character);
+    return found && new vscode.EvaluatableExpression(new vscode.Range(pos.line, found.start, pos.line, found.end), found.expression);
   }
 }

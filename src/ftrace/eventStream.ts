@@ -122,14 +122,9 @@ export class EventStream {
   /** The current event's whole record (read again from the file when the fast path decoded it). */
   record(): TraceRecord {
     if (this.whole) return this.whole;
-    const cursor = TraceCursor.open(this.path, { offset: this.offset, line: this.line }, 4096);
-    try {
-      const r = cursor.next();
-      if (!r || r.kind !== 'event') throw new Error(`line ${this.line} of ${this.path} is no longer the event read there: the file changed`);
-      return (this.whole = r);
-    } finally {
-      cursor.close();
-    }
+    const r = TraceCursor.recordAt(this.path, { offset: this.offset, line: this.line });
+    if (!r || r.kind !== 'event') throw new Error(`line ${this.line} of ${this.path} is no longer the event read there: the file changed`);
+    return (this.whole = r);
   }
 
   close(): void {

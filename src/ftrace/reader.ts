@@ -127,6 +127,16 @@ export class TraceCursor implements Iterable<TraceRecord> {
     return new TraceCursor(streamSource(0, () => undefined), { offset: 0, line: 1 }, chunkSize);
   }
 
+  /** The record of the line at `start` of the file at `path` (undefined past its end). */
+  static recordAt(path: string, start: CursorStart): TraceRecord | undefined {
+    const cursor = TraceCursor.open(path, start, 4096);
+    try {
+      return cursor.next();
+    } finally {
+      cursor.close();
+    }
+  }
+
   static fromText(text: string, start: CursorStart = { offset: 0, line: 1 }, chunkSize = CHUNK): TraceCursor {
     return new TraceCursor(bufferSource(Buffer.from(text, 'latin1')), start, chunkSize);
   }

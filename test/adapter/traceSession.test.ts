@@ -109,6 +109,11 @@ describe('debugging a kernel trace', () => {
     assert.equal(info.body.exceptionId, 'api-misuse');
     assert.match(info.body.description!, /^udmabuf: dma_unmap_sg .* uses BIDIRECTIONAL, but the sg mapping at line 15 .* was mapped TO_DEVICE/);
     assert.match(info.body.details!.stackTrace!, new RegExp(`${UDMABUF}:15:1: mapped here`));
+    // The state shows the unmap's effect (the mapping is gone), and the Event scope the unmap, not the next event.
+    const event = Object.fromEntries((await variables(dc, 'Event')).map((v) => [v.name, v.value]));
+    assert.deepEqual([event.name, event.line, event.phys_addrs?.slice(0, 11)], ['dma_unmap_sg', '16', '{0x1018c000']);
+    assert.equal((await dc.evaluateRequest({ expression: 'event.line', context: 'watch' })).body.result, '16');
+    assert.match((await dc.evaluateRequest({ expression: '0x1018c000', context: 'hover' })).body.result, /no live mapping holds it before line 17/);
   });
 
   test('exception breakpoints stop on planted findings: a repeated unmap, a deleted unmap', async () => {

@@ -1,6 +1,7 @@
 // The UI test: a user's session in the real VS Code workbench (code-server), driven through headless Chromium.
 // Opens an example, sets a breakpoint by clicking the gutter, presses F5, reads the Variables view, steps over and
-// back, hovers a buffer name; saves a screenshot per step (SHOTS) and one for the README (SHOT).
+// back, hovers a buffer name; then debugs a real kernel capture to its bug and hovers an address in it. Saves a
+// screenshot per step (SHOTS) and one for the README (SHOT).
 // env: WS (workspace folder), CS_URL, SHOT, SHOTS, EXAMPLE (default examples/nic-rx-missing-sync.dmabuf)
 const fs = require('fs');
 const path = require('path');
@@ -8,6 +9,7 @@ const { withPage } = require('./browser');
 
 const EXAMPLE = process.env.EXAMPLE || 'examples/nic-rx-missing-sync.dmabuf';
 const BUFFER = process.env.BUFFER || 'rx';
+const TRACE = 'udmabuf-noiommu.trace.txt';
 const t0 = Date.now();
 const log = (...a) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -68,17 +70,64 @@ async function stoppedLine(page) {
   return page.locator('.debug-call-stack .monaco-list-row .stack-frame .line-number').first().innerText();
 }
 
-async function hoverText(page, token) {
-  const b = await token.boundingBox();
+/** The debug hover's text at the middle of `b` (a box on the page), or null when none shows. */
+async function hoverText(page, b) {
   for (let i = 0; i < 6; i++) { // a hover can miss on a freshly started workbench: move away and back
     await page.mouse.move(b.x + b.width / 2, b.y + 300);
     await page.waitForTimeout(300);
     await page.mouse.move(b.x + 1, b.y + b.height / 2, { steps: 4 });
     await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 4 });
-    const text = await page.locator('.debug-hover-widget').first().innerText({ timeout: 3000 }).catch(() => null);
+    const text = await page.locator('.debug-hover-widget:visible').first().innerText({ timeout: 3000 }).catch(() => null);
     if (text) return plain(text);
   }
   return null;
+}
+
+/**
+ * A real kernel capture: F5 runs it to its bug (the hazard exception filters are on by default), the call stack
+ * names the event at its line, and a hover on an address of the trace's text shows the mapping that holds it.
+ */
+async function debugTrace(page, check) {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(TRACE);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: TRACE }).first().click();
+  // Line 16: udmabuf unmaps BIDIRECTIONAL what line 15 mapped TO_DEVICE.
+  const unmapText = 'phys_addrs={0x1018c000,';
+  await editorLine(page, unmapText).waitFor({ timeout: 30000 });
+  const mode = await page.locator('#status\\.editor\\.mode').innerText({ timeout: 15000 });
+  check('a capture opens in the kernel trace language', mode.trim() === 'Kernel DMA trace (ftrace)', mode);
+
+  await page.keyboard.press('F5');
+  await page.waitForSelector('.debug-toolbar', { state: 'visible', timeout: 30000 });
+  const frame = page.locator('.debug-call-stack .monaco-list-row', { hasText: TRACE }).first();
+  await frame.waitFor({ timeout: 30000 });
+  const frameText = plain(await frame.innerText());
+  check('F5 on a capture stops at its real bug: the unmap of line 16', /dma_unmap_sg udmabuf/.test(frameText) && /16:1/.test(frameText), frameText);
+  await shot(page, 'trace-stopped');
+
+  // Stopped inside the unmap, the state shows its effect: one step back, the mapping it mismatched is live again.
+  await page.locator('.debug-toolbar .action-label[aria-label^="Step Back"]').click();
+  const before = page.locator('.debug-call-stack .monaco-list-row .stack-frame', { hasText: TRACE }).first();
+  await page.waitForFunction(() => /paused on step/i.test(document.querySelector('.debug-call-stack')?.textContent ?? ''), null, { timeout: 15000 });
+  check('Step Back stands before the unmap', /16:1/.test(plain(await before.innerText())), plain(await before.innerText()));
+  // The address sits past column 110: the side bar makes room for it.
+  await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+  const line = editorLine(page, unmapText);
+  await line.waitFor({ timeout: 15000 });
+  // The line renders in several spans of one token: find the address's column, and the width of a character.
+  const first = line.locator('span span').first();
+  const [lineBox, lineText, firstBox, firstText] = [await line.boundingBox(), plain(await line.innerText()), await first.boundingBox(), plain(await first.innerText())];
+  const column = lineText.indexOf('0x1018c000');
+  const charWidth = firstBox.width / firstText.length;
+  const hover = column < 0 ? null : await hoverText(page, { x: lineBox.x + column * charWidth, y: lineBox.y, width: 10 * charWidth, height: lineBox.height });
+  check('a hover on an address of the capture shows the mapping that holds it', hover !== null && /udmabuf: the sg mapping at line 15/.test(hover), [column, hover]);
+  await shot(page, 'trace-hover');
+  await page.mouse.move(5, 5);
+  await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+
+  await page.locator('.debug-toolbar .action-label[aria-label^="Stop"]').click();
+  await page.waitForSelector('.debug-toolbar', { state: 'hidden', timeout: 15000 });
+  log('trace session ended');
 }
 
 (async () => {
@@ -133,7 +182,7 @@ async function hoverText(page, token) {
       check(`the stop line shows inline the owner of ${BUFFER}, which it touches through its mapping`, /nic:FROM_DEVICE/.test(inline), inline);
       await shot(page, 'after-step-over');
 
-      const hover = await hoverText(page, editorLine(page, 'kmalloc(').locator('span span', { hasText: new RegExp(`^${BUFFER}$`) }).first());
+      const hover = await hoverText(page, await editorLine(page, 'kmalloc(').locator('span span', { hasText: new RegExp(`^${BUFFER}$`) }).first().boundingBox());
       check(`a hover on ${BUFFER} shows its state`, hover !== null && /nic/.test(hover), hover);
       if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT });
       await shot(page, 'hover');
@@ -147,6 +196,8 @@ async function hoverText(page, token) {
       await page.locator('.debug-toolbar .action-label[aria-label^="Stop"]').click();
       await page.waitForSelector('.debug-toolbar', { state: 'hidden', timeout: 15000 });
       log('session ended');
+
+      await debugTrace(page, check);
     } catch (e) {
       failures.push('exception: ' + String(e.message).split('\n')[0]);
       log('exception', e.message);
