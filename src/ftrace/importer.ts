@@ -72,6 +72,8 @@ class ScenarioWriter {
   private readonly bindings = new Map<number, string>();
   private readonly buffers = new Set<string>();
   private readonly coherent = new Map<string, string>();
+  /** Mappings whose map was written and whose unmap was not, by id: the trace may end, or skip unmaps, before it. */
+  private readonly open = new Map<number, StreamingMapping>();
 
   constructor(private readonly ids: Map<string, string>, private readonly write: (text: string) => void) {}
 
@@ -81,6 +83,33 @@ class ScenarioWriter {
     } finally {
       cursor.close();
     }
+    this.closeWindow();
+  }
+
+  /**
+   * What the trace leaves mapped or allocated is released at the end of the scenario, each release saying why: a
+   * trace is a window (`check-trace` reports these as window information, not as leaks), and dma-direct skips the
+   * unmaps it does not need. Without them `check` would report a leak for each, burying what the trace decides.
+   */
+  private closeWindow(): void {
+    if (this.open.size === 0 && this.coherent.size === 0) return;
+    this.write('# The trace ends here. It is a window: what it leaves mapped or allocated may be released after the capture\n');
+    this.write('# stopped, and dma-direct skips the unmaps it does not need (dma_need_unmap() is false). The releases below\n');
+    this.write('# are not in the trace: they let `dmabuf check` report what the trace decides; delete them to see leaks.\n');
+    for (const m of this.open.values()) {
+      const live = this.checker.device(m.device).byDma.get(m.segments[0].dma)?.mapping === m;
+      const why = live ? `mapped at L${m.origin.line}, still mapped when the trace ended` : `mapped at L${m.origin.line}, never unmapped: its address was mapped again`;
+      for (const l of this.releases(m)) this.write(`${l}  # ${why}\n`);
+    }
+    for (const [key, h] of this.coherent) this.write(`dma_free_coherent(${this.dev(key.slice(0, key.lastIndexOf(' ')))}, ${h})  # still allocated when the trace ended\n`);
+  }
+
+  /** The statements that release mapping `m` (one per segment of an sg list), as its unmap in the trace would. */
+  private releases(m: StreamingMapping, size = m.segments[0].size, dir = m.dir, attrs = m.attrs): string[] {
+    this.open.delete(m.id);
+    if (m.kind === 'sg') return this.perSegment(m, (h) => `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`);
+    const h = this.bindings.get(m.id);
+    return h ? [`dma_unmap_single(${this.dev(m.device)}, ${h}, ${size}, ${dir}${skip(attrs)})`] : [];
   }
 
   private record(r: TraceRecord): void {
@@ -109,12 +138,11 @@ class ScenarioWriter {
       case 'unmap': {
         const d = this.checker.device(e.device);
         const m = d.byDma.get(e.dma)?.mapping ?? d.dropped.get(e.dma);
-        const h = m && m.kind === 'single' ? this.bindings.get(m.id) : undefined;
-        return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
+        return m && m.kind === 'single' ? this.releases(m, e.size, e.dir, e.attrs) : [];
       }
       case 'unmap_sg': {
         const m = this.checker.device(e.device).sgByPhys.get(e.phys[0])?.[0];
-        return m ? this.perSegment(m, (h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
+        return m ? this.releases(m, 0, e.dir, e.attrs) : [];
       }
       case 'sync': {
         const seg = this.checker.device(e.device).segmentAt(e.dma);
@@ -142,12 +170,14 @@ class ScenarioWriter {
       if (!m) return [];
       const h = `m${line}`;
       this.bindings.set(m.id, h);
+      this.open.set(m.id, m);
       return [...this.buffer(e.phys, e.size), `${h} = dma_map_single(${this.dev(e.device)}, ${bufferName(e.phys, e.size)}, ${e.size}, ${e.dir}${skip(e.attrs)})`];
     }
     if (e.op === 'map_sg' && valid(e.dir)) {
       const m = this.checker.device(e.device).sgByPhys.get(e.phys[0])?.at(-1);
       if (!m) return [];
       this.bindings.set(m.id, `sg${line}`);
+      this.open.set(m.id, m);
       const out: string[] = [];
       for (const s of m.segments) {
         if (!(s.size > 0) || Number.isNaN(s.phys)) continue;

@@ -1,5 +1,6 @@
 // `import` (issue 6 item 5): a capture's DMA calls as a scenario the language parser accepts, devices named by
-// identifiers with the trace's names in comments, phys() buffers, and one statement per event.
+// identifiers with the trace's names in comments, phys() buffers, one statement per event, and the window's end
+// closed, so that `check` on an imported capture reports what the trace decides.
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import { test } from 'node:test';
@@ -7,6 +8,7 @@ import { importTrace } from '../../src/ftrace/importer';
 import { deviceIdentifiers } from '../../src/ftrace/names';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { parseScenario } from '../../src/language';
+import { checkSource } from '../../src/runtime/checker';
 import { captures, ev, TRACES } from './helpers';
 
 function importText(text: string): string {
@@ -27,13 +29,47 @@ test('device names become identifiers, unique, with the language\'s identifier c
   assert.deepEqual([...ids.values()], ['dev_0000_00_02_0', 'dev_udmabuf', 'dev_0000_00_02_0_2', 'dev_a_b_c']);
 });
 
+/** The hazards `check` finds in a scenario, as kind counts (its parse errors first, if any). */
+function hazardsOf(text: string, name: string): Record<string, number> {
+  const r = checkSource(text, name);
+  assert.deepEqual(r.diagnostics.slice(0, 3), [], name);
+  const kinds: Record<string, number> = {};
+  for (const h of r.hazards) kinds[h.kind] = (kinds[h.kind] ?? 0) + 1;
+  return kinds;
+}
+
+/** udmabuf's real bug: the two sg lists (16 and 128 entries) unmapped BIDIRECTIONAL, mapped TO_DEVICE. */
+const REAL_HAZARDS: Record<string, Record<string, number>> = { 'udmabuf-noiommu.trace.txt': { 'api-misuse': 144 } };
+
 for (const name of captures()) {
-  test(`the import of ${name} parses without errors`, () => {
+  test(`the import of ${name} parses and checks clean: what the trace leaves mapped is released at its end`, () => {
     const text = importCapture(name);
-    const { diagnostics } = parseScenario(text, `${name}.dmabuf`);
-    assert.deepEqual(diagnostics.slice(0, 3), []);
+    assert.deepEqual(parseScenario(text, `${name}.dmabuf`).diagnostics.slice(0, 3), []);
+    assert.deepEqual(hazardsOf(text, `${name}.dmabuf`), REAL_HAZARDS[name] ?? {});
   });
 }
+
+test('the end of the window: mappings still live, dma-direct mappings never unmapped, and allocations are released, each saying why', () => {
+  const D = 'nvme0';
+  const map = (t: number, dma: string) => ev(t, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=${dma} size=4096 phys_addr=${dma} attrs=`);
+  const text = importText([
+    ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
+    map(2, '1000'),
+    // dma-direct maps the same address again with no unmap between (dma_need_unmap() is false).
+    map(3, '1000'),
+    map(4, '2000'),
+    ev(5, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=2000 size=4096 attrs=`),
+  ].join('\n'));
+  const closing = text.slice(text.indexOf('# The trace ends here.')).split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.deepEqual(closing, [
+    'dma_unmap_single(dev_nvme0, m2, 4096, TO_DEVICE)  # mapped at L2, never unmapped: its address was mapped again',
+    'dma_unmap_single(dev_nvme0, m3, 4096, TO_DEVICE)  # mapped at L3, still mapped when the trace ended',
+    'dma_free_coherent(dev_nvme0, c1)  # still allocated when the trace ended',
+  ]);
+  assert.deepEqual(hazardsOf(text, 'window.dmabuf'), {});
+  // Without the releases each would be a leak.
+  assert.deepEqual(hazardsOf(text.slice(0, text.indexOf('# The trace ends here.')), 'cut.dmabuf'), { leak: 3 });
+});
 
 test('each DMA call becomes one statement with its line, timestamp and task as a comment', () => {
   const D = '0000:00:02.0';
