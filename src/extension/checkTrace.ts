@@ -19,7 +19,7 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs the bundled CLI on `file` until it exits or `token` cancels it. */
+/** Runs the bundled CLI with `args` until it exits or `token` cancels it. */
 function runCli(extensionPath: string, args: string[], token: vscode.CancellationToken): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // In desktop VS Code the extension host's executable is Electron: make it behave as plain Node.
@@ -50,7 +50,7 @@ function problem(uri: vscode.Uri, f: TraceFinding): vscode.Diagnostic {
 }
 
 /** The findings as Problems: every bug, and window information up to WINDOW_PROBLEMS (the rest is in the report). */
-export function traceProblems(uri: vscode.Uri, findings: readonly TraceFinding[]): vscode.Diagnostic[] {
+function traceProblems(uri: vscode.Uri, findings: readonly TraceFinding[]): vscode.Diagnostic[] {
   const bugs = findings.filter(isBug);
   const window = findings.filter((f) => !isBug(f)).slice(0, WINDOW_PROBLEMS);
   return [...bugs, ...window].map((f) => problem(uri, f));
