@@ -92,10 +92,14 @@ async function debugTrace(page, check) {
   await page.locator('.quick-input-widget input').fill(TRACE);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: TRACE }).first().click();
   // Line 16: udmabuf unmaps BIDIRECTIONAL what line 15 mapped TO_DEVICE.
-  const unmapText = 'phys_addrs={0x1018c000,';
+  const unmapText = '5.439053: dma_unmap_sg';
   await editorLine(page, unmapText).waitFor({ timeout: 30000 });
   const mode = await page.locator('#status\\.editor\\.mode').innerText({ timeout: 15000 });
   check('a capture opens in the kernel trace language', mode.trim() === 'Kernel DMA trace (ftrace)', mode);
+  const unmapLine = editorLine(page, unmapText);
+  const eventClass = await unmapLine.locator('span span', { hasText: /^dma_unmap_sg$/ }).first().getAttribute('class', { timeout: 10000 }).catch(() => null);
+  const timeClass = await unmapLine.locator('span span', { hasText: /^5\.439053$/ }).first().getAttribute('class', { timeout: 10000 }).catch(() => null);
+  check('the trace grammar colours event names and timestamps differently', eventClass && timeClass && eventClass !== timeClass, [eventClass, timeClass]);
 
   await page.keyboard.press('F5');
   await page.waitForSelector('.debug-toolbar', { state: 'visible', timeout: 30000 });
