@@ -7,7 +7,7 @@ import { LANGUAGE_ID, ScenarioDocuments, TRACE_LANGUAGE_ID } from './extension/d
 import { newScenario, openExample } from './extension/examples';
 import { ScenarioHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
-import { ScenarioNavigation } from './extension/navigation';
+import { ScenarioNavigation, TraceOutline } from './extension/navigation';
 import { runScenario } from './extension/runScenario';
 
 /** What the extension exposes to other extensions and to its tests. */
@@ -35,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.languages.registerEvaluatableExpressionProvider(selector, debugHelp),
     vscode.languages.registerInlineValuesProvider(selector, debugHelp),
     vscode.languages.registerEvaluatableExpressionProvider({ language: TRACE_LANGUAGE_ID }, new TraceDebugHelp()),
+    vscode.languages.registerDocumentSymbolProvider({ language: TRACE_LANGUAGE_ID }, new TraceOutline()),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),

@@ -1,8 +1,10 @@
-// Go to definition (bindings, proc parameters, procs, devices) and the outline of a scenario.
+// Go to definition (bindings, proc parameters, procs, devices) and the outline of a scenario; the outline of a kernel
+// trace (its markers, each the section up to the next).
 import * as vscode from 'vscode';
 import type { Span } from '../language/ast';
 import type { ScenarioDocuments } from './documents';
 import type { OutlineNode } from './scenarioIndex';
+import { markersOf } from './traceOutline';
 
 const toRange = (s: Span) => new vscode.Range(s.start.line - 1, s.start.column - 1, s.end.line - 1, s.end.column - 1);
 
@@ -36,5 +38,16 @@ export class ScenarioNavigation implements vscode.DefinitionProvider, vscode.Doc
 
   provideDocumentSymbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] {
     return this.docs.get(doc).outline.map(toSymbol);
+  }
+}
+
+export class TraceOutline implements vscode.DocumentSymbolProvider {
+  provideDocumentSymbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] {
+    const marks = markersOf(doc.lineCount, (i) => doc.lineAt(i).text);
+    return marks.map((m, k) => {
+      const last = k + 1 < marks.length ? marks[k + 1].line - 1 : doc.lineCount - 1;
+      const section = new vscode.Range(m.line, 0, last, doc.lineAt(last).text.length);
+      return new vscode.DocumentSymbol(m.text, `line ${m.line + 1}`, vscode.SymbolKind.Event, section, new vscode.Range(m.line, m.start, m.line, m.end));
+    });
   }
 }

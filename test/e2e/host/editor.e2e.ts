@@ -1,6 +1,7 @@
 /// <reference types="mocha" />
 // Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
-// locations, hovers, go to definition, the outline, "Run Scenario", and "Check Trace" on a real capture.
+// locations, hovers, go to definition, the outline, "Run Scenario", and on a real capture "Check Trace" and its
+// outline of markers.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { describe, diagnosticsWhen, openScenario, workspaceFile } from './util';
@@ -98,5 +99,17 @@ suite('editor help', () => {
     assert.deepEqual(problems.map((d) => [d.range.start.line + 1, d.code]), [[16, 'direction-mismatch'], [19, 'direction-mismatch']], problems.map(describe).join('\n'));
     assert.match(problems[0].message, /^udmabuf: dma_unmap_sg .* uses BIDIRECTIONAL/);
     assert.deepEqual(problems[0].relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line + 1, r.message]), [[doc.uri.toString(), 15, 'mapped here']]);
+  });
+
+  test('the outline of a capture lists its markers, each the section up to the next', async () => {
+    const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
+    assert.deepEqual(symbols.map((s) => [s.name, s.range.start.line + 1, s.range.end.line + 1]), [
+      ['PHASE tracing started', 13, 13],
+      ['PHASE udmabuf: 64KiB buffer, 8 x (write, read, rw) CPU-access brackets via DMA_BUF_IOCTL_SYNC', 14, 16],
+      ['PHASE udmabuf: 1MiB buffer, 4 iterations', 17, 19],
+      ['PHASE udmabuf: done', 20, 20],
+      ['PHASE tracing stopped', 21, 22],
+    ]);
   });
 });
