@@ -9,7 +9,7 @@ import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { ChunkReader, type ChunkShare } from './chunks';
 import { EventBatch, R_LINE, STRIDE } from './eventBatch';
-import type { TraceCursor } from './reader';
+import { TraceCursor } from './reader';
 
 export interface BatchSource {
   /** The next batch, valid until the next call; undefined at the end. */
@@ -215,7 +215,9 @@ class Ring implements Reader {
 
 /**
  * Batches from reading threads that take the file's chunks in turn, read here in file order. A reader numbers the
- * lines of a chunk from 1 (it cannot know how many came before); they are renumbered here as they are taken.
+ * lines of a chunk from 1 (it cannot know how many came before); they are renumbered here as they are taken. The
+ * chunks end at the last newline the file had when opened; what follows is read here after them, on past that
+ * size, as a single cursor reads a file that grows.
  */
 class WorkerBatches implements BatchSource {
   private readonly readers: Reader[];
@@ -227,19 +229,27 @@ class WorkerBatches implements BatchSource {
   private linesBefore: number;
   private linesIn = 0;
 
-  constructor(private readonly cursor: TraceCursor, file: string, threads: number, chunkBytes: number, workerFile: string, startMs: number) {
+  /**
+   * What follows the last newline the file had when opened, read here on a cursor that reads on past that size: a
+   * last line still being written then, and what was added since (the readers share whole lines only).
+   */
+  private tail: CursorBatches | undefined;
+  private readonly tailStart: number;
+
+  constructor(private readonly cursor: TraceCursor, private readonly file: string, threads: number, chunkBytes: number, workerFile: string, startMs: number) {
     const offset = cursor.position;
-    const left = cursor.size - offset;
+    this.tailStart = cursor.lastLineEnd();
+    const left = this.tailStart - offset;
     this.linesBefore = cursor.nextLine - 1;
     // A lone reader reads all that is left as one chunk: chunks only serve to share the file.
     const bytes = threads > 1 ? chunkBytes : Math.max(left, 1);
     this.chunks = Math.ceil(left / bytes);
     const n = Math.min(threads, this.chunks);
-    this.readers = Array.from({ length: n }, (_, first) => new Ring({ file, offset, end: cursor.size, chunkBytes: bytes, first, step: n }, workerFile, startMs));
+    this.readers = Array.from({ length: n }, (_, first) => new Ring({ file, offset, end: this.tailStart, chunkBytes: bytes, first, step: n }, workerFile, startMs));
   }
 
   get nextLine(): number {
-    return this.linesBefore + this.linesIn + 1;
+    return this.tail ? this.tail.nextLine : this.linesBefore + this.linesIn + 1;
   }
 
   next(): EventBatch | undefined {
@@ -261,7 +271,11 @@ class WorkerBatches implements BatchSource {
       if (batch.count > 0) return batch;
       reader.release();
     }
-    return undefined;
+    this.current = undefined;
+    // Most files end with a newline and do not grow: no cursor (nor a decoder on this thread) for nothing.
+    if (!this.tail && (fs.statSync(this.file, { throwIfNoEntry: false })?.size ?? 0) <= this.tailStart) return undefined;
+    this.tail ??= new CursorBatches(TraceCursor.open(this.file, { offset: this.tailStart, line: this.linesBefore + 1 }), CAPACITY);
+    return this.tail.next();
   }
 
   /** The next batch of reader `i`: read here instead when its thread did not start (it has written nothing then). */
@@ -279,6 +293,7 @@ class WorkerBatches implements BatchSource {
 
   close(): void {
     for (const reader of this.readers) reader.close();
+    this.tail?.close();
     this.cursor.close();
   }
 }

@@ -151,6 +151,19 @@ export class TraceCursor implements Iterable<TraceRecord> {
     return this.source.path;
   }
 
+  /** The offset just past the last newline between `position` and `size` (`position` when there is none). */
+  lastLineEnd(): number {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let to = this.size; to > this.position; ) {
+      const at = Math.max(this.position, to - buf.length);
+      const n = this.source.read(buf.subarray(0, to - at), at);
+      const nl = buf.subarray(0, n).lastIndexOf(10);
+      if (nl >= 0) return at + nl + 1;
+      to = at;
+    }
+    return this.position;
+  }
+
   /** Offset of the next line not yet yielded: a progress figure, and with `nextLine` a `CursorStart`. */
   get position(): number {
     return this.base + this.pos;

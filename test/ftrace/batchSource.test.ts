@@ -22,8 +22,10 @@ interface Drained {
 /** Many readers and small chunks: lines cross chunk ends, and every reader's batches come in turn. */
 const SHARED = { threads: 3, chunkBytes: 4096 };
 
-function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {}): Drained {
+/** Every record of the batches of `cursor`; `meanwhile` runs once the source is made, before it is read. */
+function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {}, meanwhile?: () => void): Drained {
   const source = batchesOf(cursor, thread, options);
+  meanwhile?.();
   const hot = new HotEvents();
   const out: Drained = { records: [], nextLine: 0 };
   try {
@@ -76,6 +78,23 @@ test('chunks split a file at line starts, whatever its lines: longer than a chun
       }
     });
   }
+});
+
+test('a file growing while read: the readers share the whole lines it had at open, and what follows is read after them', () => {
+  const lines = captureLines('nvme-intel-iommu.trace.txt').slice(0, 400);
+  // At open the last line is half written: read whole lines only, it would split in two.
+  const atOpen = lines.slice(0, 300).join('\n') + '\n' + lines[300].slice(0, 40);
+  const added = lines[300].slice(40) + '\n' + lines.slice(301).join('\n') + '\n';
+  for (const threads of [1, 2, 3]) {
+    withFile(atOpen, (file) => {
+      const grown = drain(TraceCursor.open(file), true, { threads, chunkBytes: 4096 }, () => fs.appendFileSync(file, added, 'latin1'));
+      const whole = drain(TraceCursor.open(file), false);
+      assert.equal(whole.records.length, 400);
+      assert.deepEqual(grown, whole, `${threads} readers`);
+    });
+  }
+  // A file with no newline at all is all tail.
+  withFile(lines[0], (file) => assert.deepEqual(drain(TraceCursor.open(file), true), drain(TraceCursor.open(file), false)));
 });
 
 test('a capture longer than the ring of slots reads whole, in order, and checks the same on either thread', () => {
