@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.commands.registerCommand('dmabuf.runScenario', (resource?: unknown) => runScenario(resource, out, live)),
     vscode.commands.registerCommand('dmabuf.debugTrace', (resource?: unknown) => debugTrace(resource)),
     vscode.commands.registerCommand('dmabuf.checkTrace', (resource?: unknown) => checkTrace(resource, context.extensionPath, out, traceProblems)),
-    vscode.commands.registerCommand('dmabuf.openExample', () => openExample(context.extensionUri)),
+    vscode.commands.registerCommand('dmabuf.openExample', (name?: unknown) => openExample(context.extensionUri, typeof name === 'string' ? name : undefined)),
     vscode.commands.registerCommand('dmabuf.newScenario', () => newScenario(context.extensionUri)),
   );
   const activationMs = performance.now() - t0;

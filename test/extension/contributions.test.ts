@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SIGNATURES } from '../../src/language/signatures';
 import { HAZARD_KINDS } from '../../src/machine/hazards';
+import { TRACES } from '../ftrace/helpers';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const read = (f: string) => JSON.parse(fs.readFileSync(path.join(ROOT, f), 'utf8'));
@@ -84,6 +85,16 @@ test('kernel traces (.trace, *.trace.txt) are a language the dmabuf debugger deb
   assert.deepEqual([trace.extensions, trace.filenamePatterns], [['.trace'], ['*.trace.txt']]);
   assert.ok(pkg.contributes.debuggers[0].languages.includes('dmabuf-trace'));
   assert.ok(pkg.activationEvents.includes('onLanguage:dmabuf-trace'));
+  assert.deepEqual(pkg.contributes.grammars.map((g: { language: string }) => g.language), ['dmabuf', 'dmabuf-trace']);
+});
+
+test('the bundled capture is the real udmabuf capture, unchanged, shipped in the .vsix, and the walkthrough opens it', () => {
+  const bundled = fs.readFileSync(path.join(ROOT, 'examples', 'udmabuf-noiommu.trace.txt'));
+  assert.ok(bundled.equals(fs.readFileSync(path.join(TRACES, 'udmabuf-noiommu.trace.txt'))));
+  assert.match(fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8'), /^!examples\/\*\.trace\.txt$/m);
+  const step = pkg.contributes.walkthroughs[0].steps.find((s: { id: string }) => s.id === 'checkTrace');
+  const link = /\(command:dmabuf\.openExample\?([^)]*)\)/.exec(step.description);
+  assert.deepEqual(JSON.parse(decodeURIComponent(link![1])), ['udmabuf-noiommu.trace.txt']);
 });
 
 test('the debugger declares the launch attributes of the adapter', () => {

@@ -35,6 +35,9 @@ suite('the dma-buf extension in VS Code', () => {
     assert.ok(editor, 'no example was opened');
     assert.equal(editor.document.languageId, 'dmabuf');
     assert.ok(editor.document.uri.path.startsWith(vscode.Uri.joinPath(ext.extensionUri, 'examples').path), editor.document.uri.path);
+    // The walkthrough's link to the bundled capture.
+    const capture = await vscode.commands.executeCommand<vscode.TextEditor | undefined>('dmabuf.openExample', 'udmabuf-noiommu.trace.txt');
+    assert.equal(capture?.document.languageId, 'dmabuf-trace');
   });
 
   test('a new scenario starts from the skeleton snippet', async () => {
