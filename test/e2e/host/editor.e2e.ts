@@ -101,6 +101,21 @@ suite('editor help', () => {
     assert.deepEqual(problems[0].relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line + 1, r.message]), [[doc.uri.toString(), 15, 'mapped here']]);
   });
 
+  test('Check Trace on a capture the CLI refuses (UTF-16, as PowerShell saves one) reports no result and no Problems', async () => {
+    const uri = workspaceFile('powershell.trace');
+    const text = new TextEncoder().encode('# tracer: nop\n');
+    const utf16 = new Uint8Array(2 + 2 * text.length);
+    utf16.set([0xff, 0xfe]);
+    text.forEach((b, i) => (utf16[2 + 2 * i] = b));
+    await vscode.workspace.fs.writeFile(uri, utf16);
+    try {
+      assert.equal(await vscode.commands.executeCommand('dmabuf.checkTrace', uri), undefined);
+      assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+    } finally {
+      await vscode.workspace.fs.delete(uri);
+    }
+  });
+
   test('the outline of a capture lists its markers, each the section up to the next', async () => {
     const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
     const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
