@@ -127,6 +127,10 @@ export interface Engine<S = unknown> {
   /** Why the run ended: its end, or the step limit. */
   readonly endReason: 'end' | 'step-limit' | undefined;
   frames(): SourceFrame[];
+  /**
+   * Runs the next step. What it returns is read at once and valid until the next step: an engine may hand the same
+   * objects back for every step that raised nothing (a trace's first pass steps millions of events).
+   */
   step(): { record: StepRecord; detail: StepDetail };
   /** Every hazard raised so far in order, `expected` set on those an `expect_hazard` consumed. */
   hazards(): Hazard[];

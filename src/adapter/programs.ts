@@ -2,7 +2,7 @@
 // ftrace header) as a TraceEngine, anything else as a `.dmabuf` scenario.
 import * as fs from 'fs';
 import { formatDiagnostic } from '../language/diagnostics';
-import { binaryTraceReason } from '../ftrace/reader';
+import { binaryTraceReason } from '../ftrace/captureForms';
 import { parseScenario } from '../language/index';
 import type { Engine } from './engine';
 import type { LaunchArgs } from './launchArgs';

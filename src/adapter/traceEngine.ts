@@ -139,9 +139,8 @@ export class TraceEngine implements Engine<number> {
   /** The whole record of step `step`'s event: the pending one's, or read again from the file. */
   recordOf(step: number): TraceRecord | undefined {
     if (step === this.at) return this.pending;
-    const s = this.columns.statement(step);
-    if (!s) return undefined;
-    const r = TraceCursor.recordAt(this.path, { offset: this.columns.offsetOf(step), line: s.line });
+    if (!Number.isInteger(step) || step < 0 || step >= this.columns.length) return undefined;
+    const r = TraceCursor.recordAt(this.path, { offset: this.columns.offsetOf(step), line: this.columns.lineOf(step) });
     return r?.kind === 'event' ? r : undefined;
   }
 
@@ -180,8 +179,8 @@ export class TraceEngine implements Engine<number> {
   /** The event as a stack: the event (and its device) called by the task that logged it. */
   frames(): SourceFrame[] {
     const r = this.pending;
-    if (!r || !this.stream) return [];
-    const e = this.stream.event;
+    if (!r) return [];
+    const e = this.stream!.event;
     const device = 'device' in e && e.device ? ` ${e.device}` : '';
     return [
       { name: `${r.event}${device}`, line: r.line, column: 1 },

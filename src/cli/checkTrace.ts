@@ -4,7 +4,8 @@
 // that are no capture.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
-import { binaryTraceReason, TraceCursor } from '../ftrace/reader';
+import { binaryTraceReason } from '../ftrace/captureForms';
+import { TraceCursor } from '../ftrace/reader';
 import { formatReport } from '../ftrace/reportText';
 
 const USAGE = 'usage: dmabuf check-trace FILE... [--json] [--from-boot]   (- reads standard input)\n';

@@ -1,7 +1,8 @@
 // `import FILE -o OUT.dmabuf`: writes a capture's DMA calls as a scenario (see src/ftrace/importer.ts).
 import * as fs from 'fs';
 import { importTrace } from '../ftrace/importer';
-import { binaryTraceReason, TraceCursor } from '../ftrace/reader';
+import { binaryTraceReason } from '../ftrace/captureForms';
+import { TraceCursor } from '../ftrace/reader';
 
 const USAGE = 'usage: dmabuf import TRACE_FILE -o OUT.dmabuf   (-o - writes to stdout)\n';
 

@@ -88,8 +88,8 @@ class CursorBatches implements BatchSource {
   }
 }
 
-/** Where the checking thread takes a reader's batches from, in the order of its chunks. */
-interface Reader {
+/** One share of the file's chunks, as the checking thread takes its batches in order: from a reading thread, or read here. */
+interface ShareSource {
   /** The next batch (perhaps empty), valid until `release`. */
   take(): EventBatch;
   /** Whether the batch last taken ends its chunk, and the lines of its chunk up to its end. */
@@ -100,7 +100,7 @@ interface Reader {
 }
 
 /** A share of the file read on the checking thread: the stand-in for a reading thread that did not start. */
-class LocalReader implements Reader {
+class LocalShare implements ShareSource {
   private readonly chunks: ChunkReader;
   private readonly batch = new EventBatch(CAPACITY);
 
@@ -130,7 +130,7 @@ class LocalReader implements Reader {
 }
 
 /** One reading thread and the ring of slots it fills, as the checking thread takes from it. */
-class Ring implements Reader {
+class Ring implements ShareSource {
   private readonly counters = new Int32Array(new SharedArrayBuffer(4 * 4));
   private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * META * 8));
   private readonly batches: EventBatch[] = [];
@@ -220,11 +220,11 @@ class Ring implements Reader {
  * size, as a single cursor reads a file that grows.
  */
 class WorkerBatches implements BatchSource {
-  private readonly readers: Reader[];
+  private readonly readers: ShareSource[];
   private readonly chunks: number;
   private chunk = 0;
   /** The reader whose batch was handed out last: its slot is free once the next one is asked for. */
-  private current: Reader | undefined;
+  private current: ShareSource | undefined;
   /** Lines before the current chunk, and in it up to the last batch taken. */
   private linesBefore: number;
   private linesIn = 0;
@@ -286,7 +286,7 @@ class WorkerBatches implements BatchSource {
     } catch (e) {
       if (!(e instanceof NotStarted) || !(reader instanceof Ring)) throw e;
       reader.close();
-      const local = (this.current = this.readers[i] = new LocalReader(reader.share));
+      const local = (this.current = this.readers[i] = new LocalShare(reader.share));
       return local.take();
     }
   }

@@ -264,36 +264,6 @@ export class TraceCursor implements Iterable<TraceRecord> {
   }
 }
 
-/** Forms a capture often comes in that are not its text, by their first bytes, and the command that gives the text. */
-const BINARY_KINDS: { magic: Buffer; what: string; text: (path: string) => string }[] = [
-  // trace-cmd.dat(5): what `trace-cmd record` leaves.
-  { magic: Buffer.from('\x17\x08\x44tracing', 'latin1'), what: "trace-cmd's binary data, not text", text: (p) => `trace-cmd report ${p}` },
-  { magic: Buffer.from([0x1f, 0x8b]), what: 'gzip data, not text', text: (p) => `zcat ${p}` },
-  { magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), what: 'xz data, not text', text: (p) => `xzcat ${p}` },
-  { magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), what: 'zstd data, not text', text: (p) => `zstdcat ${p}` },
-  // What Windows PowerShell's `>` writes: every other byte a NUL, so no line would read.
-  { magic: Buffer.from([0xff, 0xfe]), what: 'UTF-16 text, not UTF-8', text: (p) => `iconv -f UTF-16 -t UTF-8 ${p}` },
-  { magic: Buffer.from([0xfe, 0xff]), what: 'UTF-16 text, not UTF-8', text: (p) => `iconv -f UTF-16 -t UTF-8 ${p}` },
-];
-const LONGEST_MAGIC = Math.max(...BINARY_KINDS.map((k) => k.magic.length));
-
-/**
- * Why `path` cannot be read as text, when it is a capture in another form (trace-cmd's data, compressed, UTF-16);
- * undefined for any other file.
- */
-export function binaryTraceReason(path: string): string | undefined {
-  const head = Buffer.alloc(LONGEST_MAGIC);
-  const fd = fs.openSync(path, 'r');
-  let n: number;
-  try {
-    n = fs.readSync(fd, head, 0, head.length, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const kind = BINARY_KINDS.find((k) => n >= k.magic.length && head.subarray(0, k.magic.length).equals(k.magic));
-  return kind && `${kind.what}: read it through \`${kind.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
-}
-
 /** A task name as the kernel wrote it: the reader decodes bytes as latin1; comm names may be UTF-8. */
 export function displayTask(task: string): string {
   return /[\x80-\xff]/.test(task) ? Buffer.from(task, 'latin1').toString('utf8') : task;

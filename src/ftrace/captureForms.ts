@@ -1,0 +1,42 @@
+// Forms a capture often comes in that are not its text (trace-cmd's binary data, compressed files, UTF-16), told
+// by their first bytes, so that a command or the debugger refuses them with the command that gives the text instead
+// of reading every line as malformed.
+import * as fs from 'fs';
+
+/** What the first bytes of such a file are, what it is, and the command that gives its text. */
+interface CaptureForm {
+  magic: Buffer;
+  what: string;
+  text: (path: string) => string;
+}
+
+/** What Windows PowerShell's `>` writes (either byte order): every other byte a NUL, so no line would read. */
+const UTF16 = { what: 'UTF-16 text, not UTF-8', text: (p: string) => `iconv -f UTF-16 -t UTF-8 ${p}` };
+
+const BINARY_KINDS: CaptureForm[] = [
+  // trace-cmd.dat(5): what `trace-cmd record` leaves.
+  { magic: Buffer.from('\x17\x08\x44tracing', 'latin1'), what: "trace-cmd's binary data, not text", text: (p) => `trace-cmd report ${p}` },
+  { magic: Buffer.from([0x1f, 0x8b]), what: 'gzip data, not text', text: (p) => `zcat ${p}` },
+  { magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), what: 'xz data, not text', text: (p) => `xzcat ${p}` },
+  { magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), what: 'zstd data, not text', text: (p) => `zstdcat ${p}` },
+  { magic: Buffer.from([0xff, 0xfe]), ...UTF16 },
+  { magic: Buffer.from([0xfe, 0xff]), ...UTF16 },
+];
+const LONGEST_MAGIC = Math.max(...BINARY_KINDS.map((k) => k.magic.length));
+
+/**
+ * Why `path` cannot be read as text, when it is a capture in another form (trace-cmd's data, compressed, UTF-16);
+ * undefined for any other file.
+ */
+export function binaryTraceReason(path: string): string | undefined {
+  const head = Buffer.alloc(LONGEST_MAGIC);
+  const fd = fs.openSync(path, 'r');
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const kind = BINARY_KINDS.find((k) => n >= k.magic.length && head.subarray(0, k.magic.length).equals(k.magic));
+  return kind && `${kind.what}: read it through \`${kind.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
+}
