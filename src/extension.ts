@@ -9,6 +9,7 @@ import { ScenarioHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
 import { ScenarioNavigation, TraceOutline } from './extension/navigation';
 import { runScenario } from './extension/runScenario';
+import { TraceTextAdopter } from './extension/traceText';
 
 /** What the extension exposes to other extensions and to its tests. */
 export interface DmabufApi {
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     out,
     traceProblems,
     live,
+    new TraceTextAdopter(),
     vscode.languages.registerHoverProvider(selector, new ScenarioHoverProvider(docs)),
     vscode.languages.registerDefinitionProvider(selector, navigation),
     vscode.languages.registerDocumentSymbolProvider(selector, navigation),

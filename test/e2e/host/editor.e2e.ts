@@ -1,7 +1,7 @@
 /// <reference types="mocha" />
 // Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
-// locations, hovers, go to definition, the outline, "Run Scenario", and on a real capture "Check Trace" and its
-// outline of markers.
+// locations, hovers, go to definition, the outline, "Run Scenario", and on a real capture "Check Trace", its
+// outline of markers, and the trace language for a capture saved as plain text.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { describe, diagnosticsWhen, openScenario, workspaceFile } from './util';
@@ -9,6 +9,20 @@ import { describe, diagnosticsWhen, openScenario, workspaceFile } from './util';
 const errorsOf = (d: vscode.Diagnostic[]) => d.filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
 const hazardsOf = (d: vscode.Diagnostic[]) => d.filter((x) => x.severity === vscode.DiagnosticSeverity.Warning);
 const lineOf = (doc: vscode.TextDocument, text: string) => doc.getText().split('\n').findIndex((l) => l.includes(text));
+
+/** Time for the extension to act on an open or a change of language, if it would. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+
+/** The open document at `uri` once its language passes `ok` (checked now and on every open). */
+async function languageWhen(uri: vscode.Uri, ok: (id: string) => boolean, timeoutMs = 10000): Promise<vscode.TextDocument> {
+  const find = () => vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && ok(d.languageId));
+  const t0 = Date.now();
+  for (let doc = find(); ; doc = find()) {
+    if (doc) return doc;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${uri.path} never got the language; it has ${vscode.workspace.textDocuments.filter((d) => d.uri.toString() === uri.toString()).map((d) => d.languageId)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 suite('editor help', () => {
   test('a broken scenario gets its parse and name errors with the right ranges', async () => {
@@ -113,6 +127,30 @@ suite('editor help', () => {
       assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
     } finally {
       await vscode.workspace.fs.delete(uri);
+    }
+  });
+
+  test('a capture saved as plain .txt opens as a trace, other text stays plain, and a user\'s choice of plain text holds', async () => {
+    const capture = workspaceFile('capture.txt');
+    const notes = workspaceFile('notes.txt');
+    await vscode.workspace.fs.writeFile(capture, await vscode.workspace.fs.readFile(workspaceFile('udmabuf-noiommu.trace.txt')));
+    await vscode.workspace.fs.writeFile(notes, new TextEncoder().encode('# tracer notes, not a capture\nmap: a word, then prose\n'));
+    try {
+      await vscode.window.showTextDocument(capture);
+      const doc = await languageWhen(capture, (id) => id === 'dmabuf-trace');
+      const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', doc.uri);
+      assert.equal(symbols[0]?.name, 'PHASE tracing started', 'the outline of a trace');
+      await vscode.window.showTextDocument(notes);
+      await settle();
+      assert.equal((await languageWhen(notes, () => true)).languageId, 'plaintext');
+      // As the user picks Plain Text in the status bar: it is not taken back.
+      await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
+      await settle();
+      assert.equal((await languageWhen(capture, () => true)).languageId, 'plaintext');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(capture);
+      await vscode.workspace.fs.delete(notes);
     }
   });
 
