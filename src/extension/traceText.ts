@@ -1,13 +1,15 @@
 // Captures saved as plain text (`cat /sys/kernel/tracing/trace > trace.txt`) open as plain text: VS Code tells a
 // `.txt` file's language by its extension, and consults a language's `firstLine` only when no extension matches.
-// A plain-text document whose first lines are ftrace's output is given the trace language as it opens, so that it
-// gets the trace's colours, hovers, outline and breakpoints, as the debugger already takes it for a trace. A user who
-// sets such a document back to plain text keeps it so for the session.
+// A plain-text file whose first lines are ftrace's output is given the trace language as it opens, so that it gets
+// the trace's colours, outline, breakpoints and debug hovers, as the debugger already takes it for a trace. A user
+// who sets such a document back to plain text keeps it so for the session.
 import * as vscode from 'vscode';
 import { looksLikeTraceText } from '../adapter/traceDetect';
 import { TRACE_LANGUAGE_ID } from './documents';
 
 const PLAIN_TEXT = 'plaintext';
+/** Files only: not output channels or other views, whose text and mode another part of VS Code sets. */
+const FILE = 'file';
 /** What is looked at: the ftrace header is about a dozen short lines. */
 const HEAD_CHARS = 4096;
 
@@ -29,7 +31,7 @@ export class TraceTextAdopter implements vscode.Disposable {
 
   /** Gives `doc` the trace language if it is plain text that looks like a capture; resolves when done. */
   async consider(doc: vscode.TextDocument): Promise<void> {
-    if (doc.languageId !== PLAIN_TEXT) return;
+    if (doc.languageId !== PLAIN_TEXT || doc.uri.scheme !== FILE) return;
     const key = doc.uri.toString();
     if (this.closing.has(key)) this.declined.add(key);
     if (this.declined.has(key)) return;
