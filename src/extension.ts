@@ -5,6 +5,7 @@ import { debugScenario, debugTrace, AdapterFactory, ConfigurationProvider, DEBUG
 import { ScenarioDebugHelp, TraceDebugHelp } from './extension/debugHover';
 import { LANGUAGE_ID, ScenarioDocuments, TRACE_LANGUAGE_ID } from './extension/documents';
 import { newScenario, openExample } from './extension/examples';
+import { importTrace } from './extension/importTrace';
 import { ScenarioHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
 import { ScenarioNavigation, TraceOutline } from './extension/navigation';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.commands.registerCommand('dmabuf.runScenario', (resource?: unknown) => runScenario(resource, out, live)),
     vscode.commands.registerCommand('dmabuf.debugTrace', (resource?: unknown) => debugTrace(resource)),
     vscode.commands.registerCommand('dmabuf.checkTrace', (resource?: unknown) => checkTrace(resource, context.extensionPath, out, traceProblems)),
+    vscode.commands.registerCommand('dmabuf.importTrace', (resource?: unknown) => importTrace(resource, context.extensionPath, out)),
     vscode.commands.registerCommand('dmabuf.openExample', (name?: unknown) => openExample(context.extensionUri, typeof name === 'string' ? name : undefined)),
     vscode.commands.registerCommand('dmabuf.newScenario', () => newScenario(context.extensionUri)),
   );

@@ -1,44 +1,16 @@
 // "Check Trace": the checks of `dmabuf check-trace` on a kernel capture without debugging it: the report in the
-// output channel, the findings in Problems at their lines. The bundled CLI runs as a child process: a capture may be
-// gigabytes, and the editor stays responsive while the CLI's own reading threads decode it; cancelling kills it.
-import { spawn } from 'child_process';
+// output channel, the findings in Problems at their lines. The bundled CLI runs as a child process (cli.ts).
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TraceReport } from '../ftrace/check';
 import { isBug, type TraceFinding } from '../ftrace/findings';
 import { formatReport } from '../ftrace/reportText';
+import { runCli } from './cli';
 import { traceFile } from './debugging';
 import { SOURCE } from './problems';
 
 /** Window information past this many entries stays in the report: Problems would not cope with a long capture's. */
 const WINDOW_PROBLEMS = 500;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the bundled CLI with `args` until it exits or `token` cancels it. */
-function runCli(extensionPath: string, args: string[], token: vscode.CancellationToken): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    // In desktop VS Code the extension host's executable is Electron: make it behave as plain Node.
-    const child = spawn(process.execPath, [path.join(extensionPath, 'dist', 'cli.js'), ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const cancel = token.onCancellationRequested(() => child.kill());
-    child.on('error', (e) => {
-      cancel.dispose();
-      reject(e);
-    });
-    child.on('close', (code) => {
-      cancel.dispose();
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
 
 function problem(uri: vscode.Uri, f: TraceFinding): vscode.Diagnostic {
   const line = (n: number) => new vscode.Range(n - 1, 0, n - 1, Number.MAX_SAFE_INTEGER);

@@ -130,6 +130,34 @@ suite('editor help', () => {
     }
   });
 
+  test('Import Trace as Scenario writes the capture\'s scenario beside it, never over a file there, and opens it: it checks as the trace did', async () => {
+    const capture = workspaceFile('udmabuf-noiommu.trace.txt');
+    const taken = workspaceFile('udmabuf-noiommu.dmabuf');
+    await vscode.workspace.fs.writeFile(taken, new TextEncoder().encode('# a scenario of the user\'s own\n'));
+    let scenario: vscode.Uri | undefined;
+    try {
+      scenario = await vscode.commands.executeCommand<vscode.Uri | undefined>('dmabuf.importTrace', capture);
+      assert.ok(scenario, 'the import wrote a scenario');
+      assert.equal(scenario.path.split('/').pop(), 'udmabuf-noiommu-2.dmabuf');
+      assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(taken)), '# a scenario of the user\'s own\n', 'the file there is kept');
+      const doc = vscode.window.activeTextEditor?.document;
+      assert.ok(doc && doc.uri.toString() === scenario.toString(), 'the scenario is open');
+      assert.equal(doc.languageId, 'dmabuf');
+      assert.match(doc.getText(), /^# Imported from .*udmabuf-noiommu\.trace\.txt/);
+      // The trace's real bug, an sg list unmapped BIDIRECTIONAL, is a hazard of the scenario when run.
+      assert.equal(await vscode.commands.executeCommand('dmabuf.runScenario', doc.uri), false);
+      const hazards = hazardsOf(await diagnosticsWhen(doc.uri, (d) => hazardsOf(d).some((h) => h.code === 'api-misuse')));
+      assert.ok(errorsOf(vscode.languages.getDiagnostics(doc.uri)).length === 0, 'it parses');
+      const first = hazards.find((h) => h.code === 'api-misuse')!;
+      assert.match(first.message, /dma_unmap_sg .* different direction: mapped TO_DEVICE, unmapped BIDIRECTIONAL/);
+      assert.match(doc.lineAt(first.range.start.line).text, /^dma_unmap_sg\(/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(taken);
+      if (scenario) await vscode.workspace.fs.delete(scenario);
+    }
+  });
+
   test('a capture saved as plain .txt opens as a trace, other text stays plain, and a user\'s choice of plain text holds', async () => {
     const capture = workspaceFile('capture.txt');
     const notes = workspaceFile('notes.txt');

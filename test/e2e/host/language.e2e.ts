@@ -22,7 +22,7 @@ suite('the dma-buf extension in VS Code', () => {
 
   test('the commands are registered', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['dmabuf.debugScenario', 'dmabuf.runScenario', 'dmabuf.debugTrace', 'dmabuf.checkTrace', 'dmabuf.openExample', 'dmabuf.newScenario']) assert.ok(commands.includes(c), c);
+    for (const c of ['dmabuf.debugScenario', 'dmabuf.runScenario', 'dmabuf.debugTrace', 'dmabuf.checkTrace', 'dmabuf.importTrace', 'dmabuf.openExample', 'dmabuf.newScenario']) assert.ok(commands.includes(c), c);
   });
 
   test('the walkthrough opens the bundled examples: "Open an Example" lists them and opens the one picked', async () => {
