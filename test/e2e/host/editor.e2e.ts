@@ -115,7 +115,7 @@ suite('editor help', () => {
     assert.deepEqual(problems[0].relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line + 1, r.message]), [[doc.uri.toString(), 15, 'mapped here']]);
   });
 
-  test('Check Trace on a capture the CLI refuses (UTF-16, as PowerShell saves one) reports no result and no Problems', async () => {
+  test('Check Trace and Import Trace on a capture the CLI refuses (UTF-16, as PowerShell saves one) give no result, no Problems, no scenario', async () => {
     const uri = workspaceFile('powershell.trace');
     const text = new TextEncoder().encode('# tracer: nop\n');
     const utf16 = new Uint8Array(2 + 2 * text.length);
@@ -125,6 +125,9 @@ suite('editor help', () => {
     try {
       assert.equal(await vscode.commands.executeCommand('dmabuf.checkTrace', uri), undefined);
       assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+      // Nor does Import Trace as Scenario write a scenario of it.
+      assert.equal(await vscode.commands.executeCommand('dmabuf.importTrace', uri), undefined);
+      await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(workspaceFile('powershell.dmabuf'))), 'no scenario is left');
     } finally {
       await vscode.workspace.fs.delete(uri);
     }
