@@ -17,9 +17,10 @@ cd "$ROOT"
 npm run --silent package >"$STATE/package.log" 2>&1 || { cat "$STATE/package.log"; exit 1; }
 npx tsc -p "$E2E/tsconfig.json"
 
-step "workspace: the fixtures, the bundled examples and a real capture"
+step "workspace: the fixtures, the bundled examples and a real capture (twice: as *.trace.txt and as trace.txt)"
 cp -r "$E2E/fixture/ws" "$STATE/ws" && mkdir -p "$STATE/ws/examples" && cp examples/*.dmabuf "$STATE/ws/examples/"
 cp "$ROOT/../shared/traces/udmabuf-noiommu.trace.txt" "$STATE/ws/"
+cp "$ROOT/../shared/traces/udmabuf-noiommu.trace.txt" "$STATE/ws/trace.txt"   # as `cat .../trace > trace.txt` names one
 trap cs_stop EXIT
 cs_start "$ROOT/dmabuf-debugger.vsix" "$STATE/ws"
 

@@ -1,6 +1,7 @@
 // The UI test: a user's session in the real VS Code workbench (code-server), driven through headless Chromium.
 // Opens an example, sets a breakpoint by clicking the gutter, presses F5, reads the Variables view, steps over and
-// back, hovers a buffer name; then debugs a real kernel capture to its bug and hovers an address in it. Saves a
+// back, hovers a buffer name; then debugs a real kernel capture to its bug and hovers an address in it. First, the
+// Explorer's context menu offers the trace commands on a capture saved as plain `trace.txt`. Saves a
 // screenshot per step (SHOTS) and one for the README (SHOT).
 // env: WS (workspace folder), CS_URL, SHOT, SHOTS, EXAMPLE (default examples/nic-rx-missing-sync.dmabuf)
 const fs = require('fs');
@@ -83,6 +84,18 @@ async function hoverText(page, b) {
   return null;
 }
 
+/** The labels of the Explorer's context menu on the workspace's top-level file `name`. */
+async function explorerMenu(page, name) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp('^' + esc(name) + '$') }) }).first();
+  await row.waitFor({ timeout: 15000 });
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu').first();
+  await menu.waitFor({ timeout: 10000 });
+  const labels = (await menu.locator('.action-label').allInnerTexts()).map((l) => plain(l).trim());
+  await page.keyboard.press('Escape');
+  return labels;
+}
+
 /**
  * A real kernel capture: F5 runs it to its bug (the hazard exception filters are on by default), the call stack
  * names the event at its line, and a hover on an address of the trace's text shows the mapping that holds it.
@@ -144,6 +157,20 @@ async function debugTrace(page, check) {
       await page.waitForSelector('.monaco-workbench .statusbar', { timeout: 90000 });
       await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 90000 });
       log('workbench loaded');
+
+      // A capture too large to open is checked from the Explorer: also one saved as plain `trace.txt`.
+      const TRACE_COMMANDS = ['Debug Trace', 'Check Trace', 'Import Trace as Scenario'];
+      let onCapture = [];
+      // The extensions' menu entries come once the extension host has read their manifests.
+      for (let i = 0; i < 20 && !onCapture.includes(TRACE_COMMANDS[0]); i++) {
+        if (i > 0) await page.waitForTimeout(500);
+        onCapture = await explorerMenu(page, 'trace.txt');
+      }
+      check('the Explorer offers the trace commands on a capture saved as trace.txt', TRACE_COMMANDS.every((c) => onCapture.includes(c)), onCapture);
+      const onTraceTxt = await explorerMenu(page, TRACE);
+      check('... and on one named *.trace.txt', TRACE_COMMANDS.every((c) => onTraceTxt.includes(c)), onTraceTxt);
+      const onText = await explorerMenu(page, 'readme.txt');
+      check('... and not on other text files', onText.length > 0 && !TRACE_COMMANDS.some((c) => onText.includes(c)), onText);
 
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').fill(EXAMPLE);
