@@ -6,7 +6,7 @@ import { ScenarioDebugHelp, TraceDebugHelp } from './extension/debugHover';
 import { LANGUAGE_ID, ScenarioDocuments, TRACE_LANGUAGE_ID } from './extension/documents';
 import { newScenario, openExample } from './extension/examples';
 import { importTrace } from './extension/importTrace';
-import { ScenarioHoverProvider } from './extension/hover';
+import { ScenarioHoverProvider, TraceHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
 import { ScenarioNavigation, TraceOutline } from './extension/navigation';
 import { runScenario } from './extension/runScenario';
@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.languages.registerEvaluatableExpressionProvider(selector, debugHelp),
     vscode.languages.registerInlineValuesProvider(selector, debugHelp),
     vscode.languages.registerEvaluatableExpressionProvider({ language: TRACE_LANGUAGE_ID }, new TraceDebugHelp()),
+    vscode.languages.registerHoverProvider({ language: TRACE_LANGUAGE_ID }, new TraceHoverProvider()),
     vscode.languages.registerDocumentSymbolProvider({ language: TRACE_LANGUAGE_ID }, new TraceOutline()),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),

@@ -1,9 +1,12 @@
-// Hovers outside a debug session: API names (what the call does to ownership and the cache on the declared
-// platform), devices (their constraints) and bindings (what they hold and where they were bound).
+// Hovers outside a debug session: in a scenario, API names (what the call does to ownership and the cache on the
+// declared platform), devices (their constraints) and bindings (what they hold and where they were bound); in a
+// kernel trace, event names, directions, attributes and markers (what the kernel did, and what is checked there).
 import * as vscode from 'vscode';
 import { signatureFor } from '../language/signatures';
 import type { ScenarioDocuments } from './documents';
 import { callHover, deviceHover } from './hoverText';
+import { traceTermHover } from './traceHoverText';
+import { traceTermAt } from './traceTermAt';
 
 export class ScenarioHoverProvider implements vscode.HoverProvider {
   constructor(private readonly docs: ScenarioDocuments) {}
@@ -32,5 +35,13 @@ export class ScenarioHoverProvider implements vscode.HoverProvider {
     const where = `${def.kind === 'param' ? 'parameter of' : 'bound'} ${def.kind === 'param' ? def.proc : `at line ${def.span.start.line}`}`;
     const bound = def.stmt ? `\n\n\`${index.lineText(def.span.start.line).replace(/#.*/, '').trim()}\`` : '';
     return new vscode.Hover(new vscode.MarkdownString(`\`${word.name}\`${type ? `: ${type}` : ''}, ${where}${bound}`), range);
+  }
+}
+
+export class TraceHoverProvider implements vscode.HoverProvider {
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const found = traceTermAt(doc.lineAt(pos.line).text, pos.character);
+    const text = found && traceTermHover(found.term);
+    return text ? new vscode.Hover(new vscode.MarkdownString(text), new vscode.Range(pos.line, found.start, pos.line, found.end)) : undefined;
   }
 }

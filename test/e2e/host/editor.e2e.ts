@@ -1,7 +1,7 @@
 /// <reference types="mocha" />
 // Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
 // locations, hovers, go to definition, the outline, "Run Scenario", and on a real capture "Check Trace", its
-// outline of markers, and the trace language for a capture saved as plain text.
+// outline of markers and hovers, Import Trace as Scenario, and the trace language for a capture saved as plain text.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { describe, diagnosticsWhen, openScenario, workspaceFile } from './util';
@@ -183,6 +183,19 @@ suite('editor help', () => {
       await vscode.workspace.fs.delete(capture);
       await vscode.workspace.fs.delete(notes);
     }
+  });
+
+  test('hovers in a capture explain its event names and directions; not its addresses, which are the debugger\'s', async () => {
+    const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
+    const unmap = lineOf(doc, '5.439053: dma_unmap_sg');
+    const text = doc.lineAt(unmap).text;
+    const hoverAt = async (at: string) => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(unmap, text.indexOf(at) + 1));
+      return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    };
+    assert.match(await hoverAt('dma_unmap_sg'), /^`dma_unmap_sg`\n\nUnmaps a \*\*scatter-gather list\*\*.*another direction/s);
+    assert.match(await hoverAt('BIDIRECTIONAL'), /^`DMA_BIDIRECTIONAL`/);
+    assert.equal(await hoverAt('0x1018c000'), '');
   });
 
   test('the outline of a capture lists its markers, each the section up to the next', async () => {
