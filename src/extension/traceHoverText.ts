@@ -5,9 +5,9 @@ import type { TraceTerm } from './traceTermAt';
 
 const SINGLE_MAP = 'A **streaming mapping**: the driver called `dma_map_single`/`dma_map_page` (the tracepoint is `dma_map_phys` since Linux 6.18, `dma_map_page` before; `dma_map_resource` maps MMIO). From here the device owns `size` bytes at `phys_addr`, which it reaches at `dma_addr`; the CPU must leave them alone until a sync for the CPU or the unmap. A noncoherent machine cleans the buffer\'s cache lines to memory here. Checked here: a failed map (`DMA_MAPPING_ERROR`), a dma address still mapped (a missing unmap), two device-writable mappings starting in one cache line.';
 const SINGLE_UNMAP = 'Ends a **streaming mapping**: the buffer is the CPU\'s again. For `FROM_DEVICE` and `BIDIRECTIONAL` a noncoherent machine invalidates its cache lines, and a bounced mapping is copied back from its swiotlb slot. The unmap must repeat the map\'s size and direction. Checked here: an unmap of nothing mapped (or unmapped already: a double unmap), another size, direction or kind than the map\'s, an unmap of a failed map.';
-const SYNC_FOR_CPU = 'Hands a live mapping (or part of it) **back to the CPU** without unmapping it: after the device wrote it, before the CPU reads it. For `FROM_DEVICE` and `BIDIRECTIONAL` a noncoherent machine invalidates the lines (the CPU may have prefetched them during the transfer) and swiotlb copies the slot back. A missing one is the classic stale read.';
-const SYNC_FOR_DEVICE = 'Hands a live mapping **back to the device** after the CPU wrote it: a noncoherent machine cleans the lines to memory, and for `TO_DEVICE` and `BIDIRECTIONAL` swiotlb copies the buffer into its slot.';
 const SYNC_CHECKS = 'Checked here: a sync of nothing mapped (or of what the trace saw unmapped), one reaching past the mapping, one with another direction than the map\'s.';
+const SYNC_FOR_CPU = 'Hands a live mapping (or part of it) **back to the CPU** without unmapping it: after the device wrote it, before the CPU reads it. For `FROM_DEVICE` and `BIDIRECTIONAL` a noncoherent machine invalidates the lines (the CPU may have prefetched them during the transfer) and swiotlb copies the slot back. A missing one is the classic stale read. ' + SYNC_CHECKS;
+const SYNC_FOR_DEVICE = 'Hands a live mapping **back to the device** after the CPU wrote it: a noncoherent machine cleans the lines to memory, and for `TO_DEVICE` and `BIDIRECTIONAL` swiotlb copies the buffer into its slot. ' + SYNC_CHECKS;
 const ALLOC_CHECK = 'It must be freed by the matching free, with the same size. Checked here: an allocation at an address still allocated (a missing free).';
 const ALLOC = `A **coherent allocation** (\`dma_alloc_coherent\`): memory the CPU and the device both see without syncs (a noncoherent machine maps it uncached). ${ALLOC_CHECK}`;
 const ALLOC_NONCOHERENT = `Memory for DMA that is **not coherent** (\`dma_alloc_pages\`, \`dma_alloc_noncoherent\`; \`dma_alloc_sgt\` for \`dma_alloc_noncontiguous\`): the driver syncs it as it would a streaming mapping. ${ALLOC_CHECK}`;
@@ -48,13 +48,12 @@ export function traceTermHover(term: TraceTerm): string | undefined {
   switch (term.kind) {
     case 'event': {
       const text = EVENTS[term.name] ?? (term.name.startsWith('dma_fence_') ? FENCE : undefined);
-      const checks = term.name.startsWith('dma_sync_') ? `\n\n${SYNC_CHECKS}` : '';
-      return text && `\`${term.name}\`\n\n${text}${checks}`;
+      return text && `\`${term.name}\`\n\n${text}`;
     }
     case 'direction':
       return DIRECTIONS[term.dir];
     case 'attr':
-      return ATTRS[term.name] ?? `\`DMA_ATTR_${term.name}\`: a DMA attribute (see the kernel's Documentation/core-api/dma-attributes.rst).`;
+      return ATTRS[term.name] ?? `\`${term.name}\`: a DMA attribute (a \`DMA_ATTR_\` flag: see the kernel's Documentation/core-api/dma-attributes.rst).`;
     case 'lost':
       return `**${term.count} events lost** here: the ring buffer was full and dropped them. What happened across the gap is unknown, so a finding whose evidence spans it is window information, not a bug.`;
     case 'truncated':

@@ -55,7 +55,7 @@ test('attributes, lost events and truncated lists are explained; the flag under 
   assert.match(hover(MAP, 'SKIP_CPU_SYNC', 5)!, /^`DMA_ATTR_SKIP_CPU_SYNC`: \*\*no cache maintenance\*\*/);
   assert.match(hover(MAP, 'NO_WARN')!, /^`DMA_ATTR_NO_WARN`/);
   assert.deepEqual(traceTermAt(MAP, MAP.indexOf('NO_WARN') + 2), { term: { kind: 'attr', name: 'NO_WARN' }, start: MAP.indexOf('NO_WARN'), end: MAP.length });
-  assert.match(hover(MAP.replace('SKIP_CPU_SYNC|NO_WARN', 'WEIRD_NEW'), 'WEIRD')!, /^`DMA_ATTR_WEIRD_NEW`: a DMA attribute/);
+  assert.match(hover(MAP.replace('SKIP_CPU_SYNC|NO_WARN', 'WEIRD_NEW'), 'WEIRD')!, /^`WEIRD_NEW`: a DMA attribute/);
   const lost = 'CPU:1 [LOST 23 EVENTS]';
   assert.deepEqual(traceTermAt(lost, 10), { term: { kind: 'lost', count: 23 }, start: 6, end: lost.length });
   assert.match(hover(lost, 'LOST')!, /23 events lost.*window information/s);
