@@ -2,6 +2,7 @@
 // every direction, is explained where the mouse is on it; attributes and markers too; other numbers and words not.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { traceTermHover } from '../../src/extension/traceHoverText';
 import { traceTermAt } from '../../src/extension/traceTermAt';
 import { decodeEvent } from '../../src/ftrace/events';
@@ -70,4 +71,17 @@ test('no hover on tasks, CPUs, flags, timestamps, sizes, addresses, keys, device
   assert.equal(hover(sched, 'sched_switch'), undefined, 'another group of events: no text for it');
   assert.equal(traceTermAt('', 0), undefined);
   assert.equal(traceTermAt('# tracer: nop', 3), undefined);
+});
+
+test('any line, any column: no throw, and a term found spans the column, with a text or none', () => {
+  const pieces = fc.constantFrom(' ', '  ', '=', '|', ':', '[', ']', '{', '}', 'dir=', 'attrs=', 'TO_DEVICE', 'DMA_', '[LOST 3 EVENTS]', '[TRUNCATED]', '12.5:', ' 5.434555: ', 'dma_map_sg:', 'x', '0x1f', '\t');
+  fc.assert(fc.property(fc.array(fc.oneof(pieces, fc.string()), { maxLength: 30 }), fc.nat(400), (parts, at) => {
+    const line = parts.join('');
+    const column = line.length === 0 ? 0 : at % (line.length + 1);
+    const found = traceTermAt(line, column);
+    if (!found) return;
+    assert.ok(found.start <= column && column < found.end && found.end <= line.length, JSON.stringify({ line, column, found }));
+    const text = traceTermHover(found.term);
+    assert.ok(text === undefined || text.length > 0);
+  }), { numRuns: 2000 });
 });
