@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import { parseLine } from '../ftrace/lineParser';
 
 /** Bytes looked at: the ftrace header is about a dozen short lines. */
-const HEAD_BYTES = 4096;
+export const HEAD_BYTES = 4096;
 const HEAD_LINES = 20;
 
 export function looksLikeTraceText(head: string): boolean {

@@ -4,14 +4,12 @@
 // the trace's colours, outline, breakpoints and debug hovers, as the debugger already takes it for a trace. A user
 // who sets such a document back to plain text keeps it so for the session.
 import * as vscode from 'vscode';
-import { looksLikeTraceText } from '../adapter/traceDetect';
+import { HEAD_BYTES, looksLikeTraceText } from '../adapter/traceDetect';
 import { TRACE_LANGUAGE_ID } from './documents';
 
 const PLAIN_TEXT = 'plaintext';
 /** Files only: not output channels or other views, whose text and mode another part of VS Code sets. */
 const FILE = 'file';
-/** What is looked at: the ftrace header is about a dozen short lines. */
-const HEAD_CHARS = 4096;
 
 export class TraceTextAdopter implements vscode.Disposable {
   private readonly listeners: vscode.Disposable[];
@@ -35,7 +33,7 @@ export class TraceTextAdopter implements vscode.Disposable {
     const key = doc.uri.toString();
     if (this.closing.has(key)) this.declined.add(key);
     if (this.declined.has(key)) return;
-    if (!looksLikeTraceText(doc.getText(new vscode.Range(doc.positionAt(0), doc.positionAt(HEAD_CHARS))))) return;
+    if (!looksLikeTraceText(doc.getText(new vscode.Range(doc.positionAt(0), doc.positionAt(HEAD_BYTES))))) return;
     this.adopted.add(key);
     try {
       await vscode.languages.setTextDocumentLanguage(doc, TRACE_LANGUAGE_ID);
