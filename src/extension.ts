@@ -8,7 +8,7 @@ import { newScenario, openExample } from './extension/examples';
 import { importTrace } from './extension/importTrace';
 import { ScenarioHoverProvider, TraceHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
-import { ScenarioNavigation, TraceOutline } from './extension/navigation';
+import { ScenarioNavigation, TraceNavigation } from './extension/navigation';
 import { runScenario } from './extension/runScenario';
 import { TraceTextAdopter } from './extension/traceText';
 
@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
   const navigation = new ScenarioNavigation(docs);
   const debugHelp = new ScenarioDebugHelp(docs);
   const traceProblems = vscode.languages.createDiagnosticCollection(TRACE_LANGUAGE_ID);
+  const traceNavigation = new TraceNavigation();
   context.subscriptions.push(
     out,
     traceProblems,
@@ -39,7 +40,8 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.languages.registerInlineValuesProvider(selector, debugHelp),
     vscode.languages.registerEvaluatableExpressionProvider({ language: TRACE_LANGUAGE_ID }, new TraceDebugHelp()),
     vscode.languages.registerHoverProvider({ language: TRACE_LANGUAGE_ID }, new TraceHoverProvider()),
-    vscode.languages.registerDocumentSymbolProvider({ language: TRACE_LANGUAGE_ID }, new TraceOutline()),
+    vscode.languages.registerDocumentSymbolProvider({ language: TRACE_LANGUAGE_ID }, traceNavigation),
+    vscode.languages.registerDefinitionProvider({ language: TRACE_LANGUAGE_ID }, traceNavigation),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),

@@ -1,10 +1,15 @@
-// Go to definition (bindings, proc parameters, procs, devices) and the outline of a scenario; the outline of a kernel
-// trace (its markers, each the section up to the next).
+// Go to definition (bindings, proc parameters, procs, devices) and the outline of a scenario; in a kernel trace, go
+// to definition from an unmap, sync or free to the map or allocation it releases, and the outline (its markers, each
+// the section up to the next).
 import * as vscode from 'vscode';
+import { mappedAt } from '../ftrace/mappedAt';
+import { TraceCursor } from '../ftrace/reader';
 import type { Span } from '../language/ast';
 import type { ScenarioDocuments } from './documents';
 import type { OutlineNode } from './scenarioIndex';
+import { traceAddressAt } from './traceAddressAt';
 import { markersOf } from './traceOutline';
+import { traceTermAt } from './traceTermAt';
 
 const toRange = (s: Span) => new vscode.Range(s.start.line - 1, s.start.column - 1, s.end.line - 1, s.end.column - 1);
 
@@ -41,7 +46,25 @@ export class ScenarioNavigation implements vscode.DefinitionProvider, vscode.Doc
   }
 }
 
-export class TraceOutline implements vscode.DocumentSymbolProvider {
+export class TraceNavigation implements vscode.DefinitionProvider, vscode.DocumentSymbolProvider {
+  /** Per document version, the map line found for each line asked about: Ctrl+hover asks again as the mouse moves. */
+  private readonly found = new WeakMap<vscode.TextDocument, { version: number; lines: Map<number, number | undefined> }>();
+
+  provideDefinition(doc: vscode.TextDocument, pos: vscode.Position): vscode.LocationLink[] | undefined {
+    // From the event's name or one of its addresses: the rest of the line is no link.
+    const text = doc.lineAt(pos.line).text;
+    const term = traceTermAt(text, pos.character);
+    const at = term?.term.kind === 'event' ? term : traceAddressAt(text, pos.character);
+    if (!at) return undefined;
+    let cache = this.found.get(doc);
+    if (cache?.version !== doc.version) this.found.set(doc, (cache = { version: doc.version, lines: new Map() }));
+    if (!cache.lines.has(pos.line)) cache.lines.set(pos.line, mappedAt(TraceCursor.fromText(doc.getText()), pos.line + 1));
+    const mapLine = cache.lines.get(pos.line);
+    if (mapLine === undefined) return undefined;
+    const target = doc.lineAt(mapLine - 1).range;
+    return [{ originSelectionRange: new vscode.Range(pos.line, at.start, pos.line, at.end), targetUri: doc.uri, targetRange: target, targetSelectionRange: target }];
+  }
+
   provideDocumentSymbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] {
     const marks = markersOf(doc.lineCount, (i) => doc.lineAt(i).text);
     return marks.map((m, k) => {

@@ -1,7 +1,8 @@
 /// <reference types="mocha" />
 // Editor help in the real workbench: diagnostics as you type with exact ranges, hazards on save with related
 // locations, hovers, go to definition, the outline, "Run Scenario", and on a real capture "Check Trace", its
-// outline of markers and hovers, Import Trace as Scenario, and the trace language for a capture saved as plain text.
+// outline of markers, hovers and go to definition, Import Trace as Scenario, and the trace language for a capture
+// saved as plain text.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { describe, diagnosticsWhen, openScenario, workspaceFile } from './util';
@@ -196,6 +197,20 @@ suite('editor help', () => {
     assert.match(await hoverAt('dma_unmap_sg'), /^`dma_unmap_sg`\n\nUnmaps a \*\*scatter-gather list\*\*.*another direction/s);
     assert.match(await hoverAt('BIDIRECTIONAL'), /^`DMA_BIDIRECTIONAL`/);
     assert.equal(await hoverAt('0x1018c000'), '');
+  });
+
+  test('go to definition in a capture: from an unmap\'s name or address to the map it releases', async () => {
+    const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
+    const unmap = lineOf(doc, '5.439053: dma_unmap_sg');
+    const text = doc.lineAt(unmap).text;
+    const targets = async (at: string) => {
+      const links = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(unmap, text.indexOf(at) + 1));
+      return links.map((l) => ('targetRange' in l ? l.targetRange : l.range).start.line + 1);
+    };
+    assert.deepEqual(await targets('dma_unmap_sg'), [15]);
+    assert.deepEqual(await targets('0x1018c000'), [15]);
+    assert.deepEqual(await targets('5.439053'), [], 'the timestamp is no link');
+    assert.equal(doc.lineAt(14).text.includes('dma_map_sg: udmabuf dir=TO_DEVICE'), true);
   });
 
   test('the outline of a capture lists its markers, each the section up to the next', async () => {
