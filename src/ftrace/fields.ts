@@ -61,17 +61,13 @@ export class FieldIndex {
   private readonly valAt = new Int32Array(MAX_TOKENS);
   private readonly valEnd = new Int32Array(MAX_TOKENS);
 
-  /** Where the next '}' at or after `closeFrom` is in `s` (-1: none): unclosed arrays cost one search per buffer. */
-  private closeAt = -1;
-  private closeFrom = Infinity;
   /** Words and values (devices, directions, attrs) repeat from event to event. */
   private readonly strings = new Interner();
 
   scan(s: string, from: number, to: number): this {
-    if (s !== this.s) {
-      this.s = s;
-      this.closeFrom = Infinity;
-    }
+    // No test of whether `s` is the buffer of the last event: strings compare by content, and two reads of the same
+    // bytes (a debugger replaying from a checkpoint) made every event's test a compare of the whole buffer.
+    this.s = s;
     this.from = from;
     this.to = to;
     this.body = undefined;
@@ -103,7 +99,7 @@ export class FieldIndex {
         const v = eq + 1;
         let e = sp;
         if (s.charCodeAt(v) === 123 /* { */) {
-          const close = this.closingBrace(s, v);
+          const close = this.closingBrace(v);
           e = close >= 0 && close < to ? close + 1 : to;
         }
         this.set(n++, k, eq, v, e);
@@ -157,12 +153,12 @@ export class FieldIndex {
     return -1;
   }
 
-  private closingBrace(s: string, v: number): number {
-    if (v < this.closeFrom || (this.closeAt >= 0 && this.closeAt < v)) {
-      this.closeAt = s.indexOf('}', v);
-      this.closeFrom = v;
-    }
-    return this.closeAt;
+  /** The '}' closing the array that opens at v, within the event's text (-1: unclosed, as a cut line leaves it). */
+  private closingBrace(v: number): number {
+    // Searched in the event's own text: in the buffer, an unclosed array would search on to its end.
+    const body = this.body ?? (this.body = this.s.slice(this.from, this.to));
+    const close = body.indexOf('}', v - this.from);
+    return close < 0 ? -1 : this.from + close;
   }
 
   private set(n: number, keyAt: number, keyEnd: number, valAt: number, valEnd: number): void {
