@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     vscode.languages.registerHoverProvider({ language: TRACE_LANGUAGE_ID }, new TraceHoverProvider()),
     vscode.languages.registerDocumentSymbolProvider({ language: TRACE_LANGUAGE_ID }, traceNavigation),
     vscode.languages.registerDefinitionProvider({ language: TRACE_LANGUAGE_ID }, traceNavigation),
+    vscode.languages.registerReferenceProvider({ language: TRACE_LANGUAGE_ID }, traceNavigation),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.commands.registerCommand('dmabuf.debugScenario', (resource?: unknown) => debugScenario(resource)),

@@ -1,8 +1,8 @@
 // Go to definition (bindings, proc parameters, procs, devices) and the outline of a scenario; in a kernel trace, go
-// to definition from an unmap, sync or free to the map or allocation it releases, and the outline (its markers, each
-// the section up to the next).
+// to definition from an unmap, sync or free to the map or allocation it releases, find references from a map to its
+// syncs and release, and the outline (its markers, each the section up to the next).
 import * as vscode from 'vscode';
-import { mappedAt } from '../ftrace/mappedAt';
+import { mappedAt, releasesOf } from '../ftrace/mappingLinks';
 import { TraceCursor } from '../ftrace/reader';
 import type { Span } from '../language/ast';
 import type { ScenarioDocuments } from './documents';
@@ -46,15 +46,18 @@ export class ScenarioNavigation implements vscode.DefinitionProvider, vscode.Doc
   }
 }
 
-export class TraceNavigation implements vscode.DefinitionProvider, vscode.DocumentSymbolProvider {
+/** Where a link in a trace line starts: the event's name or one of its addresses (the rest of the line is none). */
+function linkAt(text: string, column: number): { start: number; end: number } | undefined {
+  const term = traceTermAt(text, column);
+  return term?.term.kind === 'event' ? term : traceAddressAt(text, column);
+}
+
+export class TraceNavigation implements vscode.DefinitionProvider, vscode.ReferenceProvider, vscode.DocumentSymbolProvider {
   /** Per document version, the map line found for each line asked about: Ctrl+hover asks again as the mouse moves. */
   private readonly found = new WeakMap<vscode.TextDocument, { version: number; lines: Map<number, number | undefined> }>();
 
   provideDefinition(doc: vscode.TextDocument, pos: vscode.Position): vscode.LocationLink[] | undefined {
-    // From the event's name or one of its addresses: the rest of the line is no link.
-    const text = doc.lineAt(pos.line).text;
-    const term = traceTermAt(text, pos.character);
-    const at = term?.term.kind === 'event' ? term : traceAddressAt(text, pos.character);
+    const at = linkAt(doc.lineAt(pos.line).text, pos.character);
     if (!at) return undefined;
     let cache = this.found.get(doc);
     if (cache?.version !== doc.version) this.found.set(doc, (cache = { version: doc.version, lines: new Map() }));
@@ -63,6 +66,14 @@ export class TraceNavigation implements vscode.DefinitionProvider, vscode.Docume
     if (mapLine === undefined) return undefined;
     const target = doc.lineAt(mapLine - 1).range;
     return [{ originSelectionRange: new vscode.Range(pos.line, at.start, pos.line, at.end), targetUri: doc.uri, targetRange: target, targetSelectionRange: target }];
+  }
+
+  /** From a map or allocation: the syncs and the release of what it mapped (and the map, as its declaration). */
+  provideReferences(doc: vscode.TextDocument, pos: vscode.Position, context: vscode.ReferenceContext): vscode.Location[] | undefined {
+    if (!linkAt(doc.lineAt(pos.line).text, pos.character)) return undefined;
+    const lines = releasesOf(TraceCursor.fromText(doc.getText()), pos.line + 1);
+    if (lines.length === 0) return [];
+    return [...(context.includeDeclaration ? [pos.line + 1] : []), ...lines].map((l) => new vscode.Location(doc.uri, doc.lineAt(l - 1).range));
   }
 
   provideDocumentSymbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] {

@@ -199,7 +199,7 @@ suite('editor help', () => {
     assert.equal(await hoverAt('0x1018c000'), '');
   });
 
-  test('go to definition in a capture: from an unmap\'s name or address to the map it releases', async () => {
+  test('go to definition in a capture: from an unmap\'s name or address to the map it releases; its references back', async () => {
     const { document: doc } = await openScenario('udmabuf-noiommu.trace.txt');
     const unmap = lineOf(doc, '5.439053: dma_unmap_sg');
     const text = doc.lineAt(unmap).text;
@@ -211,6 +211,9 @@ suite('editor help', () => {
     assert.deepEqual(await targets('0x1018c000'), [15]);
     assert.deepEqual(await targets('5.439053'), [], 'the timestamp is no link');
     assert.equal(doc.lineAt(14).text.includes('dma_map_sg: udmabuf dir=TO_DEVICE'), true);
+    // And back: the map's references are itself and its unmap.
+    const refs = await vscode.commands.executeCommand<vscode.Location[]>('vscode.executeReferenceProvider', doc.uri, new vscode.Position(14, doc.lineAt(14).text.indexOf('dma_map_sg') + 1));
+    assert.deepEqual(refs.map((l) => l.range.start.line + 1).sort((a, b) => a - b), [15, 16]);
   });
 
   test('the outline of a capture lists its markers, each the section up to the next', async () => {
