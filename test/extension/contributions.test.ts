@@ -80,6 +80,19 @@ test('menus, walkthrough steps and snippets point at what exists', () => {
   assert.deepEqual(pkg.contributes.breakpoints, [{ language: 'dmabuf' }, { language: 'dmabuf-trace' }]);
 });
 
+test("the Explorer's trace commands show on a .txt named as a trace, not on every .txt with 'trace' in its name", () => {
+  const trace = pkg.contributes.menus['explorer/context'].filter((m: { command: string }) => /Trace$/.test(m.command));
+  assert.deepEqual(trace.map((m: { command: string }) => m.command), ['dmabuf.debugTrace', 'dmabuf.checkTrace', 'dmabuf.importTrace']);
+  const whens = new Set(trace.map((m: { when: string }) => m.when));
+  assert.equal(whens.size, 1, 'one condition for the three');
+  const [when] = whens as Set<string>;
+  const [, source, flags] = /resourceExtname == \.txt && resourceFilename =~ \/(.+)\/(\w*)$/.exec(when) ?? [];
+  const named = new RegExp(source, flags);
+  for (const name of ['trace.txt', 'boot-trace.txt', 'ftrace_nvme.txt', 'TRACE.TXT', 'nvme.trace.txt']) assert.ok(named.test(name), name);
+  for (const name of ['stacktrace.txt', 'backtrace.txt', 'traceback.txt', 'notes.txt']) assert.ok(!named.test(name), name);
+  assert.match(when, /^resourceLangId == dmabuf-trace \|\| /);
+});
+
 test('kernel traces (.trace, *.trace.txt) are a language the dmabuf debugger debugs', () => {
   const trace = pkg.contributes.languages.find((l: { id: string }) => l.id === 'dmabuf-trace');
   assert.deepEqual([trace.extensions, trace.filenamePatterns], [['.trace'], ['*.trace.txt']]);
