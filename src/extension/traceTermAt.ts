@@ -32,7 +32,11 @@ export function traceTermAt(line: string, column: number): TermAt | undefined {
   const event = EVENT.exec(line);
   if (!event) return undefined;
   const nameStart = event.index + event[0].length - 1 - event[1].length;
-  if (within(column, nameStart, nameStart + event[1].length)) return { term: { kind: 'event', name: event[1] }, start: nameStart, end: nameStart + event[1].length };
+  if (within(column, nameStart, nameStart + event[1].length)) {
+    // `map` and `unmap` are the IOMMU's when their text says so; another group may name an event so too.
+    if ((event[1] === 'map' || event[1] === 'unmap') && !/^\s*IOMMU:/.test(line.slice(event.index + event[0].length))) return undefined;
+    return { term: { kind: 'event', name: event[1] }, start: nameStart, end: nameStart + event[1].length };
+  }
   if (column < nameStart) return undefined;
   // The event's fields: the `key=value` word under the column.
   let start = column;

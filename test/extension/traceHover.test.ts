@@ -69,6 +69,9 @@ test('no hover on tasks, CPUs, flags, timestamps, sizes, addresses, keys, device
   }
   const sched = '          <idle>-0       [001] d..2.    12.000001: sched_switch: prev_comm=swapper/1 dir=TO_DEVICE';
   assert.equal(hover(sched, 'sched_switch'), undefined, 'another group of events: no text for it');
+  const otherMap = '          <idle>-0       [001] d..2.    12.000001: map: kvm_mmu gfn=0x1000';
+  assert.equal(hover(otherMap, 'map:'), undefined, "a `map` event that is not the IOMMU's");
+  assert.match(hover('          ip-169 [000] ..... 7.685901: map: IOMMU: iova=0x1000 - 0x2000 paddr=0x5000 size=4096', 'map:')!, /\*\*IOMMU\*\* mapped/);
   assert.equal(traceTermAt('', 0), undefined);
   assert.equal(traceTermAt('# tracer: nop', 3), undefined);
 });
