@@ -185,8 +185,10 @@ export async function run(): Promise<void> {
     console.log(`ftrace: ... line strings ${strings.ms.toFixed(0)} ms (${rate(strings)}), each line sliced out as a string`);
     console.log(`ftrace: readline scan   ${rl.ms.toFixed(0)} ms (${rate(rl)}), peak RSS ${rl.rssMB.toFixed(0)} MiB`);
     console.log(`ftrace: read + check    ${chk.ms.toFixed(0)} ms (${rate(chk)}), ${cpu(chk)}, peak RSS ${chk.rssMB.toFixed(0)} MiB, ${chk.findings} findings`);
+    const cores = os.cpus().length;
+    console.log(`ftrace: ... its CPU over ${cores} cores ${(chk.cpuMs / cores).toFixed(0)} ms (${(chk.cpuMs / cores / raw.ms).toFixed(2)}x the raw scan): the floor no split of this work between threads goes below`);
     console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), ${cpu(one)}, peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
-    console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x (best of each; within a round: ${paired.map((x) => x.toFixed(2)).join(', ')}), check / line strings = ${(chk.ms / strings.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (${runs} rounds, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
+    console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x (best of each; within a round: ${paired.map((x) => x.toFixed(2)).join(', ')}), check / line strings = ${(chk.ms / strings.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (${runs} rounds, ${cores} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
   });
 }
 
