@@ -10,7 +10,7 @@ import { ScenarioHoverProvider, TraceHoverProvider } from './extension/hover';
 import { LiveDiagnostics } from './extension/liveDiagnostics';
 import { ScenarioNavigation, TraceNavigation } from './extension/navigation';
 import { runScenario } from './extension/runScenario';
-import { TraceTextAdopter } from './extension/traceText';
+import { PlainTextCaptures } from './extension/plainTextCaptures';
 
 /** What the extension exposes to other extensions and to its tests. */
 export interface DmabufApi {
@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): DmabufApi {
     out,
     traceProblems,
     live,
-    new TraceTextAdopter(),
+    new PlainTextCaptures(),
     vscode.languages.registerHoverProvider(selector, new ScenarioHoverProvider(docs)),
     vscode.languages.registerDefinitionProvider(selector, navigation),
     vscode.languages.registerDocumentSymbolProvider(selector, navigation),

@@ -3,6 +3,7 @@
 // each page's start (line, offset), the threads that logged in it and its count of each event name stay resident:
 // no memory per event.
 import { TraceCursor } from '../ftrace/index';
+import { NameIds } from './nameIds';
 import { countAtMost } from './sorted';
 import type { StatementInfo } from './engine';
 import { TraceNameSet } from './traceNameSet';
@@ -58,11 +59,7 @@ export class TraceColumns {
   private readonly pageOffset: number[] = [];
   private readonly pageThreads: number[] = [];
   private readonly pageNames: number[][] = [];
-  readonly names: string[] = [];
-  private readonly nameIndex = new Map<string, number>();
-  /** The name pushed last and its id: events of one name come in runs, and name it with one string. */
-  private lastName = '';
-  private lastId = -1;
+  private readonly nameIds = new NameIds();
   /** Decoded pages, least recently used first. */
   private readonly cache: Page[] = [];
   /** Pages decoded so far (a figure for tests and the benchmark). */
@@ -97,22 +94,15 @@ export class TraceColumns {
       this.pageNames.push([]);
     }
     this.pageThreads[p] |= threadBit(thread);
-    const id = name === this.lastName ? this.lastId : this.intern(name);
+    const id = this.nameIds.idOf(name);
     const counts = this.pageNames[p];
     counts[id] = (counts[id] ?? 0) + 1;
     this.count++;
   }
 
-  private intern(name: string): number {
-    this.lastName = name;
-    let id = this.nameIndex.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.names.push(name);
-      this.nameIndex.set(name, id);
-    }
-    this.lastId = id;
-    return id;
+  /** Event names by their ids. */
+  get names(): readonly string[] {
+    return this.nameIds.names;
   }
 
   get pageCount(): number {
@@ -153,7 +143,7 @@ export class TraceColumns {
         if (r.kind !== 'event') continue;
         page.lines[n] = r.line;
         page.offsets[n] = r.offset;
-        page.names[n] = this.intern(r.event);
+        page.names[n] = this.nameIds.idOf(r.event);
         page.threads[n] = threadOfCpu(r.cpu);
         n++;
       }

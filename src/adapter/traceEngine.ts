@@ -156,7 +156,7 @@ export class TraceEngine implements Engine<number> {
   /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
   private openAt(start: CursorStart, ahead: Ahead = 'never'): void {
     this.stream?.close();
-    this.stream = new EventStream(this.path, start, READ_CHUNK, (r) => this.checker.apply(r), ahead);
+    this.stream = EventStream.open(this.path, start, READ_CHUNK, (r) => this.checker.apply(r), ahead);
     this.fetch();
   }
 
@@ -336,7 +336,7 @@ export class TraceEngine implements Engine<number> {
         if (!scan || scan.at > start || from.position > scan.at) {
           scan?.stream.close();
           const checker = from.checker.clone(() => undefined);
-          scan = { checker, stream: new EventStream(this.path, from.start, READ_CHUNK, (r) => checker.apply(r)), at: from.position };
+          scan = { checker, stream: EventStream.open(this.path, from.start, READ_CHUNK, (r) => checker.apply(r)), at: from.position };
         }
         while (scan.at < end && scan.stream.advance()) {
           if (scan.at >= start && matches.testCurrent(scan.stream, scan.checker)) out.add(scan.at);

@@ -3,6 +3,7 @@
 // device breakpoint then re-reads only the pages whose filter lets its query through; a bit set by another
 // address costs a page read, never a missed event.
 import type { EventStream, TraceChecker } from '../ftrace/index';
+import { NameIds } from './nameIds';
 import { TouchVisitor, type TouchSink, type TraceQuery } from './traceBreakpoints';
 import { PAGE_STEPS } from './traceColumns';
 
@@ -32,12 +33,10 @@ export class TouchIndex implements TouchSink {
   /** Per page: WORDS words of dma bits, then WORDS of physical bits. */
   private readonly filters: Uint32Array[] = [];
   private readonly devicesOf: number[] = [];
-  private readonly deviceIds = new Map<string, number>();
+  private readonly deviceIds = new NameIds();
   /** The page `add` is filling, and its filter. */
   private page = 0;
   private filter: Uint32Array = new Uint32Array(0);
-  private lastDevice: string | undefined;
-  private lastDeviceId = 0;
 
   private readonly visitor = new TouchVisitor(this, true);
 
@@ -66,24 +65,18 @@ export class TouchIndex implements TouchSink {
   }
 
   private deviceBit(name: string): number {
-    // Events of one device come in runs (and name it with one string): the last one saves a lookup.
-    if (name === this.lastDevice) return this.lastDeviceId;
-    let id = this.deviceIds.get(name);
-    if (id === undefined) {
-      id = Math.min(this.deviceIds.size, DEVICE_BITS);
-      this.deviceIds.set(name, id);
-    }
-    this.lastDevice = name;
-    this.lastDeviceId = id;
-    return id;
+    // Past DEVICE_BITS devices, the rest share the last bit: a query for one of them reads their pages.
+    return Math.min(this.deviceIds.idOf(name), DEVICE_BITS);
   }
+
 
   /** Pages (ascending) that may hold an event matching `q`. */
   pagesFor(q: TraceQuery): number[] {
     const out: number[] = [];
     if (q.kind === 'device') {
-      const id = this.deviceIds.get(q.name);
-      if (id === undefined) return out;
+      const found = this.deviceIds.find(q.name);
+      if (found === undefined) return out;
+      const id = Math.min(found, DEVICE_BITS);
       this.devicesOf.forEach((mask, p) => mask & (1 << id) && out.push(p));
       return out;
     }

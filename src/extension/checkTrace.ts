@@ -1,11 +1,11 @@
 // "Check Trace": the checks of `dmabuf check-trace` on a kernel capture without debugging it: the report in the
-// output channel, the findings in Problems at their lines. The bundled CLI runs as a child process (cli.ts).
+// output channel, the findings in Problems at their lines. The bundled CLI runs as a child process (cliProcess.ts).
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TraceReport } from '../ftrace/check';
 import { isBug, type TraceFinding } from '../ftrace/findings';
 import { formatReport } from '../ftrace/reportText';
-import { runCli } from './cli';
+import { runCli } from './cliProcess';
 import { traceFile } from './debugging';
 import { SOURCE } from './problems';
 

@@ -1,9 +1,9 @@
 // "Import Trace as Scenario": `dmabuf import` on a kernel capture from the editor. The scenario is written beside
 // the capture (never over a file already there) and opened, for the user to add the CPU and device accesses a
-// trace cannot show and run the full coherency checks. The bundled CLI runs as a child process (cli.ts).
+// trace cannot show and run the full coherency checks. The bundled CLI runs as a child process (cliProcess.ts).
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { runCli } from './cli';
+import { runCli } from './cliProcess';
 import { traceFile } from './debugging';
 
 /** Past this size a scenario is left closed: the editor would hold all of it, for one statement per event. */

@@ -1,6 +1,8 @@
-// Finds the term under the mouse in a kernel trace's text, for a hover that explains it: the event's name, a
-// direction (`dir=`), a DMA attribute (one flag of `attrs=`), a lost-events marker or `[TRUNCATED]`. Addresses are
-// the debugger's to explain (traceAddressAt.ts).
+// Finds the term under the mouse in a kernel trace's text, for a hover that explains it: the name of an event the
+// checker reads, a direction (`dir=`), a DMA attribute (one flag of `attrs=`), a lost-events marker or `[TRUNCATED]`.
+// The line is read by the reader's own parser and decoder. Addresses are the debugger's to explain (traceAddressAt.ts).
+import { decodeEvent } from '../ftrace/events';
+import { parseLine } from '../ftrace/lineParser';
 
 export type TraceTerm =
   | { kind: 'event'; name: string }
@@ -16,8 +18,6 @@ export interface TermAt {
   end: number;
 }
 
-/** The line's `TIMESTAMP: EVENT:`, in tracefs' and `trace-cmd report`'s layouts alike. */
-const EVENT = /\s\d+\.\d+:\s+(\w+):/;
 const MARKERS = /\[LOST (\d+) EVENTS\]|\[TRUNCATED\]/g;
 
 const within = (column: number, start: number, end: number): boolean => column >= start && column < end;
@@ -29,15 +29,15 @@ export function traceTermAt(line: string, column: number): TermAt | undefined {
     const term: TraceTerm = m[1] === undefined ? { kind: 'truncated' } : { kind: 'lost', count: Number(m[1]) };
     return { term, start, end: start + m[0].length };
   }
-  const event = EVENT.exec(line);
-  if (!event) return undefined;
-  const nameStart = event.index + event[0].length - 1 - event[1].length;
-  if (within(column, nameStart, nameStart + event[1].length)) {
-    // `map` and `unmap` are the IOMMU's when their text says so; another group may name an event so too.
-    if ((event[1] === 'map' || event[1] === 'unmap') && !/^\s*IOMMU:/.test(line.slice(event.index + event[0].length))) return undefined;
-    return { term: { kind: 'event', name: event[1] }, start: nameStart, end: nameStart + event[1].length };
-  }
-  if (column < nameStart) return undefined;
+  const r = parseLine(line, 0, line.length, 1, 0);
+  // Other groups' events (another group's `map` too) are opaque steps to the checker: nothing to explain.
+  if (r?.kind !== 'event' || decodeEvent(r).op === 'other') return undefined;
+  // The name is the word before the event's text (`trace-cmd report`'s marker: the one after `print:`).
+  const nameStart = line.lastIndexOf(`${r.event}:`, r.bodyStart);
+  if (nameStart < 0) return undefined;
+  const nameEnd = nameStart + r.event.length;
+  if (within(column, nameStart, nameEnd)) return { term: { kind: 'event', name: r.event }, start: nameStart, end: nameEnd };
+  if (column < r.bodyStart) return undefined;
   // The event's fields: the `key=value` word under the column.
   let start = column;
   while (start > 0 && !/\s/.test(line[start - 1])) start--;

@@ -229,6 +229,23 @@ export class TraceChecker implements HotEventSink {
     return undefined;
   }
 
+  /**
+   * The live streaming mapping that `e` (an unmap, a sync, or their sg forms) releases or syncs, found as the checks
+   * find it in the state before `e`: an unmap's at its very address (or a dma-direct one taken as dropped), a sync's
+   * holding its address, an sg list's by its first entry. Undefined for other events and for what is not live.
+   */
+  mappingOf(e: DmaEvent): StreamingMapping | undefined {
+    if (!('device' in e)) return undefined;
+    const d = this.deviceNamed(e.device);
+    switch (e.op) {
+      case 'unmap': return d?.byDma.get(e.dma)?.mapping ?? d?.dropped.get(e.dma);
+      case 'sync': return d?.segmentAt(e.dma)?.mapping ?? d?.dropped.get(e.dma);
+      case 'sync_sg': return d?.byDma.get(e.dmas[0])?.mapping;
+      case 'unmap_sg': return d?.sgByPhys.get(e.phys[0])?.[0];
+    }
+    return undefined;
+  }
+
   /** A copy of the whole state, for a debugger's checkpoints; the copy reports to `sink`. */
   clone(sink: FindingSink): TraceChecker {
     const c = new TraceChecker(sink, { fromBoot: this.fromBoot, cacheLine: this.lineSize });

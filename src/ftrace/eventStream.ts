@@ -42,19 +42,23 @@ export class EventStream {
   private decoded: DmaEvent | undefined;
   private whole: TraceRecord | undefined;
 
+  /** The file read, where a fast-path event's whole record is read again (none for text in memory). */
+  private readonly path: string | undefined;
+
   /**
-   * `onLost` takes the `[LOST N EVENTS]` markers met on the way to an event. `ahead` says when to decode on reading
-   * threads, ahead of the events asked for: for a pass over a whole large file, not for a replay of a few events.
+   * The events of what is left of `cursor` (which the stream closes). `onLost` takes the `[LOST N EVENTS]` markers
+   * met on the way to an event. `ahead` says when to decode on reading threads, ahead of the events asked for: for a
+   * pass over a whole large file, not for a replay of a few events.
    */
-  constructor(
-    private readonly path: string,
-    start: CursorStart,
-    chunkSize: number,
-    private readonly onLost: (r: TraceRecord) => void,
-    ahead: Ahead = 'never',
-  ) {
+  constructor(cursor: TraceCursor, private readonly onLost: (r: TraceRecord) => void, ahead: Ahead = 'never') {
+    this.path = cursor.path;
     const worker = ahead === 'if-large' ? undefined : ahead === 'always';
-    this.source = batchesOf(TraceCursor.open(path, start, chunkSize), worker, { capacity: BATCH });
+    this.source = batchesOf(cursor, worker, { capacity: BATCH });
+  }
+
+  /** The events of the file at `path` from `start` on, read `chunkSize` bytes at a time. */
+  static open(path: string, start: CursorStart, chunkSize: number, onLost: (r: TraceRecord) => void, ahead: Ahead = 'never'): EventStream {
+    return new EventStream(TraceCursor.open(path, start, chunkSize), onLost, ahead);
   }
 
   /** Moves to the next event; false at the end of the capture. */
@@ -122,6 +126,7 @@ export class EventStream {
   /** The current event's whole record (read again from the file when the fast path decoded it). */
   record(): TraceRecord {
     if (this.whole) return this.whole;
+    if (this.path === undefined) throw new Error('a stream over text in memory has no file to read an event\'s record from');
     const r = TraceCursor.recordAt(this.path, { offset: this.offset, line: this.line });
     if (!r || r.kind !== 'event') throw new Error(`line ${this.line} of ${this.path} is no longer the event read there: the file changed`);
     return (this.whole = r);

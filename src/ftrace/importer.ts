@@ -136,12 +136,11 @@ class ScenarioWriter {
     if (!e) return undefined;
     switch (e.op) {
       case 'unmap': {
-        const d = this.checker.device(e.device);
-        const m = d.byDma.get(e.dma)?.mapping ?? d.dropped.get(e.dma);
+        const m = this.checker.mappingOf(e);
         return m && m.kind === 'single' ? this.releases(m, e.size, e.dir, e.attrs) : [];
       }
       case 'unmap_sg': {
-        const m = this.checker.device(e.device).sgByPhys.get(e.phys[0])?.[0];
+        const m = this.checker.mappingOf(e);
         return m ? this.releases(m, 0, e.dir, e.attrs) : [];
       }
       case 'sync': {
@@ -152,7 +151,7 @@ class ScenarioWriter {
         return [`dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
       }
       case 'sync_sg': {
-        const m = this.checker.device(e.device).byDma.get(e.dmas[0])?.mapping;
+        const m = this.checker.mappingOf(e);
         return m && m.kind === 'sg' ? this.perSegment(m, (h) => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`) : [];
       }
       case 'free': {

@@ -2,41 +2,31 @@
 // references in a capture. The capture is read through the checker, and an event's address is looked up in the
 // state just before it, as the checks look it up.
 import { TraceChecker } from './checker';
-import { decodeEvent, type DmaEvent } from './events';
+import { EventStream } from './eventStream';
+import type { DmaEvent } from './events';
 import type { TraceCursor } from './reader';
-import type { TraceRecord } from './record';
 
 /** The line that mapped or allocated what `e` syncs or releases, as `checker` holds it before `e`; undefined for other events. */
 function originOf(checker: TraceChecker, e: DmaEvent): number | undefined {
   if (e.op === 'iommu_unmap') return checker.iommu.byIova.get(e.iova)?.origin.line;
-  if (!('device' in e)) return undefined;
-  const d = checker.deviceNamed(e.device);
-  switch (e.op) {
-    case 'unmap':
-      // As the checker finds an unmap's mapping: at its very address (a sync may fall inside one).
-      return (d?.byDma.get(e.dma)?.mapping ?? d?.dropped.get(e.dma))?.origin.line;
-    case 'sync':
-      return d?.segmentAt(e.dma)?.mapping.origin.line;
-    case 'sync_sg':
-      return d?.segmentAt(e.dmas[0])?.mapping.origin.line;
-    case 'unmap_sg':
-      return d?.sgByPhys.get(e.phys[0])?.[0]?.origin.line;
-    case 'free':
-      return d?.coherent.get(e.dma)?.origin.line;
-  }
-  return undefined;
+  if (e.op === 'free') return checker.deviceNamed(e.device)?.coherent.get(e.dma)?.origin.line;
+  return checker.mappingOf(e)?.origin.line;
 }
 
 /** Events that end what they release: after one, its map has no more references. */
 const ENDS = new Set<DmaEvent['op']>(['unmap', 'unmap_sg', 'free', 'iommu_unmap']);
 
-/** Reads `cursor` (which it closes) through a checker, handing `visit` each record with the state before it; stops when `visit` says so. */
-function walk(cursor: TraceCursor, visit: (r: TraceRecord, checker: TraceChecker) => boolean): void {
+/**
+ * Reads `cursor` (which it closes) as the debugger steps a capture, through the fast path's batches, handing `visit`
+ * each event's line and the stream standing at it, with the checker's state before it; stops when `visit` says so.
+ */
+function walk(cursor: TraceCursor, visit: (line: number, at: EventStream, checker: TraceChecker) => boolean): void {
   const checker = new TraceChecker(() => undefined);
+  const stream = new EventStream(cursor, (r) => checker.apply(r));
   try {
-    for (let r = cursor.next(); r && visit(r, checker); r = cursor.next()) checker.apply(r);
+    while (stream.advance() && visit(stream.line, stream, checker)) stream.applyTo(checker);
   } finally {
-    cursor.close();
+    stream.close();
   }
 }
 
@@ -46,9 +36,9 @@ function walk(cursor: TraceCursor, visit: (r: TraceRecord, checker: TraceChecker
  */
 export function mappedAt(cursor: TraceCursor, line: number): number | undefined {
   let found: number | undefined;
-  walk(cursor, (r, checker) => {
-    if (r.line === line && r.kind === 'event') found = originOf(checker, decodeEvent(r));
-    return r.line < line;
+  walk(cursor, (at, stream, checker) => {
+    if (at === line) found = originOf(checker, stream.event);
+    return at < line;
   });
   return found;
 }
@@ -56,11 +46,11 @@ export function mappedAt(cursor: TraceCursor, line: number): number | undefined 
 /** The lines after `line` whose events sync, unmap or free what the event at `line` mapped or allocated, up to its release. */
 export function releasesOf(cursor: TraceCursor, line: number): number[] {
   const found: number[] = [];
-  walk(cursor, (r, checker) => {
-    if (r.line <= line || r.kind !== 'event') return true;
-    const e = decodeEvent(r);
+  walk(cursor, (at, stream, checker) => {
+    if (at <= line) return true;
+    const e = stream.event;
     if (originOf(checker, e) !== line) return true;
-    found.push(r.line);
+    found.push(at);
     return !ENDS.has(e.op);
   });
   return found;

@@ -16,7 +16,7 @@ import { captureLines, captures, ev, TRACES } from './helpers';
 /** What the stream hands out from `start`, each event and each lost marker as a line of text. */
 function streamed(file: string, start: CursorStart = { offset: 0, line: 1 }, chunk = 64 * 1024, ahead: 'never' | 'always' = 'never'): string[] {
   const out: string[] = [];
-  const stream = new EventStream(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`), ahead);
+  const stream = EventStream.open(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`), ahead);
   try {
     while (stream.advance()) out.push(`${stream.line}@${stream.offset} ${stream.timestamp} cpu${stream.cpu} ${stream.name} ${JSON.stringify(stream.event)}`);
   } finally {
@@ -76,7 +76,7 @@ test("an event's whole record is the cursor's record of its line, read again for
   const file = path.join(TRACES, 'vblk-virtio-iommu.trace.txt');
   const records = new Map<number, TraceRecord>();
   for (const r of TraceCursor.open(file)) if (r.kind === 'event') records.set(r.line, r);
-  const stream = new EventStream(file, { offset: 0, line: 1 }, 64 * 1024, () => undefined);
+  const stream = EventStream.open(file, { offset: 0, line: 1 }, 64 * 1024, () => undefined);
   let hot = 0;
   for (let i = 0; stream.advance(); i++) {
     if (i % 50 !== 0) continue;
@@ -101,7 +101,7 @@ test('an event the fast path decoded is handed over as numbers that make the sam
     const findings: [string[], string[]] = [[], []];
     const byNumbers = new TraceChecker((f) => findings[0].push(`${f.line} ${f.detail} ${f.message}`));
     const byEvents = new TraceChecker((f) => findings[1].push(`${f.line} ${f.detail} ${f.message}`));
-    const stream = new EventStream(file, { offset: 0, line: 1 }, 64 * 1024, (r) => {
+    const stream = EventStream.open(file, { offset: 0, line: 1 }, 64 * 1024, (r) => {
       byNumbers.apply(r);
       byEvents.apply(r);
     });

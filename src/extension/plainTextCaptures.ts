@@ -11,7 +11,7 @@ const PLAIN_TEXT = 'plaintext';
 /** Files only: not output channels or other views, whose text and mode another part of VS Code sets. */
 const FILE = 'file';
 
-export class TraceTextAdopter implements vscode.Disposable {
+export class PlainTextCaptures implements vscode.Disposable {
   private readonly listeners: vscode.Disposable[];
   /** Documents given the trace language, and those whose user set them back to plain text. */
   private readonly adopted = new Set<string>();
