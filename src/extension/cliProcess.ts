@@ -5,7 +5,7 @@ import * as path from 'path';
 import type * as vscode from 'vscode';
 
 export interface CliRun {
-  /** Null when killed (cancelled). */
+  /** Null when cancelled (the CLI killed; it may still exit with a code of its own, once it has cleaned up). */
   code: number | null;
   stdout: string;
   stderr: string;
@@ -20,14 +20,18 @@ export function runCli(extensionPath: string, args: string[], token: vscode.Canc
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const cancel = token.onCancellationRequested(() => child.kill());
+    let cancelled = false;
+    const cancel = token.onCancellationRequested(() => {
+      cancelled = true;
+      child.kill();
+    });
     child.on('error', (e) => {
       cancel.dispose();
       reject(e);
     });
     child.on('close', (code) => {
       cancel.dispose();
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({ code: cancelled && code !== 0 ? null : code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }

@@ -37,9 +37,8 @@ export async function importTrace(resource: unknown, extensionPath: string, out:
     { location: vscode.ProgressLocation.Notification, title: `Importing ${name} as a scenario`, cancellable: true },
     (_progress, token) => runCli(extensionPath, ['import', capture.fsPath, '-o', scenario.fsPath], token),
   );
+  // The CLI writes the scenario whole or not at all: a cancelled (killed) or failed import leaves none.
   if (run.code !== 0) {
-    // A cancelled or failed import leaves no half-written scenario behind.
-    if (await exists(scenario)) await vscode.workspace.fs.delete(scenario);
     const why = run.code === null ? 'cancelled' : run.stderr.trim() || `import exited with ${run.code}`;
     out.appendLine(`✘ import ${name}: ${why}`);
     if (run.code !== null) void vscode.window.showErrorMessage(`Import Trace: ${why}`);

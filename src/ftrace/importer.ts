@@ -26,34 +26,47 @@ function traits(p: Prepass, name: string): DeviceTraits {
   return t;
 }
 
-/** Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced. */
-export function surveyDevices(cursor: TraceCursor, checker = new TraceChecker(() => undefined)): Prepass {
-  const p: Prepass = { devices: new Map(), swiotlbForced: false };
+/** Records read between two turns of the event loop: a long import stays interruptible (a signal's handler runs). */
+const RECORDS_PER_TURN = 65536;
+
+/** Hands every record of `cursor` (which it closes) to `body`, letting the event loop run now and then. */
+async function eachRecord(cursor: TraceCursor, body: (r: TraceRecord) => void): Promise<void> {
   try {
+    let n = 0;
     for (let r = cursor.next(); r; r = cursor.next()) {
-      const e = checker.apply(r);
-      if (!e || !('device' in e)) continue;
-      const t = traits(p, e.device);
-      if (e.op === 'bounce') {
-        p.swiotlbForced ||= e.forced;
-        if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
-      }
-      // A map whose dma address is not its physical address and did not bounce went through an IOMMU.
-      const first = e.op === 'map' ? e.dma : e.op === 'map_sg' ? e.dmas[0] : undefined;
-      const seg = first === undefined ? undefined : checker.device(e.device).byDma.get(first);
-      if (seg && !seg.mapping.bounced && !seg.mapping.identity) t.iommu = true;
+      body(r);
+      if (++n % RECORDS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     cursor.close();
   }
+}
+
+/** Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced. */
+async function surveyDevices(cursor: TraceCursor): Promise<Prepass> {
+  const checker = new TraceChecker(() => undefined);
+  const p: Prepass = { devices: new Map(), swiotlbForced: false };
+  await eachRecord(cursor, (r) => {
+    const e = checker.apply(r);
+    if (!e || !('device' in e)) return;
+    const t = traits(p, e.device);
+    if (e.op === 'bounce') {
+      p.swiotlbForced ||= e.forced;
+      if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
+    }
+    // A map whose dma address is not its physical address and did not bounce went through an IOMMU.
+    const first = e.op === 'map' ? e.dma : e.op === 'map_sg' ? e.dmas[0] : undefined;
+    const seg = first === undefined ? undefined : checker.device(e.device).byDma.get(first);
+    if (seg && !seg.mapping.bounced && !seg.mapping.identity) t.iommu = true;
+  });
   return p;
 }
 
 const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' };
 
 /** Writes the scenario for a capture read twice: `survey` and `main` are two cursors over the same file. */
-export function importTrace(survey: TraceCursor, main: TraceCursor, file: string, write: (text: string) => void): void {
-  const pre = surveyDevices(survey);
+export async function importTrace(survey: TraceCursor, main: TraceCursor, file: string, write: (text: string) => void): Promise<void> {
+  const pre = await surveyDevices(survey);
   const ids = deviceIdentifiers([...pre.devices.keys()]);
   write(`# Imported from ${file} by \`dmabuf import\`: one statement per DMA event of the trace, each with its\n`);
   write(`# trace line, timestamp, task-pid and CPU. Add the CPU and device accesses the trace cannot show\n`);
@@ -63,7 +76,7 @@ export function importTrace(survey: TraceCursor, main: TraceCursor, file: string
     const opts = `${t.iommu ? ' iommu' : ''}${t.dmaMaskBits < 64 ? ` dma_mask=${t.dmaMaskBits}` : ''}`;
     write(`device ${ids.get(name)}${opts}  # ${name}\n`);
   }
-  new ScenarioWriter(ids, write).run(main);
+  await new ScenarioWriter(ids, write).run(main);
 }
 
 /** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
@@ -77,12 +90,8 @@ class ScenarioWriter {
 
   constructor(private readonly ids: Map<string, string>, private readonly write: (text: string) => void) {}
 
-  run(cursor: TraceCursor): void {
-    try {
-      for (let r = cursor.next(); r; r = cursor.next()) this.record(r);
-    } finally {
-      cursor.close();
-    }
+  async run(cursor: TraceCursor): Promise<void> {
+    await eachRecord(cursor, (r) => this.record(r));
     this.closeWindow();
   }
 

@@ -1,7 +1,7 @@
 // `check-trace FILE [--json] [--from-boot]` and `import FILE -o OUT.dmabuf` as a user runs them: output, JSON shape
 // and exit codes (0 ok or window information only, 1 findings, 2 usage errors).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -9,7 +9,7 @@ import * as zlib from 'zlib';
 import { test } from 'node:test';
 import { checkTrace } from '../../src/ftrace/check';
 import { TraceCursor } from '../../src/ftrace/reader';
-import { captureLines, captures, findLine, REPO, tempTrace, TRACES } from './helpers';
+import { captureLines, captures, findLine, repeatedCapture, REPO, tempTrace, TRACES } from './helpers';
 
 function cli(module: 'checkTrace' | 'importTrace', args: string[], input?: string): { code: number; out: string; err: string } {
   const entry = path.join(REPO, 'out', 'src', 'cli', `${module}.js`);
@@ -168,6 +168,65 @@ test('import writes a scenario file; usage errors exit 2', () => {
     const piped = cli('importTrace', ['-', '-o', out], '');
     assert.equal(piped.code, 2);
     assert.match(piped.err, /a pipe cannot be read twice/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const DMABUF = path.join(REPO, 'dist', 'cli.js');
+
+/** Resolves once `test` holds, checking every 10 ms (rejects after 30 s). */
+async function until(test: () => boolean): Promise<void> {
+  for (const t0 = Date.now(); !test(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() - t0 > 30_000) throw new Error('timed out');
+  }
+}
+
+test('import is written whole or not at all: Ctrl-C midway leaves the scenario that was there, and no partial file', async () => {
+  const capture = repeatedCapture('vblk-virtio-iommu.trace.txt', 40);
+  const dir = path.dirname(capture);
+  const out = path.join(dir, 'vblk.dmabuf');
+  fs.writeFileSync(out, '# an earlier scenario\n');
+  try {
+    const child = spawn(process.execPath, [DMABUF, 'import', capture, '-o', out], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Stopped while it writes: its first chunk is in the partial file.
+    const partial = (): string | undefined => fs.readdirSync(dir).find((f) => f.endsWith('.partial'));
+    await until(() => { const p = partial(); return p !== undefined && fs.statSync(path.join(dir, p)).size > 0; });
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['repeated.trace.txt', 'vblk.dmabuf']);
+    assert.equal(fs.readFileSync(out, 'utf8'), '# an earlier scenario\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('import -o - into a pipe read slowly writes every byte (Node makes the pipe non-blocking), and stops quietly when it is closed', async () => {
+  const capture = path.join(TRACES, 'vblk-virtio-iommu.trace.txt');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-import-'));
+  try {
+    const out = path.join(dir, 'vblk.dmabuf');
+    assert.equal(cli('importTrace', [capture, '-o', out]).code, 0);
+    const child = spawn(process.execPath, [DMABUF, 'import', capture, '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    // Nothing read for a while: the pipe fills and the import must wait for room, not fail.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => chunks.push(b));
+    child.stdout.resume();
+    assert.equal(await exited, 0, err);
+    assert.equal(Buffer.concat(chunks).toString('utf8'), fs.readFileSync(out, 'utf8'));
+    // `| head`: the reader goes away after the first bytes.
+    const head = spawn(process.execPath, [DMABUF, 'import', capture, '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let headErr = '';
+    head.stderr.on('data', (b: Buffer) => (headErr += b.toString()));
+    head.stdout.once('data', () => head.stdout.destroy());
+    assert.equal(await new Promise((resolve) => head.on('exit', resolve)), 0, headErr);
+    assert.equal(headErr, '');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

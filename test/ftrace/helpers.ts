@@ -51,6 +51,18 @@ export function tempTrace(lines: string[], name = 'mutated.trace.txt'): string {
   return file;
 }
 
+/**
+ * A capture of about `mb` MiB in a fresh temp dir: `name`'s events repeated as they are (the same addresses again:
+ * for what must take a while, not for the checks' figures). Returns its path.
+ */
+export function repeatedCapture(name: string, mb: number): string {
+  const lines = captureLines(name);
+  const body = lines.filter((l) => !l.startsWith('#')).join('\n') + '\n';
+  const file = tempTrace(lines.filter((l) => l.startsWith('#')), 'repeated.trace.txt');
+  fs.appendFileSync(file, body.repeat(Math.ceil((mb * 2 ** 20) / body.length)), 'latin1');
+  return file;
+}
+
 /** 1-based number of the first line at or after `from` (1-based) that matches. */
 export function findLine(lines: string[], test: (l: string) => boolean, from = 1): number {
   for (let i = from - 1; i < lines.length; i++) if (test(lines[i])) return i + 1;

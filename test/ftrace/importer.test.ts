@@ -11,16 +11,16 @@ import { parseScenario } from '../../src/language';
 import { checkSource } from '../../src/runtime/checker';
 import { captures, ev, TRACES } from './helpers';
 
-function importText(text: string): string {
+async function importText(text: string): Promise<string> {
   let out = '';
-  importTrace(TraceCursor.fromText(text), TraceCursor.fromText(text), 'test.trace', (t) => (out += t));
+  await importTrace(TraceCursor.fromText(text), TraceCursor.fromText(text), 'test.trace', (t) => (out += t));
   return out;
 }
 
-function importCapture(name: string): string {
+async function importCapture(name: string): Promise<string> {
   const file = path.join(TRACES, name);
   let out = '';
-  importTrace(TraceCursor.open(file), TraceCursor.open(file), name, (t) => (out += t));
+  await importTrace(TraceCursor.open(file), TraceCursor.open(file), name, (t) => (out += t));
   return out;
 }
 
@@ -42,17 +42,17 @@ function hazardsOf(text: string, name: string): Record<string, number> {
 const REAL_HAZARDS: Record<string, Record<string, number>> = { 'udmabuf-noiommu.trace.txt': { 'api-misuse': 144 } };
 
 for (const name of captures()) {
-  test(`the import of ${name} parses and checks clean: what the trace leaves mapped is released at its end`, () => {
-    const text = importCapture(name);
+  test(`the import of ${name} parses and checks clean: what the trace leaves mapped is released at its end`, async () => {
+    const text = await importCapture(name);
     assert.deepEqual(parseScenario(text, `${name}.dmabuf`).diagnostics.slice(0, 3), []);
     assert.deepEqual(hazardsOf(text, `${name}.dmabuf`), REAL_HAZARDS[name] ?? {});
   });
 }
 
-test('the end of the window: mappings still live, dma-direct mappings never unmapped, and allocations are released, each saying why', () => {
+test('the end of the window: mappings still live, dma-direct mappings never unmapped, and allocations are released, each saying why', async () => {
   const D = 'nvme0';
   const map = (t: number, dma: string) => ev(t, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=${dma} size=4096 phys_addr=${dma} attrs=`);
-  const text = importText([
+  const text = await importText([
     ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
     map(2, '1000'),
     // dma-direct maps the same address again with no unmap between (dma_need_unmap() is false).
@@ -71,9 +71,9 @@ test('the end of the window: mappings still live, dma-direct mappings never unma
   assert.deepEqual(hazardsOf(text.slice(0, text.indexOf('# The trace ends here.')), 'cut.dmabuf'), { leak: 3 });
 });
 
-test('each DMA call becomes one statement with its line, timestamp and task as a comment', () => {
+test('each DMA call becomes one statement with its line, timestamp and task as a comment', async () => {
   const D = '0000:00:02.0';
-  const text = importText([
+  const text = await importText([
     '# tracer: nop',
     ev(1, 'swiotlb_bounced', `dev_name: ${D} dma_mask=ffffffff dev_addr=2788040 size=1522 FORCE`),
     ev(1.5, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=79100000 size=1522 phys_addr=2788040 attrs=`),
@@ -96,9 +96,9 @@ test('each DMA call becomes one statement with its line, timestamp and task as a
   assert.deepEqual(parseScenario(text, 'x.dmabuf').diagnostics, []);
 });
 
-test('an sg list becomes one dma_map_sg per mapped segment; devices behind an IOMMU are declared so', () => {
+test('an sg list becomes one dma_map_sg per mapped segment; devices behind an IOMMU are declared so', async () => {
   const D = 'udmabuf';
-  const text = importText([
+  const text = await importText([
     ev(1, 'dma_map_sg', `${D} dir=TO_DEVICE nents=2/2 ents=2/2 dma_addrs={0xfff00000,0xfff01000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x30000} attrs=`),
     ev(2, 'dma_unmap_sg', `${D} dir=TO_DEVICE phys_addrs={0x10000,0x30000} attrs=`),
   ].join('\n'));
