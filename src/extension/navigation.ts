@@ -2,7 +2,7 @@
 // to definition from an unmap, sync or free to the map or allocation it releases, find references from a map to its
 // syncs and release, and the outline (its markers, each the section up to the next).
 import * as vscode from 'vscode';
-import { mappedAt, releasesOf } from '../ftrace/mappingLinks';
+import { MappingLinks } from '../ftrace/mappingLinks';
 import { TraceCursor } from '../ftrace/reader';
 import type { Span } from '../language/ast';
 import type { ScenarioDocuments } from './documents';
@@ -53,16 +53,19 @@ function linkAt(text: string, column: number): { start: number; end: number } | 
 }
 
 export class TraceNavigation implements vscode.DefinitionProvider, vscode.ReferenceProvider, vscode.DocumentSymbolProvider {
-  /** Per document version, the map line found for each line asked about: Ctrl+hover asks again as the mouse moves. */
-  private readonly found = new WeakMap<vscode.TextDocument, { version: number; lines: Map<number, number | undefined> }>();
+  /** Per document version, its links: Ctrl+hover asks again as the mouse moves, and each ask read the whole capture. */
+  private readonly links = new WeakMap<vscode.TextDocument, { version: number; links: MappingLinks }>();
+
+  private linksOf(doc: vscode.TextDocument): MappingLinks {
+    let cached = this.links.get(doc);
+    if (cached?.version !== doc.version) this.links.set(doc, (cached = { version: doc.version, links: new MappingLinks(TraceCursor.fromText(doc.getText())) }));
+    return cached.links;
+  }
 
   provideDefinition(doc: vscode.TextDocument, pos: vscode.Position): vscode.LocationLink[] | undefined {
     const at = linkAt(doc.lineAt(pos.line).text, pos.character);
     if (!at) return undefined;
-    let cache = this.found.get(doc);
-    if (cache?.version !== doc.version) this.found.set(doc, (cache = { version: doc.version, lines: new Map() }));
-    if (!cache.lines.has(pos.line)) cache.lines.set(pos.line, mappedAt(TraceCursor.fromText(doc.getText()), pos.line + 1));
-    const mapLine = cache.lines.get(pos.line);
+    const mapLine = this.linksOf(doc).mappedAt(pos.line + 1);
     if (mapLine === undefined) return undefined;
     const target = doc.lineAt(mapLine - 1).range;
     return [{ originSelectionRange: new vscode.Range(pos.line, at.start, pos.line, at.end), targetUri: doc.uri, targetRange: target, targetSelectionRange: target }];
@@ -71,7 +74,7 @@ export class TraceNavigation implements vscode.DefinitionProvider, vscode.Refere
   /** From a map or allocation: the syncs and the release of what it mapped (and the map, as its declaration). */
   provideReferences(doc: vscode.TextDocument, pos: vscode.Position, context: vscode.ReferenceContext): vscode.Location[] | undefined {
     if (!linkAt(doc.lineAt(pos.line).text, pos.character)) return undefined;
-    const lines = releasesOf(TraceCursor.fromText(doc.getText()), pos.line + 1);
+    const lines = this.linksOf(doc).releasesOf(pos.line + 1);
     if (lines.length === 0) return [];
     return [...(context.includeDeclaration ? [pos.line + 1] : []), ...lines].map((l) => new vscode.Location(doc.uri, doc.lineAt(l - 1).range));
   }

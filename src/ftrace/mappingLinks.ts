@@ -17,41 +17,65 @@ function originOf(checker: TraceChecker, e: DmaEvent): number | undefined {
 const ENDS = new Set<DmaEvent['op']>(['unmap', 'unmap_sg', 'free', 'iommu_unmap']);
 
 /**
- * Reads `cursor` (which it closes) as the debugger steps a capture, through the fast path's batches, handing `visit`
- * each event's line and the stream standing at it, with the checker's state before it; stops when `visit` says so.
+ * Every link of a capture, found in one reading of it through the fast path's batches, as the debugger steps it: an
+ * editor asks again and again as the cursor moves, and each answer is then a search, not a reading of the capture.
  */
-function walk(cursor: TraceCursor, visit: (line: number, at: EventStream, checker: TraceChecker) => boolean): void {
-  const checker = new TraceChecker(() => undefined);
-  const stream = new EventStream(cursor, (r) => checker.apply(r));
-  try {
-    while (stream.advance() && visit(stream.line, stream, checker)) stream.applyTo(checker);
-  } finally {
-    stream.close();
+export class MappingLinks {
+  /** Per event that syncs or releases what the trace mapped, in line order: its line, and the map's (negated when it ends it, `ENDS`). */
+  private readonly lines: number[] = [];
+  private readonly origins: number[] = [];
+
+  /** Reads `cursor` (which it closes). */
+  constructor(cursor: TraceCursor) {
+    const checker = new TraceChecker(() => undefined);
+    const stream = new EventStream(cursor, (r) => checker.apply(r));
+    try {
+      while (stream.advance()) {
+        const e = stream.event;
+        const origin = originOf(checker, e);
+        if (origin !== undefined) {
+          this.lines.push(stream.line);
+          this.origins.push(ENDS.has(e.op) ? -origin : origin);
+        }
+        stream.applyTo(checker);
+      }
+    } finally {
+      stream.close();
+    }
   }
-}
 
-/**
- * The line where what the event at `line` unmaps, syncs or frees was mapped or allocated; undefined for any other
- * event, and when the trace does not show that map (made before it began).
- */
-export function mappedAt(cursor: TraceCursor, line: number): number | undefined {
-  let found: number | undefined;
-  walk(cursor, (at, stream, checker) => {
-    if (at === line) found = originOf(checker, stream.event);
-    return at < line;
-  });
-  return found;
-}
+  /**
+   * The line where what the event at `line` unmaps, syncs or frees was mapped or allocated; undefined for any other
+   * event, and when the trace does not show that map (made before it began).
+   */
+  mappedAt(line: number): number | undefined {
+    const i = this.indexOf(line);
+    return this.lines[i] === line ? Math.abs(this.origins[i]) : undefined;
+  }
 
-/** The lines after `line` whose events sync, unmap or free what the event at `line` mapped or allocated, up to its release. */
-export function releasesOf(cursor: TraceCursor, line: number): number[] {
-  const found: number[] = [];
-  walk(cursor, (at, stream, checker) => {
-    if (at <= line) return true;
-    const e = stream.event;
-    if (originOf(checker, e) !== line) return true;
-    found.push(at);
-    return !ENDS.has(e.op);
-  });
-  return found;
+  /** The lines after `line` whose events sync, unmap or free what the event at `line` mapped or allocated, up to its release. */
+  releasesOf(line: number): number[] {
+    const found: number[] = [];
+    for (let i = this.indexOf(line + 1); i < this.lines.length; i++) {
+      const origin = this.origins[i];
+      if (origin === line) found.push(this.lines[i]);
+      else if (origin === -line) {
+        found.push(this.lines[i]);
+        break;
+      }
+    }
+    return found;
+  }
+
+  /** The index of the first linked event at or after `line`. */
+  private indexOf(line: number): number {
+    let lo = 0;
+    let hi = this.lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lines[mid] < line) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
