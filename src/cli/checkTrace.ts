@@ -4,7 +4,7 @@
 // that are no capture.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
-import { binaryTraceReason } from '../ftrace/captureForms';
+import { binaryTraceReason, notACaptureReason } from '../ftrace/captureForms';
 import { TraceCursor } from '../ftrace/reader';
 import { formatReport } from '../ftrace/reportText';
 
@@ -48,9 +48,9 @@ export async function main(argv: string[]): Promise<number> {
     const report = checkTrace(cursor, file, { fromBoot });
     process.stdout.write(json ? JSON.stringify(report) + '\n' : formatReport(report));
     if (!report.ok) worst = Math.max(worst, 1);
-    // Not one event and lines that are none: the wrong file, not a capture with nothing in it (a parse error).
-    if (report.malformed > 0 && Object.keys(report.events).length === 0) {
-      process.stderr.write(`check-trace: no line of ${file} is an ftrace event (${report.malformed} malformed): it is not the text of /sys/kernel/tracing/trace or of \`trace-cmd report\`\n`);
+    const notACapture = notACaptureReason(report.malformed, Object.keys(report.events).length);
+    if (notACapture) {
+      process.stderr.write(`check-trace: ${file}: ${notACapture}\n`);
       worst = 2;
     }
   }

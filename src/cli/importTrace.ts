@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { importTrace } from '../ftrace/importer';
+import { importTrace, NotACaptureError } from '../ftrace/importer';
 import { binaryTraceReason } from '../ftrace/captureForms';
 import { TraceCursor } from '../ftrace/reader';
 
@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   let main: TraceCursor;
   try {
     // The import reads the capture twice (a survey of its devices and buffers, then the events).
+    if (input !== '-' && fs.statSync(input).isDirectory()) throw new Error('a directory');
     if (input === '-' || !fs.statSync(input).isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
     const binary = binaryTraceReason(input);
     if (binary) throw new Error(binary);
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       await importTrace(survey, main, input, write);
       write.flush();
     } catch (e) {
+      if (e instanceof NotACaptureError) return notACapture(input, e);
       // `dmabuf import T -o - | head` closes the pipe early: that is the reader's choice, not an error.
       if (!(e instanceof OutputError)) throw e;
       if (e.code === 'EPIPE') return 0;
@@ -88,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     fs.renameSync(temp, output);
   } catch (e) {
     discard();
+    if (e instanceof NotACaptureError) return notACapture(input, e);
     if (!(e instanceof OutputError || (e as NodeJS.ErrnoException).syscall === 'rename')) throw e;
     process.stderr.write(`import: cannot write ${output}: ${(e as Error).message}\n`);
     return 2;
@@ -95,6 +98,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const s of STOP_SIGNALS) process.off(s, stop);
   }
   return 0;
+}
+
+function notACapture(input: string, e: NotACaptureError): number {
+  process.stderr.write(`import: ${input}: ${e.message}\n`);
+  return 2;
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

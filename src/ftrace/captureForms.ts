@@ -40,3 +40,12 @@ export function binaryTraceReason(path: string): string | undefined {
   const kind = BINARY_KINDS.find((k) => n >= k.magic.length && head.subarray(0, k.magic.length).equals(k.magic));
   return kind && `${kind.what}: read it through \`${kind.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
 }
+
+/**
+ * Why a file read through is no capture, when not one of its lines was an event and some were malformed: the wrong
+ * file, not a capture with nothing in it (which reads as header and comments alone).
+ */
+export function notACaptureReason(malformed: number, events: number): string | undefined {
+  if (malformed === 0 || events > 0) return undefined;
+  return `no line is an ftrace event (${malformed} malformed): it is not the text of /sys/kernel/tracing/trace or of \`trace-cmd report\``;
+}

@@ -1,8 +1,8 @@
 // The offline DMA-API checker: applies a capture's events one at a time to per-device state and runs the checks of
 // the kernel's DMA-API debugging (kernel/dma/debug.c) that a trace can decide. Its state after any event can be
 // queried and cloned, so a debugger can step through a trace and show it.
-import { AddressMap } from './addressTable';
 import { BoundedMap } from './boundedMap';
+import { CacheLines } from './cacheLines';
 import { DeviceState, MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { DMA_MAPPING_ERROR } from './fields';
@@ -54,7 +54,7 @@ export class TraceChecker implements HotEventSink {
   iommu = new IommuState();
   fences = new BoundedMap<string, FenceState>(MEMORY_PER_DEVICE);
   /** Live non-TO_DEVICE segments by the cache line of their first byte, as dma-debug tracks them. */
-  cachelines = new AddressMap<Segment>();
+  cachelines = new CacheLines();
   /** How many `[LOST N EVENTS]` markers have been read. */
   epoch = 0;
   lostEvents = 0;
@@ -143,7 +143,14 @@ export class TraceChecker implements HotEventSink {
       return;
     }
     const alloc = d.coherent.get(dma);
-    if (alloc) return this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+    if (alloc) {
+      this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
+      // dma-debug forgets the entry after reporting, as after any unmap that found one.
+      d.coherent.delete(dma);
+      d.freed.set(dma, o);
+      d.unmapped.set(dma, o);
+      return;
+    }
     this.unknownRelease(d, d.unmapped.get(dma), o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
     d.unmapped.set(dma, o);
   }
@@ -186,14 +193,15 @@ export class TraceChecker implements HotEventSink {
       const identityDropper = d.stats.dropped > 0;
       for (const m of d.mappings()) {
         const skipped = m.identity && identityDropper;
-        const leak = this.fromBoot && !skipped && m.origin.epoch === 0 && this.epoch === 0;
+        // Lost events after the map may have held its unmap; none were lost after a map of the last epoch.
+        const leak = this.fromBoot && !skipped && m.origin.epoch === this.epoch;
         this.report(leak ? 'leak' : 'window', leak ? 'mapping-leak' : 'live-at-end', m.origin, d.name,
           `${describe(m)} is still mapped at the end of the trace` + (skipped
             ? '; this device skips unmaps of dma-direct mappings (dma_need_unmap() is false), so this is no leak'
             : leak ? ' (DMA-API: device driver has pending DMA allocations)' : ': it may be unmapped after the capture stopped'), []);
       }
       for (const a of d.coherent.values()) {
-        const leak = this.fromBoot && this.epoch === 0;
+        const leak = this.fromBoot && a.origin.epoch === this.epoch;
         this.report(leak ? 'leak' : 'window', leak ? 'allocation-leak' : 'live-at-end', a.origin, d.name,
           `${a.api} allocation ${hex(a.dma)} (${a.size} bytes) is still allocated at the end of the trace` + (leak ? '' : ': drivers keep rings allocated while bound'), []);
       }
@@ -310,12 +318,21 @@ export class TraceChecker implements HotEventSink {
       for (let i = 0; i < segments.length; i++) {
         const s = segments[i];
         const cln = Math.floor(s.phys / this.lineSize);
-        const other = this.cachelines.get(cln);
-        if (other && other.mapping !== m) {
-          if (other.mapping.identity) this.supersede(this.device(other.mapping.device), other.mapping, m, 'cacheline');
-          else if (!hasAttr(m.attrs, 'SKIP_CPU_SYNC') && !(hasAttr(m.attrs, 'CACHE_CLEAN') && hasAttr(other.mapping.attrs, 'CACHE_CLEAN'))) this.reportOverlap(m, other.mapping, m.origin);
+        let other = this.cachelines.holder(cln);
+        // A dma-direct mapping whose line is mapped again was dropped, unless the trace later shows it live.
+        while (other && other.mapping !== m && other.mapping.identity) {
+          this.supersede(this.device(other.mapping.device), other.mapping, m, 'cacheline');
+          other = this.cachelines.holder(cln);
         }
-        this.cachelines.set(cln, s);
+        if (!other || hasAttr(m.attrs, 'SKIP_CPU_SYNC') || (hasAttr(m.attrs, 'CACHE_CLEAN') && hasAttr(other.mapping.attrs, 'CACHE_CLEAN'))) {
+          // Nothing to report.
+        } else if (other.mapping === m) {
+          // dma-debug adds an sg list's entries one by one: two of them in one line overlap as two mappings would.
+          this.report('api-misuse', 'overlapping-mapping', m.origin, m.device,
+            `${describe(m)}, mapped ${m.dir}: its entries ${other.index} (phys ${hex(other.phys)}) and ${s.index} (phys ${hex(s.phys)}) start in the same cache line, ` +
+            `which the device writes through both (DMA-API: cacheline tracking EEXIST, overlapping mappings aren't supported)`, []);
+        } else this.reportOverlap(m, other.mapping, m.origin);
+        this.cachelines.add(cln, s, other);
       }
     }
     // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap.
@@ -358,7 +375,7 @@ export class TraceChecker implements HotEventSink {
     for (let i = 0; i < m.segments.length; i++) {
       const s = m.segments[i];
       d.byDma.delete(s.dma, s);
-      if (tracked) this.cachelines.delete(Math.floor(s.phys / this.lineSize), s);
+      if (tracked) this.cachelines.remove(Math.floor(s.phys / this.lineSize), s);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);
@@ -380,6 +397,8 @@ export class TraceChecker implements HotEventSink {
       if (m.nents !== e.phys.length) this.mismatch('sg-count-mismatch', o, m, `${unmapSgText(e)} passes ${e.phys.length} entries, but the list was mapped with nents=${m.nents} (DMA-API: device driver frees DMA sg list with different entry count)`);
       this.release(d, m, o, NaN);
       d.unmappedSg.set(first, o);
+      // A later sync of an entry's address is then a sync of unmapped memory, as after a single unmap.
+      for (let i = 0; i < m.segments.length; i++) d.unmapped.set(m.segments[i].dma, o);
       return;
     }
     const single = d.byDma.get(first);
@@ -479,7 +498,7 @@ export class TraceChecker implements HotEventSink {
       this.report(decided ? 'leak' : 'window', decided ? 'missing-free' : 'lost-events', old.origin, d.name,
         `${old.api} allocation ${hex(old.dma)} (${old.size} bytes) was never freed: line ${o.line} allocates the same dma address again`, [at(o, 'allocated again here')]);
     }
-    d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, origin: keep(o) });
+    d.coherent.set(e.dma, { api: e.api, device: e.device, dma: e.dma, size: e.size, virt: e.virt, origin: keep(o) });
     d.stats.allocs++;
   }
 
@@ -490,13 +509,22 @@ export class TraceChecker implements HotEventSink {
       const rel = [at(a.origin, 'allocated here')];
       if (a.size !== e.size) this.report('api-misuse', 'size-mismatch', o, d.name, `${freeText(e)}, but it was allocated with ${a.size} bytes (DMA-API: device driver frees DMA memory with different size)`, rel);
       if (a.api !== e.api) this.report('api-misuse', 'kind-mismatch', o, d.name, `${freeText(e)} releases a ${a.api} allocation with the ${e.api} free`, rel);
+      if (a.virt !== undefined && e.virt !== undefined && a.virt !== e.virt) {
+        this.report('api-misuse', 'cpu-address-mismatch', o, d.name, `${freeText(e)} passes virt_addr=${e.virt}, but it was allocated at virt_addr=${a.virt} (DMA-API: device driver frees DMA memory with different CPU address)`, rel);
+      }
       d.coherent.delete(e.dma);
       d.freed.set(e.dma, o);
       d.stats.frees++;
       return;
     }
     const seg = d.byDma.get(e.dma);
-    if (seg) return this.mismatch('kind-mismatch', o, seg.mapping, `${freeText(e)} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
+    if (seg) {
+      this.mismatch('kind-mismatch', o, seg.mapping, `${freeText(e)} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
+      // Released all the same, as dma-debug drops the entry it found.
+      this.release(d, seg.mapping, o, e.dma);
+      d.freed.set(e.dma, o);
+      return;
+    }
     this.unknownRelease(d, d.freed.get(e.dma), o, freeText(e), 'double-free', 'free-not-allocated');
     d.freed.set(e.dma, o);
   }

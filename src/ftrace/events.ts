@@ -20,8 +20,9 @@ export type DmaEvent =
   | { op: 'unmap_sg'; device: string; dir: TraceDirection; phys: number[]; attrs: string }
   | { op: 'sync'; forCpu: boolean; device: string; dir: TraceDirection; dma: number; size: number }
   | { op: 'sync_sg'; forCpu: boolean; device: string; dir: TraceDirection; dmas: number[]; sizes: number[] }
-  | { op: 'alloc'; api: AllocApi; device: string; dma: number; size: number; failed: boolean }
-  | { op: 'free'; api: AllocApi; device: string; dma: number; size: number }
+  // `virt`: the CPU address as the trace prints it (`%p`, hashed: the same pointer prints the same within a boot).
+  | { op: 'alloc'; api: AllocApi; device: string; dma: number; size: number; failed: boolean; virt?: string }
+  | { op: 'free'; api: AllocApi; device: string; dma: number; size: number; virt?: string }
   | { op: 'bounce'; device: string; phys: number; size: number; dmaMask: number; forced: boolean }
   | { op: 'iommu_map'; iova: number; paddr: number; size: number }
   | { op: 'iommu_unmap'; iova: number; size: number; unmapped: number }
@@ -123,12 +124,12 @@ function decodeStreaming(name: string): DmaEvent {
   const dma = f.hex('dma_addr');
   const size = f.dec('size');
   if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
+  const virt = f.text('virt_addr');
   if (ALLOCS[name]) {
-    const virt = f.text('virt_addr');
     const failed = dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
-    return { op: 'alloc', api, device, dma, size, failed };
+    return { op: 'alloc', api, device, dma, size, failed, virt };
   }
-  return { op: 'free', api, device, dma, size };
+  return { op: 'free', api, device, dma, size, virt };
 }
 
 const STREAMING = new Set([

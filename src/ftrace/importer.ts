@@ -1,7 +1,10 @@
 // Turns a capture's DMA calls into a `.dmabuf` scenario: devices declared from the trace's device names, `phys()`
 // ranges for the buffers, one statement per event with its line, timestamp and task as a comment, so that a user
 // can add the CPU and device accesses a trace cannot show and run the full coherency checks.
+import { notACaptureReason } from './captureForms';
+import { BoundedMap } from './boundedMap';
 import { TraceChecker } from './checker';
+import { MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { DMA_MAPPING_ERROR } from './fields';
 import { hasAttr, hex, type Segment, type StreamingMapping } from './mappings';
@@ -18,7 +21,12 @@ interface DeviceTraits {
 interface Prepass {
   devices: Map<string, DeviceTraits>;
   swiotlbForced: boolean;
+  events: number;
+  malformed: number;
 }
+
+/** The file read is no capture (`notACaptureReason`): nothing was written. */
+export class NotACaptureError extends Error {}
 
 function traits(p: Prepass, name: string): DeviceTraits {
   let t = p.devices.get(name);
@@ -45,8 +53,10 @@ async function eachRecord(cursor: TraceCursor, body: (r: TraceRecord) => void): 
 /** Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced. */
 async function surveyDevices(cursor: TraceCursor): Promise<Prepass> {
   const checker = new TraceChecker(() => undefined);
-  const p: Prepass = { devices: new Map(), swiotlbForced: false };
+  const p: Prepass = { devices: new Map(), swiotlbForced: false, events: 0, malformed: 0 };
   await eachRecord(cursor, (r) => {
+    if (r.kind === 'event') p.events++;
+    else if (r.kind === 'malformed') p.malformed++;
     const e = checker.apply(r);
     if (!e || !('device' in e)) return;
     const t = traits(p, e.device);
@@ -67,6 +77,11 @@ const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' }
 /** Writes the scenario for a capture read twice: `survey` and `main` are two cursors over the same file. */
 export async function importTrace(survey: TraceCursor, main: TraceCursor, file: string, write: (text: string) => void): Promise<void> {
   const pre = await surveyDevices(survey);
+  const notACapture = notACaptureReason(pre.malformed, pre.events);
+  if (notACapture) {
+    main.close();
+    throw new NotACaptureError(notACapture);
+  }
   const ids = deviceIdentifiers([...pre.devices.keys()]);
   write(`# Imported from ${file} by \`dmabuf import\`: one statement per DMA event of the trace, each with its\n`);
   write(`# trace line, timestamp, task-pid and CPU. Add the CPU and device accesses the trace cannot show\n`);
@@ -79,12 +94,24 @@ export async function importTrace(survey: TraceCursor, main: TraceCursor, file: 
   await new ScenarioWriter(ids, write).run(main);
 }
 
+/** A single mapping or an allocation the trace released, with the handle the scenario gave it. */
+interface Released {
+  handle: string;
+  kind: 'single' | 'sg' | 'coherent';
+}
+
 /** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
 class ScenarioWriter {
   private readonly checker = new TraceChecker(() => undefined);
   private readonly bindings = new Map<number, string>();
   private readonly buffers = new Set<string>();
   private readonly coherent = new Map<string, string>();
+  /**
+   * What was released, by device and address: a second release or a sync of it names its old handle, so that
+   * `check` decides the trace's double unmap, double free or sync after unmap as check-trace does. Bounded as the
+   * checker's memory of releases.
+   */
+  private readonly released = new BoundedMap<string, Released>(MEMORY_PER_DEVICE);
   /** Mappings whose map was written and whose unmap was not, by id: the trace may end, or skip unmaps, before it. */
   private readonly open = new Map<number, StreamingMapping>();
 
@@ -116,9 +143,35 @@ class ScenarioWriter {
   /** The statements that release mapping `m` (one per segment of an sg list), as its unmap in the trace would. */
   private releases(m: StreamingMapping, size = m.segments[0].size, dir = m.dir, attrs = m.attrs): string[] {
     this.open.delete(m.id);
-    if (m.kind === 'sg') return this.perSegment(m, (h) => `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`);
+    if (m.kind === 'sg') {
+      return this.perSegment(m, m.segments, (h, s) => {
+        this.released.set(`${m.device} ${s.dma}`, { handle: h, kind: 'sg' });
+        return `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`;
+      });
+    }
     const h = this.bindings.get(m.id);
-    return h ? [`dma_unmap_single(${this.dev(m.device)}, ${h}, ${size}, ${dir}${skip(attrs)})`] : [];
+    if (!h) return [];
+    this.released.set(`${m.device} ${m.segments[0].dma}`, { handle: h, kind: 'single' });
+    return [`dma_unmap_single(${this.dev(m.device)}, ${h}, ${size}, ${dir}${skip(attrs)})`];
+  }
+
+  /** The release of `m` by `event`, which the checker takes for a release of the wrong kind (as dma-debug does). */
+  private wrongRelease(event: string, m: StreamingMapping, what: string, instead: string): string[] {
+    const h = this.bindings.get(m.id);
+    return h ? [kindMismatch(event, h, what, instead), ...this.releases(m)] : [];
+  }
+
+  /** Frees the allocation the scenario calls `h` (at `key`, device and address). */
+  private freeCoherent(key: string, device: string, h: string): string {
+    this.coherent.delete(key);
+    this.released.set(key, { handle: h, kind: 'coherent' });
+    return `dma_free_coherent(${this.dev(device)}, ${h})`;
+  }
+
+  /** The handle of what the trace released at `key` as `kind`, and released again or synced now: the trace's bug. */
+  private releasedAs(key: string, kind: Released['kind']): string | undefined {
+    const r = this.released.get(key);
+    return r?.kind === kind ? r.handle : undefined;
   }
 
   private record(r: TraceRecord): void {
@@ -132,8 +185,9 @@ class ScenarioWriter {
     const before = this.statementsBefore(r);
     const e = this.checker.apply(r);
     const lines = before ?? (e ? this.statementsAfter(e, r.line) : []);
-    if (lines.length === 0) this.write(`# ${where} ${r.event}: ${r.body}\n`);
-    for (const l of lines) this.write(`${l}  # ${where}\n`);
+    if (lines.every((l) => l.startsWith('#'))) this.write(`# ${where} ${r.event}: ${r.body}\n`);
+    // Notes (comments) go on lines of their own; each statement says where in the trace it comes from.
+    for (const l of lines) this.write(l.startsWith('#') ? `${l}\n` : `${l}  # ${where}\n`);
   }
 
   private dev(name: string): string {
@@ -143,30 +197,50 @@ class ScenarioWriter {
   private statementsBefore(r: TraceRecord): string[] | undefined {
     const e = peek(r);
     if (!e) return undefined;
+    const key = 'dma' in e ? `${e.device} ${e.dma}` : '';
     switch (e.op) {
       case 'unmap': {
         const m = this.checker.mappingOf(e);
-        return m && m.kind === 'single' ? this.releases(m, e.size, e.dir, e.attrs) : [];
+        if (m?.kind === 'single') return this.releases(m, e.size, e.dir, e.attrs);
+        if (m) return this.wrongRelease(r.event, m, 'an sg list', 'the list is unmapped');
+        const c = this.coherent.get(key);
+        if (c) return [kindMismatch(r.event, c, 'a coherent buffer', 'it is freed'), this.freeCoherent(key, e.device, c)];
+        const h = this.releasedAs(key, 'single');
+        return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
       }
       case 'unmap_sg': {
         const m = this.checker.mappingOf(e);
         return m ? this.releases(m, 0, e.dir, e.attrs) : [];
       }
       case 'sync': {
+        const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
         const seg = this.checker.device(e.device).segmentAt(e.dma);
         const h = seg && seg.mapping.kind === 'single' ? this.bindings.get(seg.mapping.id) : undefined;
-        if (!h || !seg) return [];
+        if (!seg) {
+          const gone = this.releasedAs(key, 'single');
+          return gone ? [`${sync}(${this.dev(e.device)}, ${gone}, ${e.size}, ${e.dir})`] : [];
+        }
+        if (!h) return [];
         const off = e.dma - seg.dma;
-        return [`dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
+        return [`${sync}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
       }
       case 'sync_sg': {
+        const sync = (h: string): string => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`;
         const m = this.checker.mappingOf(e);
-        return m && m.kind === 'sg' ? this.perSegment(m, (h) => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`) : [];
+        // The entries the trace syncs, not the whole list.
+        const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
+        if (m?.kind === 'sg') return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
+        if (m) return [];
+        // A list the trace unmapped: its entries' old handles.
+        return synced.map((dma) => this.releasedAs(`${e.device} ${dma}`, 'sg')).filter((h) => h !== undefined).map(sync);
       }
       case 'free': {
-        const h = this.coherent.get(`${e.device} ${e.dma}`);
-        this.coherent.delete(`${e.device} ${e.dma}`);
-        return h && e.api === 'coherent' ? [`dma_free_coherent(${this.dev(e.device)}, ${h})`] : [];
+        const c = this.coherent.get(key);
+        if (c) return e.api === 'coherent' ? [this.freeCoherent(key, e.device, c)] : [];
+        const m = this.checker.device(e.device).byDma.get(e.dma)?.mapping;
+        if (m) return this.wrongRelease(r.event, m, 'a streaming mapping', 'it is unmapped');
+        const h = e.api === 'coherent' ? this.releasedAs(key, 'coherent') : undefined;
+        return h ? [`dma_free_coherent(${this.dev(e.device)}, ${h})`] : [];
       }
     }
     return undefined;
@@ -202,11 +276,11 @@ class ScenarioWriter {
     return [];
   }
 
-  /** One statement per mapped segment: the language maps one contiguous range per `dma_map_sg`. */
-  private perSegment(m: StreamingMapping, stmt: (handle: string) => string): string[] {
+  /** One statement per mapped segment of `segments` (of `m`): the language maps one contiguous range per `dma_map_sg`. */
+  private perSegment(m: StreamingMapping, segments: Segment[], stmt: (handle: string, s: Segment) => string): string[] {
     const base = this.bindings.get(m.id);
     if (!base) return [];
-    return m.segments.filter((s) => s.size > 0 && !Number.isNaN(s.phys)).map((s) => stmt(segName(base, m, s)));
+    return segments.filter((s) => s.size > 0 && !Number.isNaN(s.phys)).map((s) => stmt(segName(base, m, s), s));
   }
 
   private buffer(phys: number, size: number): string[] {
@@ -215,6 +289,11 @@ class ScenarioWriter {
     this.buffers.add(name);
     return [`${name} = phys(${hex(phys)}, ${size})`];
   }
+}
+
+/** The note on a release of the wrong kind: check-trace reports it, a scenario cannot say it. */
+function kindMismatch(event: string, handle: string, what: string, instead: string): string {
+  return `# ${event} of ${handle}, ${what}: the kind-mismatch check-trace reports, which a scenario's types forbid, so ${instead}`;
 }
 
 /** Decodes a release or sync without applying it: the writer needs the mapping before the checker drops it. */

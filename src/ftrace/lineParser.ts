@@ -51,7 +51,9 @@ function seconds(s: string, from: number, to: number): number {
     frac = frac * 10 + (c - 48);
     scale *= 10;
   }
-  return whole + frac / scale;
+  // One division of exact integers gives the double nearest the printed value (6.1995, not 6.1995000000000005).
+  const n = whole * scale + frac;
+  return n < 2 ** 53 ? n / scale : whole + frac / scale;
 }
 
 /** Parses a decimal integer in s[from, to); -1 if it is not one. */

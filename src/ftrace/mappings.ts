@@ -1,6 +1,7 @@
 // The objects the trace checker keeps alive between events: streaming mappings (single and scatter-gather,
 // one segment each per mapped entry), coherent allocations and the records of what was recently released.
 import type { AllocApi, TraceDirection } from './events';
+import { DMA_MAPPING_ERROR } from './fields';
 
 /** Where and when an event happened. */
 export interface Origin {
@@ -46,6 +47,8 @@ export interface Allocation {
   device: string;
   dma: number;
   size: number;
+  /** The CPU address as the trace printed it, if it did. */
+  virt?: string;
   origin: Origin;
 }
 
@@ -61,5 +64,6 @@ export function hasAttr(attrs: string, name: string): boolean {
 }
 
 export function hex(n: number): string {
-  return '0x' + n.toString(16);
+  // ~0 reads as 2^64, one past any 64-bit address: print it as the kernel does.
+  return n >= DMA_MAPPING_ERROR ? '0xffffffffffffffff' : '0x' + n.toString(16);
 }

@@ -22,6 +22,32 @@ test('two live device-writable mappings starting in one cache line overlap (dma-
   assert.deepEqual(r.findings.find((f) => f.kind !== 'window')?.related.map((x) => x.line), [2]);
 });
 
+test('a line stays tracked while any mapping that overlapped in it is live: the newer one unmapped, the older still holds it', () => {
+  // dma-debug counts a line's overlaps and frees the line only when the last mapping in it goes.
+  const r = checkLines([
+    map(1, 'FROM_DEVICE', 'fffff000', 512, '4db9000'), map(2, 'FROM_DEVICE', 'ffffe000', 512, '4db9008'),
+    unmap(3, 'FROM_DEVICE', 'ffffe000', 512), map(4, 'FROM_DEVICE', 'ffffd000', 512, '4db9010'),
+    unmap(5, 'FROM_DEVICE', 'fffff000', 512), unmap(6, 'FROM_DEVICE', 'ffffd000', 512), map(7, 'FROM_DEVICE', 'ffffc000', 512, '4db9018'),
+  ]);
+  assert.deepEqual(bugKeys(r), ['api-misuse/overlapping-mapping@2', 'api-misuse/overlapping-mapping@4']);
+  assert.deepEqual(r.findings.filter((f) => f.kind !== 'window').map((f) => f.related.map((x) => x.line)), [[1], [1]]);
+  // The older one unmapped first: the newer takes the line over, and a third mapping overlaps it.
+  const r2 = checkLines([
+    map(1, 'FROM_DEVICE', 'fffff000', 512, '4db9000'), map(2, 'FROM_DEVICE', 'ffffe000', 512, '4db9008'),
+    unmap(3, 'FROM_DEVICE', 'fffff000', 512), map(4, 'FROM_DEVICE', 'ffffd000', 512, '4db9010'),
+  ]);
+  assert.deepEqual(bugKeys(r2), ['api-misuse/overlapping-mapping@2', 'api-misuse/overlapping-mapping@4']);
+  assert.deepEqual(r2.findings.filter((f) => f.kind !== 'window').map((f) => f.related.map((x) => x.line)), [[1], [2]]);
+});
+
+test('two entries of one sg list starting in one cache line overlap: dma-debug adds the entries one by one', () => {
+  const sg = (ts: number, dir: string): string => ev(ts, 'dma_map_sg', `${D} dir=${dir} nents=2/2 ents=2/2 dma_addrs={0xfffff000,0x100000000} sizes={0x20,0x20} phys_addrs={0x4db9000,0x4db9020} attrs=`);
+  const [f, ...rest] = checkLines([sg(1, 'FROM_DEVICE')]).findings.filter((x) => x.kind !== 'window');
+  assert.deepEqual([f.detail, f.line, rest.length], ['overlapping-mapping', 1, 0]);
+  assert.match(f.message, /its entries 0 \(phys 0x4db9000\) and 1 \(phys 0x4db9020\) start in the same cache line/);
+  assert.deepEqual(bugKeys(checkLines([sg(1, 'TO_DEVICE')])), []);
+});
+
 test('overlapping mappings are fine when one is TO_DEVICE or the new one skips the CPU sync', () => {
   assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000')])), []);
   assert.deepEqual(bugKeys(checkLines([map(1, 'FROM_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000', 'SKIP_CPU_SYNC')])), []);
@@ -42,6 +68,13 @@ test('unmapping coherent memory or freeing a streaming mapping is a kind mismatc
   assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', '9000', 4096), free(2)])), ['api-misuse/kind-mismatch@2']);
   assert.deepEqual(bugKeys(checkLines([alloc, free(2), free(3)])), ['api-misuse/double-free@3']);
   assert.deepEqual(bugKeys(checkLines([alloc, free(2, 8192)])), ['api-misuse/size-mismatch@2']);
+  // dma-debug drops the entry it found, whatever the mismatch: nothing is left live, and a second release is decided.
+  const unmapped = checkLines([alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096), free(3)]);
+  assert.deepEqual(bugKeys(unmapped), ['api-misuse/kind-mismatch@2', 'api-misuse/double-free@3']);
+  assert.deepEqual([unmapped.devices[0].coherent.liveAtEnd, unmapped.findings.filter((f) => f.kind === 'window')], [0, []]);
+  const freed = checkLines([map(1, 'TO_DEVICE', '9000', 4096), free(2), unmap(3, 'TO_DEVICE', '9000', 4096)]);
+  assert.deepEqual(bugKeys(freed), ['api-misuse/kind-mismatch@2', 'api-misuse/double-unmap@3']);
+  assert.deepEqual([freed.devices[0].liveAtEnd, freed.findings.filter((f) => f.kind === 'window')], [0, []]);
 });
 
 test('a coherent allocation whose address is allocated again was never freed: a leak at the first allocation', () => {
@@ -113,4 +146,31 @@ test('findings carry the line, byte offset, timestamp and device of their event'
   const [f] = checkLines(lines).findings.filter((x) => x.kind !== 'window');
   assert.deepEqual([f.line, f.offset, f.timestamp, f.device], [2, lines[0].length + 1, 2.5, D]);
   assert.match(f.message, /different size/);
+});
+
+test('a sync of an sg entry\'s address after dma_unmap_sg is a sync of unmapped memory, as after a single unmap', () => {
+  const lines = [
+    ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x20000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x20000} attrs=`),
+    ev(2, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x10000,0x20000} attrs=`),
+    ev(3, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=20000 size=64`),
+    ev(4, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x10000} sizes={0x1000}`),
+  ];
+  assert.deepEqual(bugKeys(checkLines(lines)), ['api-misuse/sync-unmapped@3', 'api-misuse/sync-unmapped@4']);
+});
+
+test('--from-boot: what is mapped or allocated after the last [LOST N EVENTS] marker and never released is a leak; what came before a marker is window information', () => {
+  const alloc = (ts: number, dma: string): string => ev(ts, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=${dma} size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`);
+  const lines = [map(1, 'FROM_DEVICE', 'a000', 64), alloc(1.5, 'c000'), 'CPU:0 [LOST 5 EVENTS]', map(3, 'FROM_DEVICE', 'b000', 64), alloc(3.5, 'd000')];
+  const r = checkLines(lines, { fromBoot: true });
+  assert.deepEqual(bugKeys(r), ['leak/mapping-leak@4', 'leak/allocation-leak@5']);
+  assert.deepEqual(r.findings.filter((f) => f.kind === 'window').map((f) => `${f.detail}@${f.line}`).sort(), ['live-at-end@1', 'live-at-end@2']);
+});
+
+test('DMA_MAPPING_ERROR is named as the kernel prints it (~0), not as the double it reads as', () => {
+  const lines = [
+    map(1, 'FROM_DEVICE', 'ffffffffffffffff', 4096, '4db9000'),
+    unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096),
+  ];
+  const f = checkLines(lines).findings.find((x) => x.detail === 'unmap-failed-mapping');
+  assert.match(f?.message ?? '', /dma_unmap of 0xffffffffffffffff \(4096 bytes\)/);
 });

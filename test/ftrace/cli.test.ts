@@ -125,7 +125,7 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   try {
     const r = cli('checkTrace', [prose, path.join(TRACES, 'usb-noiommu.trace.txt')]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /no line of .*notes-\d+\.txt is an ftrace event \(2 malformed\)/);
+    assert.match(r.err, /notes-\d+\.txt: no line is an ftrace event \(2 malformed\)/);
     // Both files are still reported.
     assert.match(r.out, /notes-\d+\.txt: 2 lines, 0 events, 2 malformed/);
     assert.match(r.out, /usb-noiommu\.trace\.txt: /);
@@ -168,6 +168,18 @@ test('import writes a scenario file; usage errors exit 2', () => {
     const piped = cli('importTrace', ['-', '-o', out], '');
     assert.equal(piped.code, 2);
     assert.match(piped.err, /a pipe cannot be read twice/);
+    const folder = cli('importTrace', [dir, '-o', out]);
+    assert.deepEqual([folder.code, folder.err], [2, `import: cannot read ${dir}: a directory\n`]);
+    // Text that is no capture is refused as check-trace refuses it, and nothing is written, OUT nor a partial file.
+    const prose = path.join(dir, 'notes.txt');
+    fs.writeFileSync(prose, 'Notes on the camera pipeline\nthe ISP writes frames at 30 fps\n');
+    fs.rmSync(out);
+    for (const to of [out, '-']) {
+      const r2 = cli('importTrace', [prose, '-o', to]);
+      assert.deepEqual([r2.code, r2.out], [2, '']);
+      assert.match(r2.err, /notes\.txt: no line is an ftrace event \(2 malformed\)/);
+    }
+    assert.deepEqual(fs.readdirSync(dir), ['notes.txt']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -115,6 +115,19 @@ test('numbers read to the very same doubles: hex of 1 to 20 digits, values past 
   }
 });
 
+test('a timestamp reads as the double nearest its printed value on both paths (6.199500 is 6.1995, not 6.1995000000000005)', () => {
+  const stamp = fc.tuple(fc.nat(4_000_000_000), fc.integer({ min: 0, max: 12 }), fc.nat()).map(([whole, k, f]) => (k === 0 ? `${whole}` : `${whole}.${String(f % 10 ** k).padStart(k, '0')}`));
+  fc.assert(fc.property(fc.array(stamp, { minLength: 1, maxLength: 8 }), (stamps) => {
+    const lines = ['6.199500', ...stamps].map((t) => `  t-1 [000] ..... ${t}: dma_sync_single_for_cpu: dev dir=NONE dma_addr=1 size=1`);
+    const fast = fastReadings(lines.join('\n'));
+    lines.forEach((line, i) => {
+      const printed = Number(['6.199500', ...stamps][i]);
+      assert.equal(general(line, i + 1, 0)?.timestamp, printed, line);
+      assert.equal(fast[i + 1]?.timestamp, printed, line);
+    });
+  }));
+});
+
 test('device names and attrs get stable ids shared by the batches: thousands of distinct ones, long ones, and the same ones again', () => {
   const lines: string[] = [];
   for (let round = 0; round < 2; round++) {

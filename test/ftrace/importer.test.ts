@@ -108,3 +108,44 @@ test('an sg list becomes one dma_map_sg per mapped segment; devices behind an IO
   assert.match(text, /^dma_unmap_sg\(dev_udmabuf, sg1_1, TO_DEVICE\)/m);
   assert.deepEqual(parseScenario(text, 'x.dmabuf').diagnostics, []);
 });
+
+test('the trace\'s double unmap, double free and syncs after an unmap name the old handle again: check finds them as check-trace does', async () => {
+  const D = 'nvme0';
+  const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`);
+  const free = (t: number) => ev(t, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 attrs=`);
+  const map = ev(3, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=1000 size=4096 phys_addr=1000 attrs=`);
+  const unmap = (t: number) => ev(t, 'dma_unmap_phys', `${D} dir=FROM_DEVICE dma_addr=1000 size=4096 attrs=`);
+  const sg = ev(6, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`);
+  const cases: [string[], string[], Record<string, number>][] = [
+    [[alloc, free(2), free(3)], ['dma_free_coherent(dev_nvme0, c1)'], { 'api-misuse': 1 }],
+    [[map, unmap(4), unmap(5)], ['dma_unmap_single(dev_nvme0, m1, 4096, FROM_DEVICE)'], { 'api-misuse': 1 }],
+    [[map, unmap(4), ev(5, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=1000 size=64`)], ['dma_sync_single_for_cpu(dev_nvme0, m1, 64, FROM_DEVICE)'], { 'api-misuse': 1 }],
+    [[sg, ev(7, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`), ev(8, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x30000} sizes={0x1000}`)],
+      ['dma_sync_sg_for_cpu(dev_nvme0, sg1_1, FROM_DEVICE)'], { 'api-misuse': 1 }],
+  ];
+  for (const [lines, last, hazards] of cases) {
+    const text = await importText(lines.join('\n'));
+    const statements = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.equal(statements.at(-1)?.replace(/ {2}#.*/, ''), last[0], text);
+    assert.deepEqual(hazardsOf(text, 'x.dmabuf'), hazards, text);
+  }
+});
+
+test('a release of the wrong kind (an unmap of a coherent buffer, a free of a mapping) is noted and written as the right one; a sync_sg syncs only its entries', async () => {
+  const D = 'nvme0';
+  const text = await importText([
+    ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
+    ev(2, 'dma_unmap_phys', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 attrs=`),
+    ev(3, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=1000 size=64 phys_addr=1000 attrs=`),
+    ev(4, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=1000 size=64 virt_addr=00000000f07f6c93 attrs=`),
+    ev(5, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`),
+    ev(6, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x30000} sizes={0x1000}`),
+    ev(7, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`),
+  ].join('\n'));
+  assert.match(text, /^# dma_unmap_phys of c1, a coherent buffer: the kind-mismatch check-trace reports, .* so it is freed\ndma_free_coherent\(dev_nvme0, c1\) {2}# L2 /m);
+  assert.match(text, /^# dma_free of m3, a streaming mapping: the kind-mismatch check-trace reports, .* so it is unmapped\ndma_unmap_single\(dev_nvme0, m3, 64, TO_DEVICE\) {2}# L4 /m);
+  assert.deepEqual(text.split('\n').filter((l) => l.startsWith('dma_sync_sg')).map((l) => l.replace(/ {2}#.*/, '')), ['dma_sync_sg_for_cpu(dev_nvme0, sg5_1, FROM_DEVICE)']);
+  // Nothing is left to release when the trace ends: the wrong releases released.
+  assert.doesNotMatch(text, /The trace ends here/);
+  assert.deepEqual(hazardsOf(text, 'x.dmabuf'), {});
+});

@@ -147,3 +147,14 @@ test('events lost between two unmaps make the double unmap undecidable: window i
   assert.ok(r.findings.some((f) => f.detail === 'lost-events' && f.line === u + 2));
   assert.equal(r.lostEvents, 17);
 });
+
+test('a free with another virt_addr than its allocation: cpu-address-mismatch at that line, pointing at the allocation', () => {
+  const lines = captureLines('e1000-swiotlb-force.trace.txt');
+  const f = findLine(lines, (l) => l.includes(': dma_free: '));
+  const dma = fieldOf(lines[f - 1], 'dma_addr');
+  const a = findLine(lines, (l) => l.includes(': dma_alloc: ') && l.includes(` dma_addr=${dma} `));
+  lines[f - 1] = lines[f - 1].replace(/virt_addr=\w+/, 'virt_addr=00000000deadbeef');
+  const [finding, ...rest] = bugs(checkFile(lines));
+  assert.deepEqual([finding.kind, finding.detail, finding.line, finding.related.map((x) => x.line), rest.length], ['api-misuse', 'cpu-address-mismatch', f, [a], 0]);
+  assert.match(finding.message, /passes virt_addr=00000000deadbeef, but it was allocated at virt_addr=[0-9a-f]{16}/);
+});

@@ -79,7 +79,7 @@ export function secondsAt(from: usize, to: usize): f64 {
   for (let d: u32; i < to && (d = <u32>load<u8>(i) - 48) < 10; i++) x = x * 10 + d;
   if (i != to) return NaN;
   const k = to - dot;
-  if (k <= 15) return whole + <f64>x / load<f64>(POW10 + (k << 3));
+  if (k <= 15) return withDigits(whole, <f64>x, load<f64>(POW10 + (k << 3)));
   let scale: f64 = 1;
   for (let d: usize = 0; d < k; d++) scale *= 10;
   return whole + decimalOf(dot, to) / scale;
@@ -107,10 +107,20 @@ export function digitsBefore(end: usize, n: usize): u64 {
   return n <= 8 ? digitsBefore(end, n) : digitsBefore(end - 8, n - 8) * 100000000 + digitsBefore(end, 8);
 }
 
+/**
+ * Seconds of `whole` and the fraction `fraction` / `scale` as `parseLine` computes them: one division of exact
+ * integers (the double nearest the printed value) while they stay below 2^53.
+ */
+// @ts-ignore: decorator
+@inline function withDigits(whole: f64, fraction: f64, scale: f64): f64 {
+  const n = whole * scale + fraction;
+  return n < 9007199254740992.0 ? n / scale : whole + fraction / scale;
+}
+
 /** `whole` plus the fraction whose `k` (up to 15) digits end at `to`, as `secondsAt` adds them. */
 // @ts-ignore: decorator
 @inline function withFraction(whole: f64, to: usize, k: usize): f64 {
-  return k == 0 ? whole : whole + <f64>digitsUpTo16(to, k) / load<f64>(POW10 + (k << 3));
+  return k == 0 ? whole : withDigits(whole, <f64>digitsUpTo16(to, k), load<f64>(POW10 + (k << 3)));
 }
 
 /**
