@@ -182,9 +182,10 @@ class ScenarioWriter {
     }
     const where = `L${r.line} ${r.timestamp.toFixed(6)} ${r.task}-${r.pid} cpu${r.cpu}`;
     // Unmaps and syncs need the mapping as it was before the event; maps need the mapping it makes.
-    const before = this.statementsBefore(r);
-    const e = this.checker.apply(r);
-    const lines = before ?? (e ? this.statementsAfter(e, r.line) : []);
+    const e = decodeEvent(r);
+    const before = this.statementsBefore(r, e);
+    this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
+    const lines = before ?? this.statementsAfter(e, r.line);
     if (lines.every((l) => l.startsWith('#'))) this.write(`# ${where} ${r.event}: ${r.body}\n`);
     // Notes (comments) go on lines of their own; each statement says where in the trace it comes from.
     for (const l of lines) this.write(l.startsWith('#') ? `${l}\n` : `${l}  # ${where}\n`);
@@ -194,9 +195,8 @@ class ScenarioWriter {
     return this.ids.get(name) ?? name;
   }
 
-  private statementsBefore(r: TraceRecord): string[] | undefined {
-    const e = peek(r);
-    if (!e) return undefined;
+  /** The statements of a release or sync `e` (the event of `r`), made before the checker applies it; undefined for other events. */
+  private statementsBefore(r: TraceRecord, e: DmaEvent): string[] | undefined {
     const key = 'dma' in e ? `${e.device} ${e.dma}` : '';
     switch (e.op) {
       case 'unmap': {
@@ -294,11 +294,6 @@ class ScenarioWriter {
 /** The note on a release of the wrong kind: check-trace reports it, a scenario cannot say it. */
 function kindMismatch(event: string, handle: string, what: string, instead: string): string {
   return `# ${event} of ${handle}, ${what}: the kind-mismatch check-trace reports, which a scenario's types forbid, so ${instead}`;
-}
-
-/** Decodes a release or sync without applying it: the writer needs the mapping before the checker drops it. */
-function peek(r: TraceRecord): DmaEvent | undefined {
-  return /^dma_(unmap|sync|free)/.test(r.event) ? decodeEvent(r) : undefined;
 }
 
 function valid(dir: TraceDirection): boolean {
