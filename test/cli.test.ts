@@ -16,7 +16,7 @@ function scenario(name: string, text: string): string {
 }
 
 function dmabuf(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -79,6 +79,15 @@ test('a scenario that never ends stops at --step-limit with a message', () => {
   const r = dmabuf('check', '--step-limit', '1000', f);
   assert.equal(r.code, 1);
   assert.match(r.out, /step limit of 1000 was reached/);
+});
+
+test('a bug inside an endless loop stops the run at the hazard limit, with a message and hazardLimitReached in JSON', () => {
+  const f = scenario('endless-bug.dmabuf', 'b = kmalloc(64)\nkfree(b)\nrepeat 999999999999 {\n  cpu.read(b, 0, 1)\n}\n');
+  const r = dmabuf('check', f);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /stopped after 10002 statements: 10000 hazards were raised/);
+  const j = JSON.parse(dmabuf('check', '--json', f).out);
+  assert.deepEqual([j.ok, j.hazards.length, j.hazardLimitReached, j.stepLimitReached], [false, 10000, true, undefined]);
 });
 
 test('run prints each statement followed by its events', () => {

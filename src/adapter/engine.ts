@@ -1,6 +1,7 @@
 // What the debug session needs from a run, whatever produces it (a scenario on the machine today, a kernel trace
 // later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
 import type { Hazard, HazardKind } from '../machine/hazards';
+import type { StopReason } from '../runtime/runner';
 import type { StepStore } from './stepStore';
 
 /** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
@@ -125,7 +126,7 @@ export interface Engine<S = unknown> {
   /** Lets go of what the engine holds open (a file, reading threads): the session is done with it. */
   close?(): void;
   /** Why the run ended: its end, or the step limit. */
-  readonly endReason: 'end' | 'step-limit' | undefined;
+  readonly endReason: StopReason | undefined;
   frames(): SourceFrame[];
   /**
    * Runs the next step. What it returns is read at once and valid until the next step: an engine may hand the same

@@ -7,7 +7,7 @@ import { eventLabels } from '../machine/buffers';
 import { describeEvent, type EventLabels } from '../machine/events';
 import type { Hazard } from '../machine/hazards';
 import type { MachineState } from '../machine/state';
-import { Runner, type RunnerSnapshot, type RunOptions } from '../runtime/runner';
+import { Runner, type RunnerSnapshot, type RunOptions, type StopReason } from '../runtime/runner';
 import type { Engine, KernelEvent, SourceFrame, StatementInfo, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { MachineView } from './machineView';
@@ -98,7 +98,7 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     return this.runner.done;
   }
 
-  get endReason(): 'end' | 'step-limit' | undefined {
+  get endReason(): StopReason | undefined {
     return this.runner.stopReason;
   }
 

@@ -2,7 +2,7 @@
 import { parseScenario } from '../language';
 import type { Diagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
-import { Runner, type RunOptions, type Step } from './runner';
+import { Runner, type RunOptions, type Step, type StopReason } from './runner';
 
 export interface CheckResult {
   file: string;
@@ -11,7 +11,7 @@ export interface CheckResult {
   steps: number;
   hazards: Hazard[];
   diagnostics: Diagnostic[];
-  stopReason?: 'end' | 'step-limit';
+  stopReason?: StopReason;
 }
 
 /**

@@ -18,6 +18,14 @@ export interface RunOptions {
 }
 
 export const DEFAULT_STEP_LIMIT = 10_000_000;
+/**
+ * A run stops once it has raised this many hazards: a bug inside a long loop raises one per pass, and holding them
+ * all (each with its message and related places) ran out of memory long before the step limit.
+ */
+export const HAZARD_LIMIT = 10_000;
+
+/** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
+export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
 
 export interface FrameView {
   /** `main`, the proc's name, or `repeat 3/10`. */
@@ -64,7 +72,7 @@ export interface RunnerSnapshot {
   /** The hazards raised so far, in chunks shared with earlier snapshots while unchanged. */
   readonly hazards: readonly (readonly Hazard[])[];
   readonly steps: number;
-  readonly stopReason: 'end' | 'step-limit' | undefined;
+  readonly stopReason: StopReason | undefined;
 }
 
 const HAZARD_CHUNK = 512;
@@ -117,7 +125,7 @@ export class Runner {
   /** The lowest index expect_hazard has replaced since those chunks were made. */
   private hazardsReplacedFrom = Infinity;
   private steps = 0;
-  private reason: 'end' | 'step-limit' | undefined;
+  private reason: StopReason | undefined;
   private readonly stepLimit: number;
   private readonly args = new Args((v) => this.evaluate(v));
 
@@ -140,7 +148,7 @@ export class Runner {
     return this.reason !== undefined;
   }
 
-  get stopReason(): 'end' | 'step-limit' | undefined {
+  get stopReason(): StopReason | undefined {
     return this.reason;
   }
 
@@ -224,6 +232,7 @@ export class Runner {
     this.steps++;
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
+    if (this.reason === undefined && this.allHazards.length >= HAZARD_LIMIT) this.reason = 'hazard-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));
     const hazards = this.allHazards.length > first ? this.allHazards.slice(first) : NO_HAZARDS;
     return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards };
@@ -363,7 +372,7 @@ export class Runner {
       const s = f.body[f.pc];
       if (s.kind === 'call') return;
       f.pc++;
-      if (s.kind === 'repeat' && s.count > 0 && s.body.length > 0) {
+      if (s.kind === 'repeat' && s.count > 0 && runsACall(s.body)) {
         this.stack.push({ kind: 'repeat', name: 'repeat', body: s.body, pc: 0, iteration: 1, count: s.count, entry: s, hazardStart: this.allHazards.length });
       }
     }
@@ -376,6 +385,18 @@ export class Runner {
     this.allHazards.push(...out.hazards);
     return out.events;
   }
+}
+
+/** Per repeat body, whether it runs any call: a loop of loops of nothing runs no step, so the step limit would never stop it. */
+const callsIn = new WeakMap<readonly Stmt[], boolean>();
+
+function runsACall(body: readonly Stmt[]): boolean {
+  let calls = callsIn.get(body);
+  if (calls === undefined) {
+    calls = body.some((s) => s.kind === 'call' || (s.kind === 'repeat' && s.count > 0 && runsACall(s.body)));
+    callsIn.set(body, calls);
+  }
+  return calls;
 }
 
 function isHandle(v: unknown): v is Handle {

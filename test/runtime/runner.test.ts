@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
-import { Runner } from '../../src/runtime/runner';
+import { HAZARD_LIMIT, Runner } from '../../src/runtime/runner';
 import { checkSource } from '../../src/runtime/checker';
 
 function runner(text: string, opts = {}): Runner {
@@ -104,6 +104,14 @@ test('a scenario that never ends stops at the step limit', () => {
   assert.equal(r.ok, false);
 });
 
+test('repeats that run no statement, however deeply nested and long, end at once: they run no step for the limit to count', () => {
+  const nested = ['repeat 1000000 {', '  repeat 1000000 {', '    repeat 1000000 {', '    }', '  }', '}'];
+  const t0 = Date.now();
+  const r = checkSource([...nested, 'b = kmalloc(64)', ...nested, 'kfree(b)'].join('\n'), 't.dmabuf', { stepLimit: 100 });
+  assert.deepEqual([r.stopReason, r.steps, r.ok], ['end', 2, true]);
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});
+
 test('leaks are reported on the step that ends the run, at the creating statement', () => {
   const r = runner(['b = kmalloc(64)', 'cpu.write(b, 0, 64, 1)'].join('\n'));
   r.step();
@@ -147,4 +155,10 @@ test('every call of the language has an operation on the machine', async () => {
   const { SIGNATURES } = await import('../../src/language/signatures');
   const { operation } = await import('../../src/runtime/operations');
   for (const op of SIGNATURES.keys()) if (op !== 'expect_hazard') assert.equal(typeof operation(op), 'function', op);
+});
+
+test('a bug inside a long loop stops the run at the hazard limit, not at the step limit after millions of hazards', () => {
+  const r = checkSource(['b = kmalloc(64)', 'kfree(b)', 'repeat 999999999999 {', '  cpu.read(b, 0, 1)', '}'].join('\n'), 't.dmabuf');
+  assert.deepEqual([r.stopReason, r.hazards.length, r.ok], ['hazard-limit', HAZARD_LIMIT, false]);
+  assert.equal(r.steps, HAZARD_LIMIT + 2);
 });
