@@ -21,7 +21,8 @@ export function systemHeapRunSizes(size: number, maxRun: number = SYSTEM_HEAP_MA
 }
 
 export function allocateSystemHeap(a: PageAllocator, size: number): PhysRange[] | undefined {
-  return allocRuns(a, systemHeapRunSizes(size));
+  // alloc_pages() of order 8 or 4: a block aligned to its size, so a 1 MiB run never crosses a 1 MiB boundary.
+  return allocRuns(a, systemHeapRunSizes(size), { natural: true });
 }
 
 function contiguous(a: PageAllocator, size: number, below: number | undefined, cma: boolean): PhysRange[] | undefined {

@@ -20,6 +20,8 @@ export interface AllocOptions {
   cma?: boolean;
   /** Start address alignment in bytes (a power of two; at least a page). */
   align?: number;
+  /** Each run aligned to its own length (a power of two), as the buddy allocator hands out a block of an order. */
+  natural?: boolean;
 }
 
 export function createPageAllocator(layout: Layout, seed: number): PageAllocator {
@@ -49,7 +51,7 @@ export function allocRuns(a: PageAllocator, sizes: readonly number[], opts: Allo
   let below = opts.below ?? Infinity;
   for (const size of sizes) {
     const len = pageAlign(size);
-    const phys = allocTopDown(r, len, below, Math.max(opts.align ?? PAGE, PAGE));
+    const phys = allocTopDown(r, len, below, Math.max(opts.natural ? len : opts.align ?? PAGE, PAGE));
     if (phys === undefined) {
       for (const got of out) freePages(a, got.phys, got.len);
       return undefined;

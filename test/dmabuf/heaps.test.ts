@@ -5,6 +5,7 @@ import { fitPlan } from '../../src/machine/dmabufConstraints';
 import { allocateCma, allocateSystemHeap, allocateToFit, systemHeapRunSizes } from '../../src/machine/heaps';
 import { computeLayout, FOUR_GIB } from '../../src/machine/layout';
 import { createPageAllocator } from '../../src/machine/pageAllocator';
+import { checkSource } from '../../src/runtime/checker';
 import { device } from './helpers';
 
 const KiB = 1024;
@@ -28,6 +29,23 @@ test('system heap: no two runs physically adjacent, and allocations land above 4
     assert.ok(a.phys >= FOUR_GIB);
     for (const b of runs) assert.ok(a === b || (a.phys + a.len !== b.phys && b.phys + b.len !== a.phys), 'runs must not touch');
   }
+});
+
+test('system heap: each run is aligned to its own size, as the buddy allocator hands out a block of an order', () => {
+  const { alloc } = fresh();
+  // Taken after a small allocation, so that the top of free memory is no longer aligned to anything.
+  allocateSystemHeap(alloc, 12 * KiB);
+  const runs = allocateSystemHeap(alloc, 3 * MiB + 128 * KiB + 4 * KiB)!;
+  assert.deepEqual(runs.map((r) => r.len), [MiB, MiB, MiB, 64 * KiB, 64 * KiB, 4 * KiB]);
+  for (const r of runs) assert.equal(r.phys % r.len, 0, `run of ${r.len} at 0x${r.phys.toString(16)}`);
+});
+
+test('system heap: its 1 MiB runs never cross a 1 MiB segment boundary, so a device with one maps the buffer clean', () => {
+  const r = checkSource([
+    'platform arm64', 'device dpu segment_boundary=0xFFFFF', 'buf = dma_heap_alloc(system, 3MiB)', 'a = dma_buf_attach(buf, dpu)',
+    'sgt = dma_buf_map_attachment(a, TO_DEVICE)', 'dma_buf_unmap_attachment(a, sgt, TO_DEVICE)', 'dma_buf_detach(buf, a)', 'dma_buf_put(buf)',
+  ].join('\n'), 'heap.dmabuf');
+  assert.deepEqual(r.hazards.map((h) => `${h.kind}@${h.loc.line}`), []);
 });
 
 test('cma heap: one contiguous run inside the CMA region below 4 GiB', () => {
