@@ -54,7 +54,7 @@ function powerOfTwoAtLeast(n: number, min: number): number {
 }
 
 export function createCache(cfg: CacheConfig): CacheState {
-  const line = powerOfTwoAtLeast(Math.max(1, Math.floor(cfg.line)), 16);
+  const line = powerOfTwoAtLeast(Math.max(1, Math.floor(cfg.line)), 8);
   const ways = Math.max(1, Math.floor(cfg.ways));
   const sets = Math.max(1, Math.floor(cfg.size / (ways * line)));
   const n = sets * ways;

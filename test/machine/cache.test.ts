@@ -9,6 +9,7 @@ import type { Machine } from '../../src/machine/machine';
 import { readRuns, writeRuns } from '../../src/machine/memory';
 import { DataRun, appendRuns, sliceRuns } from '../../src/machine/runs';
 import type { MachineState } from '../../src/machine/state';
+import { checkSource } from '../../src/runtime/checker';
 import { at, machine } from './helpers';
 
 const BASE = 0x1_0000_0000;
@@ -179,4 +180,17 @@ test('bulk equivalence: a large CPU access leaves the same memory, cache and haz
     ),
     { numRuns: 300 },
   );
+});
+
+test('a line size of 8 (the smallest the language takes) is simulated as 8: the neighbouring 8 bytes are another line', () => {
+  const text = [
+    'platform arm64', 'cache line=8', 'device d', 'p = kmalloc(64)',
+    'h = dma_map_single(d, p, 8, FROM_DEVICE, offset=8)',
+    // The CPU dirties bytes 0..8 while the device owns 8..16: with 8-byte lines no write-back reaches the device's bytes.
+    'cpu.write(p, 0, 8, 0x11)', 'd.write(h, 0, 8, 0x22)', 'dma_unmap_single(d, h, 8, FROM_DEVICE)', 'cpu.read(p, 8, 8) expect 0x22', 'kfree(p)',
+  ];
+  assert.deepEqual(checkSource(text.join('\n'), 'line8.dmabuf').hazards.map((h) => `${h.kind}@${h.loc.line}`), []);
+  // With 16-byte lines the same bytes share a line, and the dirty line is written back over the device's data.
+  const shared = checkSource(text.join('\n').replace('cache line=8', 'cache line=16'), 'line16.dmabuf').hazards.map((h) => h.kind);
+  assert.ok(shared.includes('lost-write'), shared.join(', '));
 });
