@@ -54,6 +54,13 @@ test('check --json prints one object per file with file, ok, steps and hazards',
     assert.equal(typeof h.message, 'string');
     assert.ok(Array.isArray(h.related));
   }
+  // A file that cannot be read has its object too, in its place, with the error: exit 2.
+  const missing = join(dir, 'missing.dmabuf');
+  const m = dmabuf('check', '--json', missing, clean);
+  assert.equal(m.code, 2);
+  const [gone, ok] = m.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual([gone.file, gone.ok, gone.steps, gone.hazards, ok.file], [missing, false, 0, [], clean]);
+  assert.match(gone.errors[0].message, /^cannot read: ENOENT/);
 });
 
 test('check exits 2 on parse errors and reports every one as FILE:LINE:COL: error: MESSAGE', () => {

@@ -65,7 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!json) process.stdout.write(report(r, flags.run.stepLimit) + '\n');
     return r.ok ? 0 : 1;
-  });
+    // One object per file, a file that cannot be read too: its error has no place in the file.
+  }, json ? (file, why) => process.stdout.write(JSON.stringify({ file, ok: false, steps: 0, hazards: [], errors: [{ message: why }] }) + '\n') : undefined);
 }
 
 function usage(msg: string): number {

@@ -33,21 +33,26 @@ export function parseRunFlags(argv: string[], switches: string[]): RunFlags {
   return out;
 }
 
-/** A scenario's text, or undefined after telling the user why it cannot be read (exit status 2). */
-export function readSource(file: string): string | undefined {
+/**
+ * A scenario's text, or undefined after telling the user why it cannot be read (exit status 2); `unreadable` also
+ * hears why.
+ */
+export function readSource(file: string, unreadable?: (why: string) => void): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    process.stderr.write(`${file}: error: cannot read: ${(e as Error).message}\n`);
+    const why = `cannot read: ${(e as Error).message}`;
+    process.stderr.write(`${file}: error: ${why}\n`);
+    unreadable?.(why);
     return undefined;
   }
 }
 
 /** Runs `visit` on each readable file; the exit status is the worst of theirs (2 for an unreadable file). */
-export function eachSource(files: string[], visit: (file: string, text: string) => number): number {
+export function eachSource(files: string[], visit: (file: string, text: string) => number, unreadable?: (file: string, why: string) => void): number {
   let status = 0;
   for (const file of files) {
-    const text = readSource(file);
+    const text = readSource(file, unreadable && ((why) => unreadable(file, why)));
     status = Math.max(status, text === undefined ? 2 : visit(file, text));
   }
   return status;
