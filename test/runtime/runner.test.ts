@@ -92,6 +92,12 @@ test('expect error: a call that fails as the kernel would is expected, and its f
   assert.deepEqual(kinds(text), []);
 });
 
+test('freeing what a failed allocation returned does nothing, as kfree(NULL) and dma_free_coherent of NULL do; freeing twice is still a double free', () => {
+  // The failed allocation is reported where it fails (a scenario cannot bind what `expect error` expects to fail).
+  const text = ['device d dma_mask=24', 'x = dma_alloc_coherent(d, 4KiB)', 'dma_free_coherent(d, x)', 'k = kmalloc(64)', 'kfree(k)', 'kfree(k)'];
+  assert.deepEqual(kinds(text.join('\n')), ['2:api-misuse', '6:api-misuse']);
+});
+
 test('expect error on a call that succeeds is an expect-failed hazard', () => {
   const text = ['b = kmalloc(64)', 'kfree(b) expect error'].join('\n');
   assert.deepEqual(kinds(text), ['2:expect-failed']);
