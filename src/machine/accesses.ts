@@ -69,7 +69,7 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
     : mapping?.segs.some((g) => g.bounced)
       ? 'the bounce buffer was not copied back'
       : !inMemory
-        ? 'a dirty cache line was written back over it in memory (see the lost-write)'
+        ? 'no copy of it survives in memory or the cache (see the lost-write)'
         : 'the CPU got an older copy';
   const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${handBack(b, mapping, writer)} before reading`;
   const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(fromLine && filled ? [{ loc: filled, message: 'the stale line was cached here' }] : []),

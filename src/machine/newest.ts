@@ -3,7 +3,7 @@
 
 import { cacheView } from './cache';
 import { hex } from './events';
-import type { Related } from './hazards';
+import type { Hazard, Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { raise } from './report';
 import { DataRun, zipRuns } from './runs';
@@ -83,17 +83,29 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
     if (n.seq === d.seq && c.every((r) => r.seq !== d.seq)) lost += l;
   });
   if (lost === 0) return;
-  // One hazard per lost write and cause within a statement, however many lines or pieces carried it.
+  // One hazard per lost write and cause within a statement, however many lines or pieces carried it: it counts them all.
   const key = `lost-write:${d.seq}:${how}`;
-  if (s.hazards.some((h) => h.detail === key)) return;
-  raise(
-    s,
-    'lost-write',
-    `${how} destroyed ${lost} byte(s) at ${placeText(s, logical)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`,
-    [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated],
-    { detail: key },
-  );
+  const message = (t: LostTotal): string => `${how} destroyed ${t.bytes} byte(s) at ${placeText(s, t.from)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`;
+  const earlier = s.hazards.find((h) => h.detail === key);
+  const total = earlier && lostTotals.get(earlier);
+  if (earlier && total) {
+    total.bytes += lost;
+    total.from = Math.min(total.from, logical);
+    earlier.message = message(total);
+    return;
+  }
+  const first = { bytes: lost, from: logical };
+  raise(s, 'lost-write', message(first), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: key });
+  lostTotals.set(s.hazards[s.hazards.length - 1], first);
 }
+
+/** The bytes a lost-write hazard counts so far in its statement, and the lowest address among them. */
+interface LostTotal {
+  bytes: number;
+  from: number;
+}
+
+const lostTotals = new WeakMap<Hazard, LostTotal>();
 
 /** "buf+0x40" for a physical address inside a live buffer, else the address. */
 export function placeText(s: MachineState, phys: number): string {

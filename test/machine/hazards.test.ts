@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Handle } from '../../src/machine/machine';
+import { checkSource } from '../../src/runtime/checker';
 import { Options, Stmt, Vars, machine, run, scenario } from './helpers';
 
 const kmalloc = (name: string, size = 4096): Stmt => (m, v) => (v[name] = m.kmalloc(size));
@@ -219,4 +220,16 @@ test('allocations that cannot be served fail as the kernel would, without crashi
 test('a mask that reaches neither the page nor the swiotlb pool makes the map fail', () => {
   const r = scenario({ devices: [{ name: 'isp', dmaMask: 24 }] }, [kmalloc('p'), mapSingle('TO_DEVICE')]);
   assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail, h.failure]), [['api-misuse', 'map-failed', true]]);
+});
+
+test('a lost-write counts every byte its statement destroyed, over however many lines or pieces, from the lowest; the stale read names no write-back that did not happen', () => {
+  // arm invalidates at a FROM_DEVICE map: both dirty lines the CPU wrote are discarded.
+  const text = ['platform arm', 'device d', 'p = kmalloc(128)', 'cpu.write(p, 0, 128, 0x11)', 'h = dma_map_single(d, p, 128, FROM_DEVICE)',
+    'd.write(h, 0, 64, 0x22)', 'dma_unmap_single(d, h, 128, FROM_DEVICE)', 'cpu.read(p, 64, 64)', 'kfree(p)'].join('\n');
+  const hazards = checkSource(text, 'lost.dmabuf').hazards;
+  const lost = hazards.filter((h) => h.kind === 'lost-write');
+  assert.deepEqual(lost.map((h) => h.loc.line), [5]);
+  assert.match(lost[0].message, /^invalidating dirty cache lines destroyed 128 byte\(s\) at p\+0x0: cpu wrote them at line 4/);
+  const stale = hazards.find((h) => h.kind === 'stale-read');
+  assert.match(stale?.message ?? '', /but no copy of it survives in memory or the cache \(see the lost-write\)/);
 });
