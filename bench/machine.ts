@@ -58,6 +58,25 @@ function timeSequences(sizes: number[], rounds: number): { median: number; best:
   });
 }
 
+/**
+ * vmalloc's scattered pages (runs of 1 to 4 pages) written whole by the CPU and freed: the cost may grow with the
+ * pieces, never with their square (each line written back once shifted every run of memory). Best of 3, in ms.
+ */
+function scatteredWrite(size: number): number {
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const m = newMachine();
+    const t0 = performance.now();
+    m.begin({ line: 1, column: 1 });
+    const v = m.vmalloc(size);
+    m.cpuWrite(v, 0, size, 3);
+    m.vfree(v);
+    m.end();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
 export async function run(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   timeSequences([4096, GiB], 50); // warm up
@@ -74,6 +93,11 @@ export async function run(): Promise<void> {
     ['hazards raised (should be 0)', `${large.hazards}`],
     ['heapUsed delta over 2 x 2000 sequences', `${((after.heapUsed - before.heapUsed) / 2 ** 20).toFixed(1)} MB`],
     ['rss delta over 2 x 2000 sequences', `${((after.rss - before.rss) / 2 ** 20).toFixed(1)} MB`],
+  ]);
+  const [v16, v64] = [16, 64].map((mb) => scatteredWrite(mb * 2 ** 20));
+  report('machine', [
+    ['vmalloc + cpu.write + vfree, 16 MiB (~1600 scattered pieces)', `${v16.toFixed(0)} ms`],
+    ['the same, 64 MiB (4x the pieces; goal ~4x the time)', `${v64.toFixed(0)} ms (${(v64 / v16).toFixed(1)}x)`],
   ]);
 }
 

@@ -49,6 +49,7 @@ export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[
   for (const r of runs) total += r.len;
   if (total <= 0) return;
   const end = addr + total;
+  if (runs.length === 1 && extendInPlace(store, addr, end, runs[0])) return;
   const j = runIndex(store, end);
   const hasTail = end < ADDRESS_END && store.starts[j] < end;
   const tailValue = store.values[j];
@@ -78,6 +79,28 @@ export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[
     store.seqs[k] = tailSeq;
   }
   coalesce(store, Math.max(0, lo - 1), lo + n + 1);
+}
+
+/**
+ * Writes one run without moving any other: when [addr, end) already holds it, or when it takes the front of a run
+ * whose predecessor holds it, or the back of one whose successor does (the line-by-line write-backs of one write
+ * do this, and shifting the arrays for each made a large scattered buffer cost the square of its pages).
+ */
+function extendInPlace(store: RunStore, addr: number, end: number, r: DataRun): boolean {
+  const { starts, values, seqs } = store;
+  const i = runIndex(store, addr);
+  const iEnd = i + 1 < starts.length ? starts[i + 1] : ADDRESS_END;
+  if (end > iEnd) return false;
+  if (values[i] === r.value && seqs[i] === r.seq) return true;
+  if (starts[i] === addr && end < iEnd && i > 0 && values[i - 1] === r.value && seqs[i - 1] === r.seq) {
+    starts[i] = end;
+    return true;
+  }
+  if (end === iEnd && addr > starts[i] && i + 1 < starts.length && values[i + 1] === r.value && seqs[i + 1] === r.seq) {
+    starts[i + 1] = addr;
+    return true;
+  }
+  return false;
 }
 
 /**

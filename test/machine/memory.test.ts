@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { FOUR_GIB, RAM_BASE, computeLayout } from '../../src/machine/layout';
 import { createRunStore, fillRun, readRuns, runCount, writeRuns } from '../../src/machine/memory';
 import { allocContiguous, allocRuns, allocScattered, createPageAllocator, freePages } from '../../src/machine/pageAllocator';
@@ -35,6 +36,23 @@ test('a write inside a run splits it and keeps both ends', () => {
   assert.deepEqual(readRuns(m, 90, 30), [
     { len: 10, value: 1, seq: 1 }, { len: 10, value: 2, seq: 2 }, { len: 5, value: 3, seq: 3 }, { len: 5, value: 1, seq: 1 },
   ]);
+});
+
+test('any sequence of writes leaves the bytes a byte array would hold, in the fewest runs (adjacent runs always differ)', () => {
+  const SPAN = 256;
+  const write = fc.record({ addr: fc.nat(SPAN - 1), runs: fc.array(fc.record({ len: fc.integer({ min: 1, max: 40 }), value: fc.nat(3), seq: fc.nat(3) }), { minLength: 1, maxLength: 3 }) });
+  fc.assert(fc.property(fc.array(write, { maxLength: 40 }), (writes) => {
+    const m = createRunStore();
+    const bytes = Array.from({ length: SPAN + 200 }, () => [0, 0]);
+    for (const w of writes) {
+      writeRuns(m, w.addr, w.runs);
+      let at = w.addr;
+      for (const r of w.runs) for (let k = 0; k < r.len; k++) bytes[at++] = [r.value, r.seq];
+    }
+    const read = readRuns(m, 0, bytes.length).flatMap((r) => Array.from({ length: r.len }, () => [r.value, r.seq]));
+    assert.deepEqual(read, bytes);
+    for (let i = 1; i < m.starts.length; i++) assert.ok(m.values[i] !== m.values[i - 1] || m.seqs[i] !== m.seqs[i - 1], 'two equal runs side by side');
+  }), { numRuns: 500 });
 });
 
 test('run helpers slice and overwrite by runs, and byte runs merge equal values of different writes', () => {
