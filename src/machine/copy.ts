@@ -7,7 +7,7 @@
 
 import type { Attachment, CpuView, DmaBuf, DmaBufState } from './dmabufState';
 import type { IommuState } from './iommu';
-import type { RunStore } from './memory';
+import { copyRunStore } from './memory';
 import type { PageAllocator } from './pageAllocator';
 import type { RangeAllocator } from './rangeAllocator';
 import type { Buffer, MachineState, Mapping } from './state';
@@ -22,8 +22,8 @@ export function copyState(s: Readonly<Omit<MachineState, 'cache'>>): StateWithou
     platform: s.platform,
     layout: s.layout,
     devices: new Map(s.devices),
-    mem: copyRuns(s.mem),
-    newest: copyRuns(s.newest),
+    mem: copyRunStore(s.mem),
+    newest: copyRunStore(s.newest),
     cache: null,
     alloc: copyPages(s.alloc),
     swiotlb: copySwiotlb(s.swiotlb),
@@ -52,7 +52,6 @@ function copyEach<K, V>(m: ReadonlyMap<K, V>, copy: (v: V) => V): Map<K, V> {
   return out;
 }
 
-const copyRuns = (r: RunStore): RunStore => ({ starts: r.starts.slice(), values: r.values.slice(), seqs: r.seqs.slice() });
 
 const copyRange = (r: RangeAllocator): RangeAllocator => ({ ...r, free: r.free.slice() });
 

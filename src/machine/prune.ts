@@ -4,6 +4,7 @@
 // when a table has doubled since the last prune, so its cost is amortised over the statements that grew it.
 
 import type { ImporterRecord } from './dmabufState';
+import { seqsOf } from './memory';
 import type { MachineState } from './state';
 
 /** Below this many entries a table is never pruned: short runs keep their whole history for the views. */
@@ -39,8 +40,8 @@ export function pruneIfDue(s: MachineState, boundHandles?: () => Iterable<number
 /** Messages name a write only through a byte that carries it: in memory (bounce slots too), the cache, or as newest. */
 function pruneWrites(s: MachineState): void {
   const held = new Set<number>([0]);
-  for (const q of s.mem.seqs) held.add(q);
-  for (const q of s.newest.seqs) held.add(q);
+  for (const q of seqsOf(s.mem)) held.add(q);
+  for (const q of seqsOf(s.newest)) held.add(q);
   for (const runs of s.cache.data) if (runs) for (const r of runs) held.add(r.seq);
   for (const q of s.writes.keys()) if (!held.has(q)) s.writes.delete(q);
 }

@@ -28,7 +28,8 @@ function take(r: RangeAllocator, idx: number, phys: number, len: number): void {
 
 /** The highest `len` bytes, aligned, that end at or below `below`; undefined when nothing fits. */
 export function allocTopDown(r: RangeAllocator, len: number, below = Infinity, align = 1): number | undefined {
-  for (let i = r.free.length - 1; i >= 0; i--) {
+  // From the last range that starts below `below`: those above it cannot serve (a vmalloc leaves a gap per run).
+  for (let i = lastStartingBelow(r.free, below); i >= 0; i--) {
     const f = r.free[i];
     const top = Math.min(f.phys + f.len, below);
     const start = Math.floor((top - len) / align) * align;
@@ -40,12 +41,23 @@ export function allocTopDown(r: RangeAllocator, len: number, below = Infinity, a
   return undefined;
 }
 
+/** The index of the last of the sorted ranges `f` that starts below `addr` (-1 if none does). */
+function lastStartingBelow(f: readonly PhysRange[], addr: number): number {
+  let lo = 0;
+  let hi = f.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (f[mid].phys < addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
 /** Gives a range back, merging it with free neighbours; ranges outside [base, end) are ignored. */
 export function freeRange(r: RangeAllocator, phys: number, len: number): void {
   if (phys < r.base || phys + len > r.end || len <= 0) return;
   const f = r.free;
-  let i = 0;
-  while (i < f.length && f[i].phys < phys) i++;
+  const i = lastStartingBelow(f, phys) + 1;
   f.splice(i, 0, { phys, len });
   for (let k = Math.min(i + 1, f.length - 1); k >= Math.max(i, 1); k--) {
     if (f[k - 1].phys + f[k - 1].len >= f[k].phys) {
