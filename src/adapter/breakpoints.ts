@@ -155,6 +155,9 @@ export class BreakpointTable {
   ): DebugProtocol.Breakpoint {
     const id = this.nextId++;
     if (unverified) return { id, verified: false, message: unverified, ...where };
+    // A client other than VS Code may send anything: a field that is not text is refused here, not met later.
+    const notText = (['condition', 'hitCondition', 'logMessage'] as const).find((k) => bp[k] !== undefined && bp[k] !== null && typeof bp[k] !== 'string');
+    if (notText) return { id, verified: false, message: `The breakpoint's ${notText} must be a string`, ...where };
     const hit = bp.hitCondition ? parseHitCondition(bp.hitCondition) : undefined;
     if (bp.hitCondition && !hit) return { id, verified: false, message: `Bad hit condition: ${bp.hitCondition}`, ...where };
     const trigger = { ...shape, id, condition: bp.condition || undefined, hit, logMessage: bp.logMessage || undefined } as T;

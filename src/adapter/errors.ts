@@ -10,6 +10,7 @@ export const ErrorCode = {
   noException: 1007,
   launchFailed: 1008,
   cancelled: 1009,
+  unsupported: 1010,
 } as const;
 
 /** Thrown by a request handler; becomes an error response with this code and message. */

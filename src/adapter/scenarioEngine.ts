@@ -19,7 +19,9 @@ const CACHE_EVENTS = new Set<MachineEvent['type']>(['line', 'lines', 'writeback'
 export function flagsOf(e: MachineEvent): number {
   if (e.type === 'owner') return StepFlag.owner;
   if (e.type === 'hazard') return StepFlag.hazard;
-  return (CACHE_EVENTS.has(e.type) ? StepFlag.cache : 0) | (BYTE_EVENTS.has(e.type) ? StepFlag.bytes : 0);
+  // An allocation gives its bytes an owner (the CPU) and a free takes it away: both change an owner.
+  const owner = e.type === 'alloc' || e.type === 'free' ? StepFlag.owner : 0;
+  return owner | (CACHE_EVENTS.has(e.type) ? StepFlag.cache : 0) | (BYTE_EVENTS.has(e.type) ? StepFlag.bytes : 0);
 }
 
 function kernelEvent(e: MachineEvent, labels: EventLabels): KernelEvent {
@@ -120,7 +122,7 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     const owners: number[] = [];
     for (const e of s.events) {
       flags |= flagsOf(e);
-      if (e.type === 'owner' && !owners.includes(e.buffer)) owners.push(e.buffer);
+      if ((e.type === 'owner' || e.type === 'alloc' || e.type === 'free') && !owners.includes(e.buffer)) owners.push(e.buffer);
       if (e.type === 'alloc') {
         const bound = targetNameOf(s.stmt);
         if (bound !== undefined) this.nameBuffer(bound, e.buffer);

@@ -3,6 +3,7 @@
 import * as path from 'path';
 import {
   InitializedEvent,
+  Response,
   LoggingDebugSession,
   OutputEvent,
   ProgressEndEvent,
@@ -18,6 +19,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { BreakpointTable, HAZARD_FILTERS } from './breakpoints';
 import { statementsOnLines, wordsOf, type Engine, type ProgramWords } from './engine';
+import { isHazardKind } from '../machine/hazards';
 import { ErrorCode, RequestError, badArguments } from './errors';
 import { launchArgsOf, type LaunchArgs } from './launchArgs';
 import { Navigator, type Move } from './navigator';
@@ -33,6 +35,11 @@ const RECORD_CHUNK = 50_000;
 /** Most goto targets offered for one line: the executions nearest the current position. */
 const GOTO_TARGETS = 500;
 const READ_MEMORY_LIMIT = 1 << 20;
+/** Requests of capabilities initialize does not offer, which the base class would answer with an empty success. */
+const UNSUPPORTED = new Set([
+  'attach', 'setVariable', 'setExpression', 'completions', 'stepInTargets', 'restartFrame', 'writeMemory', 'disassemble',
+  'loadedSources', 'terminateThreads', 'modules', 'setInstructionBreakpoints', 'locations',
+]);
 
 interface Run {
   engine: Engine;
@@ -75,6 +82,20 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   private resetConfigured(): void {
     this.configured = new Promise((resolve) => (this.markConfigured = resolve));
+  }
+
+  /**
+   * Requests of capabilities the adapter does not offer get an error, not the base class's empty success (an
+   * `attach` would "succeed" and then nothing would happen).
+   */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    // The base class reads initialize's arguments before any handler could check them.
+    if (request.command === 'initialize' && (typeof request.arguments !== 'object' || request.arguments === null)) {
+      return this.sendErrorResponse(new Response(request), { id: ErrorCode.badArguments, format: 'initialize needs its arguments (InitializeRequestArguments)', showUser: true });
+    }
+    if (!UNSUPPORTED.has(request.command)) return super.dispatchRequest(request);
+    const why = request.command === 'attach' ? ': a program is recorded when it is launched, so use a launch configuration' : '';
+    this.sendErrorResponse(new Response(request), { id: ErrorCode.unsupported, format: `${request.command} is not supported by the dma-buf debugger${why}`, showUser: true });
   }
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
@@ -143,8 +164,13 @@ export class DmabufDebugSession extends LoggingDebugSession {
       throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
     }
     const rec = new Recording(opened.engine);
+    const words = wordsOf(opened.engine);
     try {
-      await this.record(rec, wordsOf(opened.engine));
+      await this.record(rec, words);
+      // A trace's threads are its CPUs, met with its events: with none there is no thread to stop on.
+      if (opened.engine.threadNames.length === 0) {
+        throw new RequestError(ErrorCode.launchFailed, `${args.program} holds no ${words.step} to step through: an empty capture, or not the text of /sys/kernel/tracing/trace or of \`trace-cmd report\``);
+      }
     } catch (e) {
       opened.engine.close?.();
       throw e;
@@ -188,12 +214,21 @@ export class DmabufDebugSession extends LoggingDebugSession {
     if (started) this.sendEvent(new ProgressEndEvent(progressId, `${rec.length} ${words.step}s recorded`));
   }
 
-  /** After launch or restart: stop on entry, or run to the first stop. */
+  /**
+   * After launch or restart: stop on entry, or run to the first stop. It runs after the launch's response, so an
+   * error here has no request to answer: it is told on the console and the run stops on entry instead, rather than
+   * ending the adapter's process with an unhandled rejection.
+   */
   private begin(): void {
     const run = this.run;
     if (!run) return;
-    if (this.launchArgs?.stopOnEntry) this.report(run.nav.entry());
-    else this.report(run.nav.start());
+    try {
+      if (this.launchArgs?.stopOnEntry) this.report(run.nav.entry());
+      else this.report(run.nav.start());
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`Could not run to the first stop: ${e instanceof Error ? e.message : String(e)}\n`, 'stderr'));
+      this.report(run.nav.entry());
+    }
   }
 
   protected override cancelRequest(response: DebugProtocol.CancelResponse): void {
@@ -205,6 +240,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
     this.cancelRecording = true;
     this.run?.engine.close?.();
     this.sendResponse(response);
+    // The session is over: the process ends (once the response is out), not when the client closes its stdin.
+    this.shutdown();
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
@@ -259,7 +296,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (!Array.isArray(args.filters)) throw badArguments('setExceptionBreakpoints needs a filters array');
       this.hazardFilters = [...args.filters, ...(args.filterOptions ?? []).map((o) => o.filterId)];
       this.need().table.setHazardFilters(this.hazardFilters);
-      return { breakpoints: this.hazardFilters.map(() => ({ verified: true })) };
+      // Only the filters offered at initialize exist.
+      return { breakpoints: this.hazardFilters.map((f) => (isHazardKind(f) ? { verified: true } : { verified: false, message: `No exception filter ${String(f)}` })) };
     });
   }
 
@@ -598,7 +636,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   /** The thread index of a DAP thread id; an unknown id is a bad request. */
   private checkThread(run: Run, threadId: number | undefined): number {
-    const t = (threadId ?? 0) - 1;
+    const t = typeof threadId === 'number' ? threadId - 1 : -1;
     if (!Number.isInteger(t) || t < 0 || t >= run.engine.threadNames.length) throw new RequestError(ErrorCode.unknownThread, `No thread ${threadId}`);
     return t;
   }

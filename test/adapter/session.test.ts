@@ -199,3 +199,61 @@ describe('large collections', () => {
     assert.equal(named.body.variables.length, 0);
   });
 });
+
+/** The line of the scenario's own frame (a stop inside a statement has the modeled kernel's frames above it). */
+async function scenarioLine(dc: DebugClient, threadId: number | undefined, file: string): Promise<number | undefined> {
+  return (await dc.stackTraceRequest({ threadId: threadId ?? 1 })).body.stackFrames.find((f) => f.source?.path === file)?.line;
+}
+
+describe('requests VS Code would not send', () => {
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('a breakpoint whose condition or log message is not text is refused, and the run still goes to its first stop', async () => {
+    const stale = fixture('stale.dmabuf');
+    let refused: DebugProtocol.Breakpoint[] = [];
+    const stop = await launch(dc, { program: stale }, async () => {
+      refused = (await dc.setBreakpointsRequest({ source: { path: stale }, breakpoints: [{ line: 9, condition: 5 as unknown as string }, { line: 11, logMessage: {} as unknown as string }] })).body.breakpoints;
+    });
+    assert.deepEqual(refused.map((b) => [b.verified, b.message]), [[false, "The breakpoint's condition must be a string"], [false, "The breakpoint's logMessage must be a string"]]);
+    // The stale read at line 9 (the refused breakpoints would have stopped there first).
+    assert.equal(stop.body.reason, 'exception');
+    assert.equal(await scenarioLine(dc, stop.body.threadId, stale), 9);
+    assert.equal((await move(dc, 'continue')).body.reason, 'end');
+  });
+
+  test('requests of capabilities not offered get an error, not an empty success; so do unknown filters and a thread id that is not a number', async () => {
+    for (const command of ['attach', 'setVariable', 'completions', 'stepInTargets', 'restartFrame', 'writeMemory', 'disassemble', 'loadedSources', 'terminateThreads']) {
+      assert.match(await failure(dc.customRequest(command, {})), new RegExp(`^${command} is not supported`), command);
+    }
+    const filters = (await dc.setExceptionBreakpointsRequest({ filters: ['stale-read', 'no-such-filter'] })).body?.breakpoints;
+    assert.deepEqual((filters ?? []).map((f) => f.verified), [true, false]);
+    assert.match(await failure(dc.stackTraceRequest({ threadId: '1' as unknown as number })), /No thread 1/);
+    assert.ok((await dc.threadsRequest()).body.threads.length > 0, 'the session goes on');
+  });
+
+  test('initialize without arguments gets an error, not a stack trace', async () => {
+    const message = await failure(dc.customRequest('initialize'));
+    assert.equal(message, 'initialize needs its arguments (InitializeRequestArguments)');
+  });
+});
+
+describe('owner breakpoints', () => {
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('owner:BUF stops where the buffer is allocated and freed too: its owner becomes cpu, then none', async () => {
+    const stale = fixture('stale.dmabuf');
+    const first = await launch(dc, { program: stale }, async () => {
+      await dc.setExceptionBreakpointsRequest({ filters: [] });
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'owner:rx' }] });
+    });
+    // It stops inside the statement, at the kernel's step that changed the owner: the scenario's frame is below.
+    const lines = [await scenarioLine(dc, first.body.threadId, stale)];
+    for (let stop = await move(dc, 'continue'); stop.body.reason !== 'end'; stop = await move(dc, 'continue')) lines.push(await scenarioLine(dc, stop.body.threadId, stale));
+    // kmalloc (none -> cpu), the map (-> nic), the unmap (-> cpu), kfree (-> none).
+    assert.deepEqual(lines, [5, 7, 10, 12]);
+  });
+});

@@ -106,9 +106,9 @@ describe('time travel and breakpoints', () => {
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'owner:rx' }] });
     const back = await move(dc, 'reverseContinue');
     assert.equal(back.body.reason, 'function breakpoint');
-    assert.equal(await scenarioLine(dc, back.body.threadId), 18, 'the unmap handed rx back to the CPU');
+    assert.equal(await scenarioLine(dc, back.body.threadId), 19, 'the kfree took rx away from the CPU');
     const owners = await collect(dc, 'reverseContinue', 'entry');
-    assert.equal(owners.length, 9, 'the map and the 8 syncs changed the owner of rx');
+    assert.equal(owners.length, 11, 'the unmap, the 8 syncs, the map and the kmalloc changed the owner of rx');
   });
 
   test('data breakpoints on a buffer owner, set from the Variables view, fire on ownership changes both ways', async () => {
@@ -134,14 +134,14 @@ describe('time travel and breakpoints', () => {
       assert.equal(stop.body.reason, 'data breakpoint');
       forward.push(await scenarioLine(dc, stop.body.threadId));
     }
-    assert.deepEqual(forward, [10, 12, 10, 12, 10, 12, 10, 12, 18]);
+    assert.deepEqual(forward, [10, 12, 10, 12, 10, 12, 10, 12, 18, 19], 'the kfree too: the owner becomes none');
     const backward: number[] = [];
     for (;;) {
       const stop = await move(dc, 'reverseContinue');
       if (stop.body.reason === 'entry') break;
       backward.push(await scenarioLine(dc, stop.body.threadId));
     }
-    assert.deepEqual(backward, [18, 12, 10, 12, 10, 12, 10, 12, 10, 6]);
+    assert.deepEqual(backward, [19, 18, 12, 10, 12, 10, 12, 10, 12, 10, 6, 5], 'and, going back, the kmalloc that gave rx an owner');
   });
 
   test('hazard filters stop where a hazard is raised; exceptionInfo gives the kind, the message and the related lines', async () => {

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { checkTrace, isBug, TraceCursor } from '../../src/ftrace/index';
-import { launch, move, startClient, stateOf } from './client';
+import { failure, launch, move, startClient, stateOf } from './client';
 import { generatedTrace, lineWith, mutated, reusedUnmap, trace } from './traceFiles';
 
 const UDMABUF = trace('udmabuf-noiommu.trace.txt');
@@ -52,6 +54,21 @@ describe('debugging a kernel trace', () => {
   let dc: DebugClient;
   beforeEach(async () => (dc = await startClient()));
   afterEach(() => dc.stop());
+
+  test('a capture with no event (empty, or text that is no capture) fails to launch: there is no CPU to stop on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-empty-'));
+    try {
+      for (const [name, text] of [['empty.trace', ''], ['header.trace', '# tracer: nop\n#\n'], ['notes.trace', 'Notes on the camera pipeline\n']]) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, text);
+        const terminated = dc.waitForEvent('terminated');
+        assert.match(await failure(dc.launchRequest({ program: file } as DebugProtocol.LaunchRequestArguments)), /holds no event to step through/, name);
+        await terminated;
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('threads are the CPUs and the stack names the task and the event, each event a step', async () => {
     const entry = await launch(dc, { program: UDMABUF, stopOnEntry: true });
