@@ -24,14 +24,22 @@ export class ScenarioHoverProvider implements vscode.HoverProvider {
     const object = /([A-Za-z_][A-Za-z0-9_]*)\.$/.exec(before)?.[1];
     const callee = object ? `${object}.${word.name}` : word.name;
     const sig = /^\s*\(/.test(text.slice(word.span.end.column - 1)) || object ? signatureFor(callee, (n) => program.devices.has(n)) : undefined;
-    if (sig) return new vscode.Hover(new vscode.MarkdownString(callHover(sig, callee, program, index.callAt(line))), range);
+    if (sig) {
+      // An attachment's calls hand the buffer to the device it was attached for.
+      const attachedDevice = (a: string): string | undefined => {
+        const dev = index.definitionOf(a, line)?.stmt?.resolved?.args.dev;
+        return dev?.kind === 'device' ? dev.name : undefined;
+      };
+      return new vscode.Hover(new vscode.MarkdownString(callHover(sig, callee, program, index.callAt(line), attachedDevice)), range);
+    }
     const device = program.devices.get(word.name);
     if (device) return new vscode.Hover(new vscode.MarkdownString(deviceHover(device, program)), range);
     // while a scenario is being debugged, the debugger's own hover shows a binding's live state instead
     if (vscode.debug.activeDebugSession?.type === 'dmabuf') return undefined;
-    const def = index.isHandleName(word.name) ? index.definitionOf(word.name, line) : undefined;
+    const column = word.span.start.column;
+    const def = index.isHandleName(word.name) ? index.definitionOf(word.name, line, column) : undefined;
     if (!def) return undefined;
-    const type = index.handleTypeOf(word.name, line);
+    const type = index.handleTypeOf(word.name, line, column);
     const where = `${def.kind === 'param' ? 'parameter of' : 'bound'} ${def.kind === 'param' ? def.proc : `at line ${def.span.start.line}`}`;
     const bound = def.stmt ? `\n\n\`${index.lineText(def.span.start.line).replace(/#.*/, '').trim()}\`` : '';
     return new vscode.Hover(new vscode.MarkdownString(`\`${word.name}\`${type ? `: ${type}` : ''}, ${where}${bound}`), range);

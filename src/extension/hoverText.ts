@@ -32,9 +32,14 @@ function directionOf(stmt: CallStmt | undefined): Direction | undefined {
   return dir?.kind === 'direction' ? dir.dir : undefined;
 }
 
-function deviceOf(stmt: CallStmt | undefined, program: Program): DeviceDecl | undefined {
-  const dev = stmt?.resolved?.args.dev;
-  return dev?.kind === 'device' ? program.devices.get(dev.name) : undefined;
+/** Which device an attachment handle was attached for (from its `dma_buf_attach`), when it can be told statically. */
+export type AttachedDevice = (attachment: string) => string | undefined;
+
+/** The device a call hands a buffer to: its `dev` argument, or the device its attachment was made for. */
+function deviceOf(stmt: CallStmt | undefined, program: Program, attachedDevice?: AttachedDevice): DeviceDecl | undefined {
+  const args = stmt?.resolved?.args;
+  const name = args?.dev?.kind === 'device' ? args.dev.name : args?.a?.kind === 'handle' ? attachedDevice?.(args.a.name) : undefined;
+  return name === undefined ? undefined : program.devices.get(name);
 }
 
 /** The cache maintenance a hand-off performs (spec §6), specialised to the call's direction when it is known. */
@@ -53,12 +58,12 @@ function maintenance(to: 'device' | 'cpu', p: PlatformView, dir: Direction | und
 }
 
 /** Markdown for a hover on an API name: signature, what it does, and the cache maintenance on this platform. */
-export function callHover(sig: Signature, name: string, program: Program, stmt: CallStmt | undefined): string {
+export function callHover(sig: Signature, name: string, program: Program, stmt: CallStmt | undefined, attachedDevice?: AttachedDevice): string {
   const params = sig.params.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(', ');
   const lines = [`\`${name}(${params})\`${sig.returns ? ` → ${sig.returns}` : ''} · ${sig.family}`, '', sig.doc];
   const to = handoffOf(sig.op, stmt);
   if (to) {
-    const dev = deviceOf(stmt, program);
+    const dev = deviceOf(stmt, program, attachedDevice);
     const skip = stmt?.resolved?.args.skip_cpu_sync?.kind === 'flag' && stmt.resolved.args.skip_cpu_sync.set;
     const owner = to === 'device' ? `Owner → ${dev ? dev.name : 'the device'}${directionOf(stmt) ? ':' + directionOf(stmt) : ''}.` : 'Owner → cpu.';
     const coherentDev = dev?.coherent ? `${dev.name} is coherent: no cache maintenance, only the owner changes.` : undefined;
@@ -76,6 +81,7 @@ export function deviceHover(d: DeviceDecl, program: Program): string {
     d.iommu ? 'behind an IOMMU: I/O virtual addresses, sg runs merge, never bounces' : 'no IOMMU: one segment per physically contiguous run',
     mask >= 64 ? 'dma_mask 64 bits: reaches all memory' : `dma_mask ${mask} bits: reaches below ${formatBytes(2 ** mask)}${d.iommu ? '' : '; streaming maps of higher pages bounce through swiotlb'}`,
   ];
+  if (program.platform?.swiotlbForce && !d.iommu) facts.push('swiotlb=force: every streaming map bounces through the swiotlb pool, whatever the mask');
   if (d.contiguous) facts.push(d.iommu ? 'contiguous: satisfied by its IOMMU' : 'contiguous: needs a single segment');
   if (d.maxSegmentSize !== undefined) facts.push(`max_segment_size ${formatBytes(d.maxSegmentSize)}`);
   if (d.segmentBoundary !== undefined) facts.push(`segments may not cross a multiple of ${formatBytes(d.segmentBoundary + 1)}`);

@@ -58,7 +58,9 @@ export class LiveDiagnostics implements vscode.Disposable {
     const mode = config.get<'auto' | 'onSave' | 'off'>('hazards.check', 'auto');
     if (mode === 'off') return this.hazards.delete(doc.uri);
     const key = doc.uri.toString();
-    if (trigger === 'type' && (mode === 'onSave' || (this.checkMs.get(key) ?? Infinity) > TYPING_BUDGET_MS)) return;
+    // A document never checked yet (it was opened with a parse error) gets its first check as the user types: only a
+    // check measured slow moves it to checks on save.
+    if (trigger === 'type' && (mode === 'onSave' || (this.checkMs.get(key) ?? 0) > TYPING_BUDGET_MS)) return;
     const check = runHeadless(doc.getText(), index.program.file, config.get<number>('hazards.stepLimit', 1_000_000));
     this.checkMs.set(key, check.ms);
     if (check.result) this.showHazards(doc, check.result);

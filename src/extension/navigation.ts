@@ -37,7 +37,7 @@ export class ScenarioNavigation implements vscode.DefinitionProvider, vscode.Doc
     const word = index.wordAt(pos.line + 1, pos.character + 1);
     // a member (`read` in `isp.read`) names an operation, not a definition
     const member = word && index.lineText(pos.line + 1)[word.span.start.column - 2] === '.';
-    const def = word && !member ? index.definitionOf(word.name, pos.line + 1) : undefined;
+    const def = word && !member ? index.definitionOf(word.name, pos.line + 1, word.span.start.column) : undefined;
     return def && new vscode.Location(doc.uri, toRange(def.span));
   }
 

@@ -61,7 +61,10 @@ export class ScenarioIndex {
   /** The identifier under a 1-based position, with its span. */
   wordAt(line: number, column: number): { name: string; span: Span } | undefined {
     const text = this.lineText(line);
+    // `#` starts a comment wherever it stands: the words after it are prose, not names.
+    const comment = text.indexOf('#');
     for (const m of text.matchAll(IDENT)) {
+      if (comment >= 0 && m.index > comment) break;
       const start = m.index + 1;
       if (column >= start && column <= start + m[0].length) {
         return { name: m[0], span: { start: { line, column: start }, end: { line, column: start + m[0].length } } };
@@ -78,14 +81,18 @@ export class ScenarioIndex {
   /**
    * Where a name used on a line is defined: a proc or device by its name; a binding by the latest assignment before
    * the use in the frame that sees it (proc locals and parameters first, then top-level bindings, which a proc sees
-   * as they are when it runs, so a later top-level assignment is the answer when no earlier one exists).
+   * as they are when it runs, so a later top-level assignment is the answer when no earlier one exists). A use on
+   * the line of an assignment is read before it binds (`p = dma_map_single(nic, p, ...)`); the binding's own name,
+   * at `column`, is its definition.
    */
-  definitionOf(name: string, line: number): Definition | undefined {
+  definitionOf(name: string, line: number, column?: number): Definition | undefined {
     const fixed = this.defs.find((d) => d.name === name && (d.kind === 'device' || d.kind === 'proc'));
     if (fixed) return fixed;
+    const own = this.defs.find((d) => d.name === name && d.span.start.line === line && column !== undefined && column >= d.span.start.column && column <= d.span.end.column);
+    if (own) return own;
     const proc = this.procAt(line);
     const inScope = (p: string | undefined) => this.defs.filter((d) => d.name === name && d.proc === p && (d.kind === 'binding' || d.kind === 'param'));
-    const latestBefore = (ds: Definition[]) => ds.filter((d) => d.span.start.line <= line).pop();
+    const latestBefore = (ds: Definition[]) => ds.filter((d) => d.span.start.line < line).pop();
     if (proc !== undefined) {
       const local = latestBefore(inScope(proc));
       if (local) return local;
@@ -100,8 +107,8 @@ export class ScenarioIndex {
   }
 
   /** What a binding holds where it is used, when the call that bound it says so statically. */
-  handleTypeOf(name: string, line: number): HandleType | undefined {
-    const d = this.definitionOf(name, line);
+  handleTypeOf(name: string, line: number, column?: number): HandleType | undefined {
+    const d = this.definitionOf(name, line, column);
     return d?.stmt?.resolved ? SIGNATURES.get(d.stmt.resolved.op)?.returns : undefined;
   }
 
@@ -146,15 +153,16 @@ export class ScenarioIndex {
       case 'proc': {
         this.defs.push({ name: s.name, kind: 'proc', span: s.nameSpan });
         for (const p of s.params) this.defs.push({ name: p.name, kind: 'param', span: p.span, proc: s.name });
-        this.procLines.push({ name: s.name, first: s.span.start.line, last: s.endSpan.end.line });
+        const end = blockEnd(s);
+        this.procLines.push({ name: s.name, first: s.span.start.line, last: end.line });
         const node = leaf(s.name, `proc(${s.params.map((p) => p.name).join(', ')})`, 'proc', s.nameSpan);
-        node.span = { start: s.span.start, end: s.endSpan.end };
+        node.span = { start: s.span.start, end };
         node.children = this.walk(s.body, s.name);
         return node;
       }
       case 'repeat': {
         const node = leaf(`repeat ${s.count}`, '', 'repeat', s.countSpan);
-        node.span = { start: s.span.start, end: s.endSpan.end };
+        node.span = { start: s.span.start, end: blockEnd(s) };
         node.children = this.walk(s.body, proc);
         return node;
       }
@@ -165,4 +173,15 @@ export class ScenarioIndex {
         return leaf(s.target.name, s.callee, 'binding', s.target.span);
     }
   }
+}
+
+/**
+ * Where a proc or repeat block ends: its `}`, or while it is being typed and has none yet, its last statement (the
+ * parser then ends the block at its header, and the outline's children would fall outside their parent).
+ */
+function blockEnd(s: Stmt & { body: Stmt[]; endSpan: Span }): Span['end'] {
+  const last = s.body[s.body.length - 1];
+  const lastEnd = last === undefined ? undefined : last.kind === 'proc' || last.kind === 'repeat' ? blockEnd(last) : last.span.end;
+  const close = s.endSpan.end;
+  return lastEnd && (lastEnd.line > close.line || (lastEnd.line === close.line && lastEnd.column > close.column)) ? lastEnd : close;
 }

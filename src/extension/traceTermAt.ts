@@ -46,7 +46,8 @@ export function traceTermAt(line: string, column: number): TermAt | undefined {
   const word = line.slice(start, end);
   const equals = word.indexOf('=');
   const valueStart = start + equals + 1;
-  if (equals < 0 || column < valueStart || valueStart >= end) return undefined;
+  // A blank after a word is outside it, as after the event's name.
+  if (equals < 0 || column < valueStart || valueStart >= end || column >= end) return undefined;
   const key = word.slice(0, equals);
   if (key === 'dir') return { term: { kind: 'direction', dir: line.slice(valueStart, end).replace(/^DMA_/, '') }, start: valueStart, end };
   if (key !== 'attrs') return undefined;

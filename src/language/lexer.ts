@@ -235,9 +235,16 @@ export function tokenize(text: string): Tokens {
       i = j;
     } else {
       const kind = PUNCT[c];
-      if (kind === undefined) out.fail(line, i - lineStart + 1, 1, `unexpected character ${describeChar(c)}`);
-      else out.push(kind, line, i - lineStart + 1, 1, 0);
-      i++;
+      if (kind !== undefined) {
+        out.push(kind, line, i - lineStart + 1, 1, 0);
+        i++;
+        continue;
+      }
+      // A character beyond the BMP (an emoji) is two UTF-16 units: named and marked whole.
+      const cp = text.codePointAt(i) ?? c;
+      const units = cp > 0xffff ? 2 : 1;
+      out.fail(line, i - lineStart + 1, units, `unexpected character ${describeChar(cp)}`);
+      i += units;
     }
   }
   if (out.count > 0 && out.kind[out.count - 1] !== T.Newline) out.push(T.Newline, line, i - lineStart + 1, 0, 0);

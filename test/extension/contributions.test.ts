@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SIGNATURES } from '../../src/language/signatures';
 import { HAZARD_KINDS } from '../../src/machine/hazards';
+import { checkSource } from '../../src/runtime/checker';
 import { TRACES } from '../ftrace/helpers';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -114,4 +115,43 @@ test('the debugger declares the launch attributes of the adapter', () => {
   const launch = pkg.contributes.debuggers[0].configurationAttributes.launch;
   assert.deepEqual(Object.keys(launch.properties).sort(), ['fromBoot', 'platform', 'program', 'stepLimit', 'stopOnEntry']);
   assert.deepEqual(launch.properties.platform.enum, ['arm64', 'arm', 'x86_64']);
+});
+
+/** A snippet's body as inserted with its defaults, once per option of its first choice (`${n|a,b|}`). */
+function expansions(body: string[]): string[] {
+  const text = body.join('\n');
+  const choice = /\$\{(\d+)\|([^|]*)\|\}/.exec(text);
+  const options = choice ? choice[2].split(',') : [''];
+  return options.map((option) => {
+    const values = new Map<string, string>();
+    let out = text.replace(/\$\{(\d+)\|([^|]*)\|\}/g, (_m, n: string, list: string) => {
+      const v = n === choice?.[1] ? option : list.split(',')[0];
+      values.set(n, v);
+      return v;
+    });
+    // Defaults may nest (`${3: dma_mask=${4:32}}`): innermost first.
+    for (let before = ''; before !== out;) {
+      before = out;
+      out = out.replace(/\$\{(\d+):([^${}]*)\}/g, (_m, n: string, v: string) => {
+        values.set(n, v);
+        return v;
+      });
+    }
+    return out.replace(/\$(\d+)/g, (_m, n: string) => values.get(n) ?? '');
+  });
+}
+
+test('every snippet, inserted with its defaults and any of its choices, is a scenario that parses and runs without a hazard', () => {
+  const snippets = read('snippets/dmabuf.code-snippets') as Record<string, { body: string[] }>;
+  const prelude = ['platform arm64', 'device dev', 'device cam', 'buf = dma_heap_alloc(system, 4KiB)'];
+  for (const [name, { body }] of Object.entries(snippets)) {
+    for (const text of expansions(body)) {
+      // The skeleton and a device declaration stand alone; every other snippet goes after the prelude.
+      const source = name === 'Scenario skeleton' || name === 'Device' ? text : [...prelude, text, 'dma_buf_put(buf)'].join('\n');
+      const r = checkSource(source, `${name}.dmabuf`);
+      assert.deepEqual(r.diagnostics.map((d) => d.message), [], `${name}:\n${source}`);
+      // expect_hazard is for after a statement that raised the hazard: here it rightly fails.
+      if (name !== 'expect_hazard') assert.deepEqual(r.hazards.map((h) => `${h.kind}@${h.loc.line}`), [], `${name}:\n${source}`);
+    }
+  }
 });

@@ -61,3 +61,21 @@ test("a device's constraints", () => {
 test('sizes in the language units', () => {
   assert.deepEqual([4096, 1 << 20, 3 * 2 ** 30, 100, 4097].map(formatBytes), ['4KiB', '1MiB', '3GiB', '100', '0x1001']);
 });
+
+test("an attachment's map and unmap hand the buffer to the device it was attached for: a coherent one needs no maintenance", () => {
+  const source = 'platform arm64\ndevice gpu coherent\nb = dma_heap_alloc(system, 4KiB)\na = dma_buf_attach(b, gpu)\ns = dma_buf_map_attachment(a, FROM_DEVICE)\ndma_buf_unmap_attachment(a, s, FROM_DEVICE)\n';
+  const { program } = parseScenario(source, 'h.dmabuf');
+  const stmt = (line: number) => program.body.find((s) => s.span.start.line === line) as Parameters<typeof callHover>[3];
+  const attachedDevice = (a: string) => (a === 'a' ? 'gpu' : undefined);
+  const map = callHover(SIGNATURES.get('dma_buf_map_attachment')!, 'dma_buf_map_attachment', program, stmt(5), attachedDevice);
+  assert.match(map, /Owner → gpu:FROM_DEVICE\. gpu is coherent: no cache maintenance/);
+  const unmap = callHover(SIGNATURES.get('dma_buf_unmap_attachment')!, 'dma_buf_unmap_attachment', program, stmt(6), attachedDevice);
+  assert.match(unmap, /Owner → cpu\. /);
+  assert.doesNotMatch(unmap, /invalidates/);
+});
+
+test('with swiotlb=force, a device without an IOMMU bounces every streaming map', () => {
+  const { program } = parseScenario('platform arm64 swiotlb=force\ndevice nic\ndevice gpu iommu\n', 'h.dmabuf');
+  assert.match(deviceHover(program.devices.get('nic')!, program), /swiotlb=force: every streaming map bounces/);
+  assert.doesNotMatch(deviceHover(program.devices.get('gpu')!, program), /swiotlb=force/);
+});

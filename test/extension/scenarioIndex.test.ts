@@ -93,3 +93,31 @@ test('the buffer behind a handle: itself, the buffer a mapping maps, the dma-buf
   assert.equal(shared.bufferBehind('sgt', 5), 'buf');
   assert.equal(shared.bufferBehind('a', 5), 'buf');
 });
+
+test('on the line of an assignment, a use reads the binding before it; the bound name itself is its own definition', () => {
+  const rebind = new ScenarioIndex(['device nic', 'p = kmalloc(64)', 'p = dma_map_single(nic, p, 64, TO_DEVICE)', 'dma_unmap_single(nic, p, 64, TO_DEVICE)'].join('\n'), 'r.dmabuf');
+  const line3 = rebind.lineText(3);
+  const use = line3.indexOf('p,') + 1;
+  assert.equal(rebind.definitionOf('p', 3, use)?.span.start.line, 2, 'the argument is the kmalloc');
+  assert.equal(rebind.handleTypeOf('p', 3, use), 'cpu_ptr');
+  assert.equal(rebind.definitionOf('p', 3, 1)?.span.start.line, 3, 'the name bound there');
+  assert.equal(rebind.handleTypeOf('p', 4, line3.indexOf('p') + 1), 'dma_handle');
+});
+
+test('words in a comment are prose: no name is found there', () => {
+  const commented = new ScenarioIndex(['device nic', 'rx = kmalloc(64)  # later: dma_map_single(nic, rx)', '# kfree(rx)'].join('\n'), 'c.dmabuf');
+  const line2 = commented.lineText(2);
+  assert.equal(commented.wordAt(2, 1)?.name, 'rx');
+  assert.equal(commented.wordAt(2, line2.indexOf('dma_map_single') + 1), undefined);
+  assert.equal(commented.wordAt(2, line2.lastIndexOf('rx') + 1), undefined);
+  assert.equal(commented.wordAt(3, 4), undefined);
+});
+
+test('a block being typed, with no closing brace yet, still holds its statements in the outline', () => {
+  const typing = new ScenarioIndex(['device nic', 'proc rx(b) {', '  h = dma_map_single(nic, b, 64, FROM_DEVICE)', '  repeat 2 {', '    g = dma_map_single(nic, b, 64, TO_DEVICE)'].join('\n'), 't.dmabuf');
+  const proc = typing.outline.find((n) => n.kind === 'proc')!;
+  const inside = (outer: { span: { start: { line: number }; end: { line: number } } }, inner: typeof outer) => inner.span.start.line >= outer.span.start.line && inner.span.end.line <= outer.span.end.line;
+  assert.ok(proc.children.length > 0);
+  for (const child of proc.children) assert.ok(inside(proc, child), `${child.name} at line ${child.span.start.line} outside ${proc.span.start.line}-${proc.span.end.line}`);
+  assert.equal(typing.procAt(5), 'rx', 'a line of the unclosed body belongs to the proc');
+});

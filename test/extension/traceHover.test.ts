@@ -50,6 +50,9 @@ test('what the hovers say: the kernel call, the hand-off, the checks made there'
   assert.match(hover(SG, 'BIDIRECTIONAL')!, /^`DMA_BIDIRECTIONAL`/, 'the DMA_ spelling');
   assert.match(hover(SG, 'DMA_BIDIRECTIONAL')!, /^`DMA_BIDIRECTIONAL`/);
   assert.match(hover(REPORT, 'FROM_DEVICE', 3)!, /^`DMA_FROM_DEVICE`/, "trace-cmd report's layout");
+  // The blank after a value is outside it, as the one after the event's name is.
+  assert.equal(traceTermAt(MAP, MAP.indexOf('TO_DEVICE ') + 'TO_DEVICE'.length), undefined);
+  assert.equal(traceTermAt(MAP, MAP.indexOf('dma_map_phys:') + 'dma_map_phys'.length), undefined);
 });
 
 test('attributes, lost events and truncated lists are explained; the flag under the mouse, the whole marker', () => {

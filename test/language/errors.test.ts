@@ -1,6 +1,7 @@
 // Every error of spec §2 is reported as FILE:LINE:COL: error: MESSAGE, all of them at once, before anything runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseScenario } from '../../src/language';
 import { formatDiagnostic } from '../../src/language/diagnostics';
 import { errorsOf } from './helpers';
 
@@ -15,6 +16,9 @@ test('lexical errors', () => {
   assert.deepEqual(errorsOf('p = kmalloc(4K) $'), ["t.dmabuf:1:17: error: unexpected character '$'"]);
   assert.deepEqual(errorsOf('p = kmalloc(4X)'), ["t.dmabuf:1:13: error: invalid number '4X' (sizes take K, KiB, M, MiB, G or GiB)"]);
   assert.deepEqual(errorsOf('p = kmalloc(0x20_0000_0000_0000)'), ["t.dmabuf:1:13: error: number too large: '0x20_0000_0000_0000' is above 2^53-1"]);
+  // A character beyond the BMP is one error over both of its UTF-16 units (columns count UTF-16 units, as editors do).
+  const { diagnostics } = parseScenario('p = kmalloc(64)\ncpu.read(\u{1F389}, 0, 1)', 't.dmabuf');
+  assert.deepEqual(diagnostics.filter((d) => /unexpected character/.test(d.message)).map((d) => [d.message, d.line, d.column, d.endColumn]), [['unexpected character U+1F389', 2, 10, 12]]);
 });
 
 test('syntax errors', () => {

@@ -50,6 +50,25 @@ suite('editor help', () => {
     await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 0);
   });
 
+  test('a scenario opened with a parse error gets its hazards as soon as the error is fixed, before any save', async () => {
+    const buggy = new TextDecoder().decode(await vscode.workspace.fs.readFile(workspaceFile('buggy.dmabuf')));
+    const uri = workspaceFile('typo.dmabuf');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(buggy.replace('kfree(frame)', 'kfree(frame')));
+    try {
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const doc = editor.document;
+      await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 1);
+      const end = doc.lineAt(doc.lineCount - 1).range.end;
+      await editor.edit((e) => e.insert(end, ')'));
+      const hazards = hazardsOf(await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 0 && hazardsOf(d).some((h) => h.code === 'stale-read')));
+      assert.ok(doc.isDirty, 'found while typing, not on save');
+      assert.ok(hazards.length > 0);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      await vscode.workspace.fs.delete(uri);
+    }
+  });
+
   test('a scenario with a bug gets its hazards on save, related to the lines that set them up', async () => {
     const editor = await openScenario('buggy.dmabuf');
     const doc = editor.document;
