@@ -58,8 +58,8 @@ suite('editor help', () => {
       const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const doc = editor.document;
       await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 1);
-      const end = doc.lineAt(doc.lineCount - 1).range.end;
-      await editor.edit((e) => e.insert(end, ')'));
+      const typo = doc.positionAt(doc.getText().indexOf('kfree(frame') + 'kfree(frame'.length);
+      await editor.edit((e) => e.insert(typo, ')'));
       const hazards = hazardsOf(await diagnosticsWhen(doc.uri, (d) => errorsOf(d).length === 0 && hazardsOf(d).some((h) => h.code === 'stale-read')));
       assert.ok(doc.isDirty, 'found while typing, not on save');
       assert.ok(hazards.length > 0);
