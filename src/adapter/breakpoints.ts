@@ -169,7 +169,7 @@ export class BreakpointTable {
   /** Steps a statement or owner trigger matches, over the whole recorded run. */
   private matchesOf(t: Trigger): Uint32Array {
     const stmts = (t as StatementTrigger).stmts;
-    if (stmts) return Uint32Array.from(stepsRunning(this.rec.steps, stmts));
+    if (stmts) return stepsRunning(this.rec.steps, stmts);
     const change = t as ChangeTrigger;
     const steps = this.rec.steps;
     const out: number[] = [];

@@ -394,7 +394,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       let first = executions.findIndex((i) => i >= run.nav.step);
       if (first < 0) first = executions.length;
       const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
-      const targets = executions.slice(from, from + GOTO_TARGETS).map((i, k) => {
+      const targets = Array.from(executions.subarray(from, from + GOTO_TARGETS), (i, k) => {
         const s = run.engine.statements[run.rec.steps.stmt(i)];
         return {
           id: i + 1,

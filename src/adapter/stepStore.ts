@@ -115,9 +115,9 @@ export class DenseSteps implements StepStore {
   }
 }
 
-/** The steps that execute one of `stmts`, in order (a breakpoint's hits, goto's targets). */
-export function stepsRunning(steps: StepStore, stmts: ReadonlySet<number>): number[] {
-  const out: number[] = [];
+/** The steps that execute one of `stmts`, in order (a breakpoint's hits, goto's targets): four bytes each. */
+export function stepsRunning(steps: StepStore, stmts: ReadonlySet<number>): Uint32Array {
+  const out = new Growable(Uint32Array);
   for (let i = 0; i < steps.length; i++) if (stmts.has(steps.stmt(i))) out.push(i);
-  return out;
+  return out.view() as Uint32Array;
 }

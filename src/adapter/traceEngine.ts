@@ -13,6 +13,7 @@ import { Growable } from './growable';
 import { MAX_CPUS, PAGE_STEPS, TraceColumns, threadOfCpu } from './traceColumns';
 import { QueryMatch, parseTraceQuery, type TraceQuery } from './traceBreakpoints';
 import { TraceSteps } from './traceSteps';
+import { SortedSteps } from './stepSet';
 import { TouchIndex } from './traceTouchIndex';
 import { TraceView } from './traceView';
 
@@ -30,8 +31,12 @@ const RECENT_STATES = 4;
 /** States kept on the way back to a restored position (the ladder), FINE_STEPS events apart. */
 const LADDER_STATES = 16;
 const FINE_STEPS = 64;
-/** Address and device queries remembered: VS Code sends every function breakpoint again when one changes. */
+/**
+ * Address and device queries remembered: VS Code sends every function breakpoint again when one changes. At most
+ * this many, holding at most `CACHED_QUERY_STEPS` matching steps together (4 bytes each), the one in use apart.
+ */
 const CACHED_QUERIES = 16;
+const CACHED_QUERY_STEPS = 4_000_000;
 
 export interface TraceOptions {
   /** The capture starts at boot: releases of unknown addresses are bugs, and what is live at the end leaks. */
@@ -98,7 +103,7 @@ export class TraceEngine implements Engine<number> {
   /** What each page's events touch, for address and device breakpoints. */
   private readonly touched = new TouchIndex();
   /** Steps matched by address and device queries, by query, least recently used first. */
-  private readonly queries = new Map<string, Set<number>>();
+  private readonly queries = new Map<string, SortedSteps>();
   /** Pages read for address and device queries so far (a figure for tests and the benchmark). */
   queryPages = 0;
   private readonly sink = (f: TraceFinding): void => {
@@ -314,8 +319,15 @@ export class TraceEngine implements Engine<number> {
     const key = JSON.stringify(q);
     const steps = this.queries.get(key) ?? this.stepsTouching(q);
     this.queries.delete(key);
+    let held = steps.size;
+    for (const s of this.queries.values()) held += s.size;
+    // The least recently used go first, until the rest fit.
+    for (const [k, s] of this.queries) {
+      if (this.queries.size < CACHED_QUERIES && held <= CACHED_QUERY_STEPS) break;
+      this.queries.delete(k);
+      held -= s.size;
+    }
     this.queries.set(key, steps);
-    if (this.queries.size > CACHED_QUERIES) this.queries.delete(this.queries.keys().next().value!);
     return steps;
   }
 
@@ -323,8 +335,8 @@ export class TraceEngine implements Engine<number> {
    * Steps whose event matches `q`, reading only the pages the touch index lets through, each from the checker's
    * state before it: the scan so far when it is nearer than the saved state before the page, else that state.
    */
-  private stepsTouching(q: TraceQuery): Set<number> {
-    const out = new Set<number>();
+  private stepsTouching(q: TraceQuery): SortedSteps {
+    const out = new SortedSteps();
     const matches = new QueryMatch(q);
     let scan: { checker: TraceChecker; stream: EventStream; at: number } | undefined;
     try {
@@ -339,6 +351,7 @@ export class TraceEngine implements Engine<number> {
           scan = { checker, stream: EventStream.open(this.path, from.start, READ_CHUNK, (r) => checker.apply(r)), at: from.position };
         }
         while (scan.at < end && scan.stream.advance()) {
+          // Pages come in order and a scan moves forward: the steps are added in ascending order.
           if (scan.at >= start && matches.testCurrent(scan.stream, scan.checker)) out.add(scan.at);
           scan.at++;
           scan.stream.applyTo(scan.checker);

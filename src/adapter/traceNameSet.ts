@@ -1,9 +1,10 @@
 // The steps of a trace whose event name a function breakpoint matches, as a set answered from the page index
 // instead of a number per matching event: membership reads the step's page, the size adds up each page's count of
 // the matching names, and iteration decodes only the pages holding one.
+import { StepSet } from './stepSet';
 import type { TraceColumns } from './traceColumns';
 
-export class TraceNameSet implements ReadonlySet<number> {
+export class TraceNameSet extends StepSet {
   readonly size: number;
 
   /** `hit[id]`: whether name id matches. */
@@ -11,6 +12,7 @@ export class TraceNameSet implements ReadonlySet<number> {
     private readonly columns: TraceColumns,
     private readonly hit: readonly boolean[],
   ) {
+    super();
     let size = 0;
     for (let p = 0; p < columns.pageCount; p++) columns.namesOfPage(p).forEach((n, id) => hit[id] && (size += n));
     this.size = size;
@@ -28,21 +30,5 @@ export class TraceNameSet implements ReadonlySet<number> {
       const page = this.columns.pageNumbered(p);
       for (let k = 0; k < page.count; k++) if (this.hit[page.names[k]]) yield page.start + k;
     }
-  }
-
-  keys(): IterableIterator<number> {
-    return this.values();
-  }
-
-  *entries(): IterableIterator<[number, number]> {
-    for (const v of this.values()) yield [v, v];
-  }
-
-  [Symbol.iterator](): IterableIterator<number> {
-    return this.values();
-  }
-
-  forEach(each: (value: number, key: number, set: ReadonlySet<number>) => void): void {
-    for (const v of this.values()) each(v, v, this);
   }
 }
