@@ -9,7 +9,7 @@ import type { Attachment, CpuView, DmaBuf, DmaBufState } from './dmabufState';
 import type { IommuState } from './iommu';
 import { copyRunStore } from './memory';
 import type { PageAllocator } from './pageAllocator';
-import type { RangeAllocator } from './rangeAllocator';
+import { copyRangeAllocator } from './rangeAllocator';
 import type { Buffer, MachineState, Mapping } from './state';
 import type { SwiotlbState } from './swiotlb';
 
@@ -53,13 +53,12 @@ function copyEach<K, V>(m: ReadonlyMap<K, V>, copy: (v: V) => V): Map<K, V> {
 }
 
 
-const copyRange = (r: RangeAllocator): RangeAllocator => ({ ...r, free: r.free.slice() });
 
-const copyPages = (a: PageAllocator): PageAllocator => ({ ...a, general: copyRange(a.general), cma: copyRange(a.cma) });
+const copyPages = (a: PageAllocator): PageAllocator => ({ ...a, general: copyRangeAllocator(a.general), cma: copyRangeAllocator(a.cma) });
 
-const copySwiotlb = (s: SwiotlbState): SwiotlbState => ({ ...s, pool: copyRange(s.pool), active: s.active.slice() });
+const copySwiotlb = (s: SwiotlbState): SwiotlbState => ({ ...s, pool: copyRangeAllocator(s.pool), active: s.active.slice() });
 
-const copyIommu = (i: IommuState): IommuState => ({ ...i, iova: copyRange(i.iova) });
+const copyIommu = (i: IommuState): IommuState => ({ ...i, iova: copyRangeAllocator(i.iova) });
 
 // Buffers and mappings, the objects a long run has most of, are built field by field rather than spread: their
 // optional fields make many shapes, on which a spread takes V8's slow generic path. The order is the one the

@@ -74,6 +74,18 @@ export function readRuns(store: RunStore, addr: number, len: number): DataRun[] 
   return out;
 }
 
+/** The runs that start below `addr`, from the highest down, each cut at `addr`. */
+export function* runsDown(store: RunStore, addr: number): IterableIterator<{ start: number; end: number; value: number }> {
+  if (addr <= 0) return;
+  const top = blockIndex(store, addr - 1);
+  for (let k = top; k >= 0; k--) {
+    const b = store.blocks[k];
+    for (let i = k === top ? lastAtOrBelow(b.starts, addr - 1) : b.starts.length - 1; i >= 0; i--) {
+      yield { start: b.starts[i], end: Math.min(runEnd(store, k, i), addr), value: b.values[i] };
+    }
+  }
+}
+
 /** Replaces the bytes from `addr` on with `runs` (their total length), coalescing equal neighbours. */
 export function writeRuns(store: RunStore, addr: number, runs: readonly DataRun[]): void {
   let total = 0;

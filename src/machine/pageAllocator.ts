@@ -65,7 +65,7 @@ export function allocRuns(a: PageAllocator, sizes: readonly number[], opts: Allo
 /** vmalloc's scattered pages: runs of 1 to 4 pages chosen by the seeded generator, never adjacent. */
 export function allocScattered(a: PageAllocator, size: number): PhysRange[] | undefined {
   let left = pageAlign(size);
-  if (left > a.general.free.reduce((n, f) => n + f.len, 0)) return undefined;
+  if (left > a.general.freeBytes) return undefined;
   const sizes: number[] = [];
   while (left > 0) {
     const len = Math.min(left, (1 + (nextRandom(a) % 4)) * PAGE);

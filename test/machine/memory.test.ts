@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { FOUR_GIB, RAM_BASE, computeLayout } from '../../src/machine/layout';
 import { createRunStore, fillRun, readRuns, runCount, writeRuns } from '../../src/machine/memory';
 import { allocContiguous, allocRuns, allocScattered, createPageAllocator, freePages } from '../../src/machine/pageAllocator';
+import { allocTopDown, createRangeAllocator, freeRange, reserve } from '../../src/machine/rangeAllocator';
 import { overwriteRuns, sliceRuns, toByteRuns } from '../../src/machine/runs';
 
 test('memory starts as zero bytes written before the first statement', () => {
@@ -113,6 +114,53 @@ test('freed pages are handed out again', () => {
   const a = createPageAllocator(l, 1);
   const runs = allocRuns(a, [8192, 4096]) as { phys: number; len: number }[];
   for (const r of runs) freePages(a, r.phys, r.len);
+  const before = a.general.freeBytes;
   assert.equal(allocContiguous(a, 4096), l.ramEnd - 4096);
-  assert.equal(a.general.free.length, 1, 'free ranges merged back into one');
+  assert.equal(a.general.freeBytes, before - 4096);
+  // Free ranges merged back into one: what stands free is the region less that page, in one run.
+  const free = readRuns(a.general.runs, a.general.base, a.general.end - a.general.base).filter((r) => r.value === 1);
+  assert.deepEqual(free.map((r) => r.len), [before - 4096]);
+});
+
+test('the range allocator hands out what a sorted free list would: top-down first fit below a limit, aligned, freed ranges merged', () => {
+  // A reference model: the free list as sorted [phys, end) pairs, merged on free.
+  const step = fc.oneof(
+    fc.record({ op: fc.constant('alloc' as const), len: fc.integer({ min: 1, max: 48 }), below: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }), align: fc.constantFrom(1, 2, 8, 16) }),
+    fc.record({ op: fc.constant('free' as const), pick: fc.nat() }),
+    fc.record({ op: fc.constant('reserve' as const), phys: fc.integer({ min: 80, max: 300 }), len: fc.integer({ min: 1, max: 30 }) }),
+  );
+  fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+    const r = createRangeAllocator(100, 260);
+    const model = new Uint8Array(400); // 1 = free
+    model.fill(1, 100, 260);
+    const held: [number, number][] = [];
+    for (const s of steps) {
+      if (s.op === 'alloc') {
+        let want: number | undefined;
+        for (let top = Math.min(s.below ?? Infinity, 260); top >= 100 && want === undefined; top--) {
+          // The highest free byte below `top` ends a run; the highest aligned fit in that run is the answer.
+          if (model[top - 1] !== 1) continue;
+          let lo = top;
+          while (lo > 100 && model[lo - 1] === 1) lo--;
+          const start = Math.floor((top - s.len) / s.align) * s.align;
+          if (start >= lo) want = start;
+          top = lo + 1;
+        }
+        const got = allocTopDown(r, s.len, s.below, s.align);
+        assert.equal(got, want);
+        if (got !== undefined) {
+          model.fill(0, got, got + s.len);
+          held.push([got, s.len]);
+        }
+      } else if (s.op === 'free' && held.length > 0) {
+        const [phys, len] = held.splice(s.pick % held.length, 1)[0];
+        freeRange(r, phys, len);
+        model.fill(1, phys, phys + len);
+      } else if (s.op === 'reserve') {
+        reserve(r, s.phys, s.len);
+        model.fill(0, Math.max(s.phys, 100), Math.min(s.phys + s.len, 260));
+      }
+      assert.equal(r.freeBytes, model.reduce((n, b) => n + b, 0));
+    }
+  }), { numRuns: 300 });
 });
