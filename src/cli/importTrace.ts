@@ -41,8 +41,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`import: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-  if (output === '-') {
-    const write = bufferedWriter(1);
+  // Standard output, a pipe or a device (`-`, /dev/stdout, a FIFO) is written as it comes: there is no file to
+  // put in its place (and renaming over a device node would replace it).
+  if (output === '-' || isSpecialFile(output)) {
+    const where = output === '-' ? 'stdout' : output;
+    let fd: number;
+    try {
+      fd = output === '-' ? 1 : fs.openSync(output, 'w');
+    } catch (e) {
+      survey.close();
+      main.close();
+      process.stderr.write(`import: cannot write ${where}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+    const write = bufferedWriter(fd);
     try {
       await importTrace(survey, main, input, write);
       write.flush();
@@ -51,8 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       // `dmabuf import T -o - | head` closes the pipe early: that is the reader's choice, not an error.
       if (!(e instanceof OutputError)) throw e;
       if (e.code === 'EPIPE') return 0;
-      process.stderr.write(`import: cannot write to stdout: ${e.message}\n`);
+      process.stderr.write(`import: cannot write ${where}: ${e.message}\n`);
       return 2;
+    } finally {
+      if (fd !== 1) fs.closeSync(fd);
     }
     return 0;
   }
@@ -98,6 +112,15 @@ export async function main(argv: string[]): Promise<number> {
     for (const s of STOP_SIGNALS) process.off(s, stop);
   }
   return 0;
+}
+
+/** Whether `file` exists and is not a regular file (a device, a FIFO, a socket; symbolic links followed). */
+function isSpecialFile(file: string): boolean {
+  try {
+    return !fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function notACapture(input: string, e: NotACaptureError): number {

@@ -168,6 +168,10 @@ test('import writes a scenario file; usage errors exit 2', () => {
     const piped = cli('importTrace', ['-', '-o', out], '');
     assert.equal(piped.code, 2);
     assert.match(piped.err, /a pipe cannot be read twice/);
+    // A device is written as it comes, never replaced by a renamed file.
+    assert.equal(cli('importTrace', [path.join(TRACES, 'usb-noiommu.trace.txt'), '-o', '/dev/null']).code, 0);
+    assert.ok(fs.statSync('/dev/null').isCharacterDevice());
+    assert.deepEqual(fs.readdirSync('/dev').filter((f) => f.endsWith('.partial')), []);
     const folder = cli('importTrace', [dir, '-o', out]);
     assert.deepEqual([folder.code, folder.err], [2, `import: cannot read ${dir}: a directory\n`]);
     // Text that is no capture is refused as check-trace refuses it, and nothing is written, OUT nor a partial file.
