@@ -91,7 +91,10 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
   if (earlier && total) {
     total.bytes += lost;
     total.from = Math.min(total.from, logical);
+    const before = earlier.message;
     earlier.message = message(total);
+    // The event raised with it, when events are recorded, says the same.
+    for (const e of s.events) if (e.type === 'hazard' && e.message === before) e.message = earlier.message;
     return;
   }
   const first = { bytes: lost, from: logical };

@@ -226,8 +226,12 @@ test('a lost-write counts every byte its statement destroyed, over however many 
   // arm invalidates at a FROM_DEVICE map: both dirty lines the CPU wrote are discarded.
   const text = ['platform arm', 'device d', 'p = kmalloc(128)', 'cpu.write(p, 0, 128, 0x11)', 'h = dma_map_single(d, p, 128, FROM_DEVICE)',
     'd.write(h, 0, 64, 0x22)', 'dma_unmap_single(d, h, 128, FROM_DEVICE)', 'cpu.read(p, 64, 64)', 'kfree(p)'].join('\n');
-  const hazards = checkSource(text, 'lost.dmabuf').hazards;
+  const events: string[] = [];
+  const hazards = checkSource(text, 'lost.dmabuf', {}, (step) => {
+    for (const e of step.events) if (e.type === 'hazard' && e.kind === 'lost-write') events.push(e.message);
+  }).hazards;
   const lost = hazards.filter((h) => h.kind === 'lost-write');
+  assert.deepEqual(events, lost.map((h) => h.message), 'the event raised with it says the same');
   assert.deepEqual(lost.map((h) => h.loc.line), [5]);
   assert.match(lost[0].message, /^invalidating dirty cache lines destroyed 128 byte\(s\) at p\+0x0: cpu wrote them at line 4/);
   const stale = hazards.find((h) => h.kind === 'stale-read');
