@@ -92,7 +92,7 @@ test('a bug inside an endless loop stops the run at the hazard limit, with a mes
   const f = scenario('endless-bug.dmabuf', 'b = kmalloc(64)\nkfree(b)\nrepeat 999999999999 {\n  cpu.read(b, 0, 1)\n}\n');
   const r = dmabuf('check', f);
   assert.equal(r.code, 1);
-  assert.match(r.out, /stopped after 10002 statements: 10000 hazards were raised/);
+  assert.match(r.out, /stopped after 10002 statements at the hazard limit \(10,000 unexpected hazards, or 1,000,000 in all\)/);
   const j = JSON.parse(dmabuf('check', '--json', f).out);
   assert.deepEqual([j.ok, j.hazards.length, j.hazardLimitReached, j.stepLimitReached], [false, 10000, true, undefined]);
 });

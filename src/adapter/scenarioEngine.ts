@@ -16,12 +16,18 @@ import { MachineView } from './machineView';
 const BYTE_EVENTS = new Set<MachineEvent['type']>(['alloc', 'free', 'line', 'lines', 'writeback', 'clean', 'invalidate', 'bounce', 'dma']);
 const CACHE_EVENTS = new Set<MachineEvent['type']>(['line', 'lines', 'writeback', 'clean', 'invalidate']);
 
+/**
+ * Whether `e` changes an owner: a hand-off, an allocation (its bytes become the CPU's; a failed one has none) or a
+ * free (they become no one's).
+ */
+function changesOwner(e: MachineEvent): boolean {
+  return e.type === 'owner' || e.type === 'free' || (e.type === 'alloc' && e.segments.length > 0);
+}
+
 export function flagsOf(e: MachineEvent): number {
   if (e.type === 'owner') return StepFlag.owner;
   if (e.type === 'hazard') return StepFlag.hazard;
-  // An allocation gives its bytes an owner (the CPU) and a free takes it away: both change an owner.
-  const owner = e.type === 'alloc' || e.type === 'free' ? StepFlag.owner : 0;
-  return owner | (CACHE_EVENTS.has(e.type) ? StepFlag.cache : 0) | (BYTE_EVENTS.has(e.type) ? StepFlag.bytes : 0);
+  return (changesOwner(e) ? StepFlag.owner : 0) | (CACHE_EVENTS.has(e.type) ? StepFlag.cache : 0) | (BYTE_EVENTS.has(e.type) ? StepFlag.bytes : 0);
 }
 
 function kernelEvent(e: MachineEvent, labels: EventLabels): KernelEvent {
@@ -122,7 +128,7 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
     const owners: number[] = [];
     for (const e of s.events) {
       flags |= flagsOf(e);
-      if ((e.type === 'owner' || e.type === 'alloc' || e.type === 'free') && !owners.includes(e.buffer)) owners.push(e.buffer);
+      if (changesOwner(e) && 'buffer' in e && !owners.includes(e.buffer)) owners.push(e.buffer);
       if (e.type === 'alloc') {
         const bound = targetNameOf(s.stmt);
         if (bound !== undefined) this.nameBuffer(bound, e.buffer);

@@ -93,6 +93,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
     if (request.command === 'initialize' && (typeof request.arguments !== 'object' || request.arguments === null)) {
       return this.sendErrorResponse(new Response(request), { id: ErrorCode.badArguments, format: 'initialize needs its arguments (InitializeRequestArguments)', showUser: true });
     }
+    // Other requests without arguments reach their handlers with none, which then name what is missing.
+    request.arguments ??= {};
     if (!UNSUPPORTED.has(request.command)) return super.dispatchRequest(request);
     const why = request.command === 'attach' ? ': a program is recorded when it is launched, so use a launch configuration' : '';
     this.sendErrorResponse(new Response(request), { id: ErrorCode.unsupported, format: `${request.command} is not supported by the dma-buf debugger${why}`, showUser: true });

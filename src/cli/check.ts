@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { HAZARD_LIMIT } from '../runtime/runner';
+import { HAZARD_LIMIT_TEXT } from '../runtime/runner';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -39,7 +39,7 @@ function report(r: CheckResult, stepLimit: number | undefined): string {
   if (r.stopReason === 'step-limit') {
     lines.push(`${r.file}: error: stopped after ${r.steps} statements: the step limit${stepLimit ? ` of ${stepLimit}` : ''} was reached (raise it with --step-limit N)`);
   }
-  if (r.stopReason === 'hazard-limit') lines.push(`${r.file}: error: stopped after ${r.steps} statements: ${HAZARD_LIMIT} hazards were raised (the first ones say what to fix)`);
+  if (r.stopReason === 'hazard-limit') lines.push(`${r.file}: error: stopped after ${r.steps} statements at the hazard limit (${HAZARD_LIMIT_TEXT}): the first ones say what to fix`);
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
   lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);

@@ -1,8 +1,9 @@
 // Where `import` writes its scenario. A regular file is written whole or not at all: a hidden partial file beside it
-// is renamed into place when complete and removed when the import fails or is stopped (Ctrl-C, a kill, the editor's
-// Cancel), so neither half a scenario nor a clobbered older one is left. Standard output, a pipe or a device
-// (`-`, /dev/stdout, a FIFO) is written as it comes: there is no file to put in its place, and renaming over a
-// device node would replace it. Either way the text goes out 64 KiB at a time.
+// (with the old file's mode) is renamed into place when complete and removed when the import fails or is stopped
+// (Ctrl-C, a kill, the editor's Cancel), so neither half a scenario nor a clobbered older one is left. Anything a
+// rename would replace rather than write is written in place, as it comes: standard output (`-`), a device or a
+// FIFO, a symbolic link (/dev/stdout, whatever it points to) and a file with other hard links. Either way the text
+// goes out 64 KiB at a time.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -26,16 +27,15 @@ export interface ScenarioOutput {
 
 /** Opens `output` (`-` for standard output); throws an OutputError when it cannot be written. */
 export function openOutput(output: string): ScenarioOutput {
-  return output === '-' || isSpecialFile(output) ? streamOutput(output) : fileOutput(output);
-}
-
-/** Whether `file` exists and is not a regular file (a device, a FIFO, a socket; symbolic links followed). */
-function isSpecialFile(file: string): boolean {
+  if (output === '-') return streamOutput(output);
+  let found: fs.Stats | undefined;
   try {
-    return !fs.statSync(file).isFile();
+    found = fs.lstatSync(output);
   } catch {
-    return false;
+    // Not there yet: a new file.
   }
+  if (found && (!found.isFile() || found.nlink > 1)) return streamOutput(output);
+  return fileOutput(output, found?.mode);
 }
 
 function opened(file: string, flags: string): number {
@@ -69,9 +69,10 @@ function streamOutput(output: string): ScenarioOutput {
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-function fileOutput(output: string): ScenarioOutput {
+function fileOutput(output: string, mode: number | undefined): ScenarioOutput {
   const temp = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.partial`);
   const fd = opened(temp, 'wx');
+  if (mode !== undefined) fs.fchmodSync(fd, mode & 0o7777);
   const chunks = new Chunks(fd);
   let open = true;
   const close = (): void => {

@@ -55,9 +55,10 @@ async function surveyDevices(cursor: TraceCursor): Promise<Prepass> {
   const checker = new TraceChecker(() => undefined);
   const p: Prepass = { devices: new Map(), swiotlbForced: false, events: 0, malformed: 0 };
   await eachRecord(cursor, (r) => {
-    if (r.kind === 'event') p.events++;
-    else if (r.kind === 'malformed') p.malformed++;
     const e = checker.apply(r);
+    // Counted as check-trace counts them: a DMA event whose fields cannot be read is malformed.
+    if (r.kind === 'malformed' || e?.op === 'bad') p.malformed++;
+    else if (r.kind === 'event') p.events++;
     if (!e || !('device' in e)) return;
     const t = traits(p, e.device);
     if (e.op === 'bounce') {
@@ -97,7 +98,9 @@ export async function importTrace(survey: TraceCursor, main: TraceCursor, file: 
 /** A single mapping or an allocation the trace released, with the handle the scenario gave it. */
 interface Released {
   handle: string;
-  kind: 'single' | 'sg' | 'coherent';
+  kind: 'single' | 'sg' | 'coherent' | 'sg-list';
+  /** For a whole sg list (found by its first entry's phys, as `dma_unmap_sg` names it): its entries' handles. */
+  entries?: string[];
 }
 
 /** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
@@ -144,10 +147,14 @@ class ScenarioWriter {
   private releases(m: StreamingMapping, size = m.segments[0].size, dir = m.dir, attrs = m.attrs): string[] {
     this.open.delete(m.id);
     if (m.kind === 'sg') {
-      return this.perSegment(m, m.segments, (h, s) => {
+      const entries: string[] = [];
+      const out = this.perSegment(m, m.segments, (h, s) => {
         this.released.set(`${m.device} ${s.dma}`, { handle: h, kind: 'sg' });
+        entries.push(h);
         return `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`;
       });
+      this.released.set(`${m.device} list ${m.segments[0].phys}`, { handle: entries[0] ?? '', kind: 'sg-list', entries });
+      return out;
     }
     const h = this.bindings.get(m.id);
     if (!h) return [];
@@ -210,7 +217,10 @@ class ScenarioWriter {
       }
       case 'unmap_sg': {
         const m = this.checker.mappingOf(e);
-        return m ? this.releases(m, 0, e.dir, e.attrs) : [];
+        if (m) return this.releases(m, 0, e.dir, e.attrs);
+        // A list the trace unmapped already: its entries' old handles, for check's double unmap.
+        const gone = this.released.get(`${e.device} list ${e.phys[0]}`);
+        return gone?.kind === 'sg-list' ? (gone.entries ?? []).map((h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;

@@ -19,10 +19,15 @@ export interface RunOptions {
 
 export const DEFAULT_STEP_LIMIT = 10_000_000;
 /**
- * A run stops once it has raised this many hazards: a bug inside a long loop raises one per pass, and holding them
- * all (each with its message and related places) ran out of memory long before the step limit.
+ * A run stops once it has raised this many unexpected hazards (or `HAZARDS_HELD` in all, `expect_hazard`'s too): a
+ * bug inside a long loop raises one per pass, and holding them all (each with its message and related places) ran
+ * out of memory long before the step limit.
  */
 export const HAZARD_LIMIT = 10_000;
+export const HAZARDS_HELD = 1_000_000;
+
+/** The hazard limit as messages state it. */
+export const HAZARD_LIMIT_TEXT = `${HAZARD_LIMIT.toLocaleString('en')} unexpected hazards, or ${HAZARDS_HELD.toLocaleString('en')} in all`;
 
 /** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
 export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
@@ -120,6 +125,8 @@ export class Runner {
   machine: Machine;
   private stack: Frame[];
   private allHazards: Hazard[] = [];
+  /** How many of `allHazards` expect_hazard consumed. */
+  private expectedCount = 0;
   /** The last snapshot's (or restored) hazard chunks, which the next snapshot shares where unchanged. */
   private hazardChunks: readonly (readonly Hazard[])[] = [];
   /** The lowest index expect_hazard has replaced since those chunks were made. */
@@ -206,6 +213,7 @@ export class Runner {
     this.machine = Machine.restore(s.machine, adopt);
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.allHazards = ([] as Hazard[]).concat(...s.hazards);
+    this.expectedCount = this.allHazards.reduce((n, h) => n + (h.expected ? 1 : 0), 0);
     this.hazardChunks = s.hazards;
     this.hazardsReplacedFrom = Infinity;
     this.steps = s.steps;
@@ -232,7 +240,8 @@ export class Runner {
     this.steps++;
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
-    if (this.reason === undefined && this.allHazards.length >= HAZARD_LIMIT) this.reason = 'hazard-limit';
+    const held = this.allHazards.length;
+    if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD)) this.reason = 'hazard-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));
     const hazards = this.allHazards.length > first ? this.allHazards.slice(first) : NO_HAZARDS;
     return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards };
@@ -331,6 +340,7 @@ export class Runner {
       const h = this.allHazards[i];
       if (h.kind === kind && !h.expected) {
         this.allHazards[i] = { ...h, expected: true };
+        this.expectedCount++;
         found++;
       }
     }

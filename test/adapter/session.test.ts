@@ -3,6 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { HAZARD_KINDS } from '../../src/machine/hazards';
 import { failure, fixture, launch, move, startClient, stateOf, topFrame } from './client';
@@ -230,6 +233,9 @@ describe('requests VS Code would not send', () => {
     const filters = (await dc.setExceptionBreakpointsRequest({ filters: ['stale-read', 'no-such-filter'] })).body?.breakpoints;
     assert.deepEqual((filters ?? []).map((f) => f.verified), [true, false]);
     assert.match(await failure(dc.stackTraceRequest({ threadId: '1' as unknown as number })), /No thread 1/);
+    // Without any arguments: what is missing, not a TypeError.
+    assert.equal(await failure(dc.customRequest('gotoTargets')), 'gotoTargets needs a source and a line');
+    assert.equal(await failure(dc.customRequest('readMemory')), 'readMemory needs a memoryReference and a count');
     assert.ok((await dc.threadsRequest()).body.threads.length > 0, 'the session goes on');
   });
 
@@ -255,5 +261,23 @@ describe('owner breakpoints', () => {
     for (let stop = await move(dc, 'continue'); stop.body.reason !== 'end'; stop = await move(dc, 'continue')) lines.push(await scenarioLine(dc, stop.body.threadId, stale));
     // kmalloc (none -> cpu), the map (-> nic), the unmap (-> cpu), kfree (-> none).
     assert.deepEqual(lines, [5, 7, 10, 12]);
+  });
+
+  test('a failed allocation changes no owner: owner:BUF does not stop there', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-owner-'));
+    const program = path.join(dir, 'failed.dmabuf');
+    fs.writeFileSync(program, 'device d dma_mask=24\nx = dma_alloc_coherent(d, 4KiB)\ndma_free_coherent(d, x)\n');
+    // A session of its own: one launch per adapter session.
+    const own = await startClient();
+    try {
+      const stop = await launch(own, { program }, async () => {
+        await own.setExceptionBreakpointsRequest({ filters: [] });
+        await own.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'owner:x' }] });
+      });
+      assert.equal(stop.body.reason, 'end');
+    } finally {
+      await own.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

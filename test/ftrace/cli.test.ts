@@ -168,6 +168,25 @@ test('import writes a scenario file; usage errors exit 2', () => {
     const piped = cli('importTrace', ['-', '-o', out], '');
     assert.equal(piped.code, 2);
     assert.match(piped.err, /a pipe cannot be read twice/);
+    // An existing file keeps its mode; a symbolic link and a file with other hard links are written through, in place.
+    const capture = path.join(TRACES, 'usb-noiommu.trace.txt');
+    const scenario = fs.readFileSync(out, 'latin1');
+    fs.chmodSync(out, 0o600);
+    assert.equal(cli('importTrace', [capture, '-o', out]).code, 0);
+    assert.equal(fs.statSync(out).mode & 0o777, 0o600);
+    const target = path.join(dir, 'target.dmabuf');
+    const link = path.join(dir, 'link.dmabuf');
+    fs.writeFileSync(target, 'old\n');
+    fs.symlinkSync(target, link);
+    assert.equal(cli('importTrace', [capture, '-o', link]).code, 0);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.equal(fs.readFileSync(target, 'latin1'), scenario);
+    const hard = path.join(dir, 'hard.dmabuf');
+    fs.writeFileSync(target, 'old\n');
+    fs.linkSync(target, hard);
+    assert.equal(cli('importTrace', [capture, '-o', hard]).code, 0);
+    assert.equal(fs.readFileSync(target, 'latin1'), scenario, 'the other name of the file sees the new scenario');
+    for (const f of [target, link, hard]) fs.rmSync(f);
     // A device is written as it comes, never replaced by a renamed file.
     assert.equal(cli('importTrace', [path.join(TRACES, 'usb-noiommu.trace.txt'), '-o', '/dev/null']).code, 0);
     assert.ok(fs.statSync('/dev/null').isCharacterDevice());
@@ -184,6 +203,11 @@ test('import writes a scenario file; usage errors exit 2', () => {
       assert.match(r2.err, /notes\.txt: no line is an ftrace event \(2 malformed\)/);
     }
     assert.deepEqual(fs.readdirSync(dir), ['notes.txt']);
+    // A DMA event whose fields cannot be read counts as malformed here as in check-trace: no scenario of it either.
+    const unreadable = path.join(dir, 'unreadable.txt');
+    fs.writeFileSync(unreadable, '  kworker/0:1-42 [000] ..... 1.000000: dma_map_phys: no fields here\n');
+    assert.equal(cli('checkTrace', [unreadable]).code, 2);
+    assert.deepEqual([cli('importTrace', [unreadable, '-o', '-']).code], [2]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

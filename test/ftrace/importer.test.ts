@@ -122,6 +122,9 @@ test('the trace\'s double unmap, double free and syncs after an unmap name the o
     [[map, unmap(4), ev(5, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=1000 size=64`)], ['dma_sync_single_for_cpu(dev_nvme0, m1, 64, FROM_DEVICE)'], { 'api-misuse': 1 }],
     [[sg, ev(7, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`), ev(8, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x30000} sizes={0x1000}`)],
       ['dma_sync_sg_for_cpu(dev_nvme0, sg1_1, FROM_DEVICE)'], { 'api-misuse': 1 }],
+    // A list unmapped twice: each entry again (the language maps one range per dma_map_sg), each a double unmap.
+    [[sg, ev(7, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`), ev(8, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`)],
+      ['dma_unmap_sg(dev_nvme0, sg1_1, FROM_DEVICE)'], { 'api-misuse': 2 }],
   ];
   for (const [lines, last, hazards] of cases) {
     const text = await importText(lines.join('\n'));

@@ -163,6 +163,12 @@ test('every call of the language has an operation on the machine', async () => {
   for (const op of SIGNATURES.keys()) if (op !== 'expect_hazard') assert.equal(typeof operation(op), 'function', op);
 });
 
+test('hazards that expect_hazard consumes do not count toward the hazard limit', () => {
+  const text = ['b = kmalloc(64)', 'kfree(b)', 'repeat 10001 {', '  cpu.read(b, 0, 1)', '  expect_hazard(api-misuse)', '}'].join('\n');
+  const r = checkSource(text, 't.dmabuf');
+  assert.deepEqual([r.stopReason, r.ok, r.hazards.length, r.hazards.every((h) => h.expected)], ['end', true, 10001, true]);
+});
+
 test('a bug inside a long loop stops the run at the hazard limit, not at the step limit after millions of hazards', () => {
   const r = checkSource(['b = kmalloc(64)', 'kfree(b)', 'repeat 999999999999 {', '  cpu.read(b, 0, 1)', '}'].join('\n'), 't.dmabuf');
   assert.deepEqual([r.stopReason, r.hazards.length, r.ok], ['hazard-limit', HAZARD_LIMIT, false]);
