@@ -46,19 +46,19 @@ export class EventStream {
   private readonly path: string | undefined;
 
   /**
-   * The events of what is left of `cursor` (which the stream closes). `onLost` takes the `[LOST N EVENTS]` markers
-   * met on the way to an event. `ahead` says when to decode on reading threads, ahead of the events asked for: for a
+   * The events of what is left of `cursor` (which the stream closes). `onOther` takes the other records met on the
+   * way to an event: `[LOST N EVENTS]` markers, malformed lines, headers. `ahead` says when to decode on reading threads, ahead of the events asked for: for a
    * pass over a whole large file, not for a replay of a few events.
    */
-  constructor(cursor: TraceCursor, private readonly onLost: (r: TraceRecord) => void, ahead: Ahead = 'never') {
+  constructor(cursor: TraceCursor, private readonly onOther: (r: TraceRecord) => void, ahead: Ahead = 'never') {
     this.path = cursor.path;
     const worker = ahead === 'if-large' ? undefined : ahead === 'always';
     this.source = batchesOf(cursor, worker, { capacity: BATCH });
   }
 
   /** The events of the file at `path` from `start` on, read `chunkSize` bytes at a time. */
-  static open(path: string, start: CursorStart, chunkSize: number, onLost: (r: TraceRecord) => void, ahead: Ahead = 'never'): EventStream {
-    return new EventStream(TraceCursor.open(path, start, chunkSize), onLost, ahead);
+  static open(path: string, start: CursorStart, chunkSize: number, onOther: (r: TraceRecord) => void, ahead: Ahead = 'never'): EventStream {
+    return new EventStream(TraceCursor.open(path, start, chunkSize), onOther, ahead);
   }
 
   /** Moves to the next event; false at the end of the capture. */
@@ -87,8 +87,10 @@ export class EventStream {
       }
       const text = b.slow[r[at + R_OTHER]];
       const record = parseLine(text, 0, text.length, r[at + R_LINE], r[at + R_OFFSET]);
-      if (record?.kind === 'lost') this.onLost(record);
-      if (record?.kind !== 'event') continue;
+      if (record?.kind !== 'event') {
+        if (record) this.onOther(record);
+        continue;
+      }
       this.hotAt = -1;
       this.whole = record;
       this.decoded = decodeEvent(record);

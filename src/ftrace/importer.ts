@@ -6,6 +6,7 @@ import { BoundedMap } from './boundedMap';
 import { TraceChecker } from './checker';
 import { MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
+import { EventStream } from './eventStream';
 import { DMA_MAPPING_ERROR } from './fields';
 import { hasAttr, hex, type Segment, type StreamingMapping } from './mappings';
 import { deviceIdentifiers } from './names';
@@ -43,34 +44,56 @@ async function eachRecord(cursor: TraceCursor, body: (r: TraceRecord) => void): 
     let n = 0;
     for (let r = cursor.next(); r; r = cursor.next()) {
       body(r);
-      if (++n % RECORDS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++n % RECORDS_PER_TURN === 0) await turn();
     }
   } finally {
     cursor.close();
   }
 }
 
-/** Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced. */
+/** Yields to the event loop, so that a signal's handler may run. */
+const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Reads the capture once for its devices: which sit behind an IOMMU, what their masks are, whether swiotlb is forced.
+ * It needs no event's whole record, so it reads through the fast path (decoding ahead on a thread of its own for a
+ * large file): a third of an import's time went to this pass on the general parser.
+ */
 async function surveyDevices(cursor: TraceCursor): Promise<Prepass> {
   const checker = new TraceChecker(() => undefined);
   const p: Prepass = { devices: new Map(), swiotlbForced: false, events: 0, malformed: 0 };
-  await eachRecord(cursor, (r) => {
-    const e = checker.apply(r);
-    // Counted as check-trace counts them: a DMA event whose fields cannot be read is malformed.
-    if (r.kind === 'malformed' || e?.op === 'bad') p.malformed++;
-    else if (r.kind === 'event') p.events++;
-    if (!e || !('device' in e)) return;
-    const t = traits(p, e.device);
-    if (e.op === 'bounce') {
-      p.swiotlbForced ||= e.forced;
-      if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
+  const stream = new EventStream(cursor, (r) => {
+    if (r.kind === 'malformed') p.malformed++;
+    checker.apply(r);
+  }, 'if-large');
+  try {
+    for (let n = 1; stream.advance(); n++) {
+      const e = stream.event;
+      stream.applyTo(checker);
+      // Counted as check-trace counts them: a DMA event whose fields cannot be read is malformed.
+      if (e.op === 'bad') p.malformed++;
+      else p.events++;
+      noteTraits(p, checker, e);
+      if (n % RECORDS_PER_TURN === 0) await turn();
     }
-    // A map whose dma address is not its physical address and did not bounce went through an IOMMU.
-    const first = e.op === 'map' ? e.dma : e.op === 'map_sg' ? e.dmas[0] : undefined;
-    const seg = first === undefined ? undefined : checker.device(e.device).byDma.get(first);
-    if (seg && !seg.mapping.bounced && !seg.mapping.identity) t.iommu = true;
-  });
+  } finally {
+    stream.close();
+  }
   return p;
+}
+
+/** What event `e`, just applied to `checker`, tells of its device. */
+function noteTraits(p: Prepass, checker: TraceChecker, e: DmaEvent): void {
+  if (!('device' in e)) return;
+  const t = traits(p, e.device);
+  if (e.op === 'bounce') {
+    p.swiotlbForced ||= e.forced;
+    if (e.dmaMask > 0 && e.dmaMask < DMA_MAPPING_ERROR) t.dmaMaskBits = Math.min(t.dmaMaskBits, Math.ceil(Math.log2(e.dmaMask + 1)));
+  }
+  // A map whose dma address is not its physical address and did not bounce went through an IOMMU.
+  const first = e.op === 'map' ? e.dma : e.op === 'map_sg' ? e.dmas[0] : undefined;
+  const seg = first === undefined ? undefined : checker.device(e.device).byDma.get(first);
+  if (seg && !seg.mapping.bounced && !seg.mapping.identity) t.iommu = true;
 }
 
 const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' };

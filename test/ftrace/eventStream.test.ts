@@ -16,7 +16,7 @@ import { captureLines, captures, ev, TRACES } from './helpers';
 /** What the stream hands out from `start`, each event and each lost marker as a line of text. */
 function streamed(file: string, start: CursorStart = { offset: 0, line: 1 }, chunk = 64 * 1024, ahead: 'never' | 'always' = 'never'): string[] {
   const out: string[] = [];
-  const stream = EventStream.open(file, start, chunk, (r) => out.push(`lost ${r.line} ${r.lost}`), ahead);
+  const stream = EventStream.open(file, start, chunk, (r) => r.kind === 'lost' && out.push(`lost ${r.line} ${r.lost}`), ahead);
   try {
     while (stream.advance()) out.push(`${stream.line}@${stream.offset} ${stream.timestamp} cpu${stream.cpu} ${stream.name} ${JSON.stringify(stream.event)}`);
   } finally {
