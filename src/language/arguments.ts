@@ -163,7 +163,8 @@ function convert(op: string, p: Param, arg: Arg, names: NameLookup, diags: Diagn
     case 'handle': {
       if (arg.kind !== 'word') return wrongKind(op, p, arg, t.accepts.map(handleTypeName).join(' or '), diags);
       const types = names.handle(arg.name, arg);
-      if (!types) return undefined;
+      // No type at all: bound to a call that returns nothing, which is reported where it is bound.
+      if (!types || (types !== ANY_HANDLE && types.size === 0)) return undefined;
       if (types !== ANY_HANDLE && !accepted(types, t.accepts)) {
         const has = [...types].map(handleTypeName).join(' or ');
         diags.error(arg.span, `argument '${p.name}' of ${op}: '${arg.name}' is ${has}, but ${op} takes ${t.accepts.map(handleTypeName).join(' or ')}`);

@@ -41,6 +41,8 @@ export function allocateCma(a: PageAllocator, size: number): PhysRange[] | undef
  */
 export function allocateToFit(a: PageAllocator, size: number, plan: FitPlan): PhysRange[] | undefined {
   if (plan.contiguous) return contiguous(a, size, plan.below, true) ?? contiguous(a, size, plan.below, false);
-  const align = plan.window !== undefined ? plan.maxRun : PAGE;
-  return allocRuns(a, systemHeapRunSizes(size, plan.maxRun), { below: plan.below, align });
+  // A segment window aligns every run to the longest allowed; without one the runs are the system heap's, each
+  // aligned to its own size as alloc_pages() gives them.
+  const placed = plan.window !== undefined ? { align: plan.maxRun } : { natural: true };
+  return allocRuns(a, systemHeapRunSizes(size, plan.maxRun), { below: plan.below, ...placed });
 }

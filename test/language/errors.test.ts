@@ -21,6 +21,10 @@ test('lexical errors', () => {
   assert.deepEqual(diagnostics.filter((d) => /unexpected character/.test(d.message)).map((d) => [d.message, d.line, d.column, d.endColumn]), [['unexpected character U+1F389', 2, 10, 12]]);
 });
 
+test('a name bound to a call that returns nothing is one error, where it is bound, not another at each use', () => {
+  assert.deepEqual(errorsOf('b = dma_heap_alloc(system, 4KiB)\nc = dma_buf_get(b)\nv = dma_buf_vmap(c)'), ['t.dmabuf:2:1: error: dma_buf_get returns nothing to bind']);
+});
+
 test('syntax errors', () => {
   assert.deepEqual(errorsOf('p = kmalloc(4K'), ["t.dmabuf:1:15: error: expected ',' or ')', found end of line"]);
   assert.deepEqual(errorsOf('p = kmalloc 4K'), ["t.dmabuf:1:13: error: expected '(' after 'kmalloc', found number 4096"]);
