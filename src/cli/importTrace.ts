@@ -31,8 +31,9 @@ export async function main(argv: string[]): Promise<number> {
   let main: TraceCursor;
   try {
     // The import reads the capture twice (a survey of its devices and buffers, then the events).
-    if (input !== '-' && fs.statSync(input).isDirectory()) throw new Error('a directory');
-    if (input === '-' || !fs.statSync(input).isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
+    const stat = input === '-' ? undefined : fs.statSync(input);
+    if (stat?.isDirectory()) throw new Error('a directory');
+    if (!stat?.isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
     const binary = binaryTraceReason(input);
     if (binary) throw new Error(binary);
     survey = TraceCursor.open(input);

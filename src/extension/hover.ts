@@ -24,14 +24,8 @@ export class ScenarioHoverProvider implements vscode.HoverProvider {
     const object = /([A-Za-z_][A-Za-z0-9_]*)\.$/.exec(before)?.[1];
     const callee = object ? `${object}.${word.name}` : word.name;
     const sig = /^\s*\(/.test(text.slice(word.span.end.column - 1)) || object ? signatureFor(callee, (n) => program.devices.has(n)) : undefined;
-    if (sig) {
-      // An attachment's calls hand the buffer to the device it was attached for.
-      const attachedDevice = (a: string): string | undefined => {
-        const dev = index.definitionOf(a, line)?.stmt?.resolved?.args.dev;
-        return dev?.kind === 'device' ? dev.name : undefined;
-      };
-      return new vscode.Hover(new vscode.MarkdownString(callHover(sig, callee, program, index.callAt(line), attachedDevice)), range);
-    }
+    // An attachment's calls hand the buffer to the device it was attached for.
+    if (sig) return new vscode.Hover(new vscode.MarkdownString(callHover(sig, callee, program, index.callAt(line), (a) => index.attachedDevice(a, line))), range);
     const device = program.devices.get(word.name);
     if (device) return new vscode.Hover(new vscode.MarkdownString(deviceHover(device, program)), range);
     // while a scenario is being debugged, the debugger's own hover shows a binding's live state instead

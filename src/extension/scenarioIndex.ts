@@ -112,6 +112,12 @@ export class ScenarioIndex {
     return d?.stmt?.resolved ? SIGNATURES.get(d.stmt.resolved.op)?.returns : undefined;
   }
 
+  /** The device an attachment handle was made for by its `dma_buf_attach`, statically. */
+  attachedDevice(attachment: string, line: number): string | undefined {
+    const dev = this.definitionOf(attachment, line)?.stmt?.resolved?.args.dev;
+    return dev?.kind === 'device' ? dev.name : undefined;
+  }
+
   /**
    * The buffer binding a handle leads to, statically: a buffer itself, the buffer a mapping maps (`h` from
    * `dma_map_single(dev, rx, ...)` leads to `rx`), the dma-buf of an attachment or of its sg mapping.

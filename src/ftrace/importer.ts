@@ -119,12 +119,10 @@ export async function importTrace(survey: TraceCursor, main: TraceCursor, file: 
 }
 
 /** A single mapping or an allocation the trace released, with the handle the scenario gave it. */
-interface Released {
-  handle: string;
-  kind: 'single' | 'sg' | 'coherent' | 'sg-list';
-  /** For a whole sg list (found by its first entry's phys, as `dma_unmap_sg` names it): its entries' handles. */
-  entries?: string[];
-}
+type Released =
+  | { kind: 'single' | 'sg' | 'coherent'; handle: string }
+  /** A whole sg list, found by its first entry's phys as `dma_unmap_sg` names it: its entries' handles. */
+  | { kind: 'sg-list'; entries: string[] };
 
 /** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
 class ScenarioWriter {
@@ -176,7 +174,7 @@ class ScenarioWriter {
         entries.push(h);
         return `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`;
       });
-      this.released.set(`${m.device} list ${m.segments[0].phys}`, { handle: entries[0] ?? '', kind: 'sg-list', entries });
+      this.released.set(`${m.device} list ${m.segments[0].phys}`, { kind: 'sg-list', entries });
       return out;
     }
     const h = this.bindings.get(m.id);
@@ -199,9 +197,9 @@ class ScenarioWriter {
   }
 
   /** The handle of what the trace released at `key` as `kind`, and released again or synced now: the trace's bug. */
-  private releasedAs(key: string, kind: Released['kind']): string | undefined {
+  private releasedAs(key: string, kind: 'single' | 'sg' | 'coherent'): string | undefined {
     const r = this.released.get(key);
-    return r?.kind === kind ? r.handle : undefined;
+    return r !== undefined && 'handle' in r && r.kind === kind ? r.handle : undefined;
   }
 
   private record(r: TraceRecord): void {
@@ -243,7 +241,7 @@ class ScenarioWriter {
         if (m) return this.releases(m, 0, e.dir, e.attrs);
         // A list the trace unmapped already: its entries' old handles, for check's double unmap.
         const gone = this.released.get(`${e.device} list ${e.phys[0]}`);
-        return gone?.kind === 'sg-list' ? (gone.entries ?? []).map((h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
+        return gone?.kind === 'sg-list' ? gone.entries.map((h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;

@@ -1,5 +1,6 @@
 // Physical memory as sorted runs of (byte value, write sequence number), never an array per byte:
-// writing 1 GiB of one value costs O(runs). The same store also holds the newest write of each logical byte.
+// writing 1 GiB of one value costs O(runs). The same store also holds the newest write of each logical byte, and
+// what each address allocator has free (rangeAllocator.ts).
 // The runs are kept in blocks of a few hundred, so that a write among many runs (a vmalloc buffer's scattered
 // pages, each its own run) shifts the runs of one block, not all of them.
 

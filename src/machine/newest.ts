@@ -3,6 +3,7 @@
 
 import { cacheView } from './cache';
 import { hex } from './events';
+import type { MachineEvent } from './events';
 import type { Hazard, Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { raise } from './report';
@@ -91,21 +92,23 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
   if (earlier && total) {
     total.bytes += lost;
     total.from = Math.min(total.from, logical);
-    const before = earlier.message;
     earlier.message = message(total);
     // The event raised with it, when events are recorded, says the same.
-    for (const e of s.events) if (e.type === 'hazard' && e.message === before) e.message = earlier.message;
+    if (total.event) total.event.message = earlier.message;
     return;
   }
-  const first = { bytes: lost, from: logical };
+  const first: LostTotal = { bytes: lost, from: logical };
   raise(s, 'lost-write', message(first), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: key });
   lostTotals.set(s.hazards[s.hazards.length - 1], first);
+  const event = s.recording ? s.events[s.events.length - 1] : undefined;
+  if (event?.type === 'hazard') first.event = event;
 }
 
-/** The bytes a lost-write hazard counts so far in its statement, and the lowest address among them. */
+/** The bytes a lost-write hazard counts so far in its statement, the lowest address among them, and its event. */
 interface LostTotal {
   bytes: number;
   from: number;
+  event?: Extract<MachineEvent, { type: 'hazard' }>;
 }
 
 const lostTotals = new WeakMap<Hazard, LostTotal>();

@@ -121,3 +121,9 @@ test('a block being typed, with no closing brace yet, still holds its statements
   for (const child of proc.children) assert.ok(inside(proc, child), `${child.name} at line ${child.span.start.line} outside ${proc.span.start.line}-${proc.span.end.line}`);
   assert.equal(typing.procAt(5), 'rx', 'a line of the unclosed body belongs to the proc');
 });
+
+test("an attachment leads to the device its dma_buf_attach names", () => {
+  const attach = new ScenarioIndex(['device gpu', 'b = dma_heap_alloc(system, 4KiB)', 'a = dma_buf_attach(b, gpu)', 's = dma_buf_map_attachment(a, FROM_DEVICE)'].join('\n'), 'a.dmabuf');
+  assert.equal(attach.attachedDevice('a', 4), 'gpu');
+  assert.equal(attach.attachedDevice('b', 4), undefined, 'a buffer is attached to nothing');
+});
