@@ -88,6 +88,10 @@ async function hoverText(page, b) {
 async function explorerMenu(page, name) {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp('^' + esc(name) + '$') }) }).first();
   await row.waitFor({ timeout: 15000 });
+  // The tooltip of the row clicked before (its path) may still cover this one: move away and let it go first.
+  await page.mouse.move(0, 0);
+  await page.keyboard.press('Escape');
+  await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
   await row.click({ button: 'right' });
   const menu = page.locator('.context-view .monaco-menu').first();
   await menu.waitFor({ timeout: 10000 });
