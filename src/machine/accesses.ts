@@ -12,6 +12,7 @@ import { readRuns, writeRuns } from './memory';
 import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';
 import { ownerLabel, ownersIn } from './ownership';
 import { snoops } from './platform';
+import { cpuAccessPieces } from './scatteredAccess';
 import { emit, raise } from './report';
 import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
 import { mappingPieces } from './streaming';
@@ -86,8 +87,10 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
   const n = clip(s, b, off, len, 'cpu.read');
   checkCpuOwnership(s, b, off, n, 'read');
   const all: DataRun[] = [];
-  for (const p of bufferPieces(b, off, n)) {
-    const got = b.cacheable ? cpuAccess(s, p.phys, p.len, { kind: 'read' }) : readRuns(s.mem, p.phys, p.len);
+  const pieces = bufferPieces(b, off, n);
+  const read = b.cacheable ? cpuAccessPieces(s, pieces, { kind: 'read' }) : pieces.map((p) => readRuns(s.mem, p.phys, p.len));
+  for (let i = 0; i < pieces.length; i++) {
+    const [p, got] = [pieces[i], read[i]];
     const st = staleness(s, p.phys, got);
     if (st) {
       const msg = cpuStaleMessage(s, b, off, n, p.phys, st);
@@ -107,12 +110,12 @@ export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, v
   const n = clip(s, b, off, len, 'cpu.write');
   checkCpuOwnership(s, b, off, n, 'wrote');
   const seq = newWrite(s, 'cpu');
-  for (const p of bufferPieces(b, off, n)) {
-    const runs = [{ len: p.len, value, seq }];
-    recordNewest(s, p.phys, p.len, value, seq);
-    if (b.cacheable) cpuAccess(s, p.phys, p.len, { kind: 'write', runs, copy: false });
-    else writeRuns(s.mem, p.phys, runs);
-  }
+  const pieces = bufferPieces(b, off, n);
+  // The write is newest over all its bytes from its start: a stale line its own access writes back over them
+  // destroys nothing it does not overwrite.
+  for (const p of pieces) recordNewest(s, p.phys, p.len, value, seq);
+  if (b.cacheable) cpuAccessPieces(s, pieces, { kind: 'write', runs: [{ len: n, value, seq }], copy: false });
+  else for (const p of pieces) writeRuns(s.mem, p.phys, [{ len: p.len, value, seq }]);
 }
 
 /** Where a device access lands: pieces of the original (logical) bytes and the physical bytes the device touches. */
@@ -233,7 +236,7 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
 export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
   const r = resolveBuffer(s, h, 'cache.prefetch');
   if (!r || !r.b.cacheable) return;
-  for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch'))) cpuAccess(s, p.phys, p.len, { kind: 'alloc', cause: 'prefetch' });
+  cpuAccessPieces(s, bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
 }
 
 /** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */

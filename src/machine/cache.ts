@@ -22,8 +22,8 @@ export interface CacheConfig {
 }
 
 export const INVALID = 0;
-const CLEAN = 1;
-const DIRTY = 2;
+export const CLEAN = 1;
+export const DIRTY = 2;
 const STATE_LETTER: LineState[] = ['I', 'C', 'D'];
 
 /** Way `w` of set `t` is slot t*ways+w of the parallel arrays. */
@@ -90,7 +90,7 @@ function record(s: MachineState, idx: number, lineNo: number, from: number, to: 
 }
 
 /** The changes of many lines to one state in one loop: events while the budget lasts, then one summary update. */
-class LineChanges {
+export class LineChanges {
   private lo = Infinity;
   private hi = -Infinity;
   private count = 0;
@@ -132,7 +132,7 @@ export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: numb
 }
 
 /** Drops lines without writing them back. */
-function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
+export function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
   const c = s.cache;
   const { tags, states, data, filledAt } = c;
   const changes = new LineChanges(s, INVALID, cause);
@@ -189,7 +189,7 @@ function byAddress(c: CacheState, idxs: readonly number[], min: number): number[
  * Writes Dirty lines back to memory (adjacent lines as one memory write) and marks them Clean; returns how many.
  * The data a write-back overwrites in memory may be a lost write.
  */
-function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
+export function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
   const c = s.cache;
   const dirty = byAddress(c, idxs, DIRTY);
   const changes = new LineChanges(s, CLEAN, cause);

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CpuOp, cpuAccess, maintain } from '../../src/machine/cache';
+import { PAGE } from '../../src/machine/layout';
 import type { Machine } from '../../src/machine/machine';
 import { readRuns, writeRuns } from '../../src/machine/memory';
 import { DataRun, appendRuns, sliceRuns } from '../../src/machine/runs';
+import { cpuAccessPieces } from '../../src/machine/scatteredAccess';
 import type { MachineState } from '../../src/machine/state';
 import { checkSource } from '../../src/runtime/checker';
 import { at, machine } from './helpers';
@@ -180,6 +182,104 @@ test('bulk equivalence: a large CPU access leaves the same memory, cache and haz
     ),
     { numRuns: 300 },
   );
+});
+
+/**
+ * Runs `op` over the pieces in turn with `cpuAccessPieces` and, on a copy of the machine, line by line; asserts that
+ * both read the same, raise the same hazards and leave the same memory (up to `hi`) and cache. A write is newest
+ * over all its bytes first, as `cpu.write` makes it.
+ */
+function sameAsLineByLine(m: Machine, pieces: { phys: number; len: number }[], op: CpuOp, hi: number): void {
+  let pos = 0;
+  const parts = pieces.map((p) => {
+    const part: CpuOp = op.kind === 'write' ? { ...op, runs: sliceRuns(op.runs, pos, p.len) } : op;
+    pos += p.len;
+    if (part.kind === 'write') writeRuns(m.state.newest, p.phys, part.runs);
+    return part;
+  });
+  const ref = m.clone();
+  const got = at(m, 9, () => cpuAccessPieces(m.state, pieces, op));
+  const want = at(ref, 9, () => pieces.map((p, i) => lineByLine(ref.state, p.phys, p.len, parts[i])));
+  assert.deepEqual(got.result, want.result);
+  assert.deepEqual(got.hazards.map((h) => h.kind), want.hazards.map((h) => h.kind));
+  assert.deepEqual(snapshot(m.state, BASE, hi), snapshot(ref.state, BASE, hi));
+  for (const x of [m, ref]) assert.equal(x.state.cache.valid, x.state.cache.states.filter((st) => st !== 0).length);
+}
+
+test('scattered pieces: an access of pages in any order leaves the same memory, cache and hazards as line-by-line simulation', () => {
+  const PAGES = 20;
+  // Where a prior access lands: near the access's start (lines it reaches first), on a page it takes, or anywhere.
+  const prior = fc.record({
+    kind: fc.constantFrom('read', 'write', 'device'), where: fc.constantFrom('start', 'taken', 'any'), page: fc.nat(PAGES - 1),
+    off: fc.nat(4000), near: fc.nat(160), len: fc.integer({ min: 1, max: 300 }), value: fc.nat(255),
+  });
+  fc.assert(
+    fc.property(
+      fc.record({
+        // Small caches, and caches of more sets than a page has lines (a page fills some sets, not all).
+        geometry: fc.constantFrom<[number, number, number]>([1, 1, 16], [1, 3, 16], [2, 2, 16], [4, 3, 32], [4, 2, 16], [256, 1, 32], [256, 2, 32], [512, 1, 16], [128, 2, 64]),
+        prefetch: fc.constantFrom('none' as const, 'next-line' as const, 'speculative' as const),
+        // Lines of the pieces cached before the access, early or late in it, clean, dirty or stale.
+        prior: fc.array(prior, { maxLength: 12 }),
+        // Pages of one parity, alternating, or all but the first of one parity: then some sets of the larger caches
+        // get no line of the access, or one.
+        pages: fc.uniqueArray(fc.nat(PAGES / 2 - 1), { minLength: 2, maxLength: PAGES / 2 }), parity: fc.constantFrom('even', 'odd', 'alternate', 'first'),
+        start: fc.nat(PAGE - 1), end: fc.integer({ min: 1, max: PAGE }),
+        kind: fc.constantFrom('read', 'write', 'alloc'), split: fc.nat(2 * PAGE), value: fc.nat(255),
+      }),
+      (c) => {
+        const [sets, ways, line] = c.geometry;
+        const m = small({ sets, ways, line, prefetch: c.prefetch });
+        const odd = (i: number): number => (c.parity === 'odd' || (c.parity === 'alternate' && i % 2 === 1) || (c.parity === 'first' && i === 0) ? 1 : 0);
+        const pages = c.pages.map((p, i) => 2 * p + odd(i));
+        // Whole pages in the order drawn, the first from `start` in its page, the last up to `end` in its page.
+        const pieces = pages.map((page, i) => {
+          const from = i === 0 ? c.start : 0;
+          const to = i === pages.length - 1 ? Math.max(c.end, i === 0 ? c.start + 1 : 1) : PAGE;
+          return { phys: BASE + page * PAGE + from, len: to - from };
+        });
+        let seq = 100;
+        for (const p of c.prior) {
+          step(m, (s) => {
+            const phys = p.where === 'start' ? pieces[0].phys + p.near : BASE + (p.where === 'taken' ? pages[p.page % pages.length] : p.page) * PAGE + p.off;
+            if (p.kind === 'device') {
+              const r = [{ len: p.len, value: p.value, seq: ++seq }];
+              writeRuns(s.mem, phys, r);
+              writeRuns(s.newest, phys, r);
+            } else if (p.kind === 'write') {
+              const op = write(p.value, ++seq, p.len);
+              writeRuns(s.newest, phys, op.runs);
+              cpuAccess(s, phys, p.len, op);
+            } else cpuAccess(s, phys, p.len, { kind: 'read' });
+          });
+        }
+        const total = pieces.reduce((n, p) => n + p.len, 0);
+        // A write of two values, split anywhere, so that each piece takes its own slice of the runs.
+        const split = Math.min(c.split, total);
+        const runs = [{ len: split, value: c.value, seq: ++seq }, { len: total - split, value: c.value + 1, seq: ++seq }].filter((r) => r.len > 0);
+        const op: CpuOp = c.kind === 'read' ? { kind: 'read' } : c.kind === 'write' ? { kind: 'write', runs, copy: false } : { kind: 'alloc', cause: 'prefetch' };
+        sameAsLineByLine(m, pieces, op, BASE + (PAGES + 1) * PAGE);
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('scattered pieces: a line cached early in the access is a hit (stale data and all); a set that gets few lines keeps its newest', () => {
+  // One set of three ways: the access's second and third lines are still cached when it reaches them, stale.
+  const m = small({ sets: 1, ways: 3, line: 16 });
+  step(m, (s) => cpuAccess(s, BASE + 16, 32, { kind: 'read' }));
+  step(m, (s) => writeRuns(s.mem, BASE, [{ len: 64, value: 7, seq: 500 }]));
+  const pages = [0, 3, 5].map((p) => ({ phys: BASE + p * PAGE, len: PAGE }));
+  sameAsLineByLine(m, pages, { kind: 'read' }, BASE + 8 * PAGE);
+  // 256 sets of two ways, 128 lines a page: the odd page fills half the sets once, the even pages the rest many
+  // times. A set of the odd half held two lines: it keeps the newer one beside its new line.
+  const n = small({ sets: 256, ways: 2, line: 32 });
+  const setBytes = 256 * 32;
+  step(n, (s) => cpuAccess(s, BASE + PAGE + 5 * 32, 1, write(1, 600, 1)));
+  step(n, (s) => cpuAccess(s, BASE + PAGE + setBytes + 5 * 32, 1, write(2, 601, 1)));
+  const odd = [{ phys: BASE + 11 * PAGE, len: PAGE }, ...[0, 2, 4, 6, 8, 10, 12, 14, 16].map((p) => ({ phys: BASE + (p + 20) * PAGE, len: PAGE }))];
+  sameAsLineByLine(n, odd, write(3, 602, 10 * PAGE), BASE + 40 * PAGE);
 });
 
 test('a line size of 8 (the smallest the language takes) is simulated as 8: the neighbouring 8 bytes are another line', () => {
