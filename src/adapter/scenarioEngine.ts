@@ -4,7 +4,7 @@ import type { CallStmt, Program, Stmt } from '../language/ast';
 import { targetNameOf } from '../language/callNode';
 import type { MachineEvent } from '../machine/events';
 import { eventLabels } from '../machine/buffers';
-import { describeEvent, type EventLabels } from '../machine/events';
+import { changesOwner, describeEvent, type EventLabels } from '../machine/events';
 import type { Hazard } from '../machine/hazards';
 import type { MachineState } from '../machine/state';
 import { Runner, type RunnerSnapshot, type RunOptions, type StopReason } from '../runtime/runner';
@@ -15,14 +15,6 @@ import { MachineView } from './machineView';
 /** Events that can change bytes as the CPU would read them (through the cache or in memory). */
 const BYTE_EVENTS = new Set<MachineEvent['type']>(['alloc', 'free', 'line', 'lines', 'writeback', 'clean', 'invalidate', 'bounce', 'dma']);
 const CACHE_EVENTS = new Set<MachineEvent['type']>(['line', 'lines', 'writeback', 'clean', 'invalidate']);
-
-/**
- * Whether `e` changes an owner: a hand-off, an allocation (its bytes become the CPU's; a failed one has none) or a
- * free (they become no one's).
- */
-function changesOwner(e: MachineEvent): boolean {
-  return e.type === 'owner' || e.type === 'free' || (e.type === 'alloc' && e.segments.length > 0);
-}
 
 export function flagsOf(e: MachineEvent): number {
   if (e.type === 'owner') return StepFlag.owner;

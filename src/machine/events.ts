@@ -34,6 +34,14 @@ export interface SgEventEntry {
 
 export const hex = (n: number): string => '0x' + n.toString(16);
 
+/**
+ * Whether `e` changes who owns bytes: a hand-off, an allocation (its bytes become the CPU's; a failed one has none)
+ * or a free (they become no one's).
+ */
+export function changesOwner(e: MachineEvent): boolean {
+  return e.type === 'owner' || e.type === 'free' || (e.type === 'alloc' && e.segments.length > 0);
+}
+
 const STATE_NAME: Record<LineState, string> = { I: 'Invalid', C: 'Clean', D: 'Dirty' };
 
 /** How event text names the buffers and mappings events carry by id. */

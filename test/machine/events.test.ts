@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MachineEvent, describeEvent } from '../../src/machine/events';
+import { MachineEvent, changesOwner, describeEvent } from '../../src/machine/events';
 import { runCount } from '../../src/machine/memory';
 import { LINE_EVENT_BUDGET } from '../../src/machine/state';
 import { at, machine } from './helpers';
@@ -57,4 +57,15 @@ test('event text names buffers and mappings by their bindings when given labels'
   assert.equal(describeEvent({ type: 'owner', buffer: 1, off: 0, len: 0x40, from: 'cpu', to: 'isp:FROM_DEVICE' }, labels), 'owner of frame [0x0, +0x40): cpu -> isp:FROM_DEVICE');
   assert.equal(describeEvent({ type: 'map', mapping: 2, device: 'isp', dir: 'FROM_DEVICE', kind: 'single', size: 64 }, labels), 'map single h for isp FROM_DEVICE, 64 bytes');
   assert.equal(describeEvent({ type: 'free', buffer: 3, kind: 'kmalloc' }, labels), 'free kmalloc #3');
+});
+
+test('an owner changes at a hand-off, an allocation that got pages and a free; nowhere else', () => {
+  const alloc = (segments: { phys: number; len: number }[]): MachineEvent => ({ type: 'alloc', buffer: 1, kind: 'kmalloc', size: 4096, segments });
+  assert.equal(changesOwner({ type: 'owner', buffer: 1, off: 0, len: 64, from: 'cpu', to: 'isp:FROM_DEVICE' }), true);
+  assert.equal(changesOwner(alloc([{ phys: 0x1000, len: 4096 }])), true);
+  assert.equal(changesOwner(alloc([])), false, 'a failed allocation hands nothing to anyone');
+  assert.equal(changesOwner({ type: 'free', buffer: 1, kind: 'kmalloc' }), true);
+  for (const e of [{ type: 'writeback', phys: 0x40, len: 64 }, { type: 'map', mapping: 2, device: 'isp', dir: 'TO_DEVICE', kind: 'single', size: 64 }] as MachineEvent[]) {
+    assert.equal(changesOwner(e), false, e.type);
+  }
 });
