@@ -3,8 +3,9 @@
 // follows the pieces and the cache's size, not the bytes. An LRU set holds the lines referenced in it most recently,
 // so an access of many distinct lines that all miss leaves each set holding its last lines of the access, and of
 // what it held before the most recent, if ways are left; every other line of the access passes through to memory.
-// Lines of the access that are cached when it starts and may still be cached when it reaches them (early in it) are
-// simulated line by line; any later one is evicted before the access reaches it, and so it is first here.
+// The pieces holding lines cached when the access starts that it may still find cached (early in it, or in a set
+// that gets few of its lines) are simulated line by line; any other cached line of the access is pushed out of its
+// set before the access reaches it, and so it is evicted first here.
 
 import { CLEAN, CpuOp, DIRTY, INVALID, LineChanges, cpuAccess, drop, flushLineSummary, lineCount, writeBack } from './cache';
 import type { LineCause } from './events';
@@ -47,14 +48,20 @@ export function cpuAccessPieces(s: MachineState, pieces: readonly Piece[], op: C
     if (p.len > 0) spans.push({ piece: i, phys: p.phys, len: p.len, pos, first: Math.floor(p.phys / L), last: Math.floor((p.phys + p.len - 1) / L) });
     pos += Math.max(0, p.len);
   }
-  if (!(op.kind === 'write' && op.copy) && apart(spans, L) && lineTotal(spans) > 2 * lineCount(s.cache)) {
-    const from = exactPrefix(s, spans) + 1;
-    oneByOne(s, spans.slice(0, from), op, out);
-    const rest = spans.slice(from);
-    if (lineTotal(rest) > 2 * lineCount(s.cache)) streamed(s, rest, op, out);
-    else oneByOne(s, rest, op, out);
-  } else {
+  if ((op.kind === 'write' && op.copy) || !apart(spans, L) || lineTotal(spans) <= 2 * lineCount(s.cache)) {
     oneByOne(s, spans, op, out);
+    return out;
+  }
+  // The pieces that may find a line still cached are simulated line by line; those between them, streamed.
+  const exact = mayHit(s, spans);
+  let from = 0;
+  for (let k = 0; k <= spans.length; k++) {
+    if (k < spans.length && !exact[k]) continue;
+    const run = spans.slice(from, k);
+    if (lineTotal(run) > 2 * lineCount(s.cache)) streamed(s, run, op, out);
+    else oneByOne(s, run, op, out);
+    if (k < spans.length) oneByOne(s, [spans[k]], op, out);
+    from = k + 1;
   }
   return out;
 }
@@ -71,7 +78,8 @@ function lineTotal(spans: readonly Span[]): number {
 
 /**
  * Whether the pieces share no line and meet only at page edges (so that next-line prefetch, which stays in its
- * page, reaches only lines of its own piece, but from the very end of the last one).
+ * page, reaches only lines of its own piece, but from the very end of the last one). The first and the last may
+ * still share a page, and then a line.
  */
 function apart(spans: readonly Span[], L: number): boolean {
   if (spans.length < 2 || PAGE % L !== 0) return false;
@@ -79,8 +87,8 @@ function apart(spans: readonly Span[], L: number): boolean {
     if (k > 0 && spans[k].phys % PAGE !== 0) return false;
     if (k < spans.length - 1 && (spans[k].phys + spans[k].len) % PAGE !== 0) return false;
   }
-  const sorted = [...spans].sort((a, b) => a.phys - b.phys);
-  for (let k = 1; k < sorted.length; k++) if (sorted[k - 1].phys + sorted[k - 1].len > sorted[k].phys) return false;
+  const sorted = byAddress(spans);
+  for (let k = 1; k < sorted.length; k++) if (sorted[k - 1].last >= sorted[k].first) return false;
   return true;
 }
 
@@ -103,13 +111,14 @@ function holding(sorted: readonly Span[], ln: number): Span | undefined {
 }
 
 /**
- * The index of the last span to simulate line by line: the last one holding a line cached now that its set may
- * not have pushed out by the time the access reaches it (fewer than ways + 2 lines of the access in its set before
- * it: prefetch may add two); -1 for none.
+ * Per span, whether it holds a line cached now that the access may find still cached when it reaches it: its set
+ * got fewer than ways + 2 lines of the access before it (prefetch may add two). Any other cached line of the
+ * access is pushed out of its set before the access reaches it.
  */
-function exactPrefix(s: MachineState, spans: readonly Span[]): number {
+function mayHit(s: MachineState, spans: readonly Span[]): boolean[] {
   const c = s.cache;
-  if (c.valid === 0) return -1;
+  const exact = spans.map(() => false);
+  if (c.valid === 0) return exact;
   const sorted = byAddress(spans);
   const index = new Map(spans.map((sp, k) => [sp, k]));
   const cached: { span: number; ln: number }[] = [];
@@ -122,24 +131,23 @@ function exactPrefix(s: MachineState, spans: readonly Span[]): number {
   const margin = c.ways + 2;
   const seen = new Int32Array(c.sets);
   let sets = 0;
-  let last = -1;
   let q = 0;
   for (let k = 0; k < spans.length && q < cached.length; k++) {
     for (let ln = spans[k].first; ln <= spans[k].last && q < cached.length; ln++) {
       const t = ln % c.sets;
       if (cached[q].span === k && cached[q].ln === ln) {
-        if (seen[t] < margin) last = k;
+        if (seen[t] < margin) exact[k] = true;
         q++;
       }
       // Once every set has seen that many lines of the access, no line cached now is still cached when reached.
-      if (++seen[t] === margin && ++sets === c.sets) return last;
+      if (++seen[t] === margin && ++sets === c.sets) return exact;
     }
   }
-  return last;
+  return exact;
 }
 
 /**
- * The access of `spans` (more lines than twice the cache holds, none cached early in them), as line-by-line
+ * The access of `spans` (more lines than twice the cache holds, none it may find cached), as line-by-line
  * simulation leaves it; the last two lines of the last span are simulated so, after the rest (their prefetch may
  * reach past the access).
  */

@@ -265,7 +265,7 @@ test('scattered pieces: an access of pages in any order leaves the same memory, 
   );
 });
 
-test('scattered pieces: a line cached early in the access is a hit (stale data and all); a set that gets few lines keeps its newest', () => {
+test('scattered pieces: a line cached early in the access, or late in a set that gets few of its lines, is a hit (stale data and all); such a set keeps its newest lines; pieces may share a line', () => {
   // One set of three ways: the access's second and third lines are still cached when it reaches them, stale.
   const m = small({ sets: 1, ways: 3, line: 16 });
   step(m, (s) => cpuAccess(s, BASE + 16, 32, { kind: 'read' }));
@@ -280,6 +280,19 @@ test('scattered pieces: a line cached early in the access is a hit (stale data a
   step(n, (s) => cpuAccess(s, BASE + PAGE + setBytes + 5 * 32, 1, write(2, 601, 1)));
   const odd = [{ phys: BASE + 11 * PAGE, len: PAGE }, ...[0, 2, 4, 6, 8, 10, 12, 14, 16].map((p) => ({ phys: BASE + (p + 20) * PAGE, len: PAGE }))];
   sameAsLineByLine(n, odd, write(3, 602, 10 * PAGE), BASE + 40 * PAGE);
+  // A line cached late in such an access, where its set got too few lines to push it out, is found still cached.
+  const late = small({ sets: 256, ways: 2, line: 32 });
+  step(late, (s) => cpuAccess(s, BASE + 31 * PAGE + 64, 32, { kind: 'read' }));
+  step(late, (s) => writeRuns(s.mem, BASE + 31 * PAGE + 64, [{ len: 32, value: 8, seq: 700 }]));
+  const lateHit = [...[0, 2, 4, 6, 8, 10, 12, 14, 16].map((p) => ({ phys: BASE + (p + 40) * PAGE, len: PAGE })), { phys: BASE + 31 * PAGE, len: PAGE }];
+  sameAsLineByLine(late, lateHit, { kind: 'read' }, BASE + 60 * PAGE);
+  // The first piece starts in the page where the last one ends: they may share a line (a cached, stale one here).
+  const shared = small({ sets: 1, ways: 2, line: 64 });
+  step(shared, (s) => cpuAccess(s, BASE + 64, 64, { kind: 'read' }));
+  step(shared, (s) => writeRuns(s.mem, BASE + 64, [{ len: 64, value: 9, seq: 800 }]));
+  for (const op of [{ kind: 'read' } as CpuOp, write(4, 801, PAGE - 20)]) {
+    sameAsLineByLine(shared.clone(), [{ phys: BASE + 100, len: PAGE - 100 }, { phys: BASE, len: 80 }], op, BASE + 4 * PAGE);
+  }
 });
 
 test('a line size of 8 (the smallest the language takes) is simulated as 8: the neighbouring 8 bytes are another line', () => {
