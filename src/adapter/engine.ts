@@ -125,6 +125,8 @@ export interface Engine<S = unknown> {
   readonly done: boolean;
   /** Lets go of what the engine holds open (a file, reading threads): the session is done with it. */
   close?(): void;
+  /** Once recorded: why the program has nothing to step through (a launch then fails with it), if so. */
+  nothingToDebug?(): string | undefined;
   /** Why the run ended: its end, or the step limit. */
   readonly endReason: StopReason | undefined;
   frames(): SourceFrame[];

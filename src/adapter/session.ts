@@ -169,10 +169,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const words = wordsOf(opened.engine);
     try {
       await this.record(rec, words);
-      // A trace's threads are its CPUs, met with its events: with none there is no thread to stop on.
-      if (opened.engine.threadNames.length === 0) {
-        throw new RequestError(ErrorCode.launchFailed, `${args.program} holds no ${words.step} to step through: an empty capture, or not the text of /sys/kernel/tracing/trace or of \`trace-cmd report\``);
-      }
+      const nothing = opened.engine.nothingToDebug?.();
+      if (nothing) throw new RequestError(ErrorCode.launchFailed, `${args.program} ${nothing}`);
     } catch (e) {
       opened.engine.close?.();
       throw e;

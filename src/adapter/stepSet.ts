@@ -1,6 +1,7 @@
 // Sets of steps that answer `ReadonlySet<number>` without a number per member in a JavaScript Set: what a
 // breakpoint over a long trace matches may be millions of steps.
 import { Growable } from './growable';
+import { countAtMost } from './sorted';
 
 /** `ReadonlySet`'s derived members, from `values`, `has` and `size`. */
 export abstract class StepSet implements ReadonlySet<number> {
@@ -40,14 +41,8 @@ export class SortedSteps extends StepSet {
 
   has(step: number): boolean {
     const v = this.steps.view();
-    let lo = 0;
-    let hi = v.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (v[mid] < step) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < v.length && v[lo] === step;
+    const k = countAtMost(v, step);
+    return k > 0 && v[k - 1] === step;
   }
 
   *values(): IterableIterator<number> {

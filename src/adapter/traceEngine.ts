@@ -158,6 +158,12 @@ export class TraceEngine implements Engine<number> {
     this.stream = undefined;
   }
 
+  nothingToDebug(): string | undefined {
+    // Threads are the CPUs met with the events: with no event there is no thread to stop on.
+    if (this.threadNames.length > 0) return undefined;
+    return 'holds no event to step through: an empty capture, or not the text of /sys/kernel/tracing/trace or of `trace-cmd report`';
+  }
+
   /** Reads from `start` on; `[LOST N EVENTS]` markers on the way are applied (they end the checker's epoch). */
   private openAt(start: CursorStart, ahead: Ahead = 'never'): void {
     this.stream?.close();

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { whenReady } from '../ftrace/blockingPipes';
 
 /** A failed write of the scenario (a full disk, a closed pipe): the user's problem, not an internal error. */
 export class OutputError extends Error {
@@ -113,7 +114,6 @@ function fileOutput(output: string, mode: number | undefined): ScenarioOutput {
 /** Bytes gathered before a write: a system call per statement took half of an import's time. */
 const WRITE_CHUNK = 1 << 16;
 
-const napCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Text written to a file descriptor in chunks. */
 class Chunks {
@@ -133,15 +133,11 @@ class Chunks {
     const bytes = Buffer.from(this.parts.join(''), 'utf8');
     this.parts = [];
     this.pending = 0;
-    // All of it, as a blocking write would: standard output may be a pipe that Node made non-blocking.
-    for (let at = 0; at < bytes.length;) {
-      try {
-        at += fs.writeSync(this.fd, bytes, at);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw outputError(e);
-        // The reader of the pipe is slower than the import: wait for room.
-        Atomics.wait(napCell, 0, 0, 1);
-      }
+    // All of it, as a blocking write would: standard output may be a pipe slower than the import.
+    try {
+      for (let at = 0; at < bytes.length; ) at += whenReady(() => fs.writeSync(this.fd, bytes, at), 1);
+    } catch (e) {
+      throw outputError(e);
     }
   }
 }

@@ -159,16 +159,15 @@ export class ScenarioIndex {
       case 'proc': {
         this.defs.push({ name: s.name, kind: 'proc', span: s.nameSpan });
         for (const p of s.params) this.defs.push({ name: p.name, kind: 'param', span: p.span, proc: s.name });
-        const end = blockEnd(s);
-        this.procLines.push({ name: s.name, first: s.span.start.line, last: end.line });
+        this.procLines.push({ name: s.name, first: s.span.start.line, last: s.span.end.line });
         const node = leaf(s.name, `proc(${s.params.map((p) => p.name).join(', ')})`, 'proc', s.nameSpan);
-        node.span = { start: s.span.start, end };
+        node.span = s.span;
         node.children = this.walk(s.body, s.name);
         return node;
       }
       case 'repeat': {
         const node = leaf(`repeat ${s.count}`, '', 'repeat', s.countSpan);
-        node.span = { start: s.span.start, end: blockEnd(s) };
+        node.span = s.span;
         node.children = this.walk(s.body, proc);
         return node;
       }
@@ -181,13 +180,3 @@ export class ScenarioIndex {
   }
 }
 
-/**
- * Where a proc or repeat block ends: its `}`, or while it is being typed and has none yet, its last statement (the
- * parser then ends the block at its header, and the outline's children would fall outside their parent).
- */
-function blockEnd(s: Stmt & { body: Stmt[]; endSpan: Span }): Span['end'] {
-  const last = s.body[s.body.length - 1];
-  const lastEnd = last === undefined ? undefined : last.kind === 'proc' || last.kind === 'repeat' ? blockEnd(last) : last.span.end;
-  const close = s.endSpan.end;
-  return lastEnd && (lastEnd.line > close.line || (lastEnd.line === close.line && lastEnd.column > close.column)) ? lastEnd : close;
-}

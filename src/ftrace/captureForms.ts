@@ -1,6 +1,7 @@
-// Forms a capture often comes in that are not its text (trace-cmd's binary data, compressed files, UTF-16), told
-// by their first bytes, so that a command or the debugger refuses them with the command that gives the text instead
-// of reading every line as malformed.
+// What a command or the debugger refuses to read as a capture, and why: the forms a capture often comes in that are
+// not its text (trace-cmd's binary data, compressed files, UTF-16), told by their first bytes and refused with the
+// command that gives the text instead of reading every line as malformed; and, once read, a file none of whose lines
+// is an event.
 import * as fs from 'fs';
 
 /** What the first bytes of such a file are, what it is, and the command that gives its text. */

@@ -2,6 +2,7 @@
 // the file in fixed-size chunks so memory does not grow with the file, and able to start at any line's offset;
 // or, for a whole-file check, fills batches of decoded events straight from the bytes (`nextBatch`).
 import * as fs from 'fs';
+import { whenReady } from './blockingPipes';
 import type { EventBatch } from './eventBatch';
 import { HotLineParser } from './hotLines';
 import { parseLine } from './lineParser';
@@ -46,9 +47,6 @@ function fileSource(path: string, end = Infinity): ByteSource {
   };
 }
 
-/** A wait on nothing: how a synchronous reader sleeps while a pipe it reads has no data yet. */
-const napCell = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * The bytes of a pipe or a terminal, read in order as they come: its size is unknown (0), and every read takes the
  * next bytes whatever the position asked for (the cursor asks for them in order).
@@ -56,17 +54,7 @@ const napCell = new Int32Array(new SharedArrayBuffer(4));
 function streamSource(fd: number, close: () => void): ByteSource {
   return {
     size: 0,
-    read: (into) => {
-      for (;;) {
-        try {
-          return fs.readSync(fd, into, 0, into.length, null);
-        } catch (e) {
-          // A pipe another part of the process made non-blocking: wait for the writer.
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-          Atomics.wait(napCell, 0, 0, 10);
-        }
-      }
-    },
+    read: (into) => whenReady(() => fs.readSync(fd, into, 0, into.length, null), 10),
     close,
   };
 }

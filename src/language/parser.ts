@@ -48,9 +48,13 @@ class Parser extends TokenReader {
         this.skipLine(first);
       }
     }
+    // Innermost first: an unclosed block reaches to its last statement (an inner one's end already set), so that
+    // what is being typed still holds its statements.
     for (let f = this.stack.length - 1; f > 0; f--) {
       const { node, open } = this.stack[f];
       if (open) this.diags.error(open, `${node ? `'${node.kind}' block` : 'block'} opened here is never closed with '}'`);
+      const last = node?.body[node.body.length - 1];
+      if (node && open && last) node.span = new SourceSpan(open.line, open.column, last.span.end.line, last.span.end.column);
     }
     return { file, body: this.top.body, devices: new Map(), procs: new Map() };
   }

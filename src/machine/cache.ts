@@ -132,7 +132,7 @@ export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: numb
 }
 
 /** Drops lines without writing them back. */
-export function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
+function drop(s: MachineState, idxs: readonly number[], cause: LineCause): void {
   const c = s.cache;
   const { tags, states, data, filledAt } = c;
   const changes = new LineChanges(s, INVALID, cause);
@@ -189,7 +189,7 @@ function byAddress(c: CacheState, idxs: readonly number[], min: number): number[
  * Writes Dirty lines back to memory (adjacent lines as one memory write) and marks them Clean; returns how many.
  * The data a write-back overwrites in memory may be a lost write.
  */
-export function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
+function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
   const c = s.cache;
   const dirty = byAddress(c, idxs, DIRTY);
   const changes = new LineChanges(s, CLEAN, cause);
@@ -213,10 +213,10 @@ export function writeBack(s: MachineState, idxs: number[], cause: LineCause): nu
   return dirty.length;
 }
 
-/** Capacity eviction of one line: written back if Dirty, then dropped. */
-function evict(s: MachineState, idx: number, cause: LineCause): void {
-  writeBack(s, [idx], cause);
-  drop(s, [idx], cause);
+/** Capacity eviction of lines: the Dirty ones written back (adjacent lines together), then all dropped. */
+export function evictLines(s: MachineState, idxs: number[], cause: LineCause): void {
+  writeBack(s, idxs, cause);
+  drop(s, idxs, cause);
 }
 
 /** The way a new line takes in its set: an Invalid one, else the least recently used (evicted first). */
@@ -232,11 +232,12 @@ function makeRoom(s: MachineState, lineNo: number): number {
     }
     if (c.stamps[i] < c.stamps[victim]) victim = i;
   }
-  if (c.states[victim] !== INVALID) evict(s, victim, 'evict');
+  if (c.states[victim] !== INVALID) evictLines(s, [victim], 'evict');
   return victim;
 }
 
-function place(s: MachineState, idx: number, lineNo: number, state: number, data: DataRun[], cause: LineCause): void {
+/** Fills the Invalid slot `idx` with line `lineNo`, most recently used; the caller reports the change. */
+export function fillSlot(s: MachineState, idx: number, lineNo: number, state: number, data: DataRun[]): void {
   const c = s.cache;
   c.tags[idx] = lineNo;
   c.states[idx] = state;
@@ -244,6 +245,10 @@ function place(s: MachineState, idx: number, lineNo: number, state: number, data
   c.data[idx] = data;
   c.filledAt[idx] = s.loc;
   c.stamps[idx] = ++c.clock;
+}
+
+function place(s: MachineState, idx: number, lineNo: number, state: number, data: DataRun[], cause: LineCause): void {
+  fillSlot(s, idx, lineNo, state, data);
   record(s, idx, lineNo, INVALID, state, cause);
 }
 
@@ -314,8 +319,7 @@ function anyLineIn(c: CacheState, lo: number, hi: number): boolean {
 /** Capacity eviction of every line (dirty ones written back, adjacent lines together). */
 export function evictAll(s: MachineState): number {
   const idxs = validLines(s.cache);
-  writeBack(s, idxs, 'evict');
-  drop(s, idxs, 'evict');
+  evictLines(s, idxs, 'evict');
   return idxs.length;
 }
 
@@ -323,7 +327,7 @@ export function evictAll(s: MachineState): number {
  * Calls `visit` for each group of `count` consecutive full lines of `runs` from line `k` on holding the same
  * `data`, in order: a run spanning many lines is one group; lines holding a single run share one array.
  */
-function forEachLineGroup(runs: readonly DataRun[], line: number, visit: (data: DataRun[], k: number, count: number) => void): void {
+export function forEachLineGroup(runs: readonly DataRun[], line: number, visit: (data: DataRun[], k: number, count: number) => void): void {
   const shared = new Map<string, DataRun[]>();
   let k = 0;
   let cur: DataRun[] = [];
@@ -488,8 +492,7 @@ function partialEdges(c: CacheState, phys: number, len: number): number[] {
 /** cache.evict / evict_all: dirty lines are written back, then dropped. */
 export function evictRange(s: MachineState, phys: number, len: number): number {
   const idxs = linesIn(s.cache, phys, len, false);
-  writeBack(s, idxs, 'evict');
-  drop(s, idxs, 'evict');
+  evictLines(s, idxs, 'evict');
   return idxs.length;
 }
 

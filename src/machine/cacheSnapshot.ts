@@ -26,7 +26,7 @@ const LINE_FIELDS = 4;
  * line's arrays copied whole, which a restore that adopts the snapshot takes without copying again.
  */
 export function snapshotCache(c: CacheState, transient = false): CacheSnapshot {
-  const { tags, states, stamps, data, filledAt, summary } = c;
+  const { tags, states, stamps, data, filledAt } = c;
   const lines: number[] = [];
   const refs: (DataRun[] | Loc | null)[] = [];
   if (transient) return { config: cacheConfig(c), lines, refs, whole: copyLineArrays(c) };

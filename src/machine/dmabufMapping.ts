@@ -4,7 +4,7 @@
 import type { Direction } from '../language/ast';
 import { liveAttachment, ensurePages, failedHandle } from './dmabuf';
 import { mapForDevice, mappingFailed, unmapForDevice } from './dmabufBridge';
-import { bufName, exporterFn } from './dmabufState';
+import { exporterFn } from './dmabufState';
 import { fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
 

@@ -30,7 +30,7 @@ import { ByteRun, DataRun, pushRun, toByteRuns, zipRuns } from './runs';
 import { LINE_EVENT_BUDGET, type Buffer, type Handle, type MachineState } from './state';
 import { mapSg, mapSingle, newMapping, syncForCpu, syncForDevice, unmap } from './streaming';
 import { createSwiotlb } from './swiotlb';
-import { BufferView, DeviceView, LineView, MappingView, bufferViews, describeHandle, deviceViews, lineView, lineViews, mappingViews } from './views';
+import { DeviceView, LineView, MappingView, bufferViews, describeHandle, deviceViews, lineView, lineViews, mappingViews } from './views';
 
 export type { DeviceConfig } from './device';
 export type { Handle } from './state';

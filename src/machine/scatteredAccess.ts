@@ -1,13 +1,14 @@
 // A cacheable CPU access over the scattered pieces of one buffer (vmalloc's pages, a dma-buf's page runs), in their
-// order: what simulating each piece line by line (`cpuAccess`) leaves in memory and the cache, at a cost that
-// follows the pieces and the cache's size, not the bytes. An LRU set holds the lines referenced in it most recently,
-// so an access of many distinct lines that all miss leaves each set holding its last lines of the access, and of
-// what it held before the most recent, if ways are left; every other line of the access passes through to memory.
-// The pieces holding lines cached when the access starts that it may still find cached (early in it, or in a set
-// that gets few of its lines) are simulated line by line; any other cached line of the access is pushed out of its
-// set before the access reaches it, and so it is evicted first here.
+// order: what accessing each piece in turn (`cpuAccess`) leaves in memory and the cache, at a cost that follows the
+// pieces and the cache's size, not the bytes. An LRU set holds the lines referenced in it most recently, so an
+// access of many distinct lines that all miss leaves each set holding its last lines of the access, and of what it
+// held before the most recent, if ways are left; every other line of the access passes through to memory. Where the
+// access may still find a line cached when it reaches it (early in it, or in a set that gets few of its lines), it
+// goes piece by piece up to the end of that line's page; any other cached line of the access is pushed out of its
+// set before the access reaches it, and so it is evicted first here. (`cpuAccess` summarises one large range the
+// same way with less bookkeeping: on a range the general form took twice as long.)
 
-import { CLEAN, CpuOp, DIRTY, INVALID, LineChanges, cpuAccess, drop, flushLineSummary, lineCount, writeBack } from './cache';
+import { CLEAN, CpuOp, DIRTY, INVALID, LineChanges, cpuAccess, evictLines, fillSlot, flushLineSummary, forEachLineGroup, lineCount } from './cache';
 import type { LineCause } from './events';
 import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
@@ -36,7 +37,7 @@ function partOf(op: CpuOp, pos: number, len: number): CpuOp {
 
 /**
  * The access `op` of the pieces in turn (a write's runs cover them one after another); returns what each piece
- * read. Pieces that meet inside a page, or overlap, or a bounce copy, are accessed one by one.
+ * read. Pieces that meet inside a page or share a line, and a bounce copy, are accessed one by one.
  */
 export function cpuAccessPieces(s: MachineState, pieces: readonly Piece[], op: CpuOp): DataRun[][] {
   const L = s.cache.line;
@@ -45,29 +46,44 @@ export function cpuAccessPieces(s: MachineState, pieces: readonly Piece[], op: C
   let pos = 0;
   for (let i = 0; i < pieces.length; i++) {
     const p = pieces[i];
-    if (p.len > 0) spans.push({ piece: i, phys: p.phys, len: p.len, pos, first: Math.floor(p.phys / L), last: Math.floor((p.phys + p.len - 1) / L) });
+    if (p.len > 0) spans.push(spanOf(i, p.phys, p.len, pos, L));
     pos += Math.max(0, p.len);
   }
   if ((op.kind === 'write' && op.copy) || !apart(spans, L) || lineTotal(spans) <= 2 * lineCount(s.cache)) {
     oneByOne(s, spans, op, out);
     return out;
   }
-  // The pieces that may find a line still cached are simulated line by line; those between them, streamed.
-  const exact = mayHit(s, spans);
-  let from = 0;
-  for (let k = 0; k <= spans.length; k++) {
-    if (k < spans.length && !exact[k]) continue;
-    const run = spans.slice(from, k);
-    if (lineTotal(run) > 2 * lineCount(s.cache)) streamed(s, run, op, out);
-    else oneByOne(s, run, op, out);
-    if (k < spans.length) oneByOne(s, [spans[k]], op, out);
-    from = k + 1;
+  // Piece by piece up to the end of the page of each line the access may find still cached; streamed between.
+  let run: Span[] = [];
+  const exactTo = mayHit(s, spans);
+  for (let k = 0; k < spans.length; k++) {
+    const sp = spans[k];
+    if (exactTo[k] < 0) {
+      run.push(sp);
+      continue;
+    }
+    stream(s, run, op, out);
+    run = [];
+    const cut = Math.min(sp.phys + sp.len, (Math.floor((exactTo[k] * L) / PAGE) + 1) * PAGE);
+    oneByOne(s, [spanOf(sp.piece, sp.phys, cut - sp.phys, sp.pos, L)], op, out);
+    if (cut < sp.phys + sp.len) run.push(spanOf(sp.piece, cut, sp.phys + sp.len - cut, sp.pos + cut - sp.phys, L));
   }
+  stream(s, run, op, out);
   return out;
+}
+
+function spanOf(piece: number, phys: number, len: number, pos: number, L: number): Span {
+  return { piece, phys, len, pos, first: Math.floor(phys / L), last: Math.floor((phys + len - 1) / L) };
 }
 
 function oneByOne(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataRun[][]): void {
   for (const sp of spans) appendRuns(out[sp.piece], cpuAccess(s, sp.phys, sp.len, partOf(op, sp.pos, sp.len)));
+}
+
+/** Spans the access may find nothing cached in: streamed when they hold more lines than twice the cache, else one by one. */
+function stream(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataRun[][]): void {
+  if (lineTotal(spans) > 2 * lineCount(s.cache)) streamed(s, spans, op, out);
+  else oneByOne(s, spans, op, out);
 }
 
 function lineTotal(spans: readonly Span[]): number {
@@ -110,40 +126,64 @@ function holding(sorted: readonly Span[], ln: number): Span | undefined {
   return undefined;
 }
 
-/**
- * Per span, whether it holds a line cached now that the access may find still cached when it reaches it: its set
- * got fewer than ways + 2 lines of the access before it (prefetch may add two). Any other cached line of the
- * access is pushed out of its set before the access reaches it.
- */
-function mayHit(s: MachineState, spans: readonly Span[]): boolean[] {
+/** The slots of the valid lines that lie in the spans. */
+function cachedIn(s: MachineState, spans: readonly Span[]): number[] {
   const c = s.cache;
-  const exact = spans.map(() => false);
-  if (c.valid === 0) return exact;
+  const found: number[] = [];
+  if (c.valid === 0) return found;
+  const sorted = byAddress(spans);
+  const [lo, hi] = [sorted[0].first, sorted[sorted.length - 1].last];
+  const { tags, states } = c;
+  const one = sorted.length === 1;
+  for (let i = 0, n = lineCount(c); i < n; i++) {
+    if (states[i] !== INVALID && tags[i] >= lo && tags[i] <= hi && (one || holding(sorted, tags[i]))) found.push(i);
+  }
+  return found;
+}
+
+/**
+ * Per span, the last of its lines cached now that the access may find still cached when it reaches it (-1: none):
+ * its set got fewer than ways + 2 lines of the access before it (prefetch may add two). Any other cached line of
+ * the access is pushed out of its set before the access reaches it.
+ */
+function mayHit(s: MachineState, spans: readonly Span[]): number[] {
+  const c = s.cache;
+  const exactTo = spans.map(() => -1);
+  if (c.valid === 0) return exactTo;
+  // The cached lines of the access, by the span holding them.
   const sorted = byAddress(spans);
   const index = new Map(spans.map((sp, k) => [sp, k]));
-  const cached: { span: number; ln: number }[] = [];
-  for (let i = 0; i < lineCount(c); i++) {
-    if (c.states[i] === INVALID) continue;
-    const sp = holding(sorted, c.tags[i]);
-    if (sp) cached.push({ span: index.get(sp)!, ln: c.tags[i] });
-  }
-  cached.sort((a, b) => a.span - b.span || a.ln - b.ln);
   const margin = c.ways + 2;
+  const cached = new Map<number, number[]>();
+  for (const i of cachedIn(s, spans)) {
+    const ln = c.tags[i];
+    const sp = holding(sorted, ln)!;
+    // Its own span gives its set that many lines before it: pushed out for sure.
+    if (Math.floor((ln - sp.first) / c.sets) >= margin) continue;
+    const k = index.get(sp)!;
+    const lines = cached.get(k);
+    if (lines) lines.push(ln);
+    else cached.set(k, [ln]);
+  }
   const seen = new Int32Array(c.sets);
   let sets = 0;
-  let q = 0;
-  for (let k = 0; k < spans.length && q < cached.length; k++) {
-    for (let ln = spans[k].first; ln <= spans[k].last && q < cached.length; ln++) {
+  let left = cached.size;
+  for (let k = 0; k < spans.length && left > 0; k++) {
+    const lines = Float64Array.from(cached.get(k) ?? []).sort();
+    if (lines.length > 0) left--;
+    let q = 0;
+    for (let ln = spans[k].first; ln <= spans[k].last; ln++) {
       const t = ln % c.sets;
-      if (cached[q].span === k && cached[q].ln === ln) {
-        if (seen[t] < margin) exact[k] = true;
+      if (q < lines.length && lines[q] === ln) {
+        if (seen[t] < margin) exactTo[k] = ln;
         q++;
       }
       // Once every set has seen that many lines of the access, no line cached now is still cached when reached.
-      if (++seen[t] === margin && ++sets === c.sets) return exact;
+      if (++seen[t] === margin && ++sets === c.sets) return exactTo;
+      if (q === lines.length && left === 0) break;
     }
   }
-  return exact;
+  return exactTo;
 }
 
 /**
@@ -163,11 +203,7 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
   const cause: LineCause = op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause;
 
   // Lines of the access cached now are evicted before the access reaches them.
-  const sorted = byAddress(body);
-  const reached: number[] = [];
-  for (let i = 0; i < lineCount(c); i++) if (c.states[i] !== INVALID && holding(sorted, c.tags[i])) reached.push(i);
-  writeBack(s, reached, 'evict');
-  drop(s, reached, 'evict');
+  evictLines(s, cachedIn(s, body), 'evict');
 
   // How many lines of the access each set receives, and the last (up to its ways) of them, which it keeps.
   const keeps = linesKept(body, S, W);
@@ -175,14 +211,18 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
 
   // What each set held keeps the ways its new lines leave, most recent first; the rest is evicted.
   const evicted: number[] = [];
+  const held: number[] = [];
   for (let t = 0; t < S; t++) {
-    const held: number[] = [];
-    for (let w = 0; w < W; w++) if (c.states[t * W + w] !== INVALID) held.push(t * W + w);
+    if (keeps[t] === W) {
+      for (let i = t * W; i < (t + 1) * W; i++) if (c.states[i] !== INVALID) evicted.push(i);
+      continue;
+    }
+    held.length = 0;
+    for (let i = t * W; i < (t + 1) * W; i++) if (c.states[i] !== INVALID) held.push(i);
     held.sort((a, b) => c.stamps[b] - c.stamps[a]);
     for (let k = W - keeps[t]; k < held.length; k++) evicted.push(held[k]);
   }
-  writeBack(s, evicted, 'evict');
-  drop(s, evicted, 'evict');
+  evictLines(s, evicted, 'evict');
 
   // The other lines pass through: a read takes memory's bytes, a write leaves its bytes there.
   let lo = Infinity;
@@ -194,45 +234,54 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
     hi = Math.max(hi, sp.last);
     if (op.kind === 'read') appendRuns(out[sp.piece], readRuns(s.mem, sp.phys, sp.len));
     let at = sp.phys;
-    for (; k < kept.length && kept[k].span === b; k++) {
-      const lineStart = kept[k].ln * L;
+    for (; k < kept.lines.length && kept.spans[k] === b; k++) {
+      const lineStart = kept.lines[k] * L;
       if (op.kind === 'write' && lineStart > at) writeRuns(s.mem, at, sliceRuns(op.runs, sp.pos + at - sp.phys, lineStart - at));
       at = Math.max(at, lineStart + L);
     }
     if (op.kind === 'write' && at < sp.phys + sp.len) writeRuns(s.mem, at, sliceRuns(op.runs, sp.pos + at - sp.phys, sp.phys + sp.len - at));
   }
-  flushLineSummary(s, { lo, hi, count: lineTotal(body) - kept.length, to: 'I', cause });
+  flushLineSummary(s, { lo, hi, count: lineTotal(body) - kept.lines.length, to: 'I', cause });
 
-  // The lines the sets keep, in the order the access reached them.
-  const state = op.kind === 'write' ? DIRTY : CLEAN;
-  const changes = new LineChanges(s, state, cause);
-  for (const { ln, span } of kept) {
-    const sp = body[span];
-    const t = ln % S;
-    let idx = t * W;
-    while (c.states[idx] !== INVALID) idx++;
-    const lineStart = ln * L;
-    const from = Math.max(lineStart, sp.phys);
-    const to = Math.min(lineStart + L, sp.phys + sp.len);
-    let data: DataRun[];
-    if (op.kind !== 'write') data = readRuns(s.mem, lineStart, L);
-    else {
-      const mine = sliceRuns(op.runs, sp.pos + from - sp.phys, to - from);
-      data = to - from === L ? mine : overwriteRuns(readRuns(s.mem, lineStart, L), from - lineStart, mine);
-    }
-    c.tags[idx] = ln;
-    c.states[idx] = state;
-    c.data[idx] = data;
-    c.filledAt[idx] = s.loc;
-    c.stamps[idx] = ++c.clock;
-    c.valid++;
-    changes.line(idx, ln, INVALID);
+  // The lines the sets keep, in the order the access reached them, a stretch of adjacent lines of a span at a time.
+  const changes = new LineChanges(s, op.kind === 'write' ? DIRTY : CLEAN, cause);
+  for (let j = 0; j < kept.lines.length; ) {
+    let n = 1;
+    while (j + n < kept.lines.length && kept.spans[j + n] === kept.spans[j] && kept.lines[j + n] === kept.lines[j] + n) n++;
+    install(s, body[kept.spans[j]], kept.lines[j], n, op, changes);
+    j += n;
   }
   changes.done();
 
   const tailStart = Math.max(end.phys, tailFirst * L);
   const tailLen = end.phys + end.len - tailStart;
   appendRuns(out[end.piece], cpuAccess(s, tailStart, tailLen, partOf(op, end.pos + tailStart - end.phys, tailLen)));
+}
+
+/**
+ * Fills lines [first, +n) of span `sp` into Invalid ways of their sets, as the access leaves them: a write's bytes
+ * over memory's, or memory's bytes (lines holding one run share its array, as `cpuAccess` shares it).
+ */
+function install(s: MachineState, sp: Span, first: number, n: number, op: CpuOp, changes: LineChanges): void {
+  const c = s.cache;
+  const L = c.line;
+  const lo = first * L;
+  const hi = lo + n * L;
+  let runs = readRuns(s.mem, lo, n * L);
+  if (op.kind === 'write') {
+    const a = Math.max(lo, sp.phys);
+    runs = overwriteRuns(runs, a - lo, sliceRuns(op.runs, sp.pos + a - sp.phys, Math.min(hi, sp.phys + sp.len) - a));
+  }
+  const state = op.kind === 'write' ? DIRTY : CLEAN;
+  const { sets, ways, states } = c;
+  forEachLineGroup(runs, L, (data, k, count) => {
+    for (let ln = first + k; ln < first + k + count; ln++) {
+      let idx = (ln % sets) * ways;
+      while (states[idx] !== INVALID) idx++;
+      fillSlot(s, idx, ln, state, data);
+      changes.line(idx, ln, INVALID);
+    }
+  });
 }
 
 /** Per set, how many lines of the spans it keeps: all it receives, up to its ways (counted per span, not per line). */
@@ -267,18 +316,21 @@ function linesKept(spans: readonly Span[], S: number, W: number): Int32Array {
  * The last `count[t]` lines of each set t among the spans' lines, in access order, with the index of their span:
  * found from the end, line by line, as a rule within the last lines the cache holds.
  */
-function lastLines(spans: readonly Span[], S: number, count: Int32Array): { ln: number; span: number }[] {
+function lastLines(spans: readonly Span[], S: number, count: Int32Array): { lines: number[]; spans: number[] } {
   const want = count.slice();
   const total = count.reduce((a, b) => a + b, 0);
-  const found: { ln: number; span: number }[] = [];
-  for (let k = spans.length - 1; k >= 0 && found.length < total; k--) {
-    for (let ln = spans[k].last; ln >= spans[k].first && found.length < total; ln--) {
+  const lines = new Array<number>(total);
+  const of = new Array<number>(total);
+  let n = total;
+  for (let k = spans.length - 1; k >= 0 && n > 0; k--) {
+    for (let ln = spans[k].last; ln >= spans[k].first && n > 0; ln--) {
       const t = ln % S;
       if (want[t] > 0) {
         want[t]--;
-        found.push({ ln, span: k });
+        lines[--n] = ln;
+        of[n] = k;
       }
     }
   }
-  return found.reverse();
+  return { lines, spans: of };
 }

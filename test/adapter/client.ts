@@ -44,6 +44,15 @@ export async function topFrame(dc: DebugClient, threadId: number | undefined = 1
   return st.body.stackFrames[0];
 }
 
+/**
+ * The line of the innermost frame in a scenario file (`file`, or any file): a stop inside a statement has the
+ * modeled kernel's frames above it.
+ */
+export async function scenarioLine(dc: DebugClient, threadId: number | undefined, file?: string): Promise<number | undefined> {
+  const st = await dc.stackTraceRequest({ threadId: threadId ?? 1 });
+  return st.body.stackFrames.find((f) => (file === undefined ? f.source?.path !== undefined : f.source?.path === file))?.line;
+}
+
 /** Every scope of the top frame and its variables' values, one level deep: "Scope/name = value". */
 export async function stateOf(dc: DebugClient, threadId: number | undefined = 1): Promise<string[]> {
   const frame = await topFrame(dc, threadId);

@@ -1,6 +1,6 @@
 // The stdio adapter driven by DebugClient the way VS Code drives it: launch, threads and frames, stepping into
 // the modeled kernel, variables and memory, evaluate, and error responses that leave the session going.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import * as fs from 'fs';
@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { HAZARD_KINDS } from '../../src/machine/hazards';
-import { failure, fixture, launch, move, startClient, stateOf, topFrame } from './client';
+import { failure, fixture, launch, move, scenarioLine, startClient, stateOf, topFrame } from './client';
 
 const CAMERA = fixture('camera.dmabuf');
 
@@ -203,11 +203,6 @@ describe('large collections', () => {
   });
 });
 
-/** The line of the scenario's own frame (a stop inside a statement has the modeled kernel's frames above it). */
-async function scenarioLine(dc: DebugClient, threadId: number | undefined, file: string): Promise<number | undefined> {
-  return (await dc.stackTraceRequest({ threadId: threadId ?? 1 })).body.stackFrames.find((f) => f.source?.path === file)?.line;
-}
-
 describe('requests VS Code would not send', () => {
   let dc: DebugClient;
   before(async () => (dc = await startClient()));
@@ -246,9 +241,10 @@ describe('requests VS Code would not send', () => {
 });
 
 describe('owner breakpoints', () => {
+  // One launch per adapter session: a session per test.
   let dc: DebugClient;
-  before(async () => (dc = await startClient()));
-  after(() => dc.stop());
+  beforeEach(async () => (dc = await startClient()));
+  afterEach(() => dc.stop());
 
   test('owner:BUF stops where the buffer is allocated and freed too: its owner becomes cpu, then none', async () => {
     const stale = fixture('stale.dmabuf');
@@ -267,16 +263,13 @@ describe('owner breakpoints', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-owner-'));
     const program = path.join(dir, 'failed.dmabuf');
     fs.writeFileSync(program, 'device d dma_mask=24\nx = dma_alloc_coherent(d, 4KiB)\ndma_free_coherent(d, x)\n');
-    // A session of its own: one launch per adapter session.
-    const own = await startClient();
     try {
-      const stop = await launch(own, { program }, async () => {
-        await own.setExceptionBreakpointsRequest({ filters: [] });
-        await own.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'owner:x' }] });
+      const stop = await launch(dc, { program }, async () => {
+        await dc.setExceptionBreakpointsRequest({ filters: [] });
+        await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'owner:x' }] });
       });
       assert.equal(stop.body.reason, 'end');
     } finally {
-      await own.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

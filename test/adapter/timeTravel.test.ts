@@ -4,17 +4,11 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { failure, fixture, launch, move, startClient, stateOf, topFrame } from './client';
+import { failure, fixture, launch, move, scenarioLine, startClient, stateOf, topFrame } from './client';
 
 const RING = fixture('ring.dmabuf');
 const STALE = fixture('stale.dmabuf');
 const noHazardStops = (dc: DebugClient) => () => dc.setExceptionBreakpointsRequest({ filters: [] });
-
-/** The scenario line of the innermost scenario frame (below any modeled-kernel frames). */
-async function scenarioLine(dc: DebugClient, threadId: number | undefined): Promise<number> {
-  const st = await dc.stackTraceRequest({ threadId: threadId ?? 1 });
-  return st.body.stackFrames.find((f) => f.source?.path)!.line;
-}
 
 /** Continues (or reverse-continues) until the end or the start, collecting each stop's state. */
 async function collect(dc: DebugClient, command: 'continue' | 'reverseContinue', until: string): Promise<string[][]> {
@@ -127,7 +121,7 @@ describe('time travel and breakpoints', () => {
     const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId! }] });
     assert.equal(set.body.breakpoints[0].verified, true);
     await dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [] });
-    const forward: number[] = [];
+    const forward: (number | undefined)[] = [];
     for (;;) {
       const stop = await move(dc, 'continue');
       if (stop.body.reason === 'end') break;
@@ -135,7 +129,7 @@ describe('time travel and breakpoints', () => {
       forward.push(await scenarioLine(dc, stop.body.threadId));
     }
     assert.deepEqual(forward, [10, 12, 10, 12, 10, 12, 10, 12, 18, 19], 'the kfree too: the owner becomes none');
-    const backward: number[] = [];
+    const backward: (number | undefined)[] = [];
     for (;;) {
       const stop = await move(dc, 'reverseContinue');
       if (stop.body.reason === 'entry') break;
@@ -232,13 +226,13 @@ describe('data breakpoints on cache lines and bytes', () => {
   afterEach(() => dc.stop());
 
   /** Lines of the steps where the watched value changed, continuing to the end then back to the start. */
-  async function firings(): Promise<{ forward: number[]; backward: number[] }> {
-    const forward: number[] = [];
+  async function firings(): Promise<{ forward: (number | undefined)[]; backward: (number | undefined)[] }> {
+    const forward: (number | undefined)[] = [];
     for (let stop = await move(dc, 'continue'); stop.body.reason !== 'end'; stop = await move(dc, 'continue')) {
       assert.equal(stop.body.reason, 'data breakpoint');
       forward.push(await scenarioLine(dc, stop.body.threadId));
     }
-    const backward: number[] = [];
+    const backward: (number | undefined)[] = [];
     for (let stop = await move(dc, 'reverseContinue'); stop.body.reason !== 'entry'; stop = await move(dc, 'reverseContinue')) {
       backward.push(await scenarioLine(dc, stop.body.threadId));
     }

@@ -40,11 +40,20 @@ test('a write inside a run splits it and keeps both ends', () => {
 });
 
 test('any sequence of writes leaves the bytes a byte array would hold, in the fewest runs (adjacent runs always differ)', () => {
-  const SPAN = 256;
-  const write = fc.record({ addr: fc.nat(SPAN - 1), runs: fc.array(fc.record({ len: fc.integer({ min: 1, max: 40 }), value: fc.nat(3), seq: fc.nat(3) }), { minLength: 1, maxLength: 3 }) });
-  fc.assert(fc.property(fc.array(write, { maxLength: 40 }), (writes) => {
+  const SPAN = 1600;
+  // Short writes, and some that cross hundreds of runs: over a store of more runs than a block holds, they split,
+  // shift and join blocks.
+  const runsOf = (max: number) => fc.array(fc.record({ len: fc.integer({ min: 1, max }), value: fc.nat(3), seq: fc.nat(3) }), { minLength: 1, maxLength: 3 });
+  const write = fc.record({ addr: fc.nat(SPAN - 1), runs: fc.oneof(runsOf(40), runsOf(500)) });
+  fc.assert(fc.property(fc.boolean(), fc.array(write, { maxLength: 40 }), (many, writes) => {
     const m = createRunStore();
-    const bytes = Array.from({ length: SPAN + 200 }, () => [0, 0]);
+    const bytes = Array.from({ length: SPAN + 1600 }, () => [0, 0]);
+    // With `many`, 1200 one-byte runs to start with: several blocks.
+    for (let i = 0; many && i < 1200; i++) {
+      writeRuns(m, i, [{ len: 1, value: 1 + (i % 2), seq: 9 }]);
+      bytes[i] = [1 + (i % 2), 9];
+    }
+    if (many) assert.ok(m.blocks.length > 2, `${m.blocks.length} blocks`);
     for (const w of writes) {
       writeRuns(m, w.addr, w.runs);
       let at = w.addr;
