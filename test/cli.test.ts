@@ -85,7 +85,15 @@ test('a scenario that never ends stops at --step-limit with a message', () => {
   const f = scenario('endless.dmabuf', 'b = kmalloc(64)\nrepeat 1000000000 {\n  cpu.write(b, 0, 1, 1)\n}\n');
   const r = dmabuf('check', '--step-limit', '1000', f);
   assert.equal(r.code, 1);
-  assert.match(r.out, /step limit of 1000 was reached/);
+  assert.match(r.out, /endless.dmabuf: error: stopped after 1000 statements at the step limit \(raise it with --step-limit N\)/);
+});
+
+test('run words a stop at a limit as check does', () => {
+  const f = scenario('endless-run.dmabuf', 'b = kmalloc(64)\nrepeat 1000000000 {\n  cpu.write(b, 0, 1, 1)\n}\n');
+  const checked = dmabuf('check', '--step-limit', '3', f).out.match(/error: (.*) \(raise it/)![1];
+  const r = dmabuf('run', '--step-limit', '3', f);
+  assert.equal(r.code, 1);
+  assert.ok(r.out.endsWith(`endless-run.dmabuf: 3 steps, 0 unexpected hazards (${checked})\n`), r.out);
 });
 
 test('a bug inside an endless loop stops the run at the hazard limit, with a message and hazardLimitReached in JSON', () => {

@@ -1,7 +1,7 @@
 // What the debug session needs from a run, whatever produces it (a scenario on the machine today, a kernel trace
 // later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
 import type { Hazard, HazardKind } from '../machine/hazards';
-import type { StopReason } from '../runtime/runner';
+import type { StopReason } from '../runtime/stop';
 import type { StepStore } from './stepStore';
 
 /** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
@@ -127,7 +127,7 @@ export interface Engine<S = unknown> {
   close?(): void;
   /** Once recorded: why the program has nothing to step through (a launch then fails with it), if so. */
   nothingToDebug?(): string | undefined;
-  /** Why the run ended: its end, or the step limit. */
+  /** Why the run ended: its end, the step limit or the hazard limit. */
   readonly endReason: StopReason | undefined;
   frames(): SourceFrame[];
   /**

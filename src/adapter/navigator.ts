@@ -1,7 +1,7 @@
 // Where the debugger stands in the recorded run and how each DAP motion moves it: forwards and backwards over
 // statements (by depth, for step over/out), into a step's kernel events, and to the stops the StopFinder finds.
 import { wordsOf, type Engine, type KernelEvent, type ProgramWords, type SourceFrame } from './engine';
-import { HAZARD_LIMIT_TEXT } from '../runtime/runner';
+import { describeStop } from '../runtime/stop';
 import { KernelStep } from './kernelStep';
 import type { Recording } from './recording';
 import type { Stop, StopFinder } from './stopFinder';
@@ -188,10 +188,8 @@ export class Navigator {
 
   private toEnd(reason: string): Move {
     this.cursor = { key: 2 * this.rec.length, event: -1 };
-    const steps = `${this.rec.length} ${this.words.step}s`;
-    const ended = this.engine.endReason;
-    const why = ended === 'step-limit' ? `the step limit (${steps})` : ended === 'hazard-limit' ? `the hazard limit (${HAZARD_LIMIT_TEXT}; ${steps})` : `its end (${steps})`;
-    return { reason, description: `The ${this.words.program} reached ${why}` };
+    const why = describeStop(this.engine.endReason ?? 'end', this.rec.length, this.words.step);
+    return { reason, description: `The ${this.words.program} ${why}` };
   }
 
   private toStop(stop: Stop | undefined): Move | undefined {

@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { HAZARD_LIMIT_TEXT } from '../runtime/runner';
+import { describeStop, type StopReason } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -34,12 +34,15 @@ export function formatHazard(file: string, h: Hazard): string {
   return [head, ...h.related.map((r) => `    ${file}:${r.loc.line}:${r.loc.column}: note: ${r.message}`)].join('\n');
 }
 
-function report(r: CheckResult, stepLimit: number | undefined): string {
+/** What to do about a run a limit cut short. */
+const LIMIT_HINT: Record<Exclude<StopReason, 'end'>, string> = {
+  'step-limit': ' (raise it with --step-limit N)',
+  'hazard-limit': ': the first ones say what to fix',
+};
+
+function report(r: CheckResult): string {
   const lines = r.hazards.map((h) => formatHazard(r.file, h));
-  if (r.stopReason === 'step-limit') {
-    lines.push(`${r.file}: error: stopped after ${r.steps} statements: the step limit${stepLimit ? ` of ${stepLimit}` : ''} was reached (raise it with --step-limit N)`);
-  }
-  if (r.stopReason === 'hazard-limit') lines.push(`${r.file}: error: stopped after ${r.steps} statements at the hazard limit (${HAZARD_LIMIT_TEXT}): the first ones say what to fix`);
+  if (r.stopReason && r.stopReason !== 'end') lines.push(`${r.file}: error: ${describeStop(r.stopReason, r.steps)}${LIMIT_HINT[r.stopReason]}`);
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
   lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);
@@ -63,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
       return 2;
     }
-    if (!json) process.stdout.write(report(r, flags.run.stepLimit) + '\n');
+    if (!json) process.stdout.write(report(r) + '\n');
     return r.ok ? 0 : 1;
     // One object per file, a file that cannot be read too: its error has no place in the file.
   }, json ? (file, why) => process.stdout.write(JSON.stringify({ file, ok: false, steps: 0, hazards: [], errors: [{ message: why }] }) + '\n') : undefined);

@@ -3,7 +3,8 @@ import { formatDiagnostic } from '../language/diagnostics';
 import { eventLabels } from '../machine/buffers';
 import { describeEvent, type EventLabels } from '../machine/events';
 import { checkSource } from '../runtime/checker';
-import { HAZARD_LIMIT_TEXT, type Step } from '../runtime/runner';
+import type { Step } from '../runtime/runner';
+import { describeStop } from '../runtime/stop';
 import { formatHazard } from './check';
 import { parseRunFlags, readSource, UsageError } from './flags';
 
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const unexpected = r.hazards.filter((h) => !h.expected).length;
-  const limit = r.stopReason === 'step-limit' ? ' (stopped at the step limit)' : r.stopReason === 'hazard-limit' ? ` (stopped at the hazard limit: ${HAZARD_LIMIT_TEXT})` : '';
+  const limit = r.stopReason && r.stopReason !== 'end' ? ` (${describeStop(r.stopReason, r.steps)})` : '';
   process.stdout.write(`${file}: ${r.steps} steps, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}${limit}\n`);
   return r.ok ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import type { CheckResult } from '../runtime/checker';
 import { LANGUAGE_ID, type ScenarioDocuments } from './documents';
 import { runHeadless } from './headlessCheck';
 import { hazardProblems, parseProblems, SOURCE } from './problems';
+import { limitNote } from './runReport';
 
 /** A check slower than this would make typing lag; such a document is then checked on save only. */
 const TYPING_BUDGET_MS = 60;
@@ -33,8 +34,9 @@ export class LiveDiagnostics implements vscode.Disposable {
   /** Shows a finished run's hazards (the "Run Scenario" command shares the same Problems entries). */
   showHazards(doc: vscode.TextDocument, result: CheckResult): void {
     const problems = hazardProblems(doc, result.hazards);
-    if (result.stopReason === 'step-limit') {
-      const note = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), `The run stopped after ${result.steps} statements (dmabuf.hazards.stepLimit): later hazards are not shown.`, vscode.DiagnosticSeverity.Information);
+    const text = limitNote(result);
+    if (text) {
+      const note = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), text, vscode.DiagnosticSeverity.Information);
       note.source = SOURCE;
       problems.push(note);
     }

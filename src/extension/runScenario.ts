@@ -6,6 +6,7 @@ import type { Hazard } from '../machine/hazards';
 import { scenarioDocument } from './debugging';
 import { runHeadless } from './headlessCheck';
 import type { LiveDiagnostics } from './liveDiagnostics';
+import { runSummary } from './runReport';
 
 function hazardLines(file: string, h: Hazard): string[] {
   const head = `${file}:${h.loc.line}:${h.loc.column}: ${h.expected ? 'expected' : 'warning'}: ${h.kind}: ${h.message}`;
@@ -33,11 +34,7 @@ export async function runScenario(resource: unknown, out: vscode.OutputChannel, 
     return false;
   }
   live.showHazards(doc, r);
-  const unexpected = r.hazards.filter((h) => !h.expected);
   for (const h of r.hazards) hazardLines(name, h).forEach((l) => out.appendLine(l));
-  const ended = r.stopReason === 'step-limit' ? `stopped at the step limit (${stepLimit})` : 'ran to its end';
-  const expected = r.hazards.length - unexpected.length;
-  out.appendLine(`${r.ok ? '✔' : '✘'} ${r.steps} statements, ${ended} in ${check.ms.toFixed(1)} ms; ` +
-    `${unexpected.length} unexpected hazard(s)${expected ? `, ${expected} expected` : ''}.`);
+  out.appendLine(runSummary(r, check.ms));
   return r.ok;
 }

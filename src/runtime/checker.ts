@@ -2,7 +2,8 @@
 import { parseScenario } from '../language';
 import type { Diagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
-import { Runner, type RunOptions, type Step, type StopReason } from './runner';
+import { Runner, type RunOptions, type Step } from './runner';
+import type { StopReason } from './stop';
 
 export interface CheckResult {
   file: string;

@@ -7,6 +7,7 @@ import { Machine, type Handle, type MachineSnapshot } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
 import { machineConfigOf, type Arch } from './config';
 import { Args, operation } from './operations';
+import { HAZARD_LIMIT, HAZARDS_HELD, type StopReason } from './stop';
 import { ArgumentError, type Value } from './values';
 
 export interface RunOptions {
@@ -18,19 +19,6 @@ export interface RunOptions {
 }
 
 export const DEFAULT_STEP_LIMIT = 10_000_000;
-/**
- * A run stops once it has raised this many unexpected hazards (or `HAZARDS_HELD` in all, `expect_hazard`'s too): a
- * bug inside a long loop raises one per pass, and holding them all (each with its message and related places) ran
- * out of memory long before the step limit.
- */
-export const HAZARD_LIMIT = 10_000;
-export const HAZARDS_HELD = 1_000_000;
-
-/** The hazard limit as messages state it. */
-export const HAZARD_LIMIT_TEXT = `${HAZARD_LIMIT.toLocaleString('en')} unexpected hazards, or ${HAZARDS_HELD.toLocaleString('en')} in all`;
-
-/** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
-export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
 
 export interface FrameView {
   /** `main`, the proc's name, or `repeat 3/10`. */

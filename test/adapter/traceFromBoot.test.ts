@@ -31,7 +31,7 @@ describe('fromBoot on a trace session', () => {
   test('without fromBoot what is live at the end is window information: no leak stop, the trace reaches its end', async () => {
     const stop = await launch(dc, { program: SHORT }, () => dc.setExceptionBreakpointsRequest({ filters: ['leak'] }));
     assert.equal(stop.body.reason, 'end');
-    assert.equal(stop.body.description, 'The trace reached its end (300 events)');
+    assert.equal(stop.body.description, 'The trace reached its end after 300 events');
     const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
     assert.deepEqual(frames.map((f) => f.name), ['end of trace']);
   });

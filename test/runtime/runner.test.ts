@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
-import { HAZARD_LIMIT, Runner } from '../../src/runtime/runner';
+import { Runner } from '../../src/runtime/runner';
+import { HAZARD_LIMIT } from '../../src/runtime/stop';
 import { checkSource } from '../../src/runtime/checker';
 
 function runner(text: string, opts = {}): Runner {

@@ -1,0 +1,28 @@
+// Why a run ends, and the one wording of it that the CLI, the editor and the debugger all use.
+
+/**
+ * A run stops once it has raised this many unexpected hazards (or `HAZARDS_HELD` in all, `expect_hazard`'s too): a
+ * bug inside a long loop raises one per pass, and holding them all (each with its message and related places) ran
+ * out of memory long before the step limit.
+ */
+export const HAZARD_LIMIT = 10_000;
+export const HAZARDS_HELD = 1_000_000;
+
+/** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
+export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
+
+/**
+ * How a run ended, as a predicate: `The scenario ${describeStop(...)}`. `unit` names a step (a trace's is an
+ * event). At the step limit the count is the limit, so it is not stated twice.
+ */
+export function describeStop(reason: StopReason, steps: number, unit = 'statement'): string {
+  const count = `${steps} ${unit}${steps === 1 ? '' : 's'}`;
+  switch (reason) {
+    case 'end':
+      return `reached its end after ${count}`;
+    case 'step-limit':
+      return `stopped after ${count} at the step limit`;
+    case 'hazard-limit':
+      return `stopped after ${count} at the hazard limit (${HAZARD_LIMIT.toLocaleString('en')} unexpected hazards, or ${HAZARDS_HELD.toLocaleString('en')} in all)`;
+  }
+}

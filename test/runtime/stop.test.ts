@@ -1,0 +1,21 @@
+// How a run's end is worded: one text per stop reason, which the CLI, the editor and the debugger all show.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeStop } from '../../src/runtime/stop';
+
+test('a run that reached its end says so with its statement count', () => {
+  assert.equal(describeStop('end', 42), 'reached its end after 42 statements');
+  assert.equal(describeStop('end', 1), 'reached its end after 1 statement');
+});
+
+test('a run cut at the step limit says where it stopped (the count is the limit)', () => {
+  assert.equal(describeStop('step-limit', 1000), 'stopped after 1000 statements at the step limit');
+});
+
+test('a run cut at the hazard limit states the limit', () => {
+  assert.equal(describeStop('hazard-limit', 10002), 'stopped after 10002 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all)');
+});
+
+test('a trace counts events, not statements', () => {
+  assert.equal(describeStop('end', 300, 'event'), 'reached its end after 300 events');
+});
