@@ -204,13 +204,18 @@ function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
       c.states[dirty[k]] = CLEAN;
     }
     const phys = start * c.line;
-    const old = readRuns(s.mem, phys, n * c.line);
-    writeRuns(s.mem, phys, runs.done());
     emit(s, { type: 'writeback', phys, len: n * c.line });
-    checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
+    storeBack(s, phys, n * c.line, runs.done(), cause);
   }
   changes.done();
   return dirty.length;
+}
+
+/** Stores dirty lines' data over memory's [phys, +len): the data it overwrites may be a lost write. */
+function storeBack(s: MachineState, phys: number, len: number, runs: DataRun[], cause: LineCause): void {
+  const old = readRuns(s.mem, phys, len);
+  writeRuns(s.mem, phys, runs);
+  checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
 }
 
 /** Capacity eviction of lines: the Dirty ones written back (adjacent lines together), then all dropped. */
@@ -422,9 +427,11 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
   const n = tailFirst * L - a;
   if (op.kind === 'read') out.addSlice(readRuns(s.mem, a, n));
   else if (op.kind === 'write') {
-    const old = op.copy ? readRuns(s.mem, a, n) : [];
-    writeRuns(s.mem, a, sliceRuns(op.runs, a - phys, n));
-    if (op.copy) checkLost(s, a, old, 'a bounce copy');
+    // Each of these lines is written back when a later one evicts it. A program write is newest over its bytes
+    // (cpu.write): only a copy's older data can destroy a newer write there.
+    const runs = sliceRuns(op.runs, a - phys, n);
+    if (op.copy) storeBack(s, a, n, runs, 'evict');
+    else writeRuns(s.mem, a, runs);
   }
   flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause });
   const simulated = Math.max(tailFirst, last - 1);

@@ -80,8 +80,12 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
   const places = [logical, ...slotAliases(s, logical, d.len)];
   const copies = places.flatMap((p) => [readRuns(s.mem, p, d.len), cacheView(s, p, d.len)]);
   let lost = 0;
-  zipRuns([newest, ...copies], (_p, l, [n, ...c]) => {
-    if (n.seq === d.seq && c.every((r) => r.seq !== d.seq)) lost += l;
+  // From the first byte lost, not the run's first: a partly written line's write-back leaves the rest as it was.
+  let from = logical;
+  zipRuns([newest, ...copies], (p, l, [n, ...c]) => {
+    if (n.seq !== d.seq || c.some((r) => r.seq === d.seq)) return;
+    if (lost === 0) from = logical + p;
+    lost += l;
   });
   if (lost === 0) return;
   // One hazard per lost write and cause within a statement, however many lines or pieces carried it: it counts them all.
@@ -91,13 +95,13 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
   const total = earlier && lostTotals.get(earlier);
   if (earlier && total) {
     total.bytes += lost;
-    total.from = Math.min(total.from, logical);
+    total.from = Math.min(total.from, from);
     earlier.message = message(total);
     // The event raised with it, when events are recorded, says the same.
     if (total.event) total.event.message = earlier.message;
     return;
   }
-  const first: LostTotal = { bytes: lost, from: logical };
+  const first: LostTotal = { bytes: lost, from };
   raise(s, 'lost-write', message(first), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: key });
   lostTotals.set(s.hazards[s.hazards.length - 1], first);
   const event = s.recording ? s.events[s.events.length - 1] : undefined;

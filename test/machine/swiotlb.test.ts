@@ -91,6 +91,20 @@ test('unmap with SKIP_CPU_SYNC releases the slot holding the device write: a los
   assert.match(r.hazards[0].message, /releasing bounce slot .* isp wrote them at line 3/);
 });
 
+test('a bounce copy larger than the cache reports its lines\' write-backs as line-by-line simulation does: one lost write, every byte', () => {
+  // 16 lines of cache: the 256-line copy is summarised. The map (SKIP_CPU_SYNC, no clean) leaves the slot's last
+  // lines dirty over the device's write; the sync's read of the original evicts them, then the copy's own lines
+  // are written back over the rest of the slot: both are write-backs on eviction, one hazard.
+  const r = scenario({ ...low, cache: { size: 1024, ways: 2, line: 64 } }, [
+    (m, v) => (v.p = m.kmalloc(16384)),
+    (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 16384, 'BIDIRECTIONAL', 0, true)),
+    (m, v) => m.deviceWrite('isp', v.h, 0, 16384, 0xa5),
+    (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 16384, 'BIDIRECTIONAL', 0),
+  ]);
+  assert.deepEqual(r.kinds, ['lost-write']);
+  assert.match(r.hazards[0].message, /^write-back of dirty cache lines \(evict\) destroyed 16384 byte\(s\) at kmalloc #1\+0x0: isp wrote them at line 3/);
+});
+
 test('a mapping larger than 128 slots (256 KiB) cannot bounce: the map fails', () => {
   const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
   const p = at(m, 1, (x) => x.kmalloc(512 * 1024)).result;
