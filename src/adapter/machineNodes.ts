@@ -69,7 +69,8 @@ export class MachineNodes {
       leaf('created', `line ${b.createdAt.line}`),
     ];
     if (b.device) fields.push(leaf('device', b.device));
-    if (!b.live) fields.push(leaf('released', b.releasedAt ? `line ${b.releasedAt.line}` : 'yes'));
+    if (b.failed) fields.push(leaf('allocation', 'failed (NULL)'));
+    else if (!b.live) fields.push(leaf('released', b.releasedAt ? `line ${b.releasedAt.line}` : 'yes'));
     if (dmabuf) fields.push(...this.dmabufFields(dmabuf));
     const maps = [...this.s.mappings.values()].filter((m) => m.buffer === b.id);
     fields.push(indexed('mappings', `${maps.filter((m) => m.live).length} live`, maps.length, (i) => this.mappingNode(`[${i}]`, maps[i])));

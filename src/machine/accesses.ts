@@ -2,7 +2,7 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, mappingName, resolve, resolveBuffer } from './buffers';
+import { at, bufferName, bufferPieces, clip, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive } from './buffers';
 import { cacheView, cpuAccess, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
@@ -83,7 +83,7 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
   const r = resolveBuffer(s, h, 'cpu.read');
   if (!r) return [];
   const { b } = r;
-  if (!b.live) raise(s, 'api-misuse', `cpu.read of ${bufferName(b)} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free' });
+  usedWhenNotLive(s, b, `cpu.read of ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.read');
   checkCpuOwnership(s, b, off, n, 'read');
   const all: DataRun[] = [];
@@ -106,7 +106,7 @@ export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, v
   const r = resolveBuffer(s, h, 'cpu.write');
   if (!r) return;
   const { b } = r;
-  if (!b.live) raise(s, 'api-misuse', `cpu.write to ${bufferName(b)} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free' });
+  usedWhenNotLive(s, b, `cpu.write to ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.write');
   checkCpuOwnership(s, b, off, n, 'wrote');
   const seq = newWrite(s, 'cpu');
@@ -144,8 +144,9 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   if (t.type === 'coherent') {
     const b = s.buffers.get(t.buffer);
     if (!b) return undefined;
+    if (b.failed) return void usedWhenNotLive(s, b, `${fn} through ${bufferName(b)}`);
     if (!b.live || b.device !== dev.name) {
-      raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? `it was freed${at(b.releasedAt)}` : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
+      raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? notLiveText(b) : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
       if (!b.live) return undefined;
     }
     const n = clip(s, b, off, len, fn);

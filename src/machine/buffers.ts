@@ -19,11 +19,16 @@ export function newHandle(s: MachineState, id: number, type: HandleType, target:
   return { type, id };
 }
 
-/** Registers a buffer over `segs` (in buffer order); the CPU owns it. */
-export function createBuffer(s: MachineState, kind: BufferKind, size: number, segs: PhysRange[], cacheable: boolean, device?: string): Buffer {
-  const b: Buffer = { id: newId(s), kind, size, segs, cacheable, owners: cpuOwned(size), mapped: [], createdAt: s.loc, live: true, ...(device ? { device } : {}) };
+/**
+ * Registers a buffer over `segs` (in buffer order); the CPU owns it. Without `segs` the allocation failed: the
+ * buffer stands for the NULL the call returned, so that its uses can say so.
+ */
+export function createBuffer(s: MachineState, kind: BufferKind, size: number, segs: PhysRange[] | undefined, cacheable: boolean, device?: string): Buffer {
+  const b: Buffer = { id: newId(s), kind, size, segs: segs ?? [], cacheable, owners: cpuOwned(size), mapped: [], createdAt: s.loc, live: segs !== undefined };
+  if (!segs) b.failed = true;
+  if (device) b.device = device;
   s.buffers.set(b.id, b);
-  emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: segs.map((g) => ({ phys: g.phys, len: g.len })) });
+  emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: b.segs.map((g) => ({ phys: g.phys, len: g.len })) });
   return b;
 }
 
@@ -77,7 +82,7 @@ export function liveMappingsOf(s: MachineState, b: Buffer): Mapping[] {
 export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
   // An allocation that failed returned NULL, and kfree(NULL), vfree(NULL) and dma_free_coherent() of NULL do
   // nothing (its failure was reported where it happened).
-  if (!b.live && b.releasedAt === undefined) return;
+  if (b.failed) return;
   if (!b.live) {
     raise(s, 'api-misuse', `${fn}(${bufferName(b)}): double free: it was already freed${at(b.releasedAt)}`, b.releasedAt ? [{ loc: b.releasedAt, message: 'freed here' }] : [], { detail: 'double-free' });
     return;
@@ -92,11 +97,46 @@ export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
   emit(s, { type: 'free', buffer: b.id, kind: b.kind });
 }
 
+/**
+ * The api-misuse of a handle that names nothing: one a failed call returned, or one never returned at all.
+ * With `failure` the call it is passed to fails too.
+ */
+export function namesNothing(s: MachineState, h: Handle | undefined, fn: string, failure = false): void {
+  if (h?.failedAt) {
+    raise(s, 'api-misuse', `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
+      [{ loc: h.failedAt, message: 'the call that failed' }], { detail: 'failed-handle', failure });
+  } else {
+    raise(s, 'api-misuse', `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], { detail: 'unknown-handle', failure });
+  }
+  if (failure) s.failed = true;
+}
+
+/**
+ * The api-misuse of using a buffer that is not live, if it is not: its allocation failed (the pointer is NULL)
+ * or it was freed. `use` names the access (`cpu.read of p`); with `failure` the call fails for it.
+ */
+export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
+  if (b.live) return false;
+  if (b.failed) {
+    raise(s, 'api-misuse', `${use}, whose allocation failed at line ${b.createdAt.line} (it returned NULL): check the allocation's result before using it`,
+      [{ loc: b.createdAt, message: 'the allocation that failed' }], { detail: 'failed-handle', failure });
+  } else {
+    raise(s, 'api-misuse', `${use} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free', failure });
+  }
+  if (failure) s.failed = true;
+  return true;
+}
+
+/** Why a buffer that is not live has no owner: its allocation failed, or it was freed. */
+export function notLiveText(b: Buffer): string {
+  return b.failed ? `its allocation failed at line ${b.createdAt.line}` : `it was freed${at(b.releasedAt)}`;
+}
+
 /** What a handle names, or an api-misuse hazard (unknown handle, wrong kind) and undefined. */
 export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][]): HandleTarget | undefined {
   const t = h ? s.handles.get(h.id) : undefined;
   if (!t) {
-    raise(s, 'api-misuse', `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], { detail: 'unknown-handle' });
+    namesNothing(s, h, fn);
     return undefined;
   }
   if (!accepts.includes(t.type)) {

@@ -16,10 +16,9 @@ export function allocCoherent(s: MachineState, dev: DeviceConfig, size: number):
   return traced(s, 'dma_alloc_coherent', `${dev.name}, ${size} bytes`, () => {
     const uncached = !snoops(s, dev);
     const phys = traced(s, 'dma_direct_alloc', undefined, () => allocContiguous(s.alloc, size, { below: maskLimit(dev) }));
-    const b = createBuffer(s, 'coherent', size, phys === undefined ? [] : [{ phys, len: pageAlign(size) }], !uncached, dev.name);
+    const b = createBuffer(s, 'coherent', size, phys === undefined ? undefined : [{ phys, len: pageAlign(size) }], !uncached, dev.name);
     const h = newHandle(s, b.id, 'coherent', { type: 'coherent', buffer: b.id });
     if (phys === undefined) {
-      b.live = false;
       fail(s, 'api-misuse', `dma_alloc_coherent(${dev.name}, ${size}) failed: no contiguous memory under its ${dev.dmaMask}-bit mask`, [], 'alloc-failed');
       return h;
     }

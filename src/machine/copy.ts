@@ -52,8 +52,6 @@ function copyEach<K, V>(m: ReadonlyMap<K, V>, copy: (v: V) => V): Map<K, V> {
   return out;
 }
 
-
-
 const copyPages = (a: PageAllocator): PageAllocator => ({ ...a, general: copyRangeAllocator(a.general), cma: copyRangeAllocator(a.cma) });
 
 const copySwiotlb = (s: SwiotlbState): SwiotlbState => ({ ...s, pool: copyRangeAllocator(s.pool), active: s.active.slice() });
@@ -66,6 +64,7 @@ const copyIommu = (i: IommuState): IommuState => ({ ...i, iova: copyRangeAllocat
 
 function copyBuffer(b: Buffer): Buffer {
   const c: Buffer = { id: b.id, kind: b.kind, size: b.size, segs: b.segs.slice(), cacheable: b.cacheable, owners: b.owners.slice(), mapped: b.mapped.slice(), createdAt: b.createdAt, live: b.live };
+  if (b.failed) c.failed = true;
   if (b.device !== undefined) c.device = b.device;
   if (b.name !== undefined) c.name = b.name;
   if (b.lastMapping !== undefined) c.lastMapping = b.lastMapping;

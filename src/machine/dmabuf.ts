@@ -2,7 +2,7 @@
 // allocate at the first map to fit every attached device), reference counts with release at zero, attach and
 // detach with the constraint check, and the end-of-run leaks of buffers, attachments, mappings and vmaps.
 import type { HandleType } from '../language/signatures';
-import { newId } from './buffers';
+import { namesNothing, newId } from './buffers';
 import type { DeviceConfig } from './device';
 import { dmaBufBacking, handleFor, releaseDmaBufBacking } from './dmabufBridge';
 import { describePlan, fitPlan, formatSize, unmetConstraints } from './dmabufConstraints';
@@ -15,7 +15,7 @@ import type { Handle, MachineState } from './state';
 
 /** A handle that names nothing: what a failed call returns (using it later is api-misuse). */
 export function failedHandle(s: MachineState, type: HandleType): Handle {
-  return { type, id: newId(s) };
+  return { type, id: newId(s), failedAt: s.loc };
 }
 
 const at = (loc: Loc, message: string): Related => ({ loc, message });
@@ -27,7 +27,7 @@ const at = (loc: Loc, message: string): Related => ({ loc, message });
 export function liveBuf(s: MachineState, h: Handle, call: string): DmaBuf | undefined {
   const b = s.dmabuf.bufs.get(h.id);
   if (!b) {
-    fail(s, 'api-misuse', `${call}: the handle names no dma-buf (it comes from a failed call)`, [], 'unknown-handle');
+    namesNothing(s, h, call, true);
     return undefined;
   }
   if (b.releasedAt) {
@@ -186,7 +186,7 @@ export function dmaBufAttach(s: MachineState, h: Handle, dev: string): Handle {
 export function liveAttachment(s: MachineState, h: Handle, call: string): Attachment | undefined {
   const a = s.dmabuf.attachments.get(h.id);
   if (!a) {
-    fail(s, 'api-misuse', `${call}: the handle names no attachment (it comes from a failed dma_buf_attach)`, [], 'unknown-handle');
+    namesNothing(s, h, call, true);
     return undefined;
   }
   const b = s.dmabuf.bufs.get(a.buf)!;

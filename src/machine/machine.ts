@@ -4,7 +4,7 @@
 
 import type { Direction } from '../language/ast';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
-import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, releaseBuffer, resolveBuffer } from './buffers';
+import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
 import { restoreCache, snapshotCache, type CacheSnapshot } from './cacheSnapshot';
 import { allocCoherent, freeCoherent } from './coherent';
@@ -187,11 +187,8 @@ export class Machine {
       const segs = kind === 'kmalloc'
         ? ((p) => (p === undefined ? undefined : [{ phys: p, len: size }]))(allocContiguous(s.alloc, size))
         : allocScattered(s.alloc, size)?.map((g, i, all) => (i === all.length - 1 ? { phys: g.phys, len: size - all.slice(0, i).reduce((n, x) => n + x.len, 0) } : g));
-      const b = createBuffer(s, kind, size, segs ?? [], true);
-      if (!segs) {
-        b.live = false;
-        fail(s, 'api-misuse', `${kind}(${size}) failed: out of memory`, [], 'alloc-failed');
-      }
+      const b = createBuffer(s, kind, size, segs, true);
+      if (!segs) fail(s, 'api-misuse', `${kind}(${size}) failed: out of memory`, [], 'alloc-failed');
       return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: kind === 'vmalloc' });
     });
   }
@@ -230,9 +227,8 @@ export class Machine {
     const s = this.s;
     const fits = addr + size <= ADDRESS_END;
     if (fits) reservePages(s.alloc, addr, size);
-    const b = createBuffer(s, 'phys', size, fits ? [{ phys: addr, len: size }] : [], true);
+    const b = createBuffer(s, 'phys', size, fits ? [{ phys: addr, len: size }] : undefined, true);
     if (!fits) {
-      b.live = false;
       fail(s, 'api-misuse', `phys(${hex(addr)}, ${size}): beyond the physical address space the machine models (${hex(ADDRESS_END)})`, [], 'out-of-range');
     }
     return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: false });
@@ -241,8 +237,7 @@ export class Machine {
   dmaAllocCoherent(dev: string, size: number): Handle {
     const d = this.device(dev, 'dma_alloc_coherent');
     if (d) return allocCoherent(this.s, d, size);
-    const b = createBuffer(this.s, 'coherent', size, [], false, dev);
-    b.live = false;
+    const b = createBuffer(this.s, 'coherent', size, undefined, false, dev);
     this.s.failed = true;
     return newHandle(this.s, b.id, 'coherent', { type: 'coherent', buffer: b.id });
   }
@@ -286,10 +281,7 @@ export class Machine {
       s.failed = true;
       return h;
     }
-    if (!r.b.live) {
-      fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} of ${bufferName(r.b)} after it was freed${r.b.releasedAt ? ` at line ${r.b.releasedAt.line}` : ''}`, [], 'use-after-free');
-      return h;
-    }
+    if (usedWhenNotLive(s, r.b, `DMA-API: ${dev}: ${fn} of ${bufferName(r.b)}`, true)) return h;
     body(d, r.b, m);
     return h;
   }
@@ -443,7 +435,7 @@ export class Machine {
       return;
     }
     if (!b || !b.live) {
-      if (owner !== 'none') failWith(!b ? 'its pages are not allocated yet' : `it was freed${b.releasedAt ? ` at line ${b.releasedAt.line}` : ''}`);
+      if (owner !== 'none') failWith(!b ? 'its pages are not allocated yet' : notLiveText(b));
       return;
     }
     if (owner === 'none') return failWith('it is allocated and live');

@@ -41,6 +41,8 @@ export interface Buffer {
   lastMapping?: number;
   createdAt: Loc;
   live: boolean;
+  /** Its allocation failed: the call returned NULL, there are no pages, and it was never live. */
+  failed?: true;
   releasedAt?: Loc;
   /** The device a coherent buffer was allocated for. */
   device?: string;
@@ -93,6 +95,8 @@ export type HandleTarget =
 export interface Handle {
   readonly type: HandleType;
   readonly id: number;
+  /** Returned by a call that failed here (an ERR_PTR in the kernel): it names nothing. */
+  readonly failedAt?: Loc;
 }
 
 export interface MachineState {

@@ -26,6 +26,8 @@ export interface BufferView {
   createdAt: Loc;
   releasedAt?: Loc;
   live: boolean;
+  /** Its allocation failed (the call returned NULL). */
+  failed?: true;
 }
 
 export interface MappingView {
@@ -71,7 +73,7 @@ export function bufferViews(s: MachineState): BufferView[] {
     id: b.id, name: bufferName(b), kind: b.kind, size: b.size,
     segments: b.segs.map((g) => ({ ...g })),
     owners: b.kind === 'coherent' ? [{ off: 0, len: b.size, owner: `cpu, ${b.device}:BIDIRECTIONAL` }] : b.owners.map((r) => ({ off: r.off, len: r.len, owner: ownerLabel(s, r.owners) })),
-    cacheable: b.cacheable, ...(b.device ? { device: b.device } : {}), createdAt: b.createdAt, ...(b.releasedAt ? { releasedAt: b.releasedAt } : {}), live: b.live,
+    cacheable: b.cacheable, ...(b.device ? { device: b.device } : {}), createdAt: b.createdAt, ...(b.releasedAt ? { releasedAt: b.releasedAt } : {}), live: b.live, ...(b.failed ? { failed: true } : {}),
   }));
 }
 
@@ -117,13 +119,13 @@ export function deviceViews(s: MachineState): DeviceView[] {
 /** One line for a hover over a handle. */
 export function describeHandle(s: MachineState, h: Handle): string {
   const t = s.handles.get(h.id);
-  if (!t) return `unknown handle #${h.id}`;
+  if (!t) return h.failedAt ? `handle #${h.id}: returned by the call at line ${h.failedAt.line}, which failed: it names nothing` : `unknown handle #${h.id}`;
   if ('buffer' in t) {
     const b = s.buffers.get(t.buffer);
     if (!b) return `handle #${h.id}`;
     const owners = [...new Set(b.owners.map((r) => ownerLabel(s, r.owners)))].join(' / ');
     return `${t.type} -> ${bufferName(b)}: ${b.kind}, ${b.size} bytes at ${hex(b.segs[0]?.phys ?? 0)}${b.segs.length > 1 ? ` (${b.segs.length} segments)` : ''}, ` +
-      `${b.cacheable ? 'cacheable' : 'uncached'}, ${b.live ? `owner ${b.kind === 'coherent' ? `cpu and ${b.device}` : owners}` : 'freed'}`;
+      `${b.cacheable ? 'cacheable' : 'uncached'}, ${b.live ? `owner ${b.kind === 'coherent' ? `cpu and ${b.device}` : owners}` : b.failed ? 'allocation failed (NULL)' : 'freed'}`;
   }
   if ('mapping' in t) {
     const m = s.mappings.get(t.mapping);

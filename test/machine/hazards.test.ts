@@ -217,6 +217,32 @@ test('allocations that cannot be served fail as the kernel would, without crashi
   }
 });
 
+test('a use of what a failed call returned says which call failed, not that it was freed or never returned', () => {
+  const text = ['memory 64MiB', 'device d', 'p = kmalloc(128MiB)', 'cpu.write(p, 0, 64, 0x1)', 'h = dma_map_single(d, p, 64, TO_DEVICE)', 'kfree(p)',
+    'c = dma_alloc_coherent(d, 128MiB)', 'd.write(c, 0, 4, 0x3)', 'cpu.read(c, 0, 4)', 'buf = dma_heap_alloc(system, 128MiB)', 'v = dma_buf_vmap(buf)',
+    'cpu.read(v, 0, 4)', 'q = kmalloc(64)', 'kfree(q)', 'cpu.read(q, 0, 4)'].join('\n');
+  const hazards = checkSource(text, 'failed.dmabuf').hazards.filter((h) => h.detail !== 'alloc-failed' && h.detail !== 'out-of-memory');
+  const allocationFailed = (line: number): RegExp => new RegExp(`whose allocation failed at line ${line} \\(it returned NULL\\)`);
+  const got = hazards.map((h) => ({ line: h.loc.line, detail: h.detail, related: h.related.map((r) => r.loc.line) }));
+  assert.deepEqual(got, [
+    { line: 4, detail: 'failed-handle', related: [3] }, { line: 5, detail: 'failed-handle', related: [3] },
+    { line: 8, detail: 'failed-handle', related: [7] }, { line: 9, detail: 'failed-handle', related: [7] },
+    { line: 11, detail: 'failed-handle', related: [10] }, { line: 12, detail: 'failed-handle', related: [11] },
+    { line: 15, detail: 'use-after-free', related: [] },
+  ], 'kfree(NULL) is no misuse; a use after a real free still says so');
+  for (const h of hazards.slice(0, 4)) assert.match(h.message, allocationFailed(h.related[0].loc.line));
+  for (const h of hazards.slice(4, 6)) assert.match(h.message, new RegExp(`the handle comes from the call at line ${h.related[0].loc.line}, which failed`));
+  assert.match(hazards[6].message, /^cpu\.read of q after it was freed at line 14$/);
+});
+
+test('a failed allocation describes itself as failed, and a copy keeps that', () => {
+  const m = machine();
+  const v: Vars = {};
+  run(m, (x) => (v.p = x.kmalloc(2 ** 45)));
+  assert.match(m.clone().describeHandle(v.p), /, allocation failed \(NULL\)$/);
+  assert.equal(m.buffers()[0].failed, true);
+});
+
 test('a mask that reaches neither the page nor the swiotlb pool makes the map fail', () => {
   const r = scenario({ devices: [{ name: 'isp', dmaMask: 24 }] }, [kmalloc('p'), mapSingle('TO_DEVICE')]);
   assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail, h.failure]), [['api-misuse', 'map-failed', true]]);
