@@ -3,26 +3,19 @@
 // by a FitPlan for exporters that allocate to fit their devices (spec §7).
 import { SYSTEM_HEAP_MAX_RUN, type FitPlan } from './dmabufConstraints';
 import { PAGE } from './layout';
-import { allocContiguous, allocRuns, pageAlign, type PageAllocator, type PhysRange } from './pageAllocator';
+import { allocBlocks, allocContiguous, pageAlign, type PageAllocator, type PhysRange } from './pageAllocator';
 
 /** The system heap's page orders 8, 4 and 0 as run sizes. */
 export const SYSTEM_HEAP_RUNS = [SYSTEM_HEAP_MAX_RUN, 64 * 1024, PAGE] as const;
 
-/** The run sizes the system heap takes for `size` bytes: the largest run that fits the rest, first. */
-export function systemHeapRunSizes(size: number, maxRun: number = SYSTEM_HEAP_MAX_RUN): number[] {
-  const out: number[] = [];
-  let rest = pageAlign(size);
-  for (const s of SYSTEM_HEAP_RUNS.filter((r) => r <= maxRun)) {
-    const n = Math.floor(rest / s);
-    for (let i = 0; i < n; i++) out.push(s);
-    rest -= n * s;
-  }
-  return out;
+/** Runs of the system heap's sizes up to `maxRun`, each aligned to its size as alloc_pages() gives a block. */
+function systemHeapRuns(a: PageAllocator, size: number, maxRun: number, below?: number): PhysRange[] | undefined {
+  return allocBlocks(a, size, SYSTEM_HEAP_RUNS.filter((s) => s <= maxRun), below);
 }
 
 export function allocateSystemHeap(a: PageAllocator, size: number): PhysRange[] | undefined {
-  // alloc_pages() of order 8 or 4: a block aligned to its size, so a 1 MiB run never crosses a 1 MiB boundary.
-  return allocRuns(a, systemHeapRunSizes(size), { natural: true });
+  // Aligned to its size, a 1 MiB run never crosses a 1 MiB segment boundary.
+  return systemHeapRuns(a, size, SYSTEM_HEAP_MAX_RUN);
 }
 
 function contiguous(a: PageAllocator, size: number, below: number | undefined, cma: boolean): PhysRange[] | undefined {
@@ -37,12 +30,9 @@ export function allocateCma(a: PageAllocator, size: number): PhysRange[] | undef
 
 /**
  * Pages shaped by a plan: contiguous from CMA (else anywhere below the limit), or system-heap runs no longer than
- * the plan allows, aligned to that length when it is capped so that no run crosses a segment boundary.
+ * the plan allows; a run aligned to its size, a power of two within the window, crosses no segment boundary.
  */
 export function allocateToFit(a: PageAllocator, size: number, plan: FitPlan): PhysRange[] | undefined {
   if (plan.contiguous) return contiguous(a, size, plan.below, true) ?? contiguous(a, size, plan.below, false);
-  // A segment window aligns every run to the longest allowed; without one the runs are the system heap's, each
-  // aligned to its own size as alloc_pages() gives them.
-  const placed = plan.window !== undefined ? { align: plan.maxRun } : { natural: true };
-  return allocRuns(a, systemHeapRunSizes(size, plan.maxRun), { below: plan.below, ...placed });
+  return systemHeapRuns(a, size, plan.maxRun, plan.below);
 }

@@ -18,10 +18,6 @@ export interface AllocOptions {
   below?: number;
   /** Allocate from the CMA region instead of the general pages. */
   cma?: boolean;
-  /** Start address alignment in bytes (a power of two; at least a page). */
-  align?: number;
-  /** Each run aligned to its own length (a power of two), as the buddy allocator hands out a block of an order. */
-  natural?: boolean;
 }
 
 export function createPageAllocator(layout: Layout, seed: number): PageAllocator {
@@ -38,28 +34,58 @@ export function pageAlign(size: number): number {
 
 /** One physically contiguous allocation, page-granular; undefined when nothing fits. */
 export function allocContiguous(a: PageAllocator, size: number, opts: AllocOptions = {}): number | undefined {
-  return allocTopDown(opts.cma ? a.cma : a.general, pageAlign(size), opts.below, Math.max(opts.align ?? PAGE, PAGE));
+  return allocTopDown(opts.cma ? a.cma : a.general, pageAlign(size), opts.below, PAGE);
 }
 
 /**
  * Several runs, placed top-down with at least one free page between consecutive runs so that no two are
  * physically adjacent. All or nothing: on failure every run taken is given back.
  */
-export function allocRuns(a: PageAllocator, sizes: readonly number[], opts: AllocOptions = {}): PhysRange[] | undefined {
-  const r = opts.cma ? a.cma : a.general;
+export function allocRuns(a: PageAllocator, sizes: readonly number[]): PhysRange[] | undefined {
   const out: PhysRange[] = [];
-  let below = opts.below ?? Infinity;
+  let below = Infinity;
   for (const size of sizes) {
     const len = pageAlign(size);
-    const phys = allocTopDown(r, len, below, Math.max(opts.natural ? len : opts.align ?? PAGE, PAGE));
-    if (phys === undefined) {
-      for (const got of out) freePages(a, got.phys, got.len);
-      return undefined;
-    }
+    const phys = allocTopDown(a.general, len, below, PAGE);
+    if (phys === undefined) return giveBack(a, out);
     out.push({ phys, len });
     below = phys - PAGE;
   }
   return out;
+}
+
+/**
+ * `size` bytes as blocks of `sizes` (largest first, the last a page), each aligned to its size as the buddy
+ * allocator gives a block of an order: the largest that fits the rest, and once no block of a size can be
+ * placed the next smaller, never a larger again (the system heap's alloc_largest_available). No two blocks are
+ * physically adjacent. All or nothing.
+ */
+export function allocBlocks(a: PageAllocator, size: number, sizes: readonly number[], below = Infinity): PhysRange[] | undefined {
+  const r = a.general;
+  let rest = pageAlign(size);
+  if (rest > r.freeBytes) return undefined;
+  const out: PhysRange[] = [];
+  // Free pages either side of each block, held until the end so that no later block of this buffer touches it.
+  const guards: number[] = [];
+  let last = below;
+  for (const len of sizes) {
+    while (rest >= len) {
+      // Below the block before; when nothing fits there, the highest place left, such as a hole between blocks.
+      const phys = allocTopDown(r, len, last, len) ?? allocTopDown(r, len, below, len);
+      if (phys === undefined) break;
+      out.push({ phys, len });
+      rest -= len;
+      last = phys;
+      for (const g of [phys - PAGE, phys + len]) if (reserve(r, g, PAGE) > 0) guards.push(g);
+    }
+  }
+  for (const g of guards) freeRange(r, g, PAGE);
+  return rest === 0 ? out : giveBack(a, out);
+}
+
+function giveBack(a: PageAllocator, runs: readonly PhysRange[]): undefined {
+  for (const got of runs) freePages(a, got.phys, got.len);
+  return undefined;
 }
 
 /** vmalloc's scattered pages: runs of 1 to 4 pages chosen by the seeded generator, never adjacent. */

@@ -60,11 +60,13 @@ export function freeRange(r: RangeAllocator, phys: number, len: number): void {
   fillRun(r.runs, phys, len, FREE, 0);
 }
 
-/** Marks [phys, +len) as used wherever it is free. */
-export function reserve(r: RangeAllocator, phys: number, len: number): void {
+/** Marks [phys, +len) as used wherever it is free; returns the bytes that were free. */
+export function reserve(r: RangeAllocator, phys: number, len: number): number {
   const lo = Math.max(phys, r.base);
   const hi = Math.min(phys + len, r.end);
-  if (lo >= hi) return;
-  r.freeBytes -= freeIn(r, lo, hi - lo);
+  if (lo >= hi) return 0;
+  const taken = freeIn(r, lo, hi - lo);
+  r.freeBytes -= taken;
   fillRun(r.runs, lo, hi - lo, USED, 0);
+  return taken;
 }

@@ -2,23 +2,75 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitPlan } from '../../src/machine/dmabufConstraints';
-import { allocateCma, allocateSystemHeap, allocateToFit, systemHeapRunSizes } from '../../src/machine/heaps';
+import { allocateCma, allocateSystemHeap, allocateToFit } from '../../src/machine/heaps';
 import { computeLayout, FOUR_GIB } from '../../src/machine/layout';
-import { createPageAllocator } from '../../src/machine/pageAllocator';
+import { createPageAllocator, freePages, reservePages, type PageAllocator, type PhysRange } from '../../src/machine/pageAllocator';
 import { checkSource } from '../../src/runtime/checker';
-import { device } from './helpers';
+import { device, hazardsOf, lines } from './helpers';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const fresh = () => {
-  const layout = computeLayout(8 * 1024 * MiB);
+const GiB = 1024 * MiB;
+const fresh = (ram = 8 * GiB) => {
+  const layout = computeLayout(ram);
   return { layout, alloc: createPageAllocator(layout, 1) };
 };
 
+/** Two free 1 MiB blocks low down, and higher up 1 MiB of free pages that holds no aligned 1 MiB block. */
+const HOLES: PhysRange[] = [{ phys: 5 * GiB, len: MiB }, { phys: 5 * GiB + 2 * MiB, len: MiB }, { phys: 6 * GiB + 64 * KiB, len: MiB }];
+
+/** A machine whose general pages are all taken but for HOLES. */
+function holesOnly(): PageAllocator {
+  const { alloc } = fresh();
+  reservePages(alloc, alloc.general.base, alloc.general.end - alloc.general.base);
+  for (const h of HOLES) freePages(alloc, h.phys, h.len);
+  return alloc;
+}
+
+/** Runs of one buffer as the system heap must give them: largest first, each aligned to its size, none touching. */
+function assertSystemHeapShape(runs: readonly PhysRange[], size: number): void {
+  assert.equal(runs.reduce((n, r) => n + r.len, 0), size);
+  runs.forEach((r, i) => assert.ok(i === 0 || r.len <= runs[i - 1].len, `run ${i} longer than the one before`));
+  for (const r of runs) assert.equal(r.phys % r.len, 0, `run of ${r.len} at 0x${r.phys.toString(16)}`);
+  const byPhys = [...runs].sort((a, b) => a.phys - b.phys);
+  for (let i = 1; i < byPhys.length; i++) assert.ok(byPhys[i - 1].phys + byPhys[i - 1].len < byPhys[i].phys, `runs touch at 0x${byPhys[i].phys.toString(16)}`);
+}
+
 test('system heap: page runs of 1 MiB, 64 KiB, then 4 KiB, largest first', () => {
-  assert.deepEqual(systemHeapRunSizes(MiB + 64 * KiB + 8 * KiB), [MiB, 64 * KiB, 4 * KiB, 4 * KiB]);
-  assert.deepEqual(systemHeapRunSizes(200 * KiB), [64 * KiB, 64 * KiB, 64 * KiB, 4 * KiB, 4 * KiB]);
-  assert.deepEqual(systemHeapRunSizes(1), [4 * KiB], 'a size is rounded up to whole pages');
+  const lens = (size: number) => allocateSystemHeap(fresh().alloc, size)!.map((r) => r.len);
+  assert.deepEqual(lens(MiB + 64 * KiB + 8 * KiB), [MiB, 64 * KiB, 4 * KiB, 4 * KiB]);
+  assert.deepEqual(lens(200 * KiB), [64 * KiB, 64 * KiB, 64 * KiB, 4 * KiB, 4 * KiB]);
+  assert.deepEqual(lens(1), [4 * KiB], 'a size is rounded up to whole pages');
+});
+
+test('system heap: 2 GiB on a 4 GiB machine: 1 MiB runs while one can be placed, then 64 KiB runs between them', () => {
+  const { alloc } = fresh(4 * GiB);
+  const free = alloc.general.freeBytes;
+  const runs = allocateSystemHeap(alloc, 2 * GiB)!;
+  assert.ok(runs, 'the allocation fits');
+  assertSystemHeapShape(runs, 2 * GiB);
+  assert.ok(runs.some((r) => r.len === 64 * KiB), 'the rest is in 64 KiB runs');
+  assert.equal(alloc.general.freeBytes, free - 2 * GiB, 'only the runs are taken');
+  assert.deepEqual(hazardsOf(lines('memory 4GiB', 'buf = dma_heap_alloc(system, 2GiB)', 'dma_buf_put(buf)')), []);
+});
+
+test('system heap: a smaller run only once no larger one can be placed, in a hole wherever it is', () => {
+  const runs = allocateSystemHeap(holesOnly(), 2 * MiB + 256 * KiB)!;
+  assert.deepEqual(runs, [
+    { phys: 5 * GiB + 2 * MiB, len: MiB }, { phys: 5 * GiB, len: MiB },
+    ...[1024, 896, 768, 640].map((k) => ({ phys: 6 * GiB + k * KiB, len: 64 * KiB })),
+  ]);
+});
+
+test('system heap: all or nothing: when even 4 KiB pages run out, every run and page held apart is given back', () => {
+  const alloc = holesOnly();
+  const free = alloc.general.freeBytes;
+  assert.equal(allocateSystemHeap(alloc, 3 * MiB), undefined);
+  assert.equal(alloc.general.freeBytes, free);
+  // Nothing is left behind: the same allocation lands as on the untouched machine.
+  const runs = allocateSystemHeap(alloc, 2 * MiB + 256 * KiB);
+  assert.ok(runs);
+  assert.deepEqual(runs, allocateSystemHeap(holesOnly(), 2 * MiB + 256 * KiB));
 });
 
 test('system heap: no two runs physically adjacent, and allocations land above 4 GiB by default', () => {
@@ -75,6 +127,15 @@ test('deferred allocation: a contiguous device behind an IOMMU asks for nothing;
   assert.equal(runs.length, 3);
   // As the system heap places them: each run aligned to its size.
   for (const r of runs) assert.equal(r.phys % r.len, 0, `run of ${r.len} at 0x${r.phys.toString(16)}`);
+});
+
+test('deferred allocation on a 4 GiB machine: 2 GiB fits, as system-heap runs or runs capped at a 64 KiB window', () => {
+  for (const d of [device('gpu', { iommu: true }), device('dsp', { maxSegmentSize: 64 * KiB })]) {
+    const runs = allocateToFit(fresh(4 * GiB).alloc, 2 * GiB, fitPlan([d]))!;
+    assert.ok(runs, `fits ${d.name}`);
+    assertSystemHeapShape(runs, 2 * GiB);
+    if (d.maxSegmentSize) assert.ok(runs.every((r) => r.len <= d.maxSegmentSize!));
+  }
 });
 
 test('deferred allocation: runs no longer than the smallest max_segment_size, aligned so none crosses segment_boundary', () => {
