@@ -222,9 +222,12 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
   if (!r) return;
   const snoop = snoops(s, dev);
   const seq = newWrite(s, dev.name);
+  // prefetch=speculative: the worst a speculating CPU may do, just before the device writes: over the whole written
+  // range (spec §3), so a line this allocates in one piece may be pushed out by the next before the write.
+  if (!snoop && s.cache.prefetch === 'speculative') {
+    cpuAccessPieces(s, r.pieces.filter((p) => p.cacheable).map((p) => ({ phys: p.target, len: p.len })), { kind: 'alloc', cause: 'speculative' });
+  }
   for (const p of r.pieces) {
-    // prefetch=speculative: the worst a speculating CPU may do, just before the device writes.
-    if (!snoop && p.cacheable && s.cache.prefetch === 'speculative') cpuAccess(s, p.target, p.len, { kind: 'alloc', cause: 'speculative' });
     if (s.recording) emit(s, { type: 'dma', device: dev.name, access: 'write', phys: p.target, len: p.len, snoop });
     const runs = [{ len: p.len, value, seq }];
     recordNewest(s, p.logical, p.len, value, seq);

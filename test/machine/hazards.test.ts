@@ -243,6 +243,23 @@ test('a failed allocation describes itself as failed, and a copy keeps that', ()
   assert.equal(m.buffers()[0].failed, true);
 });
 
+test('prefetch=speculative allocates a device write\'s whole range before the write, on scattered pages as on contiguous ones', () => {
+  // A 4 KiB direct-mapped cache: the second page's lines push out the first's, and with it the line the CPU
+  // dirtied. Before the write that is a write-back of old data; piece by piece it came after and destroyed it.
+  const text = (seed: number): string => ['platform arm64', `memory 8GiB seed=${seed}`, 'cache size=4KiB ways=1 prefetch=speculative', 'device d',
+    'p = vmalloc(8KiB)', 'sg = dma_map_sg(d, p, FROM_DEVICE)', 'cpu.write(p, 0, 64, 0x11)', 'd.write(sg, 0, 8KiB, 0x22)',
+    'dma_unmap_sg(d, sg, FROM_DEVICE)', 'cpu.read(p, 0, 64) expect 0x22', 'vfree(p)'].join('\n');
+  const pieces = (seed: number): number => {
+    let n = 0;
+    checkSource(text(seed), 'x.dmabuf', {}, (_step, r) => (n = Math.max(n, r.machine.buffers()[0]?.segments.length ?? 0)));
+    return n;
+  };
+  const kinds = (seed: number): string[] => checkSource(text(seed), 'x.dmabuf').hazards.map((h) => `${h.loc.line} ${h.kind}`);
+  assert.deepEqual([pieces(1), pieces(4)], [1, 2], 'seed 1 gives one run of pages, seed 4 two');
+  assert.deepEqual(kinds(4), kinds(1));
+  assert.deepEqual(kinds(4), ['7 cpu-access-while-device-owned']);
+});
+
 test('a mask that reaches neither the page nor the swiotlb pool makes the map fail', () => {
   const r = scenario({ devices: [{ name: 'isp', dmaMask: 24 }] }, [kmalloc('p'), mapSingle('TO_DEVICE')]);
   assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail, h.failure]), [['api-misuse', 'map-failed', true]]);
