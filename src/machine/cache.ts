@@ -215,7 +215,7 @@ function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
 function storeBack(s: MachineState, phys: number, len: number, runs: DataRun[], cause: LineCause): void {
   const old = readRuns(s.mem, phys, len);
   writeRuns(s.mem, phys, runs);
-  checkLost(s, phys, old, `write-back of dirty cache lines (${cause})`);
+  checkLost(s, phys, old, 'write-back', `write-back of dirty cache lines (${cause})`);
 }
 
 /** Capacity eviction of lines: the Dirty ones written back (adjacent lines together), then all dropped. */
@@ -286,7 +286,7 @@ function accessLine(s: MachineState, lineNo: number, from: number, len: number, 
     c.data[idx] = full && whole ? whole : full ? sliceRuns(op.runs, pos, len) : overwriteRuns(data, from, sliceRuns(op.runs, pos, len));
     if (c.states[idx] !== DIRTY) record(s, idx, lineNo, c.states[idx], DIRTY, 'write');
     c.states[idx] = DIRTY;
-    if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), 'a bounce copy');
+    if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), 'bounce-copy', 'a bounce copy');
   }
   if (op.kind !== 'alloc' && c.prefetch !== 'none') prefetchNext(s, lineNo);
 }
@@ -479,7 +479,7 @@ export function maintain(s: MachineState, phys: number, len: number, op: Mainten
   for (const i of idxs) if (c.states[i] === DIRTY) destroyed.push({ phys: c.tags[i] * c.line, data: c.data[i] as DataRun[] });
   drop(s, idxs, 'invalidate');
   emit(s, { type: 'invalidate', phys, len, lines: idxs.length });
-  for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidating dirty cache lines');
+  for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidate', 'invalidating dirty cache lines');
 }
 
 /** The cached lines the range covers only in part: at most its first and its last. */

@@ -39,6 +39,8 @@ export function copyState(s: Readonly<Omit<MachineState, 'cache'>>): StateWithou
     loc: s.loc,
     events: s.events.slice(),
     hazards: s.hazards.slice(),
+    // Copies are made between statements, when no statement's lost writes are being counted.
+    lostWrites: new Map(),
     failed: s.failed,
     lineEventBudget: s.lineEventBudget,
     recording: s.recording,

@@ -60,7 +60,7 @@ function createState(config: MachineConfig): MachineState {
     alloc: createPageAllocator(layout, config.memory.seed), swiotlb: createSwiotlb(layout), iommu: new Map(),
     buffers: new Map(), mappings: new Map(), handles: new Map(), names: new Map(), dmabuf: createDmaBufState(),
     nextId: 1, seq: 0, writes: new Map([[0, { who: 'zero fill' }]]),
-    loc: { line: 0, column: 0 }, events: [], hazards: [], failed: false, lineEventBudget: LINE_EVENT_BUDGET,
+    loc: { line: 0, column: 0 }, events: [], hazards: [], lostWrites: new Map(), failed: false, lineEventBudget: LINE_EVENT_BUDGET,
     recording: config.events ?? true,
     pruneAt: initialPruneAt(),
   };
@@ -110,6 +110,7 @@ export class Machine {
     s.loc = loc;
     s.events = [];
     s.hazards = [];
+    s.lostWrites = new Map();
     s.failed = false;
     s.lineEventBudget = LINE_EVENT_BUDGET;
   }
@@ -119,6 +120,7 @@ export class Machine {
     const out = { events: this.s.events, hazards: this.s.hazards, failed: this.s.failed };
     this.s.events = [];
     this.s.hazards = [];
+    this.s.lostWrites = new Map();
     this.s.failed = false;
     return out;
   }

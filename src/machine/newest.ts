@@ -61,19 +61,22 @@ export function staleness(s: MachineState, phys: number, got: readonly DataRun[]
   return res;
 }
 
+/** What destroyed a lost write, as its hazard's detail names it. */
+export type LossKind = 'write-back' | 'invalidate' | 'bounce-copy' | 'slot-release';
+
 /**
- * A write-back, invalidate, copy or slot release destroyed `destroyed` (the old contents at `phys`): any byte
- * whose newest write now survives in no copy (memory, a cache line, a bounce slot) is a lost write.
+ * A write-back, invalidate, copy or slot release (`kind`, told as `how`) destroyed `destroyed` (the old contents at
+ * `phys`): any byte whose newest write now survives in no copy (memory, a cache line, a bounce slot) is a lost write.
  */
-export function checkLost(s: MachineState, phys: number, destroyed: readonly DataRun[], how: string, extraRelated: Related[] = []): void {
+export function checkLost(s: MachineState, phys: number, destroyed: readonly DataRun[], kind: LossKind, how: string, extraRelated: Related[] = []): void {
   let pos = 0;
   for (const d of destroyed) {
-    if (d.seq >= 0) checkLostRun(s, phys + pos, d, how, extraRelated);
+    if (d.seq >= 0) checkLostRun(s, phys + pos, d, kind, how, extraRelated);
     pos += d.len;
   }
 }
 
-function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, extraRelated: Related[]): void {
+function checkLostRun(s: MachineState, phys: number, d: DataRun, kind: LossKind, how: string, extraRelated: Related[]): void {
   const logical = slotToOriginal(s, phys) ?? phys;
   const newest = newestRuns(s, logical, d.len);
   if (!newest.some((n) => n.seq === d.seq)) return;
@@ -89,33 +92,29 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, how: string, ex
   });
   if (lost === 0) return;
   // One hazard per lost write and cause within a statement, however many lines or pieces carried it: it counts them all.
-  const key = `lost-write:${d.seq}:${how}`;
-  const message = (t: LostTotal): string => `${how} destroyed ${t.bytes} byte(s) at ${placeText(s, t.from)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`;
-  const earlier = s.hazards.find((h) => h.detail === key);
-  const total = earlier && lostTotals.get(earlier);
-  if (earlier && total) {
+  const key = `${d.seq}:${how}`;
+  const message = (t: { bytes: number; from: number }): string => `${how} destroyed ${t.bytes} byte(s) at ${placeText(s, t.from)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`;
+  const total = s.lostWrites.get(key);
+  if (total) {
     total.bytes += lost;
     total.from = Math.min(total.from, from);
-    earlier.message = message(total);
+    total.hazard.message = message(total);
     // The event raised with it, when events are recorded, says the same.
-    if (total.event) total.event.message = earlier.message;
+    if (total.event) total.event.message = total.hazard.message;
     return;
   }
-  const first: LostTotal = { bytes: lost, from };
-  raise(s, 'lost-write', message(first), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: key });
-  lostTotals.set(s.hazards[s.hazards.length - 1], first);
+  raise(s, 'lost-write', message({ bytes: lost, from }), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: kind });
   const event = s.recording ? s.events[s.events.length - 1] : undefined;
-  if (event?.type === 'hazard') first.event = event;
+  s.lostWrites.set(key, { hazard: s.hazards[s.hazards.length - 1], bytes: lost, from, ...(event?.type === 'hazard' ? { event } : {}) });
 }
 
-/** The bytes a lost-write hazard counts so far in its statement, the lowest address among them, and its event. */
-interface LostTotal {
+/** A lost-write hazard of the running statement: the bytes it counts so far, the lowest address among them, its event. */
+export interface LostTotal {
+  hazard: Hazard;
   bytes: number;
   from: number;
   event?: Extract<MachineEvent, { type: 'hazard' }>;
 }
-
-const lostTotals = new WeakMap<Hazard, LostTotal>();
 
 /** "buf+0x40" for a physical address inside a live buffer, else the address. */
 export function placeText(s: MachineState, phys: number): string {

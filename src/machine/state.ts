@@ -7,6 +7,7 @@ import type { CacheState } from './cache';
 import type { DeviceConfig } from './device';
 import type { DmaBufState } from './dmabufState';
 import type { MachineEvent } from './events';
+import type { LostTotal } from './newest';
 import type { Hazard, Loc } from './hazards';
 import type { IommuState } from './iommu';
 import type { Layout } from './layout';
@@ -124,6 +125,8 @@ export interface MachineState {
   loc: Loc;
   events: MachineEvent[];
   hazards: Hazard[];
+  /** The statement's lost writes so far, by write and cause: a later loss of one adds to its hazard. */
+  lostWrites: Map<string, LostTotal>;
   failed: boolean;
   /** Per-line cache events left for this operation before they are summarised. */
   lineEventBudget: number;

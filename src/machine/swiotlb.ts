@@ -57,7 +57,7 @@ export function freeSlots(s: MachineState, slot: number, why: string): void {
   s.swiotlb.active.splice(i, 1);
   freeRange(s.swiotlb.pool, slot, Math.ceil(b.len / SLOT_SIZE) * SLOT_SIZE);
   // The slot's bytes now stand for nothing: what only they held of the original is gone.
-  for (const copy of held) checkLost(s, b.orig, copy, `releasing bounce slot ${hex(slot)} (${why})`);
+  for (const copy of held) checkLost(s, b.orig, copy, 'slot-release', `releasing bounce slot ${hex(slot)} (${why})`);
 }
 
 /** The original byte a slot byte stands for, if `phys` lies in a slot in use. */
@@ -84,7 +84,7 @@ function cpuCopy(s: MachineState, from: number, fromCached: boolean, to: number,
   else {
     const old = readRuns(s.mem, to, len);
     writeRuns(s.mem, to, runs);
-    checkLost(s, to, old, 'a bounce copy');
+    checkLost(s, to, old, 'bounce-copy', 'a bounce copy');
   }
 }
 

@@ -275,7 +275,7 @@ test('a lost-write counts every byte its statement destroyed, over however many 
   }).hazards;
   const lost = hazards.filter((h) => h.kind === 'lost-write');
   assert.deepEqual(events, lost.map((h) => h.message), 'the event raised with it says the same');
-  assert.deepEqual(lost.map((h) => h.loc.line), [5]);
+  assert.deepEqual(lost.map((h) => [h.loc.line, h.detail]), [[5, 'invalidate']]);
   assert.match(lost[0].message, /^invalidating dirty cache lines destroyed 128 byte\(s\) at p\+0x0: cpu wrote them at line 4/);
   const stale = hazards.find((h) => h.kind === 'stale-read');
   assert.match(stale?.message ?? '', /but no copy of it survives in memory or the cache \(see the lost-write\)/);

@@ -87,7 +87,7 @@ test('unmap with SKIP_CPU_SYNC releases the slot holding the device write: a los
     (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0xa5),
     (m, v) => m.dmaUnmapSingle('isp', v.h, 4096, 'FROM_DEVICE', true),
   ]);
-  assert.deepEqual(r.kinds, ['lost-write']);
+  assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail]), [['lost-write', 'slot-release']]);
   assert.match(r.hazards[0].message, /releasing bounce slot .* isp wrote them at line 3/);
 });
 
@@ -101,7 +101,7 @@ test('a bounce copy larger than the cache reports its lines\' write-backs as lin
     (m, v) => m.deviceWrite('isp', v.h, 0, 16384, 0xa5),
     (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 16384, 'BIDIRECTIONAL', 0),
   ]);
-  assert.deepEqual(r.kinds, ['lost-write']);
+  assert.deepEqual(r.hazards.map((h) => [h.kind, h.detail]), [['lost-write', 'write-back']]);
   assert.match(r.hazards[0].message, /^write-back of dirty cache lines \(evict\) destroyed 16384 byte\(s\) at kmalloc #1\+0x0: isp wrote them at line 3/);
 });
 
