@@ -19,7 +19,7 @@ export function allocCoherent(s: MachineState, dev: DeviceConfig, size: number):
     const b = createBuffer(s, 'coherent', size, phys === undefined ? undefined : [{ phys, len: pageAlign(size) }], !uncached, dev.name);
     const h = newHandle(s, b.id, 'coherent', { type: 'coherent', buffer: b.id });
     if (phys === undefined) {
-      fail(s, 'api-misuse', `dma_alloc_coherent(${dev.name}, ${size}) failed: no contiguous memory under its ${dev.dmaMask}-bit mask`, [], 'alloc-failed');
+      fail(s, 'api-misuse', `dma_alloc_coherent(${dev.name}, ${size}) failed: no contiguous memory under its ${dev.dmaMask}-bit mask`, [], 'out-of-memory');
       return h;
     }
     // The kernel cleans and invalidates the range before remapping it uncached, then zeroes it.

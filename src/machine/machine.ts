@@ -190,7 +190,7 @@ export class Machine {
         ? ((p) => (p === undefined ? undefined : [{ phys: p, len: size }]))(allocContiguous(s.alloc, size))
         : allocScattered(s.alloc, size)?.map((g, i, all) => (i === all.length - 1 ? { phys: g.phys, len: size - all.slice(0, i).reduce((n, x) => n + x.len, 0) } : g));
       const b = createBuffer(s, kind, size, segs, true);
-      if (!segs) fail(s, 'api-misuse', `${kind}(${size}) failed: out of memory`, [], 'alloc-failed');
+      if (!segs) fail(s, 'api-misuse', `${kind}(${size}) failed: out of memory`, [], 'out-of-memory');
       return newHandle(s, b.id, 'cpu_ptr', { type: 'cpu_ptr', buffer: b.id, vmalloc: kind === 'vmalloc' });
     });
   }
