@@ -89,7 +89,7 @@ export class TouchVisitor implements HotEventSink {
         return;
       case 'unmap_sg': {
         // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them.
-        const m = checker.mappingOf(e);
+        const m = checker.releasedBy(e);
         if (m) for (const s of m.segments) sink.dma(s.dma, s.dma + s.size);
         if (this.wantPhys) spans(e.phys, e.phys.map((_, i) => m?.segments[i]?.size ?? 1), sink, true);
         return;

@@ -8,7 +8,7 @@ import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { DMA_MAPPING_ERROR } from './fields';
 import type { FindingKind, TraceFinding } from './findings';
 import { IommuState } from './iommuState';
-import { hasAttr, hex, mappedBytes, type Origin, type Segment, type StreamingMapping } from './mappings';
+import { hasAttr, hex, mappedBytes, type Allocation, type Origin, type Segment, type StreamingMapping } from './mappings';
 import type { TraceRecord } from './record';
 import { replayEvent, type HotEventSink } from './hotEvents';
 import type { Release } from './releaseLog';
@@ -18,6 +18,8 @@ export interface CheckOptions {
   fromBoot?: boolean;
   /** Cache line size for the overlap check (x86: 64). */
   cacheLine?: number;
+  /** The release logs keep what each release released, for an import to name it again (`Release.what`). */
+  keepReleased?: boolean;
 }
 
 export interface FenceState {
@@ -65,10 +67,12 @@ export class TraceChecker implements HotEventSink {
   private readonly now: Origin = { line: 0, offset: 0, timestamp: 0.5, cpu: 0, epoch: 0 };
   private readonly fromBoot: boolean;
   private readonly lineSize: number;
+  private readonly keepReleased: boolean;
 
   constructor(private readonly sink: FindingSink, options: CheckOptions = {}) {
     this.fromBoot = options.fromBoot ?? false;
     this.lineSize = options.cacheLine ?? 64;
+    this.keepReleased = options.keepReleased ?? false;
   }
 
   /** Applies one record; returns the decoded event (`bad` when a DMA event's fields could not be read). */
@@ -131,7 +135,7 @@ export class TraceChecker implements HotEventSink {
       const m = seg.mapping;
       if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
       this.compare(m, seg.size, dir, dma, size, o);
-      return this.release(d, m, o, dma);
+      return this.release(d, m, o, seg);
     }
     const dropped = d.dropped.get(dma);
     if (dropped) {
@@ -139,20 +143,20 @@ export class TraceChecker implements HotEventSink {
       this.compare(dropped, dropped.segments[0].size, dir, dma, size, o);
       this.revealOverlap(dropped);
       d.stats.unmaps++;
-      d.unmapped.set(dma, o);
+      d.unmapped.set(dma, o, dropped.segments[0]);
       return;
     }
     const alloc = d.coherent.get(dma);
     if (alloc) {
       this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases a ${alloc.api} allocation (DMA-API: device driver frees DMA memory with wrong function [mapped as coherent] [unmapped as single])`, [at(alloc.origin, 'allocated here')]);
       // dma-debug forgets the entry after reporting, as after any unmap that found one.
-      d.coherent.delete(dma);
-      d.freed.set(dma, o);
-      d.unmapped.set(dma, o);
+      this.free(d, alloc, o);
+      d.unmapped.set(dma, o, alloc);
       return;
     }
-    this.unknownRelease(d, d.unmapped.get(dma), o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
-    d.unmapped.set(dma, o);
+    const prev = d.unmapped.get(dma);
+    this.unknownRelease(d, prev, o, unmapText(dma, size), 'double-unmap', 'unmap-not-mapped');
+    d.unmapped.set(dma, o, prev?.what);
   }
 
   sync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number): void {
@@ -220,7 +224,7 @@ export class TraceChecker implements HotEventSink {
     if (last !== undefined && last.name === name) return last;
     let d = this.devices.get(name);
     if (!d) {
-      d = new DeviceState(name);
+      d = new DeviceState(name, this.keepReleased);
       this.devices.set(name, d);
     }
     this.lastDevice = d;
@@ -238,25 +242,39 @@ export class TraceChecker implements HotEventSink {
   }
 
   /**
-   * The live streaming mapping that `e` (an unmap, a sync, or their sg forms) releases or syncs, found as the checks
-   * find it in the state before `e`: an unmap's at its very address (or a dma-direct one taken as dropped), a sync's
-   * holding its address, an sg list's by its first entry. Undefined for other events and for what is not live.
+   * What release `e` (an unmap, an sg unmap, a free) releases, found as its check finds it in the state before `e`: a
+   * live mapping holding its very address (or a dma-direct one taken as dropped), an sg list by its first entry, an
+   * allocation; a release of the wrong kind releases all the same (a free a mapping, an unmap an allocation). The
+   * handlers look it up inline (the hot path has no event object), in the same order: a test holds them to this.
    */
-  mappingOf(e: DmaEvent): StreamingMapping | undefined {
-    if (!('device' in e)) return undefined;
+  releasedBy(e: Extract<DmaEvent, { op: 'unmap_sg' }>): StreamingMapping | undefined;
+  releasedBy(e: DmaEvent): StreamingMapping | Allocation | undefined;
+  releasedBy(e: DmaEvent): StreamingMapping | Allocation | undefined {
+    if (e.op !== 'unmap' && e.op !== 'unmap_sg' && e.op !== 'free') return undefined;
     const d = this.deviceNamed(e.device);
-    switch (e.op) {
-      case 'unmap': return d?.byDma.get(e.dma)?.mapping ?? d?.dropped.get(e.dma);
-      case 'sync': return d?.segmentAt(e.dma)?.mapping ?? d?.dropped.get(e.dma);
-      case 'sync_sg': return d?.byDma.get(e.dmas[0])?.mapping;
-      case 'unmap_sg': return d?.sgByPhys.get(e.phys[0])?.[0];
-    }
-    return undefined;
+    if (d === undefined) return undefined;
+    if (e.op === 'unmap_sg') return d.sgByPhys.get(e.phys[0])?.[0];
+    const mapping = d.byDma.get(e.dma)?.mapping;
+    const alloc = d.coherent.get(e.dma);
+    if (e.op === 'free') return alloc ?? mapping;
+    return e.dma === DMA_MAPPING_ERROR ? undefined : mapping ?? d.dropped.get(e.dma) ?? alloc;
+  }
+
+  /** The streaming mapping sync `e` (single or sg) syncs, as its check finds it in the state before `e`: holding its address, an sg list by its first entry. */
+  syncedBy(e: DmaEvent): StreamingMapping | undefined {
+    if (e.op !== 'sync' && e.op !== 'sync_sg') return undefined;
+    const d = this.deviceNamed(e.device);
+    return e.op === 'sync' ? d?.segmentAt(e.dma)?.mapping ?? d?.dropped.get(e.dma) : d?.byDma.get(e.dmas[0])?.mapping;
+  }
+
+  /** Whether `prev`, an address's last release, decides a release or sync of the address now: no events were lost since. */
+  decides(prev: Release | undefined): prev is Release {
+    return prev !== undefined && prev.epoch === this.epoch;
   }
 
   /** A copy of the whole state, for a debugger's checkpoints; the copy reports to `sink`. */
   clone(sink: FindingSink): TraceChecker {
-    const c = new TraceChecker(sink, { fromBoot: this.fromBoot, cacheLine: this.lineSize });
+    const c = new TraceChecker(sink, { fromBoot: this.fromBoot, cacheLine: this.lineSize, keepReleased: this.keepReleased });
     c.devices = new Map([...this.devices].map(([k, v]) => [k, v.clone()]));
     c.iommu = this.iommu.clone();
     c.fences = this.fences.clone();
@@ -395,18 +413,19 @@ export class TraceChecker implements HotEventSink {
     if (m) {
       if (m.dir !== e.dir) this.mismatch('direction-mismatch', o, m, `${unmapSgText(e)} uses ${e.dir}, but ${describe(m)} was mapped ${m.dir} (DMA-API: device driver frees DMA memory with different direction)`);
       if (m.nents !== e.phys.length) this.mismatch('sg-count-mismatch', o, m, `${unmapSgText(e)} passes ${e.phys.length} entries, but the list was mapped with nents=${m.nents} (DMA-API: device driver frees DMA sg list with different entry count)`);
-      this.release(d, m, o, NaN);
-      d.unmappedSg.set(first, o);
+      this.release(d, m, o, undefined);
+      d.unmappedSg.set(first, o, m.segments[0]);
       // A later sync of an entry's address is then a sync of unmapped memory, as after a single unmap.
-      for (let i = 0; i < m.segments.length; i++) d.unmapped.set(m.segments[i].dma, o);
+      for (let i = 0; i < m.segments.length; i++) d.unmapped.set(m.segments[i].dma, o, m.segments[i]);
       return;
     }
     const single = d.byDma.get(first);
     if (single && single.mapping.identity && single.mapping.kind === 'single') {
       return this.mismatch('kind-mismatch', o, single.mapping, `${unmapSgText(e)} releases ${describe(single.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
     }
-    this.unknownRelease(d, d.unmappedSg.get(first), o, unmapSgText(e), 'double-unmap', 'unmap-not-mapped');
-    d.unmappedSg.set(first, o);
+    const prev = d.unmappedSg.get(first);
+    this.unknownRelease(d, prev, o, unmapSgText(e), 'double-unmap', 'unmap-not-mapped');
+    d.unmappedSg.set(first, o, prev?.what);
   }
 
   /** The checks of dma-debug's check_unmap that compare an unmap with its map. */
@@ -419,12 +438,13 @@ export class TraceChecker implements HotEventSink {
     this.report('api-misuse', detail, o, m.device, message, [at(m.origin, 'mapped here')]);
   }
 
-  private release(d: DeviceState, m: StreamingMapping, o: Origin, dma: number): void {
+  /** Releases `m`; an unmap or free by address logs the segment `at` it found (an sg unmap logs its entries itself). */
+  private release(d: DeviceState, m: StreamingMapping, o: Origin, at: Segment | undefined): void {
     this.remove(d, m);
     d.stats.unmaps++;
     const seconds = o.timestamp - m.origin.timestamp;
     if (!d.stats.longest || seconds > d.stats.longest.seconds) d.stats.longest = { line: m.origin.line, dma: m.segments[0].dma, size: mappedBytes(m), seconds: Math.round(seconds * 1e6) / 1e6 };
-    if (!Number.isNaN(dma)) d.unmapped.set(dma, o);
+    if (at !== undefined) d.unmapped.set(at.dma, o, at);
   }
 
   /** A dropped identity mapping turned out to be live: if a device-writable mapping took its cache line meanwhile, they overlapped. */
@@ -437,7 +457,7 @@ export class TraceChecker implements HotEventSink {
 
   /** A release (unmap, free) of an address with no live object: decided when the trace saw it released already. */
   private unknownRelease(d: DeviceState, prev: Release | undefined, o: Origin, what: string, twice: string, unknown: string): void {
-    if (prev && prev.epoch === o.epoch) {
+    if (this.decides(prev)) {
       return this.report('api-misuse', twice, o, d.name, `${what}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
     }
     if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, d.name, `${what}: no live mapping, but events were lost before it, so the trace cannot tell`, []);
@@ -464,7 +484,7 @@ export class TraceChecker implements HotEventSink {
       return;
     }
     const prev = d.unmapped.get(dma);
-    if (prev && prev.epoch === o.epoch) {
+    if (this.decides(prev)) {
       return this.report('api-misuse', 'sync-unmapped', o, device, `${syncText(inSg, forCpu, dma, size)}: the trace unmapped this address at line ${prev.line} and did not map it again (DMA-API: device driver tries to sync DMA memory it has not allocated)`, [at(prev, 'unmapped here')]);
     }
     if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, device, `${syncText(inSg, forCpu, dma, size)}: no live mapping, but events were lost before it`, []);
@@ -512,21 +532,26 @@ export class TraceChecker implements HotEventSink {
       if (a.virt !== undefined && e.virt !== undefined && a.virt !== e.virt) {
         this.report('api-misuse', 'cpu-address-mismatch', o, d.name, `${freeText(e)} passes virt_addr=${e.virt}, but it was allocated at virt_addr=${a.virt} (DMA-API: device driver frees DMA memory with different CPU address)`, rel);
       }
-      d.coherent.delete(e.dma);
-      d.freed.set(e.dma, o);
-      d.stats.frees++;
-      return;
+      return this.free(d, a, o);
     }
     const seg = d.byDma.get(e.dma);
     if (seg) {
       this.mismatch('kind-mismatch', o, seg.mapping, `${freeText(e)} releases ${describe(seg.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as streaming] [unmapped as coherent])`);
       // Released all the same, as dma-debug drops the entry it found.
-      this.release(d, seg.mapping, o, e.dma);
-      d.freed.set(e.dma, o);
+      this.release(d, seg.mapping, o, seg);
+      d.freed.set(e.dma, o, seg);
       return;
     }
-    this.unknownRelease(d, d.freed.get(e.dma), o, freeText(e), 'double-free', 'free-not-allocated');
-    d.freed.set(e.dma, o);
+    const prev = d.freed.get(e.dma);
+    this.unknownRelease(d, prev, o, freeText(e), 'double-free', 'free-not-allocated');
+    d.freed.set(e.dma, o, prev?.what);
+  }
+
+  /** Frees allocation `a`, by a free or by an unmap (the wrong kind, freed all the same). */
+  private free(d: DeviceState, a: Allocation, o: Origin): void {
+    d.coherent.delete(a.dma);
+    d.freed.set(a.dma, o, a);
+    d.stats.frees++;
   }
 
   private onFence(e: Extract<DmaEvent, { op: 'fence' }>, o: Origin): void {

@@ -43,9 +43,9 @@ export class DeviceState {
   sgByPhys = new Map<number, StreamingMapping[]>();
   coherent = new Map<number, Allocation>();
   /** Where the trace last released an address (by dma address; sg lists by first phys): a second release is decided. */
-  unmapped = new ReleaseLog(MEMORY_PER_DEVICE);
-  unmappedSg = new ReleaseLog(MEMORY_PER_DEVICE);
-  freed = new ReleaseLog(MEMORY_PER_DEVICE);
+  unmapped: ReleaseLog;
+  unmappedSg: ReleaseLog;
+  freed: ReleaseLog;
   dropped = new BoundedMap<number, StreamingMapping>(MEMORY_PER_DEVICE);
   pendingBounces = new BoundedMap<number, PendingBounce>(MEMORY_PER_DEVICE);
   live = 0;
@@ -53,7 +53,12 @@ export class DeviceState {
   lastMapError?: Origin;
   stats: DeviceStats = { maps: 0, unmaps: 0, syncs: 0, bytes: 0, peakLive: 0, mapErrors: 0, allocs: 0, frees: 0, bounces: 0, dropped: 0 };
 
-  constructor(readonly name: string) {}
+  /** `keepReleased`: the release logs keep what each release released. */
+  constructor(readonly name: string, keepReleased = false) {
+    this.unmapped = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
+    this.unmappedSg = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
+    this.freed = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
+  }
 
   /** The live streaming mappings, each once, oldest first. */
   mappings(): StreamingMapping[] {

@@ -2,13 +2,11 @@
 // ranges for the buffers, one statement per event with its line, timestamp and task as a comment, so that a user
 // can add the CPU and device accesses a trace cannot show and run the full coherency checks.
 import { notACaptureReason } from './captureForms';
-import { BoundedMap } from './boundedMap';
 import { TraceChecker } from './checker';
-import { MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { EventStream } from './eventStream';
 import { DMA_MAPPING_ERROR } from './fields';
-import { hasAttr, hex, type Segment, type StreamingMapping } from './mappings';
+import { hasAttr, hex, type Allocation, type Released, type Segment, type StreamingMapping } from './mappings';
 import { deviceIdentifiers } from './names';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
@@ -118,24 +116,17 @@ export async function importTrace(survey: TraceCursor, main: TraceCursor, file: 
   await new ScenarioWriter(ids, write).run(main);
 }
 
-/** A single mapping or an allocation the trace released, with the handle the scenario gave it. */
-type Released =
-  | { kind: 'single' | 'sg' | 'coherent'; handle: string }
-  /** A whole sg list, found by its first entry's phys as `dma_unmap_sg` names it: its entries' handles. */
-  | { kind: 'sg-list'; entries: string[] };
-
 /** Emits statements while a checker follows the trace, so that unmaps and syncs find the binding of their mapping. */
 class ScenarioWriter {
-  private readonly checker = new TraceChecker(() => undefined);
-  private readonly bindings = new Map<number, string>();
-  private readonly buffers = new Set<string>();
-  private readonly coherent = new Map<string, string>();
   /**
-   * What was released, by device and address: a second release or a sync of it names its old handle, so that
-   * `check` decides the trace's double unmap, double free or sync after unmap as check-trace does. Bounded as the
-   * checker's memory of releases.
+   * Its release logs keep what each release released: a release or sync of what the trace released already names the
+   * old handle only when check-trace decides it a bug (no events lost between), so that `check` finds what it finds.
    */
-  private readonly released = new BoundedMap<string, Released>(MEMORY_PER_DEVICE);
+  private readonly checker = new TraceChecker(() => undefined, { keepReleased: true });
+  private readonly bindings = new Map<number, string>();
+  /** The handles of the allocations written (held while the checker holds the allocation). */
+  private readonly allocations = new WeakMap<Allocation, string>();
+  private readonly buffers = new Set<string>();
   /** Mappings whose map was written and whose unmap was not, by id: the trace may end, or skip unmaps, before it. */
   private readonly open = new Map<number, StreamingMapping>();
 
@@ -152,7 +143,8 @@ class ScenarioWriter {
    * unmaps it does not need. Without them `check` would report a leak for each, burying what the trace decides.
    */
   private closeWindow(): void {
-    if (this.open.size === 0 && this.coherent.size === 0) return;
+    const allocated = [...this.checker.devices.values()].flatMap((d) => [...d.coherent.values()]).filter((a) => this.allocations.has(a));
+    if (this.open.size === 0 && allocated.length === 0) return;
     this.write('# The trace ends here. It is a window: what it leaves mapped or allocated may be released after the capture\n');
     this.write('# stopped, and dma-direct skips the unmaps it does not need (dma_need_unmap() is false). The releases below\n');
     this.write('# are not in the trace: they let `dmabuf check` report what the trace decides; delete them to see leaks.\n');
@@ -161,26 +153,15 @@ class ScenarioWriter {
       const why = live ? `mapped at L${m.origin.line}, still mapped when the trace ended` : `mapped at L${m.origin.line}, never unmapped: its address was mapped again`;
       for (const l of this.releases(m)) this.write(`${l}  # ${why}\n`);
     }
-    for (const [key, h] of this.coherent) this.write(`dma_free_coherent(${this.dev(key.slice(0, key.lastIndexOf(' ')))}, ${h})  # still allocated when the trace ended\n`);
+    for (const a of allocated) for (const l of this.frees(a)) this.write(`${l}  # still allocated when the trace ended\n`);
   }
 
-  /** The statements that release mapping `m` (one per segment of an sg list), as its unmap in the trace would. */
+  /** The statements that release mapping `m` (one per segment of an sg list), as its unmap in the trace would (or did, for a second). */
   private releases(m: StreamingMapping, size = m.segments[0].size, dir = m.dir, attrs = m.attrs): string[] {
     this.open.delete(m.id);
-    if (m.kind === 'sg') {
-      const entries: string[] = [];
-      const out = this.perSegment(m, m.segments, (h, s) => {
-        this.released.set(`${m.device} ${s.dma}`, { handle: h, kind: 'sg' });
-        entries.push(h);
-        return `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`;
-      });
-      this.released.set(`${m.device} list ${m.segments[0].phys}`, { kind: 'sg-list', entries });
-      return out;
-    }
+    if (m.kind === 'sg') return this.perSegment(m, m.segments, (h) => `dma_unmap_sg(${this.dev(m.device)}, ${h}, ${dir}${skip(attrs)})`);
     const h = this.bindings.get(m.id);
-    if (!h) return [];
-    this.released.set(`${m.device} ${m.segments[0].dma}`, { handle: h, kind: 'single' });
-    return [`dma_unmap_single(${this.dev(m.device)}, ${h}, ${size}, ${dir}${skip(attrs)})`];
+    return h ? [`dma_unmap_single(${this.dev(m.device)}, ${h}, ${size}, ${dir}${skip(attrs)})`] : [];
   }
 
   /** The release of `m` by `event`, which the checker takes for a release of the wrong kind (as dma-debug does). */
@@ -189,17 +170,25 @@ class ScenarioWriter {
     return h ? [kindMismatch(event, h, what, instead), ...this.releases(m)] : [];
   }
 
-  /** Frees the allocation the scenario calls `h` (at `key`, device and address). */
-  private freeCoherent(key: string, device: string, h: string): string {
-    this.coherent.delete(key);
-    this.released.set(key, { handle: h, kind: 'coherent' });
-    return `dma_free_coherent(${this.dev(device)}, ${h})`;
+  /** The statement that frees allocation `a`, if the scenario has it, noted as the release of the wrong kind by `wrongEvent` if given. */
+  private frees(a: Allocation, wrongEvent?: string): string[] {
+    const h = this.allocations.get(a);
+    if (!h) return [];
+    const free = `dma_free_coherent(${this.dev(a.device)}, ${h})`;
+    return wrongEvent ? [kindMismatch(wrongEvent, h, 'a coherent buffer', 'it is freed'), free] : [free];
   }
 
-  /** The handle of what the trace released at `key` as `kind`, and released again or synced now: the trace's bug. */
-  private releasedAs(key: string, kind: 'single' | 'sg' | 'coherent'): string | undefined {
-    const r = this.released.get(key);
-    return r !== undefined && 'handle' in r && r.kind === kind ? r.handle : undefined;
+  /** What `device`'s `log` says the trace released at `addr`, when releasing or syncing it again now is check-trace's bug. */
+  private releasedBefore(device: string, log: 'unmapped' | 'unmappedSg' | 'freed', addr: number): Released | undefined {
+    const prev = this.checker.deviceNamed(device)?.[log].get(addr);
+    return this.checker.decides(prev) ? prev.what : undefined;
+  }
+
+  /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
+  private handleOf(x: Released | undefined, kind: 'single' | 'sg'): string | undefined {
+    if (x === undefined || !('mapping' in x) || x.mapping.kind !== kind || !written(x)) return undefined;
+    const base = this.bindings.get(x.mapping.id);
+    return base && segName(base, x.mapping, x);
   }
 
   private record(r: TraceRecord): void {
@@ -223,32 +212,34 @@ class ScenarioWriter {
     return this.ids.get(name) ?? name;
   }
 
-  /** The statements of a release or sync `e` (the event of `r`), made before the checker applies it; undefined for other events. */
+  /**
+   * The statements of a release or sync `e` (the event of `r`), made before the checker applies it; undefined for
+   * other events. What it releases or syncs is what the checker finds; what the trace released already, what its logs hold.
+   */
   private statementsBefore(r: TraceRecord, e: DmaEvent): string[] | undefined {
-    const key = 'dma' in e ? `${e.device} ${e.dma}` : '';
     switch (e.op) {
       case 'unmap': {
-        const m = this.checker.mappingOf(e);
-        if (m?.kind === 'single') return this.releases(m, e.size, e.dir, e.attrs);
-        if (m) return this.wrongRelease(r.event, m, 'an sg list', 'the list is unmapped');
-        const c = this.coherent.get(key);
-        if (c) return [kindMismatch(r.event, c, 'a coherent buffer', 'it is freed'), this.freeCoherent(key, e.device, c)];
-        const h = this.releasedAs(key, 'single');
-        return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
+        const x = this.checker.releasedBy(e);
+        if (x === undefined) {
+          const h = this.handleOf(this.releasedBefore(e.device, 'unmapped', e.dma), 'single');
+          return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
+        }
+        if ('api' in x) return this.frees(x, r.event);
+        return x.kind === 'single' ? this.releases(x, e.size, e.dir, e.attrs) : this.wrongRelease(r.event, x, 'an sg list', 'the list is unmapped');
       }
       case 'unmap_sg': {
-        const m = this.checker.mappingOf(e);
+        const m = this.checker.releasedBy(e);
         if (m) return this.releases(m, 0, e.dir, e.attrs);
-        // A list the trace unmapped already: its entries' old handles, for check's double unmap.
-        const gone = this.released.get(`${e.device} list ${e.phys[0]}`);
-        return gone?.kind === 'sg-list' ? gone.entries.map((h) => `dma_unmap_sg(${this.dev(e.device)}, ${h}, ${e.dir}${skip(e.attrs)})`) : [];
+        // A list the trace unmapped already: its entries again, for check's double unmap.
+        const gone = this.releasedBefore(e.device, 'unmappedSg', e.phys[0]);
+        return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs) : [];
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
         const seg = this.checker.device(e.device).segmentAt(e.dma);
         const h = seg && seg.mapping.kind === 'single' ? this.bindings.get(seg.mapping.id) : undefined;
         if (!seg) {
-          const gone = this.releasedAs(key, 'single');
+          const gone = this.handleOf(this.releasedBefore(e.device, 'unmapped', e.dma), 'single');
           return gone ? [`${sync}(${this.dev(e.device)}, ${gone}, ${e.size}, ${e.dir})`] : [];
         }
         if (!h) return [];
@@ -257,21 +248,20 @@ class ScenarioWriter {
       }
       case 'sync_sg': {
         const sync = (h: string): string => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`;
-        const m = this.checker.mappingOf(e);
+        const m = this.checker.syncedBy(e);
         // The entries the trace syncs, not the whole list.
         const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
         if (m?.kind === 'sg') return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
         if (m) return [];
         // A list the trace unmapped: its entries' old handles.
-        return synced.map((dma) => this.releasedAs(`${e.device} ${dma}`, 'sg')).filter((h) => h !== undefined).map(sync);
+        return synced.map((dma) => this.handleOf(this.releasedBefore(e.device, 'unmapped', dma), 'sg')).filter((h) => h !== undefined).map(sync);
       }
       case 'free': {
-        const c = this.coherent.get(key);
-        if (c) return e.api === 'coherent' ? [this.freeCoherent(key, e.device, c)] : [];
-        const m = this.checker.device(e.device).byDma.get(e.dma)?.mapping;
-        if (m) return this.wrongRelease(r.event, m, 'a streaming mapping', 'it is unmapped');
-        const h = e.api === 'coherent' ? this.releasedAs(key, 'coherent') : undefined;
-        return h ? [`dma_free_coherent(${this.dev(e.device)}, ${h})`] : [];
+        const wrong = e.api === 'coherent' ? undefined : r.event;
+        const x = this.checker.releasedBy(e);
+        if (x !== undefined) return 'api' in x ? this.frees(x, wrong) : this.wrongRelease(r.event, x, 'a streaming mapping', 'it is unmapped');
+        const gone = this.releasedBefore(e.device, 'freed', e.dma);
+        return gone && 'api' in gone && !wrong ? this.frees(gone) : [];
       }
     }
     return undefined;
@@ -293,15 +283,17 @@ class ScenarioWriter {
       this.open.set(m.id, m);
       const out: string[] = [];
       for (const s of m.segments) {
-        if (!(s.size > 0) || Number.isNaN(s.phys)) continue;
+        if (!written(s)) continue;
         out.push(...this.buffer(s.phys, s.size), `${segName(`sg${line}`, m, s)} = dma_map_sg(${this.dev(e.device)}, ${bufferName(s.phys, s.size)}, ${e.dir}${skip(e.attrs)})`);
       }
       if (m.truncated) out.push(`# the trace shows ${m.segments.length} of the list's ${m.nents} entries ([TRUNCATED])`);
       return out;
     }
     if (e.op === 'alloc' && !e.failed && e.size > 0 && SCENARIO_CALL[e.api]) {
+      const a = this.checker.device(e.device).coherent.get(e.dma);
+      if (!a) return [];
       const h = `c${line}`;
-      this.coherent.set(`${e.device} ${e.dma}`, h);
+      this.allocations.set(a, h);
       return [`${h} = ${SCENARIO_CALL[e.api]}(${this.dev(e.device)}, ${e.size})  # trace dma address ${hex(e.dma)}`];
     }
     return [];
@@ -311,7 +303,7 @@ class ScenarioWriter {
   private perSegment(m: StreamingMapping, segments: Segment[], stmt: (handle: string, s: Segment) => string): string[] {
     const base = this.bindings.get(m.id);
     if (!base) return [];
-    return segments.filter((s) => s.size > 0 && !Number.isNaN(s.phys)).map((s) => stmt(segName(base, m, s), s));
+    return segments.filter(written).map((s) => stmt(segName(base, m, s), s));
   }
 
   private buffer(phys: number, size: number): string[] {
@@ -337,6 +329,11 @@ function skip(attrs: string): string {
 
 function bufferName(phys: number, size: number): string {
   return `p_${phys.toString(16)}_${size}`;
+}
+
+/** Whether the scenario has segment `s`: the trace showed its size and memory. */
+function written(s: Segment): boolean {
+  return s.size > 0 && !Number.isNaN(s.phys);
 }
 
 function segName(base: string, m: StreamingMapping, s: Segment): string {

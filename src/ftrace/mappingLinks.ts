@@ -9,8 +9,7 @@ import type { TraceCursor } from './reader';
 /** The line that mapped or allocated what `e` syncs or releases, as `checker` holds it before `e`; undefined for other events. */
 function originOf(checker: TraceChecker, e: DmaEvent): number | undefined {
   if (e.op === 'iommu_unmap') return checker.iommu.byIova.get(e.iova)?.origin.line;
-  if (e.op === 'free') return checker.deviceNamed(e.device)?.coherent.get(e.dma)?.origin.line;
-  return checker.mappingOf(e)?.origin.line;
+  return (checker.releasedBy(e) ?? checker.syncedBy(e))?.origin.line;
 }
 
 /** Events that end what they release: after one, its map has no more references. */

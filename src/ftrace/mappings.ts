@@ -52,6 +52,9 @@ export interface Allocation {
   origin: Origin;
 }
 
+/** What a release log keeps of what was released: the segment at the address, or the allocation. */
+export type Released = Segment | Allocation;
+
 /** The bytes a mapping covers, summed over its known segments. */
 export function mappedBytes(m: StreamingMapping): number {
   let n = 0;

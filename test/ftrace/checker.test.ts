@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TraceChecker } from '../../src/ftrace/checker';
+import type { DeviceState } from '../../src/ftrace/deviceState';
+import { decodeEvent } from '../../src/ftrace/events';
 import type { TraceFinding } from '../../src/ftrace/findings';
 import { TraceCursor } from '../../src/ftrace/reader';
-import { bugKeys, checkLines, ev } from './helpers';
+import { bugKeys, captureLines, captures, checkLines, ev } from './helpers';
 
 const D = '0000:00:02.0';
 const map = (ts: number, dir: string, dma: string, size: number, phys = dma, attrs = ''): string =>
@@ -72,6 +74,8 @@ test('unmapping coherent memory or freeing a streaming mapping is a kind mismatc
   const unmapped = checkLines([alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096), free(3)]);
   assert.deepEqual(bugKeys(unmapped), ['api-misuse/kind-mismatch@2', 'api-misuse/double-free@3']);
   assert.deepEqual([unmapped.devices[0].coherent.liveAtEnd, unmapped.findings.filter((f) => f.kind === 'window')], [0, []]);
+  // A coherent allocation released by an unmap is freed as by dma_free: counted so.
+  assert.deepEqual(unmapped.devices[0].coherent, { allocs: 1, frees: 1, liveAtEnd: 0 });
   const freed = checkLines([map(1, 'TO_DEVICE', '9000', 4096), free(2), unmap(3, 'TO_DEVICE', '9000', 4096)]);
   assert.deepEqual(bugKeys(freed), ['api-misuse/kind-mismatch@2', 'api-misuse/double-unmap@3']);
   assert.deepEqual([freed.devices[0].liveAtEnd, freed.findings.filter((f) => f.kind === 'window')], [0, []]);
@@ -173,4 +177,45 @@ test('DMA_MAPPING_ERROR is named as the kernel prints it (~0), not as the double
   ];
   const f = checkLines(lines).findings.find((x) => x.detail === 'unmap-failed-mapping');
   assert.match(f?.message ?? '', /dma_unmap of 0xffffffffffffffff \(4096 bytes\)/);
+});
+
+/** What `d` holds: live mappings, dma-direct ones taken as dropped, allocations. */
+const held = (d: DeviceState | undefined): number => (d ? d.live + d.dropped.size + d.coherent.size : 0);
+
+test('what releasedBy says a release releases is what the checker releases, in every real capture and for each kind of release', () => {
+  const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`);
+  const free = (ts: number, dma: string): string => ev(ts, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=${dma} size=4096 virt_addr=00000000aa attrs=`);
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x20000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x20000} attrs=`);
+  const unmapSg = (ts: number, phys: string): string => ev(ts, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={${phys}} attrs=`);
+  const synthetic = [
+    [alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096), free(3, '9000')],
+    [map(1, 'TO_DEVICE', '9000', 4096), free(2, '9000'), unmap(3, 'TO_DEVICE', '9000', 4096)],
+    [sg, unmap(2, 'FROM_DEVICE', '20000', 4096), unmapSg(3, '0x10000,0x20000')],
+    [sg, unmapSg(2, '0x10000,0x20000'), unmapSg(3, '0x10000,0x20000')],
+    // An sg unmap of a dma-direct single mapping is reported, and leaves it mapped.
+    [map(1, 'TO_DEVICE', '5000', 4096), unmapSg(2, '0x5000'), unmap(3, 'TO_DEVICE', '5000', 4096)],
+    [map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', '5000', 4096), unmap(3, 'FROM_DEVICE', '5000', 4096), unmap(4, 'FROM_DEVICE', '5000', 4096)],
+    [map(1, 'FROM_DEVICE', 'ffffffffffffffff', 4096, '4db9000'), unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096)],
+  ].map((lines) => lines.join('\n'));
+  let released = 0;
+  for (const text of [...synthetic, ...captures().map((name) => captureLines(name).join('\n'))]) {
+    const checker = new TraceChecker(() => undefined);
+    const cursor = TraceCursor.fromText(text);
+    for (let r = cursor.next(); r; r = cursor.next()) {
+      const e = r.kind === 'event' ? decodeEvent(r) : undefined;
+      if (e === undefined || (e.op !== 'unmap' && e.op !== 'unmap_sg' && e.op !== 'free')) {
+        checker.apply(r);
+        continue;
+      }
+      const what = checker.releasedBy(e);
+      const before = held(checker.deviceNamed(e.device));
+      checker.apply(r);
+      const d = checker.deviceNamed(e.device)!;
+      assert.equal(before - held(d), what ? 1 : 0, `line ${r.line}`);
+      if (what && 'api' in what) assert.notEqual(d.coherent.get(what.dma), what);
+      else if (what) assert.ok(d.byDma.get(what.segments[0].dma)?.mapping !== what && d.dropped.get(what.segments[0].dma) !== what, `line ${r.line}`);
+      if (what) released++;
+    }
+  }
+  assert.ok(released >= 10000, `${released} releases`);
 });

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import { test } from 'node:test';
+import { MEMORY_PER_DEVICE } from '../../src/ftrace/deviceState';
 import { importTrace } from '../../src/ftrace/importer';
 import { deviceIdentifiers } from '../../src/ftrace/names';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { parseScenario } from '../../src/language';
 import { checkSource } from '../../src/runtime/checker';
-import { captures, ev, TRACES } from './helpers';
+import { bugs, captures, checkText, ev, TRACES } from './helpers';
 
 async function importText(text: string): Promise<string> {
   let out = '';
@@ -134,7 +135,7 @@ test('the trace\'s double unmap, double free and syncs after an unmap name the o
   }
 });
 
-test('a release of the wrong kind (an unmap of a coherent buffer, a free of a mapping) is noted and written as the right one; a sync_sg syncs only its entries', async () => {
+test('a release of the wrong kind (an unmap of a coherent buffer, a free of a mapping, a page free of a coherent buffer) is noted and written as the right one; a sync_sg syncs only its entries', async () => {
   const D = 'nvme0';
   const text = await importText([
     ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
@@ -144,11 +145,54 @@ test('a release of the wrong kind (an unmap of a coherent buffer, a free of a ma
     ev(5, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`),
     ev(6, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x30000} sizes={0x1000}`),
     ev(7, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`),
+    ev(8, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=a000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
+    ev(9, 'dma_free_pages', `${D} dir=BIDIRECTIONAL dma_addr=a000 size=512 virt_addr=00000000f07f6c93 attrs=`),
   ].join('\n'));
+  assert.match(text, /^# dma_free_pages of c8, a coherent buffer: the kind-mismatch check-trace reports, .* so it is freed\ndma_free_coherent\(dev_nvme0, c8\) {2}# L9 /m);
   assert.match(text, /^# dma_unmap_phys of c1, a coherent buffer: the kind-mismatch check-trace reports, .* so it is freed\ndma_free_coherent\(dev_nvme0, c1\) {2}# L2 /m);
   assert.match(text, /^# dma_free of m3, a streaming mapping: the kind-mismatch check-trace reports, .* so it is unmapped\ndma_unmap_single\(dev_nvme0, m3, 64, TO_DEVICE\) {2}# L4 /m);
   assert.deepEqual(text.split('\n').filter((l) => l.startsWith('dma_sync_sg')).map((l) => l.replace(/ {2}#.*/, '')), ['dma_sync_sg_for_cpu(dev_nvme0, sg5_1, FROM_DEVICE)']);
   // Nothing is left to release when the trace ends: the wrong releases released.
   assert.doesNotMatch(text, /The trace ends here/);
   assert.deepEqual(hazardsOf(text, 'x.dmabuf'), {});
+});
+
+/** Asserts that `dmabuf check` of the import finds what check-trace finds in the trace (the same bugs, by kind); returns how many. */
+async function importAgrees(lines: string[]): Promise<number> {
+  const text = lines.join('\n');
+  const found = bugs(checkText(text));
+  const expected: Record<string, number> = {};
+  for (const f of found) expected[f.kind] = (expected[f.kind] ?? 0) + 1;
+  const scenario = await importText(text);
+  assert.deepEqual(hazardsOf(scenario, 'x.dmabuf'), expected, scenario.length < 4000 ? scenario : lines.slice(-3).join('\n'));
+  return found.length;
+}
+
+test('a second release or a sync after lost events is window information in the import too; with none lost, a bug in both', async () => {
+  const D = 'nvme0';
+  const lost = 'CPU:0 [LOST 3 EVENTS]';
+  const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`);
+  const free = (t: number) => ev(t, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 attrs=`);
+  const map = ev(1, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=1000 size=4096 phys_addr=1000 attrs=`);
+  const unmap = (t: number) => ev(t, 'dma_unmap_phys', `${D} dir=FROM_DEVICE dma_addr=1000 size=4096 attrs=`);
+  const sync = ev(5, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=1000 size=64`);
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`);
+  const unmapSg = (t: number) => ev(t, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`);
+  const syncSg = ev(5, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x30000} sizes={0x1000}`);
+  const cases: [string[], number][] = [
+    [[map, unmap(2), unmap(3)], 1], [[map, unmap(2), lost, unmap(3)], 0], [[map, unmap(2), lost, unmap(3), unmap(4)], 1],
+    [[map, unmap(2), sync], 1], [[map, unmap(2), lost, sync], 0],
+    [[alloc, free(2), free(3)], 1], [[alloc, free(2), lost, free(3)], 0],
+    // (A list unmapped twice with none lost is a double unmap per entry in the import: the test above.)
+    [[sg, unmapSg(2), lost, unmapSg(3)], 0], [[sg, unmapSg(2), syncSg], 1], [[sg, unmapSg(2), lost, syncSg], 0],
+  ];
+  for (const [lines, found] of cases) assert.equal(await importAgrees(lines), found, lines.join('\n'));
+});
+
+test('each device\'s releases are remembered apart: another device\'s many releases do not hide a double unmap', async () => {
+  const map = (t: number, d: string, dma: number) => ev(t, 'dma_map_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 phys_addr=5000 attrs=`);
+  const unmap = (t: number, d: string, dma: number) => ev(t, 'dma_unmap_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 attrs=`);
+  // As many as a device remembers: more than one memory shared by all devices would keep of the first device's.
+  const other = Array.from({ length: MEMORY_PER_DEVICE }, (_, i) => [map(3, 'other', 0x100000 + i * 64), unmap(3, 'other', 0x100000 + i * 64)]).flat();
+  assert.equal(await importAgrees([map(1, 'nvme0', 0x1000), unmap(2, 'nvme0', 0x1000), ...other, unmap(4, 'nvme0', 0x1000)]), 1);
 });

@@ -86,3 +86,17 @@ test('a release of what was mapped before the trace began, or of nothing, goes n
   const releases = (line: number) => links.releasesOf(line);
   assert.deepEqual([2, 4].map(releases), [[3], [5]], 'another device\'s unmap of the address is not this mapping\'s');
 });
+
+test('a release of the wrong kind goes to what the checker says it releases: an unmap to an allocation, a free to a mapping', () => {
+  const free = (ts: number, dma: string) => ev(ts, 'dma_free', `dev dir=BIDIRECTIONAL dma_addr=${dma} size=64 virt_addr=00000000f07f6c93 attrs=`);
+  const links = new MappingLinks(TraceCursor.fromText([
+    ev(1, 'dma_alloc', 'dev dir=BIDIRECTIONAL dma_addr=9000 size=64 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs='),
+    ev(2, 'dma_unmap_phys', 'dev dir=BIDIRECTIONAL dma_addr=9000 size=64 attrs='),
+    ev(3, 'dma_map_phys', 'dev dir=TO_DEVICE dma_addr=1000 size=64 phys_addr=1000 attrs='),
+    free(4, '1000'),
+    // Released already: nothing to go to.
+    free(5, '9000'),
+  ].join('\n')));
+  assert.deepEqual([2, 4, 5].map((l) => links.mappedAt(l)), [1, 3, undefined]);
+  assert.deepEqual([1, 3].map((l) => links.releasesOf(l)), [[2], [4]]);
+});

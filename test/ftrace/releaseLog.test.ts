@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Origin } from '../../src/ftrace/mappings';
+import type { Allocation, Origin } from '../../src/ftrace/mappings';
 import { ReleaseLog, type Release } from '../../src/ftrace/releaseLog';
 
 const origin = (line: number): Origin => ({ line, offset: line * 100, timestamp: line / 1000, cpu: line % 4, epoch: line % 3 });
@@ -90,4 +90,22 @@ test('a clone is a checkpoint: later releases on either side do not show in the 
   assert.equal(copy.get(2), undefined);
   assert.equal(log.get(3), undefined);
   assert.equal(copy.get(1)?.line, 1);
+});
+
+test('a log made to keep what each release released answers with that release\'s, across generations and in copies apart', () => {
+  const kept = (line: number): Allocation => ({ api: 'coherent', device: 'dev', dma: line, size: 64, origin: origin(line) });
+  const seqs = fc.array(keys, { maxLength: 120 });
+  fc.assert(fc.property(seqs, seqs, fc.integer({ min: 2, max: 16 }), (before, after, capacity) => {
+    const log = new ReleaseLog(capacity, true);
+    before.forEach((key, i) => log.set(key, origin(i + 1), kept(i + 1)));
+    const copy = log.clone();
+    after.forEach((key, i) => log.set(key, origin(before.length + i + 1), kept(before.length + i + 1)));
+    for (const [l, seq] of [[log, [...before, ...after]], [copy, before]] as const) {
+      assert.equal(l.get(seq.at(-1) ?? -1)?.line, seq.length || undefined);
+      for (const key of seq) {
+        const r = l.get(key);
+        if (r) assert.equal(r.what?.dma, r.line);
+      }
+    }
+  }), { numRuns: 300 });
 });
