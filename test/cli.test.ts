@@ -93,7 +93,7 @@ test('run words a stop at a limit as check does', () => {
   const checked = dmabuf('check', '--step-limit', '3', f).out.match(/error: (.*) \(raise it/)![1];
   const r = dmabuf('run', '--step-limit', '3', f);
   assert.equal(r.code, 1);
-  assert.ok(r.out.endsWith(`endless-run.dmabuf: 3 steps, 0 unexpected hazards (${checked})\n`), r.out);
+  assert.ok(r.out.endsWith(`endless-run.dmabuf: ${checked}, 0 unexpected hazards\n`), r.out);
 });
 
 test('a bug inside an endless loop stops the run at the hazard limit, with a message and hazardLimitReached in JSON', () => {

@@ -144,7 +144,7 @@ export class MachineNodes {
   /** A binding's handle: the buffer, mapping, dma-buf or attachment it names. */
   handleNode(name: string, h: Handle): ValueNode {
     const t = this.s.handles.get(h.id);
-    if (!t) return leaf(name, `${h.type} #${h.id} (unknown)`);
+    if (!t) return leaf(name, h.failedAt ? `${h.type} #${h.id} (from the call that failed at line ${h.failedAt.line})` : `${h.type} #${h.id} (unknown)`);
     if ('buffer' in t) {
       const b = this.s.buffers.get(t.buffer);
       return b ? this.bufferNode(name, b) : leaf(name, `${h.type} #${h.id} (released)`);

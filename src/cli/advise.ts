@@ -4,6 +4,7 @@ import { formatDiagnostic } from '../language/diagnostics';
 import type { DmaBufAdvice } from '../machine/dmabufInspect';
 import { checkSource } from '../runtime/checker';
 import type { RunOptions, Runner } from '../runtime/runner';
+import { describeStop } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function formatAdvice(file: string, a: DmaBufAdvice): string {
@@ -19,14 +20,18 @@ export function formatAdvice(file: string, a: DmaBufAdvice): string {
   return lines.join('\n');
 }
 
-/** Runs the scenario to its end and reads the advice off the final machine; undefined on parse errors. */
-export function adviseSource(text: string, file: string, opts: RunOptions = {}): { advice?: DmaBufAdvice[]; errors: string[] } {
+/**
+ * Runs the scenario to its end and reads the advice off the final machine; undefined on parse errors. `stopped`
+ * says how a run that a limit cut short ended: the advice is then for the machine where it stopped.
+ */
+export function adviseSource(text: string, file: string, opts: RunOptions = {}): { advice?: DmaBufAdvice[]; errors: string[]; stopped?: string } {
   let runner: Runner | undefined;
   const r = checkSource(text, file, opts, (_step, run) => {
     runner = run;
   });
   if (r.diagnostics.length) return { errors: r.diagnostics.map(formatDiagnostic) };
-  return { advice: runner ? runner.machine.dmaBufAdvice() : [], errors: [] };
+  const stopped = r.stopReason && r.stopReason !== 'end' ? describeStop(r.stopReason, r.steps) : undefined;
+  return { advice: runner ? runner.machine.dmaBufAdvice() : [], errors: [], ...(stopped ? { stopped } : {}) };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -40,13 +45,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return eachSource(flags.files, (file, text) => {
-    const { advice, errors } = adviseSource(text, file, flags.run);
+    const { advice, errors, stopped } = adviseSource(text, file, flags.run);
     if (!advice) {
       for (const e of errors) process.stderr.write(e + '\n');
       return 2;
     }
-    if (flags.switches.has('--json')) process.stdout.write(JSON.stringify({ file, dmabufs: advice }) + '\n');
-    else process.stdout.write((advice.length ? advice.map((a) => formatAdvice(file, a)).join('\n') : `${file}: no dma-buf`) + '\n');
+    if (flags.switches.has('--json')) process.stdout.write(JSON.stringify({ file, dmabufs: advice, ...(stopped ? { stopped } : {}) }) + '\n');
+    else {
+      const note = stopped ? `${file}: the run ${stopped}: the advice is for the machine at that point\n` : '';
+      process.stdout.write(note + (advice.length ? advice.map((a) => formatAdvice(file, a)).join('\n') : `${file}: no dma-buf`) + '\n');
+    }
     return advice.some((a) => !a.servesAll && a.importers.length > 0) ? 1 : 0;
   });
 }

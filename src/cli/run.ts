@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const unexpected = r.hazards.filter((h) => !h.expected).length;
-  const limit = r.stopReason && r.stopReason !== 'end' ? ` (${describeStop(r.stopReason, r.steps)})` : '';
-  process.stdout.write(`${file}: ${r.steps} steps, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}${limit}\n`);
+  const ended = r.stopReason && r.stopReason !== 'end' ? describeStop(r.stopReason, r.steps) : `${r.steps} steps`;
+  process.stdout.write(`${file}: ${ended}, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}\n`);
   return r.ok ? 0 : 1;
 }

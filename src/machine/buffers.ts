@@ -3,11 +3,11 @@
 
 import type { HandleType } from '../language/signatures';
 import { hex, type EventLabels } from './events';
-import type { Loc } from './hazards';
+import type { Loc, Related } from './hazards';
 import { cpuOwned } from './ownership';
 import { freePages } from './pageAllocator';
 import type { PhysRange } from './rangeAllocator';
-import { emit, raise } from './report';
+import { emit, fail, raise } from './report';
 import type { Buffer, BufferKind, Handle, HandleTarget, MachineState, Mapping } from './state';
 
 export function newId(s: MachineState): number {
@@ -28,7 +28,8 @@ export function createBuffer(s: MachineState, kind: BufferKind, size: number, se
   if (!segs) b.failed = true;
   if (device) b.device = device;
   s.buffers.set(b.id, b);
-  emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: b.segs.map((g) => ({ phys: g.phys, len: g.len })) });
+  // A failed allocation allocated nothing: its hazard says so.
+  if (segs) emit(s, { type: 'alloc', buffer: b.id, kind, size, segments: segs.map((g) => ({ phys: g.phys, len: g.len })) });
   return b;
 }
 
@@ -97,18 +98,23 @@ export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
   emit(s, { type: 'free', buffer: b.id, kind: b.kind });
 }
 
+/** An api-misuse; with `failure`, the call it is raised in fails. */
+function misuse(s: MachineState, failure: boolean, message: string, related: Related[], detail: string): void {
+  if (failure) fail(s, 'api-misuse', message, related, detail);
+  else raise(s, 'api-misuse', message, related, { detail });
+}
+
 /**
  * The api-misuse of a handle that names nothing: one a failed call returned, or one never returned at all.
  * With `failure` the call it is passed to fails too.
  */
 export function namesNothing(s: MachineState, h: Handle | undefined, fn: string, failure = false): void {
   if (h?.failedAt) {
-    raise(s, 'api-misuse', `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
-      [{ loc: h.failedAt, message: 'the call that failed' }], { detail: 'failed-handle', failure });
+    misuse(s, failure, `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
+      [{ loc: h.failedAt, message: 'the call that failed' }], 'failed-handle');
   } else {
-    raise(s, 'api-misuse', `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], { detail: 'unknown-handle', failure });
+    misuse(s, failure, `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], 'unknown-handle');
   }
-  if (failure) s.failed = true;
 }
 
 /**
@@ -118,12 +124,11 @@ export function namesNothing(s: MachineState, h: Handle | undefined, fn: string,
 export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
   if (b.live) return false;
   if (b.failed) {
-    raise(s, 'api-misuse', `${use}, whose allocation failed at line ${b.createdAt.line} (it returned NULL): check the allocation's result before using it`,
-      [{ loc: b.createdAt, message: 'the allocation that failed' }], { detail: 'failed-handle', failure });
+    misuse(s, failure, `${use}, whose allocation failed at line ${b.createdAt.line} (it returned NULL): check the allocation's result before using it`,
+      [{ loc: b.createdAt, message: 'the allocation that failed' }], 'failed-handle');
   } else {
-    raise(s, 'api-misuse', `${use} after it was freed${at(b.releasedAt)}`, [], { detail: 'use-after-free', failure });
+    misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
   }
-  if (failure) s.failed = true;
   return true;
 }
 
@@ -133,10 +138,10 @@ export function notLiveText(b: Buffer): string {
 }
 
 /** What a handle names, or an api-misuse hazard (unknown handle, wrong kind) and undefined. */
-export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][]): HandleTarget | undefined {
+export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][], failure = false): HandleTarget | undefined {
   const t = h ? s.handles.get(h.id) : undefined;
   if (!t) {
-    namesNothing(s, h, fn);
+    namesNothing(s, h, fn, failure);
     return undefined;
   }
   if (!accepts.includes(t.type)) {
@@ -147,8 +152,8 @@ export function resolve(s: MachineState, h: Handle | undefined, fn: string, acce
 }
 
 /** The buffer behind a CPU pointer or coherent handle; use after free is api-misuse (the buffer is still returned). */
-export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent']): { b: Buffer; t: HandleTarget } | undefined {
-  const t = resolve(s, h, fn, accepts);
+export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent'], failure = false): { b: Buffer; t: HandleTarget } | undefined {
+  const t = resolve(s, h, fn, accepts, failure);
   const b = t && 'buffer' in t ? s.buffers.get(t.buffer) : undefined;
   return b && t ? { b, t } : undefined;
 }

@@ -96,7 +96,7 @@ export function ensurePages(s: MachineState, b: DmaBuf): boolean {
   return traced(s, exporterFn(b, 'allocate'), `to fit ${devices.map((d) => d.name).join(', ') || 'no device'}: ${describePlan(plan)}`, () => {
     const pages = allocateToFit(s.alloc, b.size, plan);
     if (!pages) {
-      fail(s, 'constraint-violation', `${bufName(s, b)}: no ${describePlan(plan)} of ${formatSize(b.size)} are free for ${plan.reasons.join('; ') || 'the first map'}`,
+      fail(s, 'constraint-violation', `${bufName(s, b)}: no ${describePlan(plan)} of ${formatSize(b.size)} are free${plan.reasons.length ? ` (${plan.reasons.join('; ')})` : ''}`,
         [at(b.createdAt, 'exported here')], 'allocation-failed');
       return false;
     }

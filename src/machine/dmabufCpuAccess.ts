@@ -2,6 +2,7 @@
 // every mapped attachment for the CPU or back for its device, as the heaps do; vmap, vunmap and mmap hand out CPU
 // pointers; an access through them outside a bracket is an unbracketed-cpu-access.
 import type { Direction } from '../language/ast';
+import { namesNothing } from './buffers';
 import { ensurePages, failedHandle, liveAttachments, liveBuf } from './dmabuf';
 import { syncAttachmentForCpu, syncAttachmentForDevice, viewHandle } from './dmabufBridge';
 import { bufName, exporterFn, type CpuView, type DmaBuf } from './dmabufState';
@@ -74,6 +75,7 @@ export function dmaBufMmap(s: MachineState, h: Handle): Handle {
 export function dmaBufVunmap(s: MachineState, h: Handle, vh: Handle): void {
   const b = liveBuf(s, h, 'dma_buf_vunmap');
   if (!b) return;
+  if (vh.failedAt) return namesNothing(s, vh, 'dma_buf_vunmap', true);
   const v = s.dmabuf.views.get(vh.id);
   if (!v || v.kind !== 'vmap' || v.buf !== b.id) {
     fail(s, 'api-misuse', `dma_buf_vunmap: the pointer is not a vmap of ${bufName(s, b)}${v ? ` (it is ${v.kind === 'mmap' ? 'an mmap' : 'a vmap'} of dma-buf #${v.buf})` : ''}`, [], 'unknown-handle');

@@ -2,6 +2,7 @@
 // attachment's own sg table and maps it for that device through the streaming path (IOMMU merging, swiotlb,
 // constraints, cache maintenance, ownership); unmap hands the pages back.
 import type { Direction } from '../language/ast';
+import { namesNothing } from './buffers';
 import { liveAttachment, ensurePages, failedHandle } from './dmabuf';
 import { mapForDevice, mappingFailed, unmapForDevice } from './dmabufBridge';
 import { exporterFn } from './dmabufState';
@@ -28,6 +29,7 @@ export function dmaBufMapAttachment(s: MachineState, ah: Handle, dir: Direction)
 export function dmaBufUnmapAttachment(s: MachineState, ah: Handle, sgt: Handle, dir: Direction): void {
   const a = liveAttachment(s, ah, 'dma_buf_unmap_attachment');
   if (!a) return;
+  if (sgt.failedAt) return namesNothing(s, sgt, 'dma_buf_unmap_attachment', true);
   const i = a.mappings.findIndex((m) => m.sgt === sgt.id);
   if (i < 0) {
     const owner = [...s.dmabuf.attachments.values()].find((o) => o.mappings.some((m) => m.sgt === sgt.id));

@@ -145,8 +145,9 @@ export class Machine {
   /** Names a handle as the scenario binds it, for messages ("buf" rather than "kmalloc #3"). */
   nameHandle(h: Handle, name: string): void {
     const t = this.s.handles.get(h.id);
-    if (!t) return;
+    // What a failed call returned is named too, for messages about its uses.
     this.s.names.set(h.id, name);
+    if (!t) return;
     if ('buffer' in t) {
       const b = this.s.buffers.get(t.buffer);
       if (b && b.name === undefined) b.name = name;
@@ -207,7 +208,8 @@ export class Machine {
     const s = this.s;
     traced(s, fn, undefined, () => {
       const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
-      if (!r) return;
+      // kfree(NULL) and vfree(NULL) do nothing, whichever allocation returned the NULL.
+      if (!r || r.b.failed) return;
       const want = fn === 'kfree' ? 'kmalloc' : 'vmalloc';
       if (r.b.kind !== want) {
         raise(s, 'api-misuse', `${fn}(${bufferName(r.b)}): it is ${r.b.kind === 'phys' ? 'a fixed phys() range, never freed' : `${r.b.kind} memory, not ${want}`}`, [{ loc: r.b.createdAt, message: 'created here' }], { detail: 'wrong-free' });
@@ -276,7 +278,7 @@ export class Machine {
   private mapChecked(fn: string, dev: string, p: Handle, dir: Direction, body: (d: DeviceConfig, b: Buffer, m: ReturnType<typeof newMapping>['m']) => void, kind: 'single' | 'sg', offset = 0, size?: number): Handle {
     const s = this.s;
     const d = this.device(dev, fn);
-    const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
+    const r = resolveBuffer(s, p, fn, ['cpu_ptr'], true);
     const placeholder: Buffer = r?.b ?? { id: -1, kind: 'kmalloc', size: 0, segs: [], cacheable: true, owners: [], mapped: [], createdAt: s.loc, live: false };
     const { m, h } = newMapping(s, d ?? { name: dev, coherent: false, iommu: false, contiguous: false, dmaMask: 64 }, placeholder, kind, offset, size ?? placeholder.size, dir);
     if (!d || !r) {
@@ -431,7 +433,12 @@ export class Machine {
     const bufId = !t ? undefined : 'buffer' in t ? t.buffer : t.type === 'dmabuf' ? s.dmabuf.bufs.get(t.other)?.buffer : undefined;
     const b = bufId === undefined ? undefined : s.buffers.get(bufId);
     const want = typeof owner === 'string' ? owner : `${owner.device}:${owner.dir}`;
-    const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : `#${h.id}`}, ${want}): ${actual}`, b ? [{ loc: b.createdAt, message: 'created here' }] : []);
+    const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : s.names.get(h.id) ?? `#${h.id}`}, ${want}): ${actual}`, b ? [{ loc: b.createdAt, message: 'created here' }] : []);
+    if (!t && h.failedAt) {
+      // What a failed call returned names nothing: no owner.
+      if (owner !== 'none') failWith(`the handle comes from the call at line ${h.failedAt.line}, which failed`);
+      return;
+    }
     if (!t || (t.type !== 'dmabuf' && !('buffer' in t))) {
       raise(s, 'api-misuse', `expect_owner: handle #${h.id} names no buffer`, [], { detail: 'wrong-handle' });
       return;

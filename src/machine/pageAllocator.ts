@@ -55,10 +55,17 @@ export function allocRuns(a: PageAllocator, sizes: readonly number[]): PhysRange
 }
 
 /**
+ * The most blocks one allocation takes. Past half of free memory, the gaps that keep blocks apart leave room only
+ * for small ones: 52 GiB of 64 GiB would be 1.9 million blocks, ~10 s and over 1 GB to place (or to fail, as all
+ * are placed before the last fails). Beyond this many (~1 s) the allocation fails as memory too fragmented.
+ */
+export const MAX_BLOCKS = 2 ** 18;
+
+/**
  * `size` bytes as blocks of `sizes` (largest first, the last a page), each aligned to its size as the buddy
  * allocator gives a block of an order: the largest that fits the rest, and once no block of a size can be
  * placed the next smaller, never a larger again (the system heap's alloc_largest_available). No two blocks are
- * physically adjacent. All or nothing.
+ * physically adjacent. All or nothing; at most MAX_BLOCKS of them.
  */
 export function allocBlocks(a: PageAllocator, size: number, sizes: readonly number[], below = Infinity): PhysRange[] | undefined {
   const r = a.general;
@@ -69,7 +76,7 @@ export function allocBlocks(a: PageAllocator, size: number, sizes: readonly numb
   const guards: number[] = [];
   let last = below;
   for (const len of sizes) {
-    while (rest >= len) {
+    while (rest >= len && out.length < MAX_BLOCKS) {
       // Below the block before; when nothing fits there, the highest place left, such as a hole between blocks.
       const phys = allocTopDown(r, len, last, len) ?? allocTopDown(r, len, below, len);
       if (phys === undefined) break;

@@ -62,3 +62,9 @@ test('advise: exit status 0 when every buffer serves its devices, 1 when one doe
     process.stderr.write = err;
   }
 });
+
+test('advise says when a limit cut the run short: the advice is then for the machine where it stopped', () => {
+  const text = 'device isp\nbuf = dma_heap_alloc(system, 64K)\na = dma_buf_attach(buf, isp)\nrepeat 1000000000 {\n  dma_buf_begin_cpu_access(buf, TO_DEVICE)\n  dma_buf_end_cpu_access(buf, TO_DEVICE)\n}\n';
+  assert.equal(adviseSource(text, 'x.dmabuf', { stepLimit: 5 }).stopped, 'stopped after 5 statements at the step limit');
+  assert.equal(adviseSource('device isp\nbuf = dma_heap_alloc(system, 64K)\n', 'x.dmabuf').stopped, undefined);
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fitPlan } from '../../src/machine/dmabufConstraints';
 import { allocateCma, allocateSystemHeap, allocateToFit } from '../../src/machine/heaps';
 import { computeLayout, FOUR_GIB } from '../../src/machine/layout';
-import { createPageAllocator, freePages, reservePages, type PageAllocator, type PhysRange } from '../../src/machine/pageAllocator';
+import { createPageAllocator, freePages, MAX_BLOCKS, reservePages, type PageAllocator, type PhysRange } from '../../src/machine/pageAllocator';
 import { checkSource } from '../../src/runtime/checker';
 import { device, hazardsOf, lines } from './helpers';
 
@@ -71,6 +71,19 @@ test('system heap: all or nothing: when even 4 KiB pages run out, every run and 
   const runs = allocateSystemHeap(alloc, 2 * MiB + 256 * KiB);
   assert.ok(runs);
   assert.deepEqual(runs, allocateSystemHeap(holesOnly(), 2 * MiB + 256 * KiB));
+});
+
+test('system heap: an allocation that would take more than MAX_BLOCKS runs fails at once, as too fragmented, and takes nothing', () => {
+  const { alloc } = fresh(16 * GiB);
+  const free = alloc.general.freeBytes;
+  const t0 = performance.now();
+  // Past half of free memory the rest comes in small runs: 13 GiB of 16 would be ~470,000 of them.
+  assert.equal(allocateSystemHeap(alloc, 13 * GiB), undefined);
+  assert.ok(performance.now() - t0 < 20_000, 'bounded by MAX_BLOCKS runs');
+  assert.equal(alloc.general.freeBytes, free);
+  const runs = allocateSystemHeap(alloc, 8 * GiB)!;
+  assert.ok(runs.length > 4096 && runs.length <= MAX_BLOCKS, `${runs.length} runs`);
+  assertSystemHeapShape(runs, 8 * GiB);
 });
 
 test('system heap: no two runs physically adjacent, and allocations land above 4 GiB by default', () => {

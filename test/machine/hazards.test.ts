@@ -235,6 +235,23 @@ test('a use of what a failed call returned says which call failed, not that it w
   assert.match(hazards[6].message, /^cpu\.read of q after it was freed at line 14$/);
 });
 
+test('what a failed call returned owns nothing, frees as NULL, and names its call wherever it is passed', () => {
+  const text = ['memory 64MiB', 'device isp dma_mask=20', 'buf = dma_heap_alloc(system, 128MiB)', 'expect_owner(buf, none)', 'expect_owner(buf, cpu)',
+    'v = vmalloc(128MiB)', 'kfree(v)', 'e = dma_buf_export(isp, 4MiB, deferred)', 'a = dma_buf_attach(e, isp)', 'sgt = dma_buf_map_attachment(a, FROM_DEVICE)',
+    'dma_buf_unmap_attachment(a, sgt, FROM_DEVICE)', 'w = dma_buf_vmap(e)', 'dma_buf_vunmap(e, w)', 'dma_map_single(isp, w, 64, TO_DEVICE) expect error',
+    'dma_buf_detach(e, a)', 'dma_buf_put(e)'].join('\n');
+  const events: string[] = [];
+  const r = checkSource(text, 'failed.dmabuf', {}, (step) => events.push(...step.events.map((x) => x.type)));
+  const got = r.hazards.filter((h) => h.failure === undefined || h.detail === 'failed-handle').map((h) => [h.loc.line, h.kind, h.detail ?? '', h.message]);
+  assert.deepEqual(got, [
+    [5, 'expect-failed', '', 'expect_owner(buf, cpu): the handle comes from the call at line 3, which failed'],
+    [11, 'api-misuse', 'failed-handle', "dma_buf_unmap_attachment: the handle comes from the call at line 10, which failed: check a call's result before using it"],
+    [13, 'api-misuse', 'failed-handle', "dma_buf_vunmap: the handle comes from the call at line 12, which failed: check a call's result before using it"],
+  ], 'expect_owner(buf, none) holds, kfree of a failed vmalloc is kfree(NULL), and the map expected to fail is one');
+  assert.ok(r.hazards.every((h) => h.loc.line !== 14 || h.expected), 'the map of a failed vmap fails as expected, all its hazards consumed');
+  assert.equal(events.filter((x) => x === 'alloc').length, 0, 'no allocation event for allocations that failed');
+});
+
 test('a failed allocation describes itself as failed, and a copy keeps that', () => {
   const m = machine();
   const v: Vars = {};
