@@ -6,7 +6,7 @@ import { PAGE } from './layout';
 import { allocBlocks, allocContiguous, pageAlign, type PageAllocator, type PhysRange } from './pageAllocator';
 
 /** The system heap's page orders 8, 4 and 0 as run sizes. */
-export const SYSTEM_HEAP_RUNS = [SYSTEM_HEAP_MAX_RUN, 64 * 1024, PAGE] as const;
+const SYSTEM_HEAP_RUNS = [SYSTEM_HEAP_MAX_RUN, 64 * 1024, PAGE] as const;
 
 /** Runs of the system heap's sizes up to `maxRun`, each aligned to its size as alloc_pages() gives a block. */
 function systemHeapRuns(a: PageAllocator, size: number, maxRun: number, below?: number): PhysRange[] | undefined {
