@@ -19,11 +19,16 @@ export interface BatchSource {
   close(): void;
 }
 
-/** Indexes into a ring's shared counters: batches written and taken, a stop request, and the reader's start. */
+/**
+ * Indexes into a ring's shared counters: batches written and taken, a stop request, the reader's start, and its
+ * thread's id in the system (0 where it cannot tell), by which the checking thread sees it die.
+ */
 export const WRITTEN = 0;
 export const TAKEN = 1;
 export const STOP = 2;
 export const STARTED = 3;
+export const THREAD = 4;
+const COUNTERS = 5;
 /**
  * Per slot, in the ring's shared meta numbers: records in it, whether a message goes with it, whether it is the
  * last of its chunk, and the lines of its chunk read so far.
@@ -68,6 +73,23 @@ const START_MS = 3000;
 
 /** A reading thread that did not start: the system could not make it, or it died at once. */
 class NotStarted extends Error {}
+
+/**
+ * The id of the calling thread in the system, where /proc tells it (Linux), else 0. A reading thread that dies
+ * without a word (out of memory, say) is then seen gone at once, not after STALL_MS.
+ */
+export function systemThreadId(): number {
+  try {
+    return Number(fs.readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether the thread of system id `tid` (0: not known) still runs in this process. */
+function threadAlive(tid: number): boolean {
+  return tid === 0 || fs.existsSync(`/proc/self/task/${tid}`);
+}
 
 class CursorBatches implements BatchSource {
   private readonly batch: EventBatch;
@@ -131,7 +153,7 @@ class LocalShare implements ShareSource {
 
 /** One reading thread and the ring of slots it fills, as the checking thread takes from it. */
 class Ring implements ShareSource {
-  private readonly counters = new Int32Array(new SharedArrayBuffer(4 * 4));
+  private readonly counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
   private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * META * 8));
   private readonly batches: EventBatch[] = [];
   /** The reader's strings, as its batches index them. */
@@ -190,7 +212,10 @@ class Ring implements ShareSource {
       if (now !== seen) since = Date.now();
       // A thread that died before it could say why (this one cannot see its exit event while it waits).
       else if (Atomics.load(this.counters, STARTED) === 0 && Date.now() - this.born > this.startMs) throw new NotStarted();
-      else if (Date.now() - since > STALL_MS) throw new Error('the trace reading thread stopped');
+      // A thread seen gone wrote all it ever will: a batch written just before it went is there now.
+      else if (Date.now() - since > STALL_MS || (!threadAlive(Atomics.load(this.counters, THREAD)) && Atomics.load(this.counters, WRITTEN) === now)) {
+        throw new Error('the trace reading thread stopped');
+      }
       seen = now;
     }
   }

@@ -2,7 +2,7 @@
 // shared slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
 import { workerData } from 'worker_threads';
 import {
-  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, WRITTEN, type SlotMessage, type WorkerStart,
+  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, THREAD, WRITTEN, systemThreadId, type SlotMessage, type WorkerStart,
 } from './batchSource';
 import { ChunkReader } from './chunks';
 import { EventBatch } from './eventBatch';
@@ -10,6 +10,7 @@ import { EventBatch } from './eventBatch';
 function run(start: WorkerStart): void {
   const counters = new Int32Array(start.counters);
   // The checking thread decodes this share itself if this is not seen soon (a thread the system could not start).
+  Atomics.store(counters, THREAD, systemThreadId());
   Atomics.store(counters, STARTED, 1);
   const meta = new Float64Array(start.meta);
   const batches = start.slots.map((memory) => new EventBatch(CAPACITY, memory));

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { test } from 'node:test';
-import { batchesOf, SLOTS, CAPACITY, type BatchOptions } from '../../src/ftrace/batchSource';
+import { batchesOf, SLOTS, CAPACITY, STARTED, THREAD, type BatchOptions } from '../../src/ftrace/batchSource';
 import { checkTrace } from '../../src/ftrace/check';
 import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
 import { HotEvents } from '../../src/ftrace/hotEvents';
@@ -171,4 +171,28 @@ test('text in memory is read on the checking thread', () => {
   const source = batchesOf(TraceCursor.fromText('# tracer: nop\n'), true);
   assert.equal(source.next()?.count, 1);
   source.close();
+});
+
+test('a reading thread that dies midway without a word is reported as soon as it is gone, not after a minute', () => {
+  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
+  try {
+    // Starts as a reading thread does, then its thread ends (as out of memory ends it) before writing a batch.
+    const workerFile = path.join(dir, 'vanishes.js');
+    fs.writeFileSync(workerFile, `const { workerData } = require('worker_threads');
+      const c = new Int32Array(workerData.counters);
+      Atomics.store(c, ${THREAD}, require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', 'batchSource.js'))}).systemThreadId());
+      Atomics.store(c, ${STARTED}, 1);
+      process.exit(0);`);
+    const t0 = Date.now();
+    const source = batchesOf(TraceCursor.open(file), true, { workerFile, startMs: 200, threads: 1 });
+    try {
+      assert.throws(() => source.next(), /the trace reading thread stopped/);
+    } finally {
+      source.close();
+    }
+    assert.ok(Date.now() - t0 < 5000, `reported after ${Date.now() - t0} ms`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
