@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { whenReady } from './blockingPipes';
 import type { EventBatch } from './eventBatch';
 import { HotLineParser } from './hotLines';
-import { parseLine } from './lineParser';
+import { CUT_LINE, MAX_LINE, parseLine } from './lineParser';
 import type { TraceRecord } from './record';
 
 const CHUNK = 2 * 1024 * 1024;
@@ -66,11 +66,11 @@ function streamSource(fd: number, close: () => void): ByteSource {
 export function lineStartFrom(fd: number, at: number, size: number): number {
   if (at <= 0) return 0;
   if (at >= size) return size;
-  // Lines are short: a small read finds the newline; a longer line doubles the read each time.
-  let buf = Buffer.allocUnsafe(1024);
+  // Lines are short: a small read finds the newline; a longer line takes more of them, never a buffer of its size.
+  const buf = Buffer.allocUnsafe(64 * 1024);
   // The byte before `at` may be the newline that ends the line before.
-  for (let from = at - 1; from < size; from += buf.length, buf = Buffer.allocUnsafe(buf.length * 2)) {
-    const n = fs.readSync(fd, buf, 0, buf.length, from);
+  for (let from = at - 1, n = 0; from < size; from += n) {
+    n = fs.readSync(fd, buf, 0, buf.length, from);
     if (n <= 0) break;
     const nl = buf.subarray(0, n).indexOf(10);
     if (nl >= 0) return Math.min(from + nl + 1, size);
@@ -99,6 +99,9 @@ export class TraceCursor implements Iterable<TraceRecord> {
   private base: number;
   private lineNo: number;
   private eof = false;
+  /** After a cut line (`cutLine`): where the file goes on the next time the buffer is filled, and what was read of it. */
+  private resumeAt: number | undefined;
+  private afterCut: Buffer | undefined;
 
   private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number) {
     this.buf = Buffer.allocUnsafe(chunkSize);
@@ -218,7 +221,15 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   /** Moves the unread tail to the front of the buffer (growing it for a line longer than it) and reads more. */
   private fill(): void {
+    if (this.resumeAt !== undefined) {
+      // Past a cut line: the file goes on after its newline, with what was read of it already.
+      this.base = this.resumeAt;
+      this.pos = 0;
+      this.filled = this.afterCut?.copy(this.buf, 0) ?? 0;
+      this.resumeAt = this.afterCut = undefined;
+    }
     const keep = this.filled - this.pos;
+    if (keep >= MAX_LINE) return this.cutLine(keep);
     const size = keep === this.buf.length ? this.buf.length * 2 : this.buf.length;
     if (this.hot) {
       this.buf = this.hot.reserve(size, this.pos, keep);
@@ -234,6 +245,33 @@ export class TraceCursor implements Iterable<TraceRecord> {
     const n = this.source.read(this.buf.subarray(keep), this.base + keep);
     if (n <= 0) this.eof = true;
     this.filled = keep + Math.max(n, 0);
+    this.decoded = false;
+  }
+
+  /**
+   * The unfinished line at `pos` is MAX_LINE long already: the rest of it is skipped unread, up to its newline, and it
+   * reads as CUT_LINE (malformed) at its own line and offset; reading goes on after it.
+   */
+  private cutLine(keep: number): void {
+    this.base += this.pos;
+    let at = this.base + keep;
+    for (;;) {
+      const n = this.source.read(this.buf, at);
+      if (n <= 0) {
+        this.eof = true;
+        break;
+      }
+      const nl = this.buf.subarray(0, n).indexOf(10);
+      if (nl >= 0) {
+        this.resumeAt = at + nl + 1;
+        // A pipe gives these bytes once: they are kept for when the buffer is filled next.
+        this.afterCut = Buffer.from(this.buf.subarray(nl + 1, n));
+        break;
+      }
+      at += n;
+    }
+    this.pos = 0;
+    this.filled = this.buf.write(this.eof ? CUT_LINE : CUT_LINE + '\n', 0, 'latin1');
     this.decoded = false;
   }
 

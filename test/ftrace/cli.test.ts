@@ -54,6 +54,23 @@ test('check-trace --from-boot turns what the window leaves open into findings', 
   assert.ok(JSON.parse(r.out).findings.some((f: { kind: string }) => f.kind === 'leak'));
 });
 
+test('check-trace reads past a line longer than 16 MiB, from a file or a pipe: one malformed line, the events around it', () => {
+  const text = ['# tracer: nop', '   a-1 [000] ..... 1.0: dma_map_phys: d dir=TO_DEVICE dma_addr=1000 size=64 phys_addr=1000 attrs=',
+    'x'.repeat(17 * 2 ** 20), '   a-1 [000] ..... 2.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=1000 size=64 attrs=', ''].join('\n');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-long-'));
+  try {
+    const file = path.join(dir, 'long.trace');
+    fs.writeFileSync(file, text, 'latin1');
+    for (const r of [cli('checkTrace', [file, '--json']), cli('checkTrace', ['-', '--json'], text)]) {
+      assert.equal(r.code, 0, r.err);
+      const j = JSON.parse(r.out);
+      assert.deepEqual([j.lines, j.malformedLines, j.events, j.devices[0].liveAtEnd], [4, [{ line: 3, reason: 'longer than 16 MiB: not read' }], { dma_map_phys: 1, dma_unmap_phys: 1 }, 0]);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('check-trace - reads standard input, and a named pipe is read as it comes, as the file would be', () => {
   const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
   const want = unnamed(cli('checkTrace', [file, '--json']).out);

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EventBatch, R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
+import { MAX_LINE } from '../../src/ftrace/lineParser';
 import { TraceCursor, displayTask } from '../../src/ftrace/reader';
 import type { TraceRecord } from '../../src/ftrace/record';
 
@@ -199,4 +200,18 @@ test('batches go on from where `next` stopped on the same cursor', () => {
   const rest = batched(cursor);
   assert.deepEqual(rest.at, iterated(text).at.slice(7));
   assert.equal(cursor.nextLine, 51);
+});
+
+test('a line longer than MAX_LINE is malformed, not read, at its own line and offset; the lines after it read as ever', () => {
+  const hot = (k: number) => `   b-2 [001] ..... ${k}.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=${k} size=1 attrs=`;
+  const long = '   a-1 [000] ..... 1.5: tracing_mark_write: ' + 'x'.repeat(MAX_LINE + 1000);
+  const text = [hot(1), long, hot(2), ''].join('\n');
+  const offsets = [0, hot(1).length + 1, hot(1).length + long.length + 2];
+  const recs = read(text);
+  assert.deepEqual(recs.map((r) => [r.line, r.offset, r.kind]), [[1, offsets[0], 'event'], [2, offsets[1], 'malformed'], [3, offsets[2], 'event']]);
+  assert.equal(recs[1].body, `longer than ${MAX_LINE / 2 ** 20} MiB: not read`);
+  assert.equal(recs[1].text, `<a line longer than ${MAX_LINE / 2 ** 20} MiB, not read>`);
+  assert.deepEqual(batched(TraceCursor.fromText(text)).at, [[1, offsets[0]], [2, offsets[1]], [3, offsets[2]]]);
+  // Last, with no newline after it.
+  assert.deepEqual(read(hot(1) + '\n' + long).map((r) => [r.line, r.kind]), [[1, 'event'], [2, 'malformed']]);
 });
