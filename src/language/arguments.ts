@@ -2,7 +2,7 @@
 // word, each checked for kind and range and turned into the resolved value the runtime consumes.
 import type { Arg, CallStmt, Direction, ResolvedCall, ResolvedValue, Span } from './ast';
 import type { Spanned } from './span';
-import type { DiagnosticList } from './diagnostics';
+import { quoted, type DiagnosticList } from './diagnostics';
 import { SIGNATURES, type HandleType, type Param, type Signature } from './signatures';
 import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 
@@ -111,7 +111,7 @@ export function describeSignature(sig: Signature): string {
 function shown(arg: Arg): string {
   switch (arg.kind) {
     case 'number': return `${arg.value}`;
-    case 'word': return `'${arg.name}'`;
+    case 'word': return quoted(arg.name);
     case 'direction': return arg.dir;
     case 'owner': return `${arg.device}:${arg.dir}`;
   }
@@ -124,7 +124,7 @@ export function ownerValue(arg: Arg, names: NameLookup, diags: DiagnosticList): 
   if (arg.kind === 'word' && (arg.name === 'cpu' || arg.name === 'none')) return { kind: 'owner', owner: arg.name };
   if (arg.kind === 'owner') {
     if (names.isParam(arg.device)) {
-      diags.error(arg.span, `an owner names a declared device; the parameter '${arg.device}' cannot stand for one`);
+      diags.error(arg.span, `an owner names a declared device; the parameter ${quoted(arg.device)} cannot stand for one`);
       return undefined;
     }
     return names.device(arg.device, arg) && { kind: 'owner', owner: { device: arg.device, dir: arg.dir } };
@@ -167,7 +167,7 @@ function convert(op: string, p: Param, arg: Arg, names: NameLookup, diags: Diagn
       if (!types || (types !== ANY_HANDLE && types.size === 0)) return undefined;
       if (types !== ANY_HANDLE && !accepted(types, t.accepts)) {
         const has = [...types].map(handleTypeName).join(' or ');
-        diags.error(arg.span, `argument '${p.name}' of ${op}: '${arg.name}' is ${has}, but ${op} takes ${t.accepts.map(handleTypeName).join(' or ')}`);
+        diags.error(arg.span, `argument '${p.name}' of ${op}: ${quoted(arg.name)} is ${has}, but ${op} takes ${t.accepts.map(handleTypeName).join(' or ')}`);
         return undefined;
       }
       return values.handle(arg.name);
@@ -251,8 +251,8 @@ function matchArguments(sig: Signature, stmt: CallStmt, diags?: DiagnosticList):
   for (let k = 0; k < named.length; k++) {
     const n = named[k];
     const i = namedParam(params, n.key);
-    if (i < 0) diags?.error(n.keySpan, `${stmt.callee} has no argument named '${n.key}': the call is ${describeSignature(sig)}`);
-    else if (given[i]) diags?.error(n.keySpan, `argument '${n.key}' given twice`);
+    if (i < 0) diags?.error(n.keySpan, `${stmt.callee} has no argument named ${quoted(n.key)}: the call is ${describeSignature(sig)}`);
+    else if (given[i]) diags?.error(n.keySpan, `argument ${quoted(n.key)} given twice`);
     else given[i] = n.value;
   }
   return given;

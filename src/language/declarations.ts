@@ -1,7 +1,7 @@
 // Turns a declaration line's words and options into a typed declaration (spec §3), checking every option's
 // key and value; defaults are left to the machine, except where a check needs them (cache geometry).
 import type { Arg, CacheDecl, Decl, DeviceDecl, MemoryDecl, NamedArg, PlatformDecl, Span } from './ast';
-import type { DiagnosticList } from './diagnostics';
+import { quoted, type DiagnosticList } from './diagnostics';
 
 export const DECLARATION_KEYWORDS = new Set(['platform', 'cache', 'memory', 'device']);
 
@@ -42,9 +42,9 @@ class DeclReader {
       const handle = Object.prototype.hasOwnProperty.call(handlers, n.key) ? handlers[n.key] : undefined;
       if (!handle) {
         const known = Object.keys(handlers).map((k) => k + '=').join(', ');
-        this.diags.error(n.keySpan, `unknown option '${n.key}' for ${this.keyword}${known ? ` (expected ${known})` : ''}`);
+        this.diags.error(n.keySpan, `unknown option ${quoted(n.key)} for ${this.keyword}${known ? ` (expected ${known})` : ''}`);
       } else if (seen.has(n.key)) {
-        this.diags.error(n.keySpan, `option '${n.key}' given twice`);
+        this.diags.error(n.keySpan, `option ${quoted(n.key)} given twice`);
       } else {
         seen.add(n.key);
         handle(n.value);
@@ -57,10 +57,10 @@ class DeclReader {
     const set = new Set<string>();
     for (const a of args) {
       if (a.kind !== 'word' || !allowed.includes(a.name)) {
-        const shown = a.kind === 'word' ? `'${a.name}'` : 'this';
+        const shown = a.kind === 'word' ? quoted(a.name) : 'this';
         this.diags.error(a.span, `unexpected ${shown} in ${this.keyword} (expected ${allowed.join(', ')} or options)`);
       } else if (set.has(a.name)) {
-        this.diags.error(a.span, `'${a.name}' given twice`);
+        this.diags.error(a.span, `${quoted(a.name)} given twice`);
       } else set.add(a.name);
     }
     return set;

@@ -17,6 +17,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 
+/** Source text as a message quotes it: cut when long, so that a 20 MB number or name makes a short message. */
+export function quoted(text: string): string {
+  return text.length <= 60 ? `'${text}'` : `'${text.slice(0, 40)}…' (${text.length} characters)`;
+}
+
 /** Collects the errors of one file; every phase reports into the same list. */
 export class DiagnosticList {
   readonly items: Diagnostic[] = [];

@@ -1,4 +1,5 @@
 // Splits scenario text into tokens (spec §2), stored column-wise in typed arrays so a 30 MB file lexes in a blink.
+import { quoted } from './diagnostics';
 import { SourceSpan } from './span';
 
 /** Token kinds. Numbers written with a K/M/G unit are `Size`; identifiers with hyphens (stale-read, next-line) are `Word`. */
@@ -182,10 +183,10 @@ function readNumber(text: string, start: number, end: number, scan: NumberScan):
     scan.sized = unit !== 1;
     return true;
   }
-  const shown = text.slice(start, end);
-  if (digits === 0 || text.charCodeAt(k) === 95) scan.error = `invalid number '${shown}'`;
-  else if (unit === 0) scan.error = `invalid number '${shown}' (sizes take K, KiB, M, MiB, G or GiB)`;
-  else scan.error = `number too large: '${shown}' is above 2^53-1`;
+  const shown = quoted(text.slice(start, end));
+  if (digits === 0 || text.charCodeAt(k) === 95) scan.error = `invalid number ${shown}`;
+  else if (unit === 0) scan.error = `invalid number ${shown} (sizes take K, KiB, M, MiB, G or GiB)`;
+  else scan.error = `number too large: ${shown} is above 2^53-1`;
   return false;
 }
 

@@ -3,7 +3,7 @@
 import type { Arg, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
 import { CallNode } from './callNode';
 import { buildDeclaration, DECLARATION_KEYWORDS } from './declarations';
-import type { DiagnosticList } from './diagnostics';
+import { quoted, type DiagnosticList } from './diagnostics';
 import { T, type Tokens } from './lexer';
 import { SourceSpan, spanFrom } from './span';
 import { LineError, TokenReader } from './tokenReader';
@@ -179,11 +179,11 @@ class Parser extends TokenReader {
     if (this.kind() === T.Dot) {
       this.i++;
       // Checked before `expect`, whose message would be built for every call.
-      if (this.kind() !== T.Ident) this.fail(`expected a method name after '${callee}.', found ${this.describe()}`);
+      if (this.kind() !== T.Ident) this.fail(`expected a method name after ${quoted(callee + '.')}, found ${this.describe()}`);
       const method = this.i++;
       callee = this.dotted(callee, this.text(method));
     }
-    if (this.kind() !== T.LParen) this.fail(`expected '(' after '${callee}', found ${this.describe()}`);
+    if (this.kind() !== T.LParen) this.fail(`expected '(' after ${quoted(callee)}, found ${this.describe()}`);
     this.i++;
     this.argumentList();
     const close = this.expect(T.RParen, "',' or ')'");

@@ -5,7 +5,7 @@ import { ANY_HANDLE, numberProblem, ownerValue, resolveArguments, ValueCache, ty
 import { CallNode, expectedOf, lineOfStmt, targetNameOf } from './callNode';
 import { ResolutionMemo } from './resolutionMemo';
 import { startLine, type Spanned } from './span';
-import type { DiagnosticList } from './diagnostics';
+import { quoted, type DiagnosticList } from './diagnostics';
 import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
 import { isHazardKind } from '../machine/hazards';
 
@@ -109,10 +109,10 @@ class Scope implements NameLookup {
     }
     const span = where.span;
     const later = this.bound.get(name);
-    if (later !== undefined) this.r.diags.error(span, `'${name}' is used before it is bound (at line ${later})`);
-    else if (this.r.program.devices.has(name)) this.r.diags.error(span, `'${name}' is a device, not a handle`);
-    else if (name.includes('-')) this.r.diags.error(span, `'${name}': a hazard kind is only valid as expect_hazard's argument`);
-    else this.r.diags.error(span, `unknown name '${name}'`);
+    if (later !== undefined) this.r.diags.error(span, `${quoted(name)} is used before it is bound (at line ${later})`);
+    else if (this.r.program.devices.has(name)) this.r.diags.error(span, `${quoted(name)} is a device, not a handle`);
+    else if (name.includes('-')) this.r.diags.error(span, `${quoted(name)}: a hazard kind is only valid as expect_hazard's argument`);
+    else this.r.diags.error(span, `unknown name ${quoted(name)}`);
     return undefined;
   }
 
@@ -122,9 +122,9 @@ class Scope implements NameLookup {
     const d = this.r.program.devices.get(name);
     if (d && startLine(d.span) < this.line) return this.values.device(name);
     const span = where.span;
-    if (d) this.r.diags.error(span, `device '${name}' is used before its declaration at line ${d.span.start.line}`);
-    else if (this.env.has(name) || this.bound.has(name)) this.r.diags.error(span, `'${name}' is a handle, not a device`);
-    else this.r.diags.error(span, `unknown device '${name}'`);
+    if (d) this.r.diags.error(span, `device ${quoted(name)} is used before its declaration at line ${d.span.start.line}`);
+    else if (this.env.has(name) || this.bound.has(name)) this.r.diags.error(span, `${quoted(name)} is a handle, not a device`);
+    else this.r.diags.error(span, `unknown device ${quoted(name)}`);
     return undefined;
   }
 }
@@ -167,7 +167,7 @@ class Resolver {
   /** `span` may be a function: a binding's span is built only to report an error. */
   private nameCheck(name: string, span: Span | (() => Span), what: string): boolean {
     const clash = RESERVED.has(name) ? 'is reserved' : name.includes('-') ? 'is not an identifier' : undefined;
-    if (clash) this.diags.error(typeof span === 'function' ? span() : span, `'${name}' ${clash} and cannot name a ${what}`);
+    if (clash) this.diags.error(typeof span === 'function' ? span() : span, `${quoted(name)} ${clash} and cannot name a ${what}`);
     return !clash;
   }
 
@@ -187,7 +187,7 @@ class Resolver {
       else if (s.kind === 'memory' && once(s, p.memory)) p.memory = s;
       else if (s.kind === 'device' && this.nameCheck(s.name, s.nameSpan, 'device')) {
         const prev = p.devices.get(s.name);
-        if (prev) this.diags.error(s.nameSpan, `device '${s.name}' declared twice (first at line ${prev.span.start.line})`);
+        if (prev) this.diags.error(s.nameSpan, `device ${quoted(s.name)} declared twice (first at line ${prev.span.start.line})`);
         else p.devices.set(s.name, s);
       } else if (s.kind === 'proc' && this.nameCheck(s.name, s.nameSpan, 'proc')) {
         const prev = p.procs.get(s.name);

@@ -1,5 +1,6 @@
 // Reads tokens at a cursor: the parser's token access and argument grammar, shared with call nodes, which read
 // their argument lists again from the tokens when asked instead of holding them (spec §2, §4).
+import { quoted } from './diagnostics';
 import type { Arg, Direction, Expectation, NamedArg, Pos, Span } from './ast';
 import { T, tokenSpan, type Tokens } from './lexer';
 import { SIGNATURES } from './signatures';
@@ -61,7 +62,7 @@ export class TokenReader {
 
   protected describe(at = this.i): string {
     const k = this.kind(at);
-    if (k === T.Ident || k === T.Word) return `'${this.text(at)}'`;
+    if (k === T.Ident || k === T.Word) return quoted(this.text(at));
     if (k === T.Number || k === T.Size) return `number ${this.num(at)}`;
     return PUNCT_TEXT[k] ?? 'invalid input';
   }

@@ -194,3 +194,14 @@ test('calls written alike each report their own errors, and a binding that chang
     "t.dmabuf:5:8: error: argument 'm' of d.read: 'c' is a CPU pointer, but d.read takes a DMA handle or an sg mapping or a coherent buffer",
   ]);
 });
+
+test('source text quoted in an error is cut when long: a 20 MB number or name makes a short message', () => {
+  const digits = '1'.repeat(20_000_000);
+  const name = 'n'.repeat(5000);
+  const { diagnostics } = parseScenario(`p = kmalloc(${digits})\ncpu.write(${name}, 0, 1, 1)\n`, 'x.dmabuf');
+  assert.deepEqual(diagnostics.map((d) => d.message), [
+    `number too large: '${'1'.repeat(40)}…' (20000000 characters) is above 2^53-1`,
+    `unknown name '${'n'.repeat(40)}…' (5000 characters)`,
+  ]);
+  assert.ok(diagnostics.every((d) => d.message.length < 200));
+});
