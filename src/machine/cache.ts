@@ -43,8 +43,17 @@ export interface CacheState {
   clock: number;
   /** How many lines are valid: the walks over every line are skipped when none is. */
   valid: number;
-  /** Line events beyond the per-operation budget, summarised at the end of the operation. */
-  summary?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause };
+  /** Line events beyond the per-operation budget, summarised at the end of the operation: one per new state and cause. */
+  summary?: LineSummary[];
+}
+
+/** `count` lines within [lo, hi] that changed to `to` for `cause`. */
+export interface LineSummary {
+  lo: number;
+  hi: number;
+  count: number;
+  to: LineState;
+  cause: LineCause;
 }
 
 function powerOfTwoAtLeast(n: number, min: number): number {
@@ -109,25 +118,30 @@ export class LineChanges {
   }
 }
 
-/** Adds `count` line changes to `to` within lines [lo, hi] to the operation's summary. */
+/**
+ * Adds `count` line changes to `to` within lines [lo, hi] to the operation's summary, to the entry of the same new
+ * state and cause: a bounce's fills of the original and writes of the slot are two entries, not one that says
+ * every line went Dirty.
+ */
 function summarise(c: CacheState, lo: number, hi: number, count: number, to: number, cause: LineCause): void {
-  const sum = c.summary;
+  const state = STATE_LETTER[to];
+  const sum = c.summary?.find((x) => x.to === state && x.cause === cause);
   if (sum) {
     if (lo < sum.lo) sum.lo = lo;
     if (hi > sum.hi) sum.hi = hi;
     sum.count += count;
-    sum.to = STATE_LETTER[to];
-    sum.cause = cause;
-  } else c.summary = { lo, hi, count, to: STATE_LETTER[to], cause };
+  } else (c.summary ??= []).push({ lo, hi, count, to: state, cause });
 }
 
-/** Emits the summary of line events past the budget, as one range event. */
-export function flushLineSummary(s: MachineState, extra?: { lo: number; hi: number; count: number; to: LineState; cause: LineCause }): void {
+/** Emits the summaries of line events past the budget (and `extra`), one range event each. */
+export function flushLineSummary(s: MachineState, extra?: LineSummary): void {
   const c = s.cache;
-  const sum = c.summary;
+  const sums = c.summary ?? [];
   c.summary = undefined;
-  for (const x of [sum, extra]) {
-    if (x && x.count > 0) emit(s, { type: 'lines', phys: x.lo * c.line, len: (x.hi - x.lo + 1) * c.line, count: x.count, to: x.to, cause: x.cause });
+  for (const x of extra ? [...sums, extra] : sums) {
+    if (x.count === 0) continue;
+    const lines = x.hi - x.lo + 1;
+    emit(s, { type: 'lines', phys: x.lo * c.line, len: lines * c.line, count: x.count, to: x.to, cause: x.cause, ...(x.count < lines ? { scattered: true } : {}) });
   }
 }
 

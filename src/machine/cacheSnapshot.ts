@@ -47,7 +47,7 @@ function copyLineArrays(a: LineArrays): LineArrays {
 }
 
 function cacheConfig(c: CacheState): CacheSnapshot['config'] {
-  return { line: c.line, ways: c.ways, sets: c.sets, prefetch: c.prefetch, clock: c.clock, valid: c.valid, summary: c.summary && { ...c.summary } };
+  return { line: c.line, ways: c.ways, sets: c.sets, prefetch: c.prefetch, clock: c.clock, valid: c.valid, summary: c.summary?.map((x) => ({ ...x })) };
 }
 
 /** Bytes a line takes in a restored cache's one buffer: its tag and stamp (Float64), then its state (Uint8). */
@@ -76,7 +76,7 @@ export function restoreCache(snap: CacheSnapshot, adopt = false): CacheState {
     const w = adopt ? whole : copyLineArrays(whole);
     return {
       line: config.line, ways: config.ways, sets: config.sets, prefetch: config.prefetch,
-      tags: w.tags, states: w.states, stamps: w.stamps, data: w.data, filledAt: w.filledAt, clock: config.clock, valid: config.valid, summary: config.summary && { ...config.summary },
+      tags: w.tags, states: w.states, stamps: w.stamps, data: w.data, filledAt: w.filledAt, clock: config.clock, valid: config.valid, summary: config.summary?.map((x) => ({ ...x })),
     };
   }
   const n = config.sets * config.ways;
@@ -86,7 +86,7 @@ export function restoreCache(snap: CacheSnapshot, adopt = false): CacheState {
   const c: CacheState = {
     line: config.line, ways: config.ways, sets: config.sets, prefetch: config.prefetch,
     tags: new Float64Array(bytes, 0, n), states: new Uint8Array(bytes, 16 * n, n), stamps: new Float64Array(bytes, 8 * n, n),
-    data: blank.lines.slice(), filledAt: blank.lines.slice(), clock: config.clock, valid: config.valid, summary: config.summary && { ...config.summary },
+    data: blank.lines.slice(), filledAt: blank.lines.slice(), clock: config.clock, valid: config.valid, summary: config.summary?.map((x) => ({ ...x })),
   };
   const { lines, refs } = snap;
   for (let k = 0, r = 0; k < lines.length; k += LINE_FIELDS, r += 2) {

@@ -14,7 +14,8 @@ export type MachineEvent =
   | { type: 'owner'; buffer: number; off: number; len: number; from: string; to: string }
   | { type: 'line'; set: number; way: number; phys: number; from: LineState; to: LineState; cause: LineCause }
   /** Many line changes of one operation, summarised. */
-  | { type: 'lines'; phys: number; len: number; count: number; to: LineState; cause: LineCause }
+  /** `count` lines within [phys, +len) changed to `to`; `scattered`: fewer than fill the range. */
+  | { type: 'lines'; phys: number; len: number; count: number; to: LineState; cause: LineCause; scattered?: true }
   | { type: 'writeback'; phys: number; len: number }
   | { type: 'clean'; phys: number; len: number; lines: number }
   | { type: 'invalidate'; phys: number; len: number; lines: number }
@@ -71,7 +72,8 @@ export function describeEvent(e: MachineEvent, labels: EventLabels = BY_ID): str
     case 'line':
       return `cache set ${e.set} way ${e.way} line ${hex(e.phys)}: ${STATE_NAME[e.from]} -> ${STATE_NAME[e.to]} (${e.cause})`;
     case 'lines':
-      return `cache: ${e.count} more lines in [${hex(e.phys)}, +${hex(e.len)}) -> ${STATE_NAME[e.to]} (${e.cause})`;
+      // Lines of a copy's two ends, or of scattered pages, lie far apart: their span is a bound, not a range.
+      return `cache: ${e.count} more line${e.count === 1 ? '' : 's'} ${e.scattered ? `scattered over [${hex(e.phys)}, ${hex(e.phys + e.len)})` : `in [${hex(e.phys)}, +${hex(e.len)})`} -> ${STATE_NAME[e.to]} (${e.cause})`;
     case 'writeback':
       return `write-back ${hex(e.len)} bytes to ${hex(e.phys)}`;
     case 'clean':

@@ -92,10 +92,11 @@ test('a cache snapshot keeps the valid lines only, whatever the size of the cach
 test('restoring a snapshot taken mid-operation keeps its pending line summary apart from the original', () => {
   const m = machine({ cache: { size: 4096, ways: 2, line: 64 } });
   const s: MachineState = m.state;
-  s.cache.summary = { lo: 1, hi: 2, count: 2, to: 'I', cause: 'evict' };
+  s.cache.summary = [{ lo: 1, hi: 2, count: 2, to: 'I', cause: 'evict' }, { lo: 9, hi: 9, count: 1, to: 'C', cause: 'fill' }];
   const back = restoreCache(snapshotCache(s.cache));
   assert.deepEqual(back.summary, s.cache.summary);
   assert.notEqual(back.summary, s.cache.summary);
+  assert.notEqual(back.summary![0], s.cache.summary[0]);
 });
 
 test('a transient snapshot keeps every line whole: restored copies are independent, an adopting restore takes its arrays', () => {

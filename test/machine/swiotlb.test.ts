@@ -113,3 +113,14 @@ test('a mapping larger than 128 slots (256 KiB) cannot bounce: the map fails', (
   assert.ok(r.hazards.every((h) => h.failure));
   assert.equal(at(m, 3, (x) => x.deviceRead('isp', r.result, 0, 64)).hazards[0].detail, 'failed-handle');
 });
+
+test('a bounce past the line-event budget is summarised per new state and cause: the fills of both ends, the slot\'s writes', () => {
+  const m = machine(low);
+  const p = at(m, 1, (x) => x.kmalloc(2048)).result;
+  const { events } = at(m, 2, (x) => x.dmaMapSingle('isp', p, 2048, 'TO_DEVICE', 0, false));
+  const sums = events.filter((e): e is Extract<MachineEvent, { type: 'lines' }> => e.type === 'lines');
+  // 32 lines of the original and 32 of the slot are filled, 16 of them shown one by one; the slot's 32 are written,
+  // then cleaned for the device (arm64).
+  assert.deepEqual(sums.map((e) => [e.count, e.to, e.cause, e.scattered ?? false]), [[48, 'C', 'fill', true], [32, 'D', 'write', false], [32, 'C', 'clean', false]]);
+  assert.equal(events.filter((e) => e.type === 'line').length, 16);
+});
