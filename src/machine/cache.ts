@@ -141,7 +141,8 @@ export function flushLineSummary(s: MachineState, extra?: LineSummary): void {
   for (const x of extra ? [...sums, extra] : sums) {
     if (x.count === 0) continue;
     const lines = x.hi - x.lo + 1;
-    emit(s, { type: 'lines', phys: x.lo * c.line, len: lines * c.line, count: x.count, to: x.to, cause: x.cause, ...(x.count < lines ? { scattered: true } : {}) });
+    // Scattered: most of the span holds none of them (the lines shown one by one before them lie in it too).
+    emit(s, { type: 'lines', phys: x.lo * c.line, len: lines * c.line, count: x.count, to: x.to, cause: x.cause, ...(x.count * 2 < lines ? { scattered: true } : {}) });
   }
 }
 

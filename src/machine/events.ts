@@ -14,7 +14,7 @@ export type MachineEvent =
   | { type: 'owner'; buffer: number; off: number; len: number; from: string; to: string }
   | { type: 'line'; set: number; way: number; phys: number; from: LineState; to: LineState; cause: LineCause }
   /** Many line changes of one operation, summarised. */
-  /** `count` lines within [phys, +len) changed to `to`; `scattered`: fewer than fill the range. */
+  /** `count` lines within [phys, +len) changed to `to`; `scattered`: they fill less than half of it. */
   | { type: 'lines'; phys: number; len: number; count: number; to: LineState; cause: LineCause; scattered?: true }
   | { type: 'writeback'; phys: number; len: number }
   | { type: 'clean'; phys: number; len: number; lines: number }
