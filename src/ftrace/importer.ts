@@ -230,9 +230,9 @@ class ScenarioWriter {
       case 'unmap_sg': {
         const m = this.checker.releasedBy(e);
         if (m) return this.releases(m, 0, e.dir, e.attrs);
-        // A list the trace unmapped already: its entries again, for check's double unmap.
+        // A list the trace unmapped already: its first entry again stands for it, one double unmap as check-trace finds.
         const gone = this.releasedBefore(e.device, 'unmappedSg', e.phys[0]);
-        return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs) : [];
+        return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs).slice(0, 1) : [];
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
