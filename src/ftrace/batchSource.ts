@@ -80,7 +80,9 @@ class NotStarted extends Error {}
  */
 export function systemThreadId(): number {
   try {
-    return Number(fs.readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+    // Only where the process's task list shows it, as the checking thread will look for it there.
+    return tid > 0 && fs.existsSync(`/proc/self/task/${tid}`) ? tid : 0;
   } catch {
     return 0;
   }

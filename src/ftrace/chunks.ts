@@ -23,6 +23,10 @@ export class ChunkReader {
   chunkEnd = false;
   chunkLines = 0;
 
+  /** The last boundary scanned for: no line starts in [scannedFrom, lineStart). */
+  private scannedFrom = -1;
+  private lineStart = -1;
+
   constructor(private readonly share: ChunkShare) {
     this.fd = fs.openSync(share.file, 'r');
     this.chunk = share.first;
@@ -53,6 +57,13 @@ export class ChunkReader {
 
   private startOf(chunk: number): number {
     const s = this.share;
-    return chunk === 0 ? s.offset : lineStartFrom(this.fd, s.offset + chunk * s.chunkBytes, s.end);
+    if (chunk === 0) return s.offset;
+    const at = s.offset + chunk * s.chunkBytes;
+    // Within a line already scanned: a long line spans many chunks, and scanning it again for each cost its square.
+    if (at < this.scannedFrom || at > this.lineStart) {
+      this.scannedFrom = at;
+      this.lineStart = lineStartFrom(this.fd, at, s.end);
+    }
+    return this.lineStart;
   }
 }

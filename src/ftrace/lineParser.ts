@@ -78,17 +78,17 @@ function findCpuColumn(s: string, from: number, to: number): number {
   return -1;
 }
 
-/** The longest line read; no capture has one near it (an event prints at most a page or so). */
+/** Lines this long or longer are not read; no capture has one near it (an event prints at most a page or so). */
 export const MAX_LINE = 16 * 2 ** 20;
-/** What a reader puts in place of a line longer than MAX_LINE: it parses as that line, malformed (as it would be). */
-export const CUT_LINE = `<a line longer than ${MAX_LINE / 2 ** 20} MiB, not read>`;
+/** What a reader puts in place of a line of MAX_LINE or more: it parses as that line, malformed (as it would be). */
+export const CUT_LINE = `<a line of ${MAX_LINE / 2 ** 20} MiB or longer, not read>`;
 
 /**
  * Parses the line s[start, end) (no terminator).
  * Never throws: what it cannot read comes back as a `malformed` record saying why. A blank line gives undefined.
  */
 export function parseLine(s: string, start: number, end: number, line: number, offset: number): TraceRecord | undefined {
-  if (s.startsWith(CUT_LINE, start)) return malformed(s, start, end, line, offset, `longer than ${MAX_LINE / 2 ** 20} MiB: not read`);
+  if (s.startsWith(CUT_LINE, start)) return malformed(s, start, end, line, offset, `${MAX_LINE / 2 ** 20} MiB or longer: not read`);
   let i = start;
   // A UTF-8 byte order mark (as read, latin1) before the file's first line, as a Windows editor may save one.
   if (offset === 0 && s.startsWith('\xef\xbb\xbf', start)) i += 3;

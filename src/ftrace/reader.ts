@@ -157,7 +157,8 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   /** Offset of the next line not yet yielded: a progress figure, and with `nextLine` a `CursorStart`. */
   get position(): number {
-    return this.base + this.pos;
+    // Right after a cut line, the file goes on past the bytes that stood for it.
+    return this.resumeAt !== undefined && this.pos >= this.filled ? this.resumeAt : this.base + this.pos;
   }
 
   get nextLine(): number {
@@ -219,7 +220,10 @@ export class TraceCursor implements Iterable<TraceRecord> {
     this.hot = undefined;
   }
 
-  /** Moves the unread tail to the front of the buffer (growing it for a line longer than it) and reads more. */
+  /**
+   * Moves the unread tail to the front of the buffer (growing it for a line longer than it, up to MAX_LINE: past that
+   * the line is cut) and reads more; after a cut line, reading goes on where the file does.
+   */
   private fill(): void {
     if (this.resumeAt !== undefined) {
       // Past a cut line: the file goes on after its newline, with what was read of it already.
@@ -249,8 +253,8 @@ export class TraceCursor implements Iterable<TraceRecord> {
   }
 
   /**
-   * The unfinished line at `pos` is MAX_LINE long already: the rest of it is skipped unread, up to its newline, and it
-   * reads as CUT_LINE (malformed) at its own line and offset; reading goes on after it.
+   * The unfinished line at `pos` is MAX_LINE long already: the rest of it is read past up to its newline and not kept,
+   * and it reads as CUT_LINE (malformed) at its own line and offset; reading goes on after it.
    */
   private cutLine(keep: number): void {
     this.base += this.pos;
@@ -259,6 +263,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
       const n = this.source.read(this.buf, at);
       if (n <= 0) {
         this.eof = true;
+        this.resumeAt = at;
         break;
       }
       const nl = this.buf.subarray(0, n).indexOf(10);

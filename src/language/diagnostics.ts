@@ -22,6 +22,9 @@ export function quoted(text: string): string {
   return text.length <= 60 ? `'${text}'` : `'${text.slice(0, 40)}…' (${text.length} characters)`;
 }
 
+/** Any other name or number a message repeats (a proc's usage, an owner) is cut as `quoted` cuts it. */
+const LONG_WORD = /[A-Za-z0-9_]{61,}/g;
+
 /** Collects the errors of one file; every phase reports into the same list. */
 export class DiagnosticList {
   readonly items: Diagnostic[] = [];
@@ -36,7 +39,7 @@ export class DiagnosticList {
       endLine: span.end.line,
       endColumn: span.end.column,
       severity: 'error',
-      message,
+      message: message.replace(LONG_WORD, (w) => `${w.slice(0, 40)}…`),
     });
   }
 

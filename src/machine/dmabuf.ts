@@ -9,7 +9,7 @@ import { describePlan, fitPlan, formatSize, unmetConstraints } from './dmabufCon
 import { bufName, exporterCall, exporterFn, type Attachment, type CpuView, type DmaBuf, type Exporter } from './dmabufState';
 import type { Loc, Related } from './hazards';
 import { allocateCma, allocateSystemHeap, allocateToFit } from './heaps';
-import type { PhysRange } from './pageAllocator';
+import { MAX_BLOCKS, type PhysRange } from './pageAllocator';
 import { emit, fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
 
@@ -55,15 +55,21 @@ function placePages(s: MachineState, b: DmaBuf, pages: PhysRange[]): void {
   b.allocatedAt = s.loc;
 }
 
-function outOfMemory(s: MachineState, what: string, size: number): Handle {
-  fail(s, 'api-misuse', `${what}: cannot allocate ${formatSize(size)}: no free pages fit (-ENOMEM)`, [], 'out-of-memory');
+/** The shapes of pages an allocation takes, as a failure tells them. */
+const RUNS = `runs that touch no other (at most ${MAX_BLOCKS.toLocaleString('en')})`;
+const CONTIGUOUS = 'one contiguous run';
+
+/** A failed allocation of `size` from a region with `free` bytes free: too little, or not in the `shape` it takes. */
+function outOfMemory(s: MachineState, what: string, size: number, free: number, shape: string): Handle {
+  const why = free < size ? `only ${formatSize(free)} free` : `${formatSize(free)} free, but not as ${shape}`;
+  fail(s, 'api-misuse', `${what}: cannot allocate ${formatSize(size)}: ${why} (-ENOMEM)`, [], 'out-of-memory');
   return failedHandle(s, 'dmabuf');
 }
 
 export function dmaHeapAlloc(s: MachineState, heap: 'system' | 'cma', size: number): Handle {
   return traced(s, 'dma_heap_alloc', `${heap}, ${formatSize(size)}`, () => {
     const pages = heap === 'cma' ? allocateCma(s.alloc, size) : allocateSystemHeap(s.alloc, size);
-    return pages ? create(s, size, { kind: 'heap', heap }, pages, []) : outOfMemory(s, `dma_heap_alloc(${heap})`, size);
+    return pages ? create(s, size, { kind: 'heap', heap }, pages, []) : outOfMemory(s, `dma_heap_alloc(${heap})`, size, (heap === 'cma' ? s.alloc.cma : s.alloc.general).freeBytes, heap === 'cma' ? CONTIGUOUS : RUNS);
   });
 }
 
@@ -80,8 +86,9 @@ export function dmaBufExport(s: MachineState, dev: string, size: number, contigu
     }
     const exporter: Exporter = { kind: 'driver', device: dev, contiguous, deferred };
     if (deferred) return create(s, size, exporter, undefined, []);
-    const pages = allocateToFit(s.alloc, size, fitPlan([d], contiguous));
-    return pages ? create(s, size, exporter, pages, [dev]) : outOfMemory(s, `dma_buf_export(${dev})`, size);
+    const plan = fitPlan([d], contiguous);
+    const pages = allocateToFit(s.alloc, size, plan);
+    return pages ? create(s, size, exporter, pages, [dev]) : outOfMemory(s, `dma_buf_export(${dev})`, size, s.alloc.general.freeBytes, plan.contiguous ? CONTIGUOUS : RUNS);
   });
 }
 

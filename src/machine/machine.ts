@@ -143,7 +143,9 @@ export class Machine {
   }
 
   /** Names a handle as the scenario binds it, for messages ("buf" rather than "kmalloc #3"). */
-  nameHandle(h: Handle, name: string): void {
+  nameHandle(h: Handle, fullName: string): void {
+    // Messages repeat it at every hazard: a 100 KB name in a loop made gigabytes of them.
+    const name = fullName.length > 60 ? `${fullName.slice(0, 40)}…` : fullName;
     const t = this.s.handles.get(h.id);
     // What a failed call returned is named too, for messages about its uses.
     this.s.names.set(h.id, name);
@@ -433,7 +435,8 @@ export class Machine {
     const bufId = !t ? undefined : 'buffer' in t ? t.buffer : t.type === 'dmabuf' ? s.dmabuf.bufs.get(t.other)?.buffer : undefined;
     const b = bufId === undefined ? undefined : s.buffers.get(bufId);
     const want = typeof owner === 'string' ? owner : `${owner.device}:${owner.dir}`;
-    const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : s.names.get(h.id) ?? `#${h.id}`}, ${want}): ${actual}`, b ? [{ loc: b.createdAt, message: 'created here' }] : []);
+    const related = b ? [{ loc: b.createdAt, message: b.failed ? 'the allocation that failed' : 'created here' }] : h.failedAt ? [{ loc: h.failedAt, message: 'the call that failed' }] : [];
+    const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : s.names.get(h.id) ?? `#${h.id}`}, ${want}): ${actual}`, related);
     if (!t && h.failedAt) {
       // What a failed call returned names nothing: no owner.
       if (owner !== 'none') failWith(`the handle comes from the call at line ${h.failedAt.line}, which failed`);

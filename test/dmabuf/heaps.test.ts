@@ -84,6 +84,12 @@ test('system heap: an allocation that would take more than MAX_BLOCKS runs fails
   const runs = allocateSystemHeap(alloc, 8 * GiB)!;
   assert.ok(runs.length > 4096 && runs.length <= MAX_BLOCKS, `${runs.length} runs`);
   assertSystemHeapShape(runs, 8 * GiB);
+  // The failure says which: too little memory, or memory not in a shape the allocation can take.
+  const messages = checkSource(lines('memory 16GiB', 'b = dma_heap_alloc(system, 13GiB)', 'c = dma_heap_alloc(system, 20GiB)'), 'x.dmabuf').hazards.map((h) => h.message);
+  assert.deepEqual(messages, [
+    'dma_heap_alloc(system): cannot allocate 13 GiB: 16064 MiB free, but not as runs that touch no other (at most 262,144) (-ENOMEM)',
+    'dma_heap_alloc(system): cannot allocate 20 GiB: only 16064 MiB free (-ENOMEM)',
+  ]);
 });
 
 test('system heap: no two runs physically adjacent, and allocations land above 4 GiB by default', () => {

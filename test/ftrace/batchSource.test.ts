@@ -8,7 +8,8 @@ import * as path from 'path';
 import { test } from 'node:test';
 import { batchesOf, SLOTS, CAPACITY, STARTED, THREAD, type BatchOptions } from '../../src/ftrace/batchSource';
 import { checkTrace } from '../../src/ftrace/check';
-import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
+import { ChunkReader } from '../../src/ftrace/chunks';
+import { EventBatch, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/eventBatch';
 import { HotEvents } from '../../src/ftrace/hotEvents';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { captureLines, captures, TRACES } from './helpers';
@@ -195,4 +196,34 @@ test('a reading thread that dies midway without a word is reported as soon as it
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a line of many chunks is scanned once per reader, not once per chunk boundary in it, and reads as on one thread', () => {
+  const hot = (k: number) => `   b-2 [001] ..... ${k}.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=${k} size=1 attrs=`;
+  const long = '   a-1 [000] ..... 1.5: tracing_mark_write: ' + 'x'.repeat(64 * 2 ** 20);
+  withFile([hot(1), long, hot(2), long, hot(3), ''].join('\n'), (file) => {
+    const got = drain(TraceCursor.open(file), true, { threads: 3, chunkBytes: 64 * 1024 });
+    assert.deepEqual(got, drain(TraceCursor.open(file), false));
+    assert.equal(got.nextLine, 6);
+    // One reader's share, on this thread, counting what it reads: each long line once, not at each of its 1024 boundaries.
+    const size = fs.statSync(file).size;
+    // The module itself (the namespace import only reads through to it).
+    const nodeFs = require('fs') as { readSync: typeof fs.readSync };
+    const readSync = nodeFs.readSync;
+    let bytes = 0;
+    nodeFs.readSync = ((...a: Parameters<typeof fs.readSync>) => {
+      const n = readSync(...a);
+      bytes += n;
+      return n;
+    }) as typeof fs.readSync;
+    try {
+      const reader = new ChunkReader({ file, offset: 0, end: size, chunkBytes: 64 * 1024, first: 0, step: 1 });
+      const batch = new EventBatch(CAPACITY);
+      while (reader.fill(batch));
+      reader.close();
+    } finally {
+      nodeFs.readSync = readSync;
+    }
+    assert.ok(bytes < 3 * size, `${bytes} bytes read for a file of ${size}`);
+  });
 });

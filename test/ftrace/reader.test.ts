@@ -209,9 +209,18 @@ test('a line longer than MAX_LINE is malformed, not read, at its own line and of
   const offsets = [0, hot(1).length + 1, hot(1).length + long.length + 2];
   const recs = read(text);
   assert.deepEqual(recs.map((r) => [r.line, r.offset, r.kind]), [[1, offsets[0], 'event'], [2, offsets[1], 'malformed'], [3, offsets[2], 'event']]);
-  assert.equal(recs[1].body, `longer than ${MAX_LINE / 2 ** 20} MiB: not read`);
-  assert.equal(recs[1].text, `<a line longer than ${MAX_LINE / 2 ** 20} MiB, not read>`);
+  assert.equal(recs[1].body, `${MAX_LINE / 2 ** 20} MiB or longer: not read`);
+  assert.equal(recs[1].text, `<a line of ${MAX_LINE / 2 ** 20} MiB or longer, not read>`);
   assert.deepEqual(batched(TraceCursor.fromText(text)).at, [[1, offsets[0]], [2, offsets[1]], [3, offsets[2]]]);
+  // Where the cursor stands right after it: where a reader handed the rest starts.
+  const cursor = TraceCursor.fromText(text);
+  cursor.next();
+  cursor.next();
+  assert.deepEqual([cursor.position, cursor.nextLine], [offsets[2], 3]);
+  const atEnd = TraceCursor.fromText(hot(1) + '\n' + long);
+  atEnd.next();
+  atEnd.next();
+  assert.equal(atEnd.position, hot(1).length + 1 + long.length);
   // Last, with no newline after it.
   assert.deepEqual(read(hot(1) + '\n' + long).map((r) => [r.line, r.kind]), [[1, 'event'], [2, 'malformed']]);
 });

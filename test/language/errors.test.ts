@@ -204,4 +204,9 @@ test('source text quoted in an error is cut when long: a 20 MB number or name ma
     `unknown name '${'n'.repeat(40)}…' (5000 characters)`,
   ]);
   assert.ok(diagnostics.every((d) => d.message.length < 200));
+  // Everywhere a message repeats a name: a proc's usage, a method, an owner.
+  const long = 'L'.repeat(100_000);
+  const more = parseScenario(`device d\nproc p(${long}) {\n}\np()\nd.${long}()\nq = kmalloc(64)\nexpect_owner(q, ${long}:bogus)\n${long}()\n`, 'y.dmabuf').diagnostics;
+  assert.equal(more.length, 4, more.map((d) => d.message.slice(0, 100)).join('\n'));
+  assert.ok(more.every((d) => d.message.length < 300), more.map((d) => d.message.length).join(', '));
 });

@@ -249,6 +249,7 @@ test('what a failed call returned owns nothing, frees as NULL, and names its cal
     [13, 'api-misuse', 'failed-handle', "dma_buf_vunmap: the handle comes from the call at line 12, which failed: check a call's result before using it"],
   ], 'expect_owner(buf, none) holds, kfree of a failed vmalloc is kfree(NULL), and the map expected to fail is one');
   assert.ok(r.hazards.every((h) => h.loc.line !== 14 || h.expected), 'the map of a failed vmap fails as expected, all its hazards consumed');
+  assert.deepEqual(r.hazards.find((h) => h.loc.line === 5)?.related.map((x) => [x.loc.line, x.message]), [[3, 'the call that failed']]);
   assert.equal(events.filter((x) => x === 'alloc').length, 0, 'no allocation event for allocations that failed');
 });
 
@@ -296,4 +297,11 @@ test('a lost-write counts every byte its statement destroyed, over however many 
   assert.match(lost[0].message, /^invalidating dirty cache lines destroyed 128 byte\(s\) at p\+0x0: cpu wrote them at line 4/);
   const stale = hazards.find((h) => h.kind === 'stale-read');
   assert.match(stale?.message ?? '', /but no copy of it survives in memory or the cache \(see the lost-write\)/);
+});
+
+test('a hazard names a binding with a long name by its first 40 characters, however often it repeats it', () => {
+  const name = 'n'.repeat(100_000);
+  const { hazards } = checkSource(`repeat 3 {\n  ${name} = kmalloc(4K)\n}\n`, 'x.dmabuf');
+  assert.equal(hazards.length, 3);
+  for (const h of hazards) assert.match(h.message, /^leak: n{40}… \(kmalloc|^n{40}… \(kmalloc/);
 });
