@@ -48,7 +48,7 @@ export class MachineNodes {
   bufferNode(name: string, b: Buffer): ValueNode {
     const dmabuf = this.dmabufOf(b.id);
     const label = dmabuf ? dmabuf.name : `${b.kind} #${b.id}`;
-    return group(name, `${label}, ${b.size} bytes, owner ${this.ownerSummary(b)}`, () => this.bufferFields(b, dmabuf), {
+    return group(name, `${label}, ${b.size} bytes, ${b.failed ? 'allocation failed (NULL)' : `owner ${this.ownerSummary(b)}`}`, () => this.bufferFields(b, dmabuf), {
       type: b.kind,
       memoryReference: `cpu:${b.id}`,
     });

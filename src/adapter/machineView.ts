@@ -86,6 +86,7 @@ export class MachineView implements StateView {
     return {
       ...node,
       at: (i) => {
+        if (b.failed) throw new Error(`${node.name} has no bytes: its allocation failed`);
         if (!Number.isInteger(i) || i < 0 || i >= b.size) return undefined;
         const [r] = cpuRuns(this.state, b, i, 1);
         return leaf(`${node.name}[${hex(i)}]`, hex(r?.value ?? 0), { dataId: watchId.bytes(b.id, i, 1) });

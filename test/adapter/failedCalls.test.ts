@@ -1,0 +1,27 @@
+// What the debugger shows of what a failed call returned: a failed allocation says so, and has no bytes to read;
+// a failed dma-buf call's handle names the call.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import { fixture, launch, move, startClient, topFrame } from './client';
+
+describe('failed calls in the debugger', () => {
+  let dc: DebugClient;
+  before(async () => {
+    dc = await startClient();
+    // Past the failures' own hazards: no stop on them.
+    await launch(dc, { program: fixture('failed.dmabuf'), stopOnEntry: true }, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
+    for (let i = 0; i < 2; i++) await move(dc, 'next');
+  });
+  after(() => dc.stop());
+
+  test('hover and watch on them say which call failed, and reading a byte is an error, not a zero', async () => {
+    const frameId = (await topFrame(dc)).id;
+    const value = async (expression: string): Promise<string> => (await dc.evaluateRequest({ expression, context: 'hover', frameId })).body.result;
+    assert.equal(await value('p'), 'kmalloc #1, 134217728 bytes, allocation failed (NULL)');
+    assert.match(await value('buf'), /^dmabuf #\d+ \(from the call that failed at line 4\)$/);
+    await assert.rejects(dc.evaluateRequest({ expression: 'p[0]', context: 'watch', frameId }), /p has no bytes: its allocation failed/);
+    const fields = await dc.variablesRequest({ variablesReference: (await dc.evaluateRequest({ expression: 'p', context: 'watch', frameId })).body.variablesReference });
+    assert.ok(fields.body.variables.some((v) => v.name === 'allocation' && v.value === 'failed (NULL)'));
+  });
+});
