@@ -124,8 +124,10 @@ export function namesNothing(s: MachineState, h: Handle | undefined, fn: string,
 export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
   if (b.live) return false;
   if (b.failed) {
-    misuse(s, failure, `${use}, whose allocation failed at line ${b.createdAt.line} (it returned NULL): check the allocation's result before using it`,
-      [{ loc: b.createdAt, message: 'the allocation that failed' }], 'failed-handle');
+    // A phys() beyond the address space is no allocation, and returns no NULL: it names nothing.
+    const what = b.kind === 'phys' ? 'phys()' : 'allocation';
+    misuse(s, failure, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
+      [{ loc: b.createdAt, message: `the ${what} that failed` }], 'failed-handle');
   } else {
     misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
   }

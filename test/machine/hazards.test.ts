@@ -305,3 +305,11 @@ test('a hazard names a binding with a long name by its first 40 characters, howe
   assert.equal(hazards.length, 3);
   for (const h of hazards) assert.match(h.message, /^leak: n{40}… \(kmalloc|^n{40}… \(kmalloc/);
 });
+
+test('a phys() beyond the address space is used as a failed phys(), not as an allocation that returned NULL', () => {
+  const { hazards } = checkSource('p = phys(0x10000000000000, 64)\ncpu.write(p, 0, 4, 1)\n', 'x.dmabuf');
+  assert.deepEqual(hazards.map((h) => [h.loc.line, h.detail, h.message]), [
+    [1, 'out-of-range', 'phys(0x10000000000000, 64): beyond the physical address space the machine models (0x10000000000000)'],
+    [2, 'failed-handle', "cpu.write to p, whose phys() failed at line 1: check the phys()'s result before using it"],
+  ]);
+});
