@@ -13,7 +13,7 @@ import { newWrite, recordNewest, staleness, writeRelated, writerText } from './n
 import { ownerLabel, ownersIn } from './ownership';
 import { snoops } from './platform';
 import { cpuAccessPieces } from './scatteredAccess';
-import { emit, raise } from './report';
+import { emit, fail, raise } from './report';
 import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
 import { mappingPieces } from './streaming';
 import type { Buffer, Handle, HandleTarget, MachineState, Mapping } from './state';
@@ -155,7 +155,7 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   const m = 'mapping' in t ? s.mappings.get(t.mapping) : undefined;
   if (!m) return undefined;
   if (m.failed) {
-    raise(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, mapRelated(m), { detail: 'failed-handle' });
+    fail(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, mapRelated(m), 'failed-handle');
     return undefined;
   }
   if (!m.live || m.device !== dev.name) {

@@ -105,12 +105,12 @@ function misuse(s: MachineState, failure: boolean, message: string, related: Rel
 }
 
 /**
- * The api-misuse of a handle that names nothing: one a failed call returned, or one never returned at all.
- * With `failure` the call it is passed to fails too.
+ * The api-misuse of a handle that names nothing: one a failed call returned (the call given it fails too), or one
+ * never returned at all (it fails with `failure`).
  */
 export function namesNothing(s: MachineState, h: Handle | undefined, fn: string, failure = false): void {
   if (h?.failedAt) {
-    misuse(s, failure, `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
+    misuse(s, true, `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
       [{ loc: h.failedAt, message: 'the call that failed' }], 'failed-handle');
   } else {
     misuse(s, failure, `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], 'unknown-handle');
@@ -118,15 +118,15 @@ export function namesNothing(s: MachineState, h: Handle | undefined, fn: string,
 }
 
 /**
- * The api-misuse of using a buffer that is not live, if it is not: its allocation failed (the pointer is NULL)
- * or it was freed. `use` names the access (`cpu.read of p`); with `failure` the call fails for it.
+ * The api-misuse of using a buffer that is not live, if it is not: its allocation failed (the pointer is NULL: the
+ * call given it fails too) or it was freed (the call fails with `failure`). `use` names the access (`cpu.read of p`).
  */
 export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
   if (b.live) return false;
   if (b.failed) {
     // A phys() beyond the address space is no allocation, and returns no NULL: it names nothing.
     const what = b.kind === 'phys' ? 'phys()' : 'allocation';
-    misuse(s, failure, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
+    misuse(s, true, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
       [{ loc: b.createdAt, message: `the ${what} that failed` }], 'failed-handle');
   } else {
     misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');

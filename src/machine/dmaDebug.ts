@@ -6,7 +6,7 @@ import type { Direction } from '../language/ast';
 import { at, mappingName, resolve } from './buffers';
 import { hex } from './events';
 import type { Related } from './hazards';
-import { raise } from './report';
+import { fail, raise } from './report';
 import type { Handle, MachineState, Mapping } from './state';
 
 /** Where a mapping was made, for the hazards about it (built only when one is raised). */
@@ -28,7 +28,8 @@ export function mappingFor(s: MachineState, dev: string, h: Handle, fn: string, 
   const m = t && 'mapping' in t ? s.mappings.get(t.mapping) : undefined;
   if (!m) return undefined;
   if (m.failed) {
-    misuse(s, m, 'failed-handle', `${dev}: ${fn} on ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR): check the map's result before using it`);
+    // What a failed call returned names nothing: the call given it fails too (as with any handle that names nothing).
+    fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} on ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR): check the map's result before using it`, mapRelated(m), 'failed-handle');
     return undefined;
   }
   if (!m.live) {
