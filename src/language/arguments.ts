@@ -44,9 +44,8 @@ export class ValueCache {
    * found through a trie keyed by the (themselves shared) values.
    */
   resolution(sig: Signature, dev: ResolvedValue | undefined, values: readonly (ResolvedValue | undefined)[]): ResolvedCall {
-    let node = memo(this.records, sig, newRecordNode);
-    node = memo(node.next, dev, newRecordNode);
-    for (let i = 0; i < sig.params.length; i++) node = memo(node.next, values[i], newRecordNode);
+    let node = childOf(memo(this.records, sig, newRecordNode), dev);
+    for (let i = 0; i < sig.params.length; i++) node = childOf(node, values[i]);
     if (!node.resolution) {
       const args: Record<string, ResolvedValue> = dev ? { dev } : {};
       sig.params.forEach((p, i) => {
@@ -59,12 +58,29 @@ export class ValueCache {
   }
 }
 
+/**
+ * A trie node: its first child inline, any other in a Map made only then. Calls that each pass their own handle
+ * (an imported trace names every buffer apart) make paths of single children: a Map per node was most of parsing's
+ * garbage.
+ */
 interface RecordNode {
-  next: Map<ResolvedValue | undefined, RecordNode>;
+  key?: ResolvedValue;
+  child?: RecordNode;
+  more?: Map<ResolvedValue | undefined, RecordNode>;
   resolution?: ResolvedCall;
 }
 
-const newRecordNode = (): RecordNode => ({ next: new Map() });
+const newRecordNode = (): RecordNode => ({});
+
+/** The child of `node` for `key` (undefined: a value left out), made if new. */
+function childOf(node: RecordNode, key: ResolvedValue | undefined): RecordNode {
+  if (node.child === undefined) {
+    node.key = key;
+    return (node.child = newRecordNode());
+  }
+  if (node.key === key) return node.child;
+  return memo((node.more ??= new Map()), key, newRecordNode);
+}
 
 /** What `NameLookup.handle` answers for a proc parameter: it may hold any type, known only when the proc runs. */
 export const ANY_HANDLE: ReadonlySet<HandleType> = new Set();

@@ -3,35 +3,40 @@
 import type { ResolvedCall } from './ast';
 import type { CallNode } from './callNode';
 
-/** Distinct calls remembered at most: a file of all-different calls costs a bounded table, not one per call. */
-const LIMIT = 4096;
+/**
+ * Slots, each remembering the last call whose tokens hash to it: a file of all-different calls (an imported trace
+ * names every buffer apart) costs a bounded table and no garbage per call, and one of a few calls repeated finds
+ * them all.
+ */
+const SLOTS = 4096;
+
+interface Entry {
+  node: CallNode;
+  hash: number;
+  /** The scope's bindings version it was resolved under; a new binding type makes it stale. */
+  version: number;
+  resolved: ResolvedCall;
+}
 
 export class ResolutionMemo {
-  private readonly entries = new Map<number, { node: CallNode; resolved: ResolvedCall }[]>();
-  private size = 0;
-  /** The scope's bindings version the entries were resolved under; a new binding type invalidates them. */
-  private version = -1;
+  private readonly entries: (Entry | undefined)[] = new Array<Entry | undefined>(SLOTS);
 
   /** The resolution of an earlier call with `node`'s very tokens, under bindings `version`. */
   find(node: CallNode, hash: number, version: number): ResolvedCall | undefined {
-    if (version !== this.version) return undefined;
-    const list = this.entries.get(hash);
-    if (list) for (const e of list) if (e.node.sameArguments(node)) return e.resolved;
-    return undefined;
+    const e = this.entries[hash & (SLOTS - 1)];
+    return e !== undefined && e.hash === hash && e.version === version && e.node.sameArguments(node) ? e.resolved : undefined;
   }
 
   /** Only a call that resolved without errors may stand for later ones: each error is reported where it is. */
   remember(node: CallNode, hash: number, version: number, resolved: ResolvedCall): void {
-    if (version !== this.version || this.size >= LIMIT) this.clear(version);
-    const list = this.entries.get(hash);
-    if (list) list.push({ node, resolved });
-    else this.entries.set(hash, [{ node, resolved }]);
-    this.size++;
-  }
-
-  private clear(version: number): void {
-    this.entries.clear();
-    this.size = 0;
-    this.version = version;
+    const slot = hash & (SLOTS - 1);
+    const e = this.entries[slot];
+    if (e === undefined) this.entries[slot] = { node, hash, version, resolved };
+    else {
+      e.node = node;
+      e.hash = hash;
+      e.version = version;
+      e.resolved = resolved;
+    }
   }
 }

@@ -51,6 +51,17 @@ test('a binding call: target, callee, positional arguments as written', () => {
   });
 });
 
+test('resolutions are shared exactly by calls that pass the same values, whichever argument differs, given or left out', () => {
+  const text = ['device d', 'p = kmalloc(64)', 'q = kmalloc(64)', 'a = dma_map_single(d, p, 64, TO_DEVICE)', 'b = dma_map_single(d, q, 64, TO_DEVICE)',
+    'c = dma_map_single(d, p, 64, FROM_DEVICE)', 'e = dma_map_single(d, p, 64, TO_DEVICE, offset=0)', 'f = dma_map_single(d, p, 64, TO_DEVICE)',
+    'g = dma_map_single(d, q, 64, TO_DEVICE)'].join('\n');
+  const maps = calls(text).filter((c) => c.callee === 'dma_map_single').map((c) => c.resolved);
+  const [a, b, c, e, f, g] = maps;
+  assert.equal(f, a);
+  assert.equal(g, b);
+  assert.equal(new Set([a, b, c, e]).size, 4);
+});
+
 test('calls that resolve alike share one resolution; each keeps where its own arguments are written', () => {
   const [a, b] = calls('p = kmalloc(4K)\nq = kmalloc(  4096)');
   assert.equal(a.resolved, b.resolved);
