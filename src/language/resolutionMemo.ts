@@ -18,18 +18,21 @@ interface Entry {
   resolved: ResolvedCall;
 }
 
+/** A call's slot: its hash mixed first, as calls that differ by a multiple of 4096 (a page offset) hash 4096 apart. */
+const slotOf = (hash: number): number => Math.imul(hash, 0x9e3779b1) >>> 20;
+
 export class ResolutionMemo {
   private readonly entries: (Entry | undefined)[] = new Array<Entry | undefined>(SLOTS);
 
   /** The resolution of an earlier call with `node`'s very tokens, under bindings `version`. */
   find(node: CallNode, hash: number, version: number): ResolvedCall | undefined {
-    const e = this.entries[hash & (SLOTS - 1)];
+    const e = this.entries[slotOf(hash)];
     return e !== undefined && e.hash === hash && e.version === version && e.node.sameArguments(node) ? e.resolved : undefined;
   }
 
   /** Only a call that resolved without errors may stand for later ones: each error is reported where it is. */
   remember(node: CallNode, hash: number, version: number, resolved: ResolvedCall): void {
-    const slot = hash & (SLOTS - 1);
+    const slot = slotOf(hash);
     const e = this.entries[slot];
     if (e === undefined) this.entries[slot] = { node, hash, version, resolved };
     else {

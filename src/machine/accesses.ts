@@ -236,17 +236,25 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
   }
 }
 
+/**
+ * A cache event on what a failed allocation returned is a misuse (it names no memory); on a freed buffer it is none:
+ * the hardware may prefetch or evict any line.
+ */
+function usedFailed(s: MachineState, b: Buffer, fn: string): boolean {
+  return b.failed === true && usedWhenNotLive(s, b, `${fn} of ${bufferName(b)}`);
+}
+
 /** cache.prefetch: the CPU allocates clean lines over cacheable bytes of the buffer. */
 export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
   const r = resolveBuffer(s, h, 'cache.prefetch');
-  if (!r || !r.b.cacheable) return;
+  if (!r || usedFailed(s, r.b, 'cache.prefetch') || !r.b.cacheable) return;
   cpuAccessPieces(s, bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
 }
 
 /** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */
 export function cacheEvict(s: MachineState, h: Handle, off: number, len: number): void {
   const r = resolveBuffer(s, h, 'cache.evict');
-  if (!r) return;
+  if (!r || usedFailed(s, r.b, 'cache.evict')) return;
   for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
 }
 

@@ -8,6 +8,7 @@ import { CpuOp, cpuAccess, maintain } from '../../src/machine/cache';
 import { PAGE } from '../../src/machine/layout';
 import type { Machine } from '../../src/machine/machine';
 import { readRuns, writeRuns } from '../../src/machine/memory';
+import type { Hazard } from '../../src/machine/hazards';
 import { DataRun, appendRuns, sliceRuns } from '../../src/machine/runs';
 import { cpuAccessPieces } from '../../src/machine/scatteredAccess';
 import type { MachineState } from '../../src/machine/state';
@@ -146,7 +147,8 @@ function lineByLine(s: MachineState, phys: number, len: number, op: CpuOp): Data
  * A statement's hazard messages, in order of text: a summary writes back the lines it pushes out of the cache before
  * it streams the middle, so two lost writes (of different writes) may come in the other order than line by line.
  */
-const messages = (hazards: readonly { message: string }[]): string[] => hazards.map((h) => h.message).sort();
+const messages = (hazards: readonly Hazard[]): string[] =>
+  hazards.map((h) => JSON.stringify([h.kind, h.detail, h.message, h.related.map((r) => [r.loc.line, r.message])])).sort();
 
 test('bulk equivalence: a large CPU access leaves the same memory, cache and hazards as line-by-line simulation', () => {
   const prior = fc.record({ kind: fc.constantFrom('read', 'write', 'device'), off: fc.nat(4000), len: fc.integer({ min: 1, max: 300 }), value: fc.nat(255) });

@@ -317,8 +317,9 @@ test('a phys() beyond the address space is used as a failed phys(), not as an al
 test('a call given what a failed call returned fails in turn: expect error holds on it, whatever the call', () => {
   const text = ['memory 64MiB', 'device d dma_mask=20', 'p = kmalloc(128MiB)', 'cpu.write(p, 0, 4, 1) expect error', 'q = kmalloc(64)',
     'h = dma_map_single(d, q, 64, TO_DEVICE)', 'd.read(h, 0, 4) expect error', 'dma_sync_single_for_cpu(d, h, 64, TO_DEVICE) expect error',
-    'dma_unmap_single(d, h, 64, TO_DEVICE) expect error', 'kfree(q)'].join('\n');
-  // The map fails: a 20-bit mask reaches neither the page nor the swiotlb pool.
+    'dma_unmap_single(d, h, 64, TO_DEVICE) expect error', 'kfree(q)', 'cache.prefetch(p, 0, 64) expect error', 'cache.evict(p, 0, 64) expect error',
+    'cache.evict(q, 0, 64)'].join('\n');
+  // The map fails: a 20-bit mask reaches neither the page nor the swiotlb pool. A cache event on freed memory is none.
   const hazards = checkSource(text, 'x.dmabuf').hazards.filter((h) => !h.expected);
   assert.deepEqual(hazards.map((h) => [h.loc.line, h.detail]), [[3, 'out-of-memory'], [6, 'map-failed']]);
 });
