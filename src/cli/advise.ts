@@ -4,7 +4,7 @@ import { formatDiagnostic } from '../language/diagnostics';
 import type { DmaBufAdvice } from '../machine/dmabufInspect';
 import { checkSource } from '../runtime/checker';
 import type { RunOptions, Runner } from '../runtime/runner';
-import { describeStop } from '../runtime/stop';
+import { cutShort, describeStop } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function formatAdvice(file: string, a: DmaBufAdvice): string {
@@ -30,7 +30,7 @@ export function adviseSource(text: string, file: string, opts: RunOptions = {}):
     runner = run;
   });
   if (r.diagnostics.length) return { errors: r.diagnostics.map(formatDiagnostic) };
-  const stopped = r.stopReason && r.stopReason !== 'end' ? describeStop(r.stopReason, r.steps) : undefined;
+  const stopped = cutShort(r.stopReason) ? describeStop(r.stopReason, r.steps) : undefined;
   return { advice: runner ? runner.machine.dmaBufAdvice() : [], errors: [], ...(stopped ? { stopped } : {}) };
 }
 

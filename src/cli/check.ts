@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { describeStop, type StopReason } from '../runtime/stop';
+import { cutShort, describeStop, type StopReason } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -42,7 +42,7 @@ const LIMIT_HINT: Record<Exclude<StopReason, 'end'>, string> = {
 
 function report(r: CheckResult): string {
   const lines = r.hazards.map((h) => formatHazard(r.file, h));
-  if (r.stopReason && r.stopReason !== 'end') lines.push(`${r.file}: error: ${describeStop(r.stopReason, r.steps)}${LIMIT_HINT[r.stopReason]}`);
+  if (cutShort(r.stopReason)) lines.push(`${r.file}: error: ${describeStop(r.stopReason, r.steps)}${LIMIT_HINT[r.stopReason]}`);
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
   lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);

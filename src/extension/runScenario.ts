@@ -30,7 +30,7 @@ export async function runScenario(resource: unknown, out: vscode.OutputChannel, 
   }
   if (r.diagnostics.length > 0) {
     r.diagnostics.forEach((d) => out.appendLine(formatDiagnostic({ ...d, file: name })));
-    out.appendLine(`✘ ${r.diagnostics.length} error(s): nothing ran.`);
+    out.appendLine(runSummary(r, check.ms));
     return false;
   }
   live.showHazards(doc, r);

@@ -17,13 +17,22 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 
-/** Source text as a message quotes it: cut when long, so that a 20 MB number or name makes a short message. */
-export function quoted(text: string): string {
-  return text.length <= 60 ? `'${text}'` : `'${text.slice(0, 40)}…' (${text.length} characters)`;
+/** Source text longer than this is cut where a message repeats it, to its first CUT_KEPT characters and `…`. */
+const CUT_PAST = 60;
+const CUT_KEPT = 40;
+
+/** A name or number as a message repeats it: a 20 MB number or a 100 KB name makes a short message. */
+export function cut(text: string): string {
+  return text.length <= CUT_PAST ? text : `${text.slice(0, CUT_KEPT)}…`;
 }
 
-/** Any other name or number a message repeats (a proc's usage, an owner) is cut as `quoted` cuts it. */
-const LONG_WORD = /[A-Za-z0-9_]{61,}/g;
+/** Source text as a message quotes it, cut when long, with its length then. */
+export function quoted(text: string): string {
+  return text.length <= CUT_PAST ? `'${text}'` : `'${cut(text)}' (${text.length} characters)`;
+}
+
+/** Any other name or number a message repeats (a proc's usage, an owner): cut too, without its length. */
+const LONG_WORD = new RegExp(`[A-Za-z0-9_]{${CUT_PAST + 1},}`, 'g');
 
 /** Collects the errors of one file; every phase reports into the same list. */
 export class DiagnosticList {
@@ -39,7 +48,7 @@ export class DiagnosticList {
       endLine: span.end.line,
       endColumn: span.end.column,
       severity: 'error',
-      message: message.replace(LONG_WORD, (w) => `${w.slice(0, 40)}…`),
+      message: message.replace(LONG_WORD, cut),
     });
   }
 

@@ -3,7 +3,7 @@
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
 import { at, bufferName, bufferPieces, clip, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive } from './buffers';
-import { cacheView, cpuAccess, evictRange, findLine, updateCopies } from './cache';
+import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
 import { hex } from './events';

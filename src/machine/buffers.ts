@@ -140,10 +140,10 @@ export function notLiveText(b: Buffer): string {
 }
 
 /** What a handle names, or an api-misuse hazard (unknown handle, wrong kind) and undefined. */
-export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][], failure = false): HandleTarget | undefined {
+export function resolve(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][]): HandleTarget | undefined {
   const t = h ? s.handles.get(h.id) : undefined;
   if (!t) {
-    namesNothing(s, h, fn, failure);
+    namesNothing(s, h, fn);
     return undefined;
   }
   if (!accepts.includes(t.type)) {
@@ -154,8 +154,8 @@ export function resolve(s: MachineState, h: Handle | undefined, fn: string, acce
 }
 
 /** The buffer behind a CPU pointer or coherent handle; use after free is api-misuse (the buffer is still returned). */
-export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent'], failure = false): { b: Buffer; t: HandleTarget } | undefined {
-  const t = resolve(s, h, fn, accepts, failure);
+export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent']): { b: Buffer; t: HandleTarget } | undefined {
+  const t = resolve(s, h, fn, accepts);
   const b = t && 'buffer' in t ? s.buffers.get(t.buffer) : undefined;
   return b && t ? { b, t } : undefined;
 }

@@ -382,6 +382,10 @@ export function forEachLineGroup(runs: readonly DataRun[], line: number, visit: 
  * Installs full lines [lo, hi] (fewer than the cache's lines) of an access into an emptied cache, in address
  * order: what line-by-line simulation leaves there, without its per-line work.
  */
+/** The state an access leaves the lines it installs in, and why they changed. */
+export const lineState = (op: CpuOp): number => (op.kind === 'write' ? DIRTY : CLEAN);
+export const lineCause = (op: CpuOp): LineCause => (op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause);
+
 function installLines(s: MachineState, phys: number, lo: number, hi: number, op: CpuOp, out: RunBuilder): void {
   if (hi < lo) return;
   const L = s.cache.line;
@@ -389,10 +393,9 @@ function installLines(s: MachineState, phys: number, lo: number, hi: number, op:
   const n = (hi - lo + 1) * L;
   const src = op.kind === 'write' ? sliceRuns(op.runs, a - phys, n) : readRuns(s.mem, a, n);
   if (op.kind === 'read') out.addSlice(src);
-  const state = op.kind === 'write' ? DIRTY : CLEAN;
-  const cause: LineCause = op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause;
+  const state = lineState(op);
   const c = s.cache;
-  const changes = new LineChanges(s, state, cause);
+  const changes = new LineChanges(s, state, lineCause(op));
   const { tags, states, stamps, sets, ways } = c;
   const loc = s.loc;
   forEachLineGroup(src, L, (data, k, count) => {
@@ -448,7 +451,7 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
     if (op.copy) storeBack(s, a, n, runs, 'evict');
     else writeRuns(s.mem, a, runs);
   }
-  flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause });
+  flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: lineCause(op) });
   const simulated = Math.max(tailFirst, last - 1);
   installLines(s, phys, tailFirst, simulated - 1, op, out);
   accessLines(s, phys, len, simulated, last, op, out);

@@ -3,6 +3,7 @@
 // the modules named for each concept (streaming, swiotlb, iommu, cache, ...).
 
 import type { Direction } from '../language/ast';
+import { cut } from '../language/diagnostics';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
 import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
@@ -145,7 +146,7 @@ export class Machine {
   /** Names a handle as the scenario binds it, for messages ("buf" rather than "kmalloc #3"). */
   nameHandle(h: Handle, fullName: string): void {
     // Messages repeat it at every hazard: a 100 KB name in a loop made gigabytes of them.
-    const name = fullName.length > 60 ? `${fullName.slice(0, 40)}…` : fullName;
+    const name = cut(fullName);
     const t = this.s.handles.get(h.id);
     // What a failed call returned is named too, for messages about its uses.
     this.s.names.set(h.id, name);
@@ -280,7 +281,8 @@ export class Machine {
   private mapChecked(fn: string, dev: string, p: Handle, dir: Direction, body: (d: DeviceConfig, b: Buffer, m: ReturnType<typeof newMapping>['m']) => void, kind: 'single' | 'sg', offset = 0, size?: number): Handle {
     const s = this.s;
     const d = this.device(dev, fn);
-    const r = resolveBuffer(s, p, fn, ['cpu_ptr'], true);
+    // A handle that names nothing fails the map (`!r` below; what a failed call returned, in namesNothing too).
+    const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
     const placeholder: Buffer = r?.b ?? { id: -1, kind: 'kmalloc', size: 0, segs: [], cacheable: true, owners: [], mapped: [], createdAt: s.loc, live: false };
     const { m, h } = newMapping(s, d ?? { name: dev, coherent: false, iommu: false, contiguous: false, dmaMask: 64 }, placeholder, kind, offset, size ?? placeholder.size, dir);
     if (!d || !r) {

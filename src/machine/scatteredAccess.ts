@@ -8,17 +8,15 @@
 // set before the access reaches it, and so it is evicted first here. (`cpuAccess` summarises one large range the
 // same way with less bookkeeping: on a range the general form took twice as long.)
 
-import { CLEAN, CpuOp, DIRTY, INVALID, LineChanges, cpuAccess, evictLines, fillSlot, flushLineSummary, forEachLineGroup, lineCount } from './cache';
-import type { LineCause } from './events';
+import { CpuOp, INVALID, LineChanges, cpuAccess, evictLines, fillSlot, flushLineSummary, forEachLineGroup, lineCause, lineCount, lineState } from './cache';
+import type { PhysRange } from './pageAllocator';
 import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
 import { DataRun, appendRuns, overwriteRuns, sliceRuns } from './runs';
 import type { MachineState } from './state';
 
-export interface Piece {
-  phys: number;
-  len: number;
-}
+/** A physically contiguous piece of the access. */
+export type Piece = PhysRange;
 
 /** A piece with its place in the access: its index, its offset in the op's bytes, and its lines [first, last]. */
 interface Span {
@@ -200,7 +198,7 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
   const tailFirst = Math.max(end.first, end.last - 1);
   const body = spans.slice(0, -1);
   if (tailFirst > end.first) body.push({ ...end, len: tailFirst * L - end.phys, last: tailFirst - 1 });
-  const cause: LineCause = op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause;
+  const cause = lineCause(op);
 
   // Lines of the access cached now are evicted before the access reaches them.
   evictLines(s, cachedIn(s, body), 'evict');
@@ -244,7 +242,7 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
   flushLineSummary(s, { lo, hi, count: lineTotal(body) - kept.lines.length, to: 'I', cause });
 
   // The lines the sets keep, in the order the access reached them, a stretch of adjacent lines of a span at a time.
-  const changes = new LineChanges(s, op.kind === 'write' ? DIRTY : CLEAN, cause);
+  const changes = new LineChanges(s, lineState(op), cause);
   for (let j = 0; j < kept.lines.length; ) {
     let n = 1;
     while (j + n < kept.lines.length && kept.spans[j + n] === kept.spans[j] && kept.lines[j + n] === kept.lines[j] + n) n++;
@@ -272,7 +270,7 @@ function install(s: MachineState, sp: Span, first: number, n: number, op: CpuOp,
     const a = Math.max(lo, sp.phys);
     runs = overwriteRuns(runs, a - lo, sliceRuns(op.runs, sp.pos + a - sp.phys, Math.min(hi, sp.phys + sp.len) - a));
   }
-  const state = op.kind === 'write' ? DIRTY : CLEAN;
+  const state = lineState(op);
   const { sets, ways, states } = c;
   forEachLineGroup(runs, L, (data, k, count) => {
     for (let ln = first + k; ln < first + k + count; ln++) {

@@ -11,6 +11,11 @@ export const HAZARDS_HELD = 1_000_000;
 /** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
 export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
 
+/** Whether a limit cut the run short (no reason: it never ran). */
+export function cutShort(reason: StopReason | undefined): reason is Exclude<StopReason, 'end'> {
+  return reason !== undefined && reason !== 'end';
+}
+
 /**
  * How a run ended, as a predicate: `The scenario ${describeStop(...)}`. `unit` names a step (a trace's is an
  * event). At the step limit the count is the limit, so it is not stated twice.
