@@ -1,6 +1,7 @@
 // The machine's state as Variables-view nodes: buffers (owner by range, pages, bytes), dma-bufs with their
 // attachments, mappings with their sg tables and bounce slots, cache lines, devices and hazards.
 // Everything here only reads the state: evaluating a hover never changes the machine.
+import { failedText } from '../machine/buffers';
 import { describeDevice } from '../machine/device';
 import { dmaBufViews, type DmaBufView } from '../machine/dmabufInspect';
 import type { Hazard } from '../machine/hazards';
@@ -48,7 +49,7 @@ export class MachineNodes {
   bufferNode(name: string, b: Buffer): ValueNode {
     const dmabuf = this.dmabufOf(b.id);
     const label = dmabuf ? dmabuf.name : `${b.kind} #${b.id}`;
-    return group(name, `${label}, ${b.size} bytes, ${b.failed ? 'allocation failed (NULL)' : `owner ${this.ownerSummary(b)}`}`, () => this.bufferFields(b, dmabuf), {
+    return group(name, `${label}, ${b.size} bytes, ${b.failed ? failedText(b) : `owner ${this.ownerSummary(b)}`}`, () => this.bufferFields(b, dmabuf), {
       type: b.kind,
       memoryReference: `cpu:${b.id}`,
     });

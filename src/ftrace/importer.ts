@@ -236,14 +236,15 @@ class ScenarioWriter {
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
-        const seg = this.checker.device(e.device).segmentAt(e.dma);
-        const h = seg && seg.mapping.kind === 'single' ? this.bindings.get(seg.mapping.id) : undefined;
-        if (!seg) {
+        // What the checker syncs, a dma-direct mapping taken as dropped too (the scenario still has it mapped).
+        const m = this.checker.syncedBy(e);
+        if (!m) {
           const gone = this.handleOf(this.releasedBefore(e.device, 'unmapped', e.dma), 'single');
           return gone ? [`${sync}(${this.dev(e.device)}, ${gone}, ${e.size}, ${e.dir})`] : [];
         }
+        const h = m.kind === 'single' ? this.bindings.get(m.id) : undefined;
         if (!h) return [];
-        const off = e.dma - seg.dma;
+        const off = e.dma - m.segments[0].dma;
         return [`${sync}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
       }
       case 'sync_sg': {

@@ -2,7 +2,7 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive } from './buffers';
+import { at, bufferName, bufferPieces, clip, mappingName, notLiveText, resolve, resolveBuffer, usedFailed, usedWhenNotLive } from './buffers';
 import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
@@ -83,6 +83,8 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
   const r = resolveBuffer(s, h, 'cpu.read');
   if (!r) return [];
   const { b } = r;
+  // What a failed allocation returned has no bytes: the read stops here (no bounds of a NULL to check).
+  if (usedFailed(s, b, `cpu.read of ${bufferName(b)}`)) return [];
   usedWhenNotLive(s, b, `cpu.read of ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.read');
   checkCpuOwnership(s, b, off, n, 'read');
@@ -106,6 +108,7 @@ export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, v
   const r = resolveBuffer(s, h, 'cpu.write');
   if (!r) return;
   const { b } = r;
+  if (usedFailed(s, b, `cpu.write to ${bufferName(b)}`)) return;
   usedWhenNotLive(s, b, `cpu.write to ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.write');
   checkCpuOwnership(s, b, off, n, 'wrote');
@@ -144,7 +147,7 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   if (t.type === 'coherent') {
     const b = s.buffers.get(t.buffer);
     if (!b) return undefined;
-    if (b.failed) return void usedWhenNotLive(s, b, `${fn} through ${bufferName(b)}`);
+    if (usedFailed(s, b, `${fn} through ${bufferName(b)}`)) return undefined;
     if (!b.live || b.device !== dev.name) {
       raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? notLiveText(b) : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
       if (!b.live) return undefined;
@@ -236,25 +239,18 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
   }
 }
 
-/**
- * A cache event on what a failed allocation returned is a misuse (it names no memory); on a freed buffer it is none:
- * the hardware may prefetch or evict any line.
- */
-function usedFailed(s: MachineState, b: Buffer, fn: string): boolean {
-  return b.failed === true && usedWhenNotLive(s, b, `${fn} of ${bufferName(b)}`);
-}
-
 /** cache.prefetch: the CPU allocates clean lines over cacheable bytes of the buffer. */
 export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
   const r = resolveBuffer(s, h, 'cache.prefetch');
-  if (!r || usedFailed(s, r.b, 'cache.prefetch') || !r.b.cacheable) return;
+  // On what a failed allocation returned a cache event is a misuse; on freed memory none: the hardware may touch any line.
+  if (!r || usedFailed(s, r.b, `cache.prefetch of ${bufferName(r.b)}`) || !r.b.cacheable) return;
   cpuAccessPieces(s, bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
 }
 
 /** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */
 export function cacheEvict(s: MachineState, h: Handle, off: number, len: number): void {
   const r = resolveBuffer(s, h, 'cache.evict');
-  if (!r || usedFailed(s, r.b, 'cache.evict')) return;
+  if (!r || usedFailed(s, r.b, `cache.evict of ${bufferName(r.b)}`)) return;
   for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
 }
 

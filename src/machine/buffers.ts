@@ -123,20 +123,32 @@ export function namesNothing(s: MachineState, h: Handle | undefined, fn: string,
  */
 export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
   if (b.live) return false;
-  if (b.failed) {
-    // A phys() beyond the address space is no allocation, and returns no NULL: it names nothing.
-    const what = b.kind === 'phys' ? 'phys()' : 'allocation';
-    misuse(s, true, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
-      [{ loc: b.createdAt, message: `the ${what} that failed` }], 'failed-handle');
-  } else {
-    misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
-  }
+  if (!usedFailed(s, b, use)) misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
   return true;
 }
 
-/** Why a buffer that is not live has no owner: its allocation failed, or it was freed. */
+/** What failed to make a buffer: a phys() beyond the address space is no allocation, and returns no NULL. */
+export function failedCall(b: Buffer): string {
+  return b.kind === 'phys' ? 'phys()' : 'allocation';
+}
+
+/** The api-misuse of using what a failed allocation returned, if `b` is that: the call given it fails too. */
+export function usedFailed(s: MachineState, b: Buffer, use: string): boolean {
+  if (!b.failed) return false;
+  const what = failedCall(b);
+  misuse(s, true, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
+    [{ loc: b.createdAt, message: `the ${what} that failed` }], 'failed-handle');
+  return true;
+}
+
+/** How a view of a failed buffer says so: "allocation failed (NULL)", or "phys() failed". */
+export function failedText(b: Buffer): string {
+  return b.kind === 'phys' ? 'phys() failed' : 'allocation failed (NULL)';
+}
+
+/** Why a buffer that is not live has no owner: its allocation (or phys()) failed, or it was freed. */
 export function notLiveText(b: Buffer): string {
-  return b.failed ? `its allocation failed at line ${b.createdAt.line}` : `it was freed${at(b.releasedAt)}`;
+  return b.failed ? `its ${failedCall(b)} failed at line ${b.createdAt.line}` : `it was freed${at(b.releasedAt)}`;
 }
 
 /** What a handle names, or an api-misuse hazard (unknown handle, wrong kind) and undefined. */

@@ -1,7 +1,7 @@
 // Read-only views of the machine for the debugger's panels and hovers: buffers with their owners, mappings
 // with their sg tables and bounce slots, cache lines, devices. Building a view never changes state.
 
-import { bufferName, mappingName } from './buffers';
+import { bufferName, failedText, mappingName } from './buffers';
 import { lineCount, stateOf } from './cache';
 import { DeviceConfig, describeDevice } from './device';
 import type { LineState } from './events';
@@ -125,7 +125,7 @@ export function describeHandle(s: MachineState, h: Handle): string {
     if (!b) return `handle #${h.id}`;
     const owners = [...new Set(b.owners.map((r) => ownerLabel(s, r.owners)))].join(' / ');
     return `${t.type} -> ${bufferName(b)}: ${b.kind}, ${b.size} bytes at ${hex(b.segs[0]?.phys ?? 0)}${b.segs.length > 1 ? ` (${b.segs.length} segments)` : ''}, ` +
-      `${b.cacheable ? 'cacheable' : 'uncached'}, ${b.live ? `owner ${b.kind === 'coherent' ? `cpu and ${b.device}` : owners}` : b.failed ? 'allocation failed (NULL)' : 'freed'}`;
+      `${b.cacheable ? 'cacheable' : 'uncached'}, ${b.live ? `owner ${b.kind === 'coherent' ? `cpu and ${b.device}` : owners}` : b.failed ? failedText(b) : 'freed'}`;
   }
   if ('mapping' in t) {
     const m = s.mappings.get(t.mapping);

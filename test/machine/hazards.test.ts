@@ -323,3 +323,11 @@ test('a call given what a failed call returned fails in turn: expect error holds
   const hazards = checkSource(text, 'x.dmabuf').hazards.filter((h) => !h.expected);
   assert.deepEqual(hazards.map((h) => [h.loc.line, h.detail]), [[3, 'out-of-memory'], [6, 'map-failed']]);
 });
+
+test('a CPU access of what a failed allocation returned stops at its misuse (a NULL has no bounds), and a failed phys() is told as one everywhere', () => {
+  const { hazards } = checkSource('memory 64MiB\np = kmalloc(128MiB)\ncpu.read(p, 0, 256MiB)\ncpu.write(p, 0, 256MiB, 1)\nq = phys(0x10000000000000, 64)\nexpect_owner(q, cpu)\n', 'x.dmabuf');
+  assert.deepEqual(hazards.filter((h) => h.loc.line === 3 || h.loc.line === 4).map((h) => h.detail), ['failed-handle', 'failed-handle']);
+  const owner = hazards.find((h) => h.loc.line === 6);
+  assert.equal(owner?.message, 'expect_owner(q, cpu): its phys() failed at line 5');
+  assert.deepEqual(owner?.related.map((r) => r.message), ['the phys() that failed']);
+});
