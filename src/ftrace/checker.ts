@@ -12,6 +12,9 @@ import { hasAttr, hex, mappedBytes, type Allocation, type Origin, type Segment, 
 import type { TraceRecord } from './record';
 import { replayEvent, type HotEventSink } from './hotEvents';
 import type { Release } from './releaseLog';
+import { directionCode } from './liveSegments';
+
+const BIDIRECTIONAL = directionCode('BIDIRECTIONAL');
 
 export interface CheckOptions {
   /** The trace starts at boot: nothing was mapped before it, so releases of unknown addresses are bugs. */
@@ -53,6 +56,8 @@ const keep = (o: Origin): Origin => ({ line: o.line, offset: o.offset, timestamp
 
 export class TraceChecker implements HotEventSink {
   devices = new Map<string, DeviceState>();
+  /** The devices by `DeviceState.index`: what a cache line's holder names. */
+  private byIndex: DeviceState[] = [];
   iommu = new IommuState();
   fences = new BoundedMap<string, FenceState>(MEMORY_PER_DEVICE);
   /** Live non-TO_DEVICE segments by the cache line of their first byte, as dma-debug tracks them. */
@@ -116,6 +121,13 @@ export class TraceChecker implements HotEventSink {
     if (dma === DMA_MAPPING_ERROR) return this.onMapError(device, o, `mapping ${size} bytes at phys ${hex(phys)} ${dir} failed (DMA_MAPPING_ERROR)`);
     const bounce = d.pendingBounces.size === 0 ? undefined : d.pendingBounces.get(phys);
     if (bounce) d.pendingBounces.delete(phys);
+    const cln = Math.floor(phys / this.lineSize);
+    // Nothing at its address and nothing in its cache line, as almost always: no object for it until one is asked for.
+    if (d.byDma.find(dma) < 0 && (dir === 'TO_DEVICE' || !this.cachelines.held(cln))) {
+      d.byDma.addSingle(this.nextId++, dma, size, phys, dir, attrs, bounce !== undefined, o);
+      if (dir !== 'TO_DEVICE') this.cachelines.add(cln, d.index, dma);
+      return this.counted(d, size);
+    }
     const m = this.newMapping('single', device, dir, attrs, o, 0, false, bounce !== undefined);
     // A one-entry array: a push would make room for sixteen, garbage for every map of a long capture.
     m.segments = [{ mapping: m, index: 0, dma, size, phys }];
@@ -130,7 +142,17 @@ export class TraceChecker implements HotEventSink {
       const rel = d.lastMapError ? [at(d.lastMapError, 'the map that failed')] : [];
       return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(dma, size)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
     }
-    const seg = d.byDma.get(dma);
+    const slot = d.byDma.find(dma);
+    if (slot >= 0 && !this.keepReleased && d.byDma.isNumbers(slot) && d.byDma.sizeAt(slot) === size && d.byDma.directionAt(slot) === directionCode(dir)) {
+      // A single mapping kept as numbers, unmapped as mapped: released with no object made.
+      if (dir !== 'TO_DEVICE') this.cachelines.remove(Math.floor(d.byDma.physAt(slot) / this.lineSize), d.index, dma);
+      this.countUnmap(d, o, d.byDma.lineAt(slot), d.byDma.timestampAt(slot), dma, size);
+      d.byDma.removeAt(slot);
+      d.live--;
+      d.unmapped.set(dma, o);
+      return;
+    }
+    const seg = slot < 0 ? undefined : d.byDma.segment(slot);
     if (seg) {
       const m = seg.mapping;
       if (m.kind === 'sg') this.report('api-misuse', 'kind-mismatch', o, d.name, `${unmapText(dma, size)} releases part of ${describe(m)} (DMA-API: device driver frees DMA memory with wrong function [mapped as scatter-gather] [unmapped as single])`, [at(m.origin, 'mapped here')]);
@@ -224,8 +246,9 @@ export class TraceChecker implements HotEventSink {
     if (last !== undefined && last.name === name) return last;
     let d = this.devices.get(name);
     if (!d) {
-      d = new DeviceState(name, this.keepReleased);
+      d = new DeviceState(name, this.byIndex.length, this.keepReleased);
       this.devices.set(name, d);
+      this.byIndex.push(d);
     }
     this.lastDevice = d;
     return d;
@@ -276,6 +299,7 @@ export class TraceChecker implements HotEventSink {
   clone(sink: FindingSink): TraceChecker {
     const c = new TraceChecker(sink, { fromBoot: this.fromBoot, cacheLine: this.lineSize, keepReleased: this.keepReleased });
     c.devices = new Map([...this.devices].map(([k, v]) => [k, v.clone()]));
+    c.byIndex = [...c.devices.values()];
     c.iommu = this.iommu.clone();
     c.fences = this.fences.clone();
     c.cachelines = this.cachelines.clone();
@@ -332,15 +356,18 @@ export class TraceChecker implements HotEventSink {
       const old = d.byDma.get(segments[i].dma);
       if (old) this.supersede(d, old.mapping, m, 'dma');
     }
+    // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap. The segments
+    // are in place before their lines are taken, so that a line can name its holder among them.
+    for (let i = 0; i < segments.length; i++) d.byDma.set(segments[i].dma, segments[i]);
     if (m.dir !== 'TO_DEVICE') {
       for (let i = 0; i < segments.length; i++) {
         const s = segments[i];
         const cln = Math.floor(s.phys / this.lineSize);
-        let other = this.cachelines.holder(cln);
+        let other = this.holderOf(cln);
         // A dma-direct mapping whose line is mapped again was dropped, unless the trace later shows it live.
         while (other && other.mapping !== m && other.mapping.identity) {
           this.supersede(this.device(other.mapping.device), other.mapping, m, 'cacheline');
-          other = this.cachelines.holder(cln);
+          other = this.holderOf(cln);
         }
         if (!other || hasAttr(m.attrs, 'SKIP_CPU_SYNC') || (hasAttr(m.attrs, 'CACHE_CLEAN') && hasAttr(other.mapping.attrs, 'CACHE_CLEAN'))) {
           // Nothing to report.
@@ -350,15 +377,24 @@ export class TraceChecker implements HotEventSink {
             `${describe(m)}, mapped ${m.dir}: its entries ${other.index} (phys ${hex(other.phys)}) and ${s.index} (phys ${hex(s.phys)}) start in the same cache line, ` +
             `which the device writes through both (DMA-API: cacheline tracking EEXIST, overlapping mappings aren't supported)`, []);
         } else this.reportOverlap(m, other.mapping, m.origin);
-        this.cachelines.add(cln, s, other);
+        this.cachelines.add(cln, d.index, s.dma);
       }
     }
-    // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap.
-    for (let i = 0; i < segments.length; i++) d.byDma.set(segments[i].dma, segments[i]);
+    this.counted(d, mappedBytes(m));
+  }
+
+  /** Counts a new live mapping of `bytes`. */
+  private counted(d: DeviceState, bytes: number): void {
     d.stats.maps++;
-    d.stats.bytes += mappedBytes(m);
+    d.stats.bytes += bytes;
     d.live++;
     if (d.live > d.stats.peakLive) d.stats.peakLive = d.live;
+  }
+
+  /** The live segment holding cache line `cln`. */
+  private holderOf(cln: number): Segment | undefined {
+    const h = this.cachelines.holder(cln);
+    return h && this.byIndex[h.device].byDma.get(h.dma);
   }
 
   /**
@@ -393,7 +429,7 @@ export class TraceChecker implements HotEventSink {
     for (let i = 0; i < m.segments.length; i++) {
       const s = m.segments[i];
       d.byDma.delete(s.dma, s);
-      if (tracked) this.cachelines.remove(Math.floor(s.phys / this.lineSize), s);
+      if (tracked) this.cachelines.remove(Math.floor(s.phys / this.lineSize), d.index, s.dma);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);
@@ -441,10 +477,15 @@ export class TraceChecker implements HotEventSink {
   /** Releases `m`; an unmap or free by address logs the segment `at` it found (an sg unmap logs its entries itself). */
   private release(d: DeviceState, m: StreamingMapping, o: Origin, at: Segment | undefined): void {
     this.remove(d, m);
-    d.stats.unmaps++;
-    const seconds = o.timestamp - m.origin.timestamp;
-    if (!d.stats.longest || seconds > d.stats.longest.seconds) d.stats.longest = { line: m.origin.line, dma: m.segments[0].dma, size: mappedBytes(m), seconds: Math.round(seconds * 1e6) / 1e6 };
+    this.countUnmap(d, o, m.origin.line, m.origin.timestamp, m.segments[0].dma, mappedBytes(m));
     if (at !== undefined) d.unmapped.set(at.dma, o, at);
+  }
+
+  /** Counts the unmap at `o` of a mapping made at `line`, `timestamp`, and whether it lived longest. */
+  private countUnmap(d: DeviceState, o: Origin, line: number, timestamp: number, dma: number, size: number): void {
+    d.stats.unmaps++;
+    const seconds = o.timestamp - timestamp;
+    if (!d.stats.longest || seconds > d.stats.longest.seconds) d.stats.longest = { line, dma, size, seconds: Math.round(seconds * 1e6) / 1e6 };
   }
 
   /** A dropped identity mapping turned out to be live: if a device-writable mapping took its cache line meanwhile, they overlapped. */
@@ -470,6 +511,12 @@ export class TraceChecker implements HotEventSink {
   private onSync(device: string, dir: TraceDirection, forCpu: boolean, dma: number, size: number, o: Origin, inSg: boolean): void {
     const d = this.device(device);
     if (!inSg) d.stats.syncs++;
+    const slot = d.byDma.find(dma);
+    if (slot >= 0 && d.byDma.isNumbers(slot) && size <= d.byDma.sizeAt(slot)) {
+      // The start of a single mapping kept as numbers, in range: the direction is all there is to check.
+      const mapped = d.byDma.directionAt(slot);
+      if (mapped === BIDIRECTIONAL || mapped === directionCode(dir)) return;
+    }
     const seg = d.segmentAt(dma);
     const dropped = seg ? undefined : d.dropped.get(dma);
     const m = seg?.mapping ?? dropped;

@@ -1,7 +1,7 @@
 // One device's DMA state at a moment of the trace: live streaming mappings by dma address and by sg list,
 // coherent allocations, what it recently released, bounces waiting for their map, and its running figures.
-import { AddressMap } from './addressTable';
 import { BoundedMap } from './boundedMap';
+import { LiveSegments } from './liveSegments';
 import type { Allocation, Origin, Segment, StreamingMapping } from './mappings';
 import { ReleaseLog } from './releaseLog';
 
@@ -38,7 +38,7 @@ export interface PendingBounce {
 
 export class DeviceState {
   /** Every live segment by its dma address. */
-  byDma = new AddressMap<Segment>();
+  byDma: LiveSegments;
   /** Live sg mappings by the physical address of their first entry (what `dma_unmap_sg` prints). */
   sgByPhys = new Map<number, StreamingMapping[]>();
   coherent = new Map<number, Allocation>();
@@ -53,8 +53,9 @@ export class DeviceState {
   lastMapError?: Origin;
   stats: DeviceStats = { maps: 0, unmaps: 0, syncs: 0, bytes: 0, peakLive: 0, mapErrors: 0, allocs: 0, frees: 0, bounces: 0, dropped: 0 };
 
-  /** `keepReleased`: the release logs keep what each release released. */
-  constructor(readonly name: string, keepReleased = false) {
+  /** `index`: the device's place among the trace's devices, by first event. `keepReleased`: the release logs keep what each release released. */
+  constructor(readonly name: string, readonly index: number, keepReleased = false) {
+    this.byDma = new LiveSegments(name);
     this.unmapped = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
     this.unmappedSg = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
     this.freed = new ReleaseLog(MEMORY_PER_DEVICE, keepReleased);
@@ -69,15 +70,12 @@ export class DeviceState {
 
   /** The live segment holding dma address `addr`, exactly at its start or inside it. */
   segmentAt(addr: number): Segment | undefined {
-    const exact = this.byDma.get(addr);
-    if (exact) return exact;
-    for (const s of this.byDma.values()) if (addr >= s.dma && addr < s.dma + s.size) return s;
-    return undefined;
+    return this.byDma.holding(addr);
   }
 
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */
   clone(): DeviceState {
-    const c = new DeviceState(this.name);
+    const c = new DeviceState(this.name, this.index);
     c.byDma = this.byDma.clone();
     c.sgByPhys = new Map([...this.sgByPhys].map(([k, v]) => [k, [...v]]));
     c.coherent = new Map(this.coherent);

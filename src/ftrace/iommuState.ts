@@ -1,7 +1,7 @@
 // The IOMMU page-table mappings that `iommu:map`/`iommu:unmap` show. The events name no device, so this is one
 // address space for the whole trace; an unmap may cover several maps (one per sg segment) or part of one.
 import { AddressTable } from './addressTable';
-import type { Origin } from './mappings';
+import { ORIGIN_FIELDS, originAt, putOrigin, type Origin } from './mappings';
 
 export interface IommuMapping {
   iova: number;
@@ -12,7 +12,7 @@ export interface IommuMapping {
 
 // The fields of an entry: a busy capture maps and unmaps IOVAs by the hundred thousand, so they are numbers in a
 // table, and a mapping object is made only for whoever asks for one.
-const PADDR = 0, SIZE = 1, LINE = 2, OFFSET = 3, TIMESTAMP = 4, CPU = 5, EPOCH = 6, WIDTH = 7;
+const PADDR = 0, SIZE = 1, ORIGIN = 2, WIDTH = ORIGIN + ORIGIN_FIELDS;
 
 /** The live IOMMU mappings by IOVA, read as a map of mapping objects. */
 export class IommuMappings {
@@ -54,8 +54,7 @@ export class IommuMappings {
 
   private mappingAt(slot: number): IommuMapping {
     const t = this.table;
-    const origin = { line: t.get(slot, LINE), offset: t.get(slot, OFFSET), timestamp: t.get(slot, TIMESTAMP), cpu: t.get(slot, CPU), epoch: t.get(slot, EPOCH) };
-    return { iova: t.key(slot), paddr: t.get(slot, PADDR), size: t.get(slot, SIZE), origin };
+    return { iova: t.key(slot), paddr: t.get(slot, PADDR), size: t.get(slot, SIZE), origin: originAt(t, slot, ORIGIN) };
   }
 }
 
@@ -71,11 +70,7 @@ export class IommuState {
     const slot = t.claim(iova);
     t.put(slot, PADDR, paddr);
     t.put(slot, SIZE, size);
-    t.put(slot, LINE, origin.line);
-    t.put(slot, OFFSET, origin.offset);
-    t.put(slot, TIMESTAMP, origin.timestamp);
-    t.put(slot, CPU, origin.cpu);
-    t.put(slot, EPOCH, origin.epoch);
+    putOrigin(t, slot, ORIGIN, origin);
     this.maps++;
     if (t.size > this.peakLive) this.peakLive = t.size;
   }

@@ -1,5 +1,6 @@
 // The objects the trace checker keeps alive between events: streaming mappings (single and scatter-gather,
 // one segment each per mapped entry), coherent allocations and the records of what was recently released.
+import type { AddressTable } from './addressTable';
 import type { AllocApi, TraceDirection } from './events';
 import { DMA_MAPPING_ERROR } from './fields';
 
@@ -11,6 +12,23 @@ export interface Origin {
   cpu: number;
   /** How many `[LOST N EVENTS]` markers preceded it: events between two origins of different epochs may be missing. */
   epoch: number;
+}
+
+/** An origin's numbers as a table keeps them, from a field on: each one's place after it, and how many. */
+export const O_LINE = 0, O_OFFSET = 1, O_TIMESTAMP = 2, O_CPU = 3, O_EPOCH = 4, ORIGIN_FIELDS = 5;
+
+/** Keeps the numbers of `o` in `slot` of `t` from field `at` on. */
+export function putOrigin(t: AddressTable<unknown>, slot: number, at: number, o: Origin): void {
+  t.put(slot, at + O_LINE, o.line);
+  t.put(slot, at + O_OFFSET, o.offset);
+  t.put(slot, at + O_TIMESTAMP, o.timestamp);
+  t.put(slot, at + O_CPU, o.cpu);
+  t.put(slot, at + O_EPOCH, o.epoch);
+}
+
+/** The origin `putOrigin` kept there. */
+export function originAt(t: AddressTable<unknown>, slot: number, at: number): Origin {
+  return { line: t.get(slot, at + O_LINE), offset: t.get(slot, at + O_OFFSET), timestamp: t.get(slot, at + O_TIMESTAMP), cpu: t.get(slot, at + O_CPU), epoch: t.get(slot, at + O_EPOCH) };
 }
 
 /** One mapped range: a single mapping's only segment, or one mapped entry of an sg list. */
