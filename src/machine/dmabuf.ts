@@ -8,8 +8,8 @@ import { dmaBufBacking, handleFor, releaseDmaBufBacking } from './dmabufBridge';
 import { describePlan, fitPlan, formatSize, unmetConstraints } from './dmabufConstraints';
 import { bufName, exporterCall, exporterFn, type Attachment, type CpuView, type DmaBuf, type Exporter } from './dmabufState';
 import type { Loc, Related } from './hazards';
-import { allocateCma, allocateSystemHeap, allocateToFit } from './heaps';
-import { MAX_BLOCKS, type PhysRange } from './pageAllocator';
+import { allocateCma, allocateSystemHeap, allocateToFit, whyNoPages } from './heaps';
+import type { PhysRange } from './pageAllocator';
 import { emit, fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
 
@@ -55,13 +55,8 @@ function placePages(s: MachineState, b: DmaBuf, pages: PhysRange[]): void {
   b.allocatedAt = s.loc;
 }
 
-/** The shapes of pages an allocation takes, as a failure tells them. */
-const RUNS = `runs that touch no other (at most ${MAX_BLOCKS.toLocaleString('en')})`;
-const CONTIGUOUS = 'one contiguous run';
-
-/** A failed allocation of `size` from a region with `free` bytes free: too little, or not in the `shape` it takes. */
-function outOfMemory(s: MachineState, what: string, size: number, free: number, shape: string): Handle {
-  const why = free < size ? `only ${formatSize(free)} free` : `${formatSize(free)} free, but not as ${shape}`;
+/** A failed allocation of `size`, and `why` (heaps.ts's whyNoPages). */
+function outOfMemory(s: MachineState, what: string, size: number, why: string): Handle {
   fail(s, 'api-misuse', `${what}: cannot allocate ${formatSize(size)}: ${why} (-ENOMEM)`, [], 'out-of-memory');
   return failedHandle(s, 'dmabuf');
 }
@@ -69,7 +64,7 @@ function outOfMemory(s: MachineState, what: string, size: number, free: number, 
 export function dmaHeapAlloc(s: MachineState, heap: 'system' | 'cma', size: number): Handle {
   return traced(s, 'dma_heap_alloc', `${heap}, ${formatSize(size)}`, () => {
     const pages = heap === 'cma' ? allocateCma(s.alloc, size) : allocateSystemHeap(s.alloc, size);
-    return pages ? create(s, size, { kind: 'heap', heap }, pages, []) : outOfMemory(s, `dma_heap_alloc(${heap})`, size, (heap === 'cma' ? s.alloc.cma : s.alloc.general).freeBytes, heap === 'cma' ? CONTIGUOUS : RUNS);
+    return pages ? create(s, size, { kind: 'heap', heap }, pages, []) : outOfMemory(s, `dma_heap_alloc(${heap})`, size, whyNoPages(s.alloc, size, heap));
   });
 }
 
@@ -88,7 +83,7 @@ export function dmaBufExport(s: MachineState, dev: string, size: number, contigu
     if (deferred) return create(s, size, exporter, undefined, []);
     const plan = fitPlan([d], contiguous);
     const pages = allocateToFit(s.alloc, size, plan);
-    return pages ? create(s, size, exporter, pages, [dev]) : outOfMemory(s, `dma_buf_export(${dev})`, size, s.alloc.general.freeBytes, plan.contiguous ? CONTIGUOUS : RUNS);
+    return pages ? create(s, size, exporter, pages, [dev]) : outOfMemory(s, `dma_buf_export(${dev})`, size, whyNoPages(s.alloc, size, plan));
   });
 }
 

@@ -38,6 +38,12 @@ function freeIn(r: RangeAllocator, phys: number, len: number): number {
   return n;
 }
 
+/** The bytes free below `below`: those an allocation kept under that limit may take. */
+export function freeBelow(r: RangeAllocator, below = Infinity): number {
+  if (below >= r.end) return r.freeBytes;
+  return below <= r.base ? 0 : freeIn(r, r.base, below - r.base);
+}
+
 /** The highest `len` bytes, aligned, that end at or below `below`; undefined when nothing fits. */
 export function allocTopDown(r: RangeAllocator, len: number, below = Infinity, align = 1): number | undefined {
   // Free ranges from the one below `below` down (those above it cannot serve), each cut at `below`.
