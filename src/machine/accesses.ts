@@ -2,7 +2,7 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, mappingName, notLiveText, resolve, resolveBuffer, usedFailed, usedWhenNotLive } from './buffers';
+import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedFailed, usedWhenNotLive } from './buffers';
 import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
@@ -158,7 +158,7 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   const m = 'mapping' in t ? s.mappings.get(t.mapping) : undefined;
   if (!m) return undefined;
   if (m.failed) {
-    fail(s, 'api-misuse', `${fn} through ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`, mapRelated(m), 'failed-handle');
+    fail(s, 'api-misuse', `${fn} through ${failedMappingName(m)}`, mapRelated(m), 'failed-handle');
     return undefined;
   }
   if (!m.live || m.device !== dev.name) {

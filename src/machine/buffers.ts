@@ -61,6 +61,11 @@ export function mappingName(m: Mapping): string {
   return m.name ?? `mapping #${m.id}`;
 }
 
+/** A mapping whose map failed, as a call given it names it: "m, whose map failed (DMA_MAPPING_ERROR)". */
+export function failedMappingName(m: Mapping): string {
+  return `${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`;
+}
+
 /**
  * Event text labels from the state: a buffer or mapping by the name it was bound to (or `dma-buf #N`), else `#ID`.
  * Read after the statement has run: the runtime names what a call returns once it returns.

@@ -3,7 +3,7 @@
 // unmap, syncs outside the mapping or in another direction.
 
 import type { Direction } from '../language/ast';
-import { at, mappingName, resolve } from './buffers';
+import { at, failedMappingName, mappingName, resolve } from './buffers';
 import { hex } from './events';
 import type { Related } from './hazards';
 import { fail, raise } from './report';
@@ -29,7 +29,7 @@ export function mappingFor(s: MachineState, dev: string, h: Handle, fn: string, 
   if (!m) return undefined;
   if (m.failed) {
     // What a failed call returned names nothing: the call given it fails too (as with any handle that names nothing).
-    fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} on ${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR): check the map's result before using it`, mapRelated(m), 'failed-handle');
+    fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} on ${failedMappingName(m)}: check the map's result before using it`, mapRelated(m), 'failed-handle');
     return undefined;
   }
   if (!m.live) {

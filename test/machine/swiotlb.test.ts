@@ -112,6 +112,12 @@ test('a mapping larger than 128 slots (256 KiB) cannot bounce: the map fails', (
   assert.equal(r.failed, true);
   assert.ok(r.hazards.every((h) => h.failure));
   assert.equal(at(m, 3, (x) => x.deviceRead('isp', r.result, 0, 64)).hazards[0].detail, 'failed-handle');
+  // A device access and a DMA-API call given the failed map say so alike.
+  assert.deepEqual([at(m, 4, (x) => x.deviceRead('isp', r.result, 0, 64)), at(m, 5, (x) => x.dmaUnmapSingle('isp', r.result, 512 * 1024, 'TO_DEVICE', false))]
+    .map((x) => x.hazards.map((h) => [h.detail, h.message, h.related.map((l) => l.loc.line)])), [
+    [['failed-handle', 'isp.read through mapping #2, whose map failed (DMA_MAPPING_ERROR)', [2]]],
+    [['failed-handle', "DMA-API: isp: dma_unmap_single on mapping #2, whose map failed (DMA_MAPPING_ERROR): check the map's result before using it", [2]]],
+  ]);
 });
 
 test('a bounce past the line-event budget is summarised per new state and cause: the fills of both ends, the slot\'s writes', () => {
