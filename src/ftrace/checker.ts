@@ -37,6 +37,19 @@ export interface FenceState {
 
 export type FindingSink = (f: TraceFinding) => void;
 
+/**
+ * What a release (unmap, sg unmap, free) or a sync comes to, as its handler decides it (`TraceChecker.outcomeOf`):
+ * `live`, it releases (a sync: syncs) that live mapping or allocation, one of the wrong kind reported and released
+ * all the same; `kept`, an sg unmap of that dma-direct single mapping, reported as the wrong kind and left mapped;
+ * `again`, nothing live is there and the trace released the address already with no events lost since: a decided
+ * second release (a sync: of unmapped memory) of `release.what`. None (undefined): nothing the trace decides about
+ * an earlier release (mapped before the trace, events lost, nothing mapped since boot, DMA_MAPPING_ERROR).
+ */
+export type Outcome<T extends StreamingMapping | Allocation = StreamingMapping | Allocation> =
+  | { kind: 'live'; what: T }
+  | { kind: 'kept'; what: StreamingMapping }
+  | { kind: 'again'; release: Release };
+
 type Rel = { line: number; message: string };
 
 // An event as a finding names it, spelled out only for a finding: a closure per event was garbage.
@@ -293,6 +306,61 @@ export class TraceChecker implements HotEventSink {
   /** Whether `prev`, an address's last release, decides a release or sync of the address now: no events were lost since. */
   decides(prev: Release | undefined): prev is Release {
     return prev !== undefined && prev.epoch === this.epoch;
+  }
+
+  /**
+   * What release or sync `e` comes to (`Outcome`), decided in the state before `e` in its handler's order: what
+   * `releasedBy` (`syncedBy`) finds live; for an sg unmap, then a dma-direct single mapping at the list's first
+   * address; then the address's last release in the log the handler reads (`unmapped`, `unmappedSg`, `freed`). An
+   * unmap of DMA_MAPPING_ERROR looks up nothing. For a sync_sg, what its entry `entry` comes to, undefined for an
+   * entry the handler skips (no size, DMA_MAPPING_ERROR, past the mapped list's entries). A test holds it to the handlers.
+   */
+  outcomeOf(e: Extract<DmaEvent, { op: 'unmap_sg' | 'sync' | 'sync_sg' }>, entry?: number): Outcome<StreamingMapping> | undefined;
+  outcomeOf(e: DmaEvent, entry?: number): Outcome | undefined;
+  outcomeOf(e: DmaEvent, entry = 0): Outcome | undefined {
+    const d = 'device' in e ? this.deviceNamed(e.device) : undefined;
+    if (d === undefined) return undefined;
+    let live: StreamingMapping | Allocation | undefined;
+    let log = d.unmapped;
+    let addr: number;
+    switch (e.op) {
+      case 'unmap':
+        if (e.dma === DMA_MAPPING_ERROR) return undefined;
+        live = this.releasedBy(e);
+        addr = e.dma;
+        break;
+      case 'free':
+        live = this.releasedBy(e);
+        log = d.freed;
+        addr = e.dma;
+        break;
+      case 'unmap_sg': {
+        live = this.releasedBy(e);
+        const single = live ? undefined : d.byDma.get(e.phys[0])?.mapping;
+        if (single && single.identity && single.kind === 'single') return { kind: 'kept', what: single };
+        log = d.unmappedSg;
+        addr = e.phys[0];
+        break;
+      }
+      case 'sync':
+        live = this.syncedBy(e);
+        addr = e.dma;
+        break;
+      case 'sync_sg': {
+        if (entry >= e.dmas.length || e.sizes[entry] === 0 || e.dmas[entry] === DMA_MAPPING_ERROR) return undefined;
+        const head = d.byDma.get(e.dmas[0])?.mapping;
+        if (head && head.kind === 'sg' && entry >= head.segments.length) return undefined;
+        addr = e.dmas[entry];
+        live = d.segmentAt(addr)?.mapping ?? d.dropped.get(addr);
+        break;
+      }
+      default:
+        return undefined;
+    }
+    if (live) return { kind: 'live', what: live };
+    // The log is read only now: it indexes its releases when first asked, and almost every release finds one live.
+    const prev = log.get(addr);
+    return this.decides(prev) ? { kind: 'again', release: prev } : undefined;
   }
 
   /** A copy of the whole state, for a debugger's checkpoints; the copy reports to `sink`. */

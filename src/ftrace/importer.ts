@@ -120,7 +120,7 @@ export async function importTrace(survey: TraceCursor, main: TraceCursor, file: 
 class ScenarioWriter {
   /**
    * Its release logs keep what each release released: a release or sync of what the trace released already names the
-   * old handle only when check-trace decides it a bug (no events lost between), so that `check` finds what it finds.
+   * old handle only when check-trace decides it a bug (`outcomeOf`: no events lost between), so that `check` finds what it finds.
    */
   private readonly checker = new TraceChecker(() => undefined, { keepReleased: true });
   private readonly bindings = new Map<number, string>();
@@ -178,12 +178,6 @@ class ScenarioWriter {
     return wrongEvent ? [kindMismatch(wrongEvent, h, 'a coherent buffer', 'it is freed'), free] : [free];
   }
 
-  /** What `device`'s `log` says the trace released at `addr`, when releasing or syncing it again now is check-trace's bug. */
-  private releasedBefore(device: string, log: 'unmapped' | 'unmappedSg' | 'freed', addr: number): Released | undefined {
-    const prev = this.checker.deviceNamed(device)?.[log].get(addr);
-    return this.checker.decides(prev) ? prev.what : undefined;
-  }
-
   /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
   private handleOf(x: Released | undefined, kind: 'single' | 'sg'): string | undefined {
     if (x === undefined || !('mapping' in x) || x.mapping.kind !== kind || !written(x)) return undefined;
@@ -214,36 +208,43 @@ class ScenarioWriter {
 
   /**
    * The statements of a release or sync `e` (the event of `r`), made before the checker applies it; undefined for
-   * other events. What it releases or syncs is what the checker finds; what the trace released already, what its logs hold.
+   * other events. What it releases or syncs, or releases or syncs again, is what the checker's handler will find
+   * (`outcomeOf`), so that the scenario names what check-trace names.
    */
   private statementsBefore(r: TraceRecord, e: DmaEvent): string[] | undefined {
     switch (e.op) {
       case 'unmap': {
-        const x = this.checker.releasedBy(e);
-        if (x === undefined) {
-          const h = this.handleOf(this.releasedBefore(e.device, 'unmapped', e.dma), 'single');
+        const o = this.checker.outcomeOf(e);
+        if (o?.kind === 'again') {
+          const h = this.handleOf(o.release.what, 'single');
           return h ? [`dma_unmap_single(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${skip(e.attrs)})`] : [];
         }
+        if (o?.kind !== 'live') return [];
+        const x = o.what;
         if ('api' in x) return this.frees(x, r.event);
         return x.kind === 'single' ? this.releases(x, e.size, e.dir, e.attrs) : this.wrongRelease(r.event, x, 'an sg list', 'the list is unmapped');
       }
       case 'unmap_sg': {
-        const m = this.checker.releasedBy(e);
-        if (m) return this.releases(m, 0, e.dir, e.attrs);
+        const o = this.checker.outcomeOf(e);
+        if (o?.kind === 'live') return this.releases(o.what, 0, e.dir, e.attrs);
+        // A dma-direct single mapping at the list's first address: check-trace reports the wrong kind and leaves it mapped.
+        const h = o?.kind === 'kept' ? this.bindings.get(o.what.id) : undefined;
+        if (h) return [kindMismatch(r.event, h, 'a single mapping', 'it stays mapped')];
         // A list the trace unmapped already: its first entry again stands for it, one double unmap as check-trace finds.
-        const gone = this.releasedBefore(e.device, 'unmappedSg', e.phys[0]);
+        const gone = o?.kind === 'again' ? o.release.what : undefined;
         return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs).slice(0, 1) : [];
       }
       case 'sync': {
         const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
         // What the checker syncs, a dma-direct mapping taken as dropped too (the scenario still has it mapped).
-        const m = this.checker.syncedBy(e);
-        if (!m) {
-          const gone = this.handleOf(this.releasedBefore(e.device, 'unmapped', e.dma), 'single');
+        const o = this.checker.outcomeOf(e);
+        if (o?.kind === 'again') {
+          const gone = this.handleOf(o.release.what, 'single');
           return gone ? [`${sync}(${this.dev(e.device)}, ${gone}, ${e.size}, ${e.dir})`] : [];
         }
-        const h = m.kind === 'single' ? this.bindings.get(m.id) : undefined;
-        if (!h) return [];
+        const m = o?.kind === 'live' ? o.what : undefined;
+        const h = m?.kind === 'single' ? this.bindings.get(m.id) : undefined;
+        if (!m || !h) return [];
         const off = e.dma - m.segments[0].dma;
         return [`${sync}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
       }
@@ -251,17 +252,23 @@ class ScenarioWriter {
         const sync = (h: string): string => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`;
         const m = this.checker.syncedBy(e);
         // The entries the trace syncs, not the whole list.
-        const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
-        if (m?.kind === 'sg') return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
+        if (m?.kind === 'sg') {
+          const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
+          return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
+        }
         if (m) return [];
-        // A list the trace unmapped: its entries' old handles.
-        return synced.map((dma) => this.handleOf(this.releasedBefore(e.device, 'unmapped', dma), 'sg')).filter((h) => h !== undefined).map(sync);
+        // A list the trace unmapped: its entries' old handles, each as check-trace finds the entry.
+        return e.dmas.flatMap((_, i) => {
+          const o = this.checker.outcomeOf(e, i);
+          const h = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;
+          return h ? [sync(h)] : [];
+        });
       }
       case 'free': {
         const wrong = e.api === 'coherent' ? undefined : r.event;
-        const x = this.checker.releasedBy(e);
-        if (x !== undefined) return 'api' in x ? this.frees(x, wrong) : this.wrongRelease(r.event, x, 'a streaming mapping', 'it is unmapped');
-        const gone = this.releasedBefore(e.device, 'freed', e.dma);
+        const o = this.checker.outcomeOf(e);
+        if (o?.kind === 'live') return 'api' in o.what ? this.frees(o.what, wrong) : this.wrongRelease(r.event, o.what, 'a streaming mapping', 'it is unmapped');
+        const gone = o?.kind === 'again' ? o.release.what : undefined;
         return gone && 'api' in gone && !wrong ? this.frees(gone) : [];
       }
     }

@@ -2,9 +2,10 @@
 // queries after any event (live mappings per device, sg lists, IOMMU mappings, bounce slots), cloned for checkpoints.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TraceChecker } from '../../src/ftrace/checker';
+import { TraceChecker, type Outcome } from '../../src/ftrace/checker';
 import type { DeviceState } from '../../src/ftrace/deviceState';
 import { decodeEvent } from '../../src/ftrace/events';
+import { hex, type Allocation, type Released, type StreamingMapping } from '../../src/ftrace/mappings';
 import type { TraceFinding } from '../../src/ftrace/findings';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { bugKeys, captureLines, captures, checkLines, ev } from './helpers';
@@ -182,26 +183,66 @@ test('DMA_MAPPING_ERROR is named as the kernel prints it (~0), not as the double
 /** What `d` holds: live mappings, dma-direct ones taken as dropped, allocations. */
 const held = (d: DeviceState | undefined): number => (d ? d.live + d.dropped.size + d.coherent.size : 0);
 
+const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`);
+const free = (ts: number, dma: string): string => ev(ts, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=${dma} size=4096 virt_addr=00000000aa attrs=`);
+/** A dma-direct list (dma == phys), or one behind an IOMMU at `iova`. */
+const sg = (ts: number, iova?: number): string => {
+  const dmas = iova === undefined ? '0x10000,0x20000' : `${hex(iova)},${hex(iova + 0x1000)}`;
+  return ev(ts, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={${dmas}} sizes={0x1000,0x1000} phys_addrs={0x10000,0x20000} attrs=`);
+};
+const unmapSg = (ts: number, phys: string): string => ev(ts, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={${phys}} attrs=`);
+const sync = (ts: number, dma: string): string => ev(ts, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=${dma} size=64`);
+const syncSg = (ts: number, dmas: string, sizes: string): string => ev(ts, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={${dmas}} sizes={${sizes}}`);
+const LOST = 'CPU:0 [LOST 3 EVENTS]';
+
+/**
+ * Traces of each kind of release and sync, and of two things at one address, with what `outcomeOf` says each
+ * release and sync comes to: `live@L` (what was mapped or allocated at line L), `kept@L`, `again@R/L` (the release at
+ * line R, of what line L mapped), `-` for none; a sync_sg's entries joined by `+`.
+ */
+const RELEASES: [string[], string[]][] = [
+  [[alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096), free(3, '9000')], ['live@1', 'again@2/1']],
+  [[map(1, 'TO_DEVICE', '9000', 4096), free(2, '9000'), unmap(3, 'TO_DEVICE', '9000', 4096)], ['live@1', 'again@2/1']],
+  [[sg(1), unmap(2, 'FROM_DEVICE', '20000', 4096), unmapSg(3, '0x10000,0x20000')], ['live@1', '-']],
+  [[sg(1), unmapSg(2, '0x10000,0x20000'), unmapSg(3, '0x10000,0x20000')], ['live@1', 'again@2/1']],
+  // An sg unmap of a dma-direct single mapping is reported, and leaves it mapped.
+  [[map(1, 'TO_DEVICE', '5000', 4096), unmapSg(2, '0x5000'), unmap(3, 'TO_DEVICE', '5000', 4096)], ['kept@1', 'live@1']],
+  [[map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', '5000', 4096), unmap(3, 'FROM_DEVICE', '5000', 4096), unmap(4, 'FROM_DEVICE', '5000', 4096)], ['live@2', 'live@1']],
+  [[map(1, 'FROM_DEVICE', 'ffffffffffffffff', 4096, '4db9000'), unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096)], ['-']],
+  // Two things at one address: which one a release takes is the order the handlers look them up in.
+  [[alloc, map(2, 'TO_DEVICE', '9000', 4096), free(3, '9000')], ['live@1']],
+  [[alloc, map(2, 'TO_DEVICE', '9000', 4096), unmap(3, 'TO_DEVICE', '9000', 4096)], ['live@2']],
+  [[map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', 'a000', 4096, '5000'), ev(3, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=5000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`), unmap(4, 'FROM_DEVICE', '5000', 4096)], ['live@1']],
+  [[ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=1/1 ents=1/1 dma_addrs={0xffffffffffffffff} sizes={0x1000} phys_addrs={0x30000} attrs=`), unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096)], ['-']],
+  // An unmap of DMA_MAPPING_ERROR is that misuse, even where a list with such an entry was unmapped.
+  [[ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=1/1 ents=1/1 dma_addrs={0xffffffffffffffff} sizes={0x1000} phys_addrs={0x30000} attrs=`), unmapSg(2, '0x30000'), unmap(3, 'FROM_DEVICE', 'ffffffffffffffff', 4096)], ['live@1', '-']],
+  // Each release reads its own log: a free after an unmap is undecided, a free after a free decided.
+  [[map(1, 'TO_DEVICE', '9000', 4096), unmap(2, 'TO_DEVICE', '9000', 4096), free(3, '9000')], ['live@1', '-']],
+  [[alloc, free(2, '9000'), free(3, '9000')], ['live@1', 'again@2/1']],
+  // A list unmapped, its first address taken by a dma-direct single mapping, the list unmapped again: the mapping, reported and kept.
+  [[sg(1), unmapSg(2, '0x10000,0x20000'), map(3, 'TO_DEVICE', '10000', 4096), unmapSg(4, '0x10000,0x20000'), unmap(5, 'TO_DEVICE', '10000', 4096)], ['live@1', 'kept@3', 'live@3']],
+  // ... by a single mapping that is no dma-direct one: the list's second unmap.
+  [[sg(1), unmapSg(2, '0x10000,0x20000'), map(3, 'TO_DEVICE', '10000', 4096, '99000'), unmapSg(4, '0x10000,0x20000')], ['live@1', 'again@2/1']],
+  // A live list behind an IOMMU and a dma-direct single mapping at its first physical address: the list first.
+  [[sg(1, 0xfff00000), map(2, 'TO_DEVICE', '10000', 4096), unmapSg(3, '0x10000,0x20000'), unmapSg(4, '0x10000,0x20000'), unmap(5, 'TO_DEVICE', '10000', 4096)], ['live@1', 'kept@2', 'live@2']],
+  // Two live lists of the same pages: the older first, then the newer; a third unmap is the newer's second.
+  [[sg(1, 0xfff00000), sg(2, 0xffe00000), unmapSg(3, '0x10000,0x20000'), unmapSg(4, '0x10000,0x20000'), unmapSg(5, '0x10000,0x20000')], ['live@1', 'live@2', 'again@4/2']],
+  // Events lost between two releases: undecided; a release after that one is decided, and names what the first released.
+  [[map(1, 'FROM_DEVICE', '1000', 4096), unmap(2, 'FROM_DEVICE', '1000', 4096), LOST, unmap(4, 'FROM_DEVICE', '1000', 4096), unmap(5, 'FROM_DEVICE', '1000', 4096)], ['live@1', '-', 'again@4/1']],
+  [[alloc, free(2, '9000'), LOST, free(4, '9000')], ['live@1', '-']],
+  [[free(1, '9000')], ['-']],
+  // Syncs: inside a mapping, after its unmap (single and sg), and of a dma-direct mapping taken as dropped.
+  [[map(1, 'FROM_DEVICE', '1000', 4096), sync(2, '1040'), unmap(3, 'FROM_DEVICE', '1000', 4096), sync(4, '1000'), syncSg(5, '0x1000', '0x1000')], ['live@1', 'live@1', 'again@3/1', 'again@3/1']],
+  [[map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', 'a000', 4096, '5000'), sync(3, '5000')], ['live@1']],
+  // A sync_sg's entries: one with no size and DMA_MAPPING_ERROR are skipped, and so are those past the live list's.
+  [[sg(1), unmapSg(2, '0x10000,0x20000'), syncSg(3, '0x10000,0x20000,0xffffffffffffffff', '0x1000,0x0,0x1000')], ['live@1', 'again@2/1+-+-']],
+  [[map(1, 'FROM_DEVICE', '30000', 4096), unmap(2, 'FROM_DEVICE', '30000', 4096), sg(3), syncSg(4, '0x10000,0x20000,0x30000', '0x1000,0x1000,0x1000')], ['live@1', 'live@3+live@3+-']],
+  // Each entry is looked up as a single sync's address: inside a segment, or a dma-direct mapping taken as dropped.
+  [[map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', 'a000', 4096, '5000'), syncSg(3, '0x5000', '0x40'), sg(4), syncSg(5, '0x10040', '0x40')], ['live@1', 'live@4']],
+];
+
 test('what releasedBy says a release releases is what the checker releases, in every real capture and for each kind of release', () => {
-  const alloc = ev(1, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`);
-  const free = (ts: number, dma: string): string => ev(ts, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=${dma} size=4096 virt_addr=00000000aa attrs=`);
-  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x20000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x20000} attrs=`);
-  const unmapSg = (ts: number, phys: string): string => ev(ts, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={${phys}} attrs=`);
-  const synthetic = [
-    [alloc, unmap(2, 'BIDIRECTIONAL', '9000', 4096), free(3, '9000')],
-    [map(1, 'TO_DEVICE', '9000', 4096), free(2, '9000'), unmap(3, 'TO_DEVICE', '9000', 4096)],
-    [sg, unmap(2, 'FROM_DEVICE', '20000', 4096), unmapSg(3, '0x10000,0x20000')],
-    [sg, unmapSg(2, '0x10000,0x20000'), unmapSg(3, '0x10000,0x20000')],
-    // An sg unmap of a dma-direct single mapping is reported, and leaves it mapped.
-    [map(1, 'TO_DEVICE', '5000', 4096), unmapSg(2, '0x5000'), unmap(3, 'TO_DEVICE', '5000', 4096)],
-    [map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', '5000', 4096), unmap(3, 'FROM_DEVICE', '5000', 4096), unmap(4, 'FROM_DEVICE', '5000', 4096)],
-    [map(1, 'FROM_DEVICE', 'ffffffffffffffff', 4096, '4db9000'), unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096)],
-    // Two things at one address: which one a release takes is the order the handlers look them up in.
-    [alloc, map(2, 'TO_DEVICE', '9000', 4096), free(3, '9000')],
-    [alloc, map(2, 'TO_DEVICE', '9000', 4096), unmap(3, 'TO_DEVICE', '9000', 4096)],
-    [map(1, 'FROM_DEVICE', '5000', 4096), map(2, 'FROM_DEVICE', 'a000', 4096, '5000'), ev(3, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=5000 size=4096 virt_addr=00000000aa flags=GFP_KERNEL attrs=`), unmap(4, 'FROM_DEVICE', '5000', 4096)],
-    [ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=1/1 ents=1/1 dma_addrs={0xffffffffffffffff} sizes={0x1000} phys_addrs={0x30000} attrs=`), unmap(2, 'FROM_DEVICE', 'ffffffffffffffff', 4096)],
-  ].map((lines) => lines.join('\n'));
+  const synthetic = RELEASES.map(([lines]) => lines.join('\n'));
   let released = 0;
   for (const text of [...synthetic, ...captures().map((name) => captureLines(name).join('\n'))]) {
     const checker = new TraceChecker(() => undefined);
@@ -223,4 +264,81 @@ test('what releasedBy says a release releases is what the checker releases, in e
     }
   }
   assert.ok(released >= 10000, `${released} releases`);
+});
+
+/** A release or sync's outcome as `RELEASES` writes it. */
+function told(o: Outcome | undefined): string {
+  if (o === undefined) return '-';
+  const w = o.kind === 'again' ? o.release.what : undefined;
+  if (o.kind === 'again') return `again@${o.release.line}/${w === undefined ? '?' : 'api' in w ? w.origin.line : w.mapping.origin.line}`;
+  return `${o.kind}@${o.what.origin.line}`;
+}
+
+/** Who a release released: a mapping by its id (a dropped one is a copy, its segments point to the original), or the allocation. */
+const owner = (x: Released | StreamingMapping | Allocation): unknown => ('api' in x ? x : 'mapping' in x ? x.mapping.id : x.id);
+
+/** Reported when a release or sync finds nothing live and the trace released the address already, with no events lost since. */
+const TWICE = new Set(['double-unmap', 'double-free', 'sync-unmapped']);
+/** Reported when a sync finds nothing live. */
+const UNSYNCED = new Set(['sync-unmapped', 'lost-events', 'mapped-before-trace', 'sync-not-mapped']);
+/** Reported when a release finds nothing live and nothing the trace released decides it. */
+const NOTHING = new Set(['unmap-not-mapped', 'free-not-allocated', 'unmap-failed-mapping']);
+
+test('what outcomeOf says a release or sync comes to is what its handler does, in every real capture and for each kind of release and sync', () => {
+  const outcomes = new Map<string, number>();
+  for (const [i, text] of [...RELEASES.map(([lines]) => lines.join('\n')), ...captures().map((name) => captureLines(name).join('\n'))].entries()) {
+    const found: TraceFinding[] = [];
+    const checker = new TraceChecker((f) => found.push(f), { keepReleased: true });
+    /** Who the release at each line released, by `owner`: what a later decided release must name. */
+    const releasedAt = new Map<number, unknown>();
+    const seen: string[] = [];
+    const cursor = TraceCursor.fromText(text);
+    for (let r = cursor.next(); r; r = cursor.next()) {
+      const e = r.kind === 'event' ? decodeEvent(r) : undefined;
+      if (e === undefined || (e.op !== 'unmap' && e.op !== 'unmap_sg' && e.op !== 'free' && e.op !== 'sync' && e.op !== 'sync_sg')) {
+        checker.apply(r);
+        continue;
+      }
+      const os = e.op === 'sync_sg' ? e.dmas.map((_, entry) => checker.outcomeOf(e, entry)) : [checker.outcomeOf(e)];
+      const releases = e.op !== 'sync' && e.op !== 'sync_sg';
+      const release = releases ? os[0] : undefined;
+      const before = held(checker.deviceNamed(e.device));
+      const reported = found.length;
+      checker.apply(r);
+      const d = checker.deviceNamed(e.device)!;
+      const now = found.slice(reported);
+      const at = `line ${r.line} of ${i < RELEASES.length ? `RELEASES[${i}]` : captures()[i - RELEASES.length]}`;
+      seen.push(os.map(told).join('+'));
+      for (const o of os) outcomes.set(o?.kind ?? '-', (outcomes.get(o?.kind ?? '-') ?? 0) + 1);
+      // Only a release of what it finds live releases anything, and then what it found.
+      assert.equal(before - held(d), release?.kind === 'live' ? 1 : 0, at);
+      if (release?.kind === 'live') {
+        const x = release.what;
+        assert.ok('api' in x ? d.coherent.get(x.dma) !== x : d.byDma.get(x.segments[0].dma)?.mapping !== x && d.dropped.get(x.segments[0].dma) !== x, at);
+        releasedAt.set(r.line, owner(x));
+      }
+      // Kept: reported as the wrong kind, still mapped.
+      const kept = os.filter((o) => o?.kind === 'kept');
+      assert.deepEqual(now.filter((f) => f.detail === 'kind-mismatch' && e.op === 'unmap_sg').map((f) => f.related[0].line), kept.map((o) => o.what.origin.line), at);
+      for (const o of kept) assert.equal(d.byDma.get(o.what.segments[0].dma)?.mapping, o.what, at);
+      // Again: a second release (a sync of unmapped memory) exactly then, pointing at the release it names, of what that one released.
+      const again = os.filter((o) => o?.kind === 'again');
+      assert.deepEqual(now.filter((f) => TWICE.has(f.detail)).map((f) => f.related[0].line), again.map((o) => o.release.line), at);
+      for (const o of again) {
+        const was = o.release.what && releasedAt.get(o.release.line);
+        if (was !== undefined) assert.equal(owner(o.release.what!), was, at);
+      }
+      if (release?.kind === 'again' && release.release.what) releasedAt.set(r.line, owner(release.release.what));
+      // A sync entry found live is not reported as finding nothing there.
+      if (!releases) {
+        const missed = now.filter((f) => UNSYNCED.has(f.detail)).map((f) => /^\S+ of (0x[0-9a-f]+) /.exec(f.message)?.[1]);
+        const dmas = e.op === 'sync' ? [e.dma] : e.dmas;
+        assert.deepEqual(os.flatMap((o, entry) => (o?.kind === 'live' && missed.includes(hex(dmas[entry])) ? [entry] : [])), [], at);
+      }
+      // None: window information, or nothing released there ever.
+      if (releases && release === undefined) assert.ok(now.every((f) => f.kind === 'window' || NOTHING.has(f.detail)), `${at}: ${now.map((f) => f.detail)}`);
+    }
+    if (i < RELEASES.length) assert.deepEqual(seen, RELEASES[i][1], `RELEASES[${i}]`);
+  }
+  assert.ok((outcomes.get('live') ?? 0) >= 10000, JSON.stringify(Object.fromEntries(outcomes)));
 });

@@ -10,7 +10,7 @@ import { deviceIdentifiers } from '../../src/ftrace/names';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { parseScenario } from '../../src/language';
 import { checkSource } from '../../src/runtime/checker';
-import { bugs, captures, checkText, ev, TRACES } from './helpers';
+import { bugKeys, bugs, captures, checkText, ev, TRACES } from './helpers';
 
 async function importText(text: string): Promise<string> {
   let out = '';
@@ -197,4 +197,35 @@ test('each device\'s releases are remembered apart: another device\'s many relea
   // As many as a device remembers: more than one memory shared by all devices would keep of the first device's.
   const other = Array.from({ length: MEMORY_PER_DEVICE }, (_, i) => [map(3, 'other', 0x100000 + i * 64), unmap(3, 'other', 0x100000 + i * 64)]).flat();
   assert.equal(await importAgrees([map(1, 'nvme0', 0x1000), unmap(2, 'nvme0', 0x1000), ...other, unmap(4, 'nvme0', 0x1000)]), 1);
+});
+
+test('an sg unmap of a list unmapped already, whose first address a dma-direct single mapping took since, is the kind mismatch check-trace reports, not a double unmap of the list', async () => {
+  const D = 'nvme0';
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`);
+  const unmapSg = (t: number) => ev(t, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`);
+  const single = (phys: string) => ev(3, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=20000 size=4096 phys_addr=${phys} attrs=`);
+  const lines = [sg, unmapSg(2), single('20000'), unmapSg(4)];
+  // check-trace: the single mapping of line 3 released by the wrong function, and left mapped.
+  const report = checkText(lines.join('\n'));
+  assert.deepEqual(bugs(report).map((f) => [f.detail, f.line, f.related.map((x) => x.line)]), [['kind-mismatch', 4, [3]]]);
+  assert.deepEqual(report.findings.filter((f) => f.kind === 'window').map((f) => `${f.detail}@${f.line}`), ['live-at-end@3']);
+  // The import names the same mapping, m3, in the note a scenario's types leave it, writes no second dma_unmap_sg of the
+  // list, and releases m3 where the trace ends, as check-trace finds it still mapped there.
+  const text = await importText(lines.join('\n'));
+  assert.match(text, /^# dma_unmap_sg of m3, a single mapping: the kind-mismatch check-trace reports, which a scenario's types forbid, so it stays mapped$/m);
+  assert.deepEqual(text.split('\n').filter((l) => l.startsWith('dma_unmap')).map((l) => l.replace(/ {2}# (L\d+).*/, '  $1').replace(/ {2}# mapped at .*, (.*)/, '  $1')), [
+    'dma_unmap_sg(dev_nvme0, sg1_0, FROM_DEVICE)  L2',
+    'dma_unmap_sg(dev_nvme0, sg1_1, FROM_DEVICE)  L2',
+    'dma_unmap_single(dev_nvme0, m3, 4096, TO_DEVICE)  still mapped when the trace ended',
+  ]);
+  assert.deepEqual(hazardsOf(text, 'x.dmabuf'), {});
+  // Unmapped later as a single mapping, it is released there and nothing is left to release.
+  const unmapped = await importText([...lines, ev(5, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=20000 size=4096 attrs=`)].join('\n'));
+  assert.match(unmapped, /^dma_unmap_single\(dev_nvme0, m3, 4096, TO_DEVICE\) {2}# L5 /m);
+  assert.doesNotMatch(unmapped, /The trace ends here/);
+  // A single mapping there that is no dma-direct one is not taken for the list: the list's double unmap, in both.
+  const iommu = [sg, unmapSg(2), single('99000'), unmapSg(4)];
+  assert.deepEqual(bugKeys(checkText(iommu.join('\n'))), ['api-misuse/double-unmap@4']);
+  assert.match(await importText(iommu.join('\n')), /^dma_unmap_sg\(dev_nvme0, sg1_0, FROM_DEVICE\) {2}# L4 /m);
+  assert.equal(await importAgrees(iommu), 1);
 });
