@@ -187,8 +187,8 @@ class Resolver {
     const p = this.program;
     let firstRun: CallStmt | RepeatStmt | undefined;
     const once = (decl: PlatformDecl | CacheDecl | MemoryDecl, prev: { span: Span } | undefined): boolean => {
-      if (prev) this.diags.error(decl.span, `'${decl.kind}' declared twice (first at line ${prev.span.start.line})`);
-      else if (firstRun) this.diags.error(decl.span, `'${decl.kind}' must come before the first statement that runs (line ${firstRun.span.start.line})`);
+      if (prev) this.diags.error(decl.span, `${quoted(decl.kind)} declared twice (first at line ${prev.span.start.line})`);
+      else if (firstRun) this.diags.error(decl.span, `${quoted(decl.kind)} must come before the first statement that runs (line ${firstRun.span.start.line})`);
       return !prev;
     };
     for (let k = 0; k < p.body.length; k++) {
@@ -202,17 +202,17 @@ class Resolver {
         else p.devices.set(s.name, s);
       } else if (s.kind === 'proc' && this.nameCheck(s.name, s.nameSpan, 'proc')) {
         const prev = p.procs.get(s.name);
-        if (prev) this.diags.error(s.nameSpan, `proc '${s.name}' defined twice (first at line ${prev.span.start.line})`);
+        if (prev) this.diags.error(s.nameSpan, `proc ${quoted(s.name)} defined twice (first at line ${prev.span.start.line})`);
         else p.procs.set(s.name, s);
       } else if (s.kind === 'call' || s.kind === 'repeat') firstRun ??= s;
     }
     for (const proc of p.procs.values()) {
-      if (p.devices.has(proc.name)) this.diags.error(proc.nameSpan, `'${proc.name}' is a device and cannot name a proc`);
+      if (p.devices.has(proc.name)) this.diags.error(proc.nameSpan, `${quoted(proc.name)} is a device and cannot name a proc`);
       const seen = new Set<string>();
       for (const param of proc.params) {
         if (!this.nameCheck(param.name, param.span, 'parameter')) continue;
-        if (seen.has(param.name)) this.diags.error(param.span, `parameter '${param.name}' given twice`);
-        else if (p.devices.has(param.name)) this.diags.error(param.span, `parameter '${param.name}' would hide device '${param.name}'`);
+        if (seen.has(param.name)) this.diags.error(param.span, `parameter ${quoted(param.name)} given twice`);
+        else if (p.devices.has(param.name)) this.diags.error(param.span, `parameter ${quoted(param.name)} would hide device ${quoted(param.name)}`);
         seen.add(param.name);
       }
     }
@@ -288,8 +288,8 @@ class Resolver {
     else {
       sig = SIGNATURES.get(s.callee);
       if (sig) s.resolved = scope.resolve(sig, s);
-      else if (scope.env.has(s.callee) || scope.params.has(s.callee)) this.diags.error(s.calleeSpan, `'${s.callee}' is a handle, not a call`);
-      else this.diags.error(s.calleeSpan, `unknown call '${s.callee}'`);
+      else if (scope.env.has(s.callee) || scope.params.has(s.callee)) this.diags.error(s.calleeSpan, `${quoted(s.callee)} is a handle, not a call`);
+      else this.diags.error(s.calleeSpan, `unknown call ${quoted(s.callee)}`);
     }
     // A call node builds a target's or expectation's span from the tokens when asked: here only for an error.
     const target = targetNameOf(s);
@@ -303,13 +303,13 @@ class Resolver {
     if (obj === 'cpu' || obj === 'cache') {
       const sig = SIGNATURES.get(s.callee);
       if (sig) s.resolved = scope.resolve(sig, s);
-      else this.diags.error(s.calleeSpan, `unknown call '${s.callee}' (${obj} has ${methodsOf(obj)})`);
+      else this.diags.error(s.calleeSpan, `unknown call ${quoted(s.callee)} (${obj} has ${methodsOf(obj)})`);
       return sig;
     }
     const dev = scope.device(obj, new CalleeOf(s));
     const sig = SIGNATURES.get(`device.${method}`);
     if (!sig) {
-      this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not '${method}'`);
+      this.diags.error(s.calleeSpan, `a device has ${methodsOf('device')}, not ${quoted(method)}`);
       return undefined;
     }
     s.resolved = scope.resolve(sig, s, { value: dev });
@@ -330,17 +330,17 @@ class Resolver {
     s.args.forEach((a, i) => (i < proc.params.length ? put(i, a) : this.diags.error(a.span, `too many arguments: the call is ${usage}`)));
     for (const n of s.named) {
       const i = proc.params.findIndex((p) => p.name === n.key);
-      if (i < 0) this.diags.error(n.keySpan, `proc '${proc.name}' has no parameter '${n.key}': the call is ${usage}`);
-      else if (given[i]) this.diags.error(n.keySpan, `argument '${n.key}' given twice`);
+      if (i < 0) this.diags.error(n.keySpan, `proc ${quoted(proc.name)} has no parameter ${quoted(n.key)}: the call is ${usage}`);
+      else if (given[i]) this.diags.error(n.keySpan, `argument ${quoted(n.key)} given twice`);
       else put(i, n.value);
     }
-    proc.params.forEach((p, i) => given[i] || this.diags.error(s.calleeSpan, `missing argument '${p.name}': the call is ${usage}`));
+    proc.params.forEach((p, i) => given[i] || this.diags.error(s.calleeSpan, `missing argument ${quoted(p.name)}: the call is ${usage}`));
     if (scope.proc) scope.calls.push({ name: proc.name, span: s.calleeSpan });
     else {
       for (const name of this.closures.get(proc.name) ?? []) {
         if (scope.env.has(name)) continue;
         const at = this.top?.bound.get(name);
-        this.diags.error(s.calleeSpan, `proc '${proc.name}' uses '${name}', which is not bound yet here${at ? ` (it is bound at line ${at})` : ''}`);
+        this.diags.error(s.calleeSpan, `proc ${quoted(proc.name)} uses ${quoted(name)}, which is not bound yet here${at ? ` (it is bound at line ${at})` : ''}`);
       }
     }
     return {
@@ -366,7 +366,7 @@ class Resolver {
   /** `expected`: what `expect` says (expectedOf); the spans are read only to report an error. */
   private expectation(s: CallStmt, expected: number | 'error' | undefined, target: string | undefined, sig: Signature | undefined, isProc: boolean): void {
     if (expected === undefined) return;
-    const what = isProc ? `proc '${s.callee}'` : s.callee;
+    const what = isProc ? `proc ${quoted(s.callee)}` : s.callee;
     const span = (): Span => s.expect!.span;
     if (expected !== 'error') {
       if (sig?.expectValue) {
@@ -376,17 +376,17 @@ class Resolver {
       return;
     }
     if (isProc || sig?.family === 'check') this.diags.error(span(), `'expect error' is for API calls that can fail, not ${what}`);
-    if (target !== undefined) this.diags.error(s.target!.span, `a call expected to fail binds nothing: drop '${target} ='`);
+    if (target !== undefined) this.diags.error(s.target!.span, `a call expected to fail binds nothing: drop ${quoted(`${target} =`)}`);
   }
 
   private bind(s: CallStmt, name: string, expected: number | 'error' | undefined, sig: Signature | undefined, isProc: boolean, scope: Scope): void {
     const p = this.program;
     const span = (): Span => s.target!.span;
     if (!this.nameCheck(name, span, 'binding')) return;
-    if (p.devices.has(name)) this.diags.error(span(), `'${name}' is a device and cannot name a binding`);
-    else if (p.procs.has(name)) this.diags.error(span(), `'${name}' is a proc and cannot name a binding`);
-    else if (scope.params.has(name)) this.diags.error(span(), `'${name}' is a parameter of '${scope.proc?.name}' and cannot be bound again`);
-    else if (isProc) this.diags.error(span(), `proc '${s.callee}' returns nothing to bind`);
+    if (p.devices.has(name)) this.diags.error(span(), `${quoted(name)} is a device and cannot name a binding`);
+    else if (p.procs.has(name)) this.diags.error(span(), `${quoted(name)} is a proc and cannot name a binding`);
+    else if (scope.params.has(name)) this.diags.error(span(), `${quoted(name)} is a parameter of ${quoted(scope.proc!.name)} and cannot be bound again`);
+    else if (isProc) this.diags.error(span(), `proc ${quoted(s.callee)} returns nothing to bind`);
     else if (sig && !sig.returns) this.diags.error(span(), `${s.callee} returns nothing to bind`);
     if (expected !== 'error') scope.setTypes(name, typesOf(sig?.returns));
   }

@@ -210,3 +210,33 @@ test('source text quoted in an error is cut when long: a 20 MB number or name ma
   assert.equal(more.length, 4, more.map((d) => d.message.slice(0, 100)).join('\n'));
   assert.ok(more.every((d) => d.message.length < 300), more.map((d) => d.message.length).join(', '));
 });
+
+test('a long name in a name, proc, parameter or argument error is cut with its length, as every quoted name is', () => {
+  const L = 'x'.repeat(10_000);
+  const shown = `'${'x'.repeat(40)}…' (10000 characters)`;
+  const messages = (text: string): string[] => parseScenario(text, 't.dmabuf').diagnostics.map((d) => d.message);
+  const cases: [string, string][] = [
+    [`${L}()`, `unknown call ${shown}`],
+    [`cpu.${L}()`, `unknown call '${'cpu.'.padEnd(40, 'x')}…' (10004 characters) (cpu has read, write)`],
+    [`${DEV}isp.${L}()`, `a device has read, write, not ${shown}`],
+    [`${L} = kmalloc(4K)\n${L}()`, `${shown} is a handle, not a call`],
+    [`proc ${L}() {\n}\nproc ${L}() {\n}`, `proc ${shown} defined twice (first at line 1)`],
+    [`device ${L}\nproc ${L}() {\n}`, `${shown} is a device and cannot name a proc`],
+    [`proc f(${L}, ${L}) {\n}`, `parameter ${shown} given twice`],
+    [`device ${L}\nproc f(${L}) {\n}`, `parameter ${shown} would hide device ${shown}`],
+    [`proc f(a) {\n}\nf(1, ${L}=2)`, `proc 'f' has no parameter ${shown}: the call is f(a)`],
+    [`proc f(${L}) {\n}\nf(1, ${L}=2)`, `argument ${shown} given twice`],
+    [`proc f(${L}) {\n}\nf()`, `missing argument ${shown}: the call is f(${'x'.repeat(40)}…)`],
+    [`proc f() {\n  kfree(${L})\n}\nf()\n${L} = kmalloc(4K)\nf()`, `proc 'f' uses ${shown}, which is not bound yet here (it is bound at line 5)`],
+    [`proc ${L}() {\n}\n${L}() expect 1`, `'expect V' is only for reads (cpu.read, DEV.read), not proc ${shown}`],
+    [`proc ${L}() {\n}\nx = ${L}()`, `proc ${shown} returns nothing to bind`],
+    [`proc ${L}() {\n}\n${L} = kmalloc(4K)`, `${shown} is a proc and cannot name a binding`],
+    [`device ${L}\n${L} = kmalloc(4K)`, `${shown} is a device and cannot name a binding`],
+    [`proc f(${L}) {\n  ${L} = kmalloc(4K)\n}`, `${shown} is a parameter of 'f' and cannot be bound again`],
+    [`proc ${L}(a) {\n  a = kmalloc(4K)\n}`, `'a' is a parameter of ${shown} and cannot be bound again`],
+    // A quoted name followed by punctuation is cut as one piece of source text.
+    [`${L} = kmalloc(4K) expect error`, `a call expected to fail binds nothing: drop '${'x'.repeat(40)}…' (10002 characters)`],
+    [`${DEV}p = kmalloc(4K)\nexpect_owner(p, ${L}:SIDEWAYS)`, `expected a direction after '${'x'.repeat(40)}…' (10001 characters), found 'SIDEWAYS'`],
+  ];
+  for (const [text, message] of cases) assert.deepEqual(messages(text), [message], text.replaceAll(L, 'L'));
+});
