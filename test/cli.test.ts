@@ -85,7 +85,7 @@ test('a scenario that never ends stops at --step-limit with a message', () => {
   const f = scenario('endless.dmabuf', 'b = kmalloc(64)\nrepeat 1000000000 {\n  cpu.write(b, 0, 1, 1)\n}\n');
   const r = dmabuf('check', '--step-limit', '1000', f);
   assert.equal(r.code, 1);
-  assert.match(r.out, /endless.dmabuf: error: stopped after 1000 statements at the step limit \(raise it with --step-limit N\)/);
+  assert.match(r.out, /endless.dmabuf: error: stopped after 1000 statements at the step limit \(raise it with --step-limit N\)\n/);
 });
 
 test('run words a stop at a limit as check does', () => {
@@ -100,7 +100,7 @@ test('a bug inside an endless loop stops the run at the hazard limit, with a mes
   const f = scenario('endless-bug.dmabuf', 'b = kmalloc(64)\nkfree(b)\nrepeat 999999999999 {\n  cpu.read(b, 0, 1)\n}\n');
   const r = dmabuf('check', f);
   assert.equal(r.code, 1);
-  assert.match(r.out, /stopped after 10002 statements at the hazard limit \(10,000 unexpected hazards, or 1,000,000 in all\)/);
+  assert.match(r.out, /endless-bug.dmabuf: error: stopped after 10002 statements at the hazard limit \(10,000 unexpected hazards, or 1,000,000 in all\): the first ones say what to fix\n/);
   const j = JSON.parse(dmabuf('check', '--json', f).out);
   assert.deepEqual([j.ok, j.hazards.length, j.hazardLimitReached, j.stepLimitReached], [false, 10000, true, undefined]);
 });

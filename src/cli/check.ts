@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { cutShort, describeStop, type StopReason } from '../runtime/stop';
+import { cutShort, describeCutShort } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -34,15 +34,13 @@ export function formatHazard(file: string, h: Hazard): string {
   return [head, ...h.related.map((r) => `    ${file}:${r.loc.line}:${r.loc.column}: note: ${r.message}`)].join('\n');
 }
 
-/** What to do about a run a limit cut short. */
-const LIMIT_HINT: Record<Exclude<StopReason, 'end'>, string> = {
-  'step-limit': ' (raise it with --step-limit N)',
-  'hazard-limit': ': the first ones say what to fix',
-};
-
 function report(r: CheckResult): string {
   const lines = r.hazards.map((h) => formatHazard(r.file, h));
-  if (cutShort(r.stopReason)) lines.push(`${r.file}: error: ${describeStop(r.stopReason, r.steps)}${LIMIT_HINT[r.stopReason]}`);
+  // What to do about a run a limit cut short: raise the step limit, or fix what the first hazards say.
+  if (cutShort(r.stopReason)) {
+    const fix = r.stopReason === 'hazard-limit' ? ': the first ones say what to fix' : '';
+    lines.push(`${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`);
+  }
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
   lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);

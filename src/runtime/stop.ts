@@ -31,3 +31,11 @@ export function describeStop(reason: StopReason, steps: number, unit = 'statemen
       return `stopped after ${count} at the hazard limit (${HAZARD_LIMIT.toLocaleString('en')} unexpected hazards, or ${HAZARDS_HELD.toLocaleString('en')} in all)`;
   }
 }
+
+/**
+ * How a run a limit cut short ended, as `describeStop` says it, and at the step limit how to raise it: `raiseWith`
+ * is what the reader changes (the CLI's `--step-limit N`, the editor's setting). The hazard limit is not raised.
+ */
+export function describeCutShort(reason: Exclude<StopReason, 'end'>, steps: number, raiseWith: string): string {
+  return `${describeStop(reason, steps)}${reason === 'step-limit' ? ` (raise it with ${raiseWith})` : ''}`;
+}

@@ -1,7 +1,7 @@
 // How a run's end is worded: one text per stop reason, which the CLI, the editor and the debugger all show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStop } from '../../src/runtime/stop';
+import { describeCutShort, describeStop } from '../../src/runtime/stop';
 
 test('a run that reached its end says so with its statement count', () => {
   assert.equal(describeStop('end', 42), 'reached its end after 42 statements');
@@ -18,4 +18,10 @@ test('a run cut at the hazard limit states the limit', () => {
 
 test('a trace counts events, not statements', () => {
   assert.equal(describeStop('end', 300, 'event'), 'reached its end after 300 events');
+});
+
+test('a run cut short says how to raise the step limit in the words of whoever shows it; the hazard limit is not raised', () => {
+  assert.equal(describeCutShort('step-limit', 1000, '--step-limit N'), 'stopped after 1000 statements at the step limit (raise it with --step-limit N)');
+  assert.equal(describeCutShort('step-limit', 1000, 'dmabuf.hazards.stepLimit'), 'stopped after 1000 statements at the step limit (raise it with dmabuf.hazards.stepLimit)');
+  assert.equal(describeCutShort('hazard-limit', 10002, '--step-limit N'), describeStop('hazard-limit', 10002));
 });
