@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
 import { Runner } from '../../src/runtime/runner';
-import { HAZARD_LIMIT } from '../../src/runtime/stop';
+import { describeStop, HAZARD_LIMIT, HAZARDS_HELD } from '../../src/runtime/stop';
 import { checkSource } from '../../src/runtime/checker';
 
 function runner(text: string, opts = {}): Runner {
@@ -174,4 +174,16 @@ test('a bug inside a long loop stops the run at the hazard limit, not at the ste
   const r = checkSource(['b = kmalloc(64)', 'kfree(b)', 'repeat 999999999999 {', '  cpu.read(b, 0, 1)', '}'].join('\n'), 't.dmabuf');
   assert.deepEqual([r.stopReason, r.hazards.length, r.ok], ['hazard-limit', HAZARD_LIMIT, false]);
   assert.equal(r.steps, HAZARD_LIMIT + 2);
+});
+
+test('a long loop of expected hazards stops at the hazard limit once it holds HAZARDS_HELD in all, though almost none is unexpected', () => {
+  // Each pass raises one hazard and expects it; a step limit just past the millionth pass stops the run there if the
+  // hazards held do not.
+  const text = ['b = kmalloc(64)', 'kfree(b)', 'repeat 999999999999 {', '  cpu.read(b, 0, 1)', '  expect_hazard(api-misuse)', '}'].join('\n');
+  const r = checkSource(text, 't.dmabuf', { stepLimit: 2 * HAZARDS_HELD + 100 });
+  const unexpected = r.hazards.filter((h) => !h.expected).length;
+  // The last pass's read stops the run before its expect_hazard runs.
+  assert.deepEqual([r.stopReason, r.ok, r.hazards.length, unexpected], ['hazard-limit', false, HAZARDS_HELD, 1]);
+  assert.equal(r.steps, 2 + 2 * HAZARDS_HELD - 1);
+  assert.equal(describeStop(r.stopReason!, r.steps), 'stopped after 2000001 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all)');
 });
