@@ -23,7 +23,7 @@ const loop = (n: number): FakeStep[] => Array.from({ length: n }, (_, i) => ({ s
 
 function stopsForward(nav: Navigator): number[] {
   const keys: number[] = [];
-  for (let move = nav.start(); !nav.atEnd; move = nav.continue()!) keys.push(nav.cursor.key);
+  for (nav.start(); !nav.atEnd; nav.continue()) keys.push(nav.cursor.key);
   return keys;
 }
 
