@@ -303,8 +303,8 @@ export class TraceChecker implements HotEventSink {
     return e.op === 'sync' ? d?.segmentAt(e.dma)?.mapping ?? d?.dropped.get(e.dma) : d?.byDma.get(e.dmas[0])?.mapping;
   }
 
-  /** Whether `prev`, an address's last release, decides a release or sync of the address now: no events were lost since. */
-  decides(prev: Release | undefined): prev is Release {
+  /** Whether a release or sync of an address now is decided by `prev`, its last release: no events were lost since. */
+  private decidedBy(prev: Release | undefined): prev is Release {
     return prev !== undefined && prev.epoch === this.epoch;
   }
 
@@ -360,7 +360,7 @@ export class TraceChecker implements HotEventSink {
     if (live) return { kind: 'live', what: live };
     // The log is read only now: it indexes its releases when first asked, and almost every release finds one live.
     const prev = log.get(addr);
-    return this.decides(prev) ? { kind: 'again', release: prev } : undefined;
+    return this.decidedBy(prev) ? { kind: 'again', release: prev } : undefined;
   }
 
   /** A copy of the whole state, for a debugger's checkpoints; the copy reports to `sink`. */
@@ -566,7 +566,7 @@ export class TraceChecker implements HotEventSink {
 
   /** A release (unmap, free) of an address with no live object: decided when the trace saw it released already. */
   private unknownRelease(d: DeviceState, prev: Release | undefined, o: Origin, what: string, twice: string, unknown: string): void {
-    if (this.decides(prev)) {
+    if (this.decidedBy(prev)) {
       return this.report('api-misuse', twice, o, d.name, `${what}: the trace released this address already at line ${prev.line} and nothing was mapped there since (DMA-API: device driver tries to free DMA memory it has not allocated)`, [at(prev, 'released first here')]);
     }
     if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, d.name, `${what}: no live mapping, but events were lost before it, so the trace cannot tell`, []);
@@ -599,7 +599,7 @@ export class TraceChecker implements HotEventSink {
       return;
     }
     const prev = d.unmapped.get(dma);
-    if (this.decides(prev)) {
+    if (this.decidedBy(prev)) {
       return this.report('api-misuse', 'sync-unmapped', o, device, `${syncText(inSg, forCpu, dma, size)}: the trace unmapped this address at line ${prev.line} and did not map it again (DMA-API: device driver tries to sync DMA memory it has not allocated)`, [at(prev, 'unmapped here')]);
     }
     if (prev || o.epoch > 0) return this.report('window', 'lost-events', o, device, `${syncText(inSg, forCpu, dma, size)}: no live mapping, but events were lost before it`, []);

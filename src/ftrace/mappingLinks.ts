@@ -6,14 +6,20 @@ import { EventStream } from './eventStream';
 import type { DmaEvent } from './events';
 import type { TraceCursor } from './reader';
 
-/** The line that mapped or allocated what `e` syncs or releases, as `checker` holds it before `e`; undefined for other events. */
-function originOf(checker: TraceChecker, e: DmaEvent): number | undefined {
-  if (e.op === 'iommu_unmap') return checker.iommu.byIova.get(e.iova)?.origin.line;
-  return (checker.releasedBy(e) ?? checker.syncedBy(e))?.origin.line;
-}
-
 /** Events that end what they release: after one, its map has no more references. */
 const ENDS = new Set<DmaEvent['op']>(['unmap', 'unmap_sg', 'free', 'iommu_unmap']);
+
+/**
+ * The line that mapped or allocated what `e` syncs or releases, as `checker` holds it before `e`, negated when `e`
+ * ends it (`ENDS`); undefined for other events.
+ */
+function linkOf(checker: TraceChecker, e: DmaEvent): number | undefined {
+  const line = e.op === 'iommu_unmap' ? checker.iommu.byIova.get(e.iova)?.origin.line : (checker.releasedBy(e) ?? checker.syncedBy(e))?.origin.line;
+  if (line !== undefined) return ENDS.has(e.op) ? -line : line;
+  // An sg unmap of a dma-direct single mapping: check-trace blames that mapping and leaves it mapped, so a reference.
+  const o = e.op === 'unmap_sg' ? checker.outcomeOf(e) : undefined;
+  return o?.kind === 'kept' ? o.what.origin.line : undefined;
+}
 
 /**
  * Every link of a capture, found in one reading of it through the fast path's batches, as the debugger steps it: an
@@ -31,10 +37,10 @@ export class MappingLinks {
     try {
       while (stream.advance()) {
         const e = stream.event;
-        const origin = originOf(checker, e);
+        const origin = linkOf(checker, e);
         if (origin !== undefined) {
           this.lines.push(stream.line);
-          this.origins.push(ENDS.has(e.op) ? -origin : origin);
+          this.origins.push(origin);
         }
         stream.applyTo(checker);
       }

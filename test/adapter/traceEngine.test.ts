@@ -13,6 +13,7 @@ import { openProgram } from '../../src/adapter/programs';
 import { TraceEngine } from '../../src/adapter/traceEngine';
 import { parseTraceQuery } from '../../src/adapter/traceBreakpoints';
 import { lineWith, mutated, trace } from './traceFiles';
+import { ev, tempTrace } from '../ftrace/helpers';
 
 const UDMABUF = trace('udmabuf-noiommu.trace.txt');
 const E1000 = trace('e1000-swiotlb-force.trace.txt');
@@ -167,6 +168,20 @@ describe('function breakpoints on a device, a dma address or a phys range', () =
     // 0x202b000 is past the 128 entries the map shows: only the unmap prints it.
     assert.deepEqual(steps('phys:0x202b000-0x202bfff'), [6]);
     assert.deepEqual(steps('phys:0x4a79000+0x1000'), [5, 6]);
+  });
+
+  test('an unmap_sg of a dma-direct single mapping at its list\'s first address matches that mapping\'s dma range, as check-trace blames it', () => {
+    const D = 'nvme0';
+    const unmapSg = (t: number) => ev(t, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`);
+    const e = new TraceEngine(tempTrace([
+      ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`),
+      unmapSg(2),
+      ev(3, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=20000 size=4096 phys_addr=20000 attrs=`),
+      unmapSg(4),
+    ]));
+    runToEnd(e);
+    assert.deepEqual([...e.functionStatements('dma:0x20800')], [0, 1, 2, 3]);
+    assert.deepEqual([...e.functionStatements('dma:0x30000')], [0, 1]);
   });
 
   test('the engine answers function breakpoints by event name glob and by query', () => {

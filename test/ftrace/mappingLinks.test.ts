@@ -100,3 +100,17 @@ test('a release of the wrong kind goes to what the checker says it releases: an 
   assert.deepEqual([2, 4, 5].map((l) => links.mappedAt(l)), [1, 3, undefined]);
   assert.deepEqual([1, 3].map((l) => links.releasesOf(l)), [[2], [4]]);
 });
+
+test('an sg unmap that check-trace finds releasing a dma-direct single mapping (by the wrong function, left mapped) refers to it without ending it', () => {
+  const D = 'nvme0';
+  const unmapSg = (t: number) => ev(t, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000,0x30000} attrs=`);
+  const links = new MappingLinks(TraceCursor.fromText([
+    ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x20000,0x30000} sizes={0x1000,0x1000} phys_addrs={0x20000,0x30000} attrs=`),
+    unmapSg(2),
+    ev(3, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=20000 size=4096 phys_addr=20000 attrs=`),
+    unmapSg(4),
+    ev(5, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=20000 size=4096 attrs=`),
+  ].join('\n')));
+  assert.deepEqual([2, 4, 5].map((l) => links.mappedAt(l)), [1, 3, 3]);
+  assert.deepEqual([1, 3].map((l) => links.releasesOf(l)), [[2], [4, 5]]);
+});
