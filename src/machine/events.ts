@@ -72,8 +72,9 @@ export function describeEvent(e: MachineEvent, labels: EventLabels = BY_ID): str
     case 'line':
       return `cache set ${e.set} way ${e.way} line ${hex(e.phys)}: ${STATE_NAME[e.from]} -> ${STATE_NAME[e.to]} (${e.cause})`;
     case 'lines':
-      // Lines of a copy's two ends, or of scattered pages, lie far apart: their span is a bound, not a range.
-      return `cache: ${e.count} more line${e.count === 1 ? '' : 's'} ${e.scattered ? `scattered over [${hex(e.phys)}, ${hex(e.phys + e.len)})` : `in [${hex(e.phys)}, +${hex(e.len)})`} -> ${STATE_NAME[e.to]} (${e.cause})`;
+      // Lines of a copy's two ends, or of scattered pages, lie far apart: their span is a bound, not a range. A count
+      // of changes, as the line events are: a line may change twice in one statement (filled, then evicted).
+      return `cache: ${e.count} more line change${e.count === 1 ? '' : 's'} ${e.scattered ? `scattered over [${hex(e.phys)}, ${hex(e.phys + e.len)})` : `in [${hex(e.phys)}, +${hex(e.len)})`} -> ${STATE_NAME[e.to]} (${e.cause})`;
     case 'writeback':
       return `write-back ${hex(e.len)} bytes to ${hex(e.phys)}`;
     case 'clean':

@@ -26,6 +26,8 @@ test('describeEvent gives one readable line for each kind of event', () => {
     assert.ok(line.length > 1 && !line.includes('\n') && !line.includes('undefined'), line);
   }
   assert.equal(describeEvent(samples[4]), 'owner of #1 [0x0, +0x40): cpu -> isp:FROM_DEVICE');
+  // A summary counts changes, not lines: a line filled and then evicted in one statement counts twice.
+  assert.equal(describeEvent(samples[6]), 'cache: 64 more line changes in [0x0, +0x1000) -> Invalid (invalidate)');
 });
 
 test('events are plain JSON-serialisable objects', () => {
