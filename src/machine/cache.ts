@@ -43,7 +43,7 @@ export interface CacheState {
   clock: number;
   /** How many lines are valid: the walks over every line are skipped when none is. */
   valid: number;
-  /** Line events beyond the statement's budget, summarised at its end: one per new state and cause. */
+  /** Line events beyond the per-operation budget, summarised at the end of the operation: one per new state and cause. */
   summary?: LineSummary[];
 }
 
@@ -84,7 +84,7 @@ export function findLine(c: CacheState, lineNo: number): number {
   return -1;
 }
 
-/** Emits one line's change as its own event while the statement's budget lasts; false when it is left for the summary. */
+/** Emits one line's change as its own event while the operation's budget lasts; false when it is left for the summary. */
 function emitLine(s: MachineState, idx: number, lineNo: number, from: number, to: number, cause: LineCause): boolean {
   const c = s.cache;
   if (!s.recording) return true;
@@ -119,7 +119,7 @@ export class LineChanges {
 }
 
 /**
- * Adds `count` line changes to `to` within lines [lo, hi] to the statement's summary, to the entry of the same new
+ * Adds `count` line changes to `to` within lines [lo, hi] to the operation's summary, to the entry of the same new
  * state and cause: a bounce's fills of the original and writes of the slot are two entries, not one that says
  * every line went Dirty.
  */
@@ -133,21 +133,12 @@ function summarise(c: CacheState, lo: number, hi: number, count: number, to: num
   } else (c.summary ??= []).push({ lo, hi, count, to: state, cause });
 }
 
-/**
- * Lines [lo, hi] of an access that passed through to memory, `count` of them (filled and evicted within the
- * access, never one by one): the statement's summary counts them gone Invalid for the access's `cause`, in the
- * entry of the other lines that did.
- */
-export function passedThrough(s: MachineState, lo: number, hi: number, count: number, cause: LineCause): void {
-  if (s.recording && count > 0) summarise(s.cache, lo, hi, count, INVALID, cause);
-}
-
-/** Emits the statement's summaries of line events past the budget, one range event each, at its end. */
-export function flushLineSummary(s: MachineState): void {
+/** Emits the summaries of line events past the budget (and `extra`), one range event each. */
+export function flushLineSummary(s: MachineState, extra?: LineSummary): void {
   const c = s.cache;
   const sums = c.summary ?? [];
   c.summary = undefined;
-  for (const x of sums) {
+  for (const x of extra ? [...sums, extra] : sums) {
     if (x.count === 0) continue;
     const lines = x.hi - x.lo + 1;
     // Scattered: most of the span holds none of them (the lines shown one by one before them lie in it too).
@@ -460,7 +451,7 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
     if (op.copy) storeBack(s, a, n, runs, 'evict');
     else writeRuns(s.mem, a, runs);
   }
-  passedThrough(s, passFrom, tailFirst - 1, tailFirst - passFrom, lineCause(op));
+  flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: lineCause(op) });
   const simulated = Math.max(tailFirst, last - 1);
   installLines(s, phys, tailFirst, simulated - 1, op, out);
   accessLines(s, phys, len, simulated, last, op, out);

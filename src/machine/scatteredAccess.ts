@@ -8,7 +8,7 @@
 // set before the access reaches it, and so it is evicted first here. (`cpuAccess` summarises one large range the
 // same way with less bookkeeping: on a range the general form took twice as long.)
 
-import { CpuOp, INVALID, LineChanges, cpuAccess, evictLines, fillSlot, forEachLineGroup, lineCause, lineCount, lineState, passedThrough } from './cache';
+import { CpuOp, INVALID, LineChanges, cpuAccess, evictLines, fillSlot, flushLineSummary, forEachLineGroup, lineCause, lineCount, lineState } from './cache';
 import type { PhysRange } from './pageAllocator';
 import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
@@ -239,7 +239,7 @@ function streamed(s: MachineState, spans: readonly Span[], op: CpuOp, out: DataR
     }
     if (op.kind === 'write' && at < sp.phys + sp.len) writeRuns(s.mem, at, sliceRuns(op.runs, sp.pos + at - sp.phys, sp.phys + sp.len - at));
   }
-  passedThrough(s, lo, hi, lineTotal(body) - kept.lines.length, cause);
+  flushLineSummary(s, { lo, hi, count: lineTotal(body) - kept.lines.length, to: 'I', cause });
 
   // The lines the sets keep, in the order the access reached them, a stretch of adjacent lines of a span at a time.
   const changes = new LineChanges(s, lineState(op), cause);

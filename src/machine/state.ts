@@ -128,7 +128,7 @@ export interface MachineState {
   /** The statement's lost writes so far, by write and cause: a later loss of one adds to its hazard. */
   lostWrites: Map<string, LostTotal>;
   failed: boolean;
-  /** Per-line cache events left for this statement before they are summarised. */
+  /** Per-line cache events left for this operation before they are summarised. */
   lineEventBudget: number;
   /** Whether events are built at all: the debugger and `run` read them, the headless check does not. */
   recording: boolean;
