@@ -156,37 +156,3 @@ export class AddressTable<V = undefined> {
     }
   }
 }
-
-/** A map from addresses to objects, on an `AddressTable`: as a `Map` but iterating in table order. */
-export class AddressMap<V> {
-  constructor(private readonly table = new AddressTable<V>(0)) {}
-
-  get size(): number {
-    return this.table.size;
-  }
-
-  get(key: number): V | undefined {
-    const slot = this.table.find(key);
-    return slot < 0 ? undefined : this.table.object(slot);
-  }
-
-  set(key: number, value: V): void {
-    this.table.setObject(this.table.claim(key), value);
-  }
-
-  /** Deletes `key`; with `only`, just when `key` maps to that object. */
-  delete(key: number, only?: V): boolean {
-    const slot = this.table.find(key);
-    if (slot < 0 || (only !== undefined && this.table.object(slot) !== only)) return false;
-    this.table.remove(slot);
-    return true;
-  }
-
-  *values(): IterableIterator<V> {
-    for (const s of this.table.slots()) yield this.table.object(s) as V;
-  }
-
-  clone(): AddressMap<V> {
-    return new AddressMap(this.table.clone());
-  }
-}

@@ -138,7 +138,7 @@ export class TraceChecker implements HotEventSink {
     // Nothing at its address and nothing in its cache line, as almost always: no object for it until one is asked for.
     if (d.byDma.find(dma) < 0 && (dir === 'TO_DEVICE' || !this.cachelines.held(cln))) {
       d.byDma.addSingle(this.nextId++, dma, size, phys, dir, attrs, bounce !== undefined, o);
-      if (dir !== 'TO_DEVICE') this.cachelines.add(cln, d.index, dma);
+      if (dir !== 'TO_DEVICE') this.cachelines.add(cln, d.index, dma, 0);
       return this.counted(d, size);
     }
     const m = this.newMapping('single', device, dir, attrs, o, 0, false, bounce !== undefined);
@@ -158,7 +158,7 @@ export class TraceChecker implements HotEventSink {
     const slot = d.byDma.find(dma);
     if (slot >= 0 && !this.keepReleased && d.byDma.isNumbers(slot) && d.byDma.sizeAt(slot) === size && d.byDma.directionAt(slot) === directionCode(dir)) {
       // A single mapping kept as numbers, unmapped as mapped: released with no object made.
-      if (dir !== 'TO_DEVICE') this.cachelines.remove(Math.floor(d.byDma.physAt(slot) / this.lineSize), d.index, dma);
+      if (dir !== 'TO_DEVICE') this.cachelines.remove(Math.floor(d.byDma.physAt(slot) / this.lineSize), d.index, dma, 0);
       this.countUnmap(d, o, d.byDma.lineAt(slot), d.byDma.timestampAt(slot), dma, size);
       d.byDma.removeAt(slot);
       d.live--;
@@ -267,12 +267,14 @@ export class TraceChecker implements HotEventSink {
     return d;
   }
 
-  /** The live mapping (of any device) holding `addr` as a dma or physical address. */
+  /** The live mapping (of any device) holding `addr` as a dma address (as a sync finds it), else as a physical one. */
   mappingAt(addr: number): { device: string; mapping: StreamingMapping; segment: Segment } | undefined {
     for (const d of this.devices.values()) {
-      for (const s of d.byDma.values()) {
-        if ((addr >= s.dma && addr < s.dma + s.size) || (addr >= s.phys && addr < s.phys + s.size)) return { device: d.name, mapping: s.mapping, segment: s };
-      }
+      const s = d.segmentAt(addr);
+      if (s) return { device: d.name, mapping: s.mapping, segment: s };
+    }
+    for (const d of this.devices.values()) {
+      for (const s of d.byDma.values()) if (addr >= s.phys && addr < s.phys + s.size) return { device: d.name, mapping: s.mapping, segment: s };
     }
     return undefined;
   }
@@ -445,7 +447,7 @@ export class TraceChecker implements HotEventSink {
             `${describe(m)}, mapped ${m.dir}: its entries ${other.index} (phys ${hex(other.phys)}) and ${s.index} (phys ${hex(s.phys)}) start in the same cache line, ` +
             `which the device writes through both (DMA-API: cacheline tracking EEXIST, overlapping mappings aren't supported)`, []);
         } else this.reportOverlap(m, other.mapping, m.origin);
-        this.cachelines.add(cln, d.index, s.dma);
+        this.cachelines.add(cln, d.index, s.dma, s.index);
       }
     }
     this.counted(d, mappedBytes(m));
@@ -459,10 +461,11 @@ export class TraceChecker implements HotEventSink {
     if (d.live > d.stats.peakLive) d.stats.peakLive = d.live;
   }
 
-  /** The live segment holding cache line `cln`. */
+  /** The live segment holding cache line `cln` (an entry of an sg list that repeats its dma address, too). */
   private holderOf(cln: number): Segment | undefined {
     const h = this.cachelines.holder(cln);
-    return h && this.byIndex[h.device].byDma.get(h.dma);
+    const at = h && this.byIndex[h.device].byDma.get(h.dma);
+    return at && at.index !== h.index ? at.mapping.segments[h.index] : at;
   }
 
   /**
@@ -497,7 +500,7 @@ export class TraceChecker implements HotEventSink {
     for (let i = 0; i < m.segments.length; i++) {
       const s = m.segments[i];
       d.byDma.delete(s.dma, s);
-      if (tracked) this.cachelines.remove(Math.floor(s.phys / this.lineSize), d.index, s.dma);
+      if (tracked) this.cachelines.remove(Math.floor(s.phys / this.lineSize), d.index, s.dma, s.index);
     }
     if (m.kind === 'sg') {
       const list = d.sgByPhys.get(m.segments[0].phys);

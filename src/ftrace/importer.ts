@@ -256,8 +256,8 @@ class ScenarioWriter {
           const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
           return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
         }
-        if (m) return [];
-        // A list the trace unmapped: its entries' old handles, each as check-trace finds the entry.
+        // No live list at its first entry (nothing, or a single mapping a scenario's sg sync cannot name): each entry as
+        // check-trace finds it, one of a list the trace unmapped already through its old handle.
         return e.dmas.flatMap((_, i) => {
           const o = this.checker.outcomeOf(e, i);
           const h = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;

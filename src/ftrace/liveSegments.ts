@@ -21,10 +21,6 @@ export class LiveSegments {
   /** Per slot, its segment, or (a single mapping kept as numbers) the mapping's attrs. */
   constructor(readonly device: string, private readonly table = new AddressTable<Segment | string>(WIDTH)) {}
 
-  get size(): number {
-    return this.table.size;
-  }
-
   /** The slot of the segment at `dma`, or -1; valid until the next change. */
   find(dma: number): number {
     return this.table.find(dma);
@@ -102,10 +98,10 @@ export class LiveSegments {
     return s;
   }
 
-  /** Deletes the segment at `dma`; with `only`, just when that is it. */
-  delete(dma: number, only?: Segment): boolean {
+  /** Deletes segment `only` at `dma`, if it is the one there. */
+  delete(dma: number, only: Segment): boolean {
     const slot = this.table.find(dma);
-    if (slot < 0 || (only !== undefined && this.table.object(slot) !== only)) return false;
+    if (slot < 0 || this.table.object(slot) !== only) return false;
     this.table.remove(slot);
     return true;
   }
@@ -119,13 +115,17 @@ export class LiveSegments {
     for (const s of this.table.slots()) yield this.segment(s);
   }
 
-  /** The live segment whose range holds `addr` (its start first), objects made for it alone. */
+  /**
+   * The live segment whose range holds `addr`: the one that starts there, else the one starting nearest below it,
+   * whatever the table's history (a device's ranges may overlap). Objects are made for it alone.
+   */
   holding(addr: number): Segment | undefined {
     const t = this.table;
     const exact = t.find(addr);
     if (exact >= 0) return this.segment(exact);
-    for (const s of t.slots()) if (addr >= t.key(s) && addr < t.key(s) + t.get(s, SIZE)) return this.segment(s);
-    return undefined;
+    let best = -1;
+    for (const s of t.slots()) if (addr > t.key(s) && addr < t.key(s) + t.get(s, SIZE) && (best < 0 || t.key(s) > t.key(best))) best = s;
+    return best < 0 ? undefined : this.segment(best);
   }
 
   clone(): LiveSegments {

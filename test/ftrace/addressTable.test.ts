@@ -4,7 +4,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { AddressMap, AddressTable } from '../../src/ftrace/addressTable';
+import { AddressTable } from '../../src/ftrace/addressTable';
+
+/** A table of one number per address, read as a Map. */
+class NumberMap {
+  readonly t = new AddressTable(1);
+  set(k: number, v: number): void {
+    this.t.put(this.t.claim(k), 0, v);
+  }
+  get(k: number): number | undefined {
+    const slot = this.t.find(k);
+    return slot < 0 ? undefined : this.t.get(slot, 0);
+  }
+  delete(k: number): boolean {
+    const slot = this.t.find(k);
+    if (slot >= 0) this.t.remove(slot);
+    return slot >= 0;
+  }
+  values(): number[] {
+    return [...this.t.slots()].map((s) => this.t.get(s, 0));
+  }
+}
 
 test('an entry holds its numbers and its object; claiming a present address finds the same slot', () => {
   const t = new AddressTable<string>(2);
@@ -20,11 +40,11 @@ test('an entry holds its numbers and its object; claiming a present address find
 });
 
 test('addresses past 2^53, DMA_MAPPING_ERROR, NaN and 0 are keys like any other', () => {
-  const m = new AddressMap<number>();
+  const m = new NumberMap();
   const keys = [2 ** 64, 2 ** 60, 2 ** 60 + 4096, NaN, 0, -0.5];
   keys.forEach((k, i) => m.set(k, i));
   keys.forEach((k, i) => assert.equal(m.get(k), i));
-  assert.equal(m.size, keys.length);
+  assert.equal(m.t.size, keys.length);
 });
 
 test('it answers as a Map would, for any sequence of sets and deletes, past several growths', () => {
@@ -33,14 +53,14 @@ test('it answers as a Map would, for any sequence of sets and deletes, past seve
   const op = fc.tuple(fc.boolean(), key);
   fc.assert(fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
     const model = new Map<number, number>();
-    const m = new AddressMap<number>();
+    const m = new NumberMap();
     ops.forEach(([add, k], i) => {
       if (add) {
         model.set(k, i);
         m.set(k, i);
       } else assert.equal(m.delete(k), model.delete(k));
     });
-    assert.equal(m.size, model.size);
+    assert.equal(m.t.size, model.size);
     for (const [k, v] of model) assert.equal(m.get(k), v);
     assert.deepEqual([...m.values()].sort((a, b) => a - b), [...model.values()].sort((a, b) => a - b));
     for (const [, k] of ops) if (!model.has(k)) assert.equal(m.get(k), undefined);

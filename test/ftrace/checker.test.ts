@@ -51,6 +51,12 @@ test('two entries of one sg list starting in one cache line overlap: dma-debug a
   assert.deepEqual(bugKeys(checkLines([sg(1, 'TO_DEVICE')])), []);
 });
 
+test('two entries of one sg list at the same dma address, starting in one cache line, are told apart', () => {
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={0x20,0x20} phys_addrs={0x50000,0x50020} attrs=`);
+  const [f] = checkLines([sg]).findings.filter((x) => x.kind !== 'window');
+  assert.match(f.message, /its entries 0 \(phys 0x50000\) and 1 \(phys 0x50020\) start in the same cache line/);
+});
+
 test('overlapping mappings are fine when one is TO_DEVICE or the new one skips the CPU sync', () => {
   assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000')])), []);
   assert.deepEqual(bugKeys(checkLines([map(1, 'FROM_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000', 'SKIP_CPU_SYNC')])), []);

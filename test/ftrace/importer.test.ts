@@ -191,6 +191,19 @@ test('a second release or a sync after lost events is window information in the 
   for (const [lines, found] of cases) assert.equal(await importAgrees(lines), found, lines.join('\n'));
 });
 
+test('a sync_sg whose first entry is a live single mapping still syncs, through its old handle, an entry of a list the trace unmapped', async () => {
+  const D = 'nvme0';
+  const lines = [
+    ev(1, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=1000 size=4096 phys_addr=1000 attrs=`),
+    ev(2, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=1/1 ents=1/1 dma_addrs={0x20000} sizes={0x1000} phys_addrs={0x20000} attrs=`),
+    ev(3, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x20000} attrs=`),
+    ev(4, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x1000,0x20000} sizes={0x40,0x40}`),
+  ];
+  assert.deepEqual(bugKeys(checkText(lines.join('\n'))), ['api-misuse/sync-unmapped@4']);
+  assert.match(await importText(lines.join('\n')), /^dma_sync_sg_for_cpu\(dev_nvme0, sg2, FROM_DEVICE\) {2}# L4 /m);
+  assert.equal(await importAgrees(lines), 1);
+});
+
 test('each device\'s releases are remembered apart: another device\'s many releases do not hide a double unmap', async () => {
   const map = (t: number, d: string, dma: number) => ev(t, 'dma_map_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 phys_addr=5000 attrs=`);
   const unmap = (t: number, d: string, dma: number) => ev(t, 'dma_unmap_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 attrs=`);

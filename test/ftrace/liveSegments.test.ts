@@ -28,34 +28,49 @@ test('a single mapping kept as numbers becomes the mapping and segment a map wou
   assert.deepEqual([bounced.bounced, bounced.identity, bounced.dir], [true, false, 'TO_DEVICE']);
 });
 
-test('a segment is found by any address in its range; a copy makes its own objects and takes no later change', () => {
+test('a segment is found by any address in its range, the nearest start first; a copy makes its own objects and takes no later change', () => {
   const t = new LiveSegments('dev');
   t.addSingle(1, 0x1000, 0x100, 0x5000, 'TO_DEVICE', '', false, origin);
   assert.equal(t.holding(0x10ff)?.dma, 0x1000);
   assert.equal(t.holding(0x1100), undefined);
   const c = t.clone();
-  t.delete(0x1000);
-  assert.equal(t.size, 0);
+  assert.equal(t.delete(0x1000, t.get(0x1000)!), true);
+  assert.equal(t.find(0x1000), -1);
   assert.equal(c.get(0x1000)?.mapping.id, 1);
   assert.equal(c.delete(0x1000, { ...c.get(0x1000)! }), false, 'only the segment held there');
-  assert.equal(c.size, 1);
+  assert.notEqual(c.find(0x1000), -1);
+});
+
+test('of overlapping ranges, an address inside both belongs to the one starting nearest below it, however the table grew', () => {
+  for (const order of [[0, 1], [1, 0]]) {
+    for (const others of [0, 100]) {
+      const t = new LiveSegments('dev');
+      for (let i = 0; i < others; i++) t.addSingle(10 + i, 0x100000 + i * 0x1000, 16, 0, 'TO_DEVICE', '', false, origin);
+      const ranges: [number, number][] = [[0x1000, 0x1000], [0x1200, 0x100]];
+      for (const i of order) t.addSingle(i + 1, ranges[i][0], ranges[i][1], 0, 'TO_DEVICE', '', false, origin);
+      assert.deepEqual([0x1250, 0x1400, 0x1200].map((a) => t.holding(a)?.mapping.id), [2, 1, 2], `order ${order}, ${others} others`);
+    }
+  }
 });
 
 test('a cache line passes from its holder to the segments that overlapped it, in order', () => {
   const lines = new CacheLines();
-  lines.add(9, 0, 0x1000);
-  lines.add(9, 1, 0x1000);
-  lines.add(9, 0, 0x2000);
-  assert.deepEqual(lines.holder(9), { device: 0, dma: 0x1000 });
+  lines.add(9, 0, 0x1000, 0);
+  lines.add(9, 1, 0x1000, 0);
+  lines.add(9, 0, 0x2000, 0);
+  lines.add(9, 0, 0x2000, 1);
+  assert.deepEqual(lines.holder(9), { device: 0, dma: 0x1000, index: 0 });
   const copy = lines.clone();
-  lines.remove(9, 0, 0x1000);
-  assert.deepEqual(lines.holder(9), { device: 1, dma: 0x1000 }, 'the same address of another device is another segment');
-  lines.remove(9, 0, 0x2000);
-  lines.remove(9, 0, 0x3000);
-  assert.deepEqual(lines.holder(9), { device: 1, dma: 0x1000 });
-  lines.remove(9, 1, 0x1000);
+  lines.remove(9, 0, 0x1000, 0);
+  assert.deepEqual(lines.holder(9), { device: 1, dma: 0x1000, index: 0 }, 'the same address of another device is another segment');
+  lines.remove(9, 0, 0x2000, 1);
+  lines.remove(9, 0, 0x3000, 0);
+  assert.deepEqual(lines.holder(9), { device: 1, dma: 0x1000, index: 0 });
+  lines.remove(9, 1, 0x1000, 0);
+  assert.deepEqual(lines.holder(9), { device: 0, dma: 0x2000, index: 0 }, 'another entry of a list at the same address is another segment');
+  lines.remove(9, 0, 0x2000, 0);
   assert.equal(lines.held(9), false);
-  assert.deepEqual(copy.holder(9), { device: 0, dma: 0x1000 });
+  assert.deepEqual(copy.holder(9), { device: 0, dma: 0x1000, index: 0 });
 });
 
 // Random events on few addresses and lines, two devices: collisions, dma-direct mappings, bounces, sg lists.
