@@ -61,9 +61,14 @@ export function mappingName(m: Mapping): string {
   return m.name ?? `mapping #${m.id}`;
 }
 
-/** A mapping whose map failed, as a call given it names it: "m, whose map failed (DMA_MAPPING_ERROR)". */
+/** What a failed map returned: DMA_MAPPING_ERROR, or no entries for an sg list (kernel-dma-facts §1). */
+export function failedMapResult(m: Mapping): string {
+  return m.kind === 'sg' ? 'dma_map_sg returned 0' : 'DMA_MAPPING_ERROR';
+}
+
+/** A mapping whose map failed, as a call given it names it. */
 export function failedMappingName(m: Mapping): string {
-  return `${mappingName(m)}, whose map failed (DMA_MAPPING_ERROR)`;
+  return `${mappingName(m)}, whose map failed (${failedMapResult(m)})`;
 }
 
 /**

@@ -61,6 +61,10 @@ function freeFor(a: PageAllocator, from: PageSource): number {
  */
 export function whyNoPages(a: PageAllocator, size: number, from: PageSource): string {
   const free = freeFor(a, from);
-  const shape = from === 'cma' || (from !== 'system' && from.contiguous) ? CONTIGUOUS : RUNS;
-  return free < size ? `only ${formatSize(free)} free` : `${formatSize(free)} free, but not as ${shape}`;
+  const plan = from === 'system' || from === 'cma' ? undefined : from;
+  const shape = from === 'cma' || plan?.contiguous ? CONTIGUOUS : RUNS;
+  // A plan's figure counts only where its devices reach: say where, and which devices made it so.
+  const where = plan?.below === undefined ? '' : ` below ${formatSize(plan.below)}`;
+  const why = plan?.reasons.length ? ` (${plan.reasons.join('; ')})` : '';
+  return (free < size ? `only ${formatSize(free)} free${where}` : `${formatSize(free)} free${where}, but not as ${shape}`) + why;
 }

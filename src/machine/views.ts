@@ -1,7 +1,7 @@
 // Read-only views of the machine for the debugger's panels and hovers: buffers with their owners, mappings
 // with their sg tables and bounce slots, cache lines, devices. Building a view never changes state.
 
-import { bufferName, failedText, mappingName } from './buffers';
+import { bufferName, failedMapResult, failedText, mappingName } from './buffers';
 import { lineCount, stateOf } from './cache';
 import { DeviceConfig, describeDevice } from './device';
 import type { LineState } from './events';
@@ -130,7 +130,7 @@ export function describeHandle(s: MachineState, h: Handle): string {
   if ('mapping' in t) {
     const m = s.mappings.get(t.mapping);
     if (!m) return `handle #${h.id}`;
-    const state = m.failed ? 'FAILED (DMA_MAPPING_ERROR)' : m.live ? 'live' : 'unmapped';
+    const state = m.failed ? `FAILED (${failedMapResult(m)})` : m.live ? 'live' : 'unmapped';
     const sg = m.sg ? `, nents=${m.sg.nents} orig_nents=${m.sg.orig_nents}` : '';
     const bounced = m.segs.some((g) => g.bounced) ? ', bounced through swiotlb' : '';
     return `${m.kind === 'single' ? 'dma_handle' : 'sg table'} for ${m.device} ${m.dir}: ${m.size} bytes at dma ${hex(m.dmaAddress)}${sg}${bounced}, ${state}`;

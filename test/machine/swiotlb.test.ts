@@ -120,6 +120,19 @@ test('a mapping larger than 128 slots (256 KiB) cannot bounce: the map fails', (
   ]);
 });
 
+test('a failed dma_map_sg is told by what it returned, 0 entries, not DMA_MAPPING_ERROR', () => {
+  const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
+  const p = at(m, 1, (x) => x.kmalloc(512 * 1024)).result;
+  const r = at(m, 2, (x) => x.dmaMapSg('isp', p, 'TO_DEVICE', false));
+  assert.equal(r.failed, true);
+  assert.deepEqual([at(m, 3, (x) => x.deviceRead('isp', r.result, 0, 64)), at(m, 4, (x) => x.dmaUnmapSg('isp', r.result, 'TO_DEVICE', false))]
+    .map((x) => x.hazards.map((h) => h.message)), [
+    ['isp.read through mapping #2, whose map failed (dma_map_sg returned 0)'],
+    ["DMA-API: isp: dma_unmap_sg on mapping #2, whose map failed (dma_map_sg returned 0): check the map's result before using it"],
+  ]);
+  assert.match(m.describeHandle(r.result), /, FAILED \(dma_map_sg returned 0\)$/);
+});
+
 test('a bounce past the line-event budget is summarised per new state and cause: the fills of both ends, the slot\'s writes', () => {
   const m = machine(low);
   const p = at(m, 1, (x) => x.kmalloc(2048)).result;
