@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { cutShort, describeCutShort } from '../runtime/stop';
+import { cutShort, describeCutShort, HAZARD_LIMIT } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -34,13 +34,22 @@ export function formatHazard(file: string, h: Hazard): string {
   return [head, ...h.related.map((r) => `    ${file}:${r.loc.line}:${r.loc.column}: note: ${r.message}`)].join('\n');
 }
 
+/**
+ * The error line of a run a limit cut short, with what to do: raise the step limit; fix what the first hazards say;
+ * or, when the hazards it held were nearly all expected ones, run the loop that raises them fewer times.
+ */
+export function cutShortLine(r: CheckResult): string | undefined {
+  if (!cutShort(r.stopReason)) return undefined;
+  const expected = r.hazards.filter((h) => h.expected).length;
+  const fix = r.stopReason !== 'hazard-limit' ? '' : r.hazards.length - expected >= HAZARD_LIMIT ? ': the first ones say what to fix'
+    : `: ${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well`;
+  return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`;
+}
+
 function report(r: CheckResult): string {
   const lines = r.hazards.map((h) => formatHazard(r.file, h));
-  // What to do about a run a limit cut short: raise the step limit, or fix what the first hazards say.
-  if (cutShort(r.stopReason)) {
-    const fix = r.stopReason === 'hazard-limit' ? ': the first ones say what to fix' : '';
-    lines.push(`${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`);
-  }
+  const cut = cutShortLine(r);
+  if (cut) lines.push(cut);
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
   lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);

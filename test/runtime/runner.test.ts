@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
 import { Runner } from '../../src/runtime/runner';
+import { cutShortLine } from '../../src/cli/check';
 import { describeStop, HAZARD_LIMIT, HAZARDS_HELD } from '../../src/runtime/stop';
 import { checkSource } from '../../src/runtime/checker';
 
@@ -186,4 +187,6 @@ test('a long loop of expected hazards stops at the hazard limit once it holds HA
   assert.deepEqual([r.stopReason, r.ok, r.hazards.length, unexpected], ['hazard-limit', false, HAZARDS_HELD, 1]);
   assert.equal(r.steps, 2 + 2 * HAZARDS_HELD - 1);
   assert.equal(describeStop(r.stopReason!, r.steps), 'stopped after 2000001 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all)');
+  // `check` says what to do about it: not "the first ones say what to fix", as they are expected.
+  assert.equal(cutShortLine(r), 't.dmabuf: error: stopped after 2000001 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all): 999,999 of them expected, which a loop of fewer passes checks as well');
 });
