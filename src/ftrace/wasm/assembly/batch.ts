@@ -1,10 +1,6 @@
-// The batch being filled, in the module's memory: records laid out as `EventBatch` lays them out (the layout below is
-// that of eventBatch.ts; the fast path tests pin that they agree), and the spans of the lines left to the general
-// parser, which JavaScript turns into their texts.
-
-/** A record's fields by their offset, in eventBatch.ts's order, then the doubles per record. */
-export enum R { CODE, LINE, OFFSET, TIME, CPU, ADDR, SIZE, OTHER, DEVICE, ATTRS_DIR, STRIDE }
-export const SLOW = -1;
+// The batch being filled, in the module's memory: records laid out as `EventBatch` lays them out (recordLayout.ts,
+// which both compile), and the spans of the lines left to the general parser, which JavaScript turns into their texts.
+import { R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../recordLayout';
 
 let records: usize = 0;
 let slowSpans: usize = 0;
@@ -19,7 +15,7 @@ export function beginBatch(size: i32): usize {
   if (size > room) {
     if (records != 0) heap.free(records);
     if (slowSpans != 0) heap.free(slowSpans);
-    records = heap.alloc(<usize>size * R.STRIDE * 8);
+    records = heap.alloc(<usize>size * STRIDE * 8);
     slowSpans = heap.alloc(<usize>size * 8);
     room = size;
   }
@@ -48,7 +44,7 @@ export function batchFull(): bool {
 
 /** Where the next record goes; `commit` keeps it. */
 export function nextRecord(): usize {
-  return records + <usize>count * R.STRIDE * 8;
+  return records + <usize>count * STRIDE * 8;
 }
 
 export function commit(): void {
@@ -58,10 +54,10 @@ export function commit(): void {
 /** Adds the line at window offsets [start, end) for the general parser. */
 export function slowLine(start: i32, end: i32, line: f64, offset: f64): void {
   const r = nextRecord();
-  store<f64>(r, SLOW, R.CODE * 8);
-  store<f64>(r, line, R.LINE * 8);
-  store<f64>(r, offset, R.OFFSET * 8);
-  store<f64>(r, <f64>slowCount, R.OTHER * 8);
+  store<f64>(r, SLOW, R_CODE * 8);
+  store<f64>(r, line, R_LINE * 8);
+  store<f64>(r, offset, R_OFFSET * 8);
+  store<f64>(r, <f64>slowCount, R_OTHER * 8);
   const s = slowSpans + <usize>slowCount * 8;
   store<i32>(s, start);
   store<i32>(s, end, 4);

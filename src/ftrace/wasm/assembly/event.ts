@@ -1,6 +1,7 @@
 // The event a line was read to, field by field, whichever reader read it; `commitEvent` writes it as the batch's
 // next record, with its device name and attrs interned.
-import { R, commit, nextRecord } from './batch';
+import { R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME } from '../../recordLayout';
+import { commit, nextRecord } from './batch';
 import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
 import { FIRST_SYNC, IOMMU_MAP } from './words';
 
@@ -38,19 +39,19 @@ export function setIommuEvent(iova: f64, bytes: f64, otherValue: f64): void {
 /** Writes the event of `code` as the batch's next record. */
 export function commitEvent(code: i32, line: f64, offset: f64, timestamp: f64, cpu: f64): void {
   const r = nextRecord();
-  store<f64>(r, other, R.OTHER * 8);
-  store<f64>(r, address, R.ADDR * 8);
+  store<f64>(r, other, R_OTHER * 8);
+  store<f64>(r, address, R_ADDR * 8);
   if (code < IOMMU_MAP) {
-    store<f64>(r, <f64>intern(deviceFrom, deviceTo, LAST_DEVICE), R.DEVICE * 8);
+    store<f64>(r, <f64>intern(deviceFrom, deviceTo, LAST_DEVICE), R_DEVICE * 8);
     // Syncs carry no attrs; a map or unmap without `attrs=` has none.
     const attrs = code >= FIRST_SYNC || attrsFrom == 0 ? intern(0, 0, LAST_ATTRS) : intern(attrsFrom, attrsTo, LAST_ATTRS);
-    store<f64>(r, <f64>attrs * 4 + <f64>direction, R.ATTRS_DIR * 8);
+    store<f64>(r, <f64>attrs * 4 + <f64>direction, R_ATTRS_DIR * 8);
   }
-  store<f64>(r, <f64>code, R.CODE * 8);
-  store<f64>(r, line, R.LINE * 8);
-  store<f64>(r, offset, R.OFFSET * 8);
-  store<f64>(r, timestamp, R.TIME * 8);
-  store<f64>(r, cpu, R.CPU * 8);
-  store<f64>(r, size, R.SIZE * 8);
+  store<f64>(r, <f64>code, R_CODE * 8);
+  store<f64>(r, line, R_LINE * 8);
+  store<f64>(r, offset, R_OFFSET * 8);
+  store<f64>(r, timestamp, R_TIME * 8);
+  store<f64>(r, cpu, R_CPU * 8);
+  store<f64>(r, size, R_SIZE * 8);
   commit();
 }

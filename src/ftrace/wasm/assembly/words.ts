@@ -2,11 +2,8 @@
 // with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
 import { EQUALS, sameBytes } from './bytes';
 
-// Event codes: HOT_NAMES' order.
-export const FIRST_UNMAP = 3;
-export const FIRST_SYNC = 6;
-export const IOMMU_MAP = 8;
-export const IOMMU_UNMAP = 9;
+// Event codes (recordLayout.ts), for the modules that read words.
+export { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
 
 // Keys of the `key=value` words the events need.
 export const K_DIR = 0;

@@ -1,0 +1,27 @@
+// The layout of a batch's records and the fast path's event codes: one file that both the JavaScript reader
+// (eventBatch.ts) and the WebAssembly decoder (wasm/assembly, compiled by AssemblyScript) import, so that they
+// cannot disagree. Plain integer constants only: AssemblyScript compiles them as i32.
+
+/** Numbers per record. */
+export const STRIDE = 10;
+/** Offsets of a record's fields. */
+export const R_CODE = 0;
+export const R_LINE = 1;
+export const R_OFFSET = 2;
+export const R_TIME = 3;
+export const R_CPU = 4;
+/** dma address (iova for the IOMMU). */
+export const R_ADDR = 5;
+export const R_SIZE = 6;
+/** phys address (paddr; unmapped size for an IOMMU unmap; the slow text's index for a `SLOW` record). */
+export const R_OTHER = 7;
+/** Index into the batch's strings of the device; then attrs and direction in one number: attrs index * 4 + the direction's index. */
+export const R_DEVICE = 8;
+export const R_ATTRS_DIR = 9;
+
+/** What a record holds: `SLOW` is a line left to the general parser; the others are event codes, in `HOT_NAMES`' order. */
+export const SLOW = -1;
+export const FIRST_UNMAP = 3;
+export const FIRST_SYNC = 6;
+export const IOMMU_MAP = 8;
+export const IOMMU_UNMAP = 9;
