@@ -76,10 +76,9 @@ test('system heap: all or nothing: when even 4 KiB pages run out, every run and 
 test('system heap: an allocation that would take more than MAX_BLOCKS runs fails at once, as too fragmented, and takes nothing', () => {
   const { alloc } = fresh(16 * GiB);
   const free = alloc.general.freeBytes;
-  const t0 = performance.now();
-  // Past half of free memory the rest comes in small runs: 13 GiB of 16 would be ~470,000 of them.
+  // Past half of free memory the rest comes in small runs: 13 GiB of 16 would be ~470,000 of them (without the cap
+  // it succeeds, in seconds; its time is the bench's to measure, not a test's).
   assert.equal(allocateSystemHeap(alloc, 13 * GiB), undefined);
-  assert.ok(performance.now() - t0 < 20_000, 'bounded by MAX_BLOCKS runs');
   assert.equal(alloc.general.freeBytes, free);
   const runs = allocateSystemHeap(alloc, 8 * GiB)!;
   assert.ok(runs.length > 4096 && runs.length <= MAX_BLOCKS, `${runs.length} runs`);
