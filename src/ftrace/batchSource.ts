@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { ChunkReader, type ChunkShare } from './chunks';
-import { EventBatch, R_LINE, STRIDE } from './eventBatch';
+import { EventBatch } from './eventBatch';
+import { R_LINE, STRIDE } from './recordLayout';
 import { TraceCursor } from './reader';
 
 export interface BatchSource {

@@ -3,7 +3,8 @@
 import { TraceChecker, type CheckOptions } from './checker';
 import type { DeviceState, LongestLived } from './deviceState';
 import { batchesOf } from './batchSource';
-import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './eventBatch';
+import { HOT_NAMES } from './eventBatch';
+import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
 import { isBug, type TraceFinding } from './findings';
 import { replayRecord } from './hotEvents';
 import { parseLine } from './lineParser';

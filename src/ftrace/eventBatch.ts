@@ -1,10 +1,8 @@
 // A batch of decoded lines as numbers: the fast path writes the common DMA events here straight from the file's
-// bytes (no strings, no objects per line), and any other line as its text for the general parser.
+// bytes (no strings, no objects per line), and any other line as its text for the general parser. The records' layout
+// is recordLayout.ts's.
 import { DIRECTIONS, SINGLE_MAP_NAMES, SINGLE_UNMAP_NAMES } from './events';
 import { STRIDE } from './recordLayout';
-
-// The record layout and event codes, shared with the WebAssembly decoder.
-export * from './recordLayout';
 
 /** The events the fast path decodes, by code: the names as the trace prints them. */
 export const HOT_NAMES = [

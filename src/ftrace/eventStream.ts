@@ -3,7 +3,8 @@
 // a debugger's first pass. The whole record of an event (its task, its flags, its text) is made only when asked
 // for: a stop shows one.
 import { batchesOf, type BatchSource } from './batchSource';
-import { HOT_NAMES, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE, type EventBatch } from './eventBatch';
+import { HOT_NAMES, type EventBatch } from './eventBatch';
+import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
 import { decodeEvent, type DmaEvent } from './events';
 import type { TraceChecker } from './checker';
 import { HotEvents, replayRecord, type HotEventSink } from './hotEvents';

@@ -1,10 +1,8 @@
 // Reads a fast-path record of an `EventBatch` back as its event: handed to a sink as numbers and strings (the checker
 // takes them so, with no object per event), or as the `DmaEvent` that `decodeEvent` would make of its line.
 import type { DmaEvent, TraceDirection } from './events';
-import {
-  DIRECTION_NAMES, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER,
-  R_SIZE, type EventBatch,
-} from './eventBatch';
+import { DIRECTION_NAMES, type EventBatch } from './eventBatch';
+import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER, R_SIZE } from './recordLayout';
 
 /** Whoever takes the fast path's events, one method per kind. */
 export interface HotEventSink {

@@ -3,7 +3,8 @@
 // WebAssembly (`wasm/assembly/hotLines.ts`). It accepts only lines that `parseLine` and `decodeEvent` would read to
 // the very same values; any other line goes into the batch as its text for the general parser. The cursor reads the
 // file straight into this parser's window, in the module's memory.
-import { EventBatch, STRIDE } from './eventBatch';
+import { EventBatch } from './eventBatch';
+import { STRIDE } from './recordLayout';
 import { HOT_LINES_WASM } from './wasm/hotLinesWasm';
 
 /** The WebAssembly JavaScript API as used here (the ES2022 lib's types do not declare it). */

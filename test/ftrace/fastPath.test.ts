@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DIRECTION_NAMES, EventBatch, HOT_NAMES, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/eventBatch';
+import { DIRECTION_NAMES, EventBatch, HOT_NAMES } from '../../src/ftrace/eventBatch';
+import { R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/recordLayout';
 import { decodeEvent } from '../../src/ftrace/events';
 import { HotEvents } from '../../src/ftrace/hotEvents';
 import { parseLine } from '../../src/ftrace/lineParser';
