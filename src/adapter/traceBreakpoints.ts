@@ -48,7 +48,7 @@ function spans(starts: readonly number[], sizes: readonly number[], sink: TouchS
 
 /** The physical side of [at, at + size) in dma space, from the live segment holding `at`. */
 function physOf(live: DeviceState | undefined, at: number, size: number, sink: TouchSink): void {
-  const s = live?.segmentAt(at);
+  const s = live?.segmentAt(at, size);
   if (s) sink.phys(s.phys + (at - s.dma), s.phys + (at - s.dma) + size);
 }
 

@@ -156,3 +156,27 @@ export class AddressTable<V = undefined> {
     }
   }
 }
+
+/**
+ * The slot of `t` whose range holds `addr`: of the ranges holding all of [addr, addr + len) the one starting nearest
+ * below `addr` (as dma-debug's containing match finds a sync's mapping), else of those holding its first byte. A
+ * range starts at its key, or at field `startField` when given, and spans field `sizeField`. -1: none. The ranges of
+ * live mappings may overlap, and the pick must not follow the table's history.
+ */
+export function slotHolding(t: AddressTable<unknown>, addr: number, len: number, sizeField: number, startField = -1): number {
+  let best = -1;
+  let bestStart = -Infinity;
+  let bestWhole = false;
+  for (const s of t.slots()) {
+    const start = startField < 0 ? t.key(s) : t.get(s, startField);
+    const end = start + t.get(s, sizeField);
+    if (addr < start || addr >= end) continue;
+    const whole = addr + len <= end;
+    if (best < 0 || (whole && !bestWhole) || (whole === bestWhole && start > bestStart)) {
+      best = s;
+      bestStart = start;
+      bestWhole = whole;
+    }
+  }
+  return best;
+}

@@ -274,7 +274,8 @@ export class TraceChecker implements HotEventSink {
       if (s) return { device: d.name, mapping: s.mapping, segment: s };
     }
     for (const d of this.devices.values()) {
-      for (const s of d.byDma.values()) if (addr >= s.phys && addr < s.phys + s.size) return { device: d.name, mapping: s.mapping, segment: s };
+      const s = d.byDma.holdingPhys(addr);
+      if (s) return { device: d.name, mapping: s.mapping, segment: s };
     }
     return undefined;
   }
@@ -302,7 +303,7 @@ export class TraceChecker implements HotEventSink {
   syncedBy(e: DmaEvent): StreamingMapping | undefined {
     if (e.op !== 'sync' && e.op !== 'sync_sg') return undefined;
     const d = this.deviceNamed(e.device);
-    return e.op === 'sync' ? d?.segmentAt(e.dma)?.mapping ?? d?.dropped.get(e.dma) : d?.byDma.get(e.dmas[0])?.mapping;
+    return e.op === 'sync' ? d?.segmentAt(e.dma, e.size)?.mapping ?? d?.dropped.get(e.dma) : d?.byDma.get(e.dmas[0])?.mapping;
   }
 
   /** Whether a release or sync of an address now is decided by `prev`, its last release: no events were lost since. */
@@ -353,7 +354,7 @@ export class TraceChecker implements HotEventSink {
         const head = d.byDma.get(e.dmas[0])?.mapping;
         if (head && head.kind === 'sg' && entry >= head.segments.length) return undefined;
         addr = e.dmas[entry];
-        live = d.segmentAt(addr)?.mapping ?? d.dropped.get(addr);
+        live = d.segmentAt(addr, e.sizes[entry])?.mapping ?? d.dropped.get(addr);
         break;
       }
       default:
@@ -588,7 +589,7 @@ export class TraceChecker implements HotEventSink {
       const mapped = d.byDma.directionAt(slot);
       if (mapped === BIDIRECTIONAL || mapped === directionCode(dir)) return;
     }
-    const seg = d.segmentAt(dma);
+    const seg = d.segmentAt(dma, size);
     const dropped = seg ? undefined : d.dropped.get(dma);
     const m = seg?.mapping ?? dropped;
     if (m) {

@@ -68,9 +68,9 @@ export class DeviceState {
     return all.sort((a, b) => a.id - b.id);
   }
 
-  /** The live segment holding dma address `addr`, exactly at its start or inside it. */
-  segmentAt(addr: number): Segment | undefined {
-    return this.byDma.holding(addr);
+  /** The live segment holding dma address `addr` (and the `len` bytes from it, if one does), as a sync finds it. */
+  segmentAt(addr: number, len = 1): Segment | undefined {
+    return this.byDma.holding(addr, len);
   }
 
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */

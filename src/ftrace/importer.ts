@@ -235,34 +235,32 @@ class ScenarioWriter {
         return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs).slice(0, 1) : [];
       }
       case 'sync': {
-        const sync = `dma_sync_single_for_${e.forCpu ? 'cpu' : 'device'}`;
         // What the checker syncs, a dma-direct mapping taken as dropped too (the scenario still has it mapped).
         const o = this.checker.outcomeOf(e);
         if (o?.kind === 'again') {
           const gone = this.handleOf(o.release.what, 'single');
-          return gone ? [`${sync}(${this.dev(e.device)}, ${gone}, ${e.size}, ${e.dir})`] : [];
+          return gone ? [syncStatement(e, 'single', this.dev(e.device), gone, e.size)] : [];
         }
         const m = o?.kind === 'live' ? o.what : undefined;
         const h = m?.kind === 'single' ? this.bindings.get(m.id) : undefined;
-        if (!m || !h) return [];
-        const off = e.dma - m.segments[0].dma;
-        return [`${sync}(${this.dev(e.device)}, ${h}, ${e.size}, ${e.dir}${off ? `, offset=${off}` : ''})`];
+        return m && h ? [syncStatement(e, 'single', this.dev(e.device), h, e.size, e.dma - m.segments[0].dma)] : [];
       }
       case 'sync_sg': {
-        const sync = (h: string): string => `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'}(${this.dev(e.device)}, ${h}, ${e.dir})`;
-        const m = this.checker.syncedBy(e);
-        // The entries the trace syncs, not the whole list.
-        if (m?.kind === 'sg') {
-          const synced = e.dmas.filter((_, i) => e.sizes[i] > 0);
-          return this.perSegment(m, m.segments.filter((s) => synced.includes(s.dma)), sync);
-        }
-        // No live list at its first entry (nothing, or a single mapping a scenario's sg sync cannot name): each entry as
-        // check-trace finds it, one of a list the trace unmapped already through its old handle.
-        return e.dmas.flatMap((_, i) => {
+        // Each entry as check-trace's handler finds it (outcomeOf): a segment of a live list, a live single mapping (a
+        // scenario syncs it as one), or an entry of a list the trace unmapped already, through its old handle.
+        const out = new Set<string>();
+        e.dmas.forEach((dma, i) => {
           const o = this.checker.outcomeOf(e, i);
-          const h = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;
-          return h ? [sync(h)] : [];
+          const gone = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;
+          if (gone) out.add(syncStatement(e, 'sg', this.dev(e.device), gone));
+          const m = o?.kind === 'live' ? o.what : undefined;
+          const base = m && this.bindings.get(m.id);
+          if (!m || !base) return;
+          const s = m.segments.find((x) => dma >= x.dma && dma < x.dma + x.size);
+          if (m.kind === 'single') out.add(syncStatement(e, 'single', this.dev(e.device), base, e.sizes[i], dma - m.segments[0].dma));
+          else if (s && written(s)) out.add(syncStatement(e, 'sg', this.dev(e.device), segName(base, m, s)));
         });
+        return [...out];
       }
       case 'free': {
         const wrong = e.api === 'coherent' ? undefined : r.event;
@@ -320,6 +318,12 @@ class ScenarioWriter {
     this.buffers.add(name);
     return [`${name} = phys(${hex(phys)}, ${size})`];
   }
+}
+
+/** A scenario's sync of `handle` for the CPU or the device as `e` syncs: a single mapping's takes the bytes and where. */
+function syncStatement(e: { forCpu: boolean; dir: string }, kind: 'single' | 'sg', dev: string, handle: string, size = 0, offset = 0): string {
+  const call = `dma_sync_${kind}_for_${e.forCpu ? 'cpu' : 'device'}`;
+  return kind === 'sg' ? `${call}(${dev}, ${handle}, ${e.dir})` : `${call}(${dev}, ${handle}, ${size}, ${e.dir}${offset ? `, offset=${offset}` : ''})`;
 }
 
 /** The note on a release of the wrong kind: check-trace reports it, a scenario cannot say it. */

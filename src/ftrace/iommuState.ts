@@ -1,6 +1,6 @@
 // The IOMMU page-table mappings that `iommu:map`/`iommu:unmap` show. The events name no device, so this is one
 // address space for the whole trace; an unmap may cover several maps (one per sg segment) or part of one.
-import { AddressTable } from './addressTable';
+import { AddressTable, slotHolding } from './addressTable';
 import { ORIGIN_FIELDS, originAt, putOrigin, type Origin } from './mappings';
 
 export interface IommuMapping {
@@ -40,11 +40,10 @@ export class IommuMappings {
     return this.table.get(slot, SIZE);
   }
 
-  /** The mapping whose IOVA range holds `addr`. */
+  /** The mapping whose IOVA range holds `addr` (the one starting nearest below it, if several do). */
   holding(addr: number): IommuMapping | undefined {
-    const t = this.table;
-    for (const s of t.slots()) if (addr >= t.key(s) && addr < t.key(s) + t.get(s, SIZE)) return this.mappingAt(s);
-    return undefined;
+    const slot = slotHolding(this.table, addr, 1, SIZE);
+    return slot < 0 ? undefined : this.mappingAt(slot);
   }
 
   /** The mappings by ascending IOVA. */

@@ -2,7 +2,7 @@
 // mapping and segment objects only when something asks for them (a finding, a release log that keeps them, the
 // debugger): a busy capture maps and unmaps by the million, and those objects (with their origins) were most of
 // the checker's garbage. The entries of sg lists are objects from the start.
-import { AddressTable } from './addressTable';
+import { AddressTable, slotHolding } from './addressTable';
 import { DIRECTION_NAMES } from './eventBatch';
 import type { TraceDirection } from './events';
 import { O_LINE, O_TIMESTAMP, ORIGIN_FIELDS, originAt, putOrigin, type Origin, type Segment, type StreamingMapping } from './mappings';
@@ -116,16 +116,20 @@ export class LiveSegments {
   }
 
   /**
-   * The live segment whose range holds `addr`: the one that starts there, else the one starting nearest below it,
-   * whatever the table's history (a device's ranges may overlap). Objects are made for it alone.
+   * The live segment holding `addr` (a range of `len` bytes from it whole, if one does: `slotHolding`), by its dma
+   * address; objects are made for it alone. The one starting at `addr` holding it whole is found without a walk.
    */
-  holding(addr: number): Segment | undefined {
+  holding(addr: number, len = 1): Segment | undefined {
     const t = this.table;
     const exact = t.find(addr);
-    if (exact >= 0) return this.segment(exact);
-    let best = -1;
-    for (const s of t.slots()) if (addr > t.key(s) && addr < t.key(s) + t.get(s, SIZE) && (best < 0 || t.key(s) > t.key(best))) best = s;
-    return best < 0 ? undefined : this.segment(best);
+    const slot = exact >= 0 && t.get(exact, SIZE) >= len ? exact : slotHolding(t, addr, len, SIZE);
+    return slot < 0 ? undefined : this.segment(slot);
+  }
+
+  /** The live segment whose physical range holds `addr`, picked as `holding` picks. */
+  holdingPhys(addr: number): Segment | undefined {
+    const slot = slotHolding(this.table, addr, 1, SIZE, PHYS);
+    return slot < 0 ? undefined : this.segment(slot);
   }
 
   clone(): LiveSegments {

@@ -8,7 +8,7 @@ import { decodeEvent } from '../../src/ftrace/events';
 import { hex, type Allocation, type Released, type StreamingMapping } from '../../src/ftrace/mappings';
 import type { TraceFinding } from '../../src/ftrace/findings';
 import { TraceCursor } from '../../src/ftrace/reader';
-import { bugKeys, captureLines, captures, checkLines, ev } from './helpers';
+import { bugKeys, bugs, captureLines, captures, checkLines, ev } from './helpers';
 
 const D = '0000:00:02.0';
 const map = (ts: number, dir: string, dma: string, size: number, phys = dma, attrs = ''): string =>
@@ -49,6 +49,16 @@ test('two entries of one sg list starting in one cache line overlap: dma-debug a
   assert.deepEqual([f.detail, f.line, rest.length], ['overlapping-mapping', 1, 0]);
   assert.match(f.message, /its entries 0 \(phys 0x4db9000\) and 1 \(phys 0x4db9020\) start in the same cache line/);
   assert.deepEqual(bugKeys(checkLines([sg(1, 'TO_DEVICE')])), []);
+});
+
+test('a sync inside two overlapping mappings is checked against the one holding all of it, as dma-debug finds it', () => {
+  const sync = (size: number) => ev(3, 'dma_sync_single_for_cpu', `${D} dir=BIDIRECTIONAL dma_addr=1250 size=${size}`);
+  const maps = [map(1, 'BIDIRECTIONAL', '1000', 4096, '80000'), map(2, 'BIDIRECTIONAL', '1200', 256, '90000')];
+  assert.deepEqual(bugKeys(checkLines([...maps, sync(512)])), []);
+  assert.deepEqual(bugKeys(checkLines([...[...maps].reverse(), sync(512)])), []);
+  // Held by neither whole: past the end of the one starting nearest below it.
+  const [f] = bugs(checkLines([...maps, sync(0x10000)]));
+  assert.deepEqual([f.detail, f.related.map((r) => r.line)], ['sync-outside-mapping', [2]]);
 });
 
 test('two entries of one sg list at the same dma address, starting in one cache line, are told apart', () => {

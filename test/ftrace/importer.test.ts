@@ -204,6 +204,21 @@ test('a sync_sg whose first entry is a live single mapping still syncs, through 
   assert.equal(await importAgrees(lines), 1);
 });
 
+test('each entry of an imported sync_sg is synced as check-trace finds it, whatever its first entry is', async () => {
+  const D = 'nvme0';
+  const sg = (t: number, dmas: string, dir = 'FROM_DEVICE') => ev(t, 'dma_map_sg', `${D} dir=${dir} nents=2/2 ents=2/2 dma_addrs={${dmas}} sizes={0x1000,0x1000} phys_addrs={${dmas}} attrs=`);
+  const syncSg = (t: number, dmas: string) => ev(t, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={${dmas}} sizes={0x40,0x40}`);
+  // The first entry in a live list, the second in a list the trace unmapped: a sync of unmapped memory in both.
+  const unmapped = [sg(1, '0x10000,0x20000'), sg(2, '0x30000,0x40000'), ev(3, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x30000,0x40000} attrs=`), syncSg(4, '0x10000,0x40000')];
+  assert.deepEqual(bugKeys(checkText(unmapped.join('\n'))), ['api-misuse/sync-unmapped@4']);
+  assert.equal(await importAgrees(unmapped), 1);
+  // An entry in a live single mapping of another direction: a direction mismatch in both, the scenario syncing the mapping.
+  const single = [ev(1, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=1000 size=4096 phys_addr=1000 attrs=`), sg(2, '0x10000,0x20000'), syncSg(3, '0x10000,0x1000')];
+  assert.deepEqual(bugKeys(checkText(single.join('\n'))), ['api-misuse/direction-mismatch@3']);
+  assert.match(await importText(single.join('\n')), /^dma_sync_single_for_cpu\(dev_nvme0, m1, 64, FROM_DEVICE\) {2}# L3 /m);
+  assert.equal(await importAgrees(single), 1);
+});
+
 test('each device\'s releases are remembered apart: another device\'s many releases do not hide a double unmap', async () => {
   const map = (t: number, d: string, dma: number) => ev(t, 'dma_map_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 phys_addr=5000 attrs=`);
   const unmap = (t: number, d: string, dma: number) => ev(t, 'dma_unmap_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 attrs=`);

@@ -41,7 +41,7 @@ test('a segment is found by any address in its range, the nearest start first; a
   assert.notEqual(c.find(0x1000), -1);
 });
 
-test('of overlapping ranges, an address inside both belongs to the one starting nearest below it, however the table grew', () => {
+test('of overlapping ranges, an address inside both belongs to the one starting nearest below it (of those holding all the bytes asked for), however the table grew', () => {
   for (const order of [[0, 1], [1, 0]]) {
     for (const others of [0, 100]) {
       const t = new LiveSegments('dev');
@@ -49,6 +49,13 @@ test('of overlapping ranges, an address inside both belongs to the one starting 
       const ranges: [number, number][] = [[0x1000, 0x1000], [0x1200, 0x100]];
       for (const i of order) t.addSingle(i + 1, ranges[i][0], ranges[i][1], 0, 'TO_DEVICE', '', false, origin);
       assert.deepEqual([0x1250, 0x1400, 0x1200].map((a) => t.holding(a)?.mapping.id), [2, 1, 2], `order ${order}, ${others} others`);
+      // A range of bytes goes to the one holding all of it, as dma-debug's containing match finds a sync's mapping.
+      assert.deepEqual([t.holding(0x1250, 0x200)?.mapping.id, t.holding(0x1200, 0x200)?.mapping.id, t.holding(0x1250, 0x10000)?.mapping.id], [1, 1, 2]);
+      // By physical address the same way.
+      const p = new LiveSegments('dev');
+      const phys: [number, number, number][] = [[0x9000, 0x50000, 0x1000], [0xa000, 0x50200, 0x100]];
+      for (const i of order) p.addSingle(i + 1, phys[i][0], phys[i][2], phys[i][1], 'TO_DEVICE', '', false, origin);
+      assert.deepEqual([0x50250, 0x50400].map((a) => p.holdingPhys(a)?.mapping.id), [2, 1]);
     }
   }
 });
