@@ -61,9 +61,9 @@ export function mappingName(m: Mapping): string {
   return m.name ?? `mapping #${m.id}`;
 }
 
-/** What a failed map returned: DMA_MAPPING_ERROR, or no entries for an sg list (kernel-dma-facts §1). */
+/** What a failed map returned (kernel-dma-facts §1): DMA_MAPPING_ERROR, no entries for an sg list, an ERR_PTR for an attachment. */
 export function failedMapResult(m: Mapping): string {
-  return m.kind === 'sg' ? 'dma_map_sg returned 0' : 'DMA_MAPPING_ERROR';
+  return m.kind === 'single' ? 'DMA_MAPPING_ERROR' : m.attachment ? 'dma_buf_map_attachment returned an ERR_PTR' : 'dma_map_sg returned 0';
 }
 
 /** A mapping whose map failed, as a call given it names it. */

@@ -80,6 +80,7 @@ function copyMapping(m: Mapping): Mapping {
     iova: m.iova.slice(), slots: m.slots.slice(), failed: m.failed, live: m.live, createdAt: m.createdAt,
   };
   if (m.sg !== undefined) c.sg = m.sg;
+  if (m.attachment) c.attachment = true;
   if (m.name !== undefined) c.name = m.name;
   if (m.releasedAt !== undefined) c.releasedAt = m.releasedAt;
   return c;

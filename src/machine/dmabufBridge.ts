@@ -40,6 +40,7 @@ export function mapForDevice(s: MachineState, dev: string, buffer: number, dir: 
   const d = s.devices.get(dev)!;
   const b = s.buffers.get(buffer)!;
   const { m, h } = newMapping(s, d, b, 'sg', 0, b.size, dir);
+  m.attachment = true;
   mapSg(s, d, m, b, false, attachmentTable(contiguousRuns(b.segs), d, s.platform.swiotlbForce));
   return h;
 }

@@ -84,6 +84,8 @@ export interface FitPlan {
   contiguous: boolean;
   /** Exclusive upper bound of every page's address, when some device's mask is below 64 bits. */
   below?: number;
+  /** Which device's mask set `below`, as `reasons` says it. */
+  belowBecause?: string;
   /** The longest segment every device takes (the smallest max_segment_size or boundary window), if any limits it. */
   window?: number;
   /** The largest run the system-heap-like allocation may use (a power of two, at least one page). */
@@ -107,6 +109,7 @@ export function fitPlan(devices: readonly DeviceConfig[], forceContiguous = fals
   const reasons: string[] = [];
   let contiguous = forceContiguous;
   let below: number | undefined;
+  let belowBecause: string | undefined;
   let maxRun = SYSTEM_HEAP_MAX_RUN;
   let window: number | undefined;
   for (const d of devices) {
@@ -116,8 +119,11 @@ export function fitPlan(devices: readonly DeviceConfig[], forceContiguous = fals
     }
     if (d.dmaMask < 64) {
       const limit = maskLimit(d);
-      if (below === undefined || limit < below) below = limit;
       reasons.push(`${d.name} reaches only ${d.dmaMask} address bits`);
+      if (below === undefined || limit < below) {
+        below = limit;
+        belowBecause = reasons[reasons.length - 1];
+      }
     }
     const own = Math.min(d.maxSegmentSize ?? Infinity, d.segmentBoundary === undefined ? Infinity : d.segmentBoundary + 1);
     if (own !== Infinity && (window === undefined || own < window)) {
@@ -126,7 +132,7 @@ export function fitPlan(devices: readonly DeviceConfig[], forceContiguous = fals
       reasons.push(`${d.name} takes segments of at most ${formatSize(own)}`);
     }
   }
-  return { contiguous, below, window, maxRun, reasons };
+  return { contiguous, below, belowBecause, window, maxRun, reasons };
 }
 
 /** One line describing a plan, e.g. "contiguous pages below 4 GiB". */

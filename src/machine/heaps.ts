@@ -63,8 +63,8 @@ export function whyNoPages(a: PageAllocator, size: number, from: PageSource): st
   const free = freeFor(a, from);
   const plan = from === 'system' || from === 'cma' ? undefined : from;
   const shape = from === 'cma' || plan?.contiguous ? CONTIGUOUS : RUNS;
-  // A plan's figure counts only where its devices reach: say where, and which devices made it so.
-  const where = plan?.below === undefined ? '' : ` below ${formatSize(plan.below)}`;
-  const why = plan?.reasons.length ? ` (${plan.reasons.join('; ')})` : '';
-  return (free < size ? `only ${formatSize(free)} free${where}` : `${formatSize(free)} free${where}, but not as ${shape}`) + why;
+  // A figure counted below a device's mask says so, and whose mask, when there is memory above it.
+  const top = Math.max(a.general.end, plan?.contiguous ? a.cma.end : 0);
+  const where = plan?.below !== undefined && plan.below < top ? ` below ${formatSize(plan.below)} (${plan.belowBecause})` : '';
+  return free < size ? `only ${formatSize(free)} free${where}` : `${formatSize(free)} free${where}, but not as ${shape}`;
 }

@@ -80,6 +80,8 @@ export interface Mapping {
   slots: PhysRange[];
   /** The map failed (DMA_MAPPING_ERROR / 0 entries): the handle is unusable. */
   failed: boolean;
+  /** Mapped for a dma-buf attachment (dma_buf_map_attachment, by dma_map_sgtable): a failure returns an ERR_PTR. */
+  attachment?: true;
   live: boolean;
   createdAt: Loc;
   releasedAt?: Loc;

@@ -19,9 +19,9 @@ test('an export under a 32-bit dma_mask that finds no pages counts the memory fr
     'e = dma_buf_export(gpu, 200MiB)',
   ), [
     'dma_buf_export(isp): cannot allocate 200 MiB: only 128 MiB free below 4 GiB (isp reaches only 32 address bits) (-ENOMEM)',
-    'dma_buf_export(isp): cannot allocate 120 MiB: 128 MiB free below 4 GiB, but not as runs that touch no other (at most 262,144) (isp reaches only 32 address bits) (-ENOMEM)',
+    'dma_buf_export(isp): cannot allocate 120 MiB: 128 MiB free below 4 GiB (isp reaches only 32 address bits), but not as runs that touch no other (at most 262,144) (-ENOMEM)',
     // A contiguous export takes CMA first, else general pages: both count.
-    'dma_buf_export(isp): cannot allocate 300 MiB: 384 MiB free below 4 GiB, but not as one contiguous run (isp reaches only 32 address bits) (-ENOMEM)',
+    'dma_buf_export(isp): cannot allocate 300 MiB: 384 MiB free below 4 GiB (isp reaches only 32 address bits), but not as one contiguous run (-ENOMEM)',
     'dma_buf_export(isp): cannot allocate 500 MiB: only 384 MiB free below 4 GiB (isp reaches only 32 address bits) (-ENOMEM)',
   ]);
 });
@@ -29,6 +29,13 @@ test('an export under a 32-bit dma_mask that finds no pages counts the memory fr
 test('a mask below all of RAM leaves nothing free to an export, whatever is free above it', () => {
   assert.deepEqual(messages('memory 8GiB', 'device old dma_mask=31', 'a = dma_buf_export(old, 4KiB)'),
     ['dma_buf_export(old): cannot allocate 4 KiB: only 0 bytes free below 2 GiB (old reaches only 31 address bits) (-ENOMEM)']);
+});
+
+test('a mask or a segment size that limits nothing is not named: a 40-bit mask reaches all of 8 GiB', () => {
+  assert.deepEqual(messages('memory 8GiB', 'device isp dma_mask=40', 'device seg max_segment_size=64KiB', 'a = dma_buf_export(isp, 9GiB)', 'b = dma_buf_export(seg, 9GiB)'), [
+    'dma_buf_export(isp): cannot allocate 9 GiB: only 7872 MiB free (-ENOMEM)',
+    'dma_buf_export(seg): cannot allocate 9 GiB: only 7872 MiB free (-ENOMEM)',
+  ]);
 });
 
 test('the heaps count their own regions: the system heap all general pages, the cma heap its region alone', () => {

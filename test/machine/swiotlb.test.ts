@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { checkSource } from '../../src/runtime/checker';
 import type { Direction } from '../../src/language/ast';
 import type { MachineEvent } from '../../src/machine/events';
 import { DIRS, Stmt, at, machine, scenario } from './helpers';
@@ -131,6 +132,11 @@ test('a failed dma_map_sg is told by what it returned, 0 entries, not DMA_MAPPIN
     ["DMA-API: isp: dma_unmap_sg on mapping #2, whose map failed (dma_map_sg returned 0): check the map's result before using it"],
   ]);
   assert.match(m.describeHandle(r.result), /, FAILED \(dma_map_sg returned 0\)$/);
+  // A dma-buf attachment's map that fails returns an ERR_PTR, by dma_map_sgtable: told so, not as dma_map_sg.
+  const attached = checkSource(['platform arm64', 'memory 8GiB', 'device gpu iommu', 'device isp dma_mask=32', 'buf = dma_buf_export(gpu, 256MiB)',
+    'a = dma_buf_attach(buf, isp)', 'sgt = dma_buf_map_attachment(a, FROM_DEVICE)', 'isp.write(sgt, 0, 64, 0xA5)'].join('\n'), 'x.dmabuf');
+  assert.deepEqual(attached.hazards.filter((h) => h.detail === 'failed-handle').map((h) => h.message),
+    ['isp.write through sgt, whose map failed (dma_buf_map_attachment returned an ERR_PTR)']);
 });
 
 test('a bounce past the line-event budget is summarised per new state and cause: the fills of both ends, the slot\'s writes', () => {
