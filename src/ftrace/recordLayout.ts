@@ -1,6 +1,7 @@
-// The layout of a batch's records and the fast path's event codes: one file that both the JavaScript reader
-// (eventBatch.ts) and the WebAssembly decoder (wasm/assembly, compiled by AssemblyScript) import, so that they
-// cannot disagree. Plain integer constants only: AssemblyScript compiles them as i32.
+// The layout of a batch's records and the fast path's event codes: one file that both the JavaScript reader's modules
+// and the WebAssembly decoder (wasm/assembly, compiled by AssemblyScript) import, so that they cannot disagree.
+// Plain integer constants only: AssemblyScript compiles them as i32. (Imported from here, not re-exported: tsc makes
+// a re-export a getter, which the checking loop would call for every record.)
 
 /** Numbers per record. */
 export const STRIDE = 10;

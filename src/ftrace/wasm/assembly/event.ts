@@ -1,9 +1,8 @@
 // The event a line was read to, field by field, whichever reader read it; `commitEvent` writes it as the batch's
 // next record, with its device name and attrs interned.
-import { R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME } from '../../recordLayout';
+import { FIRST_SYNC, IOMMU_MAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME } from '../../recordLayout';
 import { commit, nextRecord } from './batch';
 import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
-import { FIRST_SYNC, IOMMU_MAP } from './words';
 
 /** The device name's bytes (DMA events). */
 export let deviceFrom: usize = 0;

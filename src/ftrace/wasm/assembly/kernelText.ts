@@ -4,8 +4,9 @@
 import { COLON, EQUALS, SPACE, head, toByte } from './bytes';
 import { setDmaEvent, setIommuEvent } from './event';
 import { decimalValue, hexAt, valueEnd } from './numbers';
+import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
 import {
-  FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE, K_UNMAPPED,
+  K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE, K_UNMAPPED,
   directionOf, keyAt, wordLength,
 } from './words';
 

@@ -10,8 +10,9 @@ import { commitEvent, setDmaEvent, setIommuEvent } from './event';
 import { inKernelOrder } from './kernelText';
 import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, layoutOf, remember } from './layouts';
 import { decimalOf, decimalValue, digitsBefore, hexAt, secondsAt, secondsOf, valueEnd } from './numbers';
+import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
 import {
-  FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, KEYS, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE,
+  KEYS, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE,
   K_UNMAPPED, NAME, W_IOMMU, directionOf, keyAt, spanIs, wordLength,
 } from './words';
 

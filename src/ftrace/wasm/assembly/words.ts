@@ -2,8 +2,6 @@
 // with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
 import { EQUALS, sameBytes } from './bytes';
 
-// Event codes (recordLayout.ts), for the modules that read words.
-export { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
 
 // Keys of the `key=value` words the events need.
 export const K_DIR = 0;
