@@ -172,7 +172,8 @@ export function slotHolding(t: AddressTable<unknown>, addr: number, len: number,
     const end = start + t.get(s, sizeField);
     if (addr < start || addr >= end) continue;
     const whole = addr + len <= end;
-    if (best < 0 || (whole && !bestWhole) || (whole === bestWhole && start > bestStart)) {
+    // Ties (two starting at one physical address) go to the higher key: no pick may follow the table's order.
+    if (best < 0 || (whole && !bestWhole) || (whole === bestWhole && (start > bestStart || (start === bestStart && t.key(s) > t.key(best))))) {
       best = s;
       bestStart = start;
       bestWhole = whole;

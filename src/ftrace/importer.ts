@@ -246,21 +246,21 @@ class ScenarioWriter {
         return m && h ? [syncStatement(e, 'single', this.dev(e.device), h, e.size, e.dma - m.segments[0].dma)] : [];
       }
       case 'sync_sg': {
-        // Each entry as check-trace's handler finds it (outcomeOf): a segment of a live list, a live single mapping (a
-        // scenario syncs it as one), or an entry of a list the trace unmapped already, through its old handle.
-        const out = new Set<string>();
-        e.dmas.forEach((dma, i) => {
+        // Each entry as check-trace's handler finds it (outcomeOf), one statement per entry as it checks each: the
+        // segment of a live list it finds, a live single mapping (a scenario syncs it as one), or an entry of a list
+        // the trace unmapped already, through its old handle.
+        const live = this.checker.deviceNamed(e.device);
+        return e.dmas.flatMap((dma, i) => {
           const o = this.checker.outcomeOf(e, i);
           const gone = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;
-          if (gone) out.add(syncStatement(e, 'sg', this.dev(e.device), gone));
+          if (gone) return [syncStatement(e, 'sg', this.dev(e.device), gone)];
           const m = o?.kind === 'live' ? o.what : undefined;
           const base = m && this.bindings.get(m.id);
-          if (!m || !base) return;
-          const s = m.segments.find((x) => dma >= x.dma && dma < x.dma + x.size);
-          if (m.kind === 'single') out.add(syncStatement(e, 'single', this.dev(e.device), base, e.sizes[i], dma - m.segments[0].dma));
-          else if (s && written(s)) out.add(syncStatement(e, 'sg', this.dev(e.device), segName(base, m, s)));
+          if (!m || !base) return [];
+          if (m.kind === 'single') return [syncStatement(e, 'single', this.dev(e.device), base, e.sizes[i], dma - m.segments[0].dma)];
+          const s = live?.segmentAt(dma, e.sizes[i]);
+          return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', this.dev(e.device), segName(base, m, s))] : [];
         });
-        return [...out];
       }
       case 'free': {
         const wrong = e.api === 'coherent' ? undefined : r.event;

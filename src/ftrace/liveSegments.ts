@@ -123,7 +123,9 @@ export class LiveSegments {
     const t = this.table;
     const exact = t.find(addr);
     const slot = exact >= 0 && t.get(exact, SIZE) >= len ? exact : slotHolding(t, addr, len, SIZE);
-    return slot < 0 ? undefined : this.segment(slot);
+    // None holds even its first byte: one starting there (of no size) is still the one the address names.
+    const found = slot >= 0 ? slot : exact;
+    return found < 0 ? undefined : this.segment(found);
   }
 
   /** The live segment whose physical range holds `addr`, picked as `holding` picks. */

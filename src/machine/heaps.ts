@@ -66,5 +66,8 @@ export function whyNoPages(a: PageAllocator, size: number, from: PageSource): st
   // A figure counted below a device's mask says so, and whose mask, when there is memory above it.
   const top = Math.max(a.general.end, plan?.contiguous ? a.cma.end : 0);
   const where = plan?.below !== undefined && plan.below < top ? ` below ${formatSize(plan.below)} (${plan.belowBecause})` : '';
-  return free < size ? `only ${formatSize(free)} free${where}` : `${formatSize(free)} free${where}, but not as ${shape}`;
+  if (free < size) return `only ${formatSize(free)} free${where}`;
+  // Enough free but not in the shape it takes: the devices that asked for that shape (contiguous pages, short segments).
+  const shapedBy = plan?.reasons.filter((r) => r !== plan.belowBecause) ?? [];
+  return `${formatSize(free)} free${where}, but not as ${shape}${shapedBy.length ? ` (${shapedBy.join('; ')})` : ''}`;
 }

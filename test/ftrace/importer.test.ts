@@ -217,6 +217,11 @@ test('each entry of an imported sync_sg is synced as check-trace finds it, whate
   assert.deepEqual(bugKeys(checkText(single.join('\n'))), ['api-misuse/direction-mismatch@3']);
   assert.match(await importText(single.join('\n')), /^dma_sync_single_for_cpu\(dev_nvme0, m1, 64, FROM_DEVICE\) {2}# L3 /m);
   assert.equal(await importAgrees(single), 1);
+  // An entry given twice is checked twice; an entry inside a later segment is that segment's.
+  assert.equal(await importAgrees([...unmapped.slice(0, 3), syncSg(4, '0x40000,0x40000')]), 2);
+  const overlapping = [ev(1, 'dma_map_sg', `${D} dir=TO_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10800} sizes={0x1000,0x1000} phys_addrs={0x10000,0x50000} attrs=`),
+    ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x10000,0x10900} sizes={0x40,0x100}`)];
+  assert.equal(await importAgrees(overlapping), 2);
 });
 
 test('each device\'s releases are remembered apart: another device\'s many releases do not hide a double unmap', async () => {

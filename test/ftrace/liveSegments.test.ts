@@ -33,6 +33,8 @@ test('a segment is found by any address in its range, the nearest start first; a
   t.addSingle(1, 0x1000, 0x100, 0x5000, 'TO_DEVICE', '', false, origin);
   assert.equal(t.holding(0x10ff)?.dma, 0x1000);
   assert.equal(t.holding(0x1100), undefined);
+  t.addSingle(2, 0x3000, 0, 0x6000, 'TO_DEVICE', '', false, origin);
+  assert.equal(t.holding(0x3000)?.mapping.id, 2, 'a mapping of no size is still the one its address names');
   const c = t.clone();
   assert.equal(t.delete(0x1000, t.get(0x1000)!), true);
   assert.equal(t.find(0x1000), -1);

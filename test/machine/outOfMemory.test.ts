@@ -38,6 +38,12 @@ test('a mask or a segment size that limits nothing is not named: a 40-bit mask r
   ]);
 });
 
+test('enough memory free but not in the shape a device asks for names that device: its segment size', () => {
+  assert.deepEqual(messages('memory 8GiB', 'device seg max_segment_size=4KiB', 'b = dma_buf_export(seg, 2GiB)'), [
+    'dma_buf_export(seg): cannot allocate 2 GiB: 7872 MiB free, but not as runs that touch no other (at most 262,144) (seg takes segments of at most 4 KiB) (-ENOMEM)',
+  ]);
+});
+
 test('the heaps count their own regions: the system heap all general pages, the cma heap its region alone', () => {
   assert.deepEqual(messages('memory 8GiB', 'a = dma_heap_alloc(cma, 300MiB)', 'b = dma_heap_alloc(system, 9GiB)'), [
     'dma_heap_alloc(cma): cannot allocate 300 MiB: only 256 MiB free (-ENOMEM)',

@@ -2,7 +2,6 @@
 // with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
 import { EQUALS, sameBytes } from './bytes';
 
-
 // Keys of the `key=value` words the events need.
 export const K_DIR = 0;
 export const K_ATTRS = 1;
