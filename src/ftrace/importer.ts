@@ -2,7 +2,7 @@
 // ranges for the buffers, one statement per event with its line, timestamp and task as a comment, so that a user
 // can add the CPU and device accesses a trace cannot show and run the full coherency checks.
 import { notACaptureReason } from './captureForms';
-import { TraceChecker } from './checker';
+import { TraceChecker, type Outcome } from './checker';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { EventStream } from './eventStream';
 import { DMA_MAPPING_ERROR } from './fields';
@@ -179,6 +179,29 @@ class ScenarioWriter {
   }
 
   /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
+  /**
+   * The sync of [dma, +size) by `e` (a single sync, or an entry of an sg sync) as check-trace's handler finds it
+   * (`outcome`), in whichever kind the scenario names that mapping: a live single mapping (a dma-direct one taken as
+   * dropped too: the scenario still has it mapped), the segment of a live list check-trace found, or a mapping the
+   * trace unmapped already, through its old handle. (A scenario's sg sync takes no size: an entry that overruns its
+   * segment is synced without the overrun.)
+   */
+  private syncs(e: Extract<DmaEvent, { op: 'sync' | 'sync_sg' }>, dma: number, size: number, outcome: Outcome | undefined): string[] {
+    const dev = this.dev(e.device);
+    if (outcome?.kind === 'again') {
+      const gone = outcome.release.what;
+      const single = this.handleOf(gone, 'single');
+      const entry = single ? undefined : this.handleOf(gone, 'sg');
+      return single ? [syncStatement(e, 'single', dev, single, size)] : entry ? [syncStatement(e, 'sg', dev, entry)] : [];
+    }
+    const m = outcome?.kind === 'live' && 'segments' in outcome.what ? outcome.what : undefined;
+    const base = m && this.bindings.get(m.id);
+    if (!m || !base) return [];
+    if (m.kind === 'single') return [syncStatement(e, 'single', dev, base, size, dma - m.segments[0].dma)];
+    const s = this.checker.deviceNamed(e.device)?.segmentAt(dma, size);
+    return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
+  }
+
   private handleOf(x: Released | undefined, kind: 'single' | 'sg'): string | undefined {
     if (x === undefined || !('mapping' in x) || x.mapping.kind !== kind || !written(x)) return undefined;
     const base = this.bindings.get(x.mapping.id);
@@ -234,34 +257,11 @@ class ScenarioWriter {
         const gone = o?.kind === 'again' ? o.release.what : undefined;
         return gone && 'mapping' in gone ? this.releases(gone.mapping, 0, e.dir, e.attrs).slice(0, 1) : [];
       }
-      case 'sync': {
-        // What the checker syncs, a dma-direct mapping taken as dropped too (the scenario still has it mapped).
-        const o = this.checker.outcomeOf(e);
-        if (o?.kind === 'again') {
-          const gone = this.handleOf(o.release.what, 'single');
-          return gone ? [syncStatement(e, 'single', this.dev(e.device), gone, e.size)] : [];
-        }
-        const m = o?.kind === 'live' ? o.what : undefined;
-        const h = m?.kind === 'single' ? this.bindings.get(m.id) : undefined;
-        return m && h ? [syncStatement(e, 'single', this.dev(e.device), h, e.size, e.dma - m.segments[0].dma)] : [];
-      }
-      case 'sync_sg': {
-        // Each entry as check-trace's handler finds it (outcomeOf), one statement per entry as it checks each: the
-        // segment of a live list it finds, a live single mapping (a scenario syncs it as one), or an entry of a list
-        // the trace unmapped already, through its old handle.
-        const live = this.checker.deviceNamed(e.device);
-        return e.dmas.flatMap((dma, i) => {
-          const o = this.checker.outcomeOf(e, i);
-          const gone = o?.kind === 'again' ? this.handleOf(o.release.what, 'sg') : undefined;
-          if (gone) return [syncStatement(e, 'sg', this.dev(e.device), gone)];
-          const m = o?.kind === 'live' ? o.what : undefined;
-          const base = m && this.bindings.get(m.id);
-          if (!m || !base) return [];
-          if (m.kind === 'single') return [syncStatement(e, 'single', this.dev(e.device), base, e.sizes[i], dma - m.segments[0].dma)];
-          const s = live?.segmentAt(dma, e.sizes[i]);
-          return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', this.dev(e.device), segName(base, m, s))] : [];
-        });
-      }
+      case 'sync':
+        return this.syncs(e, e.dma, e.size, this.checker.outcomeOf(e));
+      case 'sync_sg':
+        // One statement per entry, as check-trace checks each.
+        return e.dmas.flatMap((dma, i) => this.syncs(e, dma, e.sizes[i], this.checker.outcomeOf(e, i)));
       case 'free': {
         const wrong = e.api === 'coherent' ? undefined : r.event;
         const o = this.checker.outcomeOf(e);

@@ -224,6 +224,25 @@ test('each entry of an imported sync_sg is synced as check-trace finds it, whate
   assert.equal(await importAgrees(overlapping), 2);
 });
 
+test('a single sync of an sg entry, and an sg sync of a single mapping, are imported in the kind the scenario names the mapping', async () => {
+  const D = 'nvme0';
+  const sg = ev(1, 'dma_map_sg', `${D} dir=TO_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x20000} sizes={0x1000,0x1000} phys_addrs={0x10000,0x20000} attrs=`);
+  const unmapSg = ev(2, 'dma_unmap_sg', `${D} dir=TO_DEVICE phys_addrs={0x10000,0x20000} attrs=`);
+  const single = ev(1, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=30000 size=4096 phys_addr=30000 attrs=`);
+  const unmap = ev(2, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=30000 size=4096 attrs=`);
+  const syncSingle = (dma: string, dir = 'TO_DEVICE') => ev(3, 'dma_sync_single_for_cpu', `${D} dir=${dir} dma_addr=${dma} size=64`);
+  const syncSg = (dma: string) => ev(3, 'dma_sync_sg_for_cpu', `${D} dir=TO_DEVICE dma_addrs={${dma}} sizes={0x40}`);
+  const cases: [string[], string][] = [
+    [[sg, syncSingle('20000', 'FROM_DEVICE')], 'api-misuse/direction-mismatch@2'],
+    [[sg, unmapSg, syncSingle('20000')], 'api-misuse/sync-unmapped@3'],
+    [[single, unmap, syncSg('0x30000')], 'api-misuse/sync-unmapped@3'],
+  ];
+  for (const [lines, found] of cases) {
+    assert.deepEqual(bugKeys(checkText(lines.join('\n'))), [found]);
+    assert.equal(await importAgrees(lines), 1, lines.join('\n'));
+  }
+});
+
 test('each device\'s releases are remembered apart: another device\'s many releases do not hide a double unmap', async () => {
   const map = (t: number, d: string, dma: number) => ev(t, 'dma_map_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 phys_addr=5000 attrs=`);
   const unmap = (t: number, d: string, dma: number) => ev(t, 'dma_unmap_phys', `${d} dir=TO_DEVICE dma_addr=${dma.toString(16)} size=64 attrs=`);
