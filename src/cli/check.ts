@@ -36,13 +36,14 @@ export function formatHazard(file: string, h: Hazard): string {
 
 /**
  * The error line of a run a limit cut short, with what to do: raise the step limit; fix what the first hazards say;
- * or, when the hazards it held were nearly all expected ones, run the loop that raises them fewer times.
+ * or, when it stopped holding mostly expected ones, run the loop that raises them fewer times (and fix the others).
  */
 export function cutShortLine(r: CheckResult): string | undefined {
   if (!cutShort(r.stopReason)) return undefined;
   const expected = r.hazards.filter((h) => h.expected).length;
-  const fix = r.stopReason !== 'hazard-limit' ? '' : r.hazards.length - expected >= HAZARD_LIMIT ? ': the first ones say what to fix'
-    : `: ${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well`;
+  const unexpected = r.hazards.length - expected;
+  const held = `: ${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well${unexpected ? `; the ${unexpected.toLocaleString('en')} unexpected say what to fix` : ''}`;
+  const fix = r.stopReason !== 'hazard-limit' ? '' : unexpected >= HAZARD_LIMIT ? ': the first ones say what to fix' : held;
   return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`;
 }
 

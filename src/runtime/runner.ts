@@ -229,7 +229,7 @@ export class Runner {
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
     const held = this.allHazards.length;
-    if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD)) this.reason = 'hazard-limit';
+    if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD) && !this.judgedNext(stmt, frame)) this.reason = 'hazard-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));
     const hazards = this.allHazards.length > first ? this.allHazards.slice(first) : NO_HAZARDS;
     return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards };
@@ -343,6 +343,15 @@ export class Runner {
         related: [],
       });
     }
+  }
+
+  /**
+   * Whether the next statement is an `expect_hazard` that judges `stmt`, just run in `frame`: the hazard limit waits
+   * for it (one step at most: not after an `expect_hazard`), or the hazards it expects would count as unexpected.
+   */
+  private judgedNext(stmt: CallStmt, frame: Frame): boolean {
+    const top = this.stack[this.stack.length - 1];
+    return stmt.resolved?.op !== 'expect_hazard' && top === frame && (top.body[top.pc] as CallStmt | undefined)?.resolved?.op === 'expect_hazard';
   }
 
   /**
