@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { cutShort, describeCutShort, HAZARD_LIMIT } from '../runtime/stop';
+import { cutShort, describeCutShort, hazardLimitAdvice } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -34,16 +34,10 @@ export function formatHazard(file: string, h: Hazard): string {
   return [head, ...h.related.map((r) => `    ${file}:${r.loc.line}:${r.loc.column}: note: ${r.message}`)].join('\n');
 }
 
-/**
- * The error line of a run a limit cut short, with what to do: raise the step limit; fix what the first hazards say;
- * or, when it stopped holding mostly expected ones, run the loop that raises them fewer times (and fix the others).
- */
+/** The error line of a run a limit cut short, with what to do: raise the step limit, or what the hazards held say. */
 export function cutShortLine(r: CheckResult): string | undefined {
   if (!cutShort(r.stopReason)) return undefined;
-  const expected = r.hazards.filter((h) => h.expected).length;
-  const unexpected = r.hazards.length - expected;
-  const held = `: ${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well${unexpected ? `; the ${unexpected.toLocaleString('en')} unexpected say what to fix` : ''}`;
-  const fix = r.stopReason !== 'hazard-limit' ? '' : unexpected >= HAZARD_LIMIT ? ': the first ones say what to fix' : held;
+  const fix = r.stopReason === 'hazard-limit' ? `: ${hazardLimitAdvice(r.hazards)}` : '';
   return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`;
 }
 

@@ -39,3 +39,15 @@ export function describeStop(reason: StopReason, steps: number, unit = 'statemen
 export function describeCutShort(reason: Exclude<StopReason, 'end'>, steps: number, raiseWith: string): string {
   return `${describeStop(reason, steps)}${reason === 'step-limit' ? ` (raise it with ${raiseWith})` : ''}`;
 }
+
+/**
+ * What to do about a run the hazard limit stopped, from the hazards it held: fix what the first unexpected ones say,
+ * or, when it stopped holding mostly expected ones, run the loop that raises them fewer times (and fix the others).
+ */
+export function hazardLimitAdvice(hazards: readonly { expected?: boolean }[]): string {
+  const expected = hazards.reduce((n, h) => n + (h.expected ? 1 : 0), 0);
+  const unexpected = hazards.length - expected;
+  if (unexpected >= HAZARD_LIMIT) return 'the first ones say what to fix';
+  return `${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well` +
+    (unexpected ? `; the ${unexpected.toLocaleString('en')} unexpected say what to fix` : '');
+}

@@ -21,7 +21,7 @@ test('the summary of a run stopped at the step limit, and of one that reached it
 
 test('Problems notes that later hazards are missing when the hazard limit stopped the run', () => {
   assert.equal(limitNote(endlessBug),
-    'The run stopped after 10002 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all): later hazards are not shown.');
+    'The run stopped after 10002 statements at the hazard limit (10,000 unexpected hazards, or 1,000,000 in all): later hazards are not shown; the first ones say what to fix.');
 });
 
 test('Problems notes the step limit with the setting that raises it, and nothing for a run that reached its end', () => {
