@@ -49,5 +49,5 @@ export function hazardLimitAdvice(hazards: readonly { expected?: boolean }[]): s
   const unexpected = hazards.length - expected;
   if (unexpected >= HAZARD_LIMIT) return 'the first ones say what to fix';
   return `${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well` +
-    (unexpected ? `; the ${unexpected.toLocaleString('en')} unexpected say what to fix` : '');
+    (unexpected === 0 ? '' : unexpected === 1 ? '; the unexpected one says what to fix' : `; the ${unexpected.toLocaleString('en')} unexpected say what to fix`);
 }

@@ -182,9 +182,10 @@ test('check says what to do at the hazard limit by what it held: the first unexp
     file: 't.dmabuf', ok: false, steps: 9, stopReason: 'hazard-limit', diagnostics: [],
     hazards: [...Array.from({ length: expected }, () => ({ expected: true })), ...Array.from({ length: unexpected }, () => ({}))],
   } as unknown as CheckResult)?.replace(/^.*\(10,000 unexpected hazards, or 1,000,000 in all\)/, '');
-  assert.deepEqual([held(0, HAZARD_LIMIT), held(5, 3), held(5, 0)], [
+  assert.deepEqual([held(0, HAZARD_LIMIT), held(5, 3), held(5, 1), held(5, 0)], [
     ': the first ones say what to fix',
     ': 5 of them expected, which a loop of fewer passes checks as well; the 3 unexpected say what to fix',
+    ': 5 of them expected, which a loop of fewer passes checks as well; the unexpected one says what to fix',
     ': 5 of them expected, which a loop of fewer passes checks as well',
   ]);
 });
@@ -193,6 +194,19 @@ test('the hazard limit waits for the expect_hazard right after the statement tha
   const text = ['b = kmalloc(64)', 'kfree(b)', `repeat ${HAZARD_LIMIT - 1} {`, '  cpu.read(b, 0, 1)', '}', 'cpu.read(b, 0, 1)', 'expect_hazard(api-misuse)'].join('\n');
   const r = checkSource(text, 't.dmabuf');
   assert.deepEqual([r.stopReason, r.steps, r.hazards.length, r.hazards.filter((h) => !h.expected).length], ['end', HAZARD_LIMIT + 3, HAZARD_LIMIT, HAZARD_LIMIT - 1]);
+});
+
+test('the hazard limit waits for an expect_hazard after a proc call or a loop, which judges what it raised, but not for one that judges nothing', () => {
+  // `reads` unexpected hazards first, then the rest.
+  const run = (reads: number, ...rest: string[]) => {
+    const lead = ['b = kmalloc(64)', 'kfree(b)', 'proc r(x) {', '  cpu.read(x, 0, 1)', '}', `repeat ${reads} {`, '  cpu.read(b, 0, 1)', '}'];
+    const r = checkSource([...lead, ...rest].join('\n'), 't.dmabuf');
+    return [r.stopReason, r.hazards.filter((h) => !h.expected).length];
+  };
+  assert.deepEqual(run(HAZARD_LIMIT - 1, 'r(b)', 'expect_hazard(api-misuse)'), ['end', HAZARD_LIMIT - 1]);
+  assert.deepEqual(run(HAZARD_LIMIT - 1, 'repeat 1 {', '  cpu.read(b, 0, 1)', '}', 'expect_hazard(api-misuse)'), ['end', HAZARD_LIMIT - 1]);
+  // A new pass of a loop starts with nothing to judge: its expect_hazard is not waited for (it would fail, one past).
+  assert.deepEqual(run(HAZARD_LIMIT - 2, 'repeat 2 {', '  expect_hazard(api-misuse)', '  cpu.read(b, 0, 1)', '}'), ['hazard-limit', HAZARD_LIMIT]);
 });
 
 test('the hazard limit waits one statement at most: a loop of expect_hazard alone, each failing, stops at it', () => {
