@@ -90,8 +90,7 @@ export class TouchVisitor implements HotEventSink {
       case 'unmap_sg': {
         // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them; or the
         // dma-direct single mapping check-trace finds it releasing by the wrong function.
-        const o = checker.outcomeOf(e);
-        const m = o?.kind === 'live' || o?.kind === 'kept' ? o.what : undefined;
+        const m = checker.unmappedBySg(e);
         if (m) for (const s of m.segments) sink.dma(s.dma, s.dma + s.size);
         if (this.wantPhys) spans(e.phys, e.phys.map((_, i) => m?.segments[i]?.size ?? 1), sink, true);
         return;

@@ -35,7 +35,7 @@ export function formatHazard(file: string, h: Hazard): string {
 }
 
 /** The error line of a run a limit cut short, with what to do: raise the step limit, or what the hazards held say. */
-export function cutShortLine(r: CheckResult): string | undefined {
+function cutShortLine(r: CheckResult): string | undefined {
   if (!cutShort(r.stopReason)) return undefined;
   const fix = r.stopReason === 'hazard-limit' ? `: ${hazardLimitAdvice(r.hazards)}` : '';
   return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`;

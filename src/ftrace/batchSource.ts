@@ -11,6 +11,7 @@ import { ChunkReader, type ChunkShare } from './chunks';
 import { EventBatch } from './eventBatch';
 import { R_LINE, STRIDE } from './recordLayout';
 import { TraceCursor } from './reader';
+import { threadAlive } from './threadIds';
 
 export interface BatchSource {
   /** The next batch, valid until the next call; undefined at the end. */
@@ -74,25 +75,6 @@ const START_MS = 3000;
 
 /** A reading thread that did not start: the system could not make it, or it died at once. */
 class NotStarted extends Error {}
-
-/**
- * The id of the calling thread in the system, where /proc tells it (Linux), else 0. A reading thread that dies
- * without a word (out of memory, say) is then seen gone at once, not after STALL_MS.
- */
-export function systemThreadId(): number {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop()) || 0;
-    // Only where the process's task list shows it, as the checking thread will look for it there.
-    return tid > 0 && fs.existsSync(`/proc/self/task/${tid}`) ? tid : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Whether the thread of system id `tid` (0: not known) still runs in this process. */
-function threadAlive(tid: number): boolean {
-  return tid === 0 || fs.existsSync(`/proc/self/task/${tid}`);
-}
 
 class CursorBatches implements BatchSource {
   private readonly batch: EventBatch;

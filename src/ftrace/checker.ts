@@ -299,6 +299,14 @@ export class TraceChecker implements HotEventSink {
     return e.dma === DMA_MAPPING_ERROR ? undefined : mapping ?? d.dropped.get(e.dma) ?? alloc;
   }
 
+  /**
+   * What sg unmap `e` unmaps, live, in the state before it: the list (`releasedBy`), else a dma-direct single mapping
+   * at its first address, which it releases by the wrong function and leaves mapped.
+   */
+  unmappedBySg(e: Extract<DmaEvent, { op: 'unmap_sg' }>): StreamingMapping | undefined {
+    return this.releasedBy(e) ?? this.deviceNamed(e.device)?.singleUnderList(e.phys[0]);
+  }
+
   /** The streaming mapping sync `e` (single or sg) syncs, as its check finds it in the state before `e`: holding its address, an sg list by its first entry. */
   syncedBy(e: DmaEvent): StreamingMapping | undefined {
     if (e.op !== 'sync' && e.op !== 'sync_sg') return undefined;
@@ -338,9 +346,9 @@ export class TraceChecker implements HotEventSink {
         addr = e.dma;
         break;
       case 'unmap_sg': {
-        live = this.releasedBy(e);
-        const single = live ? undefined : d.byDma.get(e.phys[0])?.mapping;
-        if (single && single.identity && single.kind === 'single') return { kind: 'kept', what: single };
+        // A list it releases; a single mapping it only reports.
+        live = this.unmappedBySg(e);
+        if (live?.kind === 'single') return { kind: 'kept', what: live };
         log = d.unmappedSg;
         addr = e.phys[0];
         break;
@@ -527,9 +535,9 @@ export class TraceChecker implements HotEventSink {
       for (let i = 0; i < m.segments.length; i++) d.unmapped.set(m.segments[i].dma, o, m.segments[i]);
       return;
     }
-    const single = d.byDma.get(first);
-    if (single && single.mapping.identity && single.mapping.kind === 'single') {
-      return this.mismatch('kind-mismatch', o, single.mapping, `${unmapSgText(e)} releases ${describe(single.mapping)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
+    const single = d.singleUnderList(first);
+    if (single) {
+      return this.mismatch('kind-mismatch', o, single, `${unmapSgText(e)} releases ${describe(single)} (DMA-API: device driver frees DMA memory with wrong function [mapped as single] [unmapped as scatter-gather])`);
     }
     const prev = d.unmappedSg.get(first);
     this.unknownRelease(d, prev, o, unmapSgText(e), 'double-unmap', 'unmap-not-mapped');

@@ -68,6 +68,15 @@ export class DeviceState {
     return all.sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * A dma-direct single mapping at `addr`, the first address of an sg list: an sg unmap of that list then releases
+   * it by the wrong function, and it stays mapped.
+   */
+  singleUnderList(addr: number): StreamingMapping | undefined {
+    const m = this.byDma.get(addr)?.mapping;
+    return m && m.identity && m.kind === 'single' ? m : undefined;
+  }
+
   /** The live segment holding dma address `addr` (and the `len` bytes from it, if one does), as a sync finds it. */
   segmentAt(addr: number, len = 1): Segment | undefined {
     return this.byDma.holding(addr, len);

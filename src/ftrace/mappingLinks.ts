@@ -17,8 +17,7 @@ function linkOf(checker: TraceChecker, e: DmaEvent): number | undefined {
   const line = e.op === 'iommu_unmap' ? checker.iommu.byIova.get(e.iova)?.origin.line : (checker.releasedBy(e) ?? checker.syncedBy(e))?.origin.line;
   if (line !== undefined) return ENDS.has(e.op) ? -line : line;
   // An sg unmap of a dma-direct single mapping: check-trace blames that mapping and leaves it mapped, so a reference.
-  const o = e.op === 'unmap_sg' ? checker.outcomeOf(e) : undefined;
-  return o?.kind === 'kept' ? o.what.origin.line : undefined;
+  return e.op === 'unmap_sg' ? checker.unmappedBySg(e)?.origin.line : undefined;
 }
 
 /**

@@ -2,10 +2,11 @@
 // shared slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
 import { workerData } from 'worker_threads';
 import {
-  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, THREAD, WRITTEN, systemThreadId, type SlotMessage, type WorkerStart,
+  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, THREAD, WRITTEN, type SlotMessage, type WorkerStart,
 } from './batchSource';
 import { ChunkReader } from './chunks';
 import { EventBatch } from './eventBatch';
+import { systemThreadId } from './threadIds';
 
 function run(start: WorkerStart): void {
   const counters = new Int32Array(start.counters);

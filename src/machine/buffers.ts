@@ -19,6 +19,11 @@ export function newHandle(s: MachineState, id: number, type: HandleType, target:
   return { type, id };
 }
 
+/** A handle that names nothing: what a failed call returns (using it later is api-misuse, `namesNothing`). */
+export function failedHandle(s: MachineState, type: HandleType): Handle {
+  return { type, id: newId(s), failedAt: s.loc };
+}
+
 /**
  * Registers a buffer over `segs` (in buffer order); the CPU owns it. Without `segs` the allocation failed: the
  * buffer stands for the NULL the call returned, so that its uses can say so.
@@ -114,14 +119,27 @@ function misuse(s: MachineState, failure: boolean, message: string, related: Rel
   else raise(s, 'api-misuse', message, related, { detail });
 }
 
+/** Where a handle that a failed call returned came from, as a message says it, and the note at that call. */
+export function failedHandleText(failedAt: Loc): string {
+  return `the handle comes from the call at line ${failedAt.line}, which failed`;
+}
+
+export function failedCallNote(failedAt: Loc): Related {
+  return { loc: failedAt, message: 'the call that failed' };
+}
+
+/** The note at the allocation (or phys()) that failed to make `b`. */
+export function failedBufferNote(b: Buffer): Related {
+  return { loc: b.createdAt, message: `the ${failedCall(b)} that failed` };
+}
+
 /**
  * The api-misuse of a handle that names nothing: one a failed call returned (the call given it fails too), or one
  * never returned at all (it fails with `failure`).
  */
 export function namesNothing(s: MachineState, h: Handle | undefined, fn: string, failure = false): void {
   if (h?.failedAt) {
-    misuse(s, true, `${fn}: the handle comes from the call at line ${h.failedAt.line}, which failed: check a call's result before using it`,
-      [{ loc: h.failedAt, message: 'the call that failed' }], 'failed-handle');
+    misuse(s, true, `${fn}: ${failedHandleText(h.failedAt)}: check a call's result before using it`, [failedCallNote(h.failedAt)], 'failed-handle');
   } else {
     misuse(s, failure, `${fn}: unknown handle${h ? ` #${h.id}` : ''}: it was never returned by an allocation or map`, [], 'unknown-handle');
   }
@@ -147,7 +165,7 @@ export function usedFailed(s: MachineState, b: Buffer, use: string): boolean {
   if (!b.failed) return false;
   const what = failedCall(b);
   misuse(s, true, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
-    [{ loc: b.createdAt, message: `the ${what} that failed` }], 'failed-handle');
+    [failedBufferNote(b)], 'failed-handle');
   return true;
 }
 

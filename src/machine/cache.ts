@@ -378,14 +378,14 @@ export function forEachLineGroup(runs: readonly DataRun[], line: number, visit: 
   }
 }
 
-/**
- * Installs full lines [lo, hi] (fewer than the cache's lines) of an access into an emptied cache, in address
- * order: what line-by-line simulation leaves there, without its per-line work.
- */
 /** The state an access leaves the lines it installs in, and why they changed. */
 export const lineState = (op: CpuOp): number => (op.kind === 'write' ? DIRTY : CLEAN);
 export const lineCause = (op: CpuOp): LineCause => (op.kind === 'write' ? 'write' : op.kind === 'read' ? 'fill' : op.cause);
 
+/**
+ * Installs full lines [lo, hi] (fewer than the cache's lines) of an access into an emptied cache, in address
+ * order: what line-by-line simulation leaves there, without its per-line work.
+ */
 function installLines(s: MachineState, phys: number, lo: number, hi: number, op: CpuOp, out: RunBuilder): void {
   if (hi < lo) return;
   const L = s.cache.line;

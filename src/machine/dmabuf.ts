@@ -1,8 +1,7 @@
 // dma-buf lifecycle (spec §4, §7, kernel-dma-facts §5-§6): heap allocation and driver exports (deferred ones
 // allocate at the first map to fit every attached device), reference counts with release at zero, attach and
 // detach with the constraint check, and the end-of-run leaks of buffers, attachments, mappings and vmaps.
-import type { HandleType } from '../language/signatures';
-import { namesNothing, newId } from './buffers';
+import { failedHandle, namesNothing, newId } from './buffers';
 import type { DeviceConfig } from './device';
 import { dmaBufBacking, handleFor, releaseDmaBufBacking } from './dmabufBridge';
 import { describePlan, fitPlan, formatSize, unmetConstraints } from './dmabufConstraints';
@@ -12,11 +11,6 @@ import { allocateCma, allocateSystemHeap, allocateToFit, whyNoPages } from './he
 import type { PhysRange } from './pageAllocator';
 import { emit, fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
-
-/** A handle that names nothing: what a failed call returns (using it later is api-misuse). */
-export function failedHandle(s: MachineState, type: HandleType): Handle {
-  return { type, id: newId(s), failedAt: s.loc };
-}
 
 const at = (loc: Loc, message: string): Related => ({ loc, message });
 

@@ -2,8 +2,8 @@
 // every mapped attachment for the CPU or back for its device, as the heaps do; vmap, vunmap and mmap hand out CPU
 // pointers; an access through them outside a bracket is an unbracketed-cpu-access.
 import type { Direction } from '../language/ast';
-import { namesNothing } from './buffers';
-import { ensurePages, failedHandle, liveAttachments, liveBuf } from './dmabuf';
+import { failedHandle, namesNothing } from './buffers';
+import { ensurePages, liveAttachments, liveBuf } from './dmabuf';
 import { syncAttachmentForCpu, syncAttachmentForDevice, viewHandle } from './dmabufBridge';
 import { bufName, exporterFn, type CpuView, type DmaBuf } from './dmabufState';
 import { fail, raise, traced } from './report';

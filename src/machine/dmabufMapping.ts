@@ -2,8 +2,8 @@
 // attachment's own sg table and maps it for that device through the streaming path (IOMMU merging, swiotlb,
 // constraints, cache maintenance, ownership); unmap hands the pages back.
 import type { Direction } from '../language/ast';
-import { namesNothing } from './buffers';
-import { liveAttachment, ensurePages, failedHandle } from './dmabuf';
+import { failedHandle, namesNothing } from './buffers';
+import { liveAttachment, ensurePages } from './dmabuf';
 import { mapForDevice, mappingFailed, unmapForDevice } from './dmabufBridge';
 import { exporterFn } from './dmabufState';
 import { fail, raise, traced } from './report';

@@ -5,7 +5,7 @@
 import type { Direction } from '../language/ast';
 import { cut } from '../language/diagnostics';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
-import { bufferName, bufferPieces, clip, createBuffer, failedCall, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
+import { bufferName, bufferPieces, clip, createBuffer, failedBufferNote, failedCallNote, failedHandleText, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
 import { restoreCache, snapshotCache, type CacheSnapshot } from './cacheSnapshot';
 import { allocCoherent, freeCoherent } from './coherent';
@@ -437,11 +437,11 @@ export class Machine {
     const bufId = !t ? undefined : 'buffer' in t ? t.buffer : t.type === 'dmabuf' ? s.dmabuf.bufs.get(t.other)?.buffer : undefined;
     const b = bufId === undefined ? undefined : s.buffers.get(bufId);
     const want = typeof owner === 'string' ? owner : `${owner.device}:${owner.dir}`;
-    const related = b ? [{ loc: b.createdAt, message: b.failed ? `the ${failedCall(b)} that failed` : 'created here' }] : h.failedAt ? [{ loc: h.failedAt, message: 'the call that failed' }] : [];
+    const related = b ? [b.failed ? failedBufferNote(b) : { loc: b.createdAt, message: 'created here' }] : h.failedAt ? [failedCallNote(h.failedAt)] : [];
     const failWith = (actual: string): void => raise(s, 'expect-failed', `expect_owner(${b ? bufferName(b) : s.names.get(h.id) ?? `#${h.id}`}, ${want}): ${actual}`, related);
     if (!t && h.failedAt) {
       // What a failed call returned names nothing: no owner.
-      if (owner !== 'none') failWith(`the handle comes from the call at line ${h.failedAt.line}, which failed`);
+      if (owner !== 'none') failWith(failedHandleText(h.failedAt));
       return;
     }
     if (!t || (t.type !== 'dmabuf' && !('buffer' in t))) {

@@ -39,7 +39,7 @@ export function allocContiguous(a: PageAllocator, size: number, opts: AllocOptio
 
 /**
  * Several runs, placed top-down with at least one free page between consecutive runs so that no two are
- * physically adjacent. All or nothing: on failure every run taken is given back.
+ * physically adjacent: vmalloc's placement (allocScattered). All or nothing: on failure every run taken is given back.
  */
 export function allocRuns(a: PageAllocator, sizes: readonly number[]): PhysRange[] | undefined {
   const out: PhysRange[] = [];

@@ -183,7 +183,7 @@ test('a reading thread that dies midway without a word is reported as soon as it
     const workerFile = path.join(dir, 'vanishes.js');
     fs.writeFileSync(workerFile, `const { workerData } = require('worker_threads');
       const c = new Int32Array(workerData.counters);
-      Atomics.store(c, ${THREAD}, require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', 'batchSource.js'))}).systemThreadId());
+      Atomics.store(c, ${THREAD}, require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', 'threadIds.js'))}).systemThreadId());
       Atomics.store(c, ${STARTED}, 1);
       process.exit(0);`);
     const t0 = Date.now();

@@ -1,7 +1,7 @@
 // How a run's end is worded: one text per stop reason, which the CLI, the editor and the debugger all show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeCutShort, describeStop } from '../../src/runtime/stop';
+import { describeCutShort, describeStop, HAZARD_LIMIT, hazardLimitAdvice } from '../../src/runtime/stop';
 
 test('a run that reached its end says so with its statement count', () => {
   assert.equal(describeStop('end', 42), 'reached its end after 42 statements');
@@ -24,4 +24,15 @@ test('a run cut short says how to raise the step limit in the words of whoever s
   assert.equal(describeCutShort('step-limit', 1000, '--step-limit N'), 'stopped after 1000 statements at the step limit (raise it with --step-limit N)');
   assert.equal(describeCutShort('step-limit', 1000, 'dmabuf.hazards.stepLimit'), 'stopped after 1000 statements at the step limit (raise it with dmabuf.hazards.stepLimit)');
   assert.equal(describeCutShort('hazard-limit', 10002, '--step-limit N'), describeStop('hazard-limit', 10002));
+});
+
+test('what to do at the hazard limit follows what it held: the first unexpected ones, or a shorter loop of expected ones', () => {
+  const held = (expected: number, unexpected: number) =>
+    hazardLimitAdvice([...Array.from({ length: expected }, () => ({ expected: true })), ...Array.from({ length: unexpected }, () => ({}))]);
+  assert.deepEqual([held(0, HAZARD_LIMIT), held(5, 3), held(5, 1), held(5, 0)], [
+    'the first ones say what to fix',
+    '5 of them expected, which a loop of fewer passes checks as well; the 3 unexpected say what to fix',
+    '5 of them expected, which a loop of fewer passes checks as well; the unexpected one says what to fix',
+    '5 of them expected, which a loop of fewer passes checks as well',
+  ]);
 });
