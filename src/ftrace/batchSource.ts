@@ -1,14 +1,15 @@
 // Where `checkTrace` gets its batches of decoded lines: from the cursor on this thread, or, for a large file on a
-// machine with a second core, from worker threads that read and decode ahead while this one checks (with several,
-// they take the file's chunks in turn). Batches pass through each reader's ring of slots in shared memory (handing
+// machine with a second core, from worker threads that read and decode ahead while this one checks, all of them
+// claiming the file's chunks as they have room (this one too, while it would otherwise wait). Batches pass through each reader's ring of slots in shared memory (handing
 // a buffer over per batch cost more than the decoding it saved); only a batch's slow lines and new strings, when it
 // has any, travel as a message.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
-import { ChunkReader, type ChunkShare } from './chunks';
+import { CHECKER, ChunkClaims, ChunkReader, type ChunkShare } from './chunks';
 import { EventBatch } from './eventBatch';
+import { decoderModule } from './hotLines';
 import { R_LINE, STRIDE } from './recordLayout';
 import { TraceCursor } from './reader';
 import { threadAlive } from './threadIds';
@@ -22,33 +23,38 @@ export interface BatchSource {
 }
 
 /**
- * Indexes into a ring's shared counters: batches written and taken, a stop request, the reader's start, and its
- * thread's id in the system (0 where it cannot tell), by which the checking thread sees it die.
+ * Indexes into a ring's shared counters: batches written and taken, a stop request, and its reader's thread's id in
+ * the system (0 where it cannot tell), by which the checking thread sees it die.
  */
 export const WRITTEN = 0;
 export const TAKEN = 1;
 export const STOP = 2;
-export const STARTED = 3;
-export const THREAD = 4;
-const COUNTERS = 5;
+export const THREAD = 3;
+const COUNTERS = 4;
 /**
- * Per slot, in the ring's shared meta numbers: records in it, whether a message goes with it, whether it is the
- * last of its chunk, and the lines of its chunk read so far.
+ * Per slot, in the ring's shared meta numbers: records in it, whether a message goes with it, its chunk, whether it
+ * is the last of its chunk, and the lines of its chunk read so far.
  */
 export const M_COUNT = 0;
 export const M_MESSAGE = 1;
-export const M_CHUNK_END = 2;
-export const M_LINES = 3;
-export const META = 4;
+export const M_CHUNK = 2;
+export const M_CHUNK_END = 3;
+export const M_LINES = 4;
+export const META = 5;
 /** Slots in a ring: how far its reader may run ahead. */
 export const SLOTS = 4;
 /** Records per slot. */
 export const CAPACITY = 8192;
-/** Bytes per chunk: the readers take the chunks of a file in turn (about a slot's worth of lines). */
+/** Bytes per chunk: the unit of work the threads claim (about a slot's worth of lines). */
 export const CHUNK_BYTES = 1024 * 1024;
 
-/** What a reading thread is given: its share of the file's chunks, and its ring. */
+/** What a reading thread is given: the file's chunks and their claims, its owner number for them, and its ring. */
 export interface WorkerStart extends ChunkShare {
+  claims: SharedArrayBuffer;
+  chunks: number;
+  owner: number;
+  /** The compiled decoder (a WebAssembly.Module). */
+  decoder: object;
   counters: SharedArrayBuffer;
   meta: SharedArrayBuffer;
   slots: SharedArrayBuffer[];
@@ -70,11 +76,8 @@ const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 const WORKER_FILE = path.join(__dirname, 'parseWorker.js');
 /** How long the checker waits for a batch before it takes the reading thread for dead. */
 const STALL_MS = 60_000;
-/** How long a reading thread may take to start (~30-40 ms as a rule) before the checking thread reads its share. */
-const START_MS = 3000;
-
-/** A reading thread that did not start: the system could not make it, or it died at once. */
-class NotStarted extends Error {}
+/** Batches the checking thread decodes ahead of its checking while a reading thread's next batch is not written. */
+const LOCAL_AHEAD = 2;
 
 class CursorBatches implements BatchSource {
   private readonly batch: EventBatch;
@@ -95,49 +98,78 @@ class CursorBatches implements BatchSource {
   }
 }
 
-/** One share of the file's chunks, as the checking thread takes its batches in order: from a reading thread, or read here. */
-interface ShareSource {
-  /** The next batch (perhaps empty), valid until `release`. */
-  take(): EventBatch;
-  /** Whether the batch last taken ends its chunk, and the lines of its chunk up to its end. */
-  readonly chunkEnd: boolean;
-  readonly chunkLines: number;
-  release(): void;
-  close(): void;
-}
+/** The checking thread's own chunks: claimed when it would otherwise wait, or when nobody had the next one. */
+class LocalChunks {
+  /** Opened at the first claim: a file that cannot be opened is an error of reading, not of making the source. */
+  private opened: ChunkReader | undefined;
+  /** Batches decoded ahead, in order, with where each leaves its chunk; and spares to fill. */
+  private readonly ahead: { batch: EventBatch; chunk: number; chunkEnd: boolean; chunkLines: number }[] = [];
+  private readonly spare: EventBatch[] = [];
+  private handedOut: EventBatch | undefined;
+  chunkEnd = false;
+  chunkLines = 0;
 
-/** A share of the file read on the checking thread: the stand-in for a reading thread that did not start. */
-class LocalShare implements ShareSource {
-  private readonly chunks: ChunkReader;
-  private readonly batch = new EventBatch(CAPACITY);
+  constructor(private readonly share: ChunkShare, private readonly claims: ChunkClaims) {}
 
-  constructor(share: ChunkShare) {
-    this.chunks = new ChunkReader(share);
+  private get reader(): ChunkReader {
+    return (this.opened ??= new ChunkReader(this.share));
   }
 
-  get chunkEnd(): boolean {
-    return this.chunks.chunkEnd;
+  /** Claims the next chunk if nobody has it yet. */
+  claim(): void {
+    // Chunks are claimed in order and taken in order: one is read whole before the next is claimed.
+    if (this.reader.reading) return;
+    const chunk = this.claims.claim(CHECKER);
+    if (chunk >= 0) this.reader.begin(chunk);
   }
 
-  get chunkLines(): number {
-    return this.chunks.chunkLines;
+  /**
+   * Decodes a batch ahead while the checking thread would wait: of the chunk begun, else of a chunk claimed now;
+   * false when enough is held or nothing is left.
+   */
+  work(): boolean {
+    if (this.ahead.length >= LOCAL_AHEAD) return false;
+    if (!this.reader.reading) {
+      this.claim();
+      if (!this.reader.reading) return false;
+    }
+    const batch = this.fill();
+    this.ahead.push({ batch, chunk: this.reader.chunk, chunkEnd: this.reader.chunkEnd, chunkLines: this.reader.chunkLines });
+    return true;
   }
 
-  take(): EventBatch {
-    // Asked only for a chunk of its share: there is one.
-    this.chunks.fill(this.batch);
-    return this.batch;
+  /** The next batch of `chunk`, this thread's: decoded ahead, or now. */
+  take(chunk: number): EventBatch {
+    const held = this.ahead.shift();
+    if (held) {
+      if (held.chunk !== chunk) throw new Error(`chunk ${held.chunk} was decoded where chunk ${chunk} was due`);
+      ({ chunkEnd: this.chunkEnd, chunkLines: this.chunkLines } = held);
+      return (this.handedOut = held.batch);
+    }
+    if (this.reader.chunk !== chunk || !this.reader.reading) throw new Error(`chunk ${chunk} is not this thread's`);
+    const batch = (this.handedOut = this.fill());
+    ({ chunkEnd: this.chunkEnd, chunkLines: this.chunkLines } = this.reader);
+    return batch;
   }
 
-  release(): void {}
+  release(): void {
+    if (this.handedOut) this.spare.push(this.handedOut);
+    this.handedOut = undefined;
+  }
+
+  private fill(): EventBatch {
+    const batch = this.spare.pop() ?? new EventBatch(CAPACITY);
+    this.reader.fill(batch);
+    return batch;
+  }
 
   close(): void {
-    this.chunks.close();
+    this.opened?.close();
   }
 }
 
 /** One reading thread and the ring of slots it fills, as the checking thread takes from it. */
-class Ring implements ShareSource {
+class Ring {
   private readonly counters = new Int32Array(new SharedArrayBuffer(COUNTERS * 4));
   private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * META * 8));
   private readonly batches: EventBatch[] = [];
@@ -145,29 +177,33 @@ class Ring implements ShareSource {
   private readonly strings: string[] = [];
   private readonly port: MessagePort;
   private readonly worker: Worker;
-  private readonly born = Date.now();
   private taken = 0;
   chunkEnd = false;
   chunkLines = 0;
 
-  constructor(readonly share: ChunkShare, workerFile: string, private readonly startMs: number) {
+  constructor(share: ChunkShare, claims: ChunkClaims, owner: number, workerFile: string) {
     const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(CAPACITY * STRIDE * 8));
     for (const memory of slots) this.batches.push(new EventBatch(CAPACITY, memory));
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const start: WorkerStart = {
-      ...share, port: port2, slots,
+      ...share, port: port2, slots, owner, claims: claims.memory, chunks: claims.count, decoder: decoderModule(),
       counters: this.counters.buffer as SharedArrayBuffer, meta: this.meta.buffer as SharedArrayBuffer,
     };
     this.worker = new Worker(workerFile, { workerData: start, transferList: [port2] });
     // A thread that dies says so only to the event loop, which this one does not see while it waits: the wait
-    // finds out (no start, or no batch), and the error must not take the process down meanwhile.
+    // finds out (no batch), and the error must not take the process down meanwhile.
     this.worker.on('error', () => undefined);
     this.worker.unref();
   }
 
-  /** The next batch of this reader (perhaps empty), valid until `release`; throws NotStarted for a thread that never ran. */
-  take(): EventBatch {
+  /** Whether the batch after the last one taken is written. */
+  get ready(): boolean {
+    return Atomics.load(this.counters, WRITTEN) > this.taken;
+  }
+
+  /** The next batch of this reader (perhaps empty), of `chunk`, valid until `release`. */
+  take(chunk: number): EventBatch {
     this.waitForBatch();
     const slot = this.taken++ % SLOTS;
     const m = slot * META;
@@ -177,6 +213,7 @@ class Ring implements ShareSource {
     this.chunkLines = this.meta[m + M_LINES];
     batch.slow = [];
     if (this.meta[m + M_MESSAGE] === 1) this.receive(batch);
+    if (this.meta[m + M_CHUNK] !== chunk) throw new Error(`the trace reading thread wrote chunk ${this.meta[m + M_CHUNK]} where chunk ${chunk} was due`);
     batch.strings = this.strings;
     return batch;
   }
@@ -187,7 +224,10 @@ class Ring implements ShareSource {
     Atomics.notify(this.counters, TAKEN);
   }
 
-  /** Blocks (checking is synchronous) until the reader has written the batch after the last one taken. */
+  /**
+   * Blocks (checking is synchronous) until the reader has written the batch after the last one taken. It has
+   * claimed the chunk of that batch, so it started.
+   */
   private waitForBatch(): void {
     let since = Date.now();
     let seen = Atomics.load(this.counters, WRITTEN);
@@ -195,8 +235,6 @@ class Ring implements ShareSource {
       Atomics.wait(this.counters, WRITTEN, seen, 250);
       const now = Atomics.load(this.counters, WRITTEN);
       if (now !== seen) since = Date.now();
-      // A thread that died before it could say why (this one cannot see its exit event while it waits).
-      else if (Atomics.load(this.counters, STARTED) === 0 && Date.now() - this.born > this.startMs) throw new NotStarted();
       // A thread seen gone wrote all it ever will: a batch written just before it went is there now.
       else if (Date.now() - since > STALL_MS || (!threadAlive(Atomics.load(this.counters, THREAD)) && Atomics.load(this.counters, WRITTEN) === now)) {
         throw new Error('the trace reading thread stopped');
@@ -224,17 +262,19 @@ class Ring implements ShareSource {
 }
 
 /**
- * Batches from reading threads that take the file's chunks in turn, read here in file order. A reader numbers the
- * lines of a chunk from 1 (it cannot know how many came before); they are renumbered here as they are taken. The
- * chunks end at the last newline the file had when opened; what follows is read here after them, on past that
- * size, as a single cursor reads a file that grows.
+ * Batches from reading threads that claim the file's chunks as they have room, read here in file order; this thread
+ * claims and decodes chunks too whenever the next batch due is not written yet, so on two cores the decoding is
+ * shared by whichever thread is free. A reader numbers the lines of a chunk from 1 (it cannot know how many came
+ * before); they are renumbered here as they are taken. The chunks end at the last newline the file had when
+ * opened; what follows is read here after them, on past that size, as a single cursor reads a file that grows.
  */
 class WorkerBatches implements BatchSource {
-  private readonly readers: ShareSource[];
-  private readonly chunks: number;
+  private readonly claims: ChunkClaims;
+  private readonly rings: Ring[];
+  private readonly local: LocalChunks;
   private chunk = 0;
-  /** The reader whose batch was handed out last: its slot is free once the next one is asked for. */
-  private current: ShareSource | undefined;
+  /** Where the batch handed out last came from: its slot is free once the next one is asked for. */
+  private current: Ring | LocalChunks | undefined;
   /** Lines before the current chunk, and in it up to the last batch taken. */
   private linesBefore: number;
   private linesIn = 0;
@@ -246,16 +286,15 @@ class WorkerBatches implements BatchSource {
   private tail: CursorBatches | undefined;
   private readonly tailStart: number;
 
-  constructor(private readonly cursor: TraceCursor, private readonly file: string, threads: number, chunkBytes: number, workerFile: string, startMs: number) {
+  constructor(private readonly cursor: TraceCursor, private readonly file: string, threads: number, chunkBytes: number, workerFile: string) {
     const offset = cursor.position;
     this.tailStart = cursor.lastLineEnd();
-    const left = this.tailStart - offset;
     this.linesBefore = cursor.nextLine - 1;
-    // A lone reader reads all that is left as one chunk: chunks only serve to share the file.
-    const bytes = threads > 1 ? chunkBytes : Math.max(left, 1);
-    this.chunks = Math.ceil(left / bytes);
-    const n = Math.min(threads, this.chunks);
-    this.readers = Array.from({ length: n }, (_, first) => new Ring({ file, offset, end: this.tailStart, chunkBytes: bytes, first, step: n }, workerFile, startMs));
+    const share: ChunkShare = { file, offset, end: this.tailStart, chunkBytes };
+    this.claims = new ChunkClaims(Math.ceil((this.tailStart - offset) / chunkBytes));
+    this.local = new LocalChunks(share, this.claims);
+    const n = Math.min(threads, this.claims.count);
+    this.rings = Array.from({ length: n }, (_, k) => new Ring(share, this.claims, k + 1, workerFile));
   }
 
   get nextLine(): number {
@@ -264,22 +303,22 @@ class WorkerBatches implements BatchSource {
 
   next(): EventBatch | undefined {
     this.current?.release();
-    while (this.chunk < this.chunks) {
-      const batch = this.take(this.chunk % this.readers.length);
-      const reader = this.current!;
+    while (this.chunk < this.claims.count) {
+      const batch = this.take(this.chunk);
+      const from = this.current!;
       const before = this.linesBefore;
       if (before > 0) {
         const r = batch.records;
         for (let at = R_LINE; at < batch.count * STRIDE; at += STRIDE) r[at] += before;
       }
-      this.linesIn = reader.chunkLines;
-      if (reader.chunkEnd) {
-        this.linesBefore += reader.chunkLines;
+      this.linesIn = from.chunkLines;
+      if (from.chunkEnd) {
+        this.linesBefore += from.chunkLines;
         this.linesIn = 0;
         this.chunk++;
       }
       if (batch.count > 0) return batch;
-      reader.release();
+      from.release();
     }
     this.current = undefined;
     // Most files end with a newline and do not grow: no cursor (nor a decoder on this thread) for nothing.
@@ -288,21 +327,23 @@ class WorkerBatches implements BatchSource {
     return this.tail.next();
   }
 
-  /** The next batch of reader `i`: read here instead when its thread did not start (it has written nothing then). */
-  private take(i: number): EventBatch {
-    const reader = (this.current = this.readers[i]);
-    try {
-      return reader.take();
-    } catch (e) {
-      if (!(e instanceof NotStarted) || !(reader instanceof Ring)) throw e;
-      reader.close();
-      const local = (this.current = this.readers[i] = new LocalShare(reader.share));
-      return local.take();
-    }
+  /**
+   * The next batch of `chunk`: from the reading thread that has it, decoding chunks here meanwhile while that
+   * thread has not written it; or read here, this thread's own or nobody's yet (a reading thread that never
+   * started claims nothing, so its share falls to this one).
+   */
+  private take(chunk: number): EventBatch {
+    if (!this.claims.claimed(chunk)) this.local.claim();
+    const owner = this.claims.ownerOf(chunk);
+    if (owner === CHECKER) return (this.current = this.local).take(chunk);
+    const ring = (this.current = this.rings[owner - 1]);
+    while (!ring.ready && this.local.work());
+    return ring.take(chunk);
   }
 
   close(): void {
-    for (const reader of this.readers) reader.close();
+    for (const ring of this.rings) ring.close();
+    this.local.close();
     this.tail?.close();
     this.cursor.close();
   }
@@ -311,13 +352,12 @@ class WorkerBatches implements BatchSource {
 export interface BatchOptions {
   /** Reading threads (by default one per core but the checking thread's, at most three). */
   threads?: number;
-  /** Bytes per chunk the readers take in turn. */
+  /** Bytes per chunk, the unit of work the threads claim. */
   chunkBytes?: number;
   /** Records per batch when read on this thread. */
   capacity?: number;
-  /** The reading threads' script, and how long one may take to start (tests stand in one that never does). */
+  /** The reading threads' script (tests stand in one that never starts, or dies). */
   workerFile?: string;
-  startMs?: number;
 }
 
 function cores(): number {
@@ -342,7 +382,7 @@ export function batchesOf(cursor: TraceCursor, worker?: boolean, options: BatchO
   const wanted = worker ?? (cursor.size - cursor.position >= WORKER_MIN_BYTES && cores() >= 2);
   const workerFile = options.workerFile ?? WORKER_FILE;
   if (wanted && file !== undefined && fs.existsSync(workerFile)) {
-    return new WorkerBatches(cursor, file, options.threads ?? readers(), options.chunkBytes ?? CHUNK_BYTES, workerFile, options.startMs ?? START_MS);
+    return new WorkerBatches(cursor, file, options.threads ?? readers(), options.chunkBytes ?? CHUNK_BYTES, workerFile);
   }
   return new CursorBatches(cursor, options.capacity);
 }

@@ -1,7 +1,9 @@
-// A reader's share of a file that several readers decode together: chunks `first`, `first + step`, ... of its bytes
-// [offset, end), each read whole before the next. A chunk starts at the first line that begins in it (so each line
-// is read by the one reader its first byte falls to), and its lines are numbered from 1: a reader cannot know how
-// many came before, and the checking thread renumbers them as it takes the chunks in file order.
+// The chunks of a file that several threads decode together: its bytes [offset, end) cut every `chunkBytes`. Each
+// thread claims the next chunk nobody has when it has room for one (`ChunkClaims`), so the work follows whoever is
+// free: the reading threads, and the checking thread whenever it would otherwise wait. A chunk starts at the first
+// line that begins in it (so each line is read by the one thread its first byte falls to), and its lines are
+// numbered from 1: a reader cannot know how many came before, and the checking thread renumbers them as it takes
+// the chunks in file order.
 import * as fs from 'fs';
 import type { EventBatch } from './eventBatch';
 import { lineStartFrom, TraceCursor } from './reader';
@@ -11,15 +13,57 @@ export interface ChunkShare {
   offset: number;
   end: number;
   chunkBytes: number;
-  first: number;
-  step: number;
 }
 
+/** The owner a chunk has once claimed: reading thread `k` is k + 1; the checking thread is `CHECKER`. */
+export const CHECKER = -1;
+/** An owner not yet written: the claim and the store of its owner are two steps. */
+const UNKNOWN = 0;
+const NEXT = 0;
+const MIN_BUFFER = 4096;
+
+/** Which chunk goes to whom, in shared memory: the next chunk not claimed, and each chunk's owner. */
+export class ChunkClaims {
+  readonly cells: Int32Array;
+
+  constructor(readonly count: number, memory: SharedArrayBuffer = new SharedArrayBuffer((count + 1) * 4)) {
+    this.cells = new Int32Array(memory);
+  }
+
+  get memory(): SharedArrayBuffer {
+    return this.cells.buffer as SharedArrayBuffer;
+  }
+
+  /** The next chunk nobody has, now `owner`'s; -1 when every chunk is taken. */
+  claim(owner: number): number {
+    const chunk = Atomics.add(this.cells, NEXT, 1);
+    if (chunk >= this.count) return -1;
+    Atomics.store(this.cells, chunk + 1, owner);
+    Atomics.notify(this.cells, chunk + 1);
+    return chunk;
+  }
+
+  /** Whether somebody has claimed `chunk`. */
+  claimed(chunk: number): boolean {
+    return Atomics.load(this.cells, NEXT) > chunk;
+  }
+
+  /** The owner of a claimed `chunk`, waiting the moment between its claim and the store of its owner. */
+  ownerOf(chunk: number): number {
+    for (;;) {
+      const owner = Atomics.load(this.cells, chunk + 1);
+      if (owner !== UNKNOWN) return owner;
+      Atomics.wait(this.cells, chunk + 1, UNKNOWN, 1);
+    }
+  }
+}
+
+/** Decodes whole chunks of a share, one at a time, into batches. */
 export class ChunkReader {
   private readonly fd: number;
-  private chunk: number;
   private cursor: TraceCursor | undefined;
-  /** Whether the batch last filled ends its chunk, and the lines of its chunk up to its end. */
+  /** The chunk being read, and whether the batch last filled ends it, and its lines up to that batch's end. */
+  chunk = -1;
   chunkEnd = false;
   chunkLines = 0;
 
@@ -29,25 +73,33 @@ export class ChunkReader {
 
   constructor(private readonly share: ChunkShare) {
     this.fd = fs.openSync(share.file, 'r');
-    this.chunk = share.first;
   }
 
-  /** Fills `batch` with the next lines of this reader's chunks (none, for an empty chunk); false after its last. */
-  fill(batch: EventBatch): boolean {
+  /** Whether a chunk is begun and not read to its end. */
+  get reading(): boolean {
+    return this.cursor !== undefined;
+  }
+
+  /** Begins `chunk`; the one before must be read to its end. */
+  begin(chunk: number): void {
     const s = this.share;
-    if (!this.cursor) {
-      if (s.offset + this.chunk * s.chunkBytes >= s.end) return false;
-      this.cursor = TraceCursor.open(s.file, { offset: this.startOf(this.chunk), line: 1, end: this.startOf(this.chunk + 1) });
-    }
-    const cursor = this.cursor;
+    this.chunk = chunk;
+    const offset = this.startOf(chunk);
+    const end = this.startOf(chunk + 1);
+    // A buffer of the chunk's size, not the cursor's default: one is made per chunk, and the decoder reads into a
+    // window of its own anyway, the size of the largest buffer it was given.
+    this.cursor = TraceCursor.open(s.file, { offset, line: 1, end }, Math.max(MIN_BUFFER, Math.min(end - offset, s.chunkBytes + MIN_BUFFER)));
+  }
+
+  /** Fills `batch` with the next lines of the chunk begun (none, for an empty chunk). */
+  fill(batch: EventBatch): void {
+    const cursor = this.cursor!;
     this.chunkEnd = !(cursor.nextBatch(batch) && cursor.position < cursor.size);
     this.chunkLines = cursor.nextLine - 1;
     if (this.chunkEnd) {
       cursor.close();
       this.cursor = undefined;
-      this.chunk += s.step;
     }
-    return true;
   }
 
   close(): void {
@@ -58,7 +110,7 @@ export class ChunkReader {
   private startOf(chunk: number): number {
     const s = this.share;
     if (chunk === 0) return s.offset;
-    const at = s.offset + chunk * s.chunkBytes;
+    const at = Math.min(s.offset + chunk * s.chunkBytes, s.end);
     // Within a line already scanned: a long line spans many chunks, and scanning it again for each cost its square.
     if (at < this.scannedFrom || at > this.lineStart) {
       this.scannedFrom = at;

@@ -28,8 +28,21 @@ interface HotLinesModule {
   stringLength(id: number): number;
 }
 
-/** Compiled once per process (per thread); each parser is an instance of it with its own memory. */
+/**
+ * Compiled once per process; each parser is an instance of it with its own memory. Reading threads are handed the
+ * checking thread's module, so that V8 compiles and optimises its code once for all of them.
+ */
 let compiled: object | undefined;
+
+/** The compiled decoder, to hand to another thread. */
+export function decoderModule(): object {
+  return (compiled ??= new Module(Buffer.from(HOT_LINES_WASM, 'base64')));
+}
+
+/** Uses `module`, made by `decoderModule` on another thread, for this thread's parsers. */
+export function useDecoderModule(module: object): void {
+  compiled = module;
+}
 
 export class HotLineParser {
   /** Device names and attrs by the ids the records hold, mirrored from the module's table; batches share it. */
@@ -44,8 +57,7 @@ export class HotLineParser {
   private recordsAt = 0;
 
   constructor() {
-    compiled ??= new Module(Buffer.from(HOT_LINES_WASM, 'base64'));
-    this.wasm = new Instance(compiled).exports as HotLinesModule;
+    this.wasm = new Instance(decoderModule()).exports as HotLinesModule;
     this.seen = this.wasm.memory.buffer;
     this.view = Buffer.from(this.seen);
   }

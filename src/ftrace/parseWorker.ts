@@ -1,18 +1,20 @@
-// A reading thread of `batchSource`: decodes its share of a capture's chunks (chunks.ts), in order, into its ring of
-// shared slots, never more than the ring ahead of the checking thread, and stops when asked or after its last chunk.
+// A reading thread of `batchSource`: claims a capture's chunks (chunks.ts) one at a time and decodes each into its
+// ring of shared slots, never more than the ring ahead of the checking thread, and stops when asked or when every
+// chunk is claimed.
 import { workerData } from 'worker_threads';
 import {
-  CAPACITY, META, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STARTED, STOP, TAKEN, THREAD, WRITTEN, type SlotMessage, type WorkerStart,
+  CAPACITY, META, M_CHUNK, M_CHUNK_END, M_COUNT, M_LINES, M_MESSAGE, SLOTS, STOP, TAKEN, THREAD, WRITTEN, type SlotMessage, type WorkerStart,
 } from './batchSource';
-import { ChunkReader } from './chunks';
+import { ChunkClaims, ChunkReader } from './chunks';
 import { EventBatch } from './eventBatch';
+import { useDecoderModule } from './hotLines';
 import { systemThreadId } from './threadIds';
 
 function run(start: WorkerStart): void {
+  useDecoderModule(start.decoder);
   const counters = new Int32Array(start.counters);
-  // The checking thread decodes this share itself if this is not seen soon (a thread the system could not start).
+  // By which the checking thread, waiting for a batch of a chunk this thread claimed, sees it die.
   Atomics.store(counters, THREAD, systemThreadId());
-  Atomics.store(counters, STARTED, 1);
   const meta = new Float64Array(start.meta);
   const batches = start.slots.map((memory) => new EventBatch(CAPACITY, memory));
   let written = 0;
@@ -26,9 +28,10 @@ function run(start: WorkerStart): void {
     }
     return Atomics.load(counters, STOP) !== 1;
   };
-  const hand = (batch: EventBatch, chunkEnd: boolean, lines: number, message: SlotMessage | undefined): void => {
+  const hand = (batch: EventBatch, chunk: number, chunkEnd: boolean, lines: number, message: SlotMessage | undefined): void => {
     const m = (written % SLOTS) * META;
     meta[m + M_COUNT] = batch.count;
+    meta[m + M_CHUNK] = chunk;
     meta[m + M_CHUNK_END] = chunkEnd ? 1 : 0;
     meta[m + M_LINES] = lines;
     meta[m + M_MESSAGE] = message ? 1 : 0;
@@ -40,23 +43,30 @@ function run(start: WorkerStart): void {
   let reader: ChunkReader | undefined;
   try {
     reader = new ChunkReader(start);
+    const claims = new ChunkClaims(start.chunks, start.claims);
     for (;;) {
       if (!free()) return;
+      // A chunk is claimed only with a slot free for it: one claimed and not begun would wait for a full ring.
+      if (!reader.reading) {
+        const chunk = claims.claim(start.owner);
+        if (chunk < 0) return;
+        reader.begin(chunk);
+      }
       const batch = batches[written % SLOTS];
-      if (!reader.fill(batch)) return;
+      reader.fill(batch);
       // The ids of every batch index one table: each chunk's cursor takes the parser the last one closed.
       table ??= batch.strings;
       if (batch.strings !== table) throw new Error('a chunk was read with another string table');
       const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
       sentStrings += strings.length;
       const message = batch.slow.length > 0 || strings.length > 0 ? { slow: batch.slow, strings } : undefined;
-      hand(batch, reader.chunkEnd, reader.chunkLines, message);
+      hand(batch, reader.chunk, reader.chunkEnd, reader.chunkLines, message);
     }
   } catch (e) {
     if (!free()) return;
     const batch = batches[written % SLOTS];
     batch.count = 0;
-    hand(batch, true, 0, { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) });
+    hand(batch, reader?.chunk ?? -1, true, 0, { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) });
   } finally {
     reader?.close();
   }

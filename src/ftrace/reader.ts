@@ -59,6 +59,8 @@ function streamSource(fd: number, close: () => void): ByteSource {
   };
 }
 
+const scanBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * The offset of the first line that starts at or after `at` in the open file `fd` (its size if none does): where a
  * reader that splits a file by bytes starts and stops, each line read by the one reader its first byte falls to.
@@ -66,11 +68,12 @@ function streamSource(fd: number, close: () => void): ByteSource {
 export function lineStartFrom(fd: number, at: number, size: number): number {
   if (at <= 0) return 0;
   if (at >= size) return size;
-  // Lines are short: a small read finds the newline; a longer line takes more of them, never a buffer of its size.
-  const buf = Buffer.allocUnsafe(64 * 1024);
+  // Lines are short: a small read finds the newline (a 64 KiB one per chunk of a file cost a tenth more copying); a
+  // longer line takes more reads, larger each time, never a buffer of its size.
+  const buf = scanBuffer;
   // The byte before `at` may be the newline that ends the line before.
-  for (let from = at - 1, n = 0; from < size; from += n) {
-    n = fs.readSync(fd, buf, 0, buf.length, from);
+  for (let from = at - 1, n = 0, want = 1024; from < size; from += n, want = Math.min(want * 4, buf.length)) {
+    n = fs.readSync(fd, buf, 0, want, from);
     if (n <= 0) break;
     const nl = buf.subarray(0, n).indexOf(10);
     if (nl >= 0) return Math.min(from + nl + 1, size);

@@ -6,9 +6,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { test } from 'node:test';
-import { batchesOf, SLOTS, CAPACITY, STARTED, THREAD, type BatchOptions } from '../../src/ftrace/batchSource';
+import { batchesOf, SLOTS, CAPACITY, THREAD, type BatchOptions } from '../../src/ftrace/batchSource';
 import { checkTrace } from '../../src/ftrace/check';
-import { ChunkReader } from '../../src/ftrace/chunks';
+import { CHECKER, ChunkClaims, ChunkReader } from '../../src/ftrace/chunks';
 import { EventBatch } from '../../src/ftrace/eventBatch';
 import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/recordLayout';
 import { HotEvents } from '../../src/ftrace/hotEvents';
@@ -150,7 +150,7 @@ test('a file the reading thread cannot open is an error, not a hang', () => {
   });
 });
 
-test('a reading thread that does not start (dies at once, or never runs) has its share read on the checking thread', () => {
+test('a reading thread that does not start (dies at once, or never runs) claims nothing: the checking thread reads every chunk', () => {
   const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
   const alone = drain(TraceCursor.open(file), false);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
@@ -160,10 +160,44 @@ test('a reading thread that does not start (dies at once, or never runs) has its
       fs.writeFileSync(workerFile, script);
       for (const threads of [1, 3]) {
         const t0 = Date.now();
-        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, startMs: 200, threads, chunkBytes: 32 * 1024 }), alone, `${name}, ${threads} readers`);
+        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads, chunkBytes: 32 * 1024 }), alone, `${name}, ${threads} readers`);
         assert.ok(Date.now() - t0 < 5000, `${name}: read after ${Date.now() - t0} ms`);
       }
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the checking thread decodes chunks while it would wait for a slow reading thread, and the batches are the same', () => {
+  const lines = captures().flatMap((name) => captureLines(name));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
+  try {
+    // The real reading thread, 2 ms slower per batch.
+    const workerFile = path.join(dir, 'slow.js');
+    const src = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
+    fs.writeFileSync(workerFile, `const { ChunkReader } = require(${src('chunks.js')});
+      const fill = ChunkReader.prototype.fill;
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      ChunkReader.prototype.fill = function (batch) { Atomics.wait(nap, 0, 0, 2); return fill.call(this, batch); };
+      require(${src('parseWorker.js')});`);
+    withFile(lines.join('\n') + '\n', (file) => {
+      const claim = ChunkClaims.prototype.claim;
+      let here = 0;
+      ChunkClaims.prototype.claim = function (this: ChunkClaims, owner: number) {
+        const chunk = claim.call(this, owner);
+        if (chunk >= 0 && owner === CHECKER) here++;
+        return chunk;
+      };
+      try {
+        const chunkBytes = 16 * 1024;
+        const chunks = Math.ceil(fs.statSync(file).size / chunkBytes);
+        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes }), drain(TraceCursor.open(file), false));
+        assert.ok(here > 0 && here < chunks, `this thread read ${here} of ${chunks} chunks`);
+      } finally {
+        ChunkClaims.prototype.claim = claim;
+      }
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -175,20 +209,31 @@ test('text in memory is read on the checking thread', () => {
   source.close();
 });
 
-test('a reading thread that dies midway without a word is reported as soon as it is gone, not after a minute', () => {
+test('a reading thread that dies without a word, holding chunks, is reported as soon as it is gone, not after a minute', () => {
   const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
   try {
-    // Starts as a reading thread does, then its thread ends (as out of memory ends it) before writing a batch.
+    // Starts as a reading thread does and claims every chunk, then its thread ends (as out of memory ends it)
+    // before writing a batch. The checking thread asks for its first batch only once the claims are made.
+    const claimed = path.join(dir, 'claimed');
     const workerFile = path.join(dir, 'vanishes.js');
+    const src = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
     fs.writeFileSync(workerFile, `const { workerData } = require('worker_threads');
-      const c = new Int32Array(workerData.counters);
-      Atomics.store(c, ${THREAD}, require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', 'threadIds.js'))}).systemThreadId());
-      Atomics.store(c, ${STARTED}, 1);
+      const { ChunkClaims } = require(${src('chunks.js')});
+      Atomics.store(new Int32Array(workerData.counters), ${THREAD}, require(${src('threadIds.js')}).systemThreadId());
+      const claims = new ChunkClaims(workerData.chunks, workerData.claims);
+      while (claims.claim(workerData.owner) >= 0);
+      require('fs').writeFileSync(${JSON.stringify(claimed)}, '');
       process.exit(0);`);
+    const waitForClaims = (): void => {
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      for (let k = 0; k < 500 && !fs.existsSync(claimed); k++) Atomics.wait(nap, 0, 0, 10);
+      assert.ok(fs.existsSync(claimed), 'the stand-in thread claimed the chunks');
+    };
     const t0 = Date.now();
-    const source = batchesOf(TraceCursor.open(file), true, { workerFile, startMs: 200, threads: 1 });
+    const source = batchesOf(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
     try {
+      waitForClaims();
       assert.throws(() => source.next(), /the trace reading thread stopped/);
     } finally {
       source.close();
@@ -218,9 +263,12 @@ test('a line of many chunks is scanned once per reader, not once per chunk bound
       return n;
     }) as typeof fs.readSync;
     try {
-      const reader = new ChunkReader({ file, offset: 0, end: size, chunkBytes: 64 * 1024, first: 0, step: 1 });
+      const reader = new ChunkReader({ file, offset: 0, end: size, chunkBytes: 64 * 1024 });
       const batch = new EventBatch(CAPACITY);
-      while (reader.fill(batch));
+      for (let chunk = 0; chunk * 64 * 1024 < size; chunk++) {
+        reader.begin(chunk);
+        while (reader.reading) reader.fill(batch);
+      }
       reader.close();
     } finally {
       nodeFs.readSync = readSync;
