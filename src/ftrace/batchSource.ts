@@ -1,8 +1,8 @@
 // Where `checkTrace` gets its batches of decoded lines: from the cursor on this thread, or, for a large file on a
 // machine with a second core, from worker threads that read and decode ahead while this one checks, all of them
-// claiming the file's chunks as they have room (this one too, while it would otherwise wait). Batches pass through each reader's ring of slots in shared memory (handing
-// a buffer over per batch cost more than the decoding it saved); only a batch's slow lines and new strings, when it
-// has any, travel as a message.
+// claiming the file's chunks as they have room (this one too, while it would otherwise wait). Batches pass through
+// each reader's ring of slots in shared memory (handing a buffer over per batch cost more than the decoding it
+// saved); only a batch's slow lines and new strings, when it has any, travel as a message.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -115,7 +115,7 @@ class LocalChunks {
     return (this.opened ??= new ChunkReader(this.share));
   }
 
-  /** Claims the next chunk if nobody has it yet. */
+  /** Claims and begins the next chunk nobody has, unless one of this thread's is still being read. */
   claim(): void {
     // Chunks are claimed in order and taken in order: one is read whole before the next is claimed.
     if (this.reader.reading) return;

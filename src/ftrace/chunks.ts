@@ -20,7 +20,6 @@ export const CHECKER = -1;
 /** An owner not yet written: the claim and the store of its owner are two steps. */
 const UNKNOWN = 0;
 const NEXT = 0;
-const MIN_BUFFER = 4096;
 
 /** Which chunk goes to whom, in shared memory: the next chunk not claimed, and each chunk's owner. */
 export class ChunkClaims {
@@ -84,11 +83,7 @@ export class ChunkReader {
   begin(chunk: number): void {
     const s = this.share;
     this.chunk = chunk;
-    const offset = this.startOf(chunk);
-    const end = this.startOf(chunk + 1);
-    // A buffer of the chunk's size, not the cursor's default: one is made per chunk, and the decoder reads into a
-    // window of its own anyway, the size of the largest buffer it was given.
-    this.cursor = TraceCursor.open(s.file, { offset, line: 1, end }, Math.max(MIN_BUFFER, Math.min(end - offset, s.chunkBytes + MIN_BUFFER)));
+    this.cursor = TraceCursor.open(s.file, { offset: this.startOf(chunk), line: 1, end: this.startOf(chunk + 1) });
   }
 
   /** Fills `batch` with the next lines of the chunk begun (none, for an empty chunk). */

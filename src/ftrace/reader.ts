@@ -9,6 +9,7 @@ import { CUT_LINE, MAX_LINE, parseLine } from './lineParser';
 import type { TraceRecord } from './record';
 
 const CHUNK = 2 * 1024 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 /**
  * Fast paths of closed cursors, for the next ones: a debugger opens a cursor per seek and step back, and making a
  * parser (a WebAssembly instance and its memory) cost more than the few events it then reads.
@@ -106,8 +107,10 @@ export class TraceCursor implements Iterable<TraceRecord> {
   private resumeAt: number | undefined;
   private afterCut: Buffer | undefined;
 
-  private constructor(private readonly source: ByteSource, start: CursorStart, chunkSize: number) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
+  // The buffer is made at the first read: a cursor whose first call is `nextBatch` reads into its fast path's
+  // window instead, and `check-trace`'s threads open a cursor per chunk of the file.
+  private constructor(private readonly source: ByteSource, start: CursorStart, private readonly chunkSize: number) {
+    this.buf = NO_BYTES;
     this.base = start.offset;
     this.lineNo = start.line - 1;
   }
@@ -237,7 +240,8 @@ export class TraceCursor implements Iterable<TraceRecord> {
     }
     const keep = this.filled - this.pos;
     if (keep >= MAX_LINE) return this.cutLine(keep);
-    const size = keep === this.buf.length ? this.buf.length * 2 : this.buf.length;
+    const room = this.buf.length || this.chunkSize;
+    const size = keep === room ? room * 2 : room;
     if (this.hot) {
       this.buf = this.hot.reserve(size, this.pos, keep);
     } else if (size > this.buf.length) {
@@ -287,7 +291,7 @@ export class TraceCursor implements Iterable<TraceRecord> {
   private startHotPath(): HotLineParser {
     const hot = (this.hot = spareParsers.pop() ?? new HotLineParser());
     const keep = this.filled - this.pos;
-    const window = hot.reserve(this.buf.length, 0, 0);
+    const window = hot.reserve(this.buf.length || this.chunkSize, 0, 0);
     this.buf.copy(window, 0, this.pos, this.filled);
     this.buf = window;
     this.base += this.pos;
