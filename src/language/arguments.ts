@@ -2,7 +2,8 @@
 // word, each checked for kind and range and turned into the resolved value the runtime consumes.
 import type { Arg, CallStmt, Direction, ResolvedCall, ResolvedValue, Span } from './ast';
 import type { Spanned } from './span';
-import { quoted, type DiagnosticList } from './diagnostics';
+import type { DiagnosticList } from './diagnostics';
+import { quoted } from '../text/shorten';
 import { SIGNATURES, type HandleType, type Param, type Signature } from './signatures';
 import { HAZARD_KINDS, isHazardKind } from '../machine/hazards';
 

@@ -1,7 +1,8 @@
 // Turns a declaration line's words and options into a typed declaration (spec §3), checking every option's
 // key and value; defaults are left to the machine, except where a check needs them (cache geometry).
 import type { Arg, CacheDecl, Decl, DeviceDecl, MemoryDecl, NamedArg, PlatformDecl, Span } from './ast';
-import { quoted, type DiagnosticList } from './diagnostics';
+import type { DiagnosticList } from './diagnostics';
+import { quoted } from '../text/shorten';
 
 export const DECLARATION_KEYWORDS = new Set(['platform', 'cache', 'memory', 'device']);
 

@@ -1,5 +1,5 @@
 // Splits scenario text into tokens (spec §2), stored column-wise in typed arrays so a 30 MB file lexes in a blink.
-import { quoted } from './diagnostics';
+import { quoted } from '../text/shorten';
 import { SourceSpan } from './span';
 
 /** Token kinds. Numbers written with a K/M/G unit are `Size`; identifiers with hyphens (stale-read, next-line) are `Word`. */

@@ -3,7 +3,8 @@
 import type { Arg, NamedArg, ProcDecl, Program, RepeatStmt, Stmt } from './ast';
 import { CallNode } from './callNode';
 import { buildDeclaration, DECLARATION_KEYWORDS } from './declarations';
-import { quoted, type DiagnosticList } from './diagnostics';
+import type { DiagnosticList } from './diagnostics';
+import { quoted } from '../text/shorten';
 import { T, type Tokens } from './lexer';
 import { SourceSpan, spanFrom } from './span';
 import { LineError, TokenReader } from './tokenReader';

@@ -5,7 +5,8 @@ import { ANY_HANDLE, numberProblem, ownerValue, resolveArguments, ValueCache, ty
 import { CallNode, expectedOf, lineOfStmt, targetNameOf } from './callNode';
 import { ResolutionMemo } from './resolutionMemo';
 import { startLine, type Spanned } from './span';
-import { quoted, type DiagnosticList } from './diagnostics';
+import type { DiagnosticList } from './diagnostics';
+import { quoted } from '../text/shorten';
 import { RESERVED, SIGNATURES, type HandleType, type Signature } from './signatures';
 import { isHazardKind } from '../machine/hazards';
 

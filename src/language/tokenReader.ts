@@ -1,6 +1,6 @@
 // Reads tokens at a cursor: the parser's token access and argument grammar, shared with call nodes, which read
 // their argument lists again from the tokens when asked instead of holding them (spec §2, §4).
-import { quoted } from './diagnostics';
+import { quoted } from '../text/shorten';
 import type { Arg, Direction, Expectation, NamedArg, Pos, Span } from './ast';
 import { T, tokenSpan, type Tokens } from './lexer';
 import { SIGNATURES } from './signatures';

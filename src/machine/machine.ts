@@ -3,7 +3,7 @@
 // the modules named for each concept (streaming, swiotlb, iommu, cache, ...).
 
 import type { Direction } from '../language/ast';
-import { cut } from '../language/diagnostics';
+import { cut } from '../text/shorten';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
 import { bufferName, bufferPieces, clip, createBuffer, failedBufferNote, failedCallNote, failedHandleText, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
