@@ -180,7 +180,7 @@ class Parser extends TokenReader {
     if (this.kind() === T.Dot) {
       this.i++;
       // Checked before `expect`, whose message would be built for every call.
-      if (this.kind() !== T.Ident) this.fail(`expected a method name after ${quoted(callee + '.')}, found ${this.describe()}`);
+      if (this.kind() !== T.Ident) this.fail(`expected a method name after ${quoted(callee)} and '.', found ${this.describe()}`);
       const method = this.i++;
       callee = this.dotted(callee, this.text(method));
     }

@@ -377,7 +377,7 @@ class Resolver {
       return;
     }
     if (isProc || sig?.family === 'check') this.diags.error(span(), `'expect error' is for API calls that can fail, not ${what}`);
-    if (target !== undefined) this.diags.error(s.target!.span, `a call expected to fail binds nothing: drop ${quoted(`${target} =`)}`);
+    if (target !== undefined) this.diags.error(s.target!.span, `a call expected to fail binds nothing: drop ${quoted(target)} and the '='`);
   }
 
   private bind(s: CallStmt, name: string, expected: number | 'error' | undefined, sig: Signature | undefined, isProc: boolean, scope: Scope): void {

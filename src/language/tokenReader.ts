@@ -170,7 +170,7 @@ export class TokenReader {
     if (this.kind() === T.Colon) {
       // DEV:DIR, an owner for expect_owner.
       this.i++;
-      if (!(this.kind() === T.Ident && directionOf(this.text()))) this.fail(`expected a direction after ${quoted(`${this.text(at)}:`)}, found ${this.describe()}`);
+      if (!(this.kind() === T.Ident && directionOf(this.text()))) this.fail(`expected a direction after ${quoted(this.text(at))} and ':', found ${this.describe()}`);
       this.i++;
     }
     return at;
