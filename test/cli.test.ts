@@ -30,7 +30,7 @@ const broken = scenario('broken.dmabuf', 'device nic\nb = kmalloc(0)\nfrobnicate
 test('check exits 0 when every file is ok', () => {
   const r = dmabuf('check', clean);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /ok: 0 hazards, 4 steps/);
+  assert.match(r.out, /ok: 0 hazards, 4 statements/);
 });
 
 test('check exits 1 on a hazard and prints it as FILE:LINE:COL with its kind', () => {
@@ -116,7 +116,7 @@ test('run prints each statement followed by its events', () => {
   assert.match(r.out, /alloc kmalloc b: 4096 bytes/);
   assert.match(r.out, /map single h for nic TO_DEVICE/);
   assert.match(r.out, /owner of b \[0x0, \+0x1000\): cpu -> nic:TO_DEVICE/);
-  assert.match(r.out, /4 steps, 0 unexpected hazards/);
+  assert.match(r.out, /4 statements, 0 unexpected hazards/);
 });
 
 test('run piped into a reader that stops early (`| head`) ends quietly', async () => {

@@ -104,7 +104,7 @@ export interface StateView {
 export interface ProgramWords {
   /** The program: `scenario`, `trace`. */
   program: string;
-  /** What one step of it is called: `step`, `event`. */
+  /** What one step of it is called, as the CLI and the editor call it too: `statement`, `event`. */
   step: string;
   /** Where a step's kernel events come from, for the kernel source's label: `modeled kernel`. */
   kernel: string;
@@ -112,7 +112,7 @@ export interface ProgramWords {
   narrative: string;
 }
 
-export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: 'step', kernel: 'modeled kernel', narrative: 'what the modeled kernel does, in order' };
+export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: 'statement', kernel: 'modeled kernel', narrative: 'what the modeled kernel does, in order' };
 
 export const wordsOf = (engine: Engine): ProgramWords => engine.words ?? SCENARIO_WORDS;
 

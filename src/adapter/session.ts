@@ -394,11 +394,12 @@ export class DmabufDebugSession extends LoggingDebugSession {
       let first = executions.findIndex((i) => i >= run.nav.step);
       if (first < 0) first = executions.length;
       const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
+      const unit = wordsOf(run.engine).step;
       const targets = Array.from(executions.subarray(from, from + GOTO_TARGETS), (i, k) => {
         const s = run.engine.statements[run.rec.steps.stmt(i)];
         return {
           id: i + 1,
-          label: `${s.text}: execution ${from + k + 1} of ${executions.length} (step ${i + 1})`,
+          label: `${s.text}: execution ${from + k + 1} of ${executions.length} (${unit} ${i + 1})`,
           line: this.convertDebuggerLineToClient(s.line),
           column: this.convertDebuggerColumnToClient(s.column),
         };

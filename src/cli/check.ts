@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { cutShort, describeCutShort, hazardLimitAdvice } from '../runtime/stop';
+import { cutShort, describeCutShort, hazardLimitAdvice, stepCount } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -47,7 +47,7 @@ function report(r: CheckResult): string {
   if (cut) lines.push(cut);
   const unexpected = r.hazards.filter((h) => !h.expected).length;
   const expected = r.hazards.length - unexpected;
-  lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${r.steps} steps`);
+  lines.push(`${r.file}: ${r.ok ? 'ok' : 'FAILED'}: ${unexpected} hazard${unexpected === 1 ? '' : 's'}${expected ? `, ${expected} expected` : ''}, ${stepCount(r.steps)}`);
   return lines.join('\n');
 }
 

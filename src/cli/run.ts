@@ -4,7 +4,7 @@ import { eventLabels } from '../machine/buffers';
 import { describeEvent, type EventLabels } from '../machine/events';
 import { checkSource } from '../runtime/checker';
 import type { Step } from '../runtime/runner';
-import { cutShort, describeStop } from '../runtime/stop';
+import { cutShort, describeStop, stepCount } from '../runtime/stop';
 import { formatHazard } from './check';
 import { parseRunFlags, readSource, UsageError } from './flags';
 
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const unexpected = r.hazards.filter((h) => !h.expected).length;
-  const ended = cutShort(r.stopReason) ? describeStop(r.stopReason, r.steps) : `${r.steps} steps`;
+  const ended = cutShort(r.stopReason) ? describeStop(r.stopReason, r.steps) : stepCount(r.steps);
   process.stdout.write(`${file}: ${ended}, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}\n`);
   return r.ok ? 0 : 1;
 }

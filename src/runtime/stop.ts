@@ -16,12 +16,17 @@ export function cutShort(reason: StopReason | undefined): reason is Exclude<Stop
   return reason !== undefined && reason !== 'end';
 }
 
+/** How many steps a run took, in the word the user reads: a scenario's are statements, a trace's (`unit`) events. */
+export function stepCount(steps: number, unit = 'statement'): string {
+  return `${steps} ${unit}${steps === 1 ? '' : 's'}`;
+}
+
 /**
- * How a run ended, as a predicate: `The scenario ${describeStop(...)}`. `unit` names a step (a trace's is an
- * event). At the step limit the count is the limit, so it is not stated twice.
+ * How a run ended, as a predicate: `The scenario ${describeStop(...)}`. At the step limit the count is the limit, so
+ * it is not stated twice.
  */
 export function describeStop(reason: StopReason, steps: number, unit = 'statement'): string {
-  const count = `${steps} ${unit}${steps === 1 ? '' : 's'}`;
+  const count = stepCount(steps, unit);
   switch (reason) {
     case 'end':
       return `reached its end after ${count}`;

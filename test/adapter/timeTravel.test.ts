@@ -160,7 +160,7 @@ describe('time travel and breakpoints', () => {
     const targets = await dc.gotoTargetsRequest({ source: { path: RING }, line: 10 });
     assert.equal(targets.body.targets.length, 4);
     const third = targets.body.targets[2];
-    assert.match(third.label, /execution 3 of 4/);
+    assert.match(third.label, /execution 3 of 4 \(statement \d+\)$/);
     const stop = await move(dc, 'goto', { threadId: 1, targetId: third.id });
     assert.equal(stop.body.reason, 'goto');
     assert.equal(await scenarioLine(dc, stop.body.threadId), 10);
@@ -190,7 +190,7 @@ describe('time travel and breakpoints', () => {
     assert.deepEqual(progress, ['start', 'end'], 'a long recording reports its progress');
     const end = await move(dc, 'continue');
     assert.equal(end.body.reason, 'end');
-    assert.equal(end.body.description, 'The scenario stopped after 120000 steps at the step limit');
+    assert.equal(end.body.description, 'The scenario stopped after 120000 statements at the step limit');
     await move(dc, 'stepBack');
     assert.equal(await scenarioLine(dc, 1), 5, 'the last statement run: the write of step 120000');
     await move(dc, 'continue');

@@ -297,6 +297,7 @@ describe('debugging a kernel trace', () => {
     assert.deepEqual(locations.body.breakpoints.map((b: DebugProtocol.BreakpointLocation) => b.line), [4098, 4099, 4100]);
     const targets = await dc.gotoTargetsRequest({ source: { path: file }, line: 4099 });
     assert.equal(targets.body.targets.length, 1);
+    assert.match(targets.body.targets[0].label, /\(event 4097\)$/);
     const stop = await move(dc, 'goto', { threadId: 1, targetId: targets.body.targets[0].id });
     assert.equal(await traceLine(dc, stop.body.threadId), 4099);
     const back = await move(dc, 'stepBack', { threadId: stop.body.threadId });
