@@ -7,7 +7,7 @@ import type { LineCause, LineState } from './events';
 import type { Loc } from './hazards';
 import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
-import { checkLost } from './newest';
+import { checkLost, storeOver } from './newest';
 import { emit } from './report';
 import { DataRun, RunBuilder, appendRuns, overwriteRuns, pushRun, sliceRuns } from './runs';
 import type { MachineState } from './state';
@@ -220,17 +220,10 @@ function writeBack(s: MachineState, idxs: number[], cause: LineCause): number {
     }
     const phys = start * c.line;
     emit(s, { type: 'writeback', phys, len: n * c.line });
-    storeBack(s, phys, n * c.line, runs.done(), cause);
+    storeOver(s, phys, n * c.line, runs.done(), { kind: 'write-back', cause });
   }
   changes.done();
   return dirty.length;
-}
-
-/** Stores dirty lines' data over memory's [phys, +len): the data it overwrites may be a lost write. */
-function storeBack(s: MachineState, phys: number, len: number, runs: DataRun[], cause: LineCause): void {
-  const old = readRuns(s.mem, phys, len);
-  writeRuns(s.mem, phys, runs);
-  checkLost(s, phys, old, 'write-back', `write-back of dirty cache lines (${cause})`);
 }
 
 /** Capacity eviction of lines: the Dirty ones written back (adjacent lines together), then all dropped. */
@@ -301,7 +294,7 @@ function accessLine(s: MachineState, lineNo: number, from: number, len: number, 
     c.data[idx] = full && whole ? whole : full ? sliceRuns(op.runs, pos, len) : overwriteRuns(data, from, sliceRuns(op.runs, pos, len));
     if (c.states[idx] !== DIRTY) record(s, idx, lineNo, c.states[idx], DIRTY, 'write');
     c.states[idx] = DIRTY;
-    if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), 'bounce-copy', 'a bounce copy');
+    if (op.copy) checkLost(s, lineNo * c.line + from, sliceRuns(data, from, len), { kind: 'bounce-copy' });
   }
   if (op.kind !== 'alloc' && c.prefetch !== 'none') prefetchNext(s, lineNo);
 }
@@ -448,7 +441,7 @@ export function cpuAccess(s: MachineState, phys: number, len: number, op: CpuOp)
     // Each of these lines is written back when a later one evicts it. A program write is newest over its bytes
     // (cpu.write): only a copy's older data can destroy a newer write there.
     const runs = sliceRuns(op.runs, a - phys, n);
-    if (op.copy) storeBack(s, a, n, runs, 'evict');
+    if (op.copy) storeOver(s, a, n, runs, { kind: 'write-back', cause: 'evict' });
     else writeRuns(s.mem, a, runs);
   }
   flushLineSummary(s, { lo: passFrom, hi: tailFirst - 1, count: tailFirst - passFrom, to: 'I', cause: lineCause(op) });
@@ -497,7 +490,7 @@ export function maintain(s: MachineState, phys: number, len: number, op: Mainten
   for (const i of idxs) if (c.states[i] === DIRTY) destroyed.push({ phys: c.tags[i] * c.line, data: c.data[i] as DataRun[] });
   drop(s, idxs, 'invalidate');
   emit(s, { type: 'invalidate', phys, len, lines: idxs.length });
-  for (const d of destroyed) checkLost(s, d.phys, d.data, 'invalidate', 'invalidating dirty cache lines');
+  for (const d of destroyed) checkLost(s, d.phys, d.data, { kind: 'invalidate' });
 }
 
 /** The cached lines the range covers only in part: at most its first and its last. */

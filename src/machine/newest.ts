@@ -3,7 +3,7 @@
 
 import { cacheView } from './cache';
 import { hex } from './events';
-import type { MachineEvent } from './events';
+import type { LineCause, MachineEvent } from './events';
 import type { Hazard, Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { raise } from './report';
@@ -61,22 +61,47 @@ export function staleness(s: MachineState, phys: number, got: readonly DataRun[]
   return res;
 }
 
-/** What destroyed a lost write, as its hazard's detail names it. */
-export type LossKind = 'write-back' | 'invalidate' | 'bounce-copy' | 'slot-release';
+/** What destroyed a lost write: its kind is the hazard's detail. */
+export type Loss =
+  | { kind: 'write-back'; cause: LineCause }
+  | { kind: 'invalidate' }
+  | { kind: 'bounce-copy' }
+  | { kind: 'slot-release'; slot: number; why: string };
+
+/** How a lost-write message tells the loss. */
+function lossText(loss: Loss): string {
+  switch (loss.kind) {
+    case 'write-back':
+      return `write-back of dirty cache lines (${loss.cause})`;
+    case 'invalidate':
+      return 'invalidating dirty cache lines';
+    case 'bounce-copy':
+      return 'a bounce copy';
+    case 'slot-release':
+      return `releasing bounce slot ${hex(loss.slot)} (${loss.why})`;
+  }
+}
+
+/** Stores `runs` over memory's [phys, +len): the data they overwrite may be a lost write. */
+export function storeOver(s: MachineState, phys: number, len: number, runs: readonly DataRun[], loss: Loss): void {
+  const old = readRuns(s.mem, phys, len);
+  writeRuns(s.mem, phys, runs);
+  checkLost(s, phys, old, loss);
+}
 
 /**
- * A write-back, invalidate, copy or slot release (`kind`, told as `how`) destroyed `destroyed` (the old contents at
- * `phys`): any byte whose newest write now survives in no copy (memory, a cache line, a bounce slot) is a lost write.
+ * `loss` destroyed `destroyed` (the old contents at `phys`): any byte whose newest write now survives in no copy
+ * (memory, a cache line, a bounce slot) is a lost write.
  */
-export function checkLost(s: MachineState, phys: number, destroyed: readonly DataRun[], kind: LossKind, how: string, extraRelated: Related[] = []): void {
+export function checkLost(s: MachineState, phys: number, destroyed: readonly DataRun[], loss: Loss): void {
   let pos = 0;
   for (const d of destroyed) {
-    if (d.seq >= 0) checkLostRun(s, phys + pos, d, kind, how, extraRelated);
+    if (d.seq >= 0) checkLostRun(s, phys + pos, d, loss);
     pos += d.len;
   }
 }
 
-function checkLostRun(s: MachineState, phys: number, d: DataRun, kind: LossKind, how: string, extraRelated: Related[]): void {
+function checkLostRun(s: MachineState, phys: number, d: DataRun, loss: Loss): void {
   const logical = slotToOriginal(s, phys) ?? phys;
   const newest = newestRuns(s, logical, d.len);
   if (!newest.some((n) => n.seq === d.seq)) return;
@@ -91,6 +116,7 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, kind: LossKind,
     lost += l;
   });
   if (lost === 0) return;
+  const how = lossText(loss);
   // One hazard per lost write and cause within a statement, however many lines or pieces carried it: it counts them all.
   const key = `${d.seq}:${how}`;
   const message = (t: { bytes: number; from: number }): string => `${how} destroyed ${t.bytes} byte(s) at ${placeText(s, t.from)}: ${writerText(s, d.seq)} and no copy survives in memory, the cache or a bounce buffer`;
@@ -103,7 +129,7 @@ function checkLostRun(s: MachineState, phys: number, d: DataRun, kind: LossKind,
     if (total.event) total.event.message = total.hazard.message;
     return;
   }
-  raise(s, 'lost-write', message({ bytes: lost, from }), [...writeRelated(s, d.seq, 'wrote the lost data'), ...extraRelated], { detail: kind });
+  raise(s, 'lost-write', message({ bytes: lost, from }), writeRelated(s, d.seq, 'wrote the lost data'), { detail: loss.kind });
   const event = s.recording ? s.events[s.events.length - 1] : undefined;
   s.lostWrites.set(key, { hazard: s.hazards[s.hazards.length - 1], bytes: lost, from, ...(event?.type === 'hazard' ? { event } : {}) });
 }

@@ -3,10 +3,9 @@
 // sequence numbers; a slot's bytes stand for their original's.
 
 import { cacheView, cpuAccess } from './cache';
-import { hex } from './events';
 import type { Layout } from './layout';
-import { readRuns, writeRuns } from './memory';
-import { checkLost } from './newest';
+import { readRuns } from './memory';
+import { checkLost, storeOver } from './newest';
 import { emit, traced } from './report';
 import { RangeAllocator, allocTopDown, createRangeAllocator, freeRange } from './rangeAllocator';
 import type { MachineState } from './state';
@@ -57,7 +56,7 @@ export function freeSlots(s: MachineState, slot: number, why: string): void {
   s.swiotlb.active.splice(i, 1);
   freeRange(s.swiotlb.pool, slot, Math.ceil(b.len / SLOT_SIZE) * SLOT_SIZE);
   // The slot's bytes now stand for nothing: what only they held of the original is gone.
-  for (const copy of held) checkLost(s, b.orig, copy, 'slot-release', `releasing bounce slot ${hex(slot)} (${why})`);
+  for (const copy of held) checkLost(s, b.orig, copy, { kind: 'slot-release', slot, why });
 }
 
 /** The original byte a slot byte stands for, if `phys` lies in a slot in use. */
@@ -81,11 +80,7 @@ function activeSlot(s: MachineState, slot: number): BounceSlot | undefined {
 function cpuCopy(s: MachineState, from: number, fromCached: boolean, to: number, toCached: boolean, len: number): void {
   const runs = fromCached ? cpuAccess(s, from, len, { kind: 'read' }) : readRuns(s.mem, from, len);
   if (toCached) cpuAccess(s, to, len, { kind: 'write', runs, copy: true });
-  else {
-    const old = readRuns(s.mem, to, len);
-    writeRuns(s.mem, to, runs);
-    checkLost(s, to, old, 'bounce-copy', 'a bounce copy');
-  }
+  else storeOver(s, to, len, runs, { kind: 'bounce-copy' });
 }
 
 /** swiotlb_bounce towards the device: original -> slot, for bytes [off, +len) of the slot range. */
