@@ -86,6 +86,14 @@ function restoreState(snap: MachineSnapshot, adopt: boolean): MachineState {
   return s as MachineState;
 }
 
+/** Forgets what a statement has produced: its events, hazards, lost writes so far and failure. */
+function clearStatement(s: MachineState): void {
+  s.events = [];
+  s.hazards = [];
+  s.lostWrites = new Map();
+  s.failed = false;
+}
+
 export class Machine {
   private s: MachineState;
   /** The handle ids the program's bindings hold now; set by the runner, so that released objects can be pruned. */
@@ -109,20 +117,14 @@ export class Machine {
     const s = this.s;
     pruneIfDue(s, this.boundHandles);
     s.loc = loc;
-    s.events = [];
-    s.hazards = [];
-    s.lostWrites = new Map();
-    s.failed = false;
+    clearStatement(s);
     s.lineEventBudget = LINE_EVENT_BUDGET;
   }
 
   end(): { events: MachineEvent[]; hazards: Hazard[]; failed: boolean } {
     flushLineSummary(this.s);
     const out = { events: this.s.events, hazards: this.s.hazards, failed: this.s.failed };
-    this.s.events = [];
-    this.s.hazards = [];
-    this.s.lostWrites = new Map();
-    this.s.failed = false;
+    clearStatement(this.s);
     return out;
   }
 
