@@ -78,13 +78,23 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
   return { text: `CPU read ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${st.bytes} byte(s) are stale: ${writerText(s, st.newestSeq)} but ${why}: ${fix}`, related };
 }
 
+/**
+ * `b`, unless it is what a failed allocation returned, for the access `fn` (worded `cpu.read of p`): that has no
+ * bytes, so any access to it is api-misuse and stops here (no bounds of a NULL to check).
+ */
+function accessible(s: MachineState, b: Buffer | undefined, fn: string, prep: 'of' | 'to' | 'through'): Buffer | undefined {
+  return b && !usedFailed(s, b, `${fn} ${prep} ${bufferName(b)}`) ? b : undefined;
+}
+
+/** The buffer behind the CPU pointer or coherent handle given to the access `fn` (`cpu.read`); see accessible. */
+function accessedBuffer(s: MachineState, h: Handle, fn: string, prep: 'of' | 'to'): Buffer | undefined {
+  return accessible(s, resolveBuffer(s, h, fn)?.b, fn, prep);
+}
+
 /** CPU loads of a buffer's bytes: through the cache when cacheable, else straight from memory. */
 export function cpuRead(s: MachineState, h: Handle, off: number, len: number, expect?: number): ByteRun[] {
-  const r = resolveBuffer(s, h, 'cpu.read');
-  if (!r) return [];
-  const { b } = r;
-  // What a failed allocation returned has no bytes: the read stops here (no bounds of a NULL to check).
-  if (usedFailed(s, b, `cpu.read of ${bufferName(b)}`)) return [];
+  const b = accessedBuffer(s, h, 'cpu.read', 'of');
+  if (!b) return [];
   usedWhenNotLive(s, b, `cpu.read of ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.read');
   checkCpuOwnership(s, b, off, n, 'read');
@@ -105,10 +115,8 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
 }
 
 export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, value: number): void {
-  const r = resolveBuffer(s, h, 'cpu.write');
-  if (!r) return;
-  const { b } = r;
-  if (usedFailed(s, b, `cpu.write to ${bufferName(b)}`)) return;
+  const b = accessedBuffer(s, h, 'cpu.write', 'to');
+  if (!b) return;
   usedWhenNotLive(s, b, `cpu.write to ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.write');
   checkCpuOwnership(s, b, off, n, 'wrote');
@@ -145,9 +153,8 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   const t = resolve(s, h, fn, DEVICE_HANDLES);
   if (!t) return undefined;
   if (t.type === 'coherent') {
-    const b = s.buffers.get(t.buffer);
+    const b = accessible(s, s.buffers.get(t.buffer), fn, 'through');
     if (!b) return undefined;
-    if (usedFailed(s, b, `${fn} through ${bufferName(b)}`)) return undefined;
     if (!b.live || b.device !== dev.name) {
       raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? notLiveText(b) : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
       if (!b.live) return undefined;
@@ -241,16 +248,16 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
 
 /** cache.prefetch: the CPU allocates clean lines over cacheable bytes of the buffer. */
 export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
-  const r = resolveBuffer(s, h, 'cache.prefetch');
-  // On what a failed allocation returned a cache event is a misuse; on freed memory none: the hardware may touch any line.
-  if (!r || usedFailed(s, r.b, `cache.prefetch of ${bufferName(r.b)}`) || !r.b.cacheable) return;
-  cpuAccessPieces(s, bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
+  const b = accessedBuffer(s, h, 'cache.prefetch', 'of');
+  // Unlike a failed allocation's NULL, freed memory takes cache events without a misuse: the hardware may touch any line.
+  if (!b || !b.cacheable) return;
+  cpuAccessPieces(s, bufferPieces(b, off, clip(s, b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
 }
 
 /** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */
 export function cacheEvict(s: MachineState, h: Handle, off: number, len: number): void {
-  const r = resolveBuffer(s, h, 'cache.evict');
-  if (!r || usedFailed(s, r.b, `cache.evict of ${bufferName(r.b)}`)) return;
-  for (const p of bufferPieces(r.b, off, clip(s, r.b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
+  const b = accessedBuffer(s, h, 'cache.evict', 'of');
+  if (!b) return;
+  for (const p of bufferPieces(b, off, clip(s, b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
 }
 
