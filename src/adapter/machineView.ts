@@ -153,7 +153,7 @@ export class MachineView implements StateView {
     else if (args.length === 2 && isNumber(args[1])) {
       const v = this.engine.runner.bindings(frame).get(args[0]);
       const b = v?.kind === 'handle' ? n.bufferOf(v.handle) : undefined;
-      if (!b || b.segs.length === 0) throw new Error(`${args[0]} is not a buffer with pages here`);
+      if (!b || b.failed) throw new Error(`${args[0]} is not a buffer with pages here`);
       const off = numberOf(args[1]);
       if (off >= b.size) throw new Error(`${hex(off)} is beyond the ${b.size} bytes of ${args[0]}`);
       let rest = off;
