@@ -7,9 +7,9 @@ import type { LineCause, MachineEvent } from './events';
 import type { Hazard, Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { raise } from './report';
-import { DataRun, zipRuns } from './runs';
+import { appendRuns, DataRun, pushRun, runsLength, zipRuns } from './runs';
 import type { MachineState } from './state';
-import { slotAliases, slotToOriginal } from './swiotlb';
+import { slotCopies, slotToOriginal } from './swiotlb';
 
 /** Numbers a new write by `who` made at the running statement; the caller records where it lands. */
 export function newWrite(s: MachineState, who: string): number {
@@ -101,12 +101,23 @@ export function checkLost(s: MachineState, phys: number, destroyed: readonly Dat
   }
 }
 
+/** `runs` laid `at` bytes into a range of `total` bytes, with no copy (sequence -1, as `cacheView` has) around them. */
+function placed(at: number, runs: readonly DataRun[], total: number): DataRun[] {
+  const out: DataRun[] = [];
+  pushRun(out, { len: at, value: 0, seq: -1 });
+  appendRuns(out, runs);
+  pushRun(out, { len: total - at - runsLength(runs), value: 0, seq: -1 });
+  return out;
+}
+
 function checkLostRun(s: MachineState, phys: number, d: DataRun, loss: Loss): void {
   const logical = slotToOriginal(s, phys) ?? phys;
   const newest = newestRuns(s, logical, d.len);
   if (!newest.some((n) => n.seq === d.seq)) return;
-  const places = [logical, ...slotAliases(s, logical, d.len)];
-  const copies = places.flatMap((p) => [readRuns(s.mem, p, d.len), cacheView(s, p, d.len)]);
+  const copies = [readRuns(s.mem, logical, d.len), cacheView(s, logical, d.len)];
+  for (const c of slotCopies(s, logical, d.len)) {
+    copies.push(placed(c.at, readRuns(s.mem, c.slot, c.len), d.len), placed(c.at, cacheView(s, c.slot, c.len), d.len));
+  }
   let lost = 0;
   // From the first byte lost, not the run's first: a partly written line's write-back leaves the rest as it was.
   let from = logical;

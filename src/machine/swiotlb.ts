@@ -65,10 +65,17 @@ export function slotToOriginal(s: MachineState, phys: number): number | undefine
   return undefined;
 }
 
-/** Slot addresses that hold copies of original bytes [orig, +len). */
-export function slotAliases(s: MachineState, orig: number, len: number): number[] {
-  const out: number[] = [];
-  for (const b of s.swiotlb.active) if (orig >= b.orig && orig + len <= b.orig + b.len) out.push(b.slot + (orig - b.orig));
+/**
+ * The parts of original bytes [orig, +len) that slots in use hold copies of: `len` bytes at `slot`, `at` bytes into
+ * the range. A slot may hold only part of it (a mapping that starts or ends within a cache line).
+ */
+export function slotCopies(s: MachineState, orig: number, len: number): { at: number; slot: number; len: number }[] {
+  const out: { at: number; slot: number; len: number }[] = [];
+  for (const b of s.swiotlb.active) {
+    const from = Math.max(orig, b.orig);
+    const to = Math.min(orig + len, b.orig + b.len);
+    if (from < to) out.push({ at: from - orig, slot: b.slot + (from - b.orig), len: to - from });
+  }
   return out;
 }
 

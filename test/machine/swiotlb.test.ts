@@ -149,3 +149,15 @@ test('a bounce past the line-event budget is summarised per new state and cause:
   assert.deepEqual(sums.map((e) => [e.count, e.to, e.cause, e.scattered ?? false]), [[48, 'C', 'fill', true], [32, 'D', 'write', false], [32, 'C', 'clean', false]]);
   assert.equal(events.filter((e) => e.type === 'line').length, 16);
 });
+
+test('a bounce slot holding part of a destroyed cache line keeps those bytes: they are not counted lost', () => {
+  // The slot holds bytes 50-149 of b (after the CPU wrote them); invalidating b's dirty lines destroys the rest of
+  // lines 0-191 and all the others: 4096 - 100 bytes, though the slot covers lines 0 and 128 only in part.
+  const r = checkSource(['platform arm64 swiotlb=force', 'device dev', 'device io iommu', 'b = kmalloc(4096)',
+    'h = dma_map_single(dev, b, 100, BIDIRECTIONAL, offset=50)', 'g = dma_map_single(io, b, 4096, FROM_DEVICE)',
+    'cpu.write(b, 0, 4096, 1)', 'dma_sync_single_for_device(dev, h, 100, BIDIRECTIONAL)',
+    'dma_sync_single_for_cpu(io, g, 4096, FROM_DEVICE)'].join('\n'), 'x.dmabuf');
+  const lost = r.hazards.filter((h) => h.kind === 'lost-write');
+  assert.deepEqual(lost.map((h) => h.detail), ['invalidate']);
+  assert.match(lost[0].message, /destroyed 3996 byte\(s\) at b\+0x0: cpu wrote them at line 7/);
+});
