@@ -1,5 +1,6 @@
 // The scenario engine's state for the debugger: scopes, Watch/hover paths (`buf.owner`, `sgt[2].dma_address`,
 // `cache.line(buf, 0x40)`, `buf[0x40]`), memory references and data-breakpoint watches. Reads only.
+import { failedText } from '../machine/buffers';
 import type { MachineState } from '../machine/state';
 import type { Value } from '../runtime/values';
 import { bytesOf, cpuRuns, valuesKey } from './cpuBytes';
@@ -86,7 +87,7 @@ export class MachineView implements StateView {
     return {
       ...node,
       at: (i) => {
-        if (b.failed) throw new Error(`${node.name} has no bytes: its allocation failed`);
+        if (b.failed) throw new Error(`${node.name} has no bytes: ${failedText(b)}`);
         if (!Number.isInteger(i) || i < 0 || i >= b.size) return undefined;
         const [r] = cpuRuns(this.state, b, i, 1);
         return leaf(`${node.name}[${hex(i)}]`, hex(r?.value ?? 0), { dataId: watchId.bytes(b.id, i, 1) });

@@ -20,8 +20,14 @@ describe('failed calls in the debugger', () => {
     const value = async (expression: string): Promise<string> => (await dc.evaluateRequest({ expression, context: 'hover', frameId })).body.result;
     assert.equal(await value('p'), 'kmalloc #1, 134217728 bytes, allocation failed (NULL)');
     assert.match(await value('buf'), /^dmabuf #\d+ \(from the call that failed at line 4\)$/);
-    await assert.rejects(dc.evaluateRequest({ expression: 'p[0]', context: 'watch', frameId }), /p has no bytes: its allocation failed/);
+    await assert.rejects(dc.evaluateRequest({ expression: 'p[0]', context: 'watch', frameId }), /p has no bytes: allocation failed \(NULL\)/);
     const fields = await dc.variablesRequest({ variablesReference: (await dc.evaluateRequest({ expression: 'p', context: 'watch', frameId })).body.variablesReference });
     assert.ok(fields.body.variables.some((v) => v.name === 'allocation' && v.value === 'failed (NULL)'));
+  });
+
+  test('a failed phys() has no bytes either, and reading one says it was the phys() that failed', async () => {
+    for (let i = 0; i < 3; i++) await move(dc, 'next');
+    const frameId = (await topFrame(dc)).id;
+    await assert.rejects(dc.evaluateRequest({ expression: 'r[0]', context: 'watch', frameId }), /r has no bytes: phys\(\) failed/);
   });
 });
