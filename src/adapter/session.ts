@@ -24,6 +24,7 @@ import { ErrorCode, RequestError, badArguments } from './errors';
 import { launchArgsOf, type LaunchArgs } from './launchArgs';
 import { Navigator, type Move } from './navigator';
 import { stepsRunning } from './stepStore';
+import { stepCount } from '../runtime/stop';
 import { hazardLines, OUTPUT_WINDOW, skippedLine, statementLines, type ConsoleLine } from './output';
 import { openProgram, type Opener } from './programs';
 import { Recording } from './recording';
@@ -204,14 +205,14 @@ export class DmabufDebugSession extends LoggingDebugSession {
         this.sendEvent(start);
         started = true;
       }
-      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, `${rec.length} ${words.step}s`));
+      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, stepCount(rec.length, words.step)));
       await new Promise((resolve) => setImmediate(resolve));
       if (this.cancelRecording) {
         if (started) this.sendEvent(new ProgressEndEvent(progressId, 'Cancelled'));
-        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${rec.length} ${words.step}s`);
+        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${stepCount(rec.length, words.step)}`);
       }
     }
-    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${rec.length} ${words.step}s recorded`));
+    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${stepCount(rec.length, words.step)} recorded`));
   }
 
   /**

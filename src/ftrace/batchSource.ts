@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
-import { CHECKER, ChunkClaims, ChunkReader, type ChunkShare } from './chunks';
+import { CHECKER, ChunkClaims, ChunkReader, type FileChunks } from './chunks';
 import { EventBatch } from './eventBatch';
 import { decoderModule } from './hotLines';
 import { R_LINE, STRIDE } from './recordLayout';
@@ -49,7 +49,7 @@ export const CAPACITY = 8192;
 export const CHUNK_BYTES = 1024 * 1024;
 
 /** What a reading thread is given: the file's chunks and their claims, its owner number for them, and its ring. */
-export interface WorkerStart extends ChunkShare {
+export interface WorkerStart extends FileChunks {
   claims: SharedArrayBuffer;
   chunks: number;
   owner: number;
@@ -109,10 +109,10 @@ class LocalChunks {
   chunkEnd = false;
   chunkLines = 0;
 
-  constructor(private readonly share: ChunkShare, private readonly claims: ChunkClaims) {}
+  constructor(private readonly chunks: FileChunks, private readonly claims: ChunkClaims) {}
 
   private get reader(): ChunkReader {
-    return (this.opened ??= new ChunkReader(this.share));
+    return (this.opened ??= new ChunkReader(this.chunks));
   }
 
   /** Claims and begins the next chunk nobody has, unless one of this thread's is still being read. */
@@ -142,11 +142,11 @@ class LocalChunks {
   take(chunk: number): EventBatch {
     const held = this.ahead.shift();
     if (held) {
-      if (held.chunk !== chunk) throw new Error(`chunk ${held.chunk} was decoded where chunk ${chunk} was due`);
+      if (held.chunk !== chunk) throw new Error(`internal error: chunk ${held.chunk} was decoded where chunk ${chunk} was due`);
       ({ chunkEnd: this.chunkEnd, chunkLines: this.chunkLines } = held);
       return (this.handedOut = held.batch);
     }
-    if (this.reader.chunk !== chunk || !this.reader.reading) throw new Error(`chunk ${chunk} is not this thread's`);
+    if (this.reader.chunk !== chunk || !this.reader.reading) throw new Error(`internal error: chunk ${chunk} is not this thread's`);
     const batch = (this.handedOut = this.fill());
     ({ chunkEnd: this.chunkEnd, chunkLines: this.chunkLines } = this.reader);
     return batch;
@@ -181,13 +181,13 @@ class Ring {
   chunkEnd = false;
   chunkLines = 0;
 
-  constructor(share: ChunkShare, claims: ChunkClaims, owner: number, workerFile: string) {
+  constructor(chunks: FileChunks, claims: ChunkClaims, owner: number, workerFile: string) {
     const slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(CAPACITY * STRIDE * 8));
     for (const memory of slots) this.batches.push(new EventBatch(CAPACITY, memory));
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const start: WorkerStart = {
-      ...share, port: port2, slots, owner, claims: claims.memory, chunks: claims.count, decoder: decoderModule(),
+      ...chunks, port: port2, slots, owner, claims: claims.memory, chunks: claims.count, decoder: decoderModule(),
       counters: this.counters.buffer as SharedArrayBuffer, meta: this.meta.buffer as SharedArrayBuffer,
     };
     this.worker = new Worker(workerFile, { workerData: start, transferList: [port2] });
@@ -213,7 +213,7 @@ class Ring {
     this.chunkLines = this.meta[m + M_LINES];
     batch.slow = [];
     if (this.meta[m + M_MESSAGE] === 1) this.receive(batch);
-    if (this.meta[m + M_CHUNK] !== chunk) throw new Error(`the trace reading thread wrote chunk ${this.meta[m + M_CHUNK]} where chunk ${chunk} was due`);
+    if (this.meta[m + M_CHUNK] !== chunk) throw new Error(`internal error: the trace reading thread wrote chunk ${this.meta[m + M_CHUNK]} where chunk ${chunk} was due`);
     batch.strings = this.strings;
     return batch;
   }
@@ -290,11 +290,11 @@ class WorkerBatches implements BatchSource {
     const offset = cursor.position;
     this.tailStart = cursor.lastLineEnd();
     this.linesBefore = cursor.nextLine - 1;
-    const share: ChunkShare = { file, offset, end: this.tailStart, chunkBytes };
+    const chunks: FileChunks = { file, offset, end: this.tailStart, chunkBytes };
     this.claims = new ChunkClaims(Math.ceil((this.tailStart - offset) / chunkBytes));
-    this.local = new LocalChunks(share, this.claims);
+    this.local = new LocalChunks(chunks, this.claims);
     const n = Math.min(threads, this.claims.count);
-    this.rings = Array.from({ length: n }, (_, k) => new Ring(share, this.claims, k + 1, workerFile));
+    this.rings = Array.from({ length: n }, (_, k) => new Ring(chunks, this.claims, k + 1, workerFile));
   }
 
   get nextLine(): number {
@@ -330,11 +330,12 @@ class WorkerBatches implements BatchSource {
   /**
    * The next batch of `chunk`: from the reading thread that has it, decoding chunks here meanwhile while that
    * thread has not written it; or read here, this thread's own or nobody's yet (a reading thread that never
-   * started claims nothing, so its share falls to this one).
+   * started claims nothing, so what it would have read falls to this one).
    */
   private take(chunk: number): EventBatch {
     if (!this.claims.claimed(chunk)) this.local.claim();
-    const owner = this.claims.ownerOf(chunk);
+    const owner = this.claims.ownerOf(chunk, STALL_MS);
+    if (owner === 0) throw new Error('the trace reading thread stopped');
     if (owner === CHECKER) return (this.current = this.local).take(chunk);
     const ring = (this.current = this.rings[owner - 1]);
     while (!ring.ready && this.local.work());

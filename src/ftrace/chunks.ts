@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import type { EventBatch } from './eventBatch';
 import { lineStartFrom, TraceCursor } from './reader';
 
-export interface ChunkShare {
+/** A file's bytes [offset, end), cut every `chunkBytes`. */
+export interface FileChunks {
   file: string;
   offset: number;
   end: number;
@@ -47,17 +48,21 @@ export class ChunkClaims {
     return Atomics.load(this.cells, NEXT) > chunk;
   }
 
-  /** The owner of a claimed `chunk`, waiting the moment between its claim and the store of its owner. */
-  ownerOf(chunk: number): number {
+  /**
+   * The owner of a claimed `chunk`, waiting the moment between its claim and the store of its owner; 0 if it is not
+   * known after `waitMs` (a thread killed in that moment).
+   */
+  ownerOf(chunk: number, waitMs: number): number {
+    const since = Date.now();
     for (;;) {
       const owner = Atomics.load(this.cells, chunk + 1);
-      if (owner !== UNKNOWN) return owner;
+      if (owner !== UNKNOWN || Date.now() - since > waitMs) return owner;
       Atomics.wait(this.cells, chunk + 1, UNKNOWN, 1);
     }
   }
 }
 
-/** Decodes whole chunks of a share, one at a time, into batches. */
+/** Decodes whole chunks of a file, one at a time, into batches. */
 export class ChunkReader {
   private readonly fd: number;
   private cursor: TraceCursor | undefined;
@@ -70,8 +75,8 @@ export class ChunkReader {
   private scannedFrom = -1;
   private lineStart = -1;
 
-  constructor(private readonly share: ChunkShare) {
-    this.fd = fs.openSync(share.file, 'r');
+  constructor(private readonly chunks: FileChunks) {
+    this.fd = fs.openSync(chunks.file, 'r');
   }
 
   /** Whether a chunk is begun and not read to its end. */
@@ -81,7 +86,7 @@ export class ChunkReader {
 
   /** Begins `chunk`; the one before must be read to its end. */
   begin(chunk: number): void {
-    const s = this.share;
+    const s = this.chunks;
     this.chunk = chunk;
     this.cursor = TraceCursor.open(s.file, { offset: this.startOf(chunk), line: 1, end: this.startOf(chunk + 1) });
   }
@@ -103,7 +108,7 @@ export class ChunkReader {
   }
 
   private startOf(chunk: number): number {
-    const s = this.share;
+    const s = this.chunks;
     if (chunk === 0) return s.offset;
     const at = Math.min(s.offset + chunk * s.chunkBytes, s.end);
     // Within a line already scanned: a long line spans many chunks, and scanning it again for each cost its square.

@@ -21,7 +21,7 @@ interface Drained {
   nextLine: number;
 }
 
-/** Many readers and small chunks: lines cross chunk ends, and every reader's batches come in turn. */
+/** Many readers and small chunks: lines cross chunk ends, and the readers' batches interleave. */
 const SHARED = { threads: 3, chunkBytes: 4096 };
 
 /** Every record of the batches of `cursor`; `meanwhile` runs once the source is made, before it is read. */
@@ -46,15 +46,50 @@ function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {},
   return out;
 }
 
-function withFile(text: string, body: (file: string) => void): void {
+/** A module of this repo's compiled ftrace, as a reading thread's script requires it. */
+const ftraceModule = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
+
+/**
+ * A stand-in reading thread in `dir`: `patch` runs in the thread (with `workerData`, `ChunkClaims` and `ChunkReader`
+ * in scope), then the real one, unless the patch ended it. Its first claim writes a file, which `claimed` waits for:
+ * the checking thread reads only once the stand-in holds a chunk (it would otherwise read them all itself first).
+ */
+function standIn(dir: string, patch: string): { workerFile: string; claimed: () => void } {
+  const marker = path.join(dir, 'claimed');
+  const workerFile = path.join(dir, 'stand-in.js');
+  fs.writeFileSync(workerFile, `const { workerData } = require('worker_threads');
+    const { ChunkClaims, ChunkReader } = require(${ftraceModule('chunks.js')});
+    const claim = ChunkClaims.prototype.claim;
+    ChunkClaims.prototype.claim = function (owner) {
+      const chunk = claim.call(this, owner);
+      if (chunk >= 0) require('fs').writeFileSync(${JSON.stringify(marker)}, '');
+      return chunk;
+    };
+    ${patch}
+    require(${ftraceModule('parseWorker.js')});`);
+  const claimed = (): void => {
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let k = 0; k < 1000 && !fs.existsSync(marker); k++) Atomics.wait(nap, 0, 0, 10);
+    assert.ok(fs.existsSync(marker), 'the stand-in thread claimed a chunk');
+  };
+  return { workerFile, claimed };
+}
+
+function withDir(body: (dir: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
-  const file = path.join(dir, 'x.trace.txt');
-  fs.writeFileSync(file, text, 'latin1');
   try {
-    body(file);
+    body(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function withFile(text: string, body: (file: string) => void): void {
+  withDir((dir) => {
+    const file = path.join(dir, 'x.trace.txt');
+    fs.writeFileSync(file, text, 'latin1');
+    body(file);
+  });
 }
 
 for (const name of captures()) {
@@ -137,7 +172,23 @@ test('closing after the first batch stops the reading thread', () => {
   });
 });
 
-test('a file the reading thread cannot open is an error, not a hang', () => {
+test('a reading thread that does not start (dies at once, or never runs) claims nothing: the checking thread reads every chunk', () => {
+  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+  const alone = drain(TraceCursor.open(file), false);
+  withDir((dir) => {
+    for (const [name, script] of [['dies.js', 'throw new Error("no thread for you")'], ['idles.js', 'setInterval(() => undefined, 1000)']]) {
+      const workerFile = path.join(dir, name);
+      fs.writeFileSync(workerFile, script);
+      for (const threads of [1, 3]) {
+        const t0 = Date.now();
+        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads, chunkBytes: 32 * 1024 }), alone, `${name}, ${threads} readers`);
+        assert.ok(Date.now() - t0 < 5000, `${name}: read after ${Date.now() - t0} ms`);
+      }
+    }
+  });
+});
+
+test('a file that cannot be opened any more is an error, not a hang', () => {
   withFile('x\n', (file) => {
     const cursor = TraceCursor.open(file);
     fs.unlinkSync(file);
@@ -150,98 +201,71 @@ test('a file the reading thread cannot open is an error, not a hang', () => {
   });
 });
 
-test('a reading thread that does not start (dies at once, or never runs) claims nothing: the checking thread reads every chunk', () => {
-  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
-  const alone = drain(TraceCursor.open(file), false);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
-  try {
-    for (const [name, script] of [['dies.js', 'throw new Error("no thread for you")'], ['idles.js', 'setInterval(() => undefined, 1000)']]) {
-      const workerFile = path.join(dir, name);
-      fs.writeFileSync(workerFile, script);
-      for (const threads of [1, 3]) {
-        const t0 = Date.now();
-        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads, chunkBytes: 32 * 1024 }), alone, `${name}, ${threads} readers`);
-        assert.ok(Date.now() - t0 < 5000, `${name}: read after ${Date.now() - t0} ms`);
-      }
+test('a reading thread that fails on a chunk it claimed: its error is thrown when that chunk is due', () => {
+  withDir((dir) => {
+    const { workerFile, claimed } = standIn(dir, `ChunkReader.prototype.begin = function (chunk) { this.chunk = chunk; throw new Error('no disk for you'); };`);
+    const source = batchesOf(TraceCursor.open(path.join(TRACES, 'nvme-intel-iommu.trace.txt')), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
+    try {
+      claimed();
+      assert.throws(() => source.next(), /no disk for you/);
+    } finally {
+      source.close();
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the checking thread decodes chunks while it would wait for a slow reading thread, and the batches are the same', () => {
   const lines = captures().flatMap((name) => captureLines(name));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
-  try {
+  withDir((dir) => {
     // The real reading thread, 2 ms slower per batch.
-    const workerFile = path.join(dir, 'slow.js');
-    const src = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
-    fs.writeFileSync(workerFile, `const { ChunkReader } = require(${src('chunks.js')});
-      const fill = ChunkReader.prototype.fill;
+    const { workerFile, claimed } = standIn(dir, `const fill = ChunkReader.prototype.fill;
       const nap = new Int32Array(new SharedArrayBuffer(4));
-      ChunkReader.prototype.fill = function (batch) { Atomics.wait(nap, 0, 0, 2); return fill.call(this, batch); };
-      require(${src('parseWorker.js')});`);
+      ChunkReader.prototype.fill = function (batch) { Atomics.wait(nap, 0, 0, 2); return fill.call(this, batch); };`);
     withFile(lines.join('\n') + '\n', (file) => {
       const claim = ChunkClaims.prototype.claim;
-      let here = 0;
+      const here: number[] = [];
       ChunkClaims.prototype.claim = function (this: ChunkClaims, owner: number) {
         const chunk = claim.call(this, owner);
-        if (chunk >= 0 && owner === CHECKER) here++;
+        if (chunk >= 0 && owner === CHECKER) here.push(chunk);
         return chunk;
       };
       try {
         const chunkBytes = 16 * 1024;
         const chunks = Math.ceil(fs.statSync(file).size / chunkBytes);
-        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes }), drain(TraceCursor.open(file), false));
-        assert.ok(here > 0 && here < chunks, `this thread read ${here} of ${chunks} chunks`);
+        assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes }, claimed), drain(TraceCursor.open(file), false));
+        // Chunk 0 was the reading thread's: each chunk this thread took, it took while a chunk of the other was due.
+        assert.ok(here.length > 0 && here.length < chunks && here[0] > 0, `this thread read ${here.length} of ${chunks} chunks, from chunk ${here[0]}`);
       } finally {
         ChunkClaims.prototype.claim = claim;
       }
     });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
+});
+
+test('a reading thread that dies without a word, holding chunks, is reported as soon as it is gone, not after a minute', () => {
+  withDir((dir) => {
+    // Starts as a reading thread does and claims every chunk, then its thread ends (as out of memory ends it)
+    // before writing a batch.
+    const { workerFile, claimed } = standIn(dir, `Atomics.store(new Int32Array(workerData.counters), ${THREAD}, require(${ftraceModule('threadIds.js')}).systemThreadId());
+      const claims = new ChunkClaims(workerData.chunks, workerData.claims);
+      while (claims.claim(workerData.owner) >= 0);
+      process.exit(0);`);
+    const source = batchesOf(TraceCursor.open(path.join(TRACES, 'nvme-intel-iommu.trace.txt')), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
+    try {
+      claimed();
+      const t0 = Date.now();
+      assert.throws(() => source.next(), /the trace reading thread stopped/);
+      assert.ok(Date.now() - t0 < 5000, `reported after ${Date.now() - t0} ms`);
+    } finally {
+      source.close();
+    }
+  });
 });
 
 test('text in memory is read on the checking thread', () => {
   const source = batchesOf(TraceCursor.fromText('# tracer: nop\n'), true);
   assert.equal(source.next()?.count, 1);
   source.close();
-});
-
-test('a reading thread that dies without a word, holding chunks, is reported as soon as it is gone, not after a minute', () => {
-  const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-source-'));
-  try {
-    // Starts as a reading thread does and claims every chunk, then its thread ends (as out of memory ends it)
-    // before writing a batch. The checking thread asks for its first batch only once the claims are made.
-    const claimed = path.join(dir, 'claimed');
-    const workerFile = path.join(dir, 'vanishes.js');
-    const src = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
-    fs.writeFileSync(workerFile, `const { workerData } = require('worker_threads');
-      const { ChunkClaims } = require(${src('chunks.js')});
-      Atomics.store(new Int32Array(workerData.counters), ${THREAD}, require(${src('threadIds.js')}).systemThreadId());
-      const claims = new ChunkClaims(workerData.chunks, workerData.claims);
-      while (claims.claim(workerData.owner) >= 0);
-      require('fs').writeFileSync(${JSON.stringify(claimed)}, '');
-      process.exit(0);`);
-    const waitForClaims = (): void => {
-      const nap = new Int32Array(new SharedArrayBuffer(4));
-      for (let k = 0; k < 500 && !fs.existsSync(claimed); k++) Atomics.wait(nap, 0, 0, 10);
-      assert.ok(fs.existsSync(claimed), 'the stand-in thread claimed the chunks');
-    };
-    const t0 = Date.now();
-    const source = batchesOf(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
-    try {
-      waitForClaims();
-      assert.throws(() => source.next(), /the trace reading thread stopped/);
-    } finally {
-      source.close();
-    }
-    assert.ok(Date.now() - t0 < 5000, `reported after ${Date.now() - t0} ms`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('a line of many chunks is scanned once per reader, not once per chunk boundary in it, and reads as on one thread', () => {
