@@ -213,8 +213,9 @@ export class Machine {
     const s = this.s;
     traced(s, fn, undefined, () => {
       const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
-      // kfree(NULL) and vfree(NULL) do nothing, whichever allocation returned the NULL.
-      if (!r || r.b.failed) return;
+      // kfree(NULL) and vfree(NULL) do nothing, whichever allocation returned the NULL; a phys() that failed returned
+      // no NULL, and is no more to be freed than one that did not.
+      if (!r || (r.b.failed && r.b.kind !== 'phys')) return;
       const want = fn === 'kfree' ? 'kmalloc' : 'vmalloc';
       if (r.b.kind !== want) {
         raise(s, 'api-misuse', `${fn}(${bufferName(r.b)}): it is ${r.b.kind === 'phys' ? 'a fixed phys() range, never freed' : `${r.b.kind} memory, not ${want}`}`, [{ loc: r.b.createdAt, message: 'created here' }], { detail: 'wrong-free' });

@@ -314,6 +314,18 @@ test('a phys() beyond the address space is used as a failed phys(), not as an al
   ]);
 });
 
+test('kfree or vfree of a phys() range is a wrong free, whether or not the phys() failed: it returned no NULL', () => {
+  for (const addr of ['0x90000000', '0x10000000000000']) {
+    for (const free of ['kfree', 'vfree']) {
+      const { hazards } = checkSource(`p = phys(${addr}, 64)\n${free}(p)\n`, 'x.dmabuf');
+      const wrong = hazards.filter((h) => h.detail === 'wrong-free');
+      assert.deepEqual(wrong.map((h) => [h.loc.line, h.message]), [[2, `${free}(p): it is a fixed phys() range, never freed`]], `${free} of phys(${addr})`);
+    }
+  }
+  // What a failed allocation returned is NULL: freeing it does nothing.
+  assert.deepEqual(checkSource('memory 64MiB\np = kmalloc(128MiB)\nkfree(p)\n', 'x.dmabuf').hazards.map((h) => h.detail), ['out-of-memory']);
+});
+
 test('a call given what a failed call returned fails in turn: expect error holds on it, whatever the call', () => {
   const text = ['memory 64MiB', 'device d dma_mask=20', 'p = kmalloc(128MiB)', 'cpu.write(p, 0, 4, 1) expect error', 'q = kmalloc(64)',
     'h = dma_map_single(d, q, 64, TO_DEVICE)', 'd.read(h, 0, 4) expect error', 'dma_sync_single_for_cpu(d, h, 64, TO_DEVICE) expect error',
