@@ -436,8 +436,14 @@ export class TraceChecker implements HotEventSink {
       if (old) this.supersede(d, old.mapping, m, 'dma');
     }
     // `unmapped` keeps its entry: every unmap replaces it, so it never outlives a later map and unmap. The segments
-    // are in place before their lines are taken, so that a line can name its holder among them.
-    for (let i = 0; i < segments.length; i++) d.byDma.set(segments[i].dma, segments[i]);
+    // are in place before their lines are taken, so that a line can name its holder among them. An sg list may
+    // give one dma address twice: the table keeps the longest entry there, which holds every sync the others do
+    // (dma-debug finds the entry containing a sync among all of them).
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      const there = i === 0 ? undefined : d.byDma.get(s.dma);
+      if (!there || there.mapping !== m || there.size < s.size) d.byDma.set(s.dma, s);
+    }
     if (m.dir !== 'TO_DEVICE') {
       for (let i = 0; i < segments.length; i++) {
         const s = segments[i];

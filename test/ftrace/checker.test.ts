@@ -67,6 +67,15 @@ test('two entries of one sg list at the same dma address, starting in one cache 
   assert.match(f.message, /its entries 0 \(phys 0x50000\) and 1 \(phys 0x50020\) start in the same cache line/);
 });
 
+test('an sg list giving one dma address twice: a sync of either entry is held by the longer one, as dma-debug finds it', () => {
+  const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={0x1000,0x200} phys_addrs={0x50000,0x90000} attrs=`);
+  const sync = (dmas: string, sizes: string): string => ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={${dmas}} sizes={${sizes}}`);
+  const unmapSg = ev(3, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x50000,0x90000} attrs=`);
+  assert.deepEqual(bugKeys(checkLines([sg, sync('0x10000,0x10000', '0x1000,0x200'), unmapSg])), []);
+  // Past the longer entry's end is still outside the mapping.
+  assert.deepEqual(bugKeys(checkLines([sg, sync('0x10000,0x10000', '0x2000,0x200'), unmapSg])), ['api-misuse/sync-outside-mapping@2']);
+});
+
 test('overlapping mappings are fine when one is TO_DEVICE or the new one skips the CPU sync', () => {
   assert.deepEqual(bugKeys(checkLines([map(1, 'TO_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000')])), []);
   assert.deepEqual(bugKeys(checkLines([map(1, 'FROM_DEVICE', 'a1000', 64, '1000'), map(2, 'FROM_DEVICE', 'a2000', 64, '1000', 'SKIP_CPU_SYNC')])), []);
