@@ -314,13 +314,14 @@ test('a phys() beyond the address space is used as a failed phys(), not as an al
   ]);
 });
 
-test('kfree or vfree of a phys() range is a wrong free, whether or not the phys() failed: it returned no NULL', () => {
-  for (const addr of ['0x90000000', '0x10000000000000']) {
-    for (const free of ['kfree', 'vfree']) {
-      const { hazards } = checkSource(`p = phys(${addr}, 64)\n${free}(p)\n`, 'x.dmabuf');
-      const wrong = hazards.filter((h) => h.detail === 'wrong-free');
-      assert.deepEqual(wrong.map((h) => [h.loc.line, h.message]), [[2, `${free}(p): it is a fixed phys() range, never freed`]], `${free} of phys(${addr})`);
-    }
+test('kfree or vfree of a phys() range: a wrong free, or, when the phys() failed, a use of what it returned (it is no NULL)', () => {
+  for (const free of ['kfree', 'vfree']) {
+    const live = checkSource(`p = phys(0x90000000, 64)\n${free}(p)\n`, 'x.dmabuf').hazards;
+    assert.deepEqual(live.map((h) => [h.loc.line, h.detail, h.message]), [[2, 'wrong-free', `${free}(p): it is a fixed phys() range, never freed`]]);
+    const failed = checkSource(`p = phys(0x10000000000000, 64)\n${free}(p)\n`, 'x.dmabuf').hazards.filter((h) => h.loc.line === 2);
+    assert.deepEqual(failed.map((h) => [h.detail, h.message]), [['failed-handle', `${free}(p), whose phys() failed at line 1: check the phys()'s result before using it`]]);
+    // The call fails in turn, as any given what a failed call returned: expect error holds there.
+    assert.deepEqual(checkSource(`p = phys(0x10000000000000, 64)\n${free}(p) expect error\n`, 'x.dmabuf').hazards.map((h) => h.detail), ['out-of-range']);
   }
   // What a failed allocation returned is NULL: freeing it does nothing.
   assert.deepEqual(checkSource('memory 64MiB\np = kmalloc(128MiB)\nkfree(p)\n', 'x.dmabuf').hazards.map((h) => h.detail), ['out-of-memory']);
