@@ -47,8 +47,8 @@ function spans(starts: readonly number[], sizes: readonly number[], sink: TouchS
 }
 
 /** The physical side of [at, at + size) in dma space, from the live segment holding `at`. */
-function physOf(live: DeviceState | undefined, at: number, size: number, sink: TouchSink): void {
-  const s = live?.segmentAt(at, size);
+function physOf(live: DeviceState | undefined, at: number, size: number, sink: TouchSink, entry?: number): void {
+  const s = live?.entrySynced(at, size, entry);
   if (s) sink.phys(s.phys + (at - s.dma), s.phys + (at - s.dma) + size);
 }
 
@@ -85,7 +85,7 @@ export class TouchVisitor implements HotEventSink {
         return;
       case 'sync_sg':
         spans(e.dmas, e.sizes, sink, false);
-        if (this.wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink));
+        if (this.wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink, i));
         return;
       case 'unmap_sg': {
         // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them; or the

@@ -63,9 +63,11 @@ export class DeviceState {
 
   /** The live streaming mappings, each once, oldest first. */
   mappings(): StreamingMapping[] {
-    const all: StreamingMapping[] = [];
-    for (const s of this.byDma.values()) if (s.index === 0) all.push(s.mapping);
-    return all.sort((a, b) => a.id - b.id);
+    // By its segments in the table: an sg list that gives one dma address twice keeps only its longest entry there,
+    // which need not be its first.
+    const all = new Set<StreamingMapping>();
+    for (const s of this.byDma.values()) all.add(s.mapping);
+    return [...all].sort((a, b) => a.id - b.id);
   }
 
   /**
@@ -80,6 +82,16 @@ export class DeviceState {
   /** The live segment holding dma address `addr` (and the `len` bytes from it, if one does), as a sync finds it. */
   segmentAt(addr: number, len = 1): Segment | undefined {
     return this.byDma.holding(addr, len);
+  }
+
+  /**
+   * The segment a sync of [addr, +len) syncs: the live one holding it, or, for entry `entry` of a dma_sync_sg when
+   * that is a list giving `addr` twice (the table keeps its longest entry there), the list's own entry `entry`.
+   */
+  entrySynced(addr: number, len: number, entry: number | undefined): Segment | undefined {
+    const s = this.segmentAt(addr, len);
+    const own = entry === undefined ? undefined : s?.mapping.segments[entry];
+    return own !== undefined && own.dma === addr ? own : s;
   }
 
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */

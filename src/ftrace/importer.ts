@@ -186,7 +186,7 @@ class ScenarioWriter {
    * trace unmapped already, through its old handle. (A scenario's sg sync takes no size: an entry that overruns its
    * segment is synced without the overrun.)
    */
-  private syncs(e: Extract<DmaEvent, { op: 'sync' | 'sync_sg' }>, dma: number, size: number, outcome: Outcome | undefined): string[] {
+  private syncs(e: Extract<DmaEvent, { op: 'sync' | 'sync_sg' }>, dma: number, size: number, outcome: Outcome | undefined, entry?: number): string[] {
     const dev = this.dev(e.device);
     if (outcome?.kind === 'again') {
       const gone = outcome.release.what;
@@ -198,7 +198,7 @@ class ScenarioWriter {
     const base = m && this.bindings.get(m.id);
     if (!m || !base) return [];
     if (m.kind === 'single') return [syncStatement(e, 'single', dev, base, size, dma - m.segments[0].dma)];
-    const s = this.checker.deviceNamed(e.device)?.segmentAt(dma, size);
+    const s = this.checker.deviceNamed(e.device)?.entrySynced(dma, size, entry);
     return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
   }
 
@@ -261,7 +261,7 @@ class ScenarioWriter {
         return this.syncs(e, e.dma, e.size, this.checker.outcomeOf(e));
       case 'sync_sg':
         // One statement per entry, as check-trace checks each.
-        return e.dmas.flatMap((dma, i) => this.syncs(e, dma, e.sizes[i], this.checker.outcomeOf(e, i)));
+        return e.dmas.flatMap((dma, i) => this.syncs(e, dma, e.sizes[i], this.checker.outcomeOf(e, i), i));
       case 'free': {
         const wrong = e.api === 'coherent' ? undefined : r.event;
         const o = this.checker.outcomeOf(e);

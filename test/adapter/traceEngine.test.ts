@@ -184,6 +184,19 @@ describe('function breakpoints on a device, a dma address or a phys range', () =
     assert.deepEqual([...e.functionStatements('dma:0x30000')], [0, 1]);
   });
 
+  test('a sync_sg of a list that gives one dma address twice matches the phys range of each of its entries', () => {
+    const D = 'nvme0';
+    for (const sizes of ['0x1000,0x200', '0x200,0x1000']) {
+      const e = new TraceEngine(tempTrace([
+        ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={${sizes}} phys_addrs={0x50000,0x90000} attrs=`),
+        ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x10000,0x10000} sizes={${sizes}}`),
+      ]));
+      runToEnd(e);
+      assert.deepEqual([...e.functionStatements('phys:0x50000')], [0, 1], sizes);
+      assert.deepEqual([...e.functionStatements('phys:0x90000')], [0, 1], sizes);
+    }
+  });
+
   test('the engine answers function breakpoints by event name glob and by query', () => {
     const e = new TraceEngine(UDMABUF);
     runToEnd(e);

@@ -67,6 +67,16 @@ test('two entries of one sg list at the same dma address, starting in one cache 
   assert.match(f.message, /its entries 0 \(phys 0x50000\) and 1 \(phys 0x50020\) start in the same cache line/);
 });
 
+test('an sg list giving one dma address twice is a live mapping till it is unmapped, whichever of its entries is the longer', () => {
+  for (const sizes of ['0x1000,0x200', '0x200,0x1000', '0x200,0x200']) {
+    const sg = ev(1, 'dma_map_sg', `${D} dir=TO_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={${sizes}} phys_addrs={0x50000,0x90000} attrs=`);
+    assert.deepEqual(bugKeys(checkLines([sg], { fromBoot: true })), ['leak/mapping-leak@1'], sizes);
+    const r = checkLines([sg]);
+    assert.equal(r.devices[0].liveAtEnd, 1, sizes);
+    assert.deepEqual(r.findings.map((f) => `${f.kind}@${f.line}`), ['window@1'], sizes);
+  }
+});
+
 test('an sg list giving one dma address twice: a sync of either entry is held by the longer one, as dma-debug finds it', () => {
   const sg = ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={0x1000,0x200} phys_addrs={0x50000,0x90000} attrs=`);
   const sync = (dmas: string, sizes: string): string => ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={${dmas}} sizes={${sizes}}`);

@@ -157,6 +157,19 @@ test('a release of the wrong kind (an unmap of a coherent buffer, a free of a ma
   assert.deepEqual(hazardsOf(text, 'x.dmabuf'), {});
 });
 
+test('a sync_sg of a list that gives one dma address twice syncs each of its entries, in either order of their sizes', async () => {
+  const D = 'nvme0';
+  for (const [sizes, names] of [['0x1000,0x200', ['sg1_0', 'sg1_1']], ['0x200,0x1000', ['sg1_0', 'sg1_1']]] as const) {
+    const text = await importText([
+      ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={${sizes}} phys_addrs={0x50000,0x90000} attrs=`),
+      ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x10000,0x10000} sizes={${sizes}}`),
+      ev(3, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x50000,0x90000} attrs=`),
+    ].join('\n'));
+    assert.deepEqual(text.split('\n').filter((l) => l.startsWith('dma_sync_sg')).map((l) => l.replace(/ {2}#.*/, '')),
+      names.map((n) => `dma_sync_sg_for_cpu(dev_nvme0, ${n}, FROM_DEVICE)`), sizes);
+  }
+});
+
 /** Asserts that `dmabuf check` of the import finds what check-trace finds in the trace (the same bugs, by kind); returns how many. */
 async function importAgrees(lines: string[]): Promise<number> {
   const text = lines.join('\n');
