@@ -201,13 +201,26 @@ test('a file that cannot be opened any more is an error, not a hang', () => {
   });
 });
 
-test('a reading thread that fails on a chunk it claimed: its error is thrown when that chunk is due', () => {
+test('a reading thread that fails on a chunk it claimed: its error is thrown when that chunk is due, after the chunks before it', () => {
   withDir((dir) => {
-    const { workerFile, claimed } = standIn(dir, `ChunkReader.prototype.begin = function (chunk) { this.chunk = chunk; throw new Error('no disk for you'); };`);
-    const source = batchesOf(TraceCursor.open(path.join(TRACES, 'nvme-intel-iommu.trace.txt')), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
+    // Its first chunk (chunk 0) reads; its second fails.
+    const { workerFile, claimed } = standIn(dir, `const begin = ChunkReader.prototype.begin;
+      let begun = 0;
+      ChunkReader.prototype.begin = function (chunk) {
+        if (++begun < 2) return begin.call(this, chunk);
+        this.chunk = chunk;
+        throw new Error('no disk for you');
+      };`);
+    const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
+    const source = batchesOf(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
     try {
       claimed();
-      assert.throws(() => source.next(), /no disk for you/);
+      const first = source.next();
+      assert.ok(first && first.count > 0, 'chunk 0 reads');
+      assert.throws(() => {
+        while (source.next());
+      }, /no disk for you/);
+      assert.ok(source.nextLine > 1 && source.nextLine < captureLines('nvme-intel-iommu.trace.txt').length, `stopped at line ${source.nextLine}`);
     } finally {
       source.close();
     }
@@ -233,7 +246,8 @@ test('the checking thread decodes chunks while it would wait for a slow reading 
         const chunkBytes = 16 * 1024;
         const chunks = Math.ceil(fs.statSync(file).size / chunkBytes);
         assert.deepEqual(drain(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes }, claimed), drain(TraceCursor.open(file), false));
-        // Chunk 0 was the reading thread's: each chunk this thread took, it took while a chunk of the other was due.
+        // Chunk 0 was the reading thread's: this thread took its chunks while a chunk of the other was due (decoding
+        // ahead instead of waiting) or when nobody had the one due.
         assert.ok(here.length > 0 && here.length < chunks && here[0] > 0, `this thread read ${here.length} of ${chunks} chunks, from chunk ${here[0]}`);
       } finally {
         ChunkClaims.prototype.claim = claim;
