@@ -276,6 +276,18 @@ test('a reading thread that dies without a word, holding chunks, is reported as 
   });
 });
 
+test('the owner of a chunk claimed by a thread killed before it stored its owner is not waited for past the limit', () => {
+  const claims = new ChunkClaims(2);
+  assert.equal(claims.claim(CHECKER), 0);
+  assert.equal(claims.ownerOf(0, 0), CHECKER);
+  // Claimed (the counter moved on) with no owner stored.
+  Atomics.add(claims.cells, 0, 1);
+  assert.ok(claims.claimed(1));
+  const t0 = Date.now();
+  assert.equal(claims.ownerOf(1, 50), 0);
+  assert.ok(Date.now() - t0 >= 50 && Date.now() - t0 < 5000, `waited ${Date.now() - t0} ms`);
+});
+
 test('text in memory is read on the checking thread', () => {
   const source = batchesOf(TraceCursor.fromText('# tracer: nop\n'), true);
   assert.equal(source.next()?.count, 1);
