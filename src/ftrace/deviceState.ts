@@ -2,7 +2,7 @@
 // coherent allocations, what it recently released, bounces waiting for their map, and its running figures.
 import { BoundedMap } from './boundedMap';
 import { LiveSegments } from './liveSegments';
-import type { Allocation, Origin, Segment, StreamingMapping } from './mappings';
+import { entryOf, type Allocation, type Origin, type Segment, type StreamingMapping } from './mappings';
 import { ReleaseLog } from './releaseLog';
 
 /** How many released addresses, dropped mappings and pending bounces a device remembers. */
@@ -84,14 +84,10 @@ export class DeviceState {
     return this.byDma.holding(addr, len);
   }
 
-  /**
-   * The segment a sync of [addr, +len) syncs: the live one holding it, or, for entry `entry` of a dma_sync_sg when
-   * that is a list giving `addr` twice (the table keeps its longest entry there), the list's own entry `entry`.
-   */
+  /** The live segment a sync of [addr, +len) syncs (for an sg sync, its entry `entry`: `entryOf`). */
   entrySynced(addr: number, len: number, entry: number | undefined): Segment | undefined {
     const s = this.segmentAt(addr, len);
-    const own = entry === undefined ? undefined : s?.mapping.segments[entry];
-    return own !== undefined && own.dma === addr ? own : s;
+    return s && entryOf(s, addr, len, entry);
   }
 
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */

@@ -6,7 +6,7 @@ import { TraceChecker, type Outcome } from './checker';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { EventStream } from './eventStream';
 import { DMA_MAPPING_ERROR } from './fields';
-import { hasAttr, hex, type Allocation, type Released, type Segment, type StreamingMapping } from './mappings';
+import { entryOf, hasAttr, hex, type Allocation, type Released, type Segment, type StreamingMapping } from './mappings';
 import { deviceIdentifiers } from './names';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
@@ -178,21 +178,22 @@ class ScenarioWriter {
     return wrongEvent ? [kindMismatch(wrongEvent, h, 'a coherent buffer', 'it is freed'), free] : [free];
   }
 
-  /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
   /**
-   * The sync of [dma, +size) by `e` (a single sync, or an entry of an sg sync) as check-trace's handler finds it
-   * (`outcome`), in whichever kind the scenario names that mapping: a live single mapping (a dma-direct one taken as
-   * dropped too: the scenario still has it mapped), the segment of a live list check-trace found, or a mapping the
-   * trace unmapped already, through its old handle. (A scenario's sg sync takes no size: an entry that overruns its
-   * segment is synced without the overrun.)
+   * The sync of [dma, +size) by `e` (a single sync, or entry `entry` of an sg sync) as check-trace's handler finds
+   * it (`outcome`), in whichever kind the scenario names that mapping: a live single mapping (a dma-direct one taken
+   * as dropped too: the scenario still has it mapped), the segment of a live list check-trace found, or a mapping
+   * the trace unmapped already, through its old handle; of a list that gives `dma` twice, the sync's own entry
+   * (`entryOf`). (A scenario's sg sync takes no size: an entry that overruns its segment is synced without the
+   * overrun.)
    */
   private syncs(e: Extract<DmaEvent, { op: 'sync' | 'sync_sg' }>, dma: number, size: number, outcome: Outcome | undefined, entry?: number): string[] {
     const dev = this.dev(e.device);
     if (outcome?.kind === 'again') {
-      const gone = outcome.release.what;
+      const what = outcome.release.what;
+      const gone = what && 'mapping' in what ? entryOf(what, dma, size, entry) : what;
       const single = this.handleOf(gone, 'single');
-      const entry = single ? undefined : this.handleOf(gone, 'sg');
-      return single ? [syncStatement(e, 'single', dev, single, size)] : entry ? [syncStatement(e, 'sg', dev, entry)] : [];
+      const listEntry = single ? undefined : this.handleOf(gone, 'sg');
+      return single ? [syncStatement(e, 'single', dev, single, size)] : listEntry ? [syncStatement(e, 'sg', dev, listEntry)] : [];
     }
     const m = outcome?.kind === 'live' && 'segments' in outcome.what ? outcome.what : undefined;
     const base = m && this.bindings.get(m.id);
@@ -202,6 +203,7 @@ class ScenarioWriter {
     return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
   }
 
+  /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
   private handleOf(x: Released | undefined, kind: 'single' | 'sg'): string | undefined {
     if (x === undefined || !('mapping' in x) || x.mapping.kind !== kind || !written(x)) return undefined;
     const base = this.bindings.get(x.mapping.id);

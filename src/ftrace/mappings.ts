@@ -73,6 +73,16 @@ export interface Allocation {
 /** What a release log keeps of what was released: the segment at the address, or the allocation. */
 export type Released = Segment | Allocation;
 
+/**
+ * What entry `entry` of an sg sync of [addr, +len) syncs, given `s`, the segment found holding it by address: the
+ * list's own entry `entry` where that list gives `addr` twice and the entry holds the range (a table by address
+ * keeps one entry there), else `s`.
+ */
+export function entryOf(s: Segment, addr: number, len: number, entry: number | undefined): Segment {
+  const own = entry === undefined ? undefined : s.mapping.segments[entry];
+  return own !== undefined && own.dma === addr && own.size >= len ? own : s;
+}
+
 /** The bytes a mapping covers, summed over its known segments. */
 export function mappedBytes(m: StreamingMapping): number {
   let n = 0;

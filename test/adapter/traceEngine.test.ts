@@ -195,6 +195,14 @@ describe('function breakpoints on a device, a dma address or a phys range', () =
       assert.deepEqual([...e.functionStatements('phys:0x50000')], [0, 1], sizes);
       assert.deepEqual([...e.functionStatements('phys:0x90000')], [0, 1], sizes);
     }
+    // An entry synced past its own size is held by the longer entry: its pages are that entry's.
+    const e = new TraceEngine(tempTrace([
+      ev(1, 'dma_map_sg', `nvme0 dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x10000} sizes={0x200,0x1000} phys_addrs={0x50000,0x90000} attrs=`),
+      ev(2, 'dma_sync_sg_for_cpu', `nvme0 dir=FROM_DEVICE dma_addrs={0x10000} sizes={0x1000}`),
+    ]));
+    runToEnd(e);
+    assert.deepEqual([...e.functionStatements('phys:0x50800')], []);
+    assert.deepEqual([...e.functionStatements('phys:0x90800')], [0, 1]);
   });
 
   test('the engine answers function breakpoints by event name glob and by query', () => {

@@ -49,6 +49,13 @@ function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {},
 /** A module of this repo's compiled ftrace, as a reading thread's script requires it. */
 const ftraceModule = (m: string): string => JSON.stringify(path.join(__dirname, '..', '..', 'src', 'ftrace', m));
 
+/** Waits (up to 10 s) for another thread to make `file`. */
+function waitForFile(file: string, what: string): void {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let k = 0; k < 1000 && !fs.existsSync(file); k++) Atomics.wait(nap, 0, 0, 10);
+  assert.ok(fs.existsSync(file), what);
+}
+
 /**
  * A stand-in reading thread in `dir`: `patch` runs in the thread (with `workerData`, `ChunkClaims` and `ChunkReader`
  * in scope), then the real one, unless the patch ended it. Its first claim writes a file, which `claimed` waits for:
@@ -67,12 +74,7 @@ function standIn(dir: string, patch: string): { workerFile: string; claimed: () 
     };
     ${patch}
     require(${ftraceModule('parseWorker.js')});`);
-  const claimed = (): void => {
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    for (let k = 0; k < 1000 && !fs.existsSync(marker); k++) Atomics.wait(nap, 0, 0, 10);
-    assert.ok(fs.existsSync(marker), 'the stand-in thread claimed a chunk');
-  };
-  return { workerFile, claimed };
+  return { workerFile, claimed: () => waitForFile(marker, 'the stand-in thread claimed a chunk') };
 }
 
 function withDir(body: (dir: string) => void): void {
@@ -203,18 +205,20 @@ test('a file that cannot be opened any more is an error, not a hang', () => {
 
 test('a reading thread that fails on a chunk it claimed: its error is thrown when that chunk is due, after the chunks before it', () => {
   withDir((dir) => {
-    // Its first chunk (chunk 0) reads; its second fails.
-    const { workerFile, claimed } = standIn(dir, `const begin = ChunkReader.prototype.begin;
+    // Its first chunk (chunk 0) reads; its second (chunk 1, claimed before the checking thread reads) fails.
+    const failing = path.join(dir, 'failing');
+    const { workerFile } = standIn(dir, `const begin = ChunkReader.prototype.begin;
       let begun = 0;
       ChunkReader.prototype.begin = function (chunk) {
         if (++begun < 2) return begin.call(this, chunk);
         this.chunk = chunk;
+        require('fs').writeFileSync(${JSON.stringify(failing)}, '');
         throw new Error('no disk for you');
       };`);
     const file = path.join(TRACES, 'nvme-intel-iommu.trace.txt');
     const source = batchesOf(TraceCursor.open(file), true, { workerFile, threads: 1, chunkBytes: 32 * 1024 });
     try {
-      claimed();
+      waitForFile(failing, 'the stand-in thread began its second chunk');
       const first = source.next();
       assert.ok(first && first.count > 0, 'chunk 0 reads');
       assert.throws(() => {
