@@ -1,7 +1,7 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import { replayEvent, type DeviceState, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
+import { replayEvent, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
@@ -46,10 +46,9 @@ function spans(starts: readonly number[], sizes: readonly number[], sink: TouchS
   }
 }
 
-/** The physical side of [at, at + size) in dma space, from the live segment holding `at`. */
-function physOf(live: DeviceState | undefined, at: number, size: number, sink: TouchSink, entry?: number): void {
-  const s = live?.entrySynced(at, size, entry);
-  if (s) sink.phys(s.phys + (at - s.dma), s.phys + (at - s.dma) + size);
+/** The physical side of [at, at + size) in dma space, at `phys` (none: no live segment had it). */
+function physAt(phys: number | undefined, size: number, sink: TouchSink): void {
+  if (phys !== undefined) sink.phys(phys, phys + size);
 }
 
 /**
@@ -85,7 +84,7 @@ export class TouchVisitor implements HotEventSink {
         return;
       case 'sync_sg':
         spans(e.dmas, e.sizes, sink, false);
-        if (this.wantPhys) e.dmas.forEach((d, i) => physOf(live, d, e.sizes[i], sink, i));
+        if (this.wantPhys) e.dmas.forEach((d, i) => physAt(live?.physSynced(d, e.sizes[i], i), e.sizes[i], sink));
         return;
       case 'unmap_sg': {
         // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them; or the
@@ -115,11 +114,11 @@ export class TouchVisitor implements HotEventSink {
   }
 
   unmap(device: string, _dir: TraceDirection, dma: number, size: number): void {
-    this.release(device, dma, size);
+    this.touch(device, dma, size, this.wantPhys ? this.checker!.deviceNamed(device)?.physSynced(dma, size, undefined) : undefined);
   }
 
   sync(device: string, _dir: TraceDirection, _forCpu: boolean, dma: number, size: number): void {
-    this.release(device, dma, size);
+    this.touch(device, dma, size, this.wantPhys ? this.checker!.deviceNamed(device)?.physSynced(dma, size, undefined) : undefined);
   }
 
   iommuMap(iova: number, paddr: number, size: number): void {
@@ -136,11 +135,11 @@ export class TouchVisitor implements HotEventSink {
     if (slot >= 0) this.sink.phys(live.paddrAt(slot), live.paddrAt(slot) + live.sizeAt(slot));
   }
 
-  /** An unmap or sync: it names the dma side only; the physical side is the live mapping's. */
-  private release(device: string, dma: number, size: number): void {
+  /** An unmap or sync: it names the dma side only; the physical side (`phys`) is the live mapping's. */
+  private touch(device: string, dma: number, size: number, phys: number | undefined): void {
     this.sink.device(device);
     this.sink.dma(dma, dma + size);
-    if (this.wantPhys) physOf(this.checker!.deviceNamed(device), dma, size, this.sink);
+    physAt(phys, size, this.sink);
   }
 }
 

@@ -45,6 +45,16 @@ export type FindingSink = (f: TraceFinding) => void;
  * second release (a sync: of unmapped memory) of `release.what`. None (undefined): nothing the trace decides about
  * an earlier release (mapped before the trace, events lost, nothing mapped since boot, DMA_MAPPING_ERROR).
  */
+/**
+ * Whether the check of sync_sg `e` reaches its entry `i`, given `head`, the live segment at its first address: not
+ * one with no size or DMA_MAPPING_ERROR, nor one past the mapped list's entries (merged away, or beyond a truncated
+ * map's arrays), which have nothing to check.
+ */
+export function syncReaches(e: Extract<DmaEvent, { op: 'sync_sg' }>, i: number, head: Segment | undefined): boolean {
+  if (i >= e.dmas.length || e.sizes[i] === 0 || e.dmas[i] === DMA_MAPPING_ERROR) return false;
+  return !(head && head.mapping.kind === 'sg' && i >= head.mapping.segments.length);
+}
+
 export type Outcome<T extends StreamingMapping | Allocation = StreamingMapping | Allocation> =
   | { kind: 'live'; what: T }
   | { kind: 'kept'; what: StreamingMapping }
@@ -358,9 +368,7 @@ export class TraceChecker implements HotEventSink {
         addr = e.dma;
         break;
       case 'sync_sg': {
-        if (entry >= e.dmas.length || e.sizes[entry] === 0 || e.dmas[entry] === DMA_MAPPING_ERROR) return undefined;
-        const head = d.byDma.get(e.dmas[0])?.mapping;
-        if (head && head.kind === 'sg' && entry >= head.segments.length) return undefined;
+        if (!syncReaches(e, entry, d.byDma.get(e.dmas[0]))) return undefined;
         addr = e.dmas[entry];
         live = d.segmentAt(addr, e.sizes[entry])?.mapping ?? d.dropped.get(addr);
         break;
@@ -629,12 +637,7 @@ export class TraceChecker implements HotEventSink {
     const d = this.device(e.device);
     d.stats.syncs++;
     const head = d.byDma.get(e.dmas[0]);
-    for (let i = 0; i < e.dmas.length; i++) {
-      // Entries past the mapped count (merged away, or beyond a truncated map's arrays) have nothing to check.
-      if (e.sizes[i] === 0 || e.dmas[i] === DMA_MAPPING_ERROR) continue;
-      if (head && head.mapping.kind === 'sg' && i >= head.mapping.segments.length) break;
-      this.onSync(e.device, e.dir, e.forCpu, e.dmas[i], e.sizes[i], o, true);
-    }
+    for (let i = 0; i < e.dmas.length; i++) if (syncReaches(e, i, head)) this.onSync(e.device, e.dir, e.forCpu, e.dmas[i], e.sizes[i], o, true);
     if (head && head.mapping.kind === 'sg' && head.mapping.nents !== e.dmas.length) {
       this.mismatch('sg-count-mismatch', o, head.mapping, `dma_sync_sg_for_${e.forCpu ? 'cpu' : 'device'} passes ${e.dmas.length} entries, but the list was mapped with nents=${head.mapping.nents} (DMA-API: device driver syncs DMA sg list with different entry count)`);
     }

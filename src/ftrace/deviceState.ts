@@ -90,6 +90,18 @@ export class DeviceState {
     return s && entryOf(s, addr, len, entry);
   }
 
+  /**
+   * The physical address of `addr` in the segment a sync of [addr, +len) syncs, as `entrySynced` picks it, with no
+   * object made for a single mapping kept as numbers (a debugger asks at every sync of its first pass).
+   */
+  physSynced(addr: number, len: number, entry: number | undefined): number | undefined {
+    const slot = this.byDma.holdingSlot(addr, len);
+    if (slot < 0) return undefined;
+    if (entry === undefined || this.byDma.isNumbers(slot)) return this.byDma.physIn(slot, addr);
+    const s = entryOf(this.byDma.segment(slot), addr, len, entry);
+    return s.phys + (addr - s.dma);
+  }
+
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */
   clone(): DeviceState {
     const c = new DeviceState(this.name, this.index);

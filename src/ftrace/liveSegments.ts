@@ -116,16 +116,26 @@ export class LiveSegments {
   }
 
   /**
-   * The live segment holding `addr` (a range of `len` bytes from it whole, if one does: `slotHolding`), by its dma
-   * address; objects are made for it alone. The one starting at `addr` holding it whole is found without a walk.
+   * The slot of the live segment holding `addr` (a range of `len` bytes from it whole, if one does: `slotHolding`),
+   * by its dma address, or -1; no object made. The one starting at `addr` holding it whole is found without a walk.
    */
-  holding(addr: number, len = 1): Segment | undefined {
+  holdingSlot(addr: number, len = 1): number {
     const t = this.table;
     const exact = t.find(addr);
     const slot = exact >= 0 && t.get(exact, SIZE) >= len ? exact : slotHolding(t, addr, len, SIZE);
     // None holds even its first byte: one starting there (of no size) is still the one the address names.
-    const found = slot >= 0 ? slot : exact;
-    return found < 0 ? undefined : this.segment(found);
+    return slot >= 0 ? slot : exact;
+  }
+
+  /** The live segment `holdingSlot` finds; objects are made for it alone. */
+  holding(addr: number, len = 1): Segment | undefined {
+    const slot = this.holdingSlot(addr, len);
+    return slot < 0 ? undefined : this.segment(slot);
+  }
+
+  /** The physical address of dma address `addr` in the segment at `slot` (no object made). */
+  physIn(slot: number, addr: number): number {
+    return this.table.get(slot, PHYS) + (addr - this.table.key(slot));
   }
 
   /** The live segment whose physical range holds `addr`, picked as `holding` picks. */

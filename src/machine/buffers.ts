@@ -97,8 +97,12 @@ export function liveMappingsOf(s: MachineState, b: Buffer): Mapping[] {
 /** Frees a buffer's pages (`phys()` ranges are never freed); a double free or a free while mapped is api-misuse. */
 export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
   // An allocation that failed returned NULL, and kfree(NULL), vfree(NULL) and dma_free_coherent() of NULL do
-  // nothing (its failure was reported where it happened).
-  if (b.failed) return;
+  // nothing (its failure was reported where it happened); a phys() that failed returned no NULL, and freeing it is a
+  // use of a failed call's result, as any other.
+  if (b.failed) {
+    if (b.kind === 'phys') usedFailed(s, b, `${fn}(${bufferName(b)})`);
+    return;
+  }
   if (!b.live) {
     raise(s, 'api-misuse', `${fn}(${bufferName(b)}): double free: it was already freed${at(b.releasedAt)}`, b.releasedAt ? [{ loc: b.releasedAt, message: 'freed here' }] : [], { detail: 'double-free' });
     return;

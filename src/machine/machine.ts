@@ -5,7 +5,7 @@
 import type { Direction } from '../language/ast';
 import { cut } from '../text/shorten';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
-import { bufferName, bufferPieces, clip, createBuffer, failedBufferNote, failedCallNote, failedHandleText, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedFailed, usedWhenNotLive } from './buffers';
+import { bufferName, bufferPieces, clip, createBuffer, failedBufferNote, failedCallNote, failedHandleText, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
 import { restoreCache, snapshotCache, type CacheSnapshot } from './cacheSnapshot';
 import { allocCoherent, freeCoherent } from './coherent';
@@ -214,14 +214,9 @@ export class Machine {
     traced(s, fn, undefined, () => {
       const r = resolveBuffer(s, p, fn, ['cpu_ptr']);
       if (!r) return;
-      // kfree(NULL) and vfree(NULL) do nothing, whichever allocation returned the NULL; a phys() that failed returned
-      // no NULL, and freeing it is a use of a failed call's result, as any other.
-      if (r.b.failed) {
-        if (r.b.kind === 'phys') usedFailed(s, r.b, `${fn}(${bufferName(r.b)})`);
-        return;
-      }
       const want = fn === 'kfree' ? 'kmalloc' : 'vmalloc';
-      if (r.b.kind !== want) {
+      // What a failed call returned is releaseBuffer's to tell (NULL, or a failed phys()), whatever its kind.
+      if (!r.b.failed && r.b.kind !== want) {
         raise(s, 'api-misuse', `${fn}(${bufferName(r.b)}): it is ${r.b.kind === 'phys' ? 'a fixed phys() range, never freed' : `${r.b.kind} memory, not ${want}`}`, [{ loc: r.b.createdAt, message: 'created here' }], { detail: 'wrong-free' });
         if (r.b.kind !== 'kmalloc' && r.b.kind !== 'vmalloc') return;
       }

@@ -72,7 +72,7 @@ test('an owner changes at a hand-off, an allocation that got pages and a free; n
   }
 });
 
-test("a bounce's line summaries name the original's lines and the slot's apart, inside the copy that made them", () => {
+test("a bounce's line summaries name the original's lines and the slot's apart, the first before the buffer goes back to the CPU", () => {
   // The original lies above a 32-bit mask, so the unmap copies the slot back over it: each side's lines are evicted.
   const m = machine({ devices: [{ name: 'isp', dmaMask: 32 }] });
   const p = at(m, 1, (x) => x.kmalloc(200 * 1024)).result;
@@ -85,7 +85,7 @@ test("a bounce's line summaries name the original's lines and the slot's apart, 
   assert.ok(evicted.length >= 2, JSON.stringify(sums));
   // Each a range of one buffer's lines, not a bound over both (they lie gigabytes apart).
   for (const e of sums) assert.ok(e.len <= 200 * 1024 + 64 && !e.scattered, JSON.stringify(e));
-  // Before the buffer is handed back to the CPU: they are the copy's, not something after it.
+  // The first comes before the buffer is handed back to the CPU (the copy's last is flushed at the statement's end).
   const owner = events.findIndex((e) => e.type === 'owner');
   assert.ok(owner > 0 && events.findIndex((e) => e.type === 'lines') < owner, events.map((e) => e.type).join());
 });
