@@ -1,7 +1,7 @@
 // The machine's state as Variables-view nodes: buffers (owner by range, pages, bytes), dma-bufs with their
 // attachments, mappings with their sg tables and bounce slots, cache lines, devices and hazards.
 // Everything here only reads the state: evaluating a hover never changes the machine.
-import { failedText } from '../machine/buffers';
+import { failedCall, failedResult, failedText } from '../machine/buffers';
 import { describeDevice } from '../machine/device';
 import { dmaBufViews, type DmaBufView } from '../machine/dmabufInspect';
 import type { Hazard } from '../machine/hazards';
@@ -70,7 +70,7 @@ export class MachineNodes {
       leaf('created', `line ${b.createdAt.line}`),
     ];
     if (b.device) fields.push(leaf('device', b.device));
-    if (b.failed) fields.push(leaf('allocation', 'failed (NULL)'));
+    if (b.failed) fields.push(leaf(failedCall(b), failedResult(b)));
     else if (!b.live) fields.push(leaf('released', b.releasedAt ? `line ${b.releasedAt.line}` : 'yes'));
     if (dmabuf) fields.push(...this.dmabufFields(dmabuf));
     const maps = [...this.s.mappings.values()].filter((m) => m.buffer === b.id);

@@ -1,7 +1,7 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import { replayEvent, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
+import { replayEvent, syncReaches, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
@@ -82,10 +82,14 @@ export class TouchVisitor implements HotEventSink {
         spans(e.dmas, e.sizes, sink, false);
         if (this.wantPhys) spans(e.phys, e.sizes, sink, true);
         return;
-      case 'sync_sg':
+      case 'sync_sg': {
         spans(e.dmas, e.sizes, sink, false);
-        if (this.wantPhys) e.dmas.forEach((d, i) => physAt(live?.physSynced(d, e.sizes[i], i), e.sizes[i], sink));
+        if (!this.wantPhys || !live) return;
+        // The entries check-trace checks, each in the segment it checks it against.
+        const head = live.byDma.get(e.dmas[0]);
+        for (let i = 0; i < e.dmas.length; i++) if (syncReaches(e, i, head)) physAt(live.physSynced(e.dmas[i], e.sizes[i], i), e.sizes[i], sink);
         return;
+      }
       case 'unmap_sg': {
         // The pages the unmap prints, sized as the map's entries where the (maybe truncated) map showed them; or the
         // dma-direct single mapping check-trace finds it releasing by the wrong function.
@@ -114,7 +118,8 @@ export class TouchVisitor implements HotEventSink {
   }
 
   unmap(device: string, _dir: TraceDirection, dma: number, size: number): void {
-    this.touch(device, dma, size, this.wantPhys ? this.checker!.deviceNamed(device)?.physSynced(dma, size, undefined) : undefined);
+    // The segment starting there, as the unmap's check finds it.
+    this.touch(device, dma, size, this.wantPhys ? this.checker!.deviceNamed(device)?.physUnmapped(dma) : undefined);
   }
 
   sync(device: string, _dir: TraceDirection, _forCpu: boolean, dma: number, size: number): void {

@@ -102,6 +102,12 @@ export class DeviceState {
     return s.phys + (addr - s.dma);
   }
 
+  /** The physical address of the live segment an unmap of `addr` releases: the one starting there (no object made). */
+  physUnmapped(addr: number): number | undefined {
+    const slot = this.byDma.find(addr);
+    return slot < 0 ? undefined : this.byDma.physAt(slot);
+  }
+
   /** A copy that later events do not change (mapping objects are shared: the checker never mutates one it keeps). */
   clone(): DeviceState {
     const c = new DeviceState(this.name, this.index);

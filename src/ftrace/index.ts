@@ -6,7 +6,7 @@ export { replayEvent, type HotEventSink } from './hotEvents';
 export { TraceRecord, type RecordKind } from './record';
 export { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 export { allFields, type FieldEntry } from './fields';
-export { TraceChecker, describe, type CheckOptions, type FenceState } from './checker';
+export { TraceChecker, describe, syncReaches, type CheckOptions, type FenceState } from './checker';
 export type { DeviceState, DeviceStats } from './deviceState';
 export type { IommuMapping, IommuState } from './iommuState';
 export type { Allocation, Origin, Segment, StreamingMapping } from './mappings';

@@ -173,9 +173,14 @@ export function usedFailed(s: MachineState, b: Buffer, use: string): boolean {
   return true;
 }
 
+/** What the failed call of a buffer returned, as a view says it: "failed (NULL)", or "failed" (a phys()). */
+export function failedResult(b: Buffer): string {
+  return b.kind === 'phys' ? 'failed' : 'failed (NULL)';
+}
+
 /** How a view of a failed buffer says so: "allocation failed (NULL)", or "phys() failed". */
 export function failedText(b: Buffer): string {
-  return b.kind === 'phys' ? 'phys() failed' : 'allocation failed (NULL)';
+  return `${failedCall(b)} ${failedResult(b)}`;
 }
 
 /** Why a buffer that is not live has no owner: its allocation (or phys()) failed, or it was freed. */

@@ -29,5 +29,7 @@ describe('failed calls in the debugger', () => {
   test('a failed phys() has no bytes either, and reading one says it was the phys() that failed', async () => {
     const frameId = (await topFrame(dc)).id;
     await assert.rejects(dc.evaluateRequest({ expression: 'r[0]', context: 'watch', frameId }), /r has no bytes: phys\(\) failed/);
+    const fields = await dc.variablesRequest({ variablesReference: (await dc.evaluateRequest({ expression: 'r', context: 'watch', frameId })).body.variablesReference });
+    assert.ok(fields.body.variables.some((v) => v.name === 'phys()' && v.value === 'failed'), JSON.stringify(fields.body.variables.map((v) => [v.name, v.value])));
   });
 });

@@ -205,6 +205,32 @@ describe('function breakpoints on a device, a dma address or a phys range', () =
     assert.deepEqual([...e.functionStatements('phys:0x90800')], [0, 1]);
   });
 
+  test('an unmap matches the pages of the mapping its check releases, the one starting at its address', () => {
+    const D = 'nvme0';
+    const e = new TraceEngine(tempTrace([
+      ev(1, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=1000 size=4096 phys_addr=50000 attrs=`),
+      ev(2, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=1200 size=256 phys_addr=90000 attrs=`),
+      // 512 bytes: more than the mapping at 0x1200 holds (a size mismatch), all within the one at 0x1000.
+      ev(3, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=1200 size=512 attrs=`),
+    ]));
+    runToEnd(e);
+    assert.deepEqual([...e.functionStatements('phys:0x90000')], [1, 2]);
+    assert.deepEqual([...e.functionStatements('phys:0x50200')], [0]);
+  });
+
+  test('a sync_sg matches the pages of the entries its check reaches: not one of no size, nor one past the mapped list', () => {
+    const D = 'nvme0';
+    const e = new TraceEngine(tempTrace([
+      ev(1, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x10000,0x20000} sizes={0x1000,0x1000} phys_addrs={0x50000,0x90000} attrs=`),
+      // Entry 1 of no size; entry 2 past the two mapped, at an address inside entry 0.
+      ev(2, 'dma_sync_sg_for_cpu', `${D} dir=FROM_DEVICE dma_addrs={0x10000,0x20000,0x10800} sizes={0x100,0x0,0x100}`),
+    ]));
+    runToEnd(e);
+    assert.deepEqual([...e.functionStatements('phys:0x50000')], [0, 1]);
+    assert.deepEqual([...e.functionStatements('phys:0x90000')], [0]);
+    assert.deepEqual([...e.functionStatements('phys:0x50800')], [0]);
+  });
+
   test('the engine answers function breakpoints by event name glob and by query', () => {
     const e = new TraceEngine(UDMABUF);
     runToEnd(e);
