@@ -229,7 +229,7 @@ export class Runner {
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
     const held = this.allHazards.length;
-    if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD) && !this.judgedNext(stmt, first)) this.reason = 'hazard-limit';
+    if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD) && !this.judgedNext(first)) this.reason = 'hazard-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));
     const hazards = this.allHazards.length > first ? this.allHazards.slice(first) : NO_HAZARDS;
     return { index: this.steps - 1, stmt, loc, thread: threadOf(stmt), depth, events, hazards };
@@ -346,14 +346,15 @@ export class Runner {
   }
 
   /**
-   * Whether the next statement is an `expect_hazard` that judges the hazards `stmt` just raised (from `first` on),
+   * Whether the next statement is an `expect_hazard` that judges the hazards the statement just run raised (from `first` on),
    * directly or as the proc or repeat that it ended: the hazard limit waits for it, or the hazards it expects would
-   * count as unexpected. One step at most: never after an `expect_hazard`.
+   * count as unexpected. A run of `expect_hazard`s is waited through while each holds; one that fails raises a
+   * hazard past what is judged, which ends the wait.
    */
-  private judgedNext(stmt: CallStmt, first: number): boolean {
+  private judgedNext(first: number): boolean {
     const top = this.stack[this.stack.length - 1];
     const judged = top.prev;
-    return stmt.resolved?.op !== 'expect_hazard' && judged !== undefined && judged[0] <= first && judged[1] === this.allHazards.length &&
+    return judged !== undefined && judged[0] <= first && judged[1] === this.allHazards.length &&
       (top.body[top.pc] as CallStmt | undefined)?.resolved?.op === 'expect_hazard';
   }
 

@@ -195,6 +195,18 @@ test('the hazard limit waits for an expect_hazard after a proc call or a loop, w
   assert.deepEqual(run(HAZARD_LIMIT - 2, 'repeat 2 {', '  expect_hazard(api-misuse)', '  cpu.read(b, 0, 1)', '}'), ['hazard-limit', HAZARD_LIMIT]);
 });
 
+test('the hazard limit waits through each expect_hazard that judges one statement: three kinds, three expect_hazards', () => {
+  const text = [
+    'platform arm64', 'device nic', 'b = kmalloc(64)', 'kfree(b)', `repeat ${HAZARD_LIMIT - 2} {`, '  cpu.read(b, 0, 1)', '}',
+    'rx = kmalloc(2KiB)', 'cpu.read(rx, 0, 64)', 'h = dma_map_single(nic, rx, 2KiB, FROM_DEVICE)', 'nic.write(h, 0, 1500, 0x5A)',
+    'cpu.read(rx, 0, 64) expect 0x5A', // three kinds at once, which takes the count past the limit
+    'expect_hazard(cpu-access-while-device-owned)', 'expect_hazard(stale-read)', 'expect_hazard(expect-failed)',
+    'dma_unmap_single(nic, h, 2KiB, FROM_DEVICE)', 'kfree(rx)',
+  ].join('\n');
+  const r = checkSource(text, 't.dmabuf');
+  assert.deepEqual([r.stopReason, r.hazards.filter((h) => !h.expected).length], ['end', HAZARD_LIMIT - 2]);
+});
+
 test('a new pass judges nothing: a loop of expect_hazard alone, each failing, stops at the hazard limit', () => {
   const r = checkSource(['repeat 999999999 {', '  expect_hazard(api-misuse)', '}'].join('\n'), 't.dmabuf');
   assert.deepEqual([r.stopReason, r.steps, r.hazards.length], ['hazard-limit', HAZARD_LIMIT, HAZARD_LIMIT]);
