@@ -12,9 +12,6 @@ import { hasAttr, hex, mappedBytes, type Allocation, type Origin, type Segment, 
 import type { TraceRecord } from './record';
 import { replayEvent, type HotEventSink } from './hotEvents';
 import type { Release } from './releaseLog';
-import { directionCode } from './liveSegments';
-
-const BIDIRECTIONAL = directionCode('BIDIRECTIONAL');
 
 export interface CheckOptions {
   /** The trace starts at boot: nothing was mapped before it, so releases of unknown addresses are bugs. */
@@ -56,7 +53,8 @@ export function syncReaches(e: Extract<DmaEvent, { op: 'sync_sg' }>, i: number, 
 }
 
 export type Outcome<T extends StreamingMapping | Allocation = StreamingMapping | Allocation> =
-  | { kind: 'live'; what: T }
+  /** For a sync, `segment` is the live segment it syncs (`DeviceState.entrySynced`). */
+  | { kind: 'live'; what: T; segment?: Segment }
   | { kind: 'kept'; what: StreamingMapping }
   | { kind: 'again'; release: Release };
 
@@ -166,7 +164,7 @@ export class TraceChecker implements HotEventSink {
       return this.report('api-misuse', 'unmap-failed-mapping', o, d.name, `${unmapText(dma, size)} passes DMA_MAPPING_ERROR: the map failed and must not be unmapped (DMA-API: device driver tries to free an invalid DMA memory address)`, rel);
     }
     const slot = d.byDma.find(dma);
-    if (slot >= 0 && !this.keepReleased && d.byDma.isNumbers(slot) && d.byDma.sizeAt(slot) === size && d.byDma.directionAt(slot) === directionCode(dir)) {
+    if (slot >= 0 && !this.keepReleased && d.byDma.isNumbers(slot) && d.byDma.sizeAt(slot) === size && d.byDma.directionAt(slot) === dir) {
       // A single mapping kept as numbers, unmapped as mapped: released with no object made.
       if (dir !== 'TO_DEVICE') this.cachelines.remove(Math.floor(d.byDma.physAt(slot) / this.lineSize), d.index, dma, 0);
       this.countUnmap(d, o, d.byDma.lineAt(slot), d.byDma.timestampAt(slot), dma, size);
@@ -321,7 +319,14 @@ export class TraceChecker implements HotEventSink {
   syncedBy(e: DmaEvent): StreamingMapping | undefined {
     if (e.op !== 'sync' && e.op !== 'sync_sg') return undefined;
     const d = this.deviceNamed(e.device);
-    return e.op === 'sync' ? d?.segmentAt(e.dma, e.size)?.mapping ?? d?.dropped.get(e.dma) : d?.byDma.get(e.dmas[0])?.mapping;
+    if (d === undefined) return undefined;
+    return e.op === 'sync' ? this.syncTarget(d, e.dma, e.size).mapping : d.byDma.get(e.dmas[0])?.mapping;
+  }
+
+  /** What a sync of [addr, +len) (entry `entry` of an sg sync) reaches: the live segment (`entrySynced`) and its mapping, else a dma-direct mapping at `addr` taken as dropped. */
+  private syncTarget(d: DeviceState, addr: number, len: number, entry?: number): { segment?: Segment; mapping?: StreamingMapping } {
+    const segment = d.entrySynced(addr, len, entry);
+    return { segment, mapping: segment?.mapping ?? d.dropped.get(addr) };
   }
 
   /** Whether a release or sync of an address now is decided by `prev`, its last release: no events were lost since. */
@@ -331,7 +336,7 @@ export class TraceChecker implements HotEventSink {
 
   /**
    * What release or sync `e` comes to (`Outcome`), decided in the state before `e` in its handler's order: what
-   * `releasedBy` (`syncedBy`) finds live; for an sg unmap, then a dma-direct single mapping at the list's first
+   * `releasedBy` (for a sync, `syncTarget`) finds live; for an sg unmap, then a dma-direct single mapping at the list's first
    * address; then the address's last release in the log the handler reads (`unmapped`, `unmappedSg`, `freed`). An
    * unmap of DMA_MAPPING_ERROR looks up nothing. For a sync_sg, what its entry `entry` comes to, undefined for an
    * entry the handler skips (no size, DMA_MAPPING_ERROR, past the mapped list's entries). A test holds it to the handlers.
@@ -342,6 +347,7 @@ export class TraceChecker implements HotEventSink {
     const d = 'device' in e ? this.deviceNamed(e.device) : undefined;
     if (d === undefined) return undefined;
     let live: StreamingMapping | Allocation | undefined;
+    let segment: Segment | undefined;
     let log = d.unmapped;
     let addr: number;
     switch (e.op) {
@@ -364,19 +370,19 @@ export class TraceChecker implements HotEventSink {
         break;
       }
       case 'sync':
-        live = this.syncedBy(e);
         addr = e.dma;
+        ({ segment, mapping: live } = this.syncTarget(d, addr, e.size));
         break;
       case 'sync_sg': {
         if (!syncReaches(e, entry, d.byDma.get(e.dmas[0]))) return undefined;
         addr = e.dmas[entry];
-        live = d.segmentAt(addr, e.sizes[entry])?.mapping ?? d.dropped.get(addr);
+        ({ segment, mapping: live } = this.syncTarget(d, addr, e.sizes[entry], entry));
         break;
       }
       default:
         return undefined;
     }
-    if (live) return { kind: 'live', what: live };
+    if (live) return segment ? { kind: 'live', what: live, segment } : { kind: 'live', what: live };
     // The log is read only now: it indexes its releases when first asked, and almost every release finds one live.
     const prev = log.get(addr);
     return this.decidedBy(prev) ? { kind: 'again', release: prev } : undefined;
@@ -609,7 +615,7 @@ export class TraceChecker implements HotEventSink {
     if (slot >= 0 && d.byDma.isNumbers(slot) && size <= d.byDma.sizeAt(slot)) {
       // The start of a single mapping kept as numbers, in range: the direction is all there is to check.
       const mapped = d.byDma.directionAt(slot);
-      if (mapped === BIDIRECTIONAL || mapped === directionCode(dir)) return;
+      if (mapped === 'BIDIRECTIONAL' || mapped === dir) return;
     }
     const seg = d.segmentAt(dma, size);
     const dropped = seg ? undefined : d.dropped.get(dma);

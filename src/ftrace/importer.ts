@@ -199,8 +199,8 @@ class ScenarioWriter {
     const base = m && this.bindings.get(m.id);
     if (!m || !base) return [];
     if (m.kind === 'single') return [syncStatement(e, 'single', dev, base, size, dma - m.segments[0].dma)];
-    const s = this.checker.deviceNamed(e.device)?.entrySynced(dma, size, entry);
-    return s && s.mapping === m && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
+    const s = outcome?.kind === 'live' ? outcome.segment : undefined;
+    return s && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
   }
 
   /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */

@@ -12,11 +12,6 @@ import { O_LINE, O_TIMESTAMP, ORIGIN_FIELDS, originAt, putOrigin, type Origin, t
 const SIZE = 0, PHYS = 1, DIR = 2, BOUNCED = 3, ID = 4, ORIGIN = 5, WIDTH = ORIGIN + ORIGIN_FIELDS;
 const LINE = ORIGIN + O_LINE, TIMESTAMP = ORIGIN + O_TIMESTAMP;
 
-/** A direction's index in `DIRECTION_NAMES`, as the numbers keep it. */
-export function directionCode(dir: TraceDirection): number {
-  return DIRECTION_NAMES.indexOf(dir);
-}
-
 export class LiveSegments {
   /** Per slot, its segment, or (a single mapping kept as numbers) the mapping's attrs. */
   constructor(readonly device: string, private readonly table = new AddressTable<Segment | string>(WIDTH)) {}
@@ -39,9 +34,9 @@ export class LiveSegments {
     return this.table.get(slot, PHYS);
   }
 
-  /** For a single mapping kept as numbers: its direction's code, its map's line and timestamp. */
-  directionAt(slot: number): number {
-    return this.table.get(slot, DIR);
+  /** For a single mapping kept as numbers: its direction (the name itself, compared by identity), its map's line and timestamp. */
+  directionAt(slot: number): TraceDirection {
+    return DIRECTION_NAMES[this.table.get(slot, DIR)];
   }
 
   lineAt(slot: number): number {
@@ -58,7 +53,7 @@ export class LiveSegments {
     const slot = t.claim(dma);
     t.put(slot, SIZE, size);
     t.put(slot, PHYS, phys);
-    t.put(slot, DIR, directionCode(dir));
+    t.put(slot, DIR, DIRECTION_NAMES.indexOf(dir));
     t.put(slot, BOUNCED, bounced ? 1 : 0);
     t.put(slot, ID, id);
     putOrigin(t, slot, ORIGIN, o);
@@ -89,7 +84,7 @@ export class LiveSegments {
     const phys = t.get(slot, PHYS);
     const origin = originAt(t, slot, ORIGIN);
     const m: StreamingMapping = {
-      id: t.get(slot, ID), kind: 'single', device: this.device, dir: DIRECTION_NAMES[t.get(slot, DIR)], attrs: held, segments: [],
+      id: t.get(slot, ID), kind: 'single', device: this.device, dir: this.directionAt(slot), attrs: held, segments: [],
       nents: 0, truncated: false, bounced, identity: !bounced && dma === phys, origin,
     };
     const s: Segment = { mapping: m, index: 0, dma, size: t.get(slot, SIZE), phys };
