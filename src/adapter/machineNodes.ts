@@ -1,7 +1,7 @@
 // The machine's state as Variables-view nodes: buffers (owner by range, pages, bytes), dma-bufs with their
 // attachments, mappings with their sg tables and bounce slots, cache lines, devices and hazards.
 // Everything here only reads the state: evaluating a hover never changes the machine.
-import { failedCall, failedResult, failedText } from '../machine/buffers';
+import { failedCall, failedResult, failedText } from '../machine/failedCalls';
 import { describeDevice } from '../machine/device';
 import { dmaBufViews, type DmaBufView } from '../machine/dmabufInspect';
 import type { Hazard } from '../machine/hazards';

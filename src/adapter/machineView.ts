@@ -1,6 +1,6 @@
 // The scenario engine's state for the debugger: scopes, Watch/hover paths (`buf.owner`, `sgt[2].dma_address`,
 // `cache.line(buf, 0x40)`, `buf[0x40]`), memory references and data-breakpoint watches. Reads only.
-import { failedText } from '../machine/buffers';
+import { failedText } from '../machine/failedCalls';
 import type { MachineState } from '../machine/state';
 import type { Value } from '../runtime/values';
 import { bytesOf, cpuRuns, valuesKey } from './cpuBytes';

@@ -2,11 +2,12 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedFailed, usedWhenNotLive } from './buffers';
+import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive } from './buffers';
 import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
 import { hex } from './events';
+import { usedFailed } from './failedCalls';
 import type { Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';

@@ -3,11 +3,12 @@
 
 import type { HandleType } from '../language/signatures';
 import { hex, type EventLabels } from './events';
-import type { Loc, Related } from './hazards';
+import { failedCall, failedCallNote, failedHandleText, failedMapResult, usedFailed } from './failedCalls';
+import type { Loc } from './hazards';
 import { cpuOwned } from './ownership';
 import { freePages } from './pageAllocator';
 import type { PhysRange } from './rangeAllocator';
-import { emit, fail, raise } from './report';
+import { emit, misuse, raise } from './report';
 import type { Buffer, BufferKind, Handle, HandleTarget, MachineState, Mapping } from './state';
 
 export function newId(s: MachineState): number {
@@ -66,11 +67,6 @@ export function mappingName(m: Mapping): string {
   return m.name ?? `mapping #${m.id}`;
 }
 
-/** What a failed map returned (kernel-dma-facts §1): DMA_MAPPING_ERROR, no entries for an sg list, an ERR_PTR for an attachment. */
-export function failedMapResult(m: Mapping): string {
-  return m.kind === 'single' ? 'DMA_MAPPING_ERROR' : m.attachment ? 'dma_buf_map_attachment returned an ERR_PTR' : 'dma_map_sg returned 0';
-}
-
 /** A mapping whose map failed, as a call given it names it. */
 export function failedMappingName(m: Mapping): string {
   return `${mappingName(m)}, whose map failed (${failedMapResult(m)})`;
@@ -117,26 +113,6 @@ export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
   emit(s, { type: 'free', buffer: b.id, kind: b.kind });
 }
 
-/** An api-misuse; with `failure`, the call it is raised in fails. */
-function misuse(s: MachineState, failure: boolean, message: string, related: Related[], detail: string): void {
-  if (failure) fail(s, 'api-misuse', message, related, detail);
-  else raise(s, 'api-misuse', message, related, { detail });
-}
-
-/** Where a handle that a failed call returned came from, as a message says it, and the note at that call. */
-export function failedHandleText(failedAt: Loc): string {
-  return `the handle comes from the call at line ${failedAt.line}, which failed`;
-}
-
-export function failedCallNote(failedAt: Loc): Related {
-  return { loc: failedAt, message: 'the call that failed' };
-}
-
-/** The note at the allocation (or phys()) that failed to make `b`. */
-export function failedBufferNote(b: Buffer): Related {
-  return { loc: b.createdAt, message: `the ${failedCall(b)} that failed` };
-}
-
 /**
  * The api-misuse of a handle that names nothing: one a failed call returned (the call given it fails too), or one
  * never returned at all (it fails with `failure`).
@@ -157,30 +133,6 @@ export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure
   if (b.live) return false;
   if (!usedFailed(s, b, use)) misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
   return true;
-}
-
-/** What failed to make a buffer: a phys() beyond the address space is no allocation, and returns no NULL. */
-export function failedCall(b: Buffer): string {
-  return b.kind === 'phys' ? 'phys()' : 'allocation';
-}
-
-/** The api-misuse of using what a failed allocation returned, if `b` is that: the call given it fails too. */
-export function usedFailed(s: MachineState, b: Buffer, use: string): boolean {
-  if (!b.failed) return false;
-  const what = failedCall(b);
-  misuse(s, true, `${use}, whose ${what} failed at line ${b.createdAt.line}${b.kind === 'phys' ? '' : ' (it returned NULL)'}: check the ${what}'s result before using it`,
-    [failedBufferNote(b)], 'failed-handle');
-  return true;
-}
-
-/** What the failed call of a buffer returned, as a view says it: "failed (NULL)", or "failed" (a phys()). */
-export function failedResult(b: Buffer): string {
-  return b.kind === 'phys' ? 'failed' : 'failed (NULL)';
-}
-
-/** How a view of a failed buffer says so: "allocation failed (NULL)", or "phys() failed". */
-export function failedText(b: Buffer): string {
-  return `${failedCall(b)} ${failedResult(b)}`;
 }
 
 /** Why a buffer that is not live has no owner: its allocation (or phys()) failed, or it was freed. */

@@ -5,7 +5,7 @@
 import type { Direction } from '../language/ast';
 import { cut } from '../text/shorten';
 import { cacheEvict, cachePrefetch, cpuRead, cpuWrite, deviceRead, deviceWrite } from './accesses';
-import { bufferName, bufferPieces, clip, createBuffer, failedBufferNote, failedCallNote, failedHandleText, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
+import { bufferName, bufferPieces, clip, createBuffer, mappingName, newHandle, notLiveText, releaseBuffer, resolveBuffer, usedWhenNotLive } from './buffers';
 import { CacheState, cacheView, createCache, evictAll, findLine, flushLineSummary, lineCount } from './cache';
 import { restoreCache, snapshotCache, type CacheSnapshot } from './cacheSnapshot';
 import { allocCoherent, freeCoherent } from './coherent';
@@ -19,6 +19,7 @@ import { dmaBufAdvice, dmaBufViews, withDmaBufs, type BufferWithDmaBuf, type Dma
 import { dmaBufMapAttachment, dmaBufUnmapAttachment } from './dmabufMapping';
 import type { MachineEvent } from './events';
 import { hex } from './events';
+import { failedBufferNote, failedCallNote, failedHandleText } from './failedCalls';
 import type { Hazard, Loc } from './hazards';
 import { DEFAULT_RAM, computeLayout } from './layout';
 import { ADDRESS_END, createRunStore, readRuns } from './memory';

@@ -27,6 +27,12 @@ export function fail(s: MachineState, kind: HazardKind, message: string, related
   raise(s, kind, message, related, { detail, failure: true });
 }
 
+/** An api-misuse; with `failure`, the call it is raised in fails. */
+export function misuse(s: MachineState, failure: boolean, message: string, related: Related[], detail: string): void {
+  if (failure) fail(s, 'api-misuse', message, related, detail);
+  else raise(s, 'api-misuse', message, related, { detail });
+}
+
 /**
  * Runs `body` between `call` and `return` markers named for the kernel function it models; a `detail` that
  * costs formatting is passed as a function, called only when events are recorded.

@@ -1,11 +1,12 @@
 // Read-only views of the machine for the debugger's panels and hovers: buffers with their owners, mappings
 // with their sg tables and bounce slots, cache lines, devices. Building a view never changes state.
 
-import { bufferName, failedMapResult, failedText, mappingName } from './buffers';
+import { bufferName, mappingName } from './buffers';
 import { lineCount, stateOf } from './cache';
 import { DeviceConfig, describeDevice } from './device';
 import type { LineState } from './events';
 import { hex } from './events';
+import { failedMapResult, failedText } from './failedCalls';
 import type { Loc } from './hazards';
 import { ownerLabel } from './ownership';
 import type { PhysRange } from './rangeAllocator';
