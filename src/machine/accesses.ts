@@ -2,12 +2,11 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive } from './buffers';
+import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive, type FreedUse } from './buffers';
 import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
 import { hex } from './events';
-import { usedFailed } from './failedCalls';
 import type { Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';
@@ -80,23 +79,22 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
 }
 
 /**
- * `b`, unless it is what a failed allocation returned, for the access `fn` (worded `cpu.read of p`): that has no
- * bytes, so any access to it is api-misuse and stops here (no bounds of a NULL to check).
+ * `b`, unless the access `fn` (worded `cpu.read of p`) stops at it as usedWhenNotLive says: what a failed allocation
+ * returned has no bytes, so any access to it stops here (no bounds of a NULL to check).
  */
-function accessible(s: MachineState, b: Buffer | undefined, fn: string, prep: 'of' | 'to' | 'through'): Buffer | undefined {
-  return b && !usedFailed(s, b, `${fn} ${prep} ${bufferName(b)}`) ? b : undefined;
+function accessible(s: MachineState, b: Buffer | undefined, fn: string, prep: 'of' | 'to' | 'through', freed: FreedUse): Buffer | undefined {
+  return b && !usedWhenNotLive(s, b, `${fn} ${prep} ${bufferName(b)}`, freed) ? b : undefined;
 }
 
 /** The buffer behind the CPU pointer or coherent handle given to the access `fn` (`cpu.read`); see accessible. */
-function accessedBuffer(s: MachineState, h: Handle, fn: string, prep: 'of' | 'to'): Buffer | undefined {
-  return accessible(s, resolveBuffer(s, h, fn)?.b, fn, prep);
+function accessedBuffer(s: MachineState, h: Handle, fn: string, prep: 'of' | 'to', freed: FreedUse): Buffer | undefined {
+  return accessible(s, resolveBuffer(s, h, fn)?.b, fn, prep, freed);
 }
 
 /** CPU loads of a buffer's bytes: through the cache when cacheable, else straight from memory. */
 export function cpuRead(s: MachineState, h: Handle, off: number, len: number, expect?: number): ByteRun[] {
-  const b = accessedBuffer(s, h, 'cpu.read', 'of');
+  const b = accessedBuffer(s, h, 'cpu.read', 'of', 'misuse');
   if (!b) return [];
-  usedWhenNotLive(s, b, `cpu.read of ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.read');
   checkCpuOwnership(s, b, off, n, 'read');
   const all: DataRun[] = [];
@@ -116,9 +114,8 @@ export function cpuRead(s: MachineState, h: Handle, off: number, len: number, ex
 }
 
 export function cpuWrite(s: MachineState, h: Handle, off: number, len: number, value: number): void {
-  const b = accessedBuffer(s, h, 'cpu.write', 'to');
+  const b = accessedBuffer(s, h, 'cpu.write', 'to', 'misuse');
   if (!b) return;
-  usedWhenNotLive(s, b, `cpu.write to ${bufferName(b)}`);
   const n = clip(s, b, off, len, 'cpu.write');
   checkCpuOwnership(s, b, off, n, 'wrote');
   const seq = newWrite(s, 'cpu');
@@ -154,7 +151,7 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
   const t = resolve(s, h, fn, DEVICE_HANDLES);
   if (!t) return undefined;
   if (t.type === 'coherent') {
-    const b = accessible(s, s.buffers.get(t.buffer), fn, 'through');
+    const b = accessible(s, s.buffers.get(t.buffer), fn, 'through', 'ignored');
     if (!b) return undefined;
     if (!b.live || b.device !== dev.name) {
       raise(s, 'device-access-unmapped', `${fn} through ${bufferName(b)}: ${!b.live ? notLiveText(b) : `it is a coherent buffer of ${b.device}, not of ${dev.name}`}`, [{ loc: b.createdAt, message: 'allocated here' }]);
@@ -249,7 +246,7 @@ export function deviceWrite(s: MachineState, dev: DeviceConfig, h: Handle, off: 
 
 /** cache.prefetch: the CPU allocates clean lines over cacheable bytes of the buffer. */
 export function cachePrefetch(s: MachineState, h: Handle, off: number, len: number): void {
-  const b = accessedBuffer(s, h, 'cache.prefetch', 'of');
+  const b = accessedBuffer(s, h, 'cache.prefetch', 'of', 'ignored');
   // Unlike a failed allocation's NULL, freed memory takes cache events without a misuse: the hardware may touch any line.
   if (!b || !b.cacheable) return;
   cpuAccessPieces(s, bufferPieces(b, off, clip(s, b, off, len, 'cache.prefetch')), { kind: 'alloc', cause: 'prefetch' });
@@ -257,7 +254,7 @@ export function cachePrefetch(s: MachineState, h: Handle, off: number, len: numb
 
 /** cache.evict: capacity eviction of the buffer's lines (dirty ones written back). */
 export function cacheEvict(s: MachineState, h: Handle, off: number, len: number): void {
-  const b = accessedBuffer(s, h, 'cache.evict', 'of');
+  const b = accessedBuffer(s, h, 'cache.evict', 'of', 'ignored');
   if (!b) return;
   for (const p of bufferPieces(b, off, clip(s, b, off, len, 'cache.evict'))) evictRange(s, p.phys, p.len);
 }

@@ -126,13 +126,22 @@ export function namesNothing(s: MachineState, h: Handle | undefined, fn: string,
 }
 
 /**
- * The api-misuse of using a buffer that is not live, if it is not: its allocation failed (the pointer is NULL: the
- * call given it fails too) or it was freed (the call fails with `failure`). `use` names the access (`cpu.read of p`).
+ * What using a freed buffer is to the call: an api-misuse it fails with (a map), one it goes on from (a CPU access:
+ * the memory is still there), or nothing this rule reports (a cache event, as the hardware may touch any line; a
+ * device access, which has a hazard of its own for it).
  */
-export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, failure = false): boolean {
+export type FreedUse = 'fails' | 'misuse' | 'ignored';
+
+/**
+ * Whether the call using `b` stops at it, saying why when `b` is not live: its allocation failed (the pointer is
+ * NULL: any use is an api-misuse the call fails with) or it was freed (as `freed` says). `use` names the access
+ * (`cpu.read of p`).
+ */
+export function usedWhenNotLive(s: MachineState, b: Buffer, use: string, freed: FreedUse): boolean {
   if (b.live) return false;
-  if (!usedFailed(s, b, use)) misuse(s, failure, `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
-  return true;
+  if (usedFailed(s, b, use)) return true;
+  if (freed !== 'ignored') misuse(s, freed === 'fails', `${use} after it was freed${at(b.releasedAt)}`, [], 'use-after-free');
+  return freed === 'fails';
 }
 
 /** Why a buffer that is not live has no owner: its allocation (or phys()) failed, or it was freed. */

@@ -292,7 +292,7 @@ export class Machine {
       s.failed = true;
       return h;
     }
-    if (usedWhenNotLive(s, r.b, `DMA-API: ${dev}: ${fn} of ${bufferName(r.b)}`, true)) return h;
+    if (usedWhenNotLive(s, r.b, `DMA-API: ${dev}: ${fn} of ${bufferName(r.b)}`, 'fails')) return h;
     body(d, r.b, m);
     return h;
   }
