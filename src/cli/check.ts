@@ -2,7 +2,7 @@
 import { formatDiagnostic } from '../language/diagnostics';
 import type { Hazard } from '../machine/hazards';
 import { checkSource, type CheckResult } from '../runtime/checker';
-import { cutShort, describeCutShort, hazardLimitAdvice, stepCount } from '../runtime/stop';
+import { cutShort, cutShortAdvice, describeCutShort, stepCount } from '../runtime/stop';
 import { eachSource, parseRunFlags, UsageError } from './flags';
 
 export function hazardJson(h: Hazard) {
@@ -37,8 +37,7 @@ export function formatHazard(file: string, h: Hazard): string {
 /** The error line of a run a limit cut short, with what to do: raise the step limit, or what the hazards held say. */
 function cutShortLine(r: CheckResult): string | undefined {
   if (!cutShort(r.stopReason)) return undefined;
-  const fix = r.stopReason === 'hazard-limit' ? `: ${hazardLimitAdvice(r.hazards)}` : '';
-  return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${fix}`;
+  return `${r.file}: error: ${describeCutShort(r.stopReason, r.steps, '--step-limit N')}${cutShortAdvice(r, ': ')}`;
 }
 
 function report(r: CheckResult): string {

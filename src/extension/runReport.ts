@@ -1,7 +1,7 @@
 // What the editor says of a finished headless run: the Run Scenario summary, and the Problems note when a limit
 // cut the run short. Free of the vscode API, so that tests can pin the words.
 import type { CheckResult } from '../runtime/checker';
-import { cutShort, describeCutShort, describeStop, hazardLimitAdvice } from '../runtime/stop';
+import { cutShort, cutShortAdvice, describeCutShort, describeStop } from '../runtime/stop';
 
 /** The summary's last line: nothing ran for a file with errors; else how the run ended and what it raised. */
 export function runSummary(r: CheckResult, ms: number): string {
@@ -15,6 +15,5 @@ export function runSummary(r: CheckResult, ms: number): string {
 /** Why hazards after the stop are missing, when a limit stopped the run. */
 export function limitNote(r: CheckResult): string | undefined {
   if (!cutShort(r.stopReason)) return undefined;
-  const advice = r.stopReason === 'hazard-limit' ? `; ${hazardLimitAdvice(r.hazards)}` : '';
-  return `The run ${describeCutShort(r.stopReason, r.steps, 'dmabuf.hazards.stepLimit')}: later hazards are not shown${advice}.`;
+  return `The run ${describeCutShort(r.stopReason, r.steps, 'dmabuf.hazards.stepLimit')}: later hazards are not shown${cutShortAdvice(r, '; ')}.`;
 }

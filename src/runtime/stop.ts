@@ -56,3 +56,12 @@ export function hazardLimitAdvice(hazards: readonly { expected?: boolean }[]): s
   return `${expected.toLocaleString('en')} of them expected, which a loop of fewer passes checks as well` +
     (unexpected === 0 ? '' : unexpected === 1 ? '; the unexpected one says what to fix' : `; the ${unexpected.toLocaleString('en')} unexpected say what to fix`);
 }
+
+/**
+ * The advice that ends what a caller says of a run the hazard limit stopped (hazardLimitAdvice), led by `lead`, the
+ * punctuation joining it to the caller's sentence; nothing for another run (describeCutShort says how to raise the
+ * step limit).
+ */
+export function cutShortAdvice(r: { stopReason?: StopReason; hazards: readonly { expected?: boolean }[] }, lead: string): string {
+  return r.stopReason === 'hazard-limit' ? `${lead}${hazardLimitAdvice(r.hazards)}` : '';
+}

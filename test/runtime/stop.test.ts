@@ -1,7 +1,7 @@
 // How a run's end is worded: one text per stop reason, which the CLI, the editor and the debugger all show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeCutShort, describeStop, HAZARD_LIMIT, hazardLimitAdvice } from '../../src/runtime/stop';
+import { cutShortAdvice, describeCutShort, describeStop, HAZARD_LIMIT, hazardLimitAdvice } from '../../src/runtime/stop';
 
 test('a run that reached its end says so with its statement count', () => {
   assert.equal(describeStop('end', 42), 'reached its end after 42 statements');
@@ -35,4 +35,11 @@ test('what to do at the hazard limit follows what it held: the first unexpected 
     '5 of them expected, which a loop of fewer passes checks as well; the unexpected one says what to fix',
     '5 of them expected, which a loop of fewer passes checks as well',
   ]);
+});
+
+test('only a run the hazard limit stopped ends with advice, led by the punctuation of the sentence it ends', () => {
+  const hazards = [{ expected: true }, {}];
+  assert.equal(cutShortAdvice({ stopReason: 'hazard-limit', hazards }, ': '), `: ${hazardLimitAdvice(hazards)}`);
+  assert.equal(cutShortAdvice({ stopReason: 'hazard-limit', hazards }, '; '), `; ${hazardLimitAdvice(hazards)}`);
+  for (const stopReason of ['step-limit', 'end', undefined] as const) assert.equal(cutShortAdvice({ stopReason, hazards }, ': '), '');
 });
