@@ -1,7 +1,7 @@
 // The machine's state as Variables-view nodes: buffers (owner by range, pages, bytes), dma-bufs with their
 // attachments, mappings with their sg tables and bounce slots, cache lines, devices and hazards.
 // Everything here only reads the state: evaluating a hover never changes the machine.
-import { failedCall, failedResult, failedText } from '../machine/failedCalls';
+import { failedCall, failedHandleOrigin, failedResult, failedText } from '../machine/failedCalls';
 import { describeDevice } from '../machine/device';
 import { dmaBufViews, type DmaBufView } from '../machine/dmabufInspect';
 import type { Hazard } from '../machine/hazards';
@@ -145,7 +145,7 @@ export class MachineNodes {
   /** A binding's handle: the buffer, mapping, dma-buf or attachment it names. */
   handleNode(name: string, h: Handle): ValueNode {
     const t = this.s.handles.get(h.id);
-    if (!t) return leaf(name, h.failedAt ? `${h.type} #${h.id} (from the call that failed at line ${h.failedAt.line})` : `${h.type} #${h.id} (unknown)`);
+    if (!t) return leaf(name, `${h.type} #${h.id} (${h.failedAt ? failedHandleOrigin(h.failedAt) : 'unknown'})`);
     if ('buffer' in t) {
       const b = this.s.buffers.get(t.buffer);
       return b ? this.bufferNode(name, b) : leaf(name, `${h.type} #${h.id} (released)`);

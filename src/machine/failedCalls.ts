@@ -11,9 +11,13 @@ export function failedMapResult(m: Mapping): string {
   return m.kind === 'single' ? 'DMA_MAPPING_ERROR' : m.attachment ? 'dma_buf_map_attachment returned an ERR_PTR' : 'dma_map_sg returned 0';
 }
 
-/** Where a handle that a failed call returned came from, as a message says it, and the note at that call. */
+/** Where a handle that a failed call returned came from, as a message and as a view say it, and the note at that call. */
 export function failedHandleText(failedAt: Loc): string {
   return `the handle comes from the call at line ${failedAt.line}, which failed`;
+}
+
+export function failedHandleOrigin(failedAt: Loc): string {
+  return `from the call that failed at line ${failedAt.line}`;
 }
 
 export function failedCallNote(failedAt: Loc): Related {
