@@ -1,7 +1,7 @@
 // What the debug session needs from a run, whatever produces it (a scenario on the machine today, a kernel trace
 // later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
 import type { Hazard, HazardKind } from '../machine/hazards';
-import type { StopReason } from '../runtime/stop';
+import { SCENARIO_STEP, type StopReason } from '../runtime/stop';
 import type { StepStore } from './stepStore';
 
 /** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
@@ -112,7 +112,7 @@ export interface ProgramWords {
   narrative: string;
 }
 
-export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: 'statement', kernel: 'modeled kernel', narrative: 'what the modeled kernel does, in order' };
+export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: SCENARIO_STEP, kernel: 'modeled kernel', narrative: 'what the modeled kernel does, in order' };
 
 export const wordsOf = (engine: Engine): ProgramWords => engine.words ?? SCENARIO_WORDS;
 

@@ -16,8 +16,11 @@ export function cutShort(reason: StopReason | undefined): reason is Exclude<Stop
   return reason !== undefined && reason !== 'end';
 }
 
+/** What one step of a scenario is called, wherever a count of them is shown (a trace's are events). */
+export const SCENARIO_STEP = 'statement';
+
 /** How many steps a run took, in the word the user reads: a scenario's are statements, a trace's (`unit`) events. */
-export function stepCount(steps: number, unit = 'statement'): string {
+export function stepCount(steps: number, unit = SCENARIO_STEP): string {
   return `${steps} ${unit}${steps === 1 ? '' : 's'}`;
 }
 
@@ -25,7 +28,7 @@ export function stepCount(steps: number, unit = 'statement'): string {
  * How a run ended, as a predicate: `The scenario ${describeStop(...)}`. At the step limit the count is the limit, so
  * it is not stated twice.
  */
-export function describeStop(reason: StopReason, steps: number, unit = 'statement'): string {
+export function describeStop(reason: StopReason, steps: number, unit = SCENARIO_STEP): string {
   const count = stepCount(steps, unit);
   switch (reason) {
     case 'end':
