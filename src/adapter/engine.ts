@@ -116,6 +116,9 @@ export const SCENARIO_WORDS: ProgramWords = { program: 'scenario', step: SCENARI
 
 export const wordsOf = (engine: Engine): ProgramWords => engine.words ?? SCENARIO_WORDS;
 
+/** Recorded step `step` (from 0) as a label names it: `statement 42`, counted from 1. */
+export const stepName = (engine: Engine, step: number): string => `${wordsOf(engine).step} ${step + 1}`;
+
 export interface Engine<S = unknown> {
   readonly path: string;
   readonly threadNames: readonly string[];

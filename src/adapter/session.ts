@@ -18,7 +18,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { BreakpointTable, HAZARD_FILTERS } from './breakpoints';
-import { statementsOnLines, wordsOf, type Engine, type ProgramWords } from './engine';
+import { statementsOnLines, stepName, wordsOf, type Engine, type ProgramWords } from './engine';
 import { isHazardKind } from '../machine/hazards';
 import { ErrorCode, RequestError, badArguments } from './errors';
 import { launchArgsOf, type LaunchArgs } from './launchArgs';
@@ -395,12 +395,11 @@ export class DmabufDebugSession extends LoggingDebugSession {
       let first = executions.findIndex((i) => i >= run.nav.step);
       if (first < 0) first = executions.length;
       const from = Math.max(0, Math.min(first - GOTO_TARGETS / 2, executions.length - GOTO_TARGETS));
-      const unit = wordsOf(run.engine).step;
       const targets = Array.from(executions.subarray(from, from + GOTO_TARGETS), (i, k) => {
         const s = run.engine.statements[run.rec.steps.stmt(i)];
         return {
           id: i + 1,
-          label: `${s.text}: execution ${from + k + 1} of ${executions.length} (${unit} ${i + 1})`,
+          label: `${s.text}: execution ${from + k + 1} of ${executions.length} (${stepName(run.engine, i)})`,
           line: this.convertDebuggerLineToClient(s.line),
           column: this.convertDebuggerColumnToClient(s.column),
         };
@@ -520,7 +519,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const i = run.nav.lastStepOf(thread);
     if (i === undefined) return [];
     const s = run.engine.statements[run.rec.steps.stmt(i)];
-    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (${wordsOf(run.engine).step} ${i + 1})`, this.programSource(run), s.line, s.column)];
+    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (${stepName(run.engine, i)})`, this.programSource(run), s.line, s.column)];
   }
 
   private frame(scenarioIndex: number, name: string, source: Source, line: number, column: number): StackFrame {
@@ -540,8 +539,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       this.sourceRefs.set(ref, step);
       this.refOfStep.set(step, ref);
     }
-    const words = wordsOf(run.engine);
-    const source = new Source(`${name} (${words.kernel}, ${words.step} ${step + 1})`, undefined, ref, words.kernel) as DebugProtocol.Source;
+    const kernel = wordsOf(run.engine).kernel;
+    const source = new Source(`${name} (${kernel}, ${stepName(run.engine, step)})`, undefined, ref, kernel) as DebugProtocol.Source;
     source.presentationHint = 'deemphasize';
     return source as Source;
   }
