@@ -1,9 +1,9 @@
-// What the debugger shows of what a failed call returned: a failed allocation says so, and has no bytes to read;
-// a failed dma-buf call's handle names the call.
+// What the debugger shows of what a failed call returned: a failed allocation says so, and has no bytes to read
+// and no cache line; a failed dma-buf call's handle names the call.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { fixture, launch, move, startClient, topFrame } from './client';
+import { fixture, launch, move, startClient, stateOf, topFrame } from './client';
 
 describe('failed calls in the debugger', () => {
   let dc: DebugClient;
@@ -24,6 +24,15 @@ describe('failed calls in the debugger', () => {
     await assert.rejects(dc.evaluateRequest({ expression: 'p[0]', context: 'watch', frameId }), /p has no bytes: allocation failed \(NULL\)/);
     const fields = await dc.variablesRequest({ variablesReference: (await dc.evaluateRequest({ expression: 'p', context: 'watch', frameId })).body.variablesReference });
     assert.ok(fields.body.variables.some((v) => v.name === 'allocation' && v.value === 'failed (NULL)'));
+  });
+
+  test('cache.line of what a failed call returned is an error: it has no pages, so no line holds its bytes', async () => {
+    const frameId = (await topFrame(dc)).id;
+    const before = await stateOf(dc);
+    for (const name of ['p', 'buf', 'r']) {
+      await assert.rejects(dc.evaluateRequest({ expression: `cache.line(${name}, 0)`, context: 'watch', frameId }), new RegExp(`^Error: ${name} is not a buffer with pages here$`));
+    }
+    assert.deepEqual(await stateOf(dc), before);
   });
 
   test('a failed phys() has no bytes either, and reading one says it was the phys() that failed', async () => {

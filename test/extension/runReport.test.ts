@@ -8,6 +8,7 @@ import { limitNote, runSummary } from '../../src/extension/runReport';
 const clean = checkSource('b = kmalloc(64)\nkfree(b)\n', 't.dmabuf');
 const endless = checkSource('b = kmalloc(64)\nrepeat 1000000000 {\n  cpu.write(b, 0, 1, 1)\n}\nkfree(b)\n', 't.dmabuf', { stepLimit: 1000 });
 const endlessBug = checkSource('b = kmalloc(64)\nkfree(b)\nrepeat 999999999999 {\n  cpu.read(b, 0, 1)\n}\n', 't.dmabuf');
+const broken = checkSource('b = kmalloc(64)\nkfree(c)\nkfree(d)\n', 't.dmabuf');
 
 test('the summary of a run stopped at the hazard limit says so, not that it reached its end', () => {
   assert.equal(runSummary(endlessBug, 12.34),
@@ -17,6 +18,12 @@ test('the summary of a run stopped at the hazard limit says so, not that it reac
 test('the summary of a run stopped at the step limit, and of one that reached its end', () => {
   assert.equal(runSummary(endless, 1), '✘ stopped after 1000 statements at the step limit in 1.0 ms; 0 unexpected hazard(s).');
   assert.equal(runSummary(clean, 1), '✔ reached its end after 2 statements in 1.0 ms; 0 unexpected hazard(s).');
+});
+
+test('the summary of a file with errors counts them and says nothing ran, and Problems adds no note of a limit', () => {
+  assert.deepEqual(broken.diagnostics.map((d) => d.message), ["unknown name 'c'", "unknown name 'd'"]);
+  assert.equal(runSummary(broken, 1), '✘ 2 error(s): nothing ran.');
+  assert.equal(limitNote(broken), undefined);
 });
 
 test('Problems notes that later hazards are missing when the hazard limit stopped the run', () => {
