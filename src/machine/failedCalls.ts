@@ -11,15 +11,17 @@ export function failedMapResult(m: Mapping): string {
   return m.kind === 'single' ? 'DMA_MAPPING_ERROR' : m.attachment ? 'dma_buf_map_attachment returned an ERR_PTR' : 'dma_map_sg returned 0';
 }
 
-/** Where a handle that a failed call returned came from, as a message and as a view say it, and the note at that call. */
+/** Where a handle that a failed call returned came from, as a message says it. */
 export function failedHandleText(failedAt: Loc): string {
   return `the handle comes from the call at line ${failedAt.line}, which failed`;
 }
 
+/** The same, as the Variables view says it after the handle's own label. */
 export function failedHandleOrigin(failedAt: Loc): string {
   return `from the call that failed at line ${failedAt.line}`;
 }
 
+/** The note at the call that failed. */
 export function failedCallNote(failedAt: Loc): Related {
   return { loc: failedAt, message: 'the call that failed' };
 }

@@ -32,7 +32,7 @@ import { ByteRun, DataRun, pushRun, toByteRuns, zipRuns } from './runs';
 import { LINE_EVENT_BUDGET, type Buffer, type Handle, type MachineState } from './state';
 import { mapSg, mapSingle, newMapping, syncForCpu, syncForDevice, unmap } from './streaming';
 import { createSwiotlb } from './swiotlb';
-import { DeviceView, LineView, MappingView, bufferViews, describeHandle, deviceViews, lineView, lineViews, mappingViews } from './views';
+import { DeviceView, LineView, MappingView, bufferViews, deviceViews, lineView, lineViews, mappingViews } from './views';
 
 export type { DeviceConfig } from './device';
 export type { Handle } from './state';
@@ -523,10 +523,6 @@ export class Machine {
 
   peekMemory(phys: number, len: number): ByteRun[] {
     return toByteRuns(readRuns(this.s.mem, phys, Math.max(0, len)));
-  }
-
-  describeHandle(h: Handle): string {
-    return describeHandle(this.s, h);
   }
 }
 

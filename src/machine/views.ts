@@ -5,14 +5,12 @@ import { bufferName, mappingName } from './buffers';
 import { lineCount, stateOf } from './cache';
 import { DeviceConfig, describeDevice } from './device';
 import type { LineState } from './events';
-import { hex } from './events';
-import { failedMapResult, failedText } from './failedCalls';
 import type { Loc } from './hazards';
 import { ownerLabel } from './ownership';
 import type { PhysRange } from './rangeAllocator';
 import { ByteRun, DataRun, toByteRuns } from './runs';
 import type { SgEntry } from './sgTable';
-import type { Handle, MachineState } from './state';
+import type { MachineState } from './state';
 
 export interface BufferView {
   id: number;
@@ -117,24 +115,3 @@ export function deviceViews(s: MachineState): DeviceView[] {
   return [...s.devices.values()].map((d) => ({ ...d, snoops: s.platform.coherent || d.coherent, description: describeDevice(d) }));
 }
 
-/** One line for a hover over a handle. */
-export function describeHandle(s: MachineState, h: Handle): string {
-  const t = s.handles.get(h.id);
-  if (!t) return h.failedAt ? `handle #${h.id}: returned by the call at line ${h.failedAt.line}, which failed: it names nothing` : `unknown handle #${h.id}`;
-  if ('buffer' in t) {
-    const b = s.buffers.get(t.buffer);
-    if (!b) return `handle #${h.id}`;
-    const owners = [...new Set(b.owners.map((r) => ownerLabel(s, r.owners)))].join(' / ');
-    return `${t.type} -> ${bufferName(b)}: ${b.kind}, ${b.size} bytes at ${hex(b.segs[0]?.phys ?? 0)}${b.segs.length > 1 ? ` (${b.segs.length} segments)` : ''}, ` +
-      `${b.cacheable ? 'cacheable' : 'uncached'}, ${b.live ? `owner ${b.kind === 'coherent' ? `cpu and ${b.device}` : owners}` : b.failed ? failedText(b) : 'freed'}`;
-  }
-  if ('mapping' in t) {
-    const m = s.mappings.get(t.mapping);
-    if (!m) return `handle #${h.id}`;
-    const state = m.failed ? `FAILED (${failedMapResult(m)})` : m.live ? 'live' : 'unmapped';
-    const sg = m.sg ? `, nents=${m.sg.nents} orig_nents=${m.sg.orig_nents}` : '';
-    const bounced = m.segs.some((g) => g.bounced) ? ', bounced through swiotlb' : '';
-    return `${m.kind === 'single' ? 'dma_handle' : 'sg table'} for ${m.device} ${m.dir}: ${m.size} bytes at dma ${hex(m.dmaAddress)}${sg}${bounced}, ${state}`;
-  }
-  return `${t.type} #${t.other}`;
-}
