@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -117,6 +117,22 @@ test('run prints each statement followed by its events', () => {
   assert.match(r.out, /map single h for nic TO_DEVICE/);
   assert.match(r.out, /owner of b \[0x0, \+0x1000\): cpu -> nic:TO_DEVICE/);
   assert.match(r.out, /4 statements, 0 unexpected hazards/);
+});
+
+test('run piped into a reader that does not keep up waits for it, holding no more of its text meanwhile', { skip: !existsSync('/proc/self/status') }, async () => {
+  const { spawn } = await import('node:child_process');
+  const f = scenario('long-output.dmabuf', 'device nic\nb = kmalloc(4KiB)\nrepeat 1000000 {\n  h = dma_map_single(nic, b, 4KiB, TO_DEVICE)\n  dma_unmap_single(nic, h, 4KiB, TO_DEVICE)\n}\nkfree(b)\n');
+  const child = spawn(process.execPath, [cli, 'run', f]);
+  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
+  child.stdout.pause();
+  // Past start-up, the pipe is full and the run waits: it neither goes on nor gathers its text in memory.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const waiting = rss();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const grown = rss() - waiting;
+  child.kill();
+  await new Promise((resolve) => child.on('close', resolve));
+  assert.ok(grown < 8 * 2 ** 20, `grew ${(grown / 2 ** 20).toFixed(1)} MiB while its reader read nothing`);
 });
 
 test('run piped into a reader that stops early (`| head`) ends quietly', async () => {

@@ -7,6 +7,7 @@ import type { Step } from '../runtime/runner';
 import { cutShort, describeStop, stepCount } from '../runtime/stop';
 import { formatHazard } from './check';
 import { parseRunFlags, readSource, UsageError } from './flags';
+import { openOutput, OutputError } from './scenarioOutput';
 
 /**
  * The step's lines: the statement as written, then its events indented by the kernel call nesting; `labels` names
@@ -44,13 +45,25 @@ export async function main(argv: string[]): Promise<number> {
   const text = readSource(file);
   if (text === undefined) return 2;
   const lines = text.split('\n');
-  const r = checkSource(text, file, flags.run, (step, runner) => process.stdout.write(formatStep(step, lines, file, eventLabels(runner.machine.state)) + '\n'));
-  if (r.diagnostics.length) {
-    for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  // Standard output written as it blocks: a run of millions of statements piped to a slower reader buffered all of
+  // its text in memory (3 GB) and then failed with ENOBUFS.
+  const out = openOutput('-');
+  try {
+    const r = checkSource(text, file, flags.run, (step, runner) => out.write(formatStep(step, lines, file, eventLabels(runner.machine.state)) + '\n'));
+    if (r.diagnostics.length) {
+      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      return 2;
+    }
+    const unexpected = r.hazards.filter((h) => !h.expected).length;
+    const ended = cutShort(r.stopReason) ? describeStop(r.stopReason, r.steps) : stepCount(r.steps);
+    out.write(`${file}: ${ended}, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}\n`);
+    out.commit();
+    return r.ok ? 0 : 1;
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    // `dmabuf run FILE | head` closes the pipe early: that is the reader's choice, not an error.
+    if (e.code === 'EPIPE') return 0;
+    process.stderr.write(`dmabuf run: cannot write stdout: ${e.message}\n`);
     return 2;
   }
-  const unexpected = r.hazards.filter((h) => !h.expected).length;
-  const ended = cutShort(r.stopReason) ? describeStop(r.stopReason, r.steps) : stepCount(r.steps);
-  process.stdout.write(`${file}: ${ended}, ${unexpected} unexpected hazard${unexpected === 1 ? '' : 's'}\n`);
-  return r.ok ? 0 : 1;
 }

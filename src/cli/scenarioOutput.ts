@@ -1,4 +1,4 @@
-// Where `import` writes its scenario. A regular file is written whole or not at all: a hidden partial file beside it
+// Where `import` writes its scenario (and `run` its steps, to standard output). A regular file is written whole or not at all: a hidden partial file beside it
 // (with the old file's mode) is renamed into place when complete and removed when the import fails or is stopped
 // (Ctrl-C, a kill, the editor's Cancel), so neither half a scenario nor a clobbered older one is left. Anything a
 // rename would replace rather than write is written in place, as it comes: standard output (`-`), a device or a
