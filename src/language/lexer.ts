@@ -198,9 +198,10 @@ export function tokenize(text: string): Tokens {
   // Scenarios run about one token per 3-4 characters: one allocation, rarely a second.
   const out = new TokenBuffer(Math.floor(text.length / 3) + 1024);
   const n = text.length;
-  let i = 0;
+  // A byte order mark, as some editors save one, is no character of the scenario; columns count after it, as the editor shows them.
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  let lineStart = 0;
+  let lineStart = i;
   const scan: NumberScan = { value: 0, sized: false, error: '' };
   while (i < n) {
     const c = text.charCodeAt(i);

@@ -25,6 +25,13 @@ test('tokens carry 1-based line and column spans', () => {
   assert.equal(tk.names[tk.ref[9]], 'read');
 });
 
+test('a byte order mark at the start is skipped, and columns count after it; anywhere else it is an error', () => {
+  const tk = tokenize('\ufeffp = kmalloc(4K)\nkfree(p)\n');
+  assert.deepEqual(kinds(tk), kinds(tokenize('p = kmalloc(4K)\nkfree(p)\n')));
+  assert.deepEqual([tk.line[0], tk.column[0], tk.line[2], tk.column[2]], [1, 1, 1, 5]);
+  assert.equal(tokenize('p = 1\n\ufeffq = 2\n').errors.length, 1);
+});
+
 test('a # comment runs to the end of the line and blank lines give no tokens', () => {
   const tk = tokenize('# only a comment\n\n\nkfree(p) # trailing\n');
   assert.deepEqual(kinds(tk), [T.Ident, T.LParen, T.Ident, T.RParen, T.Newline, T.End]);
