@@ -122,11 +122,13 @@ class ScenarioWriter {
    * Its release logs keep what each release released: a release or sync of what the trace released already names the
    * old handle only when check-trace decides it a bug (`outcomeOf`: no events lost between), so that `check` finds what it finds.
    */
-  private readonly checker = new TraceChecker(() => undefined, { keepReleased: true });
+  private readonly checker = new TraceChecker((f) => f.detail === 'missing-unmap' && this.leaked.add(f.line), { keepReleased: true });
   private readonly bindings = new Map<number, string>();
   /** The handles of the allocations written (held while the checker holds the allocation). */
   private readonly allocations = new WeakMap<Allocation, string>();
   private readonly buffers = new Set<string>();
+  /** The lines of maps check-trace finds never unmapped (missing-unmap): their address was mapped again with no events lost. */
+  private readonly leaked = new Set<number>();
   /** Mappings whose map was written and whose unmap was not, by id: the trace may end, or skip unmaps, before it. */
   private readonly open = new Map<number, StreamingMapping>();
 
@@ -150,7 +152,12 @@ class ScenarioWriter {
     this.write('# are not in the trace: they let `dmabuf check` report what the trace decides; delete them to see leaks.\n');
     for (const m of this.open.values()) {
       const live = this.checker.device(m.device).byDma.get(m.segments[0].dma)?.mapping === m;
-      const why = live ? `mapped at L${m.origin.line}, still mapped when the trace ended` : `mapped at L${m.origin.line}, never unmapped: its address was mapped again`;
+      if (!live && this.leaked.has(m.origin.line)) {
+        // A leak the trace decides: left mapped, so that `check` reports it at the map, as check-trace does.
+        this.write(`# ${this.bindings.get(m.id)} (mapped at L${m.origin.line}) is not released: its address was mapped again with no unmap between, the leak (missing-unmap) check-trace reports\n`);
+        continue;
+      }
+      const why = live ? `mapped at L${m.origin.line}, still mapped when the trace ended` : `mapped at L${m.origin.line}, never unmapped: its address was mapped again (dma-direct skips the unmap, or events were lost)`;
       for (const l of this.releases(m)) this.write(`${l}  # ${why}\n`);
     }
     for (const a of allocated) for (const l of this.frees(a)) this.write(`${l}  # still allocated when the trace ended\n`);
