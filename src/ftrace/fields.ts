@@ -3,12 +3,25 @@
 // then hex and decimal numbers, `{a,b,...}` arrays and `A/B` counts are read from the index.
 import { Interner } from './intern';
 
-/** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact below 2^53. */
+/** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact up to 2^53. */
 export const DMA_MAPPING_ERROR = 2 ** 64;
+/**
+ * The largest number read as printed: past it a double holds only some integers, and two addresses a byte apart
+ * could compare equal (a false double unmap), so a wider value is unreadable (the line is malformed), but for ~0.
+ */
+const EXACT = 2 ** 53;
+
+/** Whether s[from, to) is ~0 as a 64-bit value prints: sixteen f digits after any leading zeros. */
+function allOnes(s: string, from: number, to: number): boolean {
+  while (from < to && s.charCodeAt(from) === 48) from++;
+  if (to - from !== 16) return false;
+  for (let i = from; i < to; i++) if ((s.charCodeAt(i) | 32) !== 102) return false;
+  return true;
+}
 
 const MAX_TOKENS = 64;
 
-/** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex. */
+/** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex, or is past `EXACT` and not ~0. */
 function hexIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) from += 2;
   if (from >= to) return NaN;
@@ -19,10 +32,10 @@ function hexIn(s: string, from: number, to: number): number {
     if (d < 0) return NaN;
     n = n * 16 + d;
   }
-  return n;
+  return n <= EXACT ? n : allOnes(s, from, to) ? DMA_MAPPING_ERROR : NaN;
 }
 
-/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one. */
+/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one, or is past `EXACT`. */
 function decIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
   const negative = s.charCodeAt(from) === 45; /* - */
@@ -34,6 +47,7 @@ function decIn(s: string, from: number, to: number): number {
     if (c < 48 || c > 57) return NaN;
     n = n * 10 + (c - 48);
   }
+  if (n > EXACT) return NaN;
   return negative ? -n : n;
 }
 

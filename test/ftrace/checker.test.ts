@@ -16,6 +16,23 @@ const map = (ts: number, dir: string, dma: string, size: number, phys = dma, att
 const unmap = (ts: number, dir: string, dma: string, size: number): string => ev(ts, 'dma_unmap_phys', `${D} dir=${dir} dma_addr=${dma} size=${size} attrs=`);
 const bounce = (ts: number, phys: string, size: number): string => ev(ts, 'swiotlb_bounced', `dev_name: ${D} dma_mask=ffffffff dev_addr=${phys} size=${size} FORCE`);
 
+test('a number a double cannot hold exactly is unreadable, the line malformed: two addresses a byte apart past 2^53 are never taken for one', () => {
+  const D = 'dev dir=TO_DEVICE';
+  const r = checkLines([
+    ev(1, 'dma_map_phys', `${D} dma_addr=1ffffffffff000 size=4096 phys_addr=2000 attrs=`),
+    ev(2, 'dma_unmap_phys', `${D} dma_addr=1ffffffffff000 size=4096 attrs=`),
+    ev(3, 'dma_map_phys', `${D} dma_addr=ffffffffffff0000 size=4096 phys_addr=2000 attrs=`),
+    ev(4, 'dma_unmap_phys', `${D} dma_addr=ffffffffffff0001 size=4096 attrs=`),
+    ev(5, 'dma_unmap_phys', `${D} dma_addr=fffffffffffffffffffff size=4096 attrs=`),
+    ev(6, 'dma_unmap_phys', `${D} dma_addr=1000 size=99999999999999999999 attrs=`),
+    // ~0, with leading zeros or not, is DMA_MAPPING_ERROR.
+    ev(7, 'dma_map_phys', `${D} dma_addr=0000ffffffffffffffff size=4096 phys_addr=3000 attrs=`),
+    ev(8, 'dma_map_phys', `${D} dma_addr=FFFFFFFFFFFFFFFF size=9007199254740992 phys_addr=3000 attrs=`),
+  ]);
+  assert.deepEqual(r.malformedLines.map((m) => m.line), [3, 4, 5, 6]);
+  assert.deepEqual(bugKeys(r), ['constraint-violation/map-error@7', 'constraint-violation/map-error@8']);
+});
+
 test('two live device-writable mappings starting in one cache line overlap (dma-debug cacheline EEXIST)', () => {
   const r = checkLines([
     bounce(1, '1000', 64), map(1.1, 'FROM_DEVICE', '79100000', 64, '1000'),

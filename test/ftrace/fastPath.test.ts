@@ -98,8 +98,8 @@ test('every hot event name and every dir= spelling, DMA_ prefix or not, reads as
 
 test('numbers read to the very same doubles: hex of 1 to 20 digits, values past 2^53, any case, odd bytes, long timestamps', () => {
   const hexes = ['0', '1', 'f', 'F', 'deadBEEF', '1fffffffffffff', '20000000000000', '20000000000001', 'fffffffffffff', 'ffffffffffffffff',
-    '123456789abcdef0', '00000000000000000001', 'fffffffffffffffff1', '\x10\x19', '1g', 'g1', '0x', 'x1', '-1', ''];
-  const decimals = ['0', '16', '4096', '9007199254740993', '12345678901234567890', '1a', '', '+1'];
+    '123456789abcdef0', '00000000000000000001', 'fffffffffffffffff1', '0000ffffffffffffffff', '0001ffffffffffffffff', 'fffffffffffffffe', '\x10\x19', '1g', 'g1', '0x', 'x1', '-1', ''];
+  const decimals = ['0', '16', '4096', '9007199254740992', '9007199254740993', '1234567890123456', '12345678901234567890', '1a', '', '+1'];
   const stamps = ['5.855739', '0.000001', '123456789012345.123456789012345', '1234567890123456.1234567890123456', '1.', '12', '5.8557391234567890123'];
   const lines: string[] = [];
   for (const h of hexes) {

@@ -21,12 +21,11 @@ export function decimalOf(from: usize, to: usize): f64 {
   return n;
 }
 
-/** Hex digits b[from, to) known to be digits (as `hexDigit` reads them), as `hexIn`'s double loop reads them. */
-function hexOf(from: usize, to: usize, x: u64): f64 {
-  if (to - from <= 16 && x <= EXACT) return <f64>x;
-  let n: f64 = 0;
-  for (let i = from; i < to; i++) n = n * 16 + <f64>hexDigit(load<u8>(i));
-  return n;
+/** A hex value `x` as `hexIn` reads it: past 2^53 only ~0 (DMA_MAPPING_ERROR, 2^64 as a double), anything else NaN. */
+// @ts-ignore: decorator
+@inline function hexOf(x: u64): f64 {
+  if (x <= EXACT) return <f64>x;
+  return x == <u64>-1 ? 18446744073709551616.0 : NaN;
 }
 
 /** Where the value `hexValue`, `hexAt` or `decimalValue` read last ends. */
@@ -53,7 +52,7 @@ export function hexValue(from: usize, to: usize): f64 {
   // The nibbles, last digit first, then two to a byte: the value's little-endian bytes.
   const digits = i8x16.swizzle(v128.bitselect(dec, i8x16.add(alpha, i8x16.splat(10)), isDec), i8x16.sub(i8x16.splat(<i8>(len - 1)), IOTA));
   const pairs = v128.or(v128.and(digits, i16x8.splat(0xff)), v128.and(i16x8.shr_u(digits, 4), i16x8.splat(0xf0)));
-  return hexOf(from, valueEnd, i64x2.extract_lane(i8x16.narrow_i16x8_u(pairs, pairs), 0));
+  return hexOf(i64x2.extract_lane(i8x16.narrow_i16x8_u(pairs, pairs), 0));
 }
 
 /** `hexValue` for a value of more than sixteen bytes, a byte at a time. */
@@ -62,7 +61,14 @@ function hexLong(from: usize, to: usize): f64 {
   let digits = true;
   for (; i < to && load<u8>(i) != SPACE; i++) digits &= hexDigit(load<u8>(i)) >= 0;
   valueEnd = i;
-  return digits ? hexOf(from, i, <u64>-1) : NaN;
+  if (!digits) return NaN;
+  // Past its leading zeros, a value of more than sixteen digits is past 2^64.
+  let first = from;
+  while (first < i && load<u8>(first) == 48) first++;
+  if (i - first > 16) return NaN;
+  let x: u64 = 0;
+  for (let j = first; j < i; j++) x = (x << 4) | <u64>hexDigit(load<u8>(j));
+  return hexOf(x);
 }
 
 /** Seconds exactly as `parseLine` computes them (the same double operations in the same order); NaN when not `digits[.digits]`. */
@@ -152,11 +158,17 @@ export function decimalValue(from: usize, to: usize): f64 {
     let digits = true;
     while (i < to && load<u8>(i) != SPACE) digits &= isDigit(load<u8>(i++));
     valueEnd = i;
-    return digits ? decimalOf(from, i) : NaN;
+    return digits ? exactly(decimalOf(from, i)) : NaN;
   }
   valueEnd = from + len;
   const want = (1 << <i32>len) - 1;
   const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10)));
   if (len == 0 || (digits & want) != want) return NaN;
-  return len <= 8 ? <f64>digitsBefore(valueEnd, len) : decimalOf(from, valueEnd);
+  return len <= 8 ? <f64>digitsBefore(valueEnd, len) : exactly(decimalOf(from, valueEnd));
+}
+
+/** `n`, or NaN past 2^53, as `decIn` reads a decimal field: a double no longer holds every integer there. */
+// @ts-ignore: decorator
+@inline function exactly(n: f64): f64 {
+  return n <= <f64>EXACT ? n : NaN;
 }
