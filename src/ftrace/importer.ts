@@ -8,6 +8,7 @@ import { EventStream } from './eventStream';
 import { DMA_MAPPING_ERROR } from './fields';
 import { entryOf, hasAttr, hex, type Allocation, type Released, type Segment, type StreamingMapping } from './mappings';
 import { deviceIdentifiers } from './names';
+import type { TraceFinding } from './findings';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
 
@@ -96,6 +97,15 @@ function noteTraits(p: Prepass, checker: TraceChecker, e: DmaEvent): void {
 
 const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' };
 
+/**
+ * Checks of check-trace that `check` of an imported scenario cannot make, as the language has no way to write the
+ * event (a failed map, a count of sg entries, a free's size and CPU address) or no such check (dma-debug's
+ * overlapping mappings of a cache line): a comment at the event says what check-trace finds there.
+ */
+const UNWRITTEN = new Set(['overlapping-mapping', 'sg-count-mismatch', 'map-error', 'unmap-failed-mapping', 'cpu-address-mismatch']);
+/** Of a free: `dma_free_coherent` takes no size. */
+const UNWRITTEN_OF_FREE = 'size-mismatch';
+
 /** Writes the scenario for a capture read twice: `survey` and `main` are two cursors over the same file. */
 export async function importTrace(survey: TraceCursor, main: TraceCursor, file: string, write: (text: string) => void): Promise<void> {
   const pre = await surveyDevices(survey);
@@ -122,7 +132,10 @@ class ScenarioWriter {
    * Its release logs keep what each release released: a release or sync of what the trace released already names the
    * old handle only when check-trace decides it a bug (`outcomeOf`: no events lost between), so that `check` finds what it finds.
    */
-  private readonly checker = new TraceChecker((f) => f.detail === 'missing-unmap' && this.leaked.add(f.line), { keepReleased: true });
+  private readonly checker = new TraceChecker((f) => this.found(f), { keepReleased: true });
+  /** What check-trace finds at the event being written that `check` of the scenario cannot (`UNWRITTEN`). */
+  private unwritten: TraceFinding[] = [];
+  private op: DmaEvent['op'] = 'other';
   private readonly bindings = new Map<number, string>();
   /** The handles of the allocations written (held while the checker holds the allocation). */
   private readonly allocations = new WeakMap<Allocation, string>();
@@ -207,7 +220,12 @@ class ScenarioWriter {
     if (!m || !base) return [];
     if (m.kind === 'single') return [syncStatement(e, 'single', dev, base, size, dma - m.segments[0].dma)];
     const s = outcome?.kind === 'live' ? outcome.segment : undefined;
-    return s && written(s) ? [syncStatement(e, 'sg', dev, segName(base, m, s))] : [];
+    if (!s || !written(s)) return [];
+    const name = segName(base, m, s);
+    const part = dma > s.dma || size < s.size
+      ? [`# the trace syncs ${size} bytes at offset ${dma - s.dma} of ${name}; a scenario's sg sync takes no range, so the whole entry is synced`]
+      : [];
+    return [...part, syncStatement(e, 'sg', dev, name)];
   }
 
   /** The handle of `x`, if it is a segment of a mapping of `kind` the scenario has. */
@@ -226,12 +244,20 @@ class ScenarioWriter {
     const where = `L${r.line} ${r.timestamp.toFixed(6)} ${r.task}-${r.pid} cpu${r.cpu}`;
     // Unmaps and syncs need the mapping as it was before the event; maps need the mapping it makes.
     const e = decodeEvent(r);
+    this.op = e.op;
     const before = this.statementsBefore(r, e);
     this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     const lines = before ?? this.statementsAfter(e, r.line);
     if (lines.every((l) => l.startsWith('#'))) this.write(`# ${where} ${r.event}: ${r.body}\n`);
+    for (const f of this.unwritten) this.write(`# check-trace finds ${f.kind} (${f.detail}) here, which \`check\` of this scenario cannot: ${f.message}\n`);
+    this.unwritten = [];
     // Notes (comments) go on lines of their own; each statement says where in the trace it comes from.
     for (const l of lines) this.write(l.startsWith('#') ? `${l}\n` : `${l}  # ${where}\n`);
+  }
+
+  private found(f: TraceFinding): void {
+    if (f.detail === 'missing-unmap') this.leaked.add(f.line);
+    else if (UNWRITTEN.has(f.detail) || (this.op === 'free' && f.detail === UNWRITTEN_OF_FREE)) this.unwritten.push(f);
   }
 
   private dev(name: string): string {

@@ -216,6 +216,28 @@ test('a mapping behind an IOMMU or swiotlb whose dma address is mapped again is 
   assert.match(scenario, /^# m1 \(mapped at L1\) is not released: its address was mapped again with no unmap between, the leak \(missing-unmap\) check-trace reports$/m);
 });
 
+test('what check-trace finds that the language cannot write or check is a comment at its event; a sync of part of an sg entry says the whole entry is synced', async () => {
+  const D = 'nvme0';
+  const lines = [
+    ev(1, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=f000 size=64 phys_addr=1000 attrs=`),
+    ev(2, 'dma_map_phys', `${D} dir=FROM_DEVICE dma_addr=a000 size=64 phys_addr=1020 attrs=`),
+    ev(3, 'dma_map_sg', `${D} dir=FROM_DEVICE nents=2/2 ents=2/2 dma_addrs={0x3000,0x4000} sizes={0x200,0x200} phys_addrs={0x3000,0x4000} attrs=`),
+    ev(4, 'dma_sync_single_for_cpu', `${D} dir=FROM_DEVICE dma_addr=3080 size=64`),
+    ev(5, 'dma_unmap_sg', `${D} dir=FROM_DEVICE phys_addrs={0x3000} attrs=`),
+    ev(6, 'dma_alloc', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=512 virt_addr=00000000f07f6c93 flags=GFP_KERNEL attrs=`),
+    ev(7, 'dma_free', `${D} dir=BIDIRECTIONAL dma_addr=9000 size=256 virt_addr=00000000f07f6c93 attrs=`),
+    ev(8, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=ffffffffffffffff size=64 phys_addr=5000 attrs=`),
+  ];
+  const text = lines.join('\n');
+  const found = bugKeys(checkText(text));
+  assert.deepEqual(found, ['api-misuse/overlapping-mapping@2', 'api-misuse/sg-count-mismatch@5', 'api-misuse/size-mismatch@7', 'constraint-violation/map-error@8']);
+  const scenario = await importText(text);
+  const noted = [...scenario.matchAll(/^# check-trace finds ([a-z-]+) \(([a-z-]+)\) here, which `check` of this scenario cannot: /gm)].map((m) => `${m[1]}/${m[2]}`);
+  assert.deepEqual(noted, found.map((k) => k.replace(/@\d+$/, '')));
+  assert.match(scenario, /^# the trace syncs 64 bytes at offset 128 of sg3_0; a scenario's sg sync takes no range, so the whole entry is synced\ndma_sync_sg_for_cpu\(dev_nvme0, sg3_0, FROM_DEVICE\)/m);
+  assert.deepEqual(hazardsOf(scenario, 'x.dmabuf'), {});
+});
+
 test('a sync_sg whose first entry is a live single mapping still syncs, through its old handle, an entry of a list the trace unmapped', async () => {
   const D = 'nvme0';
   const lines = [
