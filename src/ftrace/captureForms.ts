@@ -24,13 +24,15 @@ const BINARY_KINDS: CaptureForm[] = [
   { magic: Buffer.from([0xfe, 0xff]), ...UTF16 },
 ];
 const LONGEST_MAGIC = Math.max(...BINARY_KINDS.map((k) => k.magic.length));
+/** Bytes looked at for lines that end in CR alone: a capture's first lines are far shorter. */
+const HEAD_BYTES = 4096;
 
 /**
- * Why `path` cannot be read as text, when it is a capture in another form (trace-cmd's data, compressed, UTF-16);
- * undefined for any other file.
+ * Why `path` cannot be read as text, when it is a capture in another form (trace-cmd's data, compressed, UTF-16,
+ * lines ended by CR alone, which would read as one line); undefined for any other file.
  */
 export function binaryTraceReason(path: string): string | undefined {
-  const head = Buffer.alloc(LONGEST_MAGIC);
+  const head = Buffer.alloc(HEAD_BYTES);
   const fd = fs.openSync(path, 'r');
   let n: number;
   try {
@@ -39,7 +41,11 @@ export function binaryTraceReason(path: string): string | undefined {
     fs.closeSync(fd);
   }
   const kind = BINARY_KINDS.find((k) => n >= k.magic.length && head.subarray(0, k.magic.length).equals(k.magic));
-  return kind && `${kind.what}: read it through \`${kind.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
+  const bytes = head.subarray(0, n);
+  const cr = bytes.indexOf(13);
+  const crOnly = !kind && bytes.indexOf(10) < 0 && cr >= 0 && cr < n - 1;
+  const form = kind ?? (crOnly ? { what: 'text whose lines end in CR alone', text: (p: string) => `tr '\\r' '\\n' < ${p}` } : undefined);
+  return form && `${form.what}: read it through \`${form.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
 }
 
 /**

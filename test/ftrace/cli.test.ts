@@ -169,6 +169,16 @@ test('check-trace usage errors and unreadable files exit 2 with a message on std
   } finally {
     fs.rmSync(gz, { force: true });
   }
+  // Lines ended by CR alone would read as one comment line: an empty capture, ok.
+  const cr = path.join(os.tmpdir(), `trace-${process.pid}-cr.txt`);
+  fs.writeFileSync(cr, fs.readFileSync(path.join(TRACES, 'usb-noiommu.trace.txt'), 'latin1').replace(/\n/g, '\r'), 'latin1');
+  try {
+    const r = cli('checkTrace', [cr]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /text whose lines end in CR alone: read it through `tr '\\r' '\\n' < .*-cr\.txt`/);
+  } finally {
+    fs.rmSync(cr, { force: true });
+  }
 });
 
 test('import writes a scenario file; usage errors exit 2', () => {
