@@ -234,7 +234,7 @@ class Resolver {
           const st = state.get(c.name);
           if (st === 'open') {
             const path = stack.slice(stack.findIndex((f) => f.name === c.name)).map((f) => f.name);
-            this.diags.error(c.span, `recursive call ${[...path, c.name].join(' → ')}: with no conditions in the language it would never end`);
+            this.diags.error(c.span, `recursive call ${callCycle([...path, c.name])}: with no conditions in the language it would never end`);
           } else if (st === undefined) {
             state.set(c.name, 'open');
             stack.push({ name: c.name, next: 0 });
@@ -396,4 +396,11 @@ class Resolver {
 /** Checks `program` (as the parser built it), fills its declaration maps and each call's `resolved`. */
 export function resolve(program: Program, diags: DiagnosticList): void {
   new Resolver(program, diags).run();
+}
+
+/** A cycle of proc calls as a message names it: a long one by its first and last calls (50,000 procs made a 500 KB line). */
+function callCycle(names: string[]): string {
+  const ends = 4;
+  const shown = names.length <= 2 * ends + 1 ? names : [...names.slice(0, ends), `… ${(names.length - 2 * ends).toLocaleString('en')} more …`, ...names.slice(-ends)];
+  return shown.join(' → ');
 }

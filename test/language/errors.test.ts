@@ -158,6 +158,9 @@ test('procs: names, parameters, arity, recursion, top-level names bound before e
   assert.deepEqual(errorsOf('proc f(a) {\n}\nf()'), ["t.dmabuf:3:1: error: missing argument 'a': the call is f(a)"]);
   assert.deepEqual(errorsOf('proc f(a) {\n}\nf(1, 2)'), ['t.dmabuf:3:6: error: too many arguments: the call is f(a)']);
   assert.deepEqual(errorsOf('proc f() {\n  g()\n}\nproc g() {\n  f()\n}'), ['t.dmabuf:5:3: error: recursive call f → g → f: with no conditions in the language it would never end']);
+  // A long cycle is named by its ends: fifty thousand procs made one 500 KB line.
+  const ring = Array.from({ length: 50_000 }, (_, i) => `proc p${i}() {\n  p${(i + 1) % 50_000}()\n}`).join('\n');
+  assert.deepEqual(errorsOf(ring), ['t.dmabuf:149999:3: error: recursive call p0 → p1 → p2 → p3 → … 49,993 more … → p49997 → p49998 → p49999 → p0: with no conditions in the language it would never end']);
   assert.deepEqual(errorsOf('proc f() {\n  kfree(b)\n}\nf()\nb = kmalloc(4K)\nf()'), ["t.dmabuf:4:1: error: proc 'f' uses 'b', which is not bound yet here (it is bound at line 5)"]);
   assert.deepEqual(errorsOf('proc f() {\n  kfree(nowhere)\n}'), ["t.dmabuf:2:9: error: unknown name 'nowhere'"]);
   assert.deepEqual(errorsOf('proc f(a) {\n  a = kmalloc(4K)\n}'), ["t.dmabuf:2:3: error: 'a' is a parameter of 'f' and cannot be bound again"]);
