@@ -2,7 +2,7 @@
 // reads and writes through a mapping or coherent buffer, and the cache events a scenario can force. Each is
 // checked against ownership and the newest writes (stale-read, cpu-access-while-device-owned, ...).
 
-import { at, bufferName, bufferPieces, clip, failedMappingName, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive, type FreedUse } from './buffers';
+import { at, bufferName, bufferPieces, clip, failedMappingName, liveMappingsOf, mappingName, notLiveText, resolve, resolveBuffer, usedWhenNotLive, type FreedUse } from './buffers';
 import { cacheView, evictRange, findLine, updateCopies } from './cache';
 import { mapRelated } from './dmaDebug';
 import type { DeviceConfig } from './device';
@@ -10,7 +10,7 @@ import { hex } from './events';
 import type { Related } from './hazards';
 import { readRuns, writeRuns } from './memory';
 import { newWrite, recordNewest, staleness, writeRelated, writerText } from './newest';
-import { ownerLabel, ownersIn } from './ownership';
+import { firstOwned, notOwnedBy, ownerLabel, ownersIn } from './ownership';
 import { snoops } from './platform';
 import { cpuAccessPieces } from './scatteredAccess';
 import { emit, fail, raise } from './report';
@@ -41,12 +41,20 @@ function handBack(b: Buffer, m: Mapping | undefined, device: string): string {
   return m?.kind === 'sg' ? `dma_sync_sg_for_cpu(${device}, ...) or dma_unmap_sg` : `dma_sync_single_for_cpu(${device}, ...) or dma_unmap_single`;
 }
 
+/** The live mappings owning some byte of [off, +len) of `b`, by their first owned byte, then as mapped. */
+function owningMappings(s: MachineState, b: Buffer, off: number, len: number): Mapping[] {
+  return liveMappingsOf(s, b).map((m) => ({ m, first: firstOwned(m, off, len) }))
+    .filter((x): x is { m: Mapping; first: number } => x.first !== undefined)
+    .sort((x, y) => x.first - y.first || x.m.id - y.m.id)
+    .map((x) => x.m);
+}
+
 /** The CPU touched bytes a device owns (mapped, not synced back); coherent buffers are shared and exempt. */
 function checkCpuOwnership(s: MachineState, b: Buffer, off: number, len: number, verb: string): void {
   if (b.kind === 'coherent') return;
   const owned = ownersIn(b, off, len).filter((r) => r.owners.length > 0);
   if (owned.length === 0) return;
-  const ms = [...new Set(owned.flatMap((r) => r.owners))].map((id) => s.mappings.get(id)).filter((m): m is Mapping => !!m);
+  const ms = owningMappings(s, b, off, len);
   const m = ms[0];
   const bytes = owned.reduce((n, r) => n + r.len, 0);
   raise(s, 'cpu-access-while-device-owned',
@@ -181,11 +189,11 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
     raise(s, 'direction-violation', `${fn} through ${mappingName(m)}, mapped ${m.dir}: a device may only ${m.dir === 'TO_DEVICE' ? 'read' : 'write'} it; map it ${write ? 'FROM_DEVICE' : 'TO_DEVICE'} or BIDIRECTIONAL`, mapRelated(m));
   const b = s.buffers.get(m.buffer);
   if (b && m.device === dev.name) {
-    const cpuOwned = ownersIn(b, m.off + off, n).filter((r) => !r.owners.includes(m.id));
-    if (cpuOwned.length > 0) {
+    const cpuOwned = notOwnedBy(m, m.off + off, Math.max(0, Math.min(n, b.size - m.off - off)));
+    if (cpuOwned > 0) {
       const sync = m.kind === 'sg' ? 'dma_sync_sg_for_device' : 'dma_sync_single_for_device';
       raise(s, 'device-access-while-cpu-owned',
-        `${fn} of ${size(n)} at offset ${hex(off)} of ${mappingName(m)}: ${cpuOwned.reduce((k, r) => k + r.len, 0)} byte(s) were synced back to the CPU and not yet to the device: call ${sync}(${dev.name}, ...) first`, mapRelated(m));
+        `${fn} of ${size(n)} at offset ${hex(off)} of ${mappingName(m)}: ${cpuOwned} byte(s) were synced back to the CPU and not yet to the device: call ${sync}(${dev.name}, ...) first`, mapRelated(m));
     }
   }
   const cacheable = b?.cacheable ?? true;

@@ -1,7 +1,7 @@
 // Copies of the machine's state (all but the cache, which cacheSnapshot.ts snapshots) for the debugger's snapshots: each
 // type is copied by what it is, several times faster than a generic or structured clone. Values the machine only
 // ever replaces, never changes in place, are shared: locations, write origins, handle targets, device configs,
-// the platform and layout, physical ranges, map segments, sg tables, owner runs, bounce slots, dma-buf importers
+// the platform and layout, physical ranges, map segments, sg tables, owner runs, a mapping's owned spans, bounce slots, dma-buf importers
 // and attachment mappings. Everything else (the objects the machine updates, and every array or Map it grows) is
 // copied. test/machine/snapshot.test.ts checks that a copy shares nothing else.
 
@@ -77,7 +77,7 @@ function copyBuffer(b: Buffer): Buffer {
 function copyMapping(m: Mapping): Mapping {
   const c: Mapping = {
     id: m.id, device: m.device, kind: m.kind, buffer: m.buffer, off: m.off, size: m.size, dir: m.dir, segs: m.segs.slice(), dmaAddress: m.dmaAddress,
-    iova: m.iova.slice(), slots: m.slots.slice(), failed: m.failed, live: m.live, createdAt: m.createdAt,
+    iova: m.iova.slice(), slots: m.slots.slice(), owned: m.owned, failed: m.failed, live: m.live, createdAt: m.createdAt,
   };
   if (m.sg !== undefined) c.sg = m.sg;
   if (m.attachment) c.attachment = true;

@@ -16,6 +16,7 @@ import type { OwnerRun } from './ownership';
 import type { PageAllocator, PhysRange } from './pageAllocator';
 import type { Platform } from './platform';
 import type { SgTable } from './sgTable';
+import type { Span } from './spans';
 import type { SwiotlbState } from './swiotlb';
 
 /** Who made a write (the CPU or a device, or the zero fill), and at which statement. */
@@ -78,6 +79,8 @@ export interface Mapping {
   iova: PhysRange[];
   /** swiotlb slot ranges held, released at unmap. */
   slots: PhysRange[];
+  /** The buffer bytes this mapping owns (handed to the device and not synced back); empty once unmapped. */
+  owned: Span[];
   /** The map failed (DMA_MAPPING_ERROR / 0 entries): the handle is unusable. */
   failed: boolean;
   /** Mapped for a dma-buf attachment (dma_buf_map_attachment, by dma_map_sgtable): a failure returns an ERR_PTR. */

@@ -22,7 +22,7 @@ const copiesToCpu = (dir: Direction): boolean => dir !== 'TO_DEVICE';
 /** A new mapping record with its handle; it starts failed until the map succeeds. */
 export function newMapping(s: MachineState, dev: DeviceConfig, b: Buffer, kind: 'single' | 'sg', off: number, size: number, dir: Direction): { m: Mapping; h: Handle } {
   const id = newId(s);
-  const m: Mapping = { id, device: dev.name, kind, buffer: b.id, off, size, dir, segs: [], dmaAddress: 0, iova: [], slots: [], failed: true, live: false, createdAt: s.loc };
+  const m: Mapping = { id, device: dev.name, kind, buffer: b.id, off, size, dir, segs: [], dmaAddress: 0, iova: [], slots: [], owned: [], failed: true, live: false, createdAt: s.loc };
   s.mappings.set(id, m);
   return { m, h: newHandle(s, id, kind === 'single' ? 'dma_handle' : 'sg', { type: kind === 'single' ? 'dma_handle' : 'sg', mapping: id }) };
 }
@@ -84,7 +84,7 @@ function goLive(s: MachineState, m: Mapping, b: Buffer, off: number, len: number
   b.mapped.push(m.id);
   b.lastMapping = m.id;
   if (s.recording) emit(s, { type: 'map', mapping: m.id, device: m.device, dir: m.dir, kind: m.kind === 'single' ? 'single' : 'sg', size: m.size });
-  giveToDevice(s, b, off, len, m.id);
+  giveToDevice(s, b, off, len, m);
 }
 
 /** dma_map_single of buffer bytes [off, +len) (already checked and clipped by the caller). */
@@ -227,7 +227,7 @@ export function unmap(s: MachineState, dev: DeviceConfig, m: Mapping, len: numbe
     const b = s.buffers.get(m.buffer);
     if (!b) return;
     b.mapped = b.mapped.filter((id) => id !== m.id);
-    takeFromDevice(s, b, m.off, m.size, m.id);
+    takeFromDevice(s, b, m.off, m.size, m);
   });
 }
 
@@ -236,7 +236,7 @@ export function syncForCpu(s: MachineState, dev: DeviceConfig, m: Mapping, off: 
   traced(s, m.kind === 'single' ? 'dma_sync_single_for_cpu' : 'dma_sync_sg_for_cpu', () => `${dir} [${hex(off)}, +${hex(len)})`, () => {
     toCpu(s, dev, m, off, len, dir);
     const b = s.buffers.get(m.buffer);
-    if (b) takeFromDevice(s, b, m.off + off, len, m.id);
+    if (b) takeFromDevice(s, b, m.off + off, len, m);
   });
 }
 
@@ -245,6 +245,6 @@ export function syncForDevice(s: MachineState, dev: DeviceConfig, m: Mapping, of
   traced(s, m.kind === 'single' ? 'dma_sync_single_for_device' : 'dma_sync_sg_for_device', () => `${dir} [${hex(off)}, +${hex(len)})`, () => {
     toDevice(s, dev, m, off, len, dir);
     const b = s.buffers.get(m.buffer);
-    if (b) giveToDevice(s, b, m.off + off, len, m.id);
+    if (b) giveToDevice(s, b, m.off + off, len, m);
   });
 }

@@ -25,7 +25,7 @@ function runner(text: string): Runner {
  */
 const SHARED = new Set([
   'platform', 'layout', 'loc', 'createdAt', 'releasedAt', 'allocatedAt', 'detachedAt', 'unmappedAt', 'bracketAt', 'mappedAt', 'at', 'sg', 'exporter',
-  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]',
+  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]', 'owned',
 ]);
 
 /** Every object `copy` shares with `orig` where SHARED does not allow it, as paths. */
