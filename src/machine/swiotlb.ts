@@ -8,6 +8,7 @@ import { readRuns } from './memory';
 import { checkLost, storeOver } from './newest';
 import { emit, traced } from './report';
 import { RangeAllocator, allocTopDown, createRangeAllocator, freeRange } from './rangeAllocator';
+import { type DataRun, pushRun, zipRuns } from './runs';
 import type { MachineState } from './state';
 
 export const SLOT_SIZE = 2048;
@@ -51,12 +52,14 @@ export function freeSlots(s: MachineState, slot: number, why: string): void {
   const i = s.swiotlb.active.findIndex((b) => b.slot === slot);
   if (i < 0) return;
   const b = s.swiotlb.active[i];
-  // Both the slot's memory and its cached lines stop standing for the original.
-  const held = [readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len)];
+  // Both the slot's memory and its cached lines stop standing for the original. Per byte, the newer of the two is
+  // what is destroyed: a snooping device's write is in both, and is one loss, not two.
+  const held: DataRun[] = [];
+  zipRuns([readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len)], (_p, l, [m, c]) => pushRun(held, { ...(c.seq > m.seq ? c : m), len: l }));
   s.swiotlb.active.splice(i, 1);
   freeRange(s.swiotlb.pool, slot, Math.ceil(b.len / SLOT_SIZE) * SLOT_SIZE);
   // The slot's bytes now stand for nothing: what only they held of the original is gone.
-  for (const copy of held) checkLost(s, b.orig, copy, { kind: 'slot-release', slot, why });
+  checkLost(s, b.orig, held, { kind: 'slot-release', slot, why });
 }
 
 /** The original byte a slot byte stands for, if `phys` lies in a slot in use. */
