@@ -71,17 +71,23 @@ function cpuStaleMessage(s: MachineState, b: Buffer, off: number, len: number, p
   const mapping = [...b.mapped, b.lastMapping].map((id) => (id === undefined ? undefined : s.mappings.get(id))).find((m) => m?.device === writer);
   const wroteAt = s.writes.get(st.newestSeq)?.loc?.line;
   const inMemory = readRuns(s.mem, phys + st.firstOff, 1)[0]?.seq === st.newestSeq;
-  const why = fromLine
-    ? filled.line === wroteAt
-      ? `the CPU speculatively cached the lines just before that write and they were not invalidated`
-      : `the lines cached at line ${filled.line} were not invalidated`
-    : mapping?.segs.some((g) => g.bounced)
-      ? 'the bounce buffer was not copied back'
-      : !inMemory
-        ? 'no copy of it survives in memory or the cache (see the lost-write)'
+  // Cached lines are to blame only when memory holds the newer data (invalidating them would have shown it); when it
+  // does not, a live bounce slot still holds it, or nothing does.
+  const inSlot = !inMemory && !!mapping?.live && mapping.segs.some((g) => g.bounced);
+  const lost = !inMemory && !inSlot;
+  const staleLine = inMemory && fromLine ? filled : undefined;
+  const why = inSlot
+    ? 'the bounce buffer was not copied back'
+    : lost
+      ? 'no copy of it survives in memory or the cache (see the lost-write)'
+      : staleLine
+        ? staleLine.line === wroteAt
+          ? `the CPU speculatively cached the lines just before that write and they were not invalidated`
+          : `the lines cached at line ${staleLine.line} were not invalidated`
         : 'the CPU got an older copy';
-  const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer' : `call ${handBack(b, mapping, writer)} before reading`;
-  const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(fromLine && filled ? [{ loc: filled, message: 'the stale line was cached here' }] : []),
+  const fix = writer === 'cpu' ? 'the newer data was lost or is not visible through this pointer'
+    : lost ? 'no sync can bring it back: fix what destroyed it' : `call ${handBack(b, mapping, writer)} before reading`;
+  const related = [...writeRelated(s, st.newestSeq, 'wrote the newest data'), ...(staleLine ? [{ loc: staleLine, message: 'the stale line was cached here' }] : []),
     ...(mapping ? [{ loc: mapping.createdAt, message: `mapped for ${writer} here` }] : [])];
   return { text: `CPU read ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${st.bytes} byte(s) are stale: ${writerText(s, st.newestSeq)} but ${why}: ${fix}`, related };
 }

@@ -158,6 +158,26 @@ test('a stale read message says what happened, why, and which call is missing, w
   assert.deepEqual(h.related.map((x) => x.loc.line), [4, 2, 3]);
 });
 
+// Lines cached before the device wrote are to blame only when memory holds its data: with swiotlb it is in the slot
+// (until copied back) or, once the slot is released uncopied, nowhere.
+for (const [title, skipUnmap, why, fix] of [
+  ['read before the copy back: the bounce buffer was not copied back', false, 'the bounce buffer was not copied back', 'call dma_sync_single_for_cpu\\(isp, \\.\\.\\.\\) or dma_unmap_single before reading'],
+  ['the unmap with SKIP_CPU_SYNC released the slot uncopied: the data is lost', true, 'no copy of it survives in memory or the cache \\(see the lost-write\\)', 'no sync can bring it back'],
+] as const) {
+  test(`a stale read of a bounced buffer on a coherent machine blames no cached line: ${title}`, () => {
+    const r = scenario({ arch: 'x86_64', swiotlbForce: true }, [
+      (m, v) => (v.p = m.kmalloc(4096)),
+      (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 4096, 'FROM_DEVICE', 0, true)),
+      (m, v) => m.deviceWrite('isp', v.h, 0, 64, 0x22),
+      (m, v) => (skipUnmap ? m.dmaUnmapSingle('isp', v.h, 4096, 'FROM_DEVICE', true) : undefined),
+      (m, v) => m.cpuRead(v.p, 0, 64),
+    ]);
+    const h = r.hazards.find((x) => x.kind === 'stale-read');
+    assert.match(h?.message ?? '', new RegExp(`isp wrote them at line 3 but ${why}: ${fix}`));
+    assert.deepEqual(h?.related.map((x) => x.message), ['isp wrote the newest data here', 'mapped for isp here']);
+  });
+}
+
 test('leaks: mappings and buffers never released are reported at the creating statement; phys() ranges are not', () => {
   const r = scenario({}, [kmalloc('p'), mapSingle('TO_DEVICE'), (m, v) => (v.q = m.phys(0x9000_0000, 4096)), (m, v) => (v.c = m.dmaAllocCoherent('isp', 4096))], true);
   assert.deepEqual(r.hazards.map((h) => [h.kind, h.loc.line]), [['leak', 2], ['leak', 1], ['leak', 4]]);
