@@ -362,3 +362,17 @@ test('a CPU access of what a failed allocation returned stops at its misuse (a N
   assert.equal(owner?.message, 'expect_owner(q, cpu): its phys() failed at line 5');
   assert.deepEqual(owner?.related.map((r) => r.message), ['the phys() that failed']);
 });
+
+test('a call on an unmapped handle is worded as dma-debug words it: an unmap "tries to free", a sync "tries to sync"', () => {
+  const r = scenario({}, [
+    kmalloc('p'), mapSingle('FROM_DEVICE'), unmapSingle('FROM_DEVICE'),
+    (m, v) => m.dmaSyncSingleForCpu('isp', v.h, 4096, 'FROM_DEVICE', 0),
+    (m, v) => m.dmaSyncSingleForDevice('isp', v.h, 4096, 'FROM_DEVICE', 0),
+    unmapSingle('FROM_DEVICE'),
+  ]);
+  assert.deepEqual(r.hazards.map((h) => [h.loc.line, h.detail, h.message.replace(/.*: device driver tries to /, '')]), [
+    [4, 'released-handle', 'sync DMA memory it has not allocated (sync after unmap)'],
+    [5, 'released-handle', 'sync DMA memory it has not allocated (sync after unmap)'],
+    [6, 'double-unmap', 'free DMA memory it has not allocated (double unmap or use after unmap)'],
+  ]);
+});
