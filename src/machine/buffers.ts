@@ -8,7 +8,7 @@ import type { Loc } from './hazards';
 import { cpuOwned } from './ownership';
 import { freePages } from './pageAllocator';
 import type { PhysRange } from './rangeAllocator';
-import { emit, misuse, raise } from './report';
+import { emit, fail, misuse, raise } from './report';
 import type { Buffer, BufferKind, Handle, HandleTarget, MachineState, Mapping } from './state';
 
 export function newId(s: MachineState): number {
@@ -100,7 +100,8 @@ export function releaseBuffer(s: MachineState, b: Buffer, fn: string): void {
     return;
   }
   if (!b.live) {
-    raise(s, 'api-misuse', `${fn}(${bufferName(b)}): double free: it was already freed${at(b.releasedAt)}`, b.releasedAt ? [{ loc: b.releasedAt, message: 'freed here' }] : [], { detail: 'double-free' });
+    // Nothing is freed, as with any release of what was already released: the call fails (expect error holds).
+    fail(s, 'api-misuse', `${fn}(${bufferName(b)}): double free: it was already freed${at(b.releasedAt)}`, b.releasedAt ? [{ loc: b.releasedAt, message: 'freed here' }] : [], 'double-free');
     return;
   }
   for (const m of liveMappingsOf(s, b)) {

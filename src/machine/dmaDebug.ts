@@ -36,8 +36,9 @@ export function mappingFor(s: MachineState, dev: string, h: Handle, fn: string, 
     // dma-debug's words: check_unmap "tries to free", check_sync "tries to sync" (kernel/dma/debug.c).
     const unmaps = fn.includes('unmap');
     const tries = unmaps ? 'free DMA memory it has not allocated (double unmap or use after unmap)' : 'sync DMA memory it has not allocated (sync after unmap)';
-    raise(s, 'api-misuse', `DMA-API: ${dev}: ${fn} on ${mappingName(m)}, already unmapped${at(m.releasedAt)}: device driver tries to ${tries}`,
-      [...mapRelated(m), ...(m.releasedAt ? [{ loc: m.releasedAt, message: 'unmapped here' }] : [])], { detail: unmaps ? 'double-unmap' : 'released-handle' });
+    // The call does nothing, as with any handle naming nothing live: it fails (expect error holds).
+    fail(s, 'api-misuse', `DMA-API: ${dev}: ${fn} on ${mappingName(m)}, already unmapped${at(m.releasedAt)}: device driver tries to ${tries}`,
+      [...mapRelated(m), ...(m.releasedAt ? [{ loc: m.releasedAt, message: 'unmapped here' }] : [])], unmaps ? 'double-unmap' : 'released-handle');
     return undefined;
   }
   if (m.kind !== kind) misuse(s, m, 'wrong-function', `${dev}: ${fn} on ${mappingName(m)}: mapped as ${m.kind}, unmapped or synced as ${kind}`);

@@ -99,6 +99,20 @@ test('freeing what a failed allocation returned does nothing, as kfree(NULL) and
   assert.deepEqual(kinds(text.join('\n')), ['2:api-misuse', '6:api-misuse']);
 });
 
+// The kernel's release calls return void; the simulated one fails when it does nothing, given what names nothing
+// live: a double unmap, free, detach or vunmap, or a sync after the unmap, each alike.
+test('a release or sync of what was already released fails: expect error holds on each, and without it each is an api-misuse', () => {
+  const calls = [
+    'dma_unmap_single(d, h, 4K, TO_DEVICE)', 'dma_sync_single_for_cpu(d, h, 4K, TO_DEVICE)', 'dma_sync_single_for_device(d, h, 4K, TO_DEVICE)',
+    'kfree(p)', 'dma_buf_detach(b, a)', 'dma_buf_vunmap(b, v)',
+  ];
+  const scenario = (suffix: string): string => ['device d', 'p = kmalloc(4K)', 'h = dma_map_single(d, p, 4K, TO_DEVICE)', 'dma_unmap_single(d, h, 4K, TO_DEVICE)',
+    'kfree(p)', 'b = dma_heap_alloc(system, 64K)', 'a = dma_buf_attach(b, d)', 'dma_buf_detach(b, a)', 'v = dma_buf_vmap(b)', 'dma_buf_vunmap(b, v)',
+    ...calls.map((c) => c + suffix), 'dma_buf_put(b)'].join('\n');
+  assert.deepEqual(kinds(scenario(' expect error')), []);
+  assert.deepEqual(kinds(scenario('')), calls.map((_, i) => `${11 + i}:api-misuse`));
+});
+
 test('expect error on a call that succeeds is an expect-failed hazard', () => {
   const text = ['b = kmalloc(64)', 'kfree(b) expect error'].join('\n');
   assert.deepEqual(kinds(text), ['2:expect-failed']);
