@@ -376,3 +376,9 @@ test('a call on an unmapped handle is worded as dma-debug words it: an unmap "tr
     [6, 'double-unmap', 'free DMA memory it has not allocated (double unmap or use after unmap)'],
   ]);
 });
+
+test('a dma_map_single from past the end of the buffer is only out of bounds (not also not contiguous), and fails', () => {
+  const r = scenario({}, [kmalloc('p'), (m, v) => (v.h = m.dmaMapSingle('isp', v.p, 4096, 'TO_DEVICE', Number.MAX_SAFE_INTEGER, false))]);
+  assert.deepEqual(r.hazards.map((h) => h.detail), ['out-of-bounds']);
+  assert.equal(r.m.mappings()[0].failed, true);
+});
