@@ -94,10 +94,12 @@ function cache(r: DeclReader, args: Arg[], named: NamedArg[], span: Span, diags:
     line: (v) => (decl.line = r.number(v, 'the line size', (n) => (isPowerOfTwo(n) && n >= 8 && n <= PAGE_SIZE ? undefined : 'a power of two from 8 to 4096'))),
     prefetch: (v) => (decl.prefetch = r.word(v, ['none', 'next-line', 'speculative'], 'prefetch') as CacheDecl['prefetch']),
   });
+  // A value given but rejected (already reported) would be checked as its default: not what the user wrote.
+  const rejected = (['size', 'ways', 'line'] as const).some((k) => decl[k] === undefined && named.some((n) => n.key === k));
   const size = decl.size ?? CACHE_DEFAULTS.size;
   const ways = decl.ways ?? CACHE_DEFAULTS.ways;
   const line = decl.line ?? CACHE_DEFAULTS.line;
-  if (size % (ways * line) !== 0) diags.error(span, `the cache size ${size} is not a multiple of ways × line (${ways} × ${line})`);
+  if (!rejected && size % (ways * line) !== 0) diags.error(span, `the cache size ${size} is not a multiple of ways × line (${ways} × ${line})`);
   return decl;
 }
 

@@ -64,6 +64,8 @@ test('declaration errors: options, values, duplicates, order', () => {
   assert.deepEqual(errorsOf('cache size=48K'), ['t.dmabuf:1:12: error: the cache size must be a power of two, not 49152']);
   assert.deepEqual(errorsOf('cache line=48'), ['t.dmabuf:1:12: error: the line size must be a power of two from 8 to 4096, not 48']);
   assert.deepEqual(errorsOf('cache ways=3'), ['t.dmabuf:1:1: error: the cache size 32768 is not a multiple of ways × line (3 × 64)']);
+  // A rejected size is not then checked as its default, 32768 (which the user never wrote).
+  assert.deepEqual(errorsOf('cache size=33KiB ways=3'), ['t.dmabuf:1:12: error: the cache size must be a power of two, not 33792']);
   assert.deepEqual(errorsOf('cache ways=0'), ['t.dmabuf:1:12: error: ways must be greater than zero, not 0']);
   assert.deepEqual(errorsOf('cache sets=4'), ["t.dmabuf:1:7: error: unknown option 'sets' for cache (expected size=, ways=, line=, prefetch=)"]);
   assert.deepEqual(errorsOf('cache ways=2 ways=4'), ["t.dmabuf:1:14: error: option 'ways' given twice"]);
