@@ -26,6 +26,7 @@ function resultJson(r: CheckResult) {
     ...(r.diagnostics.length ? { errors: r.diagnostics.map((d) => ({ line: d.line, column: d.column, message: d.message })) } : {}),
     ...(r.stopReason === 'step-limit' ? { stepLimitReached: true } : {}),
     ...(r.stopReason === 'hazard-limit' ? { hazardLimitReached: true } : {}),
+    ...(r.stopReason === 'object-limit' ? { objectLimitReached: true } : {}),
   };
 }
 

@@ -114,6 +114,14 @@ export class Machine {
     this.boundHandles = bound;
   }
 
+  /**
+   * The objects (buffers, mappings, handles, dma-buf objects) the last prune found something could still name: what
+   * the run holds, released ones aside, as of that prune (prunes come as the tables double, so this lags by at most that).
+   */
+  get objectsKept(): number {
+    return this.s.pruneAt.kept;
+  }
+
   begin(loc: Loc): void {
     const s = this.s;
     pruneIfDue(s, this.boundHandles);

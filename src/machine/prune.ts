@@ -13,7 +13,7 @@ const MIN_PRUNE = 64;
 const nextAt = (size: number): number => Math.max(MIN_PRUNE, 2 * size);
 
 export function initialPruneAt(): MachineState['pruneAt'] {
-  return { writes: MIN_PRUNE, objects: MIN_PRUNE };
+  return { writes: MIN_PRUNE, objects: MIN_PRUNE, kept: 0 };
 }
 
 function objectCount(s: MachineState): number {
@@ -33,7 +33,8 @@ export function pruneIfDue(s: MachineState, boundHandles?: () => Iterable<number
   }
   if (boundHandles && objectCount(s) >= s.pruneAt.objects) {
     sweep(s, reachable(s, boundHandles()));
-    s.pruneAt.objects = nextAt(objectCount(s));
+    s.pruneAt.kept = objectCount(s);
+    s.pruneAt.objects = nextAt(s.pruneAt.kept);
   }
 }
 

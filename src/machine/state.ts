@@ -138,7 +138,8 @@ export interface MachineState {
   /** Whether events are built at all: the debugger and `run` read them, the headless check does not. */
   recording: boolean;
   /** Table sizes at which prune.ts next drops what nothing can reach (write origins; ids of released objects). */
-  pruneAt: { writes: number; objects: number };
+  /** When the tables are next pruned, and how many objects the last prune of them kept (what is held for good). */
+  pruneAt: { writes: number; objects: number; kept: number };
 }
 
 export const LINE_EVENT_BUDGET = 16;

@@ -7,12 +7,14 @@ import { Machine, type Handle, type MachineSnapshot } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
 import { machineConfigOf, type Arch } from './config';
 import { Args, operation } from './operations';
-import { HAZARD_LIMIT, HAZARDS_HELD, type StopReason } from './stop';
+import { HAZARD_LIMIT, HAZARDS_HELD, OBJECT_LIMIT, type StopReason } from './stop';
 import { ArgumentError, type Value } from './values';
 
 export interface RunOptions {
   /** Statements executed before the run is stopped (a scenario may never end). */
   stepLimit?: number;
+  /** Objects held at once before the run is stopped (`OBJECT_LIMIT`; lower only for a test's sake). */
+  objectLimit?: number;
   platform?: Arch;
   /** Build each step's machine events (default); false when nobody reads them (the headless check). */
   events?: boolean;
@@ -122,6 +124,7 @@ export class Runner {
   private steps = 0;
   private reason: StopReason | undefined;
   private readonly stepLimit: number;
+  private readonly objectLimit: number;
   private readonly args = new Args((v) => this.evaluate(v));
 
   constructor(
@@ -131,6 +134,7 @@ export class Runner {
     this.machine = new Machine({ ...machineConfigOf(program, opts.platform), events: opts.events });
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.stepLimit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
+    this.objectLimit = opts.objectLimit ?? OBJECT_LIMIT;
     this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0 }];
     this.settle();
   }
@@ -228,6 +232,7 @@ export class Runner {
     this.steps++;
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
+    if (this.reason === undefined && this.machine.objectsKept >= this.objectLimit) this.reason = 'object-limit';
     const held = this.allHazards.length;
     if (this.reason === undefined && (held - this.expectedCount >= HAZARD_LIMIT || held >= HAZARDS_HELD) && !this.judgedNext(first)) this.reason = 'hazard-limit';
     if (this.reason === 'end') events.push(...this.finish(loc));

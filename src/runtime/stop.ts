@@ -8,8 +8,15 @@
 export const HAZARD_LIMIT = 10_000;
 export const HAZARDS_HELD = 1_000_000;
 
-/** Why a run ended: its last statement ran, or it reached the step limit or the hazard limit. */
-export type StopReason = 'end' | 'step-limit' | 'hazard-limit';
+/**
+ * A run stops once the machine holds this many objects (buffers, mappings, handles, dma-buf objects) after pruning
+ * what nothing can name: a loop that maps or allocates on each pass and releases nothing ran out of memory (4 GB)
+ * long before the step limit.
+ */
+export const OBJECT_LIMIT = 1_000_000;
+
+/** Why a run ended: its last statement ran, or it reached the step limit, the hazard limit or the object limit. */
+export type StopReason = 'end' | 'step-limit' | 'hazard-limit' | 'object-limit';
 
 /** Whether a limit cut the run short (no reason: it never ran). */
 export function cutShort(reason: StopReason | undefined): reason is Exclude<StopReason, 'end'> {
@@ -37,6 +44,8 @@ export function describeStop(reason: StopReason, steps: number, unit = SCENARIO_
       return `stopped after ${count} at the step limit`;
     case 'hazard-limit':
       return `stopped after ${count} at the hazard limit (${HAZARD_LIMIT.toLocaleString('en')} unexpected hazards, or ${HAZARDS_HELD.toLocaleString('en')} in all)`;
+    case 'object-limit':
+      return `stopped after ${count} at the object limit (${OBJECT_LIMIT.toLocaleString('en')} buffers, mappings and handles held at once)`;
   }
 }
 
@@ -61,10 +70,11 @@ export function hazardLimitAdvice(hazards: readonly { expected?: boolean }[]): s
 }
 
 /**
- * The advice that ends what a caller says of a run the hazard limit stopped (hazardLimitAdvice), led by `lead`, the
- * punctuation joining it to the caller's sentence; nothing for another run (describeCutShort says how to raise the
- * step limit).
+ * The advice that ends what a caller says of a run the hazard limit (hazardLimitAdvice) or the object limit stopped,
+ * led by `lead`, the punctuation joining it to the caller's sentence; nothing for another run (describeCutShort says
+ * how to raise the step limit).
  */
 export function cutShortAdvice(r: { stopReason?: StopReason; hazards: readonly { expected?: boolean }[] }, lead: string): string {
+  if (r.stopReason === 'object-limit') return `${lead}a loop maps or allocates on each pass and releases nothing`;
   return r.stopReason === 'hazard-limit' ? `${lead}${hazardLimitAdvice(r.hazards)}` : '';
 }

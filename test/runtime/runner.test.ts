@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/language';
 import { Runner } from '../../src/runtime/runner';
-import { describeStop, HAZARD_LIMIT, HAZARDS_HELD, hazardLimitAdvice } from '../../src/runtime/stop';
+import { cutShortAdvice, describeStop, HAZARD_LIMIT, HAZARDS_HELD, hazardLimitAdvice } from '../../src/runtime/stop';
 import { checkSource } from '../../src/runtime/checker';
 
 function runner(text: string, opts = {}): Runner {
@@ -219,6 +219,19 @@ test('the hazard limit waits through each expect_hazard that judges one statemen
   ].join('\n');
   const r = checkSource(text, 't.dmabuf');
   assert.deepEqual([r.stopReason, r.hazards.filter((h) => !h.expected).length], ['end', HAZARD_LIMIT - 2]);
+});
+
+test('a loop that maps on each pass and unmaps nothing stops at the object limit, not out of memory before the step limit', () => {
+  const text = ['device d', 'p = kmalloc(4K)', 'repeat 9007199254740991 {', '  h = dma_map_single(d, p, 4K, TO_DEVICE)', '}'].join('\n');
+  const r = checkSource(text, 't.dmabuf', { objectLimit: 5000 });
+  assert.equal(r.stopReason, 'object-limit');
+  // Objects are counted as pruning finds them held, which it does as the tables double: within twice the limit.
+  assert.ok(r.steps > 2500 && r.steps < 20_000, `${r.steps} statements`);
+  assert.equal(describeStop(r.stopReason!, 3), 'stopped after 3 statements at the object limit (1,000,000 buffers, mappings and handles held at once)');
+  assert.equal(cutShortAdvice(r, ': '), ': a loop maps or allocates on each pass and releases nothing');
+  // Released objects are not held: the same loop unmapping each pass runs to its step limit.
+  const released = checkSource(text.replace('TO_DEVICE)', 'TO_DEVICE)\n  dma_unmap_single(d, h, 4K, TO_DEVICE)'), 't.dmabuf', { objectLimit: 5000, stepLimit: 50_000 });
+  assert.equal(released.stopReason, 'step-limit');
 });
 
 test('a new pass judges nothing: a loop of expect_hazard alone, each failing, stops at the hazard limit', () => {
