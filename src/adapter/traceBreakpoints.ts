@@ -18,12 +18,17 @@ export interface TouchSink {
 const ADDRESS = '(?:0x)?[0-9a-fA-F]+';
 const QUERY = new RegExp(`^(dma|iova|phys):\\s*(${ADDRESS})(?:\\s*(-|\\+)\\s*(${ADDRESS}))?$`);
 
-const number = (text: string): number => Number.parseInt(text.replace(/^0x/i, ''), 16);
+/** A hex address; NaN from 2^53 on, where a number no longer holds every one (as the trace reader reads addresses). */
+const number = (text: string): number => {
+  const n = Number.parseInt(text.replace(/^0x/i, ''), 16);
+  return n <= Number.MAX_SAFE_INTEGER ? n : NaN;
+};
 const WHOLE_ADDRESS = new RegExp(`^${ADDRESS}$`);
 
-/** An address as the trace prints it (hex, with or without `0x`), or undefined for any other text. */
+/** An address as the trace prints it (hex, with or without `0x`), or undefined for any other text or an address from 2^53 on. */
 export function parseAddress(text: string): number | undefined {
-  return WHOLE_ADDRESS.test(text) ? number(text) : undefined;
+  const n = WHOLE_ADDRESS.test(text) ? number(text) : NaN;
+  return Number.isNaN(n) ? undefined : n;
 }
 
 /** The query a function breakpoint's name spells, or undefined for an event name (or glob). */
@@ -35,6 +40,8 @@ export function parseTraceQuery(name: string): TraceQuery | undefined {
   const lo = number(m[2]);
   // `LO-HI` is inclusive of HI's byte; `ADDR+SIZE` counts in hex like every address of the trace.
   const hi = m[3] === '-' ? number(m[4]) + 1 : m[3] === '+' ? lo + number(m[4]) : lo + 1;
+  // An address no event can hold (the reader finds such lines malformed): a name no event matches.
+  if (Number.isNaN(lo) || Number.isNaN(hi)) return undefined;
   return { kind: m[1] === 'phys' ? 'phys' : 'dma', lo, hi: Math.max(hi, lo + 1) };
 }
 

@@ -19,14 +19,13 @@ const DEVICE_BITS = 31;
 function setRange(f: Uint32Array, base: number, lo: number, hi: number): void {
   const first = Math.floor(lo / GRANULE);
   const last = Math.floor((Math.max(hi, lo + 1) - 1) / GRANULE);
-  if (last - first >= BITS) {
+  // Not `>=`: a range whose ends are not finite (NaN) sets every bit too.
+  if (!(last - first < BITS)) {
     f.fill(~0, base, base + WORDS);
     return;
   }
-  for (let g = first; g <= last; g++) {
-    const bit = g % BITS;
-    f[base + (bit >>> 5)] |= 1 << (bit & 31);
-  }
+  // Counted by bits, not by granule: past 2^53, `g++` would not move a granule number on.
+  for (let k = 0, bit = first % BITS; k <= last - first; k++, bit = bit + 1 === BITS ? 0 : bit + 1) f[base + (bit >>> 5)] |= 1 << (bit & 31);
 }
 
 export class TouchIndex implements TouchSink {

@@ -1,5 +1,6 @@
 // Decodes the events of the dma, swiotlb, iommu and dma_fence groups (and ftrace markers) from a record's fields,
 // by name, for Linux 6.12 (`dma_map_page`) and 6.18 (`dma_map_phys`) alike; anything else is an opaque step.
+import { cut } from '../text/shorten';
 import { DMA_MAPPING_ERROR, FieldIndex } from './fields';
 import type { TraceRecord } from './record';
 
@@ -52,11 +53,18 @@ function bad(why: string): DmaEvent {
 
 const nan = Number.isNaN;
 
-/** Why a required field is missing (called only once one is). */
+/** Why a required field is missing or unreadable (called only once one is). */
 function missing(names: string[], values: (number | unknown[] | undefined)[]): string {
-  const i = values.findIndex((v) => v === undefined || (typeof v === 'number' && nan(v)));
-  return `no readable ${names[Math.max(i, 0)]}=`;
+  const name = names[Math.max(0, values.findIndex((v) => v === undefined || (typeof v === 'number' && nan(v))))];
+  // A number too wide to hold exactly (fields.ts): say so, not that it is unreadable.
+  const text = f.text(name) ?? '';
+  const hex = /^0x[0-9a-f]+$/i.test(text) || (!DECIMAL_FIELDS.has(name) && /^[0-9a-f]+$/i.test(text));
+  const value = hex ? Number.parseInt(text.replace(/^0x/i, ''), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
+  return value >= 2 ** 53 ? `${name}=${cut(text)} is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read` : `no readable ${name}=`;
 }
+
+/** Fields printed in decimal (`dec`); the others `missing` names are hex. */
+const DECIMAL_FIELDS = new Set(['size', 'unmapped_size', 'context', 'seqno', 'err']);
 
 /** The single-mapping events of the kernel versions (6.18's `_phys`, 6.12's `_page`, and `_resource`). */
 export const SINGLE_MAP_NAMES = ['dma_map_phys', 'dma_map_page', 'dma_map_resource'] as const;

@@ -3,11 +3,12 @@
 // then hex and decimal numbers, `{a,b,...}` arrays and `A/B` counts are read from the index.
 import { Interner } from './intern';
 
-/** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact up to 2^53. */
+/** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact below 2^53. */
 export const DMA_MAPPING_ERROR = 2 ** 64;
 /**
- * The largest number read as printed: past it a double holds only some integers, and two addresses a byte apart
- * could compare equal (a false double unmap), so a wider value is unreadable (the line is malformed), but for ~0.
+ * Numbers are read as printed below this: from here a double holds only some integers (2^53 + 1 reads as 2^53), and
+ * two addresses a byte apart could compare equal (a false double unmap), so a wider value is unreadable (the line is
+ * malformed), but for ~0.
  */
 const EXACT = 2 ** 53;
 
@@ -21,7 +22,7 @@ function allOnes(s: string, from: number, to: number): boolean {
 
 const MAX_TOKENS = 64;
 
-/** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex, or is past `EXACT` and not ~0. */
+/** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex, or is `EXACT` or more and not ~0. */
 function hexIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) from += 2;
   if (from >= to) return NaN;
@@ -32,10 +33,10 @@ function hexIn(s: string, from: number, to: number): number {
     if (d < 0) return NaN;
     n = n * 16 + d;
   }
-  return n <= EXACT ? n : allOnes(s, from, to) ? DMA_MAPPING_ERROR : NaN;
+  return n < EXACT ? n : allOnes(s, from, to) ? DMA_MAPPING_ERROR : NaN;
 }
 
-/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one, or is past `EXACT`. */
+/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one, or is `EXACT` or more. */
 function decIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
   const negative = s.charCodeAt(from) === 45; /* - */
@@ -47,7 +48,7 @@ function decIn(s: string, from: number, to: number): number {
     if (c < 48 || c > 57) return NaN;
     n = n * 10 + (c - 48);
   }
-  if (n > EXACT) return NaN;
+  if (n >= EXACT) return NaN;
   return negative ? -n : n;
 }
 

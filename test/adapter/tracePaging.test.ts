@@ -228,6 +228,18 @@ describe('stops on a paged trace', () => {
     }
   });
 
+  test('an address past 2^53 names no event and returns at once; a range ending there, or as wide as any, reads the pages that may match', () => {
+    const { engine } = recorded(MID);
+    // Such addresses hung the adapter: the index's loop over granules stood still past 2^53.
+    for (const name of ['dma:0x123456789abcdef0123', `phys:0x${'f'.repeat(3000)}`, 'phys:0xfffffffffffffffffffff', 'dma:0x20000000000001']) {
+      assert.equal(parseTraceQuery(name), undefined, name);
+      assert.equal(engine.functionStatements(name).size, 0, name);
+    }
+    for (const name of ['dma:0x1fffffffffff00+0x1000', 'dma:0x0-0x1fffffffffffff', 'phys:0x1ffffffffff000+0x10']) {
+      assert.deepEqual([...engine.functionStatements(name)], fullPass(MID, name), name);
+    }
+  });
+
   test('a dma-address breakpoint sent again is remembered, not read again', () => {
     const { engine } = recorded(MID);
     const first = engine.functionStatements('dma:0x10003000');

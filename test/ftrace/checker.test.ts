@@ -16,7 +16,7 @@ const map = (ts: number, dir: string, dma: string, size: number, phys = dma, att
 const unmap = (ts: number, dir: string, dma: string, size: number): string => ev(ts, 'dma_unmap_phys', `${D} dir=${dir} dma_addr=${dma} size=${size} attrs=`);
 const bounce = (ts: number, phys: string, size: number): string => ev(ts, 'swiotlb_bounced', `dev_name: ${D} dma_mask=ffffffff dev_addr=${phys} size=${size} FORCE`);
 
-test('a number a double cannot hold exactly is unreadable, the line malformed: two addresses a byte apart past 2^53 are never taken for one', () => {
+test('a number from 2^53 on is unreadable, the line malformed (a double holds only some of them): two addresses a byte apart are never taken for one', () => {
   const D = 'dev dir=TO_DEVICE';
   const r = checkLines([
     ev(1, 'dma_map_phys', `${D} dma_addr=1ffffffffff000 size=4096 phys_addr=2000 attrs=`),
@@ -24,12 +24,19 @@ test('a number a double cannot hold exactly is unreadable, the line malformed: t
     ev(3, 'dma_map_phys', `${D} dma_addr=ffffffffffff0000 size=4096 phys_addr=2000 attrs=`),
     ev(4, 'dma_unmap_phys', `${D} dma_addr=ffffffffffff0001 size=4096 attrs=`),
     ev(5, 'dma_unmap_phys', `${D} dma_addr=fffffffffffffffffffff size=4096 attrs=`),
-    ev(6, 'dma_unmap_phys', `${D} dma_addr=1000 size=99999999999999999999 attrs=`),
+    ev(6, 'dma_unmap_phys', `${D} dma_addr=20000000000001 size=9007199254740993 attrs=`),
     // ~0, with leading zeros or not, is DMA_MAPPING_ERROR.
     ev(7, 'dma_map_phys', `${D} dma_addr=0000ffffffffffffffff size=4096 phys_addr=3000 attrs=`),
-    ev(8, 'dma_map_phys', `${D} dma_addr=FFFFFFFFFFFFFFFF size=9007199254740992 phys_addr=3000 attrs=`),
+    ev(8, 'dma_map_phys', `${D} dma_addr=FFFFFFFFFFFFFFFF size=9007199254740991 phys_addr=3000 attrs=`),
+    ev(9, 'dma_unmap_phys', `${D} dma_addr=1000 size=fffffffffffffffffff attrs=`),
   ]);
-  assert.deepEqual(r.malformedLines.map((m) => m.line), [3, 4, 5, 6]);
+  assert.deepEqual(r.malformedLines.map((m) => `${m.line} ${m.reason}`), [
+    '3 dma_map_phys: dma_addr=ffffffffffff0000 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
+    '4 dma_unmap_phys: dma_addr=ffffffffffff0001 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
+    '5 dma_unmap_phys: dma_addr=fffffffffffffffffffff is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
+    '6 dma_unmap_phys: dma_addr=20000000000001 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
+    '9 dma_unmap_phys: no readable size=',
+  ]);
   assert.deepEqual(bugKeys(r), ['constraint-violation/map-error@7', 'constraint-violation/map-error@8']);
 });
 

@@ -21,10 +21,10 @@ export function decimalOf(from: usize, to: usize): f64 {
   return n;
 }
 
-/** A hex value `x` as `hexIn` reads it: past 2^53 only ~0 (DMA_MAPPING_ERROR, 2^64 as a double), anything else NaN. */
+/** A hex value `x` as `hexIn` reads it: from 2^53 on only ~0 (DMA_MAPPING_ERROR, 2^64 as a double), anything else NaN. */
 // @ts-ignore: decorator
 @inline function hexOf(x: u64): f64 {
-  if (x <= EXACT) return <f64>x;
+  if (x < EXACT) return <f64>x;
   return x == <u64>-1 ? 18446744073709551616.0 : NaN;
 }
 
@@ -167,8 +167,8 @@ export function decimalValue(from: usize, to: usize): f64 {
   return len <= 8 ? <f64>digitsBefore(valueEnd, len) : exactly(decimalOf(from, valueEnd));
 }
 
-/** `n`, or NaN past 2^53, as `decIn` reads a decimal field: a double no longer holds every integer there. */
+/** `n`, or NaN from 2^53 on, as `decIn` reads a decimal field: a double no longer holds every integer there. */
 // @ts-ignore: decorator
 @inline function exactly(n: f64): f64 {
-  return n <= <f64>EXACT ? n : NaN;
+  return n < <f64>EXACT ? n : NaN;
 }
