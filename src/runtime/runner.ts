@@ -6,6 +6,7 @@ import type { Hazard, Loc } from '../machine/hazards';
 import { Machine, type Handle, type MachineSnapshot } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
 import { machineConfigOf, type Arch } from './config';
+import { judgeLeaks, leakSpans, type LeakExpectation } from './leakExpectations';
 import { Args, operation } from './operations';
 import { HAZARD_LIMIT, HAZARDS_HELD, OBJECT_LIMIT, type StopReason } from './stop';
 import { ArgumentError, type Value } from './values';
@@ -68,6 +69,8 @@ export interface RunnerSnapshot {
   readonly hazards: readonly (readonly Hazard[])[];
   readonly steps: number;
   readonly stopReason: StopReason | undefined;
+  /** The expect_hazard(leak)s run so far, judged at the end. */
+  readonly leakExpectations: readonly LeakExpectation[];
 }
 
 const HAZARD_CHUNK = 512;
@@ -123,6 +126,8 @@ export class Runner {
   private hazardsReplacedFrom = Infinity;
   private steps = 0;
   private reason: StopReason | undefined;
+  /** Replaced, never changed in place: snapshots share it. */
+  private leakExpectations: readonly LeakExpectation[] = [];
   private readonly stepLimit: number;
   private readonly objectLimit: number;
   private readonly args = new Args((v) => this.evaluate(v));
@@ -196,6 +201,7 @@ export class Runner {
       hazards: this.shareHazards(),
       steps: this.steps,
       stopReason: this.reason,
+      leakExpectations: this.leakExpectations,
     };
   }
 
@@ -210,6 +216,7 @@ export class Runner {
     this.hazardsReplacedFrom = Infinity;
     this.steps = s.steps;
     this.reason = s.stopReason;
+    this.leakExpectations = s.leakExpectations;
   }
 
   private shareHazards(): readonly (readonly Hazard[])[] {
@@ -339,6 +346,8 @@ export class Runner {
     }
     if (!frame.prev) {
       this.allHazards.push({ kind: 'expect-failed', loc, message: `expect_hazard(${kind}): no statement runs before it in this block`, related: [] });
+    } else if (found === 0 && kind === 'leak') {
+      this.leakExpectations = [...this.leakExpectations, { at: loc, within: leakSpans(statementBefore(frame), this.program.procs) }];
     } else if (found === 0) {
       const raised = [...new Set(this.allHazards.slice(from, to).map((h) => h.kind))];
       this.allHazards.push({
@@ -398,7 +407,12 @@ export class Runner {
     this.machine.begin(loc);
     this.machine.finish();
     const out = this.machine.end();
+    const first = this.allHazards.length;
     this.allHazards.push(...out.hazards);
+    const { marked, failed } = judgeLeaks(this.leakExpectations, this.allHazards, first);
+    this.expectedCount += marked.length;
+    if (marked.length > 0) this.hazardsReplacedFrom = Math.min(this.hazardsReplacedFrom, marked[0]);
+    this.allHazards.push(...failed);
     return out.events;
   }
 }
@@ -417,6 +431,17 @@ function runsACall(body: readonly Stmt[]): boolean {
 
 function isHandle(v: unknown): v is Handle {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'id' in v && 'type' in v;
+}
+
+/** The statement an expect_hazard about to run in `frame` (its `pc` past it) judges: the one before, other expect_hazards aside. */
+function statementBefore(frame: Frame): Stmt {
+  let k = frame.pc - 2;
+  while (k > 0 && !isJudged(frame.body[k])) k--;
+  return frame.body[Math.max(k, 0)];
+}
+
+function isJudged(s: Stmt): boolean {
+  return s.kind === 'repeat' || (s.kind === 'call' && s.resolved?.op !== 'expect_hazard');
 }
 
 export function threadOf(stmt: CallStmt): string {

@@ -234,6 +234,38 @@ test('a loop that maps on each pass and unmaps nothing stops at the object limit
   assert.equal(released.stopReason, 'step-limit');
 });
 
+test('expect_hazard(leak) after what leaks expects the leak the end of the run reports there: after a call, a proc call or a loop', () => {
+  const check = (...lines: string[]) => {
+    const r = checkSource(['device gpu', 'proc mk() {', '  x = kmalloc(64)', '}', ...lines].join('\n'), 't.dmabuf');
+    return [r.ok, r.hazards.map((h) => `${h.kind}@${h.loc.line}${h.expected ? ' expected' : ''}`)];
+  };
+  assert.deepEqual(check('ring = kmalloc(8KiB)', 'expect_hazard(leak)'), [true, ['leak@5 expected']]);
+  assert.deepEqual(check('repeat 2 {', '  b = kmalloc(64)', '  expect_hazard(leak)', '}'), [true, ['leak@6 expected', 'leak@6 expected']]);
+  assert.deepEqual(check('mk()', 'expect_hazard(leak)'), [true, ['leak@3 expected']]);
+  assert.deepEqual(check('repeat 2 {', '  mk()', '}', 'expect_hazard(leak)'), [true, ['leak@3 expected', 'leak@3 expected']]);
+  assert.deepEqual(check('buf = dma_buf_export(gpu, 4KiB)', 'expect_hazard(leak)'), [true, ['leak@5 expected']]);
+  // Only what the statement before made: another leak stays unexpected; and one that leaks nothing fails.
+  assert.deepEqual(check('a = kmalloc(64)', 'b = kmalloc(64)', 'expect_hazard(leak)'), [false, ['leak@5', 'leak@6 expected']]);
+  assert.deepEqual(check('a = kmalloc(64)', 'expect_hazard(leak)', 'kfree(a)'), [false, ['expect-failed@6']]);
+  const failed = checkSource('a = kmalloc(64)\nexpect_hazard(leak)\nkfree(a)', 't.dmabuf').hazards[0];
+  assert.equal(failed.message, 'expect_hazard(leak): nothing the statement before made is still live at the end of the run (it raised no leak)');
+});
+
+test('an expect_hazard(leak) run before a snapshot is judged at the end of a run restored from it', () => {
+  const program = parseScenario(['a = kmalloc(64)', 'expect_hazard(leak)', 'b = kmalloc(64)', 'kfree(b)'].join('\n'), 't.dmabuf').program;
+  const r = new Runner(program);
+  r.step();
+  r.step();
+  const snap = r.snapshot();
+  const ends = () => {
+    while (!r.done) r.step();
+    return r.hazards().map((h) => `${h.kind}${h.expected ? ' expected' : ''}`);
+  };
+  assert.deepEqual(ends(), ['leak expected']);
+  r.restore(snap);
+  assert.deepEqual(ends(), ['leak expected']);
+});
+
 test('a new pass judges nothing: a loop of expect_hazard alone, each failing, stops at the hazard limit', () => {
   const r = checkSource(['repeat 999999999 {', '  expect_hazard(api-misuse)', '}'].join('\n'), 't.dmabuf');
   assert.deepEqual([r.stopReason, r.steps, r.hazards.length], ['hazard-limit', HAZARD_LIMIT, HAZARD_LIMIT]);
