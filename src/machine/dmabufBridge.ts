@@ -17,8 +17,14 @@ export function handleFor(s: MachineState, type: 'dmabuf' | 'attachment', id: nu
 /** The Buffer over a dma-buf's pages; the CPU owns it until an attachment is mapped. */
 export function dmaBufBacking(s: MachineState, b: DmaBuf, pages: PhysRange[]): number {
   const buf = createBuffer(s, 'dmabuf', b.size, pages, true);
-  buf.name = `dma-buf #${b.id}`;
+  // As the scenario bound the dma-buf, if it did already (a deferred export gets its pages at the first map).
+  buf.name = s.names.get(b.id) ?? defaultBackingName(b);
   return buf.id;
+}
+
+/** The backing buffer's name until the scenario binds its dma-buf (`Machine.nameHandle`). */
+export function defaultBackingName(b: DmaBuf): string {
+  return `dma-buf #${b.id}`;
 }
 
 export function releaseDmaBufBacking(s: MachineState, buffer: number, fn: string): void {

@@ -16,6 +16,7 @@ import { createDmaBufState } from './dmabufState';
 import { dmaBufAttach, dmaBufDetach, dmaBufExport, dmaBufGet, dmaBufLeaks, dmaBufPut, dmaHeapAlloc } from './dmabuf';
 import { checkDmaBufCpuAccess, dmaBufBeginCpuAccess, dmaBufEndCpuAccess, dmaBufMmap, dmaBufSync, dmaBufVmap, dmaBufVunmap } from './dmabufCpuAccess';
 import { dmaBufAdvice, dmaBufViews, withDmaBufs, type BufferWithDmaBuf, type DmaBufAdvice, type DmaBufView } from './dmabufInspect';
+import { defaultBackingName } from './dmabufBridge';
 import { dmaBufMapAttachment, dmaBufUnmapAttachment } from './dmabufMapping';
 import type { MachineEvent } from './events';
 import { hex } from './events';
@@ -168,6 +169,11 @@ export class Machine {
     } else if ('mapping' in t) {
       const m = this.s.mappings.get(t.mapping);
       if (m) m.name = name;
+    } else if (t.type === 'dmabuf') {
+      // Its pages' buffer too, which advice names ("dma_buf_begin_cpu_access(buf, ...)"), the first binding as for any buffer.
+      const d = this.s.dmabuf.bufs.get(t.other);
+      const backing = d?.buffer === undefined ? undefined : this.s.buffers.get(d.buffer);
+      if (d && backing && backing.name === defaultBackingName(d)) backing.name = name;
     }
   }
 

@@ -27,6 +27,15 @@ test('unbracketed-cpu-access: an mmap write without DMA_BUF_IOCTL_SYNC; the sync
   assert.deepEqual(hazardsOf(good), []);
 });
 
+test('a CPU access while a device owns a dma-buf names it as the scenario bound it, in its advice too; a deferred export as well', () => {
+  for (const exp of ['b = dma_heap_alloc(system, 64KiB)', 'b = dma_buf_export(gpu, 64KiB, deferred)']) {
+    const text = lines(...head, exp, 'g = dma_buf_attach(b, gpu)', 's = dma_buf_map_attachment(g, BIDIRECTIONAL)', 'v = dma_buf_vmap(b)',
+      'dma_buf_begin_cpu_access(b, TO_DEVICE)', 'dma_buf_end_cpu_access(b, TO_DEVICE)', 'cpu.read(v, 0, 64)');
+    const owned = hazardRecords(text).find((h) => h.kind === 'cpu-access-while-device-owned');
+    assert.match(owned?.message ?? '', /CPU read 0x40 bytes at offset 0x0 of b: .*: call dma_buf_begin_cpu_access\(b, \.\.\.\)/, exp);
+  }
+});
+
 test('end without begin is api-misuse, for end_cpu_access and for the sync ioctl', () => {
   const bad = lines(...head, ...setup, 'dma_buf_end_cpu_access(b, TO_DEVICE)', 'dma_buf_sync(b, START, READ)', 'dma_buf_sync(b, END, READ)', 'dma_buf_sync(b, END, READ)', ...teardown);
   assert.deepEqual(hazardsOf(bad), ['8:api-misuse', '11:api-misuse']);
