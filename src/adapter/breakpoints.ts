@@ -64,6 +64,17 @@ export function globMatcher(pattern: string): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
+/**
+ * Why an entry a client sent cannot be read as a breakpoint (not an object, or its `field` of the wrong type), if
+ * so: a client other than VS Code may send anything, and the entry is then refused alone.
+ */
+function malformed(bp: unknown, field: 'line' | 'name' | 'dataId'): string | undefined {
+  if (typeof bp !== 'object' || bp === null) return `A breakpoint must be an object, not ${bp === null ? 'null' : typeof bp}`;
+  const value = (bp as Record<string, unknown>)[field];
+  if (field === 'line') return Number.isInteger(value) && (value as number) > 0 ? undefined : "The breakpoint's line must be a positive integer";
+  return typeof value === 'string' ? undefined : `The breakpoint's ${field} must be a string`;
+}
+
 export const HAZARD_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = HAZARD_KINDS.map((kind) => ({
   filter: kind,
   label: `Hazard: ${kind}`,
@@ -92,6 +103,8 @@ export class BreakpointTable {
   setLines(bps: readonly DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
     this.lineTriggers = [];
     const result = bps.map((bp) => {
+      const bad = malformed(bp, 'line');
+      if (bad) return this.refused(bad);
       const stmts = new Set(statementsOnLines(this.engine, bp.line));
       const column = stmts.size > 0 ? this.engine.statements[[...stmts][0]].column : undefined;
       return this.add(this.lineTriggers, { reason: 'breakpoint', stmts }, bp, stmts.size > 0 ? undefined : 'No statement on this line', { line: bp.line, column });
@@ -104,6 +117,8 @@ export class BreakpointTable {
     this.functionTriggers = [];
     this.ownerTriggers = [];
     const result = bps.map((bp) => {
+      const bad = malformed(bp, 'name');
+      if (bad) return this.refused(bad);
       const owner = /^owner(?::(.+))?$/.exec(bp.name.trim());
       if (owner) {
         const ids = owner[1] === undefined ? [undefined] : this.engine.buffersNamed(owner[1].trim());
@@ -123,10 +138,12 @@ export class BreakpointTable {
   setData(bps: readonly DebugProtocol.DataBreakpoint[]): DebugProtocol.Breakpoint[] {
     this.dataTriggers = [];
     return bps.map((bp) => {
+      const bad = malformed(bp, 'dataId');
+      if (bad) return this.refused(bad);
       const watch = this.engine.view.watch(bp.dataId);
-      if (!watch) return { verified: false, message: `Unknown data: ${bp.dataId}` };
+      if (!watch) return this.refused(`Unknown data: ${bp.dataId}`);
       // A value watch is decided by re-reading the value, so only owner watches know their hit counts up front.
-      if (bp.hitCondition && watch.ownerOf === undefined) return { verified: false, message: 'Hit conditions apply to owner data breakpoints only' };
+      if (bp.hitCondition && watch.ownerOf === undefined) return this.refused('Hit conditions apply to owner data breakpoints only');
       return this.add(this.dataTriggers, { reason: 'data breakpoint', flags: watch.flags, ownerOf: watch.ownerOf, watch }, bp, undefined);
     });
   }
@@ -153,17 +170,21 @@ export class BreakpointTable {
     unverified: string | undefined,
     where: { line?: number; column?: number } = {},
   ): DebugProtocol.Breakpoint {
-    const id = this.nextId++;
-    if (unverified) return { id, verified: false, message: unverified, ...where };
+    if (unverified) return this.refused(unverified, where);
     // A client other than VS Code may send anything: a field that is not text is refused here, not met later.
     const notText = (['condition', 'hitCondition', 'logMessage'] as const).find((k) => bp[k] !== undefined && bp[k] !== null && typeof bp[k] !== 'string');
-    if (notText) return { id, verified: false, message: `The breakpoint's ${notText} must be a string`, ...where };
+    if (notText) return this.refused(`The breakpoint's ${notText} must be a string`, where);
     const hit = bp.hitCondition ? parseHitCondition(bp.hitCondition) : undefined;
-    if (bp.hitCondition && !hit) return { id, verified: false, message: `Bad hit condition: ${bp.hitCondition}`, ...where };
+    if (bp.hitCondition && !hit) return this.refused(`Bad hit condition: ${bp.hitCondition}`, where);
+    const id = this.nextId++;
     const trigger = { ...shape, id, condition: bp.condition || undefined, hit, logMessage: bp.logMessage || undefined } as T;
     if (hit) trigger.matches = this.matchesOf(trigger);
     list.push(trigger);
     return { id, verified: true, ...where };
+  }
+
+  private refused(message: string, where: { line?: number; column?: number } = {}): DebugProtocol.Breakpoint {
+    return { id: this.nextId++, verified: false, message, ...where };
   }
 
   /** Steps a statement or owner trigger matches, over the whole recorded run. */

@@ -11,6 +11,8 @@ export const ErrorCode = {
   launchFailed: 1008,
   cancelled: 1009,
   unsupported: 1010,
+  /** A launch or restart that a later one replaced while it was recording. */
+  replaced: 1011,
 } as const;
 
 /** Thrown by a request handler; becomes an error response with this code and message. */

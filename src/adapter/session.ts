@@ -43,6 +43,8 @@ const UNSUPPORTED = new Set([
 ]);
 
 interface Run {
+  /** The launch configuration it was recorded from. */
+  args: LaunchArgs;
   engine: Engine;
   rec: Recording;
   table: BreakpointTable;
@@ -52,12 +54,20 @@ interface Run {
   lastStop?: Stop;
 }
 
+/** A launch or restart recording its run. Only the newest one goes on: an older one finds it was replaced. */
+interface Loading {
+  requestSeq: number;
+  progressId: string;
+  cancelled: boolean;
+}
+
 export class DmabufDebugSession extends LoggingDebugSession {
   private run?: Run;
+  /** The configuration last launched or restarted (recorded or not yet): what a restart without arguments restarts. */
   private launchArgs?: LaunchArgs;
+  private loading?: Loading;
   private configured!: Promise<void>;
   private markConfigured!: () => void;
-  private cancelRecording = false;
   private supportsProgress = false;
   private readonly vars = new VariableStore();
   /** Frame ids of the current stop: the scenario frame each stands for (0 = innermost). */
@@ -65,10 +75,10 @@ export class DmabufDebugSession extends LoggingDebugSession {
   private nextFrameId = 1;
   private readonly sourceRefs = new Map<number, number>();
   private readonly refOfStep = new Map<number, number>();
-  /** The breakpoints as last set, re-applied on restart. */
-  private lineArgs?: DebugProtocol.SetBreakpointsArguments;
-  private functionArgs?: DebugProtocol.SetFunctionBreakpointsArguments;
-  private dataArgs?: DebugProtocol.SetDataBreakpointsArguments;
+  /** The breakpoints as last set (lines in the debugger's numbering), re-applied on restart. */
+  private lineBreakpoints?: DebugProtocol.SourceBreakpoint[];
+  private functionBreakpoints?: DebugProtocol.FunctionBreakpoint[];
+  private dataBreakpoints?: DebugProtocol.DataBreakpoint[];
   private hazardFilters?: string[];
 
   /** How a launch's program becomes an engine; another kind of program plugs in by replacing it. */
@@ -132,113 +142,142 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    let run: Run;
     try {
       this.launchArgs = launchArgsOf(args);
-      await this.load(this.launchArgs, true);
+      run = await this.load(this.launchArgs, response.request_seq, false);
+      // The configuration is asked for once the statements are known.
+      this.sendEvent(new InitializedEvent());
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
-      this.sendEvent(new TerminatedEvent());
+      // A launch replaced by a later one leaves the session to that one.
+      if (!(e instanceof RequestError && e.code === ErrorCode.replaced)) this.sendEvent(new TerminatedEvent());
       return;
     }
     await this.configured;
-    this.begin();
+    // A later launch or restart has replaced this run (and shows its own first stop).
+    if (this.run === run) this.begin(run);
   }
 
   protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    let run: Run;
     try {
-      const next = args?.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
+      const next = args.arguments ? launchArgsOf(args.arguments) : this.launchArgs;
       if (!next) throw new RequestError(ErrorCode.notLaunched, 'Nothing to restart: no program was launched');
       this.launchArgs = next;
-      await this.load(next, false);
+      run = await this.load(next, response.request_seq, true);
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
       return;
     }
-    this.begin();
-  }
-
-  /** Opens and records the program; on the first launch, asks for the configuration once the statements are known. */
-  private async load(args: LaunchArgs, first: boolean): Promise<void> {
-    const opened = this.open(args);
-    if ('errors' in opened) {
-      for (const e of opened.errors) this.sendEvent(new OutputEvent(`${e}\n`, 'stderr'));
-      throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
-    }
-    const rec = new Recording(opened.engine);
-    const words = wordsOf(opened.engine);
-    try {
-      await this.record(rec, words);
-      const nothing = opened.engine.nothingToDebug?.();
-      if (nothing) throw new RequestError(ErrorCode.launchFailed, `${args.program} ${nothing}`);
-    } catch (e) {
-      opened.engine.close?.();
-      throw e;
-    }
-    // A restart replaces the run: the old one's engine has no more use.
-    this.run?.engine.close?.();
-    const table = new BreakpointTable(opened.engine, rec);
-    const finder = new StopFinder(rec, opened.engine, table, (message, step) => this.log(message, step));
-    this.run = { engine: opened.engine, rec, table, shown: 0, nav: new Navigator(rec, opened.engine, finder) };
-    this.sourceRefs.clear();
-    this.refOfStep.clear();
-    if (first) {
-      this.sendEvent(new InitializedEvent());
-      return;
-    }
-    if (this.lineArgs) table.setLines(this.lineArgs.breakpoints ?? []);
-    if (this.functionArgs) table.setFunctions(this.functionArgs.breakpoints);
-    if (this.dataArgs) table.setData(this.dataArgs.breakpoints);
-    if (this.hazardFilters) table.setHazardFilters(this.hazardFilters);
-  }
-
-  /** Records the whole run in chunks, reporting progress and giving cancel requests a chance. */
-  private async record(rec: Recording, words: ProgramWords): Promise<void> {
-    this.cancelRecording = false;
-    const progressId = `record-${Date.now()}`;
-    let started = false;
-    while (!rec.recordSteps(RECORD_CHUNK)) {
-      if (!started && this.supportsProgress) {
-        const start = new ProgressStartEvent(progressId, `Recording the ${words.program}`) as DebugProtocol.ProgressStartEvent;
-        start.body.cancellable = true;
-        this.sendEvent(start);
-        started = true;
-      }
-      if (started) this.sendEvent(new ProgressUpdateEvent(progressId, stepCount(rec.length, words.step)));
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.cancelRecording) {
-        if (started) this.sendEvent(new ProgressEndEvent(progressId, 'Cancelled'));
-        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${stepCount(rec.length, words.step)}`);
-      }
-    }
-    if (started) this.sendEvent(new ProgressEndEvent(progressId, `${stepCount(rec.length, words.step)} recorded`));
+    this.begin(run);
   }
 
   /**
-   * After launch or restart: stop on entry, or run to the first stop. It runs after the launch's response, so an
-   * error here has no request to answer: it is told on the console and the run stops on entry instead, rather than
-   * ending the adapter's process with an unhandled rejection.
+   * Opens and records the program, and makes it the run being debugged (on a restart, with the breakpoints set
+   * again). The run replaces the current one only once nothing can fail any more: a restart that fails leaves the
+   * session as it was. A later launch or restart replaces this one while it records.
    */
-  private begin(): void {
-    const run = this.run;
-    if (!run) return;
+  private async load(args: LaunchArgs, requestSeq: number, restart: boolean): Promise<Run> {
+    const loading: Loading = { requestSeq, progressId: `record-${requestSeq}`, cancelled: false };
+    this.loading = loading;
     try {
-      if (this.launchArgs?.stopOnEntry) this.report(run.nav.entry());
-      else this.report(run.nav.start());
-    } catch (e) {
-      this.sendEvent(new OutputEvent(`Could not run to the first stop: ${e instanceof Error ? e.message : String(e)}\n`, 'stderr'));
-      this.report(run.nav.entry());
+      const opened = this.open(args);
+      if ('errors' in opened) {
+        for (const e of opened.errors) this.sendEvent(new OutputEvent(`${e}\n`, 'stderr'));
+        throw new RequestError(ErrorCode.parseFailed, opened.errors.join('\n'));
+      }
+      const engine = opened.engine;
+      let run: Run;
+      try {
+        const rec = new Recording(engine);
+        await this.record(rec, wordsOf(engine), loading);
+        const nothing = engine.nothingToDebug?.();
+        if (nothing) throw new RequestError(ErrorCode.launchFailed, `${args.program} ${nothing}`);
+        const table = new BreakpointTable(engine, rec);
+        if (restart) this.setBreakpointsOf(table);
+        const finder = new StopFinder(rec, engine, table, (message, step) => this.log(message, step));
+        run = { args, engine, rec, table, shown: 0, nav: new Navigator(rec, engine, finder) };
+      } catch (e) {
+        engine.close?.();
+        throw e;
+      }
+      // The old run's engine has no more use.
+      this.run?.engine.close?.();
+      this.run = run;
+      this.sourceRefs.clear();
+      this.refOfStep.clear();
+      this.vars.reset();
+      this.frameRefs.clear();
+      return run;
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
     }
   }
 
-  protected override cancelRequest(response: DebugProtocol.CancelResponse): void {
-    this.cancelRecording = true;
+  /** Sets the breakpoints as last set on a new run's table. */
+  private setBreakpointsOf(table: BreakpointTable): void {
+    if (this.lineBreakpoints) table.setLines(this.lineBreakpoints);
+    if (this.functionBreakpoints) table.setFunctions(this.functionBreakpoints);
+    if (this.dataBreakpoints) table.setData(this.dataBreakpoints);
+    if (this.hazardFilters) table.setHazardFilters(this.hazardFilters);
+  }
+
+  /** Records the whole run in chunks, reporting progress and giving cancel requests and later launches a chance. */
+  private async record(rec: Recording, words: ProgramWords, loading: Loading): Promise<void> {
+    let started = false;
+    const end = (message: string): void => {
+      if (started) this.sendEvent(new ProgressEndEvent(loading.progressId, message));
+    };
+    while (!rec.recordSteps(RECORD_CHUNK)) {
+      if (!started && this.supportsProgress) {
+        const start = new ProgressStartEvent(loading.progressId, `Recording the ${words.program}`) as DebugProtocol.ProgressStartEvent;
+        start.body.cancellable = true;
+        start.body.requestId = loading.requestSeq;
+        this.sendEvent(start);
+        started = true;
+      }
+      if (started) this.sendEvent(new ProgressUpdateEvent(loading.progressId, stepCount(rec.length, words.step)));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.loading !== loading) {
+        end('Replaced');
+        throw new RequestError(ErrorCode.replaced, `Replaced by a later launch or restart after ${stepCount(rec.length, words.step)}`);
+      }
+      if (loading.cancelled) {
+        end('Cancelled');
+        throw new RequestError(ErrorCode.cancelled, `Launch cancelled after ${stepCount(rec.length, words.step)}`);
+      }
+    }
+    end(`${stepCount(rec.length, words.step)} recorded`);
+  }
+
+  /**
+   * After launch or restart: stop on entry, or run to the first stop. It runs after the response, so an error here
+   * has no request to answer: it is told on the console and the run stops at its start instead (on the first
+   * thread when even the start cannot be read), rather than ending the adapter's process or leaving it running.
+   */
+  private begin(run: Run): void {
+    let stop: DebugProtocol.StoppedEvent;
+    try {
+      stop = this.moved(run, () => (run.args.stopOnEntry ? run.nav.entry() : run.nav.start()))!;
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`Could not run to the first stop: ${e instanceof Error ? e.message : String(e)}\n`, 'stderr'));
+      stop = this.stopAt(run, run.nav.entry(), 0);
+    }
+    this.sendEvent(stop);
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
+    // Only the recording can be cancelled: by its progress, or by the launch or restart request recording it.
+    const l = this.loading;
+    if (l && (args.progressId === l.progressId || args.requestId === l.requestSeq)) l.cancelled = true;
     this.sendResponse(response);
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
-    this.cancelRecording = true;
+    if (this.loading) this.loading.cancelled = true;
     this.run?.engine.close?.();
     this.sendResponse(response);
     // The session is over: the process ends (once the response is out), not when the client closes its stdin.
@@ -246,7 +285,9 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
-    this.cancelRecording = true;
+    if (this.loading) this.loading.cancelled = true;
+    // A launch after this one starts a new configuration: it waits for its own configurationDone.
+    this.resetConfigured();
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
   }
@@ -261,12 +302,17 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
     this.answer(response, () => {
       const run = this.need();
-      const bps = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+      if (args.breakpoints !== undefined && !Array.isArray(args.breakpoints)) throw badArguments('setBreakpoints: breakpoints must be an array');
+      if (args.lines !== undefined && !Array.isArray(args.lines)) throw badArguments('setBreakpoints: lines must be an array');
+      const bps: unknown[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+      // The table tells a malformed entry (not an object) from the others; only the lines of objects are converted.
+      const lines = bps.map((bp) => (typeof bp === 'object' && bp !== null ? { ...bp, line: this.convertClientLineToDebugger((bp as DebugProtocol.SourceBreakpoint).line) } : bp)) as DebugProtocol.SourceBreakpoint[];
       if (!this.isProgram(args.source)) {
-        return { breakpoints: bps.map((bp) => ({ verified: false, line: bp.line, message: `Not the ${wordsOf(run.engine).program} being debugged` })) };
+        return { breakpoints: lines.map((bp) => ({ verified: false, line: bp?.line, message: `Not the ${wordsOf(run.engine).program} being debugged` })) };
       }
-      this.lineArgs = { ...args, breakpoints: bps };
-      return { breakpoints: run.table.setLines(bps.map((bp) => ({ ...bp, line: this.convertClientLineToDebugger(bp.line) }))).map((b) => this.clientBreakpoint(b)) };
+      const breakpoints = run.table.setLines(lines).map((b) => this.clientBreakpoint(b));
+      this.lineBreakpoints = lines;
+      return { breakpoints };
     });
   }
 
@@ -287,18 +333,22 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.answer(response, () => {
       if (!Array.isArray(args.breakpoints)) throw badArguments('setFunctionBreakpoints needs a breakpoints array');
-      this.functionArgs = args;
-      return { breakpoints: this.need().table.setFunctions(args.breakpoints) };
+      const breakpoints = this.need().table.setFunctions(args.breakpoints);
+      this.functionBreakpoints = args.breakpoints;
+      return { breakpoints };
     });
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
     this.answer(response, () => {
       if (!Array.isArray(args.filters)) throw badArguments('setExceptionBreakpoints needs a filters array');
-      this.hazardFilters = [...args.filters, ...(args.filterOptions ?? []).map((o) => o.filterId)];
-      this.need().table.setHazardFilters(this.hazardFilters);
+      if (args.filterOptions !== undefined && !Array.isArray(args.filterOptions)) throw badArguments('setExceptionBreakpoints: filterOptions must be an array');
+      const filters: unknown[] = [...args.filters, ...(args.filterOptions ?? []).map((o) => (o as DebugProtocol.ExceptionFilterOptions | null)?.filterId)];
+      const kinds = filters.filter((f): f is string => typeof f === 'string');
+      this.need().table.setHazardFilters(kinds);
+      this.hazardFilters = kinds;
       // Only the filters offered at initialize exist.
-      return { breakpoints: this.hazardFilters.map((f) => (isHazardKind(f) ? { verified: true } : { verified: false, message: `No exception filter ${String(f)}` })) };
+      return { breakpoints: filters.map((f) => (typeof f === 'string' && isHazardKind(f) ? { verified: true } : { verified: false, message: `No exception filter ${String(f)}` })) };
     });
   }
 
@@ -326,8 +376,9 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (!Array.isArray(args.breakpoints)) throw badArguments('setDataBreakpoints needs a breakpoints array');
       const run = this.need();
       run.nav.settle();
-      this.dataArgs = args;
-      return { breakpoints: run.table.setData(args.breakpoints) };
+      const breakpoints = run.table.setData(args.breakpoints);
+      this.dataBreakpoints = args.breakpoints;
+      return { breakpoints };
     });
   }
 
@@ -416,31 +467,47 @@ export class DmabufDebugSession extends LoggingDebugSession {
     });
   }
 
-  /** Validates the thread, moves, answers, then reports the stop. */
+  /**
+   * Validates the thread, moves, answers, then reports the stop. Everything that reads the run happens before the
+   * response, so that a failure (a trace changed on disk) fails the request and leaves the debugger where it stood:
+   * after the response there is nothing left to fail, and no second response to send.
+   */
   private motion(response: DebugProtocol.Response, args: { threadId?: number }, move: (run: Run) => Move | undefined): void {
-    let result: Move | undefined;
+    let stop: DebugProtocol.StoppedEvent | undefined;
     this.answer(response, () => {
       const run = this.need();
       this.checkThread(run, args.threadId);
-      result = move(run);
+      stop = this.moved(run, () => move(run));
       if (response.command === 'continue' || response.command === 'reverseContinue') return { allThreadsContinued: true };
       return undefined;
     });
-    if (result) this.report(result);
+    if (stop) this.sendEvent(stop);
   }
 
-  private report(move: Move): void {
-    const run = this.run;
-    if (!run) return;
+  /** Moves and prints what the move executed for the first time; returns the stop's event. The cursor stays put if any of it fails. */
+  private moved(run: Run, move: () => Move | undefined): DebugProtocol.StoppedEvent | undefined {
+    const cursor = run.nav.cursor;
+    try {
+      const m = move();
+      if (!m) return undefined;
+      this.showProgress(run);
+      return this.stopAt(run, m, run.nav.thread());
+    } catch (e) {
+      run.nav.cursor = cursor;
+      throw e;
+    }
+  }
+
+  /** Makes the move's stop the current one (on thread index `thread`) and returns its event. */
+  private stopAt(run: Run, move: Move, thread: number): DebugProtocol.StoppedEvent {
     run.lastStop = move.stop;
     this.vars.reset();
     this.frameRefs.clear();
-    this.showProgress(run);
-    const event = new StoppedEvent(move.reason, run.nav.thread() + 1, move.stop?.hazard?.message) as DebugProtocol.StoppedEvent;
+    const event = new StoppedEvent(move.reason, thread + 1, move.stop?.hazard?.message) as DebugProtocol.StoppedEvent;
     event.body.description = move.description;
     event.body.allThreadsStopped = true;
     if (move.stop?.hitBreakpointIds.length) event.body.hitBreakpointIds = move.stop.hitBreakpointIds;
-    this.sendEvent(event);
+    return event;
   }
 
   /** Prints the events of the steps executed for the first time, the most recent ones only when many were. */
@@ -455,8 +522,9 @@ export class DmabufDebugSession extends LoggingDebugSession {
         for (const line of statementLines(i, run.engine.statements[run.rec.steps.stmt(i)], detail.events)) this.console(line);
       }
       for (const h of run.rec.hazardsOf(i)) this.console(hazardLines(run.engine.path, h));
+      // Step by step: a replay that fails part way prints only what was not printed yet next time.
+      run.shown = i + 1;
     }
-    run.shown = to;
   }
 
   private log(message: string, step: number): void {

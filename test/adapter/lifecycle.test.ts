@@ -1,0 +1,89 @@
+// Launch, restart, cancel and terminate over the stdio adapter: breakpoints a client sends malformed are refused one
+// by one and a restart keeps the rest, the newest of two launches wins, a cancel cancels only what it names, and a
+// launch after terminate waits for its configuration.
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { failure, fixture, launch, move, scenarioLine, startClient, topFrame } from './client';
+
+const RING = fixture('ring.dmabuf');
+const ENDLESS = fixture('endless.dmabuf');
+
+const verdicts = (bps: DebugProtocol.Breakpoint[]): [boolean, string | undefined][] => bps.map((b) => [b.verified, b.message]);
+
+describe('launch and restart', () => {
+  // One launch per adapter session: a session per test.
+  let dc: DebugClient;
+  beforeEach(async () => (dc = await startClient()));
+  afterEach(() => dc.stop());
+
+  test('malformed breakpoints are refused one by one, naming the field; a restart keeps the others and stops again', async () => {
+    await launch(dc, { program: RING, stopOnEntry: true });
+    const notObject: [boolean, string] = [false, 'A breakpoint must be an object, not null'];
+    const lines = await dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [null, { line: 'x' }, { line: 9 }] as unknown as DebugProtocol.SourceBreakpoint[] });
+    assert.deepEqual(verdicts(lines.body.breakpoints), [notObject, [false, "The breakpoint's line must be a positive integer"], [true, undefined]]);
+    const functions = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 5 }, { name: null }, null, { name: 'kfree' }] as unknown as DebugProtocol.FunctionBreakpoint[] });
+    const notText: [boolean, string] = [false, "The breakpoint's name must be a string"];
+    assert.deepEqual(verdicts(functions.body.breakpoints), [notText, notText, notObject, [true, undefined]]);
+    const data = await dc.customRequest('setDataBreakpoints', { breakpoints: [null, { dataId: 7 }] });
+    assert.deepEqual(verdicts(data.body.breakpoints), [notObject, [false, "The breakpoint's dataId must be a string"]]);
+    // A request refused whole is not what a restart sets again.
+    assert.match(await failure(dc.customRequest('setFunctionBreakpoints', { breakpoints: 'kfree' })), /breakpoints array/);
+    const stopped = dc.waitForEvent('stopped');
+    await dc.customRequest('restart', {});
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'entry');
+    const atLine = await move(dc, 'continue');
+    assert.equal(atLine.body.reason, 'breakpoint');
+    assert.equal(await scenarioLine(dc, atLine.body.threadId, RING), 9);
+    const frameId = (await topFrame(dc, atLine.body.threadId)).id;
+    assert.ok((await dc.scopesRequest({ frameId })).body.scopes.length > 0, 'the new run answers');
+  });
+
+  test('a launch while another records replaces it: the newest wins, the older fails as replaced', async () => {
+    const initialized = dc.waitForEvent('initialized');
+    const slow = dc.launchRequest({ program: ENDLESS, stopOnEntry: true, stepLimit: 2_000_000 } as DebugProtocol.LaunchRequestArguments);
+    const fast = dc.launchRequest({ program: RING, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    assert.match(await failure(slow), /^Replaced by a later launch or restart after [\d,]+ statements$/);
+    await fast;
+    await initialized;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await stopped;
+    assert.equal((await topFrame(dc)).source?.path, RING);
+    assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => t.name), ['cpu', 'nic']);
+  });
+
+  test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
+    dc.on('progressStart', (e: DebugProtocol.ProgressStartEvent) => {
+      void dc.customRequest('cancel', { progressId: 'x' });
+      void dc.customRequest('cancel', { requestId: (e.body.requestId ?? 0) + 1000 });
+    });
+    const stop = await launch(dc, { program: ENDLESS, stopOnEntry: true, stepLimit: 200_000 });
+    assert.equal(stop.body.reason, 'entry');
+    await dc.disconnectRequest({});
+    dc.stop();
+    dc = await startClient();
+    dc.on('progressStart', (e: DebugProtocol.ProgressStartEvent) => void dc.customRequest('cancel', { requestId: e.body.requestId }));
+    const terminated = dc.waitForEvent('terminated');
+    assert.match(await failure(dc.launchRequest({ program: ENDLESS, stopOnEntry: true, stepLimit: 2_000_000 } as DebugProtocol.LaunchRequestArguments)), /^Launch cancelled after/);
+    await terminated;
+  });
+
+  test('a launch after terminate waits for its configurationDone before it stops', async () => {
+    await launch(dc, { program: RING, stopOnEntry: true });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
+    let stops = 0;
+    dc.on('stopped', () => stops++);
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: RING, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    await dc.threadsRequest();
+    assert.equal(stops, 0, 'no stop before configurationDone');
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await stopped;
+  });
+});
