@@ -13,6 +13,8 @@ export const ErrorCode = {
   unsupported: 1010,
   /** A launch or restart that a later one replaced while it was recording. */
   replaced: 1011,
+  /** The trace being debugged changed on disk, so its events can no longer be read. */
+  captureChanged: 1012,
 } as const;
 
 /** Thrown by a request handler; becomes an error response with this code and message. */

@@ -3,6 +3,7 @@
 // each page's start (line, offset), the threads that logged in it and its count of each event name stay resident:
 // no memory per event.
 import { TraceCursor } from '../ftrace/index';
+import type { CaptureFile } from './captureFile';
 import { NameIds } from './nameIds';
 import { countAtMost } from './sorted';
 import type { StatementInfo } from './engine';
@@ -67,7 +68,7 @@ export class TraceColumns {
   /** The statements as the session reads them: statement id = step, each made when indexed. */
   readonly statements: readonly StatementInfo[];
 
-  constructor(private readonly file: string) {
+  constructor(private readonly capture: CaptureFile) {
     const columns = this;
     // A Proxy so that `statements[i]` and `length` work without an object per event.
     this.statements = new Proxy<StatementInfo[]>([], {
@@ -135,9 +136,11 @@ export class TraceColumns {
   private decode(p: number, start: number, count: number): Page {
     this.decodes++;
     const page: Page = { start, count, lines: new Uint32Array(count), offsets: new Float64Array(count), names: new Uint16Array(count), threads: new Uint16Array(count) };
+    // Other events would be read at the recorded offsets of a file rewritten since.
+    this.capture.check();
     let cursor: TraceCursor | undefined;
     try {
-      cursor = TraceCursor.open(this.file, { offset: this.pageOffset[p], line: this.pageLine[p] }, PAGE_READ);
+      cursor = TraceCursor.open(this.capture.path, { offset: this.pageOffset[p], line: this.pageLine[p] }, PAGE_READ);
       let n = 0;
       for (let r = cursor.next(); r && n < count; r = cursor.next()) {
         if (r.kind !== 'event') continue;
@@ -148,7 +151,7 @@ export class TraceColumns {
         n++;
       }
     } catch {
-      // The file went away or shrank since the first pass: the page reads as zeros rather than failing the session.
+      // The file changed after the check: the page reads as zeros, and the next read's check says why.
     } finally {
       cursor?.close();
     }
@@ -198,11 +201,17 @@ export class TraceColumns {
 
   statement(step: number): StatementInfo | undefined {
     if (!Number.isInteger(step) || step < 0 || step >= this.length) return undefined;
-    const file = this.file;
+    const capture = this.capture;
     const page = this.page(step);
     const offset = page.offsets[step - page.start];
     let text: string | undefined;
-    const full = (): string => (text ??= readLineAt(file, offset));
+    const full = (): string => {
+      if (text === undefined) {
+        capture.check();
+        text = readLineAt(capture.path, offset);
+      }
+      return text;
+    };
     return {
       line: page.lines[step - page.start],
       column: 1,

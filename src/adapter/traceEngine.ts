@@ -2,10 +2,10 @@
 // The file is never held, nor anything per event: the first pass keeps a page index (TraceColumns), the steps with
 // findings (TraceSteps) and checkpoints of the checker's state spaced through the file; any other position is a
 // checkpoint plus the events after it, re-read. With `fromBoot`, what is live at the end is a leak of the last step.
-import * as fs from 'fs';
 import type { Hazard, HazardKind } from '../machine/hazards';
 import { EventStream, TraceChecker, TraceCursor, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
+import { CaptureFile } from './captureFile';
 import { countAtMost } from './sorted';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
@@ -77,7 +77,8 @@ export class TraceEngine implements Engine<number> {
   readonly columns: TraceColumns;
   readonly threadNames: string[] = [];
   readonly view: TraceView;
-  readonly size: number;
+  /** The file as opened: every re-read checks it has not changed since. */
+  readonly capture: CaptureFile;
   readonly words = TRACE_WORDS;
   /** Stands at the event the next step applies; undefined once the end was read. */
   private stream: EventStream | undefined;
@@ -116,9 +117,9 @@ export class TraceEngine implements Engine<number> {
     readonly path: string,
     options: TraceOptions = {},
   ) {
-    this.columns = new TraceColumns(path);
+    this.capture = new CaptureFile(path);
+    this.columns = new TraceColumns(this.capture);
     this.checker = new TraceChecker(this.sink, { fromBoot: options.fromBoot === true });
-    this.size = fs.statSync(path).size;
     // The first pass reads the whole file: it may be decoded ahead on reading threads.
     this.openAt({ offset: 0, line: 1 }, 'if-large');
     this.view = new TraceView(this);
@@ -145,6 +146,7 @@ export class TraceEngine implements Engine<number> {
   recordOf(step: number): TraceRecord | undefined {
     if (step === this.at) return this.pending;
     if (!Number.isInteger(step) || step < 0 || step >= this.columns.length) return undefined;
+    this.capture.check();
     const r = TraceCursor.recordAt(this.path, { offset: this.columns.offsetOf(step), line: this.columns.lineOf(step) });
     return r?.kind === 'event' ? r : undefined;
   }
@@ -201,7 +203,11 @@ export class TraceEngine implements Engine<number> {
 
   step(): { record: StepRecord; detail: StepDetail } {
     const r = this.stream;
-    if (!r) throw new Error('The trace has ended');
+    if (!r) {
+      // A replay that runs out of events before the recorded end: the file lost them.
+      this.capture.check();
+      throw new Error('The trace has ended');
+    }
     const step = this.at;
     const first = step === this.columns.length;
     const thread = this.threadOf(r.cpu);
@@ -238,7 +244,7 @@ export class TraceEngine implements Engine<number> {
   /** On the first pass: a checkpoint once enough events and bytes have passed since the last. */
   private maybeCheckpoint(r: EventStream): void {
     const last = this.checkpoints[this.checkpoints.length - 1];
-    if (last && (this.at - last.position < MIN_CHECKPOINT_STEPS || r.offset - last.start.offset < this.size / MAX_CHECKPOINTS)) return;
+    if (last && (this.at - last.position < MIN_CHECKPOINT_STEPS || r.offset - last.start.offset < this.capture.size / MAX_CHECKPOINTS)) return;
     this.checkpoints.push(this.saved());
   }
 
@@ -310,6 +316,7 @@ export class TraceEngine implements Engine<number> {
   }
 
   private load(ck: Checkpoint): void {
+    this.capture.check();
     this.checker = ck.checker.clone(this.sink);
     this.at = ck.position;
     this.openAt(ck.start);
@@ -344,6 +351,7 @@ export class TraceEngine implements Engine<number> {
   private stepsTouching(q: TraceQuery): SortedSteps {
     const out = new SortedSteps();
     const matches = new QueryMatch(q);
+    this.capture.check();
     let scan: { checker: TraceChecker; stream: EventStream; at: number } | undefined;
     try {
       for (const p of this.touched.pagesFor(q)) {

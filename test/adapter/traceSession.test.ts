@@ -289,6 +289,29 @@ describe('debugging a kernel trace', () => {
     await terminated;
   });
 
+  test('a capture changed on disk while debugged: what must read it fails saying so, nothing moves, and a restart reads it anew', async () => {
+    const file = generatedTrace(10_000);
+    await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
+    let stops = 0;
+    dc.on('stopped', () => stops++);
+    const size = fs.statSync(file).size;
+    fs.truncateSync(file, 1000);
+    const changed = new RegExp(`changed on disk since it was opened \\(${size} bytes then, 1000 now\\).*restart`);
+    assert.match(await failure(dc.gotoRequest({ threadId: 1, targetId: 9000 })), changed);
+    assert.match(await failure(dc.stackTraceRequest({ threadId: 1 })), changed);
+    fs.rmSync(file);
+    assert.match(await failure(dc.gotoRequest({ threadId: 1, targetId: 5000 })), /changed on disk since it was opened \(it was deleted\)/);
+    // The session answers, and no stop followed the failed motions.
+    assert.ok((await dc.threadsRequest()).body.threads.length > 0);
+    assert.equal(stops, 0);
+    fs.copyFileSync(generatedTrace(3000), file);
+    const stopped = dc.waitForEvent('stopped');
+    await dc.customRequest('restart', {});
+    await stopped;
+    const stop = await move(dc, 'goto', { threadId: 1, targetId: 2500 });
+    assert.equal(await traceLine(dc, stop.body.threadId), 2502);
+  });
+
   test('breakpoint locations and goto targets find the event of a line, across a page of events', async () => {
     const file = generatedTrace(5000);
     await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
