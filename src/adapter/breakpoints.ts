@@ -7,6 +7,7 @@ import type { DataWatch, Engine } from './engine';
 import { StepFlag, statementsOnLines } from './engine';
 import type { Recording } from './recording';
 import { kindBit, stepsRunning } from './stepStore';
+import { quoted } from '../text/shorten';
 
 /** Statements a trigger may match and still be listed per statement. */
 const WIDE_TRIGGER = 4096;
@@ -57,11 +58,32 @@ export function parseHitCondition(text: string): HitTest | undefined {
   }
 }
 
-/** `dma_sync_*` style globs: `*` any run of characters, `?` one character. */
+/**
+ * `dma_sync_*` style globs: `*` any run of characters, `?` one character. Matched without a RegExp, which a long
+ * pattern (a 100,000-character name) would make too large to compile.
+ */
 export function globMatcher(pattern: string): (name: string) => boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  const re = new RegExp(`^${source}$`);
-  return (name) => re.test(name);
+  return (name) => {
+    // On a mismatch, the last `*` takes one more character of the name.
+    let p = 0;
+    let n = 0;
+    let star = -1;
+    let starAt = 0;
+    while (n < name.length) {
+      if (p < pattern.length && (pattern[p] === '?' || pattern[p] === name[n])) {
+        p++;
+        n++;
+      } else if (p < pattern.length && pattern[p] === '*') {
+        star = p++;
+        starAt = n;
+      } else if (star >= 0) {
+        p = star + 1;
+        n = ++starAt;
+      } else return false;
+    }
+    while (pattern[p] === '*') p++;
+    return p === pattern.length;
+  };
 }
 
 /**
@@ -122,14 +144,14 @@ export class BreakpointTable {
       const owner = /^owner(?::(.+))?$/.exec(bp.name.trim());
       if (owner) {
         const ids = owner[1] === undefined ? [undefined] : this.engine.buffersNamed(owner[1].trim());
-        const why = ids.length === 0 ? `No buffer is ever bound to ${owner[1]}` : undefined;
+        const why = ids.length === 0 ? `No buffer is ever bound to ${quoted(owner[1].trim())}` : undefined;
         const dap = this.add(this.ownerTriggers, { reason: 'function breakpoint', flags: StepFlag.owner, ownerOf: ids[0] }, bp, why);
         // A name bound to several buffers over the run watches each of them under the same breakpoint id.
         for (const ownerOf of ids.slice(1)) this.ownerTriggers.push({ ...this.ownerTriggers[this.ownerTriggers.length - 1], ownerOf });
         return dap;
       }
       const stmts = this.engine.functionStatements?.(bp.name.trim()) ?? this.statementsNamed(bp.name.trim());
-      return this.add(this.functionTriggers, { reason: 'function breakpoint', stmts }, bp, stmts.size > 0 ? undefined : `No call matches ${bp.name}`);
+      return this.add(this.functionTriggers, { reason: 'function breakpoint', stmts }, bp, stmts.size > 0 ? undefined : `No call matches ${quoted(bp.name.trim())}`);
     });
     this.reindex();
     return result;
@@ -140,8 +162,13 @@ export class BreakpointTable {
     return bps.map((bp) => {
       const bad = malformed(bp, 'dataId');
       if (bad) return this.refused(bad);
-      const watch = this.engine.view.watch(bp.dataId);
-      if (!watch) return this.refused(`Unknown data: ${bp.dataId}`);
+      let watch;
+      try {
+        watch = this.engine.view.watch(bp.dataId);
+      } catch (e) {
+        return this.refused((e as Error).message);
+      }
+      if (!watch) return this.refused(`Unknown data: ${quoted(bp.dataId)}`);
       // A value watch is decided by re-reading the value, so only owner watches know their hit counts up front.
       if (bp.hitCondition && watch.ownerOf === undefined) return this.refused('Hit conditions apply to owner data breakpoints only');
       return this.add(this.dataTriggers, { reason: 'data breakpoint', flags: watch.flags, ownerOf: watch.ownerOf, watch }, bp, undefined);
@@ -175,7 +202,7 @@ export class BreakpointTable {
     const notText = (['condition', 'hitCondition', 'logMessage'] as const).find((k) => bp[k] !== undefined && bp[k] !== null && typeof bp[k] !== 'string');
     if (notText) return this.refused(`The breakpoint's ${notText} must be a string`, where);
     const hit = bp.hitCondition ? parseHitCondition(bp.hitCondition) : undefined;
-    if (bp.hitCondition && !hit) return this.refused(`Bad hit condition: ${bp.hitCondition}`, where);
+    if (bp.hitCondition && !hit) return this.refused(`Bad hit condition: ${quoted(bp.hitCondition)}`, where);
     const id = this.nextId++;
     const trigger = { ...shape, id, condition: bp.condition || undefined, hit, logMessage: bp.logMessage || undefined } as T;
     if (hit) trigger.matches = this.matchesOf(trigger);

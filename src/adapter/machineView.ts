@@ -1,6 +1,7 @@
 // The scenario engine's state for the debugger: scopes, Watch/hover paths (`buf.owner`, `sgt[2].dma_address`,
 // `cache.line(buf, 0x40)`, `buf[0x40]`), memory references and data-breakpoint watches. Reads only.
 import { failedText } from '../machine/failedCalls';
+import { quoted } from '../text/shorten';
 import type { MachineState } from '../machine/state';
 import type { Value } from '../runtime/values';
 import { bytesOf, cpuRuns, valuesKey } from './cpuBytes';
@@ -17,7 +18,7 @@ function tokenize(expr: string): string[] {
   TOKEN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while (TOKEN.lastIndex < expr.length && (m = TOKEN.exec(expr))) out.push(m[1]);
-  if (expr.slice(TOKEN.lastIndex).trim() !== '') throw new Error(`Cannot read "${expr.slice(TOKEN.lastIndex).trim()}" in ${expr}`);
+  if (expr.slice(TOKEN.lastIndex).trim() !== '') throw new Error(`Cannot read ${quoted(expr.slice(TOKEN.lastIndex).trim())} in ${quoted(expr)}`);
   return out;
 }
 
@@ -120,7 +121,7 @@ export class MachineView implements StateView {
         if (!node) throw new Error(`${path}[${t[k + 1]}] is out of range`);
         k += 3;
       } else {
-        throw new Error(`Cannot read "${t.slice(k).join('')}" in ${expression}`);
+        throw new Error(`Cannot read ${quoted(t.slice(k).join(''))} in ${quoted(expression)}`);
       }
     }
     return { ...node, name: expression };
@@ -168,16 +169,20 @@ export class MachineView implements StateView {
     const m = /^(cpu|mem):(\d+)$/.exec(reference);
     const b = m ? this.state.buffers.get(Number(m[2])) : undefined;
     if (!m || !b) return undefined;
+    // Bytes before the buffer are left out (the address is that of the first byte returned); those of the range
+    // past its end are unreadable, as DAP counts them: after the last byte read. A range wholly before it is all unreadable.
     const from = Math.max(0, offset);
-    const n = Math.max(0, Math.min(count - (from - offset), b.size - from));
+    const end = offset + count;
+    const n = Math.max(0, Math.min(end, b.size) - from);
     const data = n > 0 ? bytesOf(cpuRuns(this.state, b, from, n, m[1] === 'cpu'), n) : new Uint8Array(0);
-    return { address: hex(from), data, unreadable: count - n };
+    return { address: hex(from), data, unreadable: end <= 0 ? count : end - from - n };
   }
 
   watch(dataId: string): DataWatch | undefined {
     const owner = /^owner:(\d+)$/.exec(dataId);
     if (owner) {
       const id = Number(owner[1]);
+      this.checkWatched(id);
       return { description: `owner of buffer #${id}`, flags: StepFlag.owner, ownerOf: id, read: () => this.readOwner(id) };
     }
     const line = /^line:(\d+)$/.exec(dataId);
@@ -188,6 +193,7 @@ export class MachineView implements StateView {
     const bytes = /^bytes:(\d+):(\d+):(\d+)$/.exec(dataId);
     if (bytes) {
       const [id, off, len] = [Number(bytes[1]), Number(bytes[2]), Number(bytes[3])];
+      this.checkWatched(id, off, len);
       return {
         description: `bytes [${hex(off)}, +${hex(len)}) of buffer #${id} as the CPU reads them`,
         flags: StepFlag.bytes,
@@ -198,6 +204,17 @@ export class MachineView implements StateView {
       };
     }
     return undefined;
+  }
+
+  /**
+   * Throws when buffer `id` is none the run ever had, or bytes [off, off + len) are not all in it: such a watch
+   * would never fire. Its size is known while it is live; otherwise the largest buffer of the run bounds it.
+   */
+  private checkWatched(id: number, off = 0, len = 1): void {
+    const b = this.state.buffers.get(id);
+    if (!b && (id >= this.engine.idLimit || this.state.mappings.has(id))) throw new Error(`No buffer #${id} in this run`);
+    const size = b?.size ?? this.engine.largestBuffer;
+    if (len === 0 || off + len > size) throw new Error(`Bytes [${hex(off)}, +${hex(len)}) are not all in ${b ? `the ${size} bytes of buffer #${id}` : `buffer #${id}: no buffer of the run has ${off + len} bytes`}`);
   }
 
   private readOwner(id: number): string {

@@ -69,9 +69,9 @@ export class Navigator {
     return this.kernelCache.kernel;
   }
 
-  /** The scenario's frames before the current step executes (at the end: none). */
+  /** The scenario's frames before the current step executes (at the end: none, whatever the engine still shows). */
   scenarioFrames(): SourceFrame[] {
-    return this.framesAt(this.step);
+    return this.atEnd ? [] : this.framesAt(this.step);
   }
 
   /** The frames before step i executes (the engine is left there when they were not known yet). */

@@ -70,6 +70,10 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
   private readonly threadIds = new Map<string, number>();
   /** Buffers each binding name was given by an allocating call, over the recorded run. */
   private readonly named = new Map<string, Set<number>>();
+  /** Ids the machine has handed out (buffers, mappings, ...) over the recorded run: a larger one names nothing. */
+  idLimit = 0;
+  /** The largest buffer allocated over the recorded run: no byte range longer than it is in any buffer. */
+  largestBuffer = 0;
 
   constructor(
     readonly program: Program,
@@ -123,10 +127,12 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
       flags |= flagsOf(e);
       if (changesOwner(e) && 'buffer' in e && !owners.includes(e.buffer)) owners.push(e.buffer);
       if (e.type === 'alloc') {
+        this.largestBuffer = Math.max(this.largestBuffer, e.size);
         const bound = targetNameOf(s.stmt);
         if (bound !== undefined) this.nameBuffer(bound, e.buffer);
       }
     }
+    this.idLimit = Math.max(this.idLimit, this.runner.machine.state.nextId);
     const op = s.stmt.resolved?.op;
     if (op === 'cpu.write' || op === 'device.write') flags |= StepFlag.bytes;
     return {

@@ -25,6 +25,7 @@ import { launchArgsOf, type LaunchArgs } from './launchArgs';
 import { Navigator, type Move } from './navigator';
 import { stepsRunning } from './stepStore';
 import { stepCount } from '../runtime/stop';
+import { cut, cutLongWords, quoted } from '../text/shorten';
 import { hazardLines, OUTPUT_WINDOW, skippedLine, statementLines, type ConsoleLine } from './output';
 import { openProgram, type Opener } from './programs';
 import { Recording } from './recording';
@@ -348,7 +349,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       this.need().table.setHazardFilters(kinds);
       this.hazardFilters = kinds;
       // Only the filters offered at initialize exist.
-      return { breakpoints: filters.map((f) => (typeof f === 'string' && isHazardKind(f) ? { verified: true } : { verified: false, message: `No exception filter ${String(f)}` })) };
+      return { breakpoints: filters.map((f) => (typeof f === 'string' && isHazardKind(f) ? { verified: true } : { verified: false, message: `No exception filter ${quoted(String(f))}` })) };
     });
   }
 
@@ -365,8 +366,13 @@ export class DmabufDebugSession extends LoggingDebugSession {
           node = undefined;
         }
       }
-      const watch = node?.dataId ? run.engine.view.watch(node.dataId) : undefined;
-      if (!node?.dataId || !watch) return { dataId: null, description: `${args.name} cannot be watched: only owners, cache lines and byte ranges can` };
+      let watch;
+      try {
+        watch = node?.dataId ? run.engine.view.watch(node.dataId) : undefined;
+      } catch (e) {
+        return { dataId: null, description: `${quoted(args.name)} cannot be watched: ${(e as Error).message}` };
+      }
+      if (!node?.dataId || !watch) return { dataId: null, description: `${quoted(args.name)} cannot be watched: only owners, cache lines and byte ranges can` };
       return { dataId: node.dataId, description: watch.description, accessTypes: ['write' as const], canPersist: false };
     });
   }
@@ -462,7 +468,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override gotoRequest(response: DebugProtocol.GotoResponse, args: DebugProtocol.GotoArguments): void {
     this.motion(response, args, (run) => {
       const step = args.targetId - 1;
-      if (!Number.isInteger(step) || step < 0 || step >= run.rec.length) throw badArguments(`No goto target ${args.targetId}`);
+      if (args.targetId === undefined) throw badArguments('goto needs a targetId');
+      if (!Number.isInteger(step) || step < 0 || step >= run.rec.length) throw badArguments(`No goto target ${cut(String(args.targetId))}`);
       return run.nav.goto(step);
     });
   }
@@ -476,7 +483,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     let stop: DebugProtocol.StoppedEvent | undefined;
     this.answer(response, () => {
       const run = this.need();
-      this.checkThread(run, args.threadId);
+      this.checkThread(run, args.threadId, response.command);
       stop = this.moved(run, () => move(run));
       if (response.command === 'continue' || response.command === 'reverseContinue') return { allThreadsContinued: true };
       return undefined;
@@ -555,7 +562,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     this.answer(response, () => {
       const run = this.need();
-      const thread = this.checkThread(run, args.threadId);
+      const thread = this.checkThread(run, args.threadId, 'stackTrace');
       const frames = thread === run.nav.thread() ? this.currentFrames(run) : this.idleFrames(run, thread);
       const start = args.startFrame ?? 0;
       const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
@@ -618,7 +625,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       const run = this.need();
       const ref = args.source?.sourceReference ?? args.sourceReference;
       const step = ref ? this.sourceRefs.get(ref) : undefined;
-      if (step === undefined) throw new RequestError(ErrorCode.unknownReference, `No source with reference ${ref}`);
+      if (ref === undefined) throw badArguments('source needs a sourceReference');
+      if (step === undefined) throw new RequestError(ErrorCode.unknownReference, `No source with reference ${cut(String(ref))}`);
       return { content: run.nav.kernel(step).text, mimeType: 'text/plain' };
     });
   }
@@ -643,7 +651,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     this.answer(response, () => {
       const run = this.need();
-      if (!this.vars.has(args.variablesReference)) throw new RequestError(ErrorCode.unknownReference, `No variables with reference ${args.variablesReference}`);
+      if (args.variablesReference === undefined) throw badArguments('variables needs a variablesReference');
+      if (!this.vars.has(args.variablesReference)) throw new RequestError(ErrorCode.unknownReference, `No variables with reference ${cut(String(args.variablesReference))}`);
       run.nav.settle();
       return { variables: this.vars.children(args.variablesReference, args.filter, args.start, args.count) };
     });
@@ -659,7 +668,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       try {
         node = run.engine.view.evaluate(args.expression, frame, run.nav.step);
       } catch (e) {
-        throw new RequestError(ErrorCode.evaluationFailed, (e as Error).message);
+        // Names the message repeats (a path of a 100 KB expression) are cut.
+        throw new RequestError(ErrorCode.evaluationFailed, cutLongWords((e as Error).message));
       }
       const v = this.vars.toDap(node);
       return { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables, memoryReference: v.memoryReference };
@@ -674,7 +684,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       if (!Number.isInteger(offset)) throw badArguments('readMemory offset must be an integer');
       run.nav.settle();
       const got = run.engine.view.readMemory(args.memoryReference, offset, Math.min(args.count, READ_MEMORY_LIMIT));
-      if (!got) throw new RequestError(ErrorCode.unknownReference, `No memory with reference ${args.memoryReference}`);
+      if (!got) throw new RequestError(ErrorCode.unknownReference, `No memory with reference ${quoted(args.memoryReference)}`);
       return { address: got.address, data: Buffer.from(got.data).toString('base64'), unreadableBytes: got.unreadable };
     });
   }
@@ -704,16 +714,17 @@ export class DmabufDebugSession extends LoggingDebugSession {
   }
 
   /** The thread index of a DAP thread id; an unknown id is a bad request. */
-  private checkThread(run: Run, threadId: number | undefined): number {
+  private checkThread(run: Run, threadId: number | undefined, command: string): number {
+    if (threadId === undefined) throw badArguments(`${command} needs a threadId`);
     const t = typeof threadId === 'number' ? threadId - 1 : -1;
-    if (!Number.isInteger(t) || t < 0 || t >= run.engine.threadNames.length) throw new RequestError(ErrorCode.unknownThread, `No thread ${threadId}`);
+    if (!Number.isInteger(t) || t < 0 || t >= run.engine.threadNames.length) throw new RequestError(ErrorCode.unknownThread, `No thread ${cut(String(threadId))}`);
     return t;
   }
 
   private scenarioFrame(frameId: number | undefined): number {
     if (frameId === undefined) return 0;
     const f = this.frameRefs.get(frameId);
-    if (f === undefined) throw new RequestError(ErrorCode.unknownReference, `No frame ${frameId}`);
+    if (f === undefined) throw new RequestError(ErrorCode.unknownReference, `No frame ${cut(String(frameId))}`);
     return f;
   }
 

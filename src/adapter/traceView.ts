@@ -1,6 +1,7 @@
 // A trace's state for the debugger at the current event: scopes, Watch paths (`event.dma_addr`,
 // `devices["0000:00:02.0"].mappings[0]`, `iommu[2]`) and hover on an address (the live mapping holding it).
 import { describe } from '../ftrace/index';
+import { quoted } from '../text/shorten';
 import type { DataWatch, Scope, StateView, ValueNode } from './engine';
 import type { TraceEngine } from './traceEngine';
 import { parseAddress } from './traceBreakpoints';
@@ -44,7 +45,7 @@ export class TraceView implements StateView {
     while (PATH_TOKEN.lastIndex < text.length) {
       const from = PATH_TOKEN.lastIndex;
       const m = PATH_TOKEN.exec(text);
-      if (!m) throw new Error(`Cannot read "${text.slice(from)}" in ${text}`);
+      if (!m) throw new Error(`Cannot read ${quoted(text.slice(from))} in ${quoted(text)}`);
       const next: ValueNode | undefined = m[2] !== undefined ? node.at?.(Number(m[2])) : member(node, m[1] ?? m[3]);
       if (!next) throw new Error(`${text.slice(0, from)} has no ${m[2] !== undefined ? `[${m[2]}]` : m[1] ?? m[3]}`);
       node = next;

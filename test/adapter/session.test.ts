@@ -274,3 +274,63 @@ describe('owner breakpoints', () => {
     }
   });
 });
+
+describe('what a user reads at the edges', () => {
+  const ring = fixture('ring.dmabuf');
+  let dc: DebugClient;
+  before(async () => (dc = await startClient()));
+  after(() => dc.stop());
+
+  test('the last stop of a scenario is on an end of scenario frame, at its last statement', async () => {
+    const stop = await launch(dc, { program: ring }, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
+    assert.equal(stop.body.reason, 'end');
+    const end = await topFrame(dc, stop.body.threadId);
+    assert.deepEqual([end.name, end.line], ['end of scenario', 19]);
+    const back = await move(dc, 'stepBack', { threadId: stop.body.threadId });
+    const last = await topFrame(dc, back.body.threadId);
+    assert.deepEqual([last.name, last.line], ['main', 19]);
+  });
+
+  test('messages cut the long text they repeat, and name a missing argument', async () => {
+    const names = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'x'.repeat(100_000) }, { name: `${'*'.repeat(100_000)}kfree` }] });
+    assert.deepEqual(
+      names.body.breakpoints.map((b) => [b.verified, b.message]),
+      [[false, `No call matches '${'x'.repeat(40)}…' (100000 characters)`], [true, undefined]],
+    );
+    const evaluated = await failure(dc.evaluateRequest({ expression: 'a+'.repeat(50_000), context: 'watch' }));
+    assert.ok(evaluated.length < 300, evaluated.slice(0, 300));
+    assert.equal(await failure(dc.customRequest('goto', { threadId: 1 })), 'goto needs a targetId');
+    assert.equal(await failure(dc.customRequest('next', {})), 'next needs a threadId');
+    assert.equal(await failure(dc.customRequest('stackTrace', {})), 'stackTrace needs a threadId');
+    assert.equal(await failure(dc.customRequest('variables', {})), 'variables needs a variablesReference');
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+  });
+
+  test('a data breakpoint on no buffer of the run, or on bytes past its buffer, is unverified with the reason', async () => {
+    await move(dc, 'goto', { threadId: 1, targetId: 3 });
+    const info = await dc.dataBreakpointInfoRequest({ name: 'rx.owner' });
+    const id = /^owner:(\d+)$/.exec(info.body.dataId ?? '')![1];
+    const set = await dc.setDataBreakpointsRequest({
+      breakpoints: [`owner:${id}`, 'owner:999', `bytes:${id}:0:4096`, `bytes:${id}:4000:97`, `bytes:${id}:0:999999999999`].map((dataId) => ({ dataId })),
+    });
+    assert.deepEqual(set.body.breakpoints.map((b) => [b.verified, b.message]), [
+      [true, undefined],
+      [false, 'No buffer #999 in this run'],
+      [true, undefined],
+      [false, `Bytes [0xfa0, +0x61) are not all in the 4096 bytes of buffer #${id}`],
+      [false, `Bytes [0x0, +0xe8d4a50fff) are not all in the 4096 bytes of buffer #${id}`],
+    ]);
+    await dc.setDataBreakpointsRequest({ breakpoints: [] });
+  });
+
+  test('readMemory leaves out bytes before the buffer and counts those past its end as unreadable', async () => {
+    const rx = await dc.evaluateRequest({ expression: 'rx', context: 'watch', frameId: (await topFrame(dc)).id });
+    const read = async (offset: number, count: number) => {
+      const r = (await dc.customRequest('readMemory', { memoryReference: rx.body.memoryReference, offset, count })).body;
+      return [r.address, Buffer.from(r.data ?? '', 'base64').length, r.unreadableBytes];
+    };
+    assert.deepEqual(await read(-8, 16), ['0x0', 8, 0]);
+    assert.deepEqual(await read(4090, 16), ['0xffa', 6, 10]);
+    assert.deepEqual(await read(-100, 16), ['0x0', 0, 16]);
+  });
+});
