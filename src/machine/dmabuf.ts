@@ -223,19 +223,19 @@ export function dmaBufLeaks(s: MachineState): void {
     for (const a of b.attachments.map((id) => s.dmabuf.attachments.get(id)!)) {
       // A mapping outlives a detach or the release that should have ended it.
       for (const m of a.mappings.filter((x) => s.mappings.get(x.sgt)?.live)) {
-        leak(s, m.mappedAt, `the mapping of ${bufName(s, b)} for ${a.device} made here was never unmapped: call dma_buf_unmap_attachment`);
+        leak(s, m.mappedAt, m.sgt, `the mapping of ${bufName(s, b)} for ${a.device} made here was never unmapped: call dma_buf_unmap_attachment`);
       }
-      if (!a.detachedAt) leak(s, a.createdAt, `${a.device}'s attachment to ${bufName(s, b)} made here was never detached: call dma_buf_detach`);
+      if (!a.detachedAt) leak(s, a.createdAt, a.id, `${a.device}'s attachment to ${bufName(s, b)} made here was never detached: call dma_buf_detach`);
     }
     if (b.releasedAt) continue;
     for (const v of liveViews(s, b).filter((v) => v.kind === 'vmap')) {
-      leak(s, v.createdAt, `the vmap of ${bufName(s, b)} made here was never removed: call dma_buf_vunmap`);
+      leak(s, v.createdAt, v.id, `the vmap of ${bufName(s, b)} made here was never removed: call dma_buf_vunmap`);
     }
-    leak(s, b.createdAt, `${bufName(s, b)} was never released: ${b.refs} reference${b.refs === 1 ? '' : 's'} left: call dma_buf_put (${exporterCall(b)} returns one reference, each dma_buf_get adds one)`);
+    leak(s, b.createdAt, b.id, `${bufName(s, b)} was never released: ${b.refs} reference${b.refs === 1 ? '' : 's'} left: call dma_buf_put (${exporterCall(b)} returns one reference, each dma_buf_get adds one)`);
   }
 }
 
-function leak(s: MachineState, loc: Loc, message: string): void {
-  s.hazards.push({ kind: 'leak', loc, message, related: [] });
+function leak(s: MachineState, loc: Loc, object: number, message: string): void {
+  s.hazards.push({ kind: 'leak', loc, message, related: [], object });
   emit(s, { type: 'hazard', kind: 'leak', message });
 }

@@ -44,4 +44,9 @@ export interface Hazard {
   failure?: boolean;
   /** Consumed by `expect_hazard`. */
   expected?: boolean;
+  /**
+   * Of a leak: the id of what leaked. Ids count up as objects are made, so they tell which run of a statement made
+   * it (`expect_hazard(leak)`).
+   */
+  object?: number;
 }

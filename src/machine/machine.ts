@@ -123,6 +123,11 @@ export class Machine {
     return this.s.pruneAt.kept;
   }
 
+  /** The id the next object made will get: ids count up, so the ids a statement's run made lie between two of these. */
+  get nextObjectId(): number {
+    return this.s.nextId;
+  }
+
   begin(loc: Loc): void {
     const s = this.s;
     pruneIfDue(s, this.boundHandles);
@@ -185,13 +190,13 @@ export class Machine {
     for (const m of s.mappings.values()) {
       if (!m.live || s.buffers.get(m.buffer)?.kind === 'dmabuf') continue;
       s.loc = m.createdAt;
-      raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }]);
+      raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }], { object: m.id });
     }
     for (const b of s.buffers.values()) {
       if (!b.live || b.kind === 'phys' || b.kind === 'dmabuf') continue;
       s.loc = b.createdAt;
       const fn = b.kind === 'vmalloc' ? 'vfree' : b.kind === 'coherent' ? 'dma_free_coherent' : 'kfree';
-      raise(s, 'leak', `${bufferName(b)} (${b.kind}, ${b.size} bytes) is never freed: call ${fn}`, [{ loc: b.createdAt, message: 'allocated here' }]);
+      raise(s, 'leak', `${bufferName(b)} (${b.kind}, ${b.size} bytes) is never freed: call ${fn}`, [{ loc: b.createdAt, message: 'allocated here' }], { object: b.id });
     }
     s.loc = here;
   }

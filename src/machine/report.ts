@@ -14,10 +14,12 @@ export interface RaiseOptions {
   detail?: string;
   /** The hazard describes the call's own failure (`expect error` consumes it). */
   failure?: boolean;
+  /** Of a leak: what leaked (`Hazard.object`). */
+  object?: number;
 }
 
 export function raise(s: MachineState, kind: HazardKind, message: string, related: Related[] = [], opts: RaiseOptions = {}): void {
-  s.hazards.push({ kind, loc: s.loc, message, related, ...(opts.detail ? { detail: opts.detail } : {}), ...(opts.failure ? { failure: true } : {}) });
+  s.hazards.push({ kind, loc: s.loc, message, related, ...(opts.detail ? { detail: opts.detail } : {}), ...(opts.failure ? { failure: true } : {}), ...(opts.object !== undefined ? { object: opts.object } : {}) });
   emit(s, { type: 'hazard', kind, message });
 }
 

@@ -1,67 +1,79 @@
 // `expect_hazard(leak)`: a leak is found only at the end of the run, and reported at the statement that made what
 // leaked (spec §8), so an expect_hazard(leak) right after that statement cannot judge it when it runs. It is kept
-// until the end instead, with where the statement before it lies in the source (a proc call: the procs it reaches;
-// a repeat: its body and the procs that reaches), and then expects every leak reported there.
-import type { CallStmt, Pos, ProcDecl, Span, Stmt } from '../language/ast';
+// until the end instead, with the object ids that run of the statement made (ids count up as objects are made: a
+// proc call's or a loop's run made every id between its start and its end), and then expects the leaks of those
+// objects, of that run only.
 import type { Hazard, Loc } from '../machine/hazards';
 
-export interface LeakExpectation {
+/**
+ * The expect_hazard(leak)s run so far, newest first: a list never changed in place, so that a runner's snapshots
+ * share it. A run of one expect_hazard right after its own last run (a loop) extends that entry's ids, so a loop
+ * holds one entry, not one per pass.
+ */
+export type LeakExpectations = LeakExpectation | undefined;
+
+interface LeakExpectation {
   /** The expect_hazard(leak) itself. */
   readonly at: Loc;
-  /** Where what it expects to leak was made. */
-  readonly within: readonly Span[];
+  /** The ids [from, to) the statement it judges made. */
+  readonly from: number;
+  readonly to: number;
+  readonly next: LeakExpectations;
 }
 
-/** The source a leak made by `stmt`, once run, is reported in: its own span, and the bodies of the procs it reaches. */
-export function leakSpans(stmt: Stmt, procs: ReadonlyMap<string, ProcDecl>): Span[] {
-  const spans: Span[] = [stmt.span];
-  const seen = new Set<string>();
-  const visit = (body: readonly Stmt[]): void => {
-    for (const s of body) {
-      if (s.kind === 'repeat') visit(s.body);
-      else if (s.kind === 'call') reach(s);
-    }
-  };
-  const reach = (s: CallStmt): void => {
-    const name = s.resolved?.op === 'proc' ? (s.resolved.args.proc as { name: string }).name : undefined;
-    const proc = name === undefined || seen.has(name) ? undefined : procs.get(name);
-    if (!proc) return;
-    seen.add(proc.name);
-    spans.push(proc.span);
-    visit(proc.body);
-  };
-  if (stmt.kind === 'repeat') visit(stmt.body);
-  else if (stmt.kind === 'call') reach(stmt);
-  return spans;
-}
+const sameLoc = (a: Loc, b: Loc): boolean => a.line === b.line && a.column === b.column;
 
-const before = (a: Pos, b: Pos): boolean => a.line < b.line || (a.line === b.line && a.column < b.column);
-
-function inside(loc: Loc, spans: readonly Span[]): boolean {
-  return spans.some((s) => !before(loc, s.start) && before(loc, s.end));
+/** `list` with the expect_hazard(leak) at `at`, judging a run that made ids [from, to). */
+export function expectLeaks(list: LeakExpectations, at: Loc, from: number, to: number): LeakExpectations {
+  if (list && sameLoc(list.at, at) && list.to === from) return { at: list.at, from: list.from, to, next: list.next };
+  return { at, from, to, next: list };
 }
 
 /**
- * Judges `pending` against the leaks of `hazards` from `from` on (the end-of-run check's): each leak one of them
- * expects is marked expected in place; returns the indices so marked, and an expect-failed hazard for each
- * expectation that found none.
+ * Judges `list` against the leaks of `hazards` from `from` on (the end-of-run check's): each leak of an object an
+ * expectation's run made is marked expected in place; returns the indices so marked, and an expect-failed hazard
+ * for each expect_hazard(leak) none of whose runs made anything still live.
  */
-export function judgeLeaks(pending: readonly LeakExpectation[], hazards: Hazard[], from: number): { marked: number[]; failed: Hazard[] } {
+export function judgeLeaks(list: LeakExpectations, hazards: Hazard[], from: number): { marked: number[]; failed: Hazard[] } {
+  // The leaks by the id of what leaked: each run finds its own by a binary search (a proc call's run holds the runs
+  // of the statements inside it, so runs may nest).
+  const leaks: number[] = [];
+  for (let i = from; i < hazards.length; i++) if (hazards[i].kind === 'leak' && hazards[i].object !== undefined) leaks.push(i);
+  const id = (k: number): number => hazards[leaks[k]].object!;
+  leaks.sort((a, b) => hazards[a].object! - hazards[b].object!);
+  const held = new Set<string>();
   const marked: number[] = [];
-  const failed: Hazard[] = [];
-  for (const p of pending) {
-    let found = 0;
-    for (let i = from; i < hazards.length; i++) {
-      const h = hazards[i];
-      if (h.kind !== 'leak' || !inside(h.loc, p.within)) continue;
-      found++;
+  for (let e = list; e; e = e.next) {
+    for (let k = firstAtLeast(leaks.length, id, e.from); k < leaks.length && id(k) < e.to; k++) {
+      held.add(key(e.at));
+      const h = hazards[leaks[k]];
       if (h.expected) continue;
-      hazards[i] = { ...h, expected: true };
-      marked.push(i);
-    }
-    if (found === 0) {
-      failed.push({ kind: 'expect-failed', loc: p.at, message: 'expect_hazard(leak): nothing the statement before made is still live at the end of the run (it raised no leak)', related: [] });
+      hazards[leaks[k]] = { ...h, expected: true };
+      marked.push(leaks[k]);
     }
   }
-  return { marked, failed };
+  const failed: Hazard[] = [];
+  const all: Loc[] = [];
+  for (let e = list; e; e = e.next) all.push(e.at);
+  for (const at of all.reverse()) {
+    const k = key(at);
+    if (held.has(k)) continue;
+    held.add(k);
+    failed.push({ kind: 'expect-failed', loc: at, message: 'expect_hazard(leak): nothing the statement before made is still live at the end of the run (it raised no leak)', related: [] });
+  }
+  return { marked: marked.sort((a, b) => a - b), failed };
+}
+
+const key = (at: Loc): string => `${at.line}:${at.column}`;
+
+/** The first k in [0, n) with value(k) >= x, for `value` ascending; n if none. */
+function firstAtLeast(n: number, value: (k: number) => number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (value(mid) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

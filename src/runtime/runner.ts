@@ -6,7 +6,7 @@ import type { Hazard, Loc } from '../machine/hazards';
 import { Machine, type Handle, type MachineSnapshot } from '../machine/machine';
 import type { MachineEvent } from '../machine/events';
 import { machineConfigOf, type Arch } from './config';
-import { judgeLeaks, leakSpans, type LeakExpectation } from './leakExpectations';
+import { expectLeaks, judgeLeaks, type LeakExpectations } from './leakExpectations';
 import { Args, operation } from './operations';
 import { HAZARD_LIMIT, HAZARDS_HELD, OBJECT_LIMIT, type StopReason } from './stop';
 import { ArgumentError, type Value } from './values';
@@ -58,8 +58,13 @@ interface Frame {
   entry?: Stmt;
   /** hazards.length when the frame (or the current repeat iteration) began. */
   hazardStart: number;
-  /** Hazard index range of the last statement executed in this block, other than expect_hazard (updated in place). */
-  prev?: [number, number];
+  /** The machine's next object id when the frame began. */
+  idStart: number;
+  /**
+   * Of the last statement executed in this block, other than expect_hazard: the hazard index range it raised, then
+   * the range of object ids it made (updated in place).
+   */
+  prev?: [number, number, number, number];
 }
 
 export interface RunnerSnapshot {
@@ -70,7 +75,7 @@ export interface RunnerSnapshot {
   readonly steps: number;
   readonly stopReason: StopReason | undefined;
   /** The expect_hazard(leak)s run so far, judged at the end. */
-  readonly leakExpectations: readonly LeakExpectation[];
+  readonly leakExpectations: LeakExpectations;
 }
 
 const HAZARD_CHUNK = 512;
@@ -98,19 +103,21 @@ function* boundHandles(frames: readonly Frame[]): Iterable<number> {
 /** The hazards of a step that raised none: shared, as most steps raise none (frozen: nobody may add to it). */
 const NO_HAZARDS = Object.freeze([]) as unknown as Hazard[];
 
-/** Records a hazard range as a frame's `prev`, reusing its pair: one fewer allocation per step. */
-function setPrev(f: Frame, from: number, to: number): void {
+/** Records a statement's hazard and object id ranges as a frame's `prev`, reusing its tuple: one fewer allocation per step. */
+function setPrev(f: Frame, from: number, to: number, idFrom: number, idTo: number): void {
   if (f.prev) {
     f.prev[0] = from;
     f.prev[1] = to;
-  } else f.prev = [from, to];
+    f.prev[2] = idFrom;
+    f.prev[3] = idTo;
+  } else f.prev = [from, to, idFrom, idTo];
 }
 
 /** Copies made field by field, all in one shape: a spread over the frames' several shapes is V8's slow path. */
 function copyFrames(frames: readonly Frame[]): Frame[] {
   return frames.map((f) => ({
     kind: f.kind, name: f.name, body: f.body, pc: f.pc, scope: f.scope && new Map(f.scope), iteration: f.iteration, count: f.count,
-    entry: f.entry, hazardStart: f.hazardStart, prev: f.prev && [f.prev[0], f.prev[1]],
+    entry: f.entry, hazardStart: f.hazardStart, idStart: f.idStart, prev: f.prev && [f.prev[0], f.prev[1], f.prev[2], f.prev[3]],
   }));
 }
 
@@ -126,8 +133,8 @@ export class Runner {
   private hazardsReplacedFrom = Infinity;
   private steps = 0;
   private reason: StopReason | undefined;
-  /** Replaced, never changed in place: snapshots share it. */
-  private leakExpectations: readonly LeakExpectation[] = [];
+  /** Never changed in place: snapshots share it. */
+  private leakExpectations: LeakExpectations;
   private readonly stepLimit: number;
   private readonly objectLimit: number;
   private readonly args = new Args((v) => this.evaluate(v));
@@ -140,7 +147,7 @@ export class Runner {
     this.machine.trackBindings(() => boundHandles(this.stack));
     this.stepLimit = opts.stepLimit ?? DEFAULT_STEP_LIMIT;
     this.objectLimit = opts.objectLimit ?? OBJECT_LIMIT;
-    this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0 }];
+    this.stack = [{ kind: 'main', name: 'main', body: program.body, pc: 0, scope: new Map(), iteration: 1, count: 1, hazardStart: 0, idStart: 0 }];
     this.settle();
   }
 
@@ -234,8 +241,9 @@ export class Runner {
     frame.pc++;
     const loc = startOf(stmt);
     const first = this.allHazards.length;
+    const firstId = this.machine.nextObjectId;
     const events = this.execute(stmt, frame, loc);
-    if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') setPrev(frame, first, this.allHazards.length);
+    if (stmt.resolved?.op !== 'expect_hazard' && stmt.resolved?.op !== 'proc') setPrev(frame, first, this.allHazards.length, firstId, this.machine.nextObjectId);
     this.steps++;
     this.settle();
     if (this.reason === undefined && this.steps >= this.stepLimit) this.reason = 'step-limit';
@@ -329,7 +337,7 @@ export class Runner {
       const arg = values[i];
       if (arg) scope.set(p.name, arg.kind === 'handle' && !this.lookup(arg.name) && this.program.devices.has(arg.name) ? { kind: 'device', name: arg.name } : this.evaluate(arg));
     });
-    this.stack.push({ kind: 'proc', name, body: proc.body, pc: 0, scope, iteration: 1, count: 1, entry: stmt, hazardStart: this.allHazards.length });
+    this.stack.push({ kind: 'proc', name, body: proc.body, pc: 0, scope, iteration: 1, count: 1, entry: stmt, hazardStart: this.allHazards.length, idStart: this.machine.nextObjectId });
   }
 
   private expectHazard(frame: Frame, kind: string, loc: Loc): void {
@@ -347,7 +355,7 @@ export class Runner {
     if (!frame.prev) {
       this.allHazards.push({ kind: 'expect-failed', loc, message: `expect_hazard(${kind}): no statement runs before it in this block`, related: [] });
     } else if (found === 0 && kind === 'leak') {
-      this.leakExpectations = [...this.leakExpectations, { at: loc, within: leakSpans(statementBefore(frame), this.program.procs) }];
+      this.leakExpectations = expectLeaks(this.leakExpectations, loc, frame.prev[2], frame.prev[3]);
     } else if (found === 0) {
       const raised = [...new Set(this.allHazards.slice(from, to).map((h) => h.kind))];
       this.allHazards.push({
@@ -391,14 +399,14 @@ export class Runner {
           return;
         }
         this.stack.pop();
-        setPrev(this.stack[this.stack.length - 1], f.hazardStart, this.allHazards.length);
+        setPrev(this.stack[this.stack.length - 1], f.hazardStart, this.allHazards.length, f.idStart, this.machine.nextObjectId);
         continue;
       }
       const s = f.body[f.pc];
       if (s.kind === 'call') return;
       f.pc++;
       if (s.kind === 'repeat' && s.count > 0 && runsACall(s.body)) {
-        this.stack.push({ kind: 'repeat', name: 'repeat', body: s.body, pc: 0, iteration: 1, count: s.count, entry: s, hazardStart: this.allHazards.length });
+        this.stack.push({ kind: 'repeat', name: 'repeat', body: s.body, pc: 0, iteration: 1, count: s.count, entry: s, hazardStart: this.allHazards.length, idStart: this.machine.nextObjectId });
       }
     }
   }
@@ -431,17 +439,6 @@ function runsACall(body: readonly Stmt[]): boolean {
 
 function isHandle(v: unknown): v is Handle {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'id' in v && 'type' in v;
-}
-
-/** The statement an expect_hazard about to run in `frame` (its `pc` past it) judges: the one before, other expect_hazards aside. */
-function statementBefore(frame: Frame): Stmt {
-  let k = frame.pc - 2;
-  while (k > 0 && !isJudged(frame.body[k])) k--;
-  return frame.body[Math.max(k, 0)];
-}
-
-function isJudged(s: Stmt): boolean {
-  return s.kind === 'repeat' || (s.kind === 'call' && s.resolved?.op !== 'expect_hazard');
 }
 
 export function threadOf(stmt: CallStmt): string {

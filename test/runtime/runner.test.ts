@@ -234,7 +234,7 @@ test('a loop that maps on each pass and unmaps nothing stops at the object limit
   assert.equal(released.stopReason, 'step-limit');
 });
 
-test('expect_hazard(leak) after what leaks expects the leak the end of the run reports there: after a call, a proc call or a loop', () => {
+test('expect_hazard(leak) after what leaks expects the leaks of what that run of the statement made: a call, a proc call, a loop', () => {
   const check = (...lines: string[]) => {
     const r = checkSource(['device gpu', 'proc mk() {', '  x = kmalloc(64)', '}', ...lines].join('\n'), 't.dmabuf');
     return [r.ok, r.hazards.map((h) => `${h.kind}@${h.loc.line}${h.expected ? ' expected' : ''}`)];
@@ -243,6 +243,12 @@ test('expect_hazard(leak) after what leaks expects the leak the end of the run r
   assert.deepEqual(check('repeat 2 {', '  b = kmalloc(64)', '  expect_hazard(leak)', '}'), [true, ['leak@6 expected', 'leak@6 expected']]);
   assert.deepEqual(check('mk()', 'expect_hazard(leak)'), [true, ['leak@3 expected']]);
   assert.deepEqual(check('repeat 2 {', '  mk()', '}', 'expect_hazard(leak)'), [true, ['leak@3 expected', 'leak@3 expected']]);
+  // Only that run of the statement: the same proc called again, with no expect_hazard after it, leaks unexpectedly.
+  assert.deepEqual(check('mk()', 'expect_hazard(leak)', 'mk()'), [false, ['leak@3 expected', 'leak@3']]);
+  // Nested runs: the proc call and the statement inside it each expect the one leak.
+  assert.deepEqual(checkSource(['proc mk() {', '  x = kmalloc(64)', '  expect_hazard(leak)', '}', 'mk()', 'expect_hazard(leak)'].join('\n'), 't.dmabuf').ok, true);
+  // A loop whose passes each leak holds one expectation, judged once: a loop that leaks nothing fails once.
+  assert.deepEqual(check('repeat 3 {', '  b = kmalloc(64)', '  expect_hazard(leak)', '  kfree(b)', '}'), [false, ['expect-failed@7']]);
   assert.deepEqual(check('buf = dma_buf_export(gpu, 4KiB)', 'expect_hazard(leak)'), [true, ['leak@5 expected']]);
   // Only what the statement before made: another leak stays unexpected; and one that leaks nothing fails.
   assert.deepEqual(check('a = kmalloc(64)', 'b = kmalloc(64)', 'expect_hazard(leak)'), [false, ['leak@5', 'leak@6 expected']]);
