@@ -144,6 +144,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     let run: Run;
+    // Each launch asks for its configuration (its `initialized` event) and waits for it, a second one in a session too.
+    this.resetConfigured();
     try {
       this.launchArgs = launchArgsOf(args);
       run = await this.load(this.launchArgs, response.request_seq, false);

@@ -75,15 +75,25 @@ describe('launch and restart', () => {
     const terminated = dc.waitForEvent('terminated');
     await dc.terminateRequest({});
     await terminated;
+    await launchWaitsForConfiguration(true);
+  });
+
+  test('a second launch in a running session waits for its own configurationDone too', async () => {
+    await launch(dc, { program: RING, stopOnEntry: true });
+    await launchWaitsForConfiguration(false);
+  });
+
+  /** Launches RING again: no stop comes before the configurationDone that follows its `initialized`, and one after. */
+  async function launchWaitsForConfiguration(stopOnEntry: boolean): Promise<void> {
     let stops = 0;
     dc.on('stopped', () => stops++);
     const initialized = dc.waitForEvent('initialized');
-    await dc.launchRequest({ program: RING, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await dc.launchRequest({ program: RING, stopOnEntry } as DebugProtocol.LaunchRequestArguments);
     await initialized;
     await dc.threadsRequest();
     assert.equal(stops, 0, 'no stop before configurationDone');
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     await stopped;
-  });
+  }
 });
