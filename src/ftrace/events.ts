@@ -57,14 +57,8 @@ const nan = Number.isNaN;
 function missing(names: string[], values: (number | unknown[] | undefined)[]): string {
   const name = names[Math.max(0, values.findIndex((v) => v === undefined || (typeof v === 'number' && nan(v))))];
   // A number too wide to hold exactly (fields.ts): say so, not that it is unreadable.
-  const text = f.text(name) ?? '';
-  const hex = /^0x[0-9a-f]+$/i.test(text) || (!DECIMAL_FIELDS.has(name) && /^[0-9a-f]+$/i.test(text));
-  const value = hex ? Number.parseInt(text.replace(/^0x/i, ''), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
-  return value >= 2 ** 53 ? `${name}=${cut(text)} is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read` : `no readable ${name}=`;
+  return f.isWide(name) ? `${name}=${cut(f.text(name) ?? '')} is 2^53 or more, which no number here holds exactly` : `no readable ${name}=`;
 }
-
-/** Fields printed in decimal (`dec`); the others `missing` names are hex. */
-const DECIMAL_FIELDS = new Set(['size', 'unmapped_size', 'context', 'seqno', 'err']);
 
 /** The single-mapping events of the kernel versions (6.18's `_phys`, 6.12's `_page`, and `_resource`). */
 export const SINGLE_MAP_NAMES = ['dma_map_phys', 'dma_map_page', 'dma_map_resource'] as const;

@@ -12,6 +12,9 @@ export const DMA_MAPPING_ERROR = 2 ** 64;
  */
 const EXACT = 2 ** 53;
 
+/** Set by each hexIn and decIn: whether it read a number and refused it as `EXACT` or more (for a reason to give). */
+let refusedWide = false;
+
 /** Whether s[from, to) is ~0 as a 64-bit value prints: sixteen f digits after any leading zeros. */
 function allOnes(s: string, from: number, to: number): boolean {
   while (from < to && s.charCodeAt(from) === 48) from++;
@@ -24,6 +27,7 @@ const MAX_TOKENS = 64;
 
 /** Parses s[from, to) as hex (an optional 0x prefix); NaN if it is not hex, or is `EXACT` or more and not ~0. */
 function hexIn(s: string, from: number, to: number): number {
+  refusedWide = false;
   if (to - from > 2 && s.charCodeAt(from) === 48 && (s.charCodeAt(from + 1) | 32) === 120) from += 2;
   if (from >= to) return NaN;
   let n = 0;
@@ -33,12 +37,16 @@ function hexIn(s: string, from: number, to: number): number {
     if (d < 0) return NaN;
     n = n * 16 + d;
   }
-  return n < EXACT ? n : allOnes(s, from, to) ? DMA_MAPPING_ERROR : NaN;
+  if (n < EXACT) return n;
+  if (allOnes(s, from, to)) return DMA_MAPPING_ERROR;
+  refusedWide = true;
+  return NaN;
 }
 
 /** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one, or is `EXACT` or more. */
 function decIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
+  refusedWide = false;
   const negative = s.charCodeAt(from) === 45; /* - */
   const a = negative ? from + 1 : from;
   if (a >= to) return NaN;
@@ -48,7 +56,8 @@ function decIn(s: string, from: number, to: number): number {
     if (c < 48 || c > 57) return NaN;
     n = n * 10 + (c - 48);
   }
-  if (n >= EXACT) return NaN;
+  refusedWide = n >= EXACT;
+  if (refusedWide) return NaN;
   return negative ? -n : n;
 }
 
@@ -69,6 +78,8 @@ export class FieldIndex {
   private at = 0;
   private until = 0;
   private indexed = false;
+  /** The fields `hex` or `dec` refused as too wide (made only when one is). */
+  private wide: Set<string> | undefined;
   private count = 0;
   /** Per token: key start and end (equal for a positional word), value start and end. */
   private readonly keyAt = new Int32Array(MAX_TOKENS);
@@ -87,6 +98,7 @@ export class FieldIndex {
     this.to = to;
     this.body = undefined;
     this.indexed = false;
+    this.wide = undefined;
     return this;
   }
 
@@ -248,12 +260,23 @@ export class FieldIndex {
 
   /** A field printed with %llx (addresses, masks); NaN when absent or not hex. */
   hex(key: string): number {
-    return this.locate(key) ? hexIn(this.s, this.at, this.until) : NaN;
+    return this.locate(key) ? this.read(key, hexIn) : NaN;
   }
 
   /** A field printed with %zu/%d/%u (0x honoured); NaN when absent or not a number. */
   dec(key: string): number {
-    return this.locate(key) ? decIn(this.s, this.at, this.until) : NaN;
+    return this.locate(key) ? this.read(key, decIn) : NaN;
+  }
+
+  /** Whether field `key` was read as a number too wide to hold exactly (2^53 or more, but ~0 in hex). */
+  isWide(key: string): boolean {
+    return this.wide?.has(key) ?? false;
+  }
+
+  private read(key: string, parse: (s: string, from: number, to: number) => number): number {
+    const n = parse(this.s, this.at, this.until);
+    if (refusedWide) (this.wide ??= new Set()).add(key);
+    return n;
   }
 
   /** A `{0x1,0x2}` array (hex elements, as __print_array prints them); undefined when absent or malformed. */

@@ -29,13 +29,15 @@ test('a number from 2^53 on is unreadable, the line malformed (a double holds on
     ev(7, 'dma_map_phys', `${D} dma_addr=0000ffffffffffffffff size=4096 phys_addr=3000 attrs=`),
     ev(8, 'dma_map_phys', `${D} dma_addr=FFFFFFFFFFFFFFFF size=9007199254740991 phys_addr=3000 attrs=`),
     ev(9, 'dma_unmap_phys', `${D} dma_addr=1000 size=fffffffffffffffffff attrs=`),
+    ev(10, 'dma_unmap_phys', `${D} dma_addr=1000 size=18446744073709551615 attrs=`),
   ]);
   assert.deepEqual(r.malformedLines.map((m) => `${m.line} ${m.reason}`), [
-    '3 dma_map_phys: dma_addr=ffffffffffff0000 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
-    '4 dma_unmap_phys: dma_addr=ffffffffffff0001 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
-    '5 dma_unmap_phys: dma_addr=fffffffffffffffffffff is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
-    '6 dma_unmap_phys: dma_addr=20000000000001 is 2^53 or more: that wide, only ~0 (DMA_MAPPING_ERROR) is read',
+    '3 dma_map_phys: dma_addr=ffffffffffff0000 is 2^53 or more, which no number here holds exactly',
+    '4 dma_unmap_phys: dma_addr=ffffffffffff0001 is 2^53 or more, which no number here holds exactly',
+    '5 dma_unmap_phys: dma_addr=fffffffffffffffffffff is 2^53 or more, which no number here holds exactly',
+    '6 dma_unmap_phys: dma_addr=20000000000001 is 2^53 or more, which no number here holds exactly',
     '9 dma_unmap_phys: no readable size=',
+    '10 dma_unmap_phys: size=18446744073709551615 is 2^53 or more, which no number here holds exactly',
   ]);
   assert.deepEqual(bugKeys(r), ['constraint-violation/map-error@7', 'constraint-violation/map-error@8']);
 });
