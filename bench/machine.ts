@@ -131,6 +131,30 @@ function repeatedMapRows(what: string, alloc: Alloc, map: MapOnce): [string, str
   ];
 }
 
+/**
+ * One mapping of `n` × 128 bytes synced back 64 bytes in every 128 (`n` holes in what it owns), then synced whole to
+ * the device: the ms of 10 such full syncs. Each walked the buffer's 2n runs once per hole, n × 2n.
+ */
+function fullSyncsAfterPartial(n: number): number {
+  const m = newMachine();
+  m.begin({ line: 1, column: 1 });
+  const p = m.kmalloc(n * 128);
+  const h = m.dmaMapSingle('isp', p, n * 128, 'BIDIRECTIONAL', 0, false);
+  m.end();
+  let ms = 0;
+  for (let i = 0; i < 10; i++) {
+    m.begin({ line: 2, column: 1 });
+    for (let k = 0; k < n; k++) m.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', k * 128);
+    m.end();
+    const t0 = performance.now();
+    m.begin({ line: 3, column: 1 });
+    m.dmaSyncSingleForDevice('isp', h, n * 128, 'BIDIRECTIONAL', 0);
+    m.end();
+    ms += performance.now() - t0;
+  }
+  return ms;
+}
+
 export async function run(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   timeSequences([4096, GiB], 50); // warm up
@@ -158,6 +182,11 @@ export async function run(): Promise<void> {
   report('machine', [
     ...repeatedMapRows('dma_map_single of one 4 KiB kmalloc', (m) => m.kmalloc(4096), (m, p) => m.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false)),
     ...repeatedMapRows('dma_map_sg of one 64 KiB vmalloc', (m) => m.vmalloc(64 * 1024), (m, p) => m.dmaMapSg('isp', p, 'TO_DEVICE', false)),
+  ]);
+  const [f2k, f8k] = [2000, 8000].map(fullSyncsAfterPartial);
+  report('machine', [
+    ['dma_sync_single_for_device of a whole mapping with 2,000 holes, 10 times', `${f2k.toFixed(0)} ms`],
+    ['the same, 8,000 holes (goal ~4x the time)', `${f8k.toFixed(0)} ms (${(f8k / f2k).toFixed(1)}x)`],
   ]);
   const [d16, d1g] = [16, 1024].map((mb) => speculativeDeviceWrite(mb * 2 ** 20));
   report('machine', [

@@ -5,6 +5,7 @@ import { failedCall, failedHandleOrigin, failedResult, failedText } from '../mac
 import { describeDevice } from '../machine/device';
 import { dmaBufViews, type DmaBufView } from '../machine/dmabufInspect';
 import type { Hazard } from '../machine/hazards';
+import { ownerLabel, ownersIn } from '../machine/ownership';
 import type { Buffer, Handle, MachineState, Mapping } from '../machine/state';
 import { cpuRuns, previewOf } from './cpuBytes';
 import type { ValueNode } from './engine';
@@ -22,20 +23,13 @@ export const watchId = {
 export class MachineNodes {
   constructor(private readonly s: MachineState) {}
 
-  ownerLabel(owners: readonly number[]): string {
-    if (owners.length === 0) return 'cpu';
-    return owners.map((id) => {
-      const m = this.s.mappings.get(id);
-      return m ? `${m.device}:${m.dir}` : `#${id}`;
-    }).join(', ');
-  }
-
   /** `cpu`, `none` once released, or each distinct owner with its ranges when they differ. */
   ownerSummary(b: Buffer): string {
     if (!b.live) return 'none';
-    if (b.owners.length === 1) return this.ownerLabel(b.owners[0].owners);
-    const shown = b.owners.slice(0, 4).map((r) => `${this.ownerLabel(r.owners)} ${range(r.off, r.len)}`);
-    return shown.join('; ') + (b.owners.length > 4 ? `; ... (${b.owners.length} ranges)` : '');
+    const ranges = ownersIn(b, 0, b.size);
+    if (ranges.length === 1) return ownerLabel(ranges[0].pairs);
+    const shown = ranges.slice(0, 4).map((r) => `${ownerLabel(r.pairs)} ${range(r.off, r.len)}`);
+    return shown.join('; ') + (ranges.length > 4 ? `; ... (${ranges.length} ranges)` : '');
   }
 
   private dmabufOf(bufferId: number): DmaBufView | undefined {
@@ -56,13 +50,14 @@ export class MachineNodes {
   }
 
   private bufferFields(b: Buffer, dmabuf: DmaBufView | undefined): ValueNode[] {
+    const owners = ownersIn(b, 0, b.size);
     const fields: ValueNode[] = [
       leaf('size', `${b.size} (${hex(b.size)})`),
       leaf('kind', b.kind + (b.cacheable ? '' : ' (uncached)')),
       leaf('owner', this.ownerSummary(b), { dataId: watchId.owner(b.id) }),
-      indexed('owners', `${b.owners.length} range(s)`, b.owners.length, (i) => {
-        const r = b.owners[i];
-        return leaf(`[${i}]`, `${range(r.off, r.len)} ${this.ownerLabel(r.owners)}`);
+      indexed('owners', `${owners.length} range(s)`, owners.length, (i) => {
+        const r = owners[i];
+        return leaf(`[${i}]`, `${range(r.off, r.len)} ${ownerLabel(r.pairs)}`);
       }),
       indexed('pages', `${b.segs.length} physical run(s)`, b.segs.length, (i) => leaf(`[${i}]`, `phys ${hex(b.segs[i].phys)}, ${hex(b.segs[i].len)} bytes`)),
       leaf('bytes', previewOf(cpuRuns(this.s, b, 0, Math.min(b.size, 16))), { memoryReference: `cpu:${b.id}`, dataId: watchId.bytes(b.id, 0, b.size) }),

@@ -52,13 +52,13 @@ function owningMappings(s: MachineState, b: Buffer, off: number, len: number): M
 /** The CPU touched bytes a device owns (mapped, not synced back); coherent buffers are shared and exempt. */
 function checkCpuOwnership(s: MachineState, b: Buffer, off: number, len: number, verb: string): void {
   if (b.kind === 'coherent') return;
-  const owned = ownersIn(b, off, len).filter((r) => r.owners.length > 0);
+  const owned = ownersIn(b, off, len).filter((r) => r.pairs.length > 0);
   if (owned.length === 0) return;
   const ms = owningMappings(s, b, off, len);
   const m = ms[0];
   const bytes = owned.reduce((n, r) => n + r.len, 0);
   raise(s, 'cpu-access-while-device-owned',
-    `CPU ${verb} ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${bytes} byte(s) are owned by ${ownerLabel(s, owned[0].owners)}${m ? ` (mapped${at(m.createdAt)}, not synced back)` : ''}: call ${handBack(b, m, m?.device ?? 'dev')} first`,
+    `CPU ${verb} ${size(len)} at offset ${hex(off)} of ${bufferName(b)}: ${bytes} byte(s) are owned by ${ownerLabel(owned[0].pairs)}${m ? ` (mapped${at(m.createdAt)}, not synced back)` : ''}: call ${handBack(b, m, m?.device ?? 'dev')} first`,
     ms.map((x) => ({ loc: x.createdAt, message: `mapped for ${x.device} ${x.dir} here` })));
 }
 

@@ -486,9 +486,9 @@ export class Machine {
       return;
     }
     const bad = ownersIn(b, o, n).find((r) => owner === 'cpu'
-      ? r.owners.length > 0
-      : !r.owners.some((id) => { const m = s.mappings.get(id); return m?.device === owner.device && m.dir === owner.dir; }));
-    if (bad) failWith(`bytes [${hex(bad.off)}, +${hex(bad.len)}) are owned by ${ownerLabel(s, bad.owners)}`);
+      ? r.pairs.length > 0
+      : !r.pairs.includes(`${owner.device}:${owner.dir}`));
+    if (bad) failWith(`bytes [${hex(bad.off)}, +${hex(bad.len)}) are owned by ${ownerLabel(bad.pairs)}`);
   }
 
   // ---- read-only inspection

@@ -2,45 +2,70 @@
 // sync_for_device hand a range to the device, unmap and sync_for_cpu hand it back; every change of the set is an
 // event. Each mapping keeps the spans it owns, and a buffer's runs keep one entry per pair with a count of its
 // owning mappings: N live mappings of one pair over a range are one owner, so a map costs the same however many
-// mappings of the range are live.
+// mappings of the range are live. A run's entries are keyed by the pair, not by a mapping, so runs with the same
+// owners merge whichever mappings made them, and a released mapping leaves nothing behind in the runs.
 
 import { emit } from './report';
-import { partsOf, withRange } from './spans';
+import { partsOf, withRange, type Span } from './spans';
 import type { Buffer, MachineState, Mapping } from './state';
 
-/** Buffer bytes [off, +len) owned by the CPU (`owners` empty) or by the (device, direction) pairs of `owners`. */
+/** One (device, direction) pair owning a run's bytes. Never changed once made: runs share them. */
+export interface PairOwner {
+  /** `device:DIRECTION`. */
+  readonly pair: string;
+  /** How many live mappings of the pair own the bytes: the pair stays an owner until the last gives them back. */
+  readonly count: number;
+  /** The id of the mapping that made the pair an owner of the bytes, so pairs are listed as they were mapped. */
+  readonly since: number;
+}
+
+/** Buffer bytes [off, +len) owned by the CPU (`owners` empty) or by the pairs of `owners`, by `since`. */
 export interface OwnerRun {
   off: number;
   len: number;
-  /** One mapping id per owning pair, the first of its mappings to take the bytes (it names the pair), sorted. */
-  owners: number[];
-  /** How many live mappings of each pair own the bytes, index for index with `owners`. */
-  counts: number[];
+  owners: readonly PairOwner[];
+}
+
+/**
+ * Buffer bytes [off, +len) and the pairs owning them (`device:DIRECTION`, as mapped; none: the CPU), as checks and
+ * views name them: adjacent runs that differ only in how many mappings of a pair own them are one range.
+ */
+export interface OwnerRange {
+  off: number;
+  len: number;
+  pairs: readonly string[];
 }
 
 export function cpuOwned(size: number): OwnerRun[] {
-  return [{ off: 0, len: size, owners: [], counts: [] }];
+  return [{ off: 0, len: size, owners: [] }];
 }
 
-/** The owner runs covering [off, +len), clipped to it. */
-export function ownersIn(b: Buffer, off: number, len: number): OwnerRun[] {
-  const out: OwnerRun[] = [];
+/** Whether two runs' owners are the same pairs in the same order, with the same counts if `counts`. */
+function same(x: readonly PairOwner[], y: readonly PairOwner[], counts: boolean): boolean {
+  return x.length === y.length && x.every((o, i) => o.pair === y[i].pair && (!counts || o.count === y[i].count));
+}
+
+/** The owner ranges covering [off, +len), clipped to it. */
+export function ownersIn(b: Buffer, off: number, len: number): OwnerRange[] {
+  const out: OwnerRange[] = [];
+  let prev: readonly PairOwner[] | undefined;
   for (const r of b.owners) {
     const a = Math.max(r.off, off);
     const e = Math.min(r.off + r.len, off + len);
-    if (a < e) out.push({ off: a, len: e - a, owners: r.owners, counts: r.counts });
+    if (a >= e) continue;
+    if (prev && same(prev, r.owners, false)) out[out.length - 1].len += e - a;
+    else out.push({ off: a, len: e - a, pairs: r.owners.map((o) => o.pair) });
+    prev = r.owners;
   }
   return out;
 }
 
-/** "cpu", or the (device:DIRECTION) pairs of the mappings. */
-export function ownerLabel(s: MachineState, owners: readonly number[]): string {
-  if (owners.length === 0) return 'cpu';
-  return owners.map((id) => {
-    const m = s.mappings.get(id);
-    return m ? `${m.device}:${m.dir}` : `#${id}`;
-  }).join(', ');
+/** "cpu", or the (device:DIRECTION) pairs. */
+export function ownerLabel(pairs: readonly string[]): string {
+  return pairs.length === 0 ? 'cpu' : pairs.join(', ');
 }
+
+const labelOf = (owners: readonly PairOwner[]): string => ownerLabel(owners.map((o) => o.pair));
 
 /** The bytes of [off, +len) that mapping `m` does not own. */
 export function notOwnedBy(m: Mapping, off: number, len: number): number {
@@ -52,69 +77,108 @@ export function firstOwned(m: Mapping, off: number, len: number): number | undef
   return partsOf(m.owned, off, len, true)[0]?.off;
 }
 
-const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
-/** Appends run [off, +len) to `out` (a new run: runs are shared with snapshots), merging it into the last when they touch and match. */
-function pushOwned(out: OwnerRun[], off: number, len: number, r: Pick<OwnerRun, 'owners' | 'counts'>): void {
+/**
+ * Appends run [off, +len) to `out` (runs are contiguous), joined to the last run when its owners and counts are the
+ * same. A joined run is a new object, as snapshots share runs; `run` is the one to keep when the bytes are a whole run
+ * left as it was.
+ */
+function push(out: OwnerRun[], off: number, len: number, owners: readonly PairOwner[], run?: OwnerRun): void {
+  if (len === 0) return;
   const last = out[out.length - 1];
-  if (last && last.off + last.len === off && same(last.owners, r.owners) && same(last.counts, r.counts)) last.len += len;
-  else if (len > 0) out.push({ off, len, owners: r.owners, counts: r.counts });
+  if (last && same(last.owners, owners, true)) out[out.length - 1] = { off: last.off, len: last.len + len, owners: last.owners };
+  else out.push(run ?? { off, len, owners });
 }
 
-type Owned = Pick<OwnerRun, 'owners' | 'counts'>;
+type Change = (owners: readonly PairOwner[]) => readonly PairOwner[];
 
-/** Applies `change` to the owners of [off, +len); `change` returns undefined where it changes nothing. */
-function update(s: MachineState, b: Buffer, off: number, len: number, change: (r: Owned) => Owned | undefined): void {
-  const out: OwnerRun[] = [];
-  for (const r of b.owners) {
-    const a = Math.max(r.off, off);
-    const e = Math.min(r.off + r.len, off + len);
-    const next = a < e ? change(r) : undefined;
-    if (!next) {
-      pushOwned(out, r.off, r.len, r);
-      continue;
-    }
-    pushOwned(out, r.off, a - r.off, r);
-    if (s.recording && !same(next.owners, r.owners)) emit(s, { type: 'owner', buffer: b.id, off: a, len: e - a, from: ownerLabel(s, r.owners), to: ownerLabel(s, next.owners) });
-    pushOwned(out, a, e - a, next);
-    pushOwned(out, e, r.off + r.len - e, r);
+/** The index of the first of `runs` (sorted, contiguous) that ends after byte `at`. */
+function firstEndingAfter(runs: readonly OwnerRun[], at: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (runs[mid].off + runs[mid].len > at) hi = mid;
+    else lo = mid + 1;
   }
-  b.owners = out;
+  return lo;
 }
 
-/** The index in `owners` of the entry for `m`'s (device, direction) pair, or -1. */
-function pairIndex(s: MachineState, owners: readonly number[], m: Mapping): number {
-  return owners.findIndex((id) => {
-    const o = s.mappings.get(id);
-    return o?.device === m.device && o.dir === m.dir;
-  });
+/**
+ * `b`'s runs with `change` applied to the owners of each of `parts` (sorted, disjoint, at least one), in one walk of
+ * both from the first run they reach: a mapping synced back piece by piece has as many parts as pieces, and a
+ * buffer as many runs. The runs before and after the parts are copied as they are. Each change of the owning pairs
+ * is an event, adjacent ones with the same change one event.
+ */
+function apply(s: MachineState, b: Buffer, parts: readonly Span[], change: Change): OwnerRun[] {
+  const runs = b.owners;
+  let k = firstEndingAfter(runs, parts[0].off);
+  const out = runs.slice(0, k);
+  let event: { off: number; len: number; from: readonly PairOwner[]; to: readonly PairOwner[] } | undefined;
+  const flush = (): void => {
+    if (event) emit(s, { type: 'owner', buffer: b.id, off: event.off, len: event.len, from: labelOf(event.from), to: labelOf(event.to) });
+  };
+  let j = 0;
+  for (; j < parts.length && k < runs.length; k++) { // a sync may name bytes past the buffer's end
+    const r = runs[k];
+    const end = r.off + r.len;
+    let pos = r.off;
+    for (; j < parts.length && parts[j].off < end; j++) {
+      const p = parts[j];
+      const a = Math.max(p.off, pos);
+      const e = Math.min(p.off + p.len, end);
+      const next = change(r.owners);
+      push(out, pos, a - pos, r.owners);
+      push(out, a, e - a, next);
+      if (s.recording && !same(r.owners, next, false)) {
+        if (event && event.off + event.len === a && same(event.from, r.owners, false) && same(event.to, next, false)) event.len += e - a;
+        else {
+          flush();
+          event = { off: a, len: e - a, from: r.owners, to: next };
+        }
+      }
+      pos = e;
+      if (p.off + p.len > end) break; // the part goes on into the next run
+    }
+    push(out, pos, end - pos, r.owners, pos === r.off ? r : undefined);
+  }
+  // The first run after the parts may join the last piece changed; the rest are as they were.
+  if (k < runs.length) push(out, runs[k].off, runs[k].len, runs[k].owners, runs[k]);
+  for (k++; k < runs.length; k++) out.push(runs[k]);
+  flush();
+  return out;
 }
 
-/** The owners with one more mapping, `m`, of its pair. */
-function plus(s: MachineState, r: Owned, m: Mapping): Owned {
-  const i = pairIndex(s, r.owners, m);
-  if (i >= 0) return { owners: r.owners, counts: r.counts.map((c, j) => (j === i ? c + 1 : c)) };
-  const at = r.owners.findIndex((id) => id > m.id);
-  const k = at < 0 ? r.owners.length : at;
-  return { owners: [...r.owners.slice(0, k), m.id, ...r.owners.slice(k)], counts: [...r.counts.slice(0, k), 1, ...r.counts.slice(k)] };
+/** `owners` with one more mapping, `since`, of `pair`. */
+function plus(owners: readonly PairOwner[], pair: string, since: number): readonly PairOwner[] {
+  const i = owners.findIndex((o) => o.pair === pair);
+  if (i >= 0) return owners.map((o, j) => (j === i ? { pair, count: o.count + 1, since: o.since } : o));
+  const k = owners.findIndex((o) => o.since > since);
+  const at = k < 0 ? owners.length : k;
+  return [...owners.slice(0, at), { pair, count: 1, since }, ...owners.slice(at)];
 }
 
-/** The owners with one mapping, `m`, of its pair fewer; the pair goes with its last mapping. */
-function minus(s: MachineState, r: Owned, m: Mapping): Owned | undefined {
-  const i = pairIndex(s, r.owners, m);
-  if (i < 0) return undefined;
-  if (r.counts[i] > 1) return { owners: r.owners, counts: r.counts.map((c, j) => (j === i ? c - 1 : c)) };
-  return { owners: r.owners.filter((_, j) => j !== i), counts: r.counts.filter((_, j) => j !== i) };
+/** `owners` with one mapping of `pair` fewer (the mapping owns these bytes, so the pair is there); the pair goes with its last. */
+function minus(owners: readonly PairOwner[], pair: string): readonly PairOwner[] {
+  const i = owners.findIndex((o) => o.pair === pair);
+  if (owners[i].count === 1) return owners.filter((_, j) => j !== i);
+  return owners.map((o, j) => (j === i ? { pair, count: o.count - 1, since: o.since } : o));
+}
+
+/** Hands buffer bytes [off, +len) to mapping `m` (`give`) or takes them back; only bytes whose owner that changes are touched, and nothing is made when there are none. */
+function handOver(s: MachineState, b: Buffer, off: number, len: number, m: Mapping, give: boolean): void {
+  const parts = partsOf(m.owned, off, len, !give);
+  if (parts.length === 0) return;
+  const pair = `${m.device}:${m.dir}`;
+  b.owners = apply(s, b, parts, give ? (o) => plus(o, pair, m.id) : (o) => minus(o, pair));
+  m.owned = withRange(m.owned, off, len, give);
 }
 
 /** Hands buffer bytes [off, +len) to mapping `m` (map, sync_for_device); bytes it already owns stay as they are. */
 export function giveToDevice(s: MachineState, b: Buffer, off: number, len: number, m: Mapping): void {
-  for (const p of partsOf(m.owned, off, len, false)) update(s, b, p.off, p.len, (r) => plus(s, r, m));
-  m.owned = withRange(m.owned, off, len, true);
+  handOver(s, b, off, len, m, true);
 }
 
 /** Takes buffer bytes [off, +len) back from mapping `m` (unmap, sync_for_cpu). */
 export function takeFromDevice(s: MachineState, b: Buffer, off: number, len: number, m: Mapping): void {
-  for (const p of partsOf(m.owned, off, len, true)) update(s, b, p.off, p.len, (r) => minus(s, r, m));
-  m.owned = withRange(m.owned, off, len, false);
+  handOver(s, b, off, len, m, false);
 }

@@ -82,7 +82,6 @@ function refer(s: MachineState, id: number, dmabufOf: ReadonlyMap<number, number
     // The newest mapping, live or not, explains a stale read of the buffer.
     visit(b.lastMapping);
     b.mapped.forEach(visit);
-    for (const r of b.owners) r.owners.forEach(visit);
     visit(dmabufOf.get(id));
   }
   visit(s.mappings.get(id)?.buffer);

@@ -23,21 +23,29 @@ export function partsOf(spans: readonly Span[], off: number, len: number, covere
   return out;
 }
 
-/** `spans` with [off, +len) added (`add`) or taken out. */
+/**
+ * `spans` with [off, +len) added (`add`) or taken out, in one walk: the spans before the range and after it are kept
+ * as they are, and those meeting it are joined to it or cut by it (a mapping synced piece by piece has many spans).
+ */
 export function withRange(spans: readonly Span[], off: number, len: number, add: boolean): Span[] {
+  if (len <= 0) return spans.slice();
   const end = off + len;
-  const pieces: Span[] = [];
-  for (const s of spans) {
-    if (s.off < off) pieces.push({ off: s.off, len: Math.min(s.off + s.len, off) - s.off });
-    if (s.off + s.len > end) pieces.push({ off: Math.max(s.off, end), len: s.off + s.len - Math.max(s.off, end) });
-  }
-  if (add && len > 0) pieces.push({ off, len });
-  pieces.sort((x, y) => x.off - y.off);
   const out: Span[] = [];
-  for (const p of pieces) {
-    const last = out[out.length - 1];
-    if (last && last.off + last.len >= p.off) out[out.length - 1] = { off: last.off, len: Math.max(last.len, p.off + p.len - last.off) };
-    else out.push(p);
+  let i = 0;
+  for (; i < spans.length && spans[i].off + spans[i].len < off; i++) out.push(spans[i]);
+  let lo = off;
+  let hi = end;
+  for (; i < spans.length && spans[i].off <= end; i++) {
+    const s = spans[i];
+    if (add) {
+      lo = Math.min(lo, s.off);
+      hi = Math.max(hi, s.off + s.len);
+      continue;
+    }
+    if (s.off < off) out.push({ off: s.off, len: off - s.off });
+    if (s.off + s.len > end) out.push({ off: end, len: s.off + s.len - end });
   }
+  if (add) out.push({ off: lo, len: hi - lo });
+  for (; i < spans.length; i++) out.push(spans[i]);
   return out;
 }

@@ -6,7 +6,7 @@ import { lineCount, stateOf } from './cache';
 import { DeviceConfig, describeDevice } from './device';
 import type { LineState } from './events';
 import type { Loc } from './hazards';
-import { ownerLabel } from './ownership';
+import { ownerLabel, ownersIn } from './ownership';
 import type { PhysRange } from './rangeAllocator';
 import { ByteRun, DataRun, toByteRuns } from './runs';
 import type { SgEntry } from './sgTable';
@@ -71,7 +71,7 @@ export function bufferViews(s: MachineState): BufferView[] {
   return [...s.buffers.values()].map((b) => ({
     id: b.id, name: bufferName(b), kind: b.kind, size: b.size,
     segments: b.segs.map((g) => ({ ...g })),
-    owners: b.kind === 'coherent' ? [{ off: 0, len: b.size, owner: `cpu, ${b.device}:BIDIRECTIONAL` }] : b.owners.map((r) => ({ off: r.off, len: r.len, owner: ownerLabel(s, r.owners) })),
+    owners: b.kind === 'coherent' ? [{ off: 0, len: b.size, owner: `cpu, ${b.device}:BIDIRECTIONAL` }] : ownersIn(b, 0, b.size).map((r) => ({ off: r.off, len: r.len, owner: ownerLabel(r.pairs) })),
     cacheable: b.cacheable, ...(b.device ? { device: b.device } : {}), createdAt: b.createdAt, ...(b.releasedAt ? { releasedAt: b.releasedAt } : {}), live: b.live, ...(b.failed ? { failed: true } : {}),
   }));
 }

@@ -14,7 +14,7 @@ test('1,000 live TO_DEVICE maps of one range are one owner, and only the first m
   assert.deepEqual(ownerEvents.map((e) => e.type === 'owner' && `${e.from} -> ${e.to}`), ['cpu -> isp:TO_DEVICE']);
   assert.deepEqual(m.buffers()[0].owners, [{ off: 0, len: 4096, owner: 'isp:TO_DEVICE' }]);
   const runs = m.state.buffers.get(m.buffers()[0].id)?.owners;
-  assert.deepEqual(runs?.map((r) => [r.owners.length, r.counts]), [[1, [1000]]]);
+  assert.deepEqual(runs?.map((r) => r.owners.map((o) => [o.pair, o.count])), [[['isp:TO_DEVICE', 1000]]]);
 });
 
 test('each of two mappings of one pair owns its own bytes: syncing one back leaves the other, and the pair, owning', () => {
@@ -45,6 +45,63 @@ test('a CPU access to bytes two mappings own names both, the first mapped first'
   assert.deepEqual(hazards[0].related.map((r) => r.loc.line), [2, 3]);
 });
 
+test('a full sync after many partial ones merges the runs back into one, and runs and spans it does not change are kept as they were', () => {
+  const m = machine();
+  const n = 50;
+  const p = at(m, 1, (x) => x.kmalloc(n * 128)).result;
+  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, n * 128, 'BIDIRECTIONAL', 0, false)).result;
+  const b = m.state.buffers.get(m.buffers()[0].id)!;
+  const mapping = [...m.state.mappings.values()][0];
+  for (let i = 0; i < n; i++) at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', i * 128));
+  assert.equal(b.owners.length, 2 * n);
+  assert.equal(mapping.owned.length, n);
+  // Syncing one piece back again changes nothing: no new runs or spans are made.
+  const [runs, owned] = [b.owners, mapping.owned];
+  at(m, 4, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', 0));
+  assert.equal(b.owners, runs);
+  assert.equal(mapping.owned, owned);
+  // Handing one piece back to the device makes new runs only around it: the runs after it are the very same.
+  at(m, 5, (x) => x.dmaSyncSingleForDevice('isp', h, 64, 'BIDIRECTIONAL', 0));
+  assert.equal(b.owners.length, 2 * n - 1);
+  assert.ok(b.owners.slice(1).every((r, i) => r === runs[i + 2]));
+  const events = at(m, 6, (x) => x.dmaSyncSingleForDevice('isp', h, n * 128, 'BIDIRECTIONAL', 0)).events.filter((e) => e.type === 'owner');
+  assert.deepEqual(b.owners.map((r) => [r.off, r.len, r.owners.map((o) => [o.pair, o.count])]), [[0, n * 128, [['isp:BIDIRECTIONAL', 1]]]]);
+  assert.deepEqual(mapping.owned, [{ off: 0, len: n * 128 }]);
+  assert.equal(events.length, n - 1);
+});
+
+test('runs with the same owning pairs merge whichever mappings made them: one owner event, one range', () => {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  const a = at(m, 2, (x) => x.dmaMapSingle('isp', p, 128, 'BIDIRECTIONAL', 0, false)).result;
+  at(m, 3, (x) => x.dmaMapSingle('isp', p, 4096, 'BIDIRECTIONAL', 0, false));
+  at(m, 4, (x) => x.dmaUnmapSingle('isp', a, 128, 'BIDIRECTIONAL', false));
+  const c = at(m, 5, (x) => x.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false));
+  assert.deepEqual(c.events.filter((e) => e.type === 'owner').map((e) => e.type === 'owner' && `${e.off}+${e.len}: ${e.from} -> ${e.to}`), ['0+4096: isp:BIDIRECTIONAL -> isp:BIDIRECTIONAL, isp:TO_DEVICE']);
+  assert.deepEqual(m.buffers()[0].owners, [{ off: 0, len: 4096, owner: 'isp:BIDIRECTIONAL, isp:TO_DEVICE' }]);
+  assert.equal(m.state.buffers.get(m.buffers()[0].id)?.owners.length, 1);
+});
+
+test('adjacent runs owned by one pair through different numbers of its mappings are one range and one event', () => {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(4096)).result;
+  at(m, 2, (x) => x.dmaMapSingle('isp', p, 128, 'BIDIRECTIONAL', 0, false));
+  at(m, 3, (x) => x.dmaMapSingle('isp', p, 4096, 'BIDIRECTIONAL', 0, false));
+  assert.equal(m.state.buffers.get(m.buffers()[0].id)?.owners.length, 2);
+  assert.deepEqual(m.buffers()[0].owners, [{ off: 0, len: 4096, owner: 'isp:BIDIRECTIONAL' }]);
+  const events = at(m, 4, (x) => x.dmaMapSingle('isp', p, 4096, 'TO_DEVICE', 0, false)).events.filter((e) => e.type === 'owner');
+  assert.deepEqual(events.map((e) => e.type === 'owner' && [e.off, e.len]), [[0, 4096]]);
+});
+
+test('a sync that runs past the end of its buffer hands over the bytes inside it', () => {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(256)).result;
+  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, 200, 'TO_DEVICE', 100, false)).result;
+  at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', h, 156, 'TO_DEVICE', 0));
+  at(m, 4, (x) => x.dmaSyncSingleForDevice('isp', h, 100, 'TO_DEVICE', 100));
+  assert.deepEqual(m.buffers()[0].owners, [{ off: 0, len: 200, owner: 'cpu' }, { off: 200, len: 56, owner: 'isp:TO_DEVICE' }]);
+});
+
 test('spans: the parts of a range covered or not, and a range added or taken out', () => {
   const s = [{ off: 0, len: 10 }, { off: 20, len: 10 }];
   assert.deepEqual(partsOf(s, 5, 20, true), [{ off: 5, len: 5 }, { off: 20, len: 5 }]);
@@ -52,4 +109,6 @@ test('spans: the parts of a range covered or not, and a range added or taken out
   assert.deepEqual(withRange(s, 10, 10, true), [{ off: 0, len: 30 }]);
   assert.deepEqual(withRange(s, 5, 20, false), [{ off: 0, len: 5 }, { off: 25, len: 5 }]);
   assert.deepEqual(withRange([], 0, 0, true), []);
+  assert.deepEqual(withRange([...s, { off: 40, len: 10 }], 5, 30, true), [{ off: 0, len: 35 }, { off: 40, len: 10 }]);
+  assert.deepEqual(withRange([{ off: 0, len: 50 }], 10, 10, false), [{ off: 0, len: 10 }, { off: 20, len: 30 }]);
 });
