@@ -1,7 +1,7 @@
 // Function breakpoints on a trace beyond event names: `device:NAME`, `dma:ADDR`, `dma:LO-HI`, `dma:ADDR+SIZE` and
 // the same with `phys:`. An event matches when it names the device or touches the range; releases and syncs name
 // only one side (an unmap its dma address, `dma_unmap_sg` its pages), so the other comes from the live mapping.
-import { replayEvent, syncReaches, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
+import { heldExactly, replayEvent, syncReaches, type DmaEvent, type EventStream, type HotEventSink, type TraceChecker, type TraceDirection } from '../ftrace/index';
 
 export type TraceQuery = { kind: 'device'; name: string } | { kind: 'dma' | 'phys'; lo: number; hi: number };
 
@@ -18,10 +18,10 @@ export interface TouchSink {
 const ADDRESS = '(?:0x)?[0-9a-fA-F]+';
 const QUERY = new RegExp(`^(dma|iova|phys):\\s*(${ADDRESS})(?:\\s*(-|\\+)\\s*(${ADDRESS}))?$`);
 
-/** A hex address; NaN from 2^53 on, where a number no longer holds every one (as the trace reader reads addresses). */
+/** A hex address; NaN where the trace reader would not read one (`heldExactly`: from 2^53 on). */
 const number = (text: string): number => {
   const n = Number.parseInt(text.replace(/^0x/i, ''), 16);
-  return n <= Number.MAX_SAFE_INTEGER ? n : NaN;
+  return heldExactly(n) ? n : NaN;
 };
 const WHOLE_ADDRESS = new RegExp(`^${ADDRESS}$`);
 

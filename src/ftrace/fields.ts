@@ -15,6 +15,11 @@ const EXACT = 2 ** 53;
 /** Set by each hexIn and decIn: whether it read a number and refused it as `EXACT` or more (for a reason to give). */
 let refusedWide = false;
 
+/** Whether `n` is a number as the trace printed it: below `EXACT`, where a double holds every integer. */
+export function heldExactly(n: number): boolean {
+  return n < EXACT;
+}
+
 /** Whether s[from, to) is ~0 as a 64-bit value prints: sixteen f digits after any leading zeros. */
 function allOnes(s: string, from: number, to: number): boolean {
   while (from < to && s.charCodeAt(from) === 48) from++;
@@ -37,13 +42,13 @@ function hexIn(s: string, from: number, to: number): number {
     if (d < 0) return NaN;
     n = n * 16 + d;
   }
-  if (n < EXACT) return n;
+  if (heldExactly(n)) return n;
   if (allOnes(s, from, to)) return DMA_MAPPING_ERROR;
   refusedWide = true;
   return NaN;
 }
 
-/** Parses s[from, to) as a decimal integer (or hex with 0x); NaN if it is not one, or is `EXACT` or more. */
+/** Parses s[from, to) as a decimal integer (or hex with 0x, as `hexIn`); NaN if it is not one, or is `EXACT` or more (but ~0 in hex). */
 function decIn(s: string, from: number, to: number): number {
   if (to - from > 2 && s.charCodeAt(from + 1) === 120) return hexIn(s, from, to);
   refusedWide = false;
@@ -56,7 +61,7 @@ function decIn(s: string, from: number, to: number): number {
     if (c < 48 || c > 57) return NaN;
     n = n * 10 + (c - 48);
   }
-  refusedWide = n >= EXACT;
+  refusedWide = !heldExactly(n);
   if (refusedWide) return NaN;
   return negative ? -n : n;
 }

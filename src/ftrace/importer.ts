@@ -103,7 +103,7 @@ const SCENARIO_CALL: Record<string, string> = { coherent: 'dma_alloc_coherent' }
  * overlapping mappings of a cache line): a comment at the event says what check-trace finds there.
  */
 const UNWRITTEN = new Set(['overlapping-mapping', 'sg-count-mismatch', 'map-error', 'unmap-failed-mapping', 'cpu-address-mismatch']);
-/** Of a free: `dma_free_coherent` takes no size. */
+/** Unwritten of a free only: `dma_free_coherent` takes no size (an unmap's size is written). */
 const UNWRITTEN_OF_FREE = 'size-mismatch';
 
 /** Writes the scenario for a capture read twice: `survey` and `main` are two cursors over the same file. */
@@ -134,8 +134,7 @@ class ScenarioWriter {
    */
   private readonly checker = new TraceChecker((f) => this.found(f), { keepReleased: true });
   /** What check-trace finds at the event being written that `check` of the scenario cannot (`UNWRITTEN`). */
-  private unwritten: TraceFinding[] = [];
-  private op: DmaEvent['op'] = 'other';
+  private readonly unwritten: TraceFinding[] = [];
   private readonly bindings = new Map<number, string>();
   /** The handles of the allocations written (held while the checker holds the allocation). */
   private readonly allocations = new WeakMap<Allocation, string>();
@@ -244,20 +243,24 @@ class ScenarioWriter {
     const where = `L${r.line} ${r.timestamp.toFixed(6)} ${r.task}-${r.pid} cpu${r.cpu}`;
     // Unmaps and syncs need the mapping as it was before the event; maps need the mapping it makes.
     const e = decodeEvent(r);
-    this.op = e.op;
     const before = this.statementsBefore(r, e);
     this.checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     const lines = before ?? this.statementsAfter(e, r.line);
     if (lines.every((l) => l.startsWith('#'))) this.write(`# ${where} ${r.event}: ${r.body}\n`);
-    for (const f of this.unwritten) this.write(`# check-trace finds ${f.kind} (${f.detail}) here, which \`check\` of this scenario cannot: ${f.message}\n`);
-    this.unwritten = [];
+    if (this.unwritten.length > 0) {
+      for (const f of this.unwritten) {
+        if (f.detail === UNWRITTEN_OF_FREE && e.op !== 'free') continue;
+        this.write(`# check-trace finds ${f.kind} (${f.detail}) here, which \`check\` of this scenario cannot: ${f.message}\n`);
+      }
+      this.unwritten.length = 0;
+    }
     // Notes (comments) go on lines of their own; each statement says where in the trace it comes from.
     for (const l of lines) this.write(l.startsWith('#') ? `${l}\n` : `${l}  # ${where}\n`);
   }
 
   private found(f: TraceFinding): void {
     if (f.detail === 'missing-unmap') this.leaked.add(f.line);
-    else if (UNWRITTEN.has(f.detail) || (this.op === 'free' && f.detail === UNWRITTEN_OF_FREE)) this.unwritten.push(f);
+    else if (UNWRITTEN.has(f.detail) || f.detail === UNWRITTEN_OF_FREE) this.unwritten.push(f);
   }
 
   private dev(name: string): string {

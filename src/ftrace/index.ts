@@ -5,7 +5,7 @@ export { EventStream, type Ahead } from './eventStream';
 export { replayEvent, type HotEventSink } from './hotEvents';
 export { TraceRecord, type RecordKind } from './record';
 export { decodeEvent, type DmaEvent, type TraceDirection } from './events';
-export { allFields, type FieldEntry } from './fields';
+export { allFields, heldExactly, type FieldEntry } from './fields';
 export { TraceChecker, describe, syncReaches, type CheckOptions, type FenceState } from './checker';
 export type { DeviceState, DeviceStats } from './deviceState';
 export type { IommuMapping, IommuState } from './iommuState';

@@ -6,7 +6,8 @@
 // owners merge whichever mappings made them, and a released mapping leaves nothing behind in the runs.
 
 import { emit } from './report';
-import { partsOf, withRange, type Span } from './spans';
+import { firstAtLeast } from '../sorted/search';
+import { coveredBytes, firstCovered, partsOf, withRange, type Span } from './spans';
 import type { Buffer, MachineState, Mapping } from './state';
 
 /** One (device, direction) pair owning a run's bytes. Never changed once made: runs share them. */
@@ -49,7 +50,9 @@ function same(x: readonly PairOwner[], y: readonly PairOwner[], counts: boolean)
 export function ownersIn(b: Buffer, off: number, len: number): OwnerRange[] {
   const out: OwnerRange[] = [];
   let prev: readonly PairOwner[] | undefined;
-  for (const r of b.owners) {
+  const runs = b.owners;
+  for (let k = firstEndingAfter(runs, off); k < runs.length && runs[k].off < off + len; k++) {
+    const r = runs[k];
     const a = Math.max(r.off, off);
     const e = Math.min(r.off + r.len, off + len);
     if (a >= e) continue;
@@ -69,12 +72,12 @@ const labelOf = (owners: readonly PairOwner[]): string => ownerLabel(owners.map(
 
 /** The bytes of [off, +len) that mapping `m` does not own. */
 export function notOwnedBy(m: Mapping, off: number, len: number): number {
-  return partsOf(m.owned, off, len, false).reduce((n, p) => n + p.len, 0);
+  return len - coveredBytes(m.owned, off, len);
 }
 
 /** The first byte of [off, +len) that mapping `m` owns, or undefined. */
 export function firstOwned(m: Mapping, off: number, len: number): number | undefined {
-  return partsOf(m.owned, off, len, true)[0]?.off;
+  return firstCovered(m.owned, off, len);
 }
 
 /**
@@ -93,14 +96,7 @@ type Change = (owners: readonly PairOwner[]) => readonly PairOwner[];
 
 /** The index of the first of `runs` (sorted, contiguous) that ends after byte `at`. */
 function firstEndingAfter(runs: readonly OwnerRun[], at: number): number {
-  let lo = 0;
-  let hi = runs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (runs[mid].off + runs[mid].len > at) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  return firstAtLeast(runs.length, (k) => runs[k].off + runs[k].len, at + 1);
 }
 
 /**
@@ -122,11 +118,13 @@ function apply(s: MachineState, b: Buffer, parts: readonly Span[], change: Chang
     const r = runs[k];
     const end = r.off + r.len;
     let pos = r.off;
+    // The same change for every part of the run: made once (only if a part reaches it).
+    let next: readonly PairOwner[] | undefined;
     for (; j < parts.length && parts[j].off < end; j++) {
       const p = parts[j];
       const a = Math.max(p.off, pos);
       const e = Math.min(p.off + p.len, end);
-      const next = change(r.owners);
+      next ??= change(r.owners);
       push(out, pos, a - pos, r.owners);
       push(out, a, e - a, next);
       if (s.recording && !same(r.owners, next, false)) {

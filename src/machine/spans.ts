@@ -1,9 +1,15 @@
 // Sets of byte ranges kept as sorted, disjoint, non-touching spans: what one mapping owns of its buffer. Span objects
 // are never changed once made, so a copy of the state may share them.
+import { firstAtLeast } from '../sorted/search';
 
 export interface Span {
   readonly off: number;
   readonly len: number;
+}
+
+/** The index of the first of `spans` that ends after byte `at` (spans.length if none). */
+function firstEndingAfter(spans: readonly Span[], at: number): number {
+  return firstAtLeast(spans.length, (k) => spans[k].off + spans[k].len, at + 1);
 }
 
 /** The parts of [off, +len) that `spans` cover (`covered`), or that they leave out. */
@@ -11,7 +17,8 @@ export function partsOf(spans: readonly Span[], off: number, len: number, covere
   const out: Span[] = [];
   const end = off + len;
   let pos = off;
-  for (const s of spans) {
+  for (let k = firstEndingAfter(spans, off); k < spans.length && spans[k].off < end; k++) {
+    const s = spans[k];
     const a = Math.max(s.off, pos);
     const e = Math.min(s.off + s.len, end);
     if (a >= e) continue;
@@ -23,12 +30,27 @@ export function partsOf(spans: readonly Span[], off: number, len: number, covere
   return out;
 }
 
+/** The bytes of [off, +len) that `spans` cover. */
+export function coveredBytes(spans: readonly Span[], off: number, len: number): number {
+  const end = off + len;
+  let n = 0;
+  for (let k = firstEndingAfter(spans, off); k < spans.length && spans[k].off < end; k++) n += Math.min(spans[k].off + spans[k].len, end) - Math.max(spans[k].off, off);
+  return n;
+}
+
+/** The first byte of [off, +len) that `spans` cover, or undefined. */
+export function firstCovered(spans: readonly Span[], off: number, len: number): number | undefined {
+  const k = firstEndingAfter(spans, off);
+  return k < spans.length && spans[k].off < off + len ? Math.max(spans[k].off, off) : undefined;
+}
+
 /**
  * `spans` with [off, +len) added (`add`) or taken out, in one walk: the spans before the range and after it are kept
  * as they are, and those meeting it are joined to it or cut by it (a mapping synced piece by piece has many spans).
  */
 export function withRange(spans: readonly Span[], off: number, len: number, add: boolean): Span[] {
-  if (len <= 0) return spans.slice();
+  // Spans are never changed in place: an empty range leaves the very list.
+  if (len <= 0) return spans as Span[];
   const end = off + len;
   const out: Span[] = [];
   let i = 0;

@@ -4,6 +4,7 @@
 // proc call's or a loop's run made every id between its start and its end), and then expects the leaks of those
 // objects, of that run only.
 import type { Hazard, Loc } from '../machine/hazards';
+import { firstAtLeast } from '../sorted/search';
 
 /**
  * The expect_hazard(leak)s run so far, newest first: a list never changed in place, so that a runner's snapshots
@@ -44,8 +45,9 @@ export function judgeLeaks(list: LeakExpectations, hazards: Hazard[], from: numb
   const held = new Set<string>();
   const marked: number[] = [];
   for (let e = list; e; e = e.next) {
-    for (let k = firstAtLeast(leaks.length, id, e.from); k < leaks.length && id(k) < e.to; k++) {
-      held.add(key(e.at));
+    const k0 = firstAtLeast(leaks.length, id, e.from);
+    if (k0 < leaks.length && id(k0) < e.to) held.add(key(e.at));
+    for (let k = k0; k < leaks.length && id(k) < e.to; k++) {
       const h = hazards[leaks[k]];
       if (h.expected) continue;
       hazards[leaks[k]] = { ...h, expected: true };
@@ -65,15 +67,3 @@ export function judgeLeaks(list: LeakExpectations, hazards: Hazard[], from: numb
 }
 
 const key = (at: Loc): string => `${at.line}:${at.column}`;
-
-/** The first k in [0, n) with value(k) >= x, for `value` ascending; n if none. */
-function firstAtLeast(n: number, value: (k: number) => number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (value(mid) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
