@@ -55,12 +55,16 @@ describe('launch and restart', () => {
   });
 
   test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
+    // The recording must still be going when the wrong cancels are answered, or the test would prove nothing.
+    let answered = false;
+    let recordedAfter = false;
     dc.on('progressStart', (e: DebugProtocol.ProgressStartEvent) => {
-      void dc.customRequest('cancel', { progressId: 'x' });
-      void dc.customRequest('cancel', { requestId: (e.body.requestId ?? 0) + 1000 });
+      void Promise.all([dc.customRequest('cancel', { progressId: 'x' }), dc.customRequest('cancel', { requestId: (e.body.requestId ?? 0) + 1000 })]).then(() => (answered = true));
     });
-    const stop = await launch(dc, { program: ENDLESS, stopOnEntry: true, stepLimit: 200_000 });
+    dc.on('progressUpdate', () => (recordedAfter ||= answered));
+    const stop = await launch(dc, { program: ENDLESS, stopOnEntry: true, stepLimit: 1_000_000 });
     assert.equal(stop.body.reason, 'entry');
+    assert.ok(recordedAfter, 'the recording went on after both cancels were answered');
     await dc.disconnectRequest({});
     dc.stop();
     dc = await startClient();
