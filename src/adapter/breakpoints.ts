@@ -94,8 +94,10 @@ function malformed(bp: unknown, field: 'line' | 'name' | 'dataId'): string | und
   if (typeof bp !== 'object' || bp === null) return `A breakpoint must be an object, not ${bp === null ? 'null' : typeof bp}`;
   const value = (bp as Record<string, unknown>)[field];
   if (field === 'line') return Number.isInteger(value) && (value as number) > 0 ? undefined : "The breakpoint's line must be a positive integer";
-  return typeof value === 'string' ? undefined : `The breakpoint's ${field} must be a string`;
+  return typeof value === 'string' ? undefined : notText(field);
 }
+
+const notText = (field: string): string => `The breakpoint's ${field} must be a string`;
 
 export const HAZARD_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = HAZARD_KINDS.map((kind) => ({
   filter: kind,
@@ -199,8 +201,8 @@ export class BreakpointTable {
   ): DebugProtocol.Breakpoint {
     if (unverified) return this.refused(unverified, where);
     // A client other than VS Code may send anything: a field that is not text is refused here, not met later.
-    const notText = (['condition', 'hitCondition', 'logMessage'] as const).find((k) => bp[k] !== undefined && bp[k] !== null && typeof bp[k] !== 'string');
-    if (notText) return this.refused(`The breakpoint's ${notText} must be a string`, where);
+    const wrong = (['condition', 'hitCondition', 'logMessage'] as const).find((k) => bp[k] !== undefined && bp[k] !== null && typeof bp[k] !== 'string');
+    if (wrong) return this.refused(notText(wrong), where);
     const hit = bp.hitCondition ? parseHitCondition(bp.hitCondition) : undefined;
     if (bp.hitCondition && !hit) return this.refused(`Bad hit condition: ${quoted(bp.hitCondition)}`, where);
     const id = this.nextId++;
