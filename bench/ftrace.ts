@@ -147,8 +147,9 @@ async function child(mode: string, file: string): Promise<void> {
   else if (mode === 'readline') lines = await readlineScan(file);
   else if (mode === 'decode' || mode === 'decode-one') lines = decodeOnly(file, mode === 'decode');
   else {
-    // `check` decides as the CLI does (a reading thread for a large file on two cores); `check-one` keeps to one.
-    const r = checkTrace(TraceCursor.open(file), file, {}, mode === 'check-one' ? false : undefined);
+    // `check` decides as the CLI does (a reading thread for a large file on two cores); `check-one` keeps to one;
+    // `check-js` leaves every event to the JavaScript checker, as before the common path.
+    const r = checkTrace(TraceCursor.open(file), file, {}, mode === 'check-one' ? false : undefined, mode !== 'check-js');
     lines = r.lines;
     findings = r.findings.length;
   }
@@ -211,11 +212,11 @@ export async function run(): Promise<void> {
     // Several rounds, each running every pass once in turn: the machine may be shared, and its speed drifts over
     // minutes, so a pass's best is taken over the rounds and the check is compared with the raw scan of its own round.
     const runs = Number(process.env.FTRACE_BENCH_RUNS ?? 3);
-    const modes = ['bytes', 'raw', 'strings', 'readline', 'check', 'check-one', 'decode', 'decode-one'] as const;
+    const modes = ['bytes', 'raw', 'strings', 'readline', 'check', 'check-one', 'check-js', 'decode', 'decode-one'] as const;
     const rounds = Array.from({ length: runs }, () => Object.fromEntries(modes.map((m) => [m, measure(m, file)])) as Record<(typeof modes)[number], Measure>);
     const best = (mode: (typeof modes)[number]): Measure => rounds.map((r) => r[mode]).reduce((a, b) => (b.ms < a.ms ? b : a));
     const paired = rounds.map((r) => r.check.ms / r.raw.ms).sort((a, b) => a - b);
-    const [bytes, raw, strings, rl, chk, one, dec, decOne] = modes.map(best);
+    const [bytes, raw, strings, rl, chk, one, js, dec, decOne] = modes.map(best);
     const rate = (m: Measure): string => `${(size / 2 ** 20 / (m.ms / 1000)).toFixed(0)} MiB/s`;
     const cpu = (m: Measure): string => `CPU ${m.cpuMs.toFixed(0)} ms`;
     console.log(`ftrace: newline count   ${bytes.ms.toFixed(0)} ms (${rate(bytes)}), bytes only, no text`);
@@ -226,6 +227,7 @@ export async function run(): Promise<void> {
     const cores = os.cpus().length;
     console.log(`ftrace: ... its CPU over ${cores} cores ${(chk.cpuMs / cores).toFixed(0)} ms (${(chk.cpuMs / cores / raw.ms).toFixed(2)}x the raw scan): the floor no split of this work between threads goes below`);
     console.log(`ftrace: ... one thread  ${one.ms.toFixed(0)} ms (${rate(one)}), ${cpu(one)}, peak RSS ${one.rssMB.toFixed(0)} MiB (${(one.ms / raw.ms).toFixed(2)}x the raw scan)`);
+    console.log(`ftrace: ... all in JavaScript ${js.ms.toFixed(0)} ms, ${cpu(js)} (${(js.ms / raw.ms).toFixed(2)}x the raw scan): every event left to TraceChecker, no common path`);
     console.log(`ftrace: ... nothing checked ${dec.ms.toFixed(0)} ms, ${cpu(dec)} (${(dec.ms / raw.ms).toFixed(2)}x the raw scan): what free checking would reach; on one thread ${decOne.ms.toFixed(0)} ms, ${cpu(decOne)} (${(decOne.ms / raw.ms).toFixed(2)}x)`);
     console.log(`ftrace: check / raw scan = ${(chk.ms / raw.ms).toFixed(2)}x (best of each; within a round: ${paired.map((x) => x.toFixed(2)).join(', ')}), check / line strings = ${(chk.ms / strings.ms).toFixed(2)}x, check / readline = ${(chk.ms / rl.ms).toFixed(2)}x, check / newline count = ${(chk.ms / bytes.ms).toFixed(1)}x (${runs} rounds, ${cores} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
   });

@@ -10,7 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { CHECKER, ChunkClaims, ChunkReader, type FileChunks } from './chunks';
 import { EventBatch } from './eventBatch';
 import { decoderModule } from './hotLines';
-import { R_LINE, STRIDE } from './recordLayout';
+import { STRIDE } from './recordLayout';
 import { TraceCursor } from './reader';
 import { threadAlive } from './threadIds';
 
@@ -306,11 +306,7 @@ class WorkerBatches implements BatchSource {
     while (this.chunk < this.claims.count) {
       const batch = this.take(this.chunk);
       const from = this.current!;
-      const before = this.linesBefore;
-      if (before > 0) {
-        const r = batch.records;
-        for (let at = R_LINE; at < batch.count * STRIDE; at += STRIDE) r[at] += before;
-      }
+      batch.lineBase = this.linesBefore;
       this.linesIn = from.chunkLines;
       if (from.chunkEnd) {
         this.linesBefore += from.chunkLines;

@@ -7,6 +7,8 @@ import { HOT_NAMES } from './eventBatch';
 import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
 import { isBug, type TraceFinding } from './findings';
 import { replayRecord } from './hotEvents';
+import { CommonPath, Route, Stop } from './commonPath';
+import { decodeEvent } from './events';
 import { parseLine } from './lineParser';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
@@ -54,14 +56,26 @@ function summarize(d: DeviceState): DeviceSummary {
 
 /**
  * Runs the checker over every record of `cursor` (which it closes), decoding on another thread when that pays
- * (`thread` forces the choice either way).
+ * (`thread` forces the choice either way). The common events go to the checker's common path in WebAssembly until
+ * the first that could be reported (`commonPath` false: all to the checker, as a debugger checks them).
  */
-export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean): TraceReport {
+export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean, commonPath = true): TraceReport {
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
   /** Events read by the fast path, counted by code and added to `events` (where each took its place) at the end. */
   const hotCounts = new Array<number>(HOT_NAMES.length).fill(0);
+  const firstOf = (code: number): void => {
+    if (!events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
+  };
+  // A release log that keeps what it released is not the common path's.
+  let common = commonPath && !options.keepReleased ? new CommonPath(checker) : undefined;
+  const handOver = (): void => {
+    if (!common) return;
+    common.handOver();
+    hotCounts.forEach((_, code) => (hotCounts[code] += common!.checked(code)));
+    common = undefined;
+  };
   const malformedLines: { line: number; reason: string }[] = [];
   let malformed = 0;
   const bad = (line: number, reason: string): void => {
@@ -70,31 +84,48 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
   };
   const onRecord = (r: TraceRecord): void => {
     if (r.kind === 'malformed') return bad(r.line, r.body);
-    const e = checker.apply(r);
+    if (r.kind === 'lost') {
+      checker.apply(r);
+      common?.setEpoch(checker.epoch);
+      return;
+    }
     if (r.kind !== 'event') return;
-    if (e?.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
+    const e = decodeEvent(r);
+    const route = common ? common.route(e, r.line, r.offset, r.timestamp, r.cpu) : Route.HandOver;
+    if (route === Route.HandOver) handOver();
+    if (route !== Route.Checked) checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
+    if (e.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
     else events.set(r.event, (events.get(r.event) ?? 0) + 1);
   };
   const source = batchesOf(cursor, thread);
   try {
     for (let batch = source.next(); batch; batch = source.next()) {
       const rec = batch.records;
-      for (let at = 0; at < batch.count * STRIDE; at += STRIDE) {
+      const base = batch.lineBase;
+      common?.load(batch);
+      for (let i = 0; i < batch.count; i++) {
+        if (common) {
+          i = common.run(i, firstOf);
+          if (i === batch.count) break;
+          if (common.reason === Stop.Unchecked) handOver();
+        }
+        const at = i * STRIDE;
         const code = rec[at + R_CODE];
         if (code === SLOW) {
           const text = batch.slow[rec[at + R_OTHER]];
-          const r = parseLine(text, 0, text.length, rec[at + R_LINE], rec[at + R_OFFSET]);
+          const r = parseLine(text, 0, text.length, base + rec[at + R_LINE], rec[at + R_OFFSET]);
           if (r) onRecord(r);
           continue;
         }
-        if (hotCounts[code]++ === 0 && !events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
-        checker.moveTo(rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
+        if (hotCounts[code]++ === 0) firstOf(code);
+        checker.moveTo(base + rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
         replayRecord(batch, at, checker);
       }
     }
   } finally {
     source.close();
   }
+  handOver();
   hotCounts.forEach((n, code) => n > 0 && events.set(HOT_NAMES[code], (events.get(HOT_NAMES[code]) ?? 0) + n));
   checker.finish();
   findings.sort((a, b) => a.line - b.line);

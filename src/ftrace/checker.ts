@@ -87,12 +87,14 @@ export class TraceChecker implements HotEventSink {
   epoch = 0;
   lostEvents = 0;
   lastMark = '';
-  private nextId = 1;
+  /** The id of the next mapping made (ids count up: `mappings()` lists the oldest first). */
+  nextId = 1;
   private lastDevice: DeviceState | undefined;
   /** Where the current event happened: one object rewritten per event, copied (`keep`) by whatever outlives it. */
   private readonly now: Origin = { line: 0, offset: 0, timestamp: 0.5, cpu: 0, epoch: 0 };
   private readonly fromBoot: boolean;
-  private readonly lineSize: number;
+  /** Cache line size for the overlap check. */
+  readonly lineSize: number;
   private readonly keepReleased: boolean;
 
   constructor(private readonly sink: FindingSink, options: CheckOptions = {}) {

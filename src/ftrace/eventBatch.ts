@@ -23,6 +23,12 @@ export class EventBatch {
   slow: string[] = [];
   /** Device names and attrs as the records index them: the filler's table, shared by all its batches. */
   strings: string[] = [];
+  /**
+   * Lines before those the records number: a record's line in the file is its `R_LINE` plus this. (Batches read
+   * in chunks on several threads number each chunk's lines from 1; adding the lines before it to every record was
+   * a pass over all of them on the checking thread.)
+   */
+  lineBase = 0;
 
   constructor(readonly capacity = 4096, memory: ArrayBufferLike = new ArrayBuffer(capacity * STRIDE * 8)) {
     this.records = new Float64Array(memory, 0, capacity * STRIDE);

@@ -79,7 +79,7 @@ export class EventStream {
       const code = r[at + R_CODE];
       if (code !== SLOW) {
         this.hotAt = at;
-        this.line = r[at + R_LINE];
+        this.line = b.lineBase + r[at + R_LINE];
         this.offset = r[at + R_OFFSET];
         this.timestamp = r[at + R_TIME];
         this.cpu = r[at + R_CPU];
@@ -87,7 +87,7 @@ export class EventStream {
         return true;
       }
       const text = b.slow[r[at + R_OTHER]];
-      const record = parseLine(text, 0, text.length, r[at + R_LINE], r[at + R_OFFSET]);
+      const record = parseLine(text, 0, text.length, b.lineBase + r[at + R_LINE], r[at + R_OFFSET]);
       if (record?.kind !== 'event') {
         if (record) this.onOther(record);
         continue;

@@ -6,13 +6,7 @@
 import { EventBatch } from './eventBatch';
 import { STRIDE } from './recordLayout';
 import { HOT_LINES_WASM } from './wasm/hotLinesWasm';
-
-/** The WebAssembly JavaScript API as used here (the ES2022 lib's types do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileModule, instantiate } from './wasmModule';
 
 interface HotLinesModule {
   memory: { readonly buffer: ArrayBuffer };
@@ -36,7 +30,7 @@ let compiled: object | undefined;
 
 /** The compiled decoder, to hand to another thread. */
 export function decoderModule(): object {
-  return (compiled ??= new Module(Buffer.from(HOT_LINES_WASM, 'base64')));
+  return (compiled ??= compileModule(HOT_LINES_WASM));
 }
 
 /** Uses `module`, made by `decoderModule` on another thread, for this thread's parsers. */
@@ -57,7 +51,7 @@ export class HotLineParser {
   private recordsAt = 0;
 
   constructor() {
-    this.wasm = new Instance(decoderModule()).exports as HotLinesModule;
+    this.wasm = instantiate<HotLinesModule>(decoderModule());
     this.seen = this.wasm.memory.buffer;
     this.view = Buffer.from(this.seen);
   }

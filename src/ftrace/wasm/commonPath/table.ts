@@ -1,0 +1,135 @@
+// An open-addressing hash table in the module's memory: keys are a double's bits (an address as the trace gives
+// it: a whole number below 2^53), each entry holds the key and `width` doubles side by side, so that a lookup and what it reads share a cache
+// line. Linear probing, at most half full, deletion by backward shift (as addressTable.ts). A free slot holds
+// EMPTY, a NaN no address read from a trace can be. Grown tables are not given back (the module has no allocator
+// that frees): what is lost is at most the size of the largest table, so memory follows the peak of live entries.
+
+const EMPTY: u64 = 0xffffffffffffffff;
+
+/** Mixes an address into a slot: its value's bits, not its double's (whose low half is zero for most addresses). */
+@inline function hash(key: u64): u32 {
+  const v = <u64>reinterpret<f64>(key);
+  const h = (<u32>v ^ (<u32>(v >> 32) * 0x9e3779b1)) * 0x85ebca6b;
+  return h ^ (h >> 15);
+}
+
+export class Table {
+  entries: usize = 0;
+  mask: u32 = 0;
+  count: i32 = 0;
+  /** Bytes per entry: the key and the fields. */
+  readonly stride: usize;
+
+  constructor(public width: i32, slots: u32 = 16) {
+    this.stride = <usize>(width + 1) << 3;
+    this.alloc(slots);
+  }
+
+  private alloc(slots: u32): void {
+    this.entries = heap.alloc(<usize>slots * this.stride);
+    for (let s: u32 = 0; s < slots; s++) store<u64>(this.entries + <usize>s * this.stride, EMPTY);
+    this.mask = slots - 1;
+  }
+
+  @inline private at(slot: u32): usize {
+    return this.entries + <usize>slot * this.stride;
+  }
+
+  /** The slot of `key`, or -1; valid until the next claim or removal. */
+  @inline find(key: u64): i32 {
+    const mask = this.mask;
+    for (let s = hash(key) & mask; ; s = (s + 1) & mask) {
+      const k = load<u64>(this.at(s));
+      if (k == key) return <i32>s;
+      if (k == EMPTY) return -1;
+    }
+    return -1;
+  }
+
+  /** The slot of `key`, added if it was not there (its fields are then stale: the caller sets them). */
+  claim(key: u64): i32 {
+    if ((this.count + 1) * 2 > <i32>(this.mask + 1)) this.resize((this.mask + 1) * 2);
+    const mask = this.mask;
+    let s = hash(key) & mask;
+    for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
+      if (k == key) return <i32>s;
+    }
+    store<u64>(this.at(s), key);
+    this.count++;
+    return <i32>s;
+  }
+
+  /** The slot of `key`, added now (fields stale), or -1 if it was there already. */
+  insert(key: u64): i32 {
+    if ((this.count + 1) * 2 > <i32>(this.mask + 1)) this.resize((this.mask + 1) * 2);
+    const mask = this.mask;
+    let s = hash(key) & mask;
+    for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
+      if (k == key) return -1;
+    }
+    store<u64>(this.at(s), key);
+    this.count++;
+    return <i32>s;
+  }
+
+  @inline key(slot: i32): u64 {
+    return load<u64>(this.at(slot));
+  }
+
+  @inline get(slot: i32, f: i32): f64 {
+    return load<f64>(this.at(slot) + (<usize>(f + 1) << 3));
+  }
+
+  @inline put(slot: i32, f: i32, v: f64): void {
+    store<f64>(this.at(slot) + (<usize>(f + 1) << 3), v);
+  }
+
+  /** An origin's fields (line, offset, timestamp, cpu, epoch: mappings.ts's order) from field `f` on. */
+  @inline putOrigin(slot: i32, f: i32, line: f64, offset: f64, time: f64, cpu: f64, epoch: f64): void {
+    const at = this.at(slot) + (<usize>(f + 1) << 3);
+    store<f64>(at, line);
+    store<f64>(at, offset, 8);
+    store<f64>(at, time, 16);
+    store<f64>(at, cpu, 24);
+    store<f64>(at, epoch, 32);
+  }
+
+  @inline isUsed(slot: i32): bool {
+    return load<u64>(this.at(slot)) != EMPTY;
+  }
+
+  @inline get room(): i32 {
+    return <i32>(this.mask + 1);
+  }
+
+  remove(slot: i32): void {
+    const mask = this.mask;
+    let hole = <u32>slot;
+    this.count--;
+    for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+      const k = load<u64>(this.at(j));
+      if (k == EMPTY) break;
+      const home = hash(k) & mask;
+      // The entry at j may move into the hole unless its home lies cyclically in (hole, j].
+      if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
+        memory.copy(this.at(hole), this.at(j), this.stride);
+        hole = j;
+      }
+    }
+    store<u64>(this.at(hole), EMPTY);
+  }
+
+  private resize(slots: u32): void {
+    const old = this.entries, oldSlots = this.mask + 1, stride = this.stride;
+    this.alloc(slots);
+    const mask = this.mask;
+    for (let s: u32 = 0; s < oldSlots; s++) {
+      const from = old + <usize>s * stride;
+      const k = load<u64>(from);
+      if (k == EMPTY) continue;
+      let to = hash(k) & mask;
+      while (load<u64>(this.at(to)) != EMPTY) to = (to + 1) & mask;
+      memory.copy(this.at(to), from, stride);
+    }
+  }
+}
