@@ -257,7 +257,8 @@ function unmap(d: Device, dir: i32, dma: f64, size: f64, line: f64, time: f64): 
   if (slot < 0 || t.get(slot, M_SIZE) != size || <i32>t.get(slot, M_DIR) != dir) return false;
   if (dir != TO_DEVICE) {
     // The mapping holds its line alone: a map into a held line is not taken here.
-    cachelines.remove(cachelines.find(lineOf(t.get(slot, M_PHYS))));
+    const held = cachelines.find(lineOf(t.get(slot, M_PHYS)));
+    if (held >= 0) cachelines.remove(held);
   }
   d.unmaps += 1;
   const seconds = time - t.get(slot, M_TIME);
@@ -284,10 +285,11 @@ function sync(d: Device, dir: i32, dma: f64, size: f64): bool {
   return true;
 }
 
-/** JavaScript's Math.round: halves go up. */
+/** JavaScript's Math.round: halves go up, and what rounds to zero keeps the sign of `x` (-0.25 gives -0). */
 @inline function jsRound(x: f64): f64 {
-  const r = Math.floor(x);
-  return x - r >= 0.5 ? r + 1 : r;
+  const f = Math.floor(x);
+  const r = x - f >= 0.5 ? f + 1 : f;
+  return r == 0 ? copysign<f64>(0, x) : r;
 }
 
 function iommuMap(iova: f64, paddr: f64, size: f64, line: f64, offset: f64, time: f64, cpu: f64): bool {
