@@ -6,11 +6,12 @@
 
 const EMPTY: u64 = 0xffffffffffffffff;
 
-/** Mixes an address into a slot: its value's bits, not its double's (whose low half is zero for most addresses). */
+/**
+ * Mixes an address into a slot: its value's bits, not its double's (whose low half is zero for most addresses), by
+ * Fibonacci hashing (the high half of the product mixes every bit of the value).
+ */
 @inline function hash(key: u64): u32 {
-  const v = <u64>reinterpret<f64>(key);
-  const h = (<u32>v ^ (<u32>(v >> 32) * 0x9e3779b1)) * 0x85ebca6b;
-  return h ^ (h >> 15);
+  return <u32>((<u64>reinterpret<f64>(key) * 0x9e3779b97f4a7c15) >> 32);
 }
 
 export class Table {
