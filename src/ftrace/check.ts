@@ -57,9 +57,10 @@ function summarize(d: DeviceState): DeviceSummary {
 /**
  * Runs the checker over every record of `cursor` (which it closes), decoding on another thread when that pays
  * (`thread` forces the choice either way). The common events go to the checker's common path in WebAssembly until
- * the first that could be reported (`commonPath` false: all to the checker, as a debugger checks them).
+ * the first that could be reported (`commonPath` false: all to the checker, as a debugger checks them; a `budget`:
+ * the bytes the common path may grow to, as a test sets it).
  */
-export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean, commonPath = true): TraceReport {
+export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean, commonPath: boolean | { budget: number } = true): TraceReport {
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
@@ -69,7 +70,7 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     if (!events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
   };
   // A release log that keeps what it released is not the common path's.
-  let common = commonPath && !options.keepReleased ? new CommonPath(checker) : undefined;
+  let common = commonPath && !options.keepReleased ? new CommonPath(checker, commonPath === true ? undefined : commonPath.budget) : undefined;
   const handOver = (): void => {
     if (!common) return;
     common.handOver();

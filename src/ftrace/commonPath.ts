@@ -25,7 +25,8 @@ interface CommonPathModule {
   reason(): number;
   reserve(count: number, ids: number): number;
   stringIdsAt(): number;
-  nameDevice(id: number, index: number): void;
+  nameDevice(id: number, index: number): number;
+  setBudget(bytes: number): void;
   markSeen(code: number): void;
   checked(code: number): number;
   run(from: number, count: number): number;
@@ -71,13 +72,16 @@ export class CommonPath {
   /** Each reader's string table (`EventBatch.strings`) as this module's ids. */
   private readonly idsOf = new Map<string[], number[]>();
   private batch: EventBatch | undefined;
+  private stopped = Stop.SlowLine;
 
-  constructor(private readonly checker: TraceChecker) {
+  /** `budget`: the bytes the module may grow to (tests set a small one); past it, the checker takes over. */
+  constructor(private readonly checker: TraceChecker, budget?: number) {
     this.wasm = instantiate<CommonPathModule>((compiled ??= compileModule(COMMON_PATH_WASM)));
     if (this.wasm.NEW_DEVICE.value !== NEW_DEVICE || this.wasm.NEW_CODE.value !== NEW_CODE || this.wasm.UNCHECKED.value !== Stop.Unchecked || this.wasm.SLOW_LINE.value !== Stop.SlowLine) {
       throw new Error('the common path module and its host disagree on the stop reasons');
     }
     this.wasm.setUp(checker.nextId, checker.lineSize);
+    if (budget !== undefined) this.wasm.setBudget(budget);
     this.wasm.setEpoch(checker.epoch);
   }
 
@@ -111,15 +115,15 @@ export class CommonPath {
         w.markSeen(code);
       } else if (why === NEW_DEVICE) {
         // A device's first event here: it takes the index the checker gives it (made now, if this is its first).
-        const name = batch.strings[batch.records[i * STRIDE + R_DEVICE]];
-        w.nameDevice(this.stringId(name), this.checker.device(name).index);
-      } else return i;
+        if (!this.named(batch.strings[batch.records[i * STRIDE + R_DEVICE]])) return this.stop(i, Stop.Unchecked);
+      } else return this.stop(i, why);
       from = i;
     }
   }
 
+  /** Why `run` last stopped. */
   get reason(): Stop {
-    return this.wasm.reason();
+    return this.stopped;
   }
 
   /** The events of fast-path code `code` this module checked. */
@@ -187,10 +191,19 @@ export class CommonPath {
   }
 
   private applied(code: number, device: string, dir: string, attrs: string, dma: number, size: number, other: number, line: number, offset: number, timestamp: number, cpu: number): Route {
-    const index = this.checker.device(device).index;
-    this.wasm.nameDevice(this.stringId(device), index);
-    const ok = this.wasm.apply(code, line, offset, timestamp, cpu, dma, size, other, index, this.stringId(attrs), DIRECTIONS.indexOf(dir as never));
+    if (!this.named(device)) return Route.HandOver;
+    const ok = this.wasm.apply(code, line, offset, timestamp, cpu, dma, size, other, this.checker.device(device).index, this.stringId(attrs), DIRECTIONS.indexOf(dir as never));
     return ok ? Route.Checked : Route.HandOver;
+  }
+
+  /** Gives device `name` its checker's index here (made in the checker now, if this is its first event); false if there is no room. */
+  private named(name: string): boolean {
+    return this.wasm.nameDevice(this.stringId(name), this.checker.device(name).index) === 1;
+  }
+
+  private stop(i: number, why: Stop): number {
+    this.stopped = why;
+    return i;
   }
 
   /** The `count` entries of `width` numbers `dump*` wrote at `at`, copied out. */

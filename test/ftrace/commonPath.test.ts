@@ -62,11 +62,12 @@ interface CommonRun {
 /**
  * Drives a checker and its common path over `text` as `checkTrace` does, up to the first event the common path
  * hands over (which is not applied) or the end, then calls `handOver`: the checker holds the handed-over state.
+ * `budget`: the bytes the common path may grow to.
  */
-function runCommon(text: string, options: CheckOptions = {}, capacity = 64): CommonRun {
+function runCommon(text: string, options: CheckOptions = {}, capacity = 64, budget?: number): CommonRun {
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
-  const common = new CommonPath(checker);
+  const common = new CommonPath(checker, budget);
   const cursor = TraceCursor.fromText(text);
   const batch = new EventBatch(capacity);
   let slowChecked = 0;
@@ -1014,4 +1015,32 @@ test('an unmap less than half a microsecond before its map (timestamps past micr
   assert.equal(JSON.stringify(common), JSON.stringify(alone));
   assert.ok(Object.is(alone.devices[0].longestLived?.seconds, -0));
   assert.deepStrictEqual(common, alone);
+});
+
+// ---- The common path's memory budget
+
+test('past its memory budget, the common path declines the event that would need more, and the checker takes over with the same report', () => {
+  const budget = 1 << 20;
+  const D = '0000:00:04.0';
+  // 6,000 mappings live at once: the live table would grow past 1 MiB.
+  const n = 6000;
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) lines.push(ev(1 + k * 1e-6, 'dma_map_phys', `${D} dir=TO_DEVICE dma_addr=${hx(0x40000000 + k * 0x1000)} size=4096 phys_addr=${hx(0x80000000 + k * 0x1000)} attrs=`));
+  for (let k = 0; k < n; k++) lines.push(ev(2 + k * 1e-6, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=${hx(0x40000000 + k * 0x1000)} size=4096 attrs=`));
+  lines.push(ev(3, 'dma_unmap_phys', `${D} dir=TO_DEVICE dma_addr=${hx(0x40000000)} size=4096 attrs=`));
+  const text = lines.join('\n') + '\n';
+  const run = runCommon(text, {}, 64, budget);
+  assert.ok(run.stopLine !== undefined && run.stopLine > 100 && run.stopLine <= n, `the common path stopped at a map, for room (line ${run.stopLine})`);
+  assert.equal(runCommon(text).stopLine, 2 * n + 1, 'with its usual budget it checks every map and unmap');
+  const [limited, alone] = [checkTrace(TraceCursor.fromText(text), 't', {}, false, { budget }), checkTrace(TraceCursor.fromText(text), 't', {}, false, false)];
+  assertSameReports(limited, alone, 'mappings past the budget');
+  assert.deepEqual(limited.findings.filter((f) => f.kind !== 'window').map((f) => `${f.detail}@${f.line}`), [`double-unmap@${2 * n + 1}`]);
+
+  // 1,000 devices: each takes room before its first mapping.
+  const many: string[] = [];
+  for (let k = 0; k < 1000; k++) many.push(ev(1 + k * 1e-6, 'dma_map_phys', `0000:01:${hx(k)}.0 dir=FROM_DEVICE dma_addr=${hx(0x1000 * (k + 1))} size=64 phys_addr=${hx(0x1000 * (k + 1))} attrs=`));
+  const manyText = many.join('\n') + '\n';
+  const devices = runCommon(manyText, {}, 64, budget);
+  assert.ok(devices.stopLine !== undefined && devices.stopLine > 10 && devices.stopLine < 1000, `the common path stopped at a new device, for room (line ${devices.stopLine})`);
+  assertSameReports(checkTrace(TraceCursor.fromText(manyText), 't', {}, false, { budget }), checkTrace(TraceCursor.fromText(manyText), 't', {}, false, false), 'devices past the budget');
 });

@@ -6,6 +6,7 @@
 // nothing to report, and `TraceChecker` takes over the whole state there and checks the rest.
 // This file is the module's entry: its exports are the module's.
 import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME, SLOW, STRIDE } from '../../recordLayout';
+import { fits } from './budget';
 import { Table } from './table';
 
 const TO_DEVICE = 0, BIDIRECTIONAL = 2;
@@ -44,16 +45,22 @@ class Device {
   ringRoom: i32 = 0;
   released: i64 = 0;
 
+  /** Makes room for one more release, if the budget allows. */
+  @inline roomForRelease(): bool {
+    if (this.released < <i64>this.ringRoom || this.ringRoom == RELEASES) return true;
+    // Not wrapped yet: the entries keep their places in a ring twice the size.
+    const room = max(16, this.ringRoom * 2);
+    if (!fits(<usize>room * 24)) return false;
+    const ring = heap.alloc(<usize>room * 24);
+    if (this.ringRoom > 0) memory.copy(ring, this.ring, <usize>this.ringRoom * 24);
+    this.ring = ring;
+    this.ringRoom = room;
+    return true;
+  }
+
+  /** Logs a release (`roomForRelease` made room for it). */
   @inline release(dma: f64, line: f64, epoch: f64): void {
     const n = this.released;
-    if (n == <i64>this.ringRoom && this.ringRoom < RELEASES) {
-      // Not wrapped yet: the entries keep their places in a ring twice the size.
-      const room = max(16, this.ringRoom * 2);
-      const ring = heap.alloc(<usize>room * 24);
-      if (this.ringRoom > 0) memory.copy(ring, this.ring, <usize>this.ringRoom * 24);
-      this.ring = ring;
-      this.ringRoom = room;
-    }
     const at = this.ring + <usize>(n & <i64>(this.ringRoom - 1)) * 24;
     store<f64>(at, dma);
     store<f64>(at, line, 8);
@@ -101,6 +108,8 @@ let lineScale: f64 = 0;
 let stopReason = 0;
 let lineBase: f64 = 0;
 
+export { setBudget } from './budget';
+
 export function setUp(firstId: f64, cacheLine: f64): void {
   nextId = firstId;
   lineSize = cacheLine;
@@ -132,8 +141,13 @@ export function stringIdsAt(): usize {
   return idsAt;
 }
 
-/** String `id` names device `index`. */
-export function nameDevice(id: i32, index: i32): void {
+/** What a device takes before it has any state: itself and its empty table. */
+const DEVICE_BYTES: usize = 2048;
+
+/** String `id` names device `index`; false (nothing changed) if the budget has no room for it. */
+export function nameDevice(id: i32, index: i32): bool {
+  const more = max(0, index + 1 - devices.length);
+  if (!fits(<usize>more * DEVICE_BYTES + (id >= deviceOfRoom ? <usize>max(id + 1, deviceOfRoom * 2) << 2 : 0))) return false;
   if (id >= deviceOfRoom) {
     const room = max(id + 1, deviceOfRoom * 2);
     const grown = heap.alloc(<usize>room << 2);
@@ -144,6 +158,7 @@ export function nameDevice(id: i32, index: i32): void {
   }
   while (devices.length <= index) devices.push(new Device());
   store<u32>(deviceOf + (<usize>id << 2), changetype<u32>(unchecked(devices[index])));
+  return true;
 }
 
 export function markSeen(code: i32): void {
@@ -254,7 +269,7 @@ function map(d: Device, dir: i32, dma: f64, size: f64, phys: f64, attrs: i32, li
 function unmap(d: Device, dir: i32, dma: f64, size: f64, line: f64, time: f64): bool {
   const t = d.live;
   const slot = t.find(bits(dma));
-  if (slot < 0 || t.get(slot, M_SIZE) != size || <i32>t.get(slot, M_DIR) != dir) return false;
+  if (slot < 0 || t.get(slot, M_SIZE) != size || <i32>t.get(slot, M_DIR) != dir || !d.roomForRelease()) return false;
   if (dir != TO_DEVICE) {
     // The mapping holds its line alone: a map into a held line is not taken here.
     const held = cachelines.find(lineOf(t.get(slot, M_PHYS)));
@@ -294,6 +309,7 @@ function sync(d: Device, dir: i32, dma: f64, size: f64): bool {
 
 function iommuMap(iova: f64, paddr: f64, size: f64, line: f64, offset: f64, time: f64, cpu: f64): bool {
   const s = iommu.claim(bits(iova));
+  if (s < 0) return false;
   iommu.put(s, I_PADDR, paddr);
   iommu.put(s, I_SIZE, size);
   iommu.putOrigin(s, I_LINE, line, offset, time, cpu, epoch);

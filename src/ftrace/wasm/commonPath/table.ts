@@ -3,6 +3,9 @@
 // line. Linear probing, at most half full, deletion by backward shift (as addressTable.ts). A free slot holds
 // EMPTY, a NaN no address read from a trace can be. Grown tables are not given back (the module has no allocator
 // that frees): what is lost is at most the size of the largest table, so memory follows the peak of live entries.
+// A table grows only within the module's budget (budget.ts).
+
+import { fits } from './budget';
 
 const EMPTY: u64 = 0xffffffffffffffff;
 
@@ -47,9 +50,9 @@ export class Table {
     return -1;
   }
 
-  /** The slot of `key`, added if it was not there (its fields are then stale: the caller sets them). */
+  /** The slot of `key`, added if it was not there (its fields are then stale: the caller sets them); -1 if no room. */
   claim(key: u64): i32 {
-    if ((this.count + 1) * 2 > <i32>(this.mask + 1)) this.resize((this.mask + 1) * 2);
+    if (!this.roomForOne()) return -1;
     const mask = this.mask;
     let s = hash(key) & mask;
     for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
@@ -60,9 +63,9 @@ export class Table {
     return <i32>s;
   }
 
-  /** The slot of `key`, added now (fields stale), or -1 if it was there already. */
+  /** The slot of `key`, added now (fields stale), or -1 if it was there already or there is no room. */
   insert(key: u64): i32 {
-    if ((this.count + 1) * 2 > <i32>(this.mask + 1)) this.resize((this.mask + 1) * 2);
+    if (!this.roomForOne()) return -1;
     const mask = this.mask;
     let s = hash(key) & mask;
     for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
@@ -118,6 +121,15 @@ export class Table {
       }
     }
     store<u64>(this.at(hole), EMPTY);
+  }
+
+  /** Grows the table, if one more entry would make it over half full: false if the budget has no room for that. */
+  @inline private roomForOne(): bool {
+    if ((this.count + 1) * 2 <= <i32>(this.mask + 1)) return true;
+    const slots = (this.mask + 1) * 2;
+    if (!fits(<usize>slots * this.stride)) return false;
+    this.resize(slots);
+    return true;
   }
 
   private resize(slots: u32): void {
