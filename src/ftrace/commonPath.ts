@@ -2,8 +2,8 @@
 // checks the events that make up almost all of a capture (single maps, unmaps and syncs that meet their mapping
 // exactly as mapped, IOMMU maps and unmaps), none of which `TraceChecker` would report anything for, at a fraction
 // of its cost. It stops at anything else: a line for the general parser (the host checks it, and it comes back here
-// if it is one of these events), the first event of a kind (the host counts kinds in the order met), or an event
-// whose check could find something. At that one, `handOver` gives the checker the whole state (live mappings,
+// if it is one of these events), or an event whose check could find something (the first event of each kind goes
+// to the host to be counted first, as kinds are listed in the order met). At that one, `handOver` gives the checker the whole state (live mappings,
 // cache lines, released addresses, IOMMU mappings, figures) as if it had checked every event itself, and the
 // checker checks the rest of the capture.
 import type { TraceChecker } from './checker';
@@ -159,6 +159,7 @@ export class CommonPath {
   handOver(): void {
     const w = this.wasm;
     const c = this.checker;
+    // Devices are made in the order of their indexes, and a Map keeps the order things were put in.
     const byIndex = [...c.devices.values()];
     for (let i = 0; i < w.deviceCount(); i++) {
       const d = byIndex[i];
