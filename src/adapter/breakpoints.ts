@@ -170,7 +170,6 @@ export class BreakpointTable {
       } catch (e) {
         return this.refused((e as Error).message);
       }
-      if (!watch) return this.refused(`Unknown data: ${quoted(bp.dataId)}`);
       // A value watch is decided by re-reading the value, so only owner watches know their hit counts up front.
       if (bp.hitCondition && watch.ownerOf === undefined) return this.refused('Hit conditions apply to owner data breakpoints only');
       return this.add(this.dataTriggers, { reason: 'data breakpoint', flags: watch.flags, ownerOf: watch.ownerOf, watch }, bp, undefined);

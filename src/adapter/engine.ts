@@ -97,8 +97,8 @@ export interface StateView {
   evaluate(expression: string, frame: number, step?: number): ValueNode;
   /** Bytes at a memory reference, as `readMemory` wants them; undefined for an unknown reference. */
   readMemory(reference: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } | undefined;
-  /** Undefined for an id it does not know; throws an Error saying why for one that would watch nothing. */
-  watch(dataId: string): DataWatch | undefined;
+  /** Throws an Error saying why for an id it does not know, or one that would watch nothing. */
+  watch(dataId: string): DataWatch;
 }
 
 /** How the session names what it debugs: a scenario on the modeled kernel, unless the engine says otherwise. */

@@ -178,7 +178,7 @@ export class MachineView implements StateView {
     return { address: hex(from), data, unreadable: end <= 0 ? count : end - from - n };
   }
 
-  watch(dataId: string): DataWatch | undefined {
+  watch(dataId: string): DataWatch {
     const owner = /^owner:(\d+)$/.exec(dataId);
     if (owner) {
       const id = Number(owner[1]);
@@ -203,7 +203,7 @@ export class MachineView implements StateView {
         },
       };
     }
-    return undefined;
+    throw new Error(`Unknown data: ${quoted(dataId)}`);
   }
 
   /**

@@ -368,13 +368,13 @@ export class DmabufDebugSession extends LoggingDebugSession {
           node = undefined;
         }
       }
+      if (!node?.dataId) return { dataId: null, description: `${quoted(args.name)} cannot be watched: only owners, cache lines and byte ranges can` };
       let watch;
       try {
-        watch = node?.dataId ? run.engine.view.watch(node.dataId) : undefined;
+        watch = run.engine.view.watch(node.dataId);
       } catch (e) {
         return { dataId: null, description: `${quoted(args.name)} cannot be watched: ${(e as Error).message}` };
       }
-      if (!node?.dataId || !watch) return { dataId: null, description: `${quoted(args.name)} cannot be watched: only owners, cache lines and byte ranges can` };
       return { dataId: node.dataId, description: watch.description, accessTypes: ['write' as const], canPersist: false };
     });
   }

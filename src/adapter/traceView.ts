@@ -79,7 +79,8 @@ export class TraceView implements StateView {
     return undefined;
   }
 
-  watch(): DataWatch | undefined {
-    return undefined;
+  watch(dataId: string): DataWatch {
+    // Nothing of a trace holds data to watch: its events are watched by function breakpoints.
+    throw new Error(`Unknown data: ${quoted(dataId)}`);
   }
 }

@@ -35,7 +35,9 @@ const view: StateView = {
     throw new Error(`${e} is not defined here`);
   },
   readMemory: () => undefined,
-  watch: () => undefined,
+  watch: (dataId) => {
+    throw new Error(`Unknown data: ${dataId}`);
+  },
 };
 
 test('conditions compare paths with literals, numerically when both sides are numbers', () => {

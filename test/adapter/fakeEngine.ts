@@ -99,7 +99,7 @@ export class FakeEngine implements Engine<FakeState> {
     readMemory: () => undefined,
     watch: (dataId: string) => {
       const m = /^owner:(\d+)$/.exec(dataId);
-      if (!m) return undefined;
+      if (!m) throw new Error(`Unknown data: '${dataId}'`);
       const id = Number(m[1]);
       return { description: `owner of #${id}`, flags: StepFlag.owner, ownerOf: id, read: () => this.state.owners.get(id) ?? 'none' };
     },

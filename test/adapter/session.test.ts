@@ -306,12 +306,12 @@ describe('what a user reads at the edges', () => {
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
   });
 
-  test('a data breakpoint on no buffer of the run, or on bytes past its buffer, is unverified with the reason', async () => {
+  test('a data breakpoint on no buffer of the run, on bytes past its buffer or on an id of no kind, is unverified with the reason', async () => {
     await move(dc, 'goto', { threadId: 1, targetId: 3 });
     const info = await dc.dataBreakpointInfoRequest({ name: 'rx.owner' });
     const id = /^owner:(\d+)$/.exec(info.body.dataId ?? '')![1];
     const set = await dc.setDataBreakpointsRequest({
-      breakpoints: [`owner:${id}`, 'owner:999', `bytes:${id}:0:4096`, `bytes:${id}:4000:97`, `bytes:${id}:0:999999999999`].map((dataId) => ({ dataId })),
+      breakpoints: [`owner:${id}`, 'owner:999', `bytes:${id}:0:4096`, `bytes:${id}:4000:97`, `bytes:${id}:0:999999999999`, 'colour:7'].map((dataId) => ({ dataId })),
     });
     assert.deepEqual(set.body.breakpoints.map((b) => [b.verified, b.message]), [
       [true, undefined],
@@ -319,6 +319,7 @@ describe('what a user reads at the edges', () => {
       [true, undefined],
       [false, `Bytes [0xfa0, +0x61) are not all in the 4096 bytes of buffer #${id}`],
       [false, `Bytes [0x0, +0xe8d4a50fff) are not all in the 4096 bytes of buffer #${id}`],
+      [false, "Unknown data: 'colour:7'"],
     ]);
     await dc.setDataBreakpointsRequest({ breakpoints: [] });
   });
