@@ -68,6 +68,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
   private launchArgs?: LaunchArgs;
   private loading?: Loading;
   private configured!: Promise<void>;
+  /** Whether the current launch has sent `initialized` (a restart may replace it before it could). */
+  private configurationAsked = false;
   private markConfigured!: () => void;
   private supportsProgress = false;
   private readonly vars = new VariableStore();
@@ -146,11 +148,12 @@ export class DmabufDebugSession extends LoggingDebugSession {
     let run: Run;
     // Each launch asks for its configuration (its `initialized` event) and waits for it, a second one in a session too.
     this.resetConfigured();
+    this.configurationAsked = false;
     try {
       this.launchArgs = launchArgsOf(args);
       run = await this.load(this.launchArgs, response.request_seq, false);
       // The configuration is asked for once the statements are known.
-      this.sendEvent(new InitializedEvent());
+      this.askConfiguration();
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
@@ -175,7 +178,19 @@ export class DmabufDebugSession extends LoggingDebugSession {
       this.fail(response, e);
       return;
     }
+    // A restart that replaced a launch still recording asks for the configuration that launch never asked for.
+    if (!this.configurationAsked) {
+      this.askConfiguration();
+      await this.configured;
+      if (this.run !== run) return;
+    }
     this.begin(run);
+  }
+
+  /** Sends `initialized`: the client sets its breakpoints, then sends configurationDone. */
+  private askConfiguration(): void {
+    this.configurationAsked = true;
+    this.sendEvent(new InitializedEvent());
   }
 
   /**

@@ -1,6 +1,7 @@
 // Launch, restart, cancel and terminate over the stdio adapter: breakpoints a client sends malformed are refused one
-// by one and a restart keeps the rest, the newest of two launches wins, a cancel cancels only what it names, and a
-// launch after terminate waits for its configuration.
+// by one and a restart keeps the rest, the newest of two launches wins, a restart that replaces a launch still
+// recording asks for the configuration that launch could not, a cancel cancels only what it names, and a launch after
+// terminate waits for its configuration.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -52,6 +53,30 @@ describe('launch and restart', () => {
     await stopped;
     assert.equal((await topFrame(dc)).source?.path, RING);
     assert.deepEqual((await dc.threadsRequest()).body.threads.map((t) => t.name), ['cpu', 'nic']);
+  });
+
+  test('a restart that replaces a first launch still recording asks for the configuration, and stops only after configurationDone', async () => {
+    let initializedEvents = 0;
+    let stops = 0;
+    dc.on('initialized', () => initializedEvents++);
+    dc.on('stopped', () => stops++);
+    const initialized = dc.waitForEvent('initialized');
+    const slow = dc.launchRequest({ program: ENDLESS, stopOnEntry: true, stepLimit: 2_000_000 } as DebugProtocol.LaunchRequestArguments);
+    const restart = dc.customRequest('restart', { arguments: { program: RING, stopOnEntry: true } });
+    assert.match(await failure(slow), /^Replaced by a later launch or restart after [\d,]+ statements$/);
+    await restart;
+    await initialized;
+    const set = await dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [{ line: 9 }] });
+    assert.deepEqual(verdicts(set.body.breakpoints), [[true, undefined]]);
+    await dc.threadsRequest();
+    assert.equal(stops, 0, 'no stop before configurationDone');
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'entry');
+    const atLine = await move(dc, 'continue');
+    assert.equal(atLine.body.reason, 'breakpoint', 'the breakpoint set after `initialized` holds in the restarted run');
+    assert.equal(await scenarioLine(dc, atLine.body.threadId, RING), 9);
+    assert.equal(initializedEvents, 1);
   });
 
   test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
