@@ -1,7 +1,7 @@
 // A typed array that grows by doubling: the recording's storage, a few bytes per step and no object per step.
 
-type TypedArrayCtor = Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor;
-type TypedArray = Uint8Array | Uint16Array | Uint32Array;
+type TypedArrayCtor = Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;
+type TypedArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
 export class Growable {
   private data: TypedArray;

@@ -207,14 +207,13 @@ export class MachineView implements StateView {
   }
 
   /**
-   * Throws when buffer `id` is none the run ever had, or bytes [off, off + len) are not all in it: such a watch
-   * would never fire. Its size is known while it is live; otherwise the largest buffer of the run bounds it.
+   * Throws when buffer `id` is none the run ever allocated, or bytes [off, off + len) are not all in it: such a
+   * watch would never fire. (A buffer freed by now, or not yet allocated, has the size the recorded run gave it.)
    */
   private checkWatched(id: number, off = 0, len = 1): void {
-    const b = this.state.buffers.get(id);
-    if (!b && (id >= this.engine.idLimit || this.state.mappings.has(id))) throw new Error(`No buffer #${id} in this run`);
-    const size = b?.size ?? this.engine.largestBuffer;
-    if (len === 0 || off + len > size) throw new Error(`Bytes [${hex(off)}, +${hex(len)}) are not all in ${b ? `the ${size} bytes of buffer #${id}` : `buffer #${id}: no buffer of the run has ${off + len} bytes`}`);
+    const size = this.state.buffers.get(id)?.size ?? this.engine.sizeOfBuffer(id);
+    if (size === undefined) throw new Error(`No buffer #${id} in this run`);
+    if (len === 0 || off + len > size) throw new Error(`Bytes [${hex(off)}, +${hex(len)}) are not all in the ${size} bytes of buffer #${id}`);
   }
 
   private readOwner(id: number): string {

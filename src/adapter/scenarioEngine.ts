@@ -12,6 +12,8 @@ import type { StopReason } from '../runtime/stop';
 import type { Engine, KernelEvent, SourceFrame, StatementInfo, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { MachineView } from './machineView';
+import { Growable } from './growable';
+import { firstAtLeast } from '../sorted/search';
 
 /** Events that can change bytes as the CPU would read them (through the cache or in memory). */
 const BYTE_EVENTS = new Set<MachineEvent['type']>(['alloc', 'free', 'line', 'lines', 'writeback', 'clean', 'invalidate', 'bounce', 'dma']);
@@ -70,10 +72,9 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
   private readonly threadIds = new Map<string, number>();
   /** Buffers each binding name was given by an allocating call, over the recorded run. */
   private readonly named = new Map<string, Set<number>>();
-  /** Ids the machine has handed out (buffers, mappings, ...) over the recorded run: a larger one names nothing. */
-  idLimit = 0;
-  /** The largest buffer allocated over the recorded run: no byte range longer than it is in any buffer. */
-  largestBuffer = 0;
+  /** Every buffer allocated over the recorded run, by id (ascending: ids count up), and its size. */
+  private readonly bufferIds = new Growable(Float64Array);
+  private readonly bufferSizes = new Growable(Float64Array);
 
   constructor(
     readonly program: Program,
@@ -127,18 +128,28 @@ export class ScenarioEngine implements Engine<RunnerSnapshot> {
       flags |= flagsOf(e);
       if (changesOwner(e) && 'buffer' in e && !owners.includes(e.buffer)) owners.push(e.buffer);
       if (e.type === 'alloc') {
-        this.largestBuffer = Math.max(this.largestBuffer, e.size);
+        // A replay from a checkpoint allocates again what the recording noted.
+        if (this.bufferIds.length === 0 || e.buffer > this.bufferIds.at(this.bufferIds.length - 1)) {
+          this.bufferIds.push(e.buffer);
+          this.bufferSizes.push(e.size);
+        }
         const bound = targetNameOf(s.stmt);
         if (bound !== undefined) this.nameBuffer(bound, e.buffer);
       }
     }
-    this.idLimit = Math.max(this.idLimit, this.runner.machine.state.nextId);
     const op = s.stmt.resolved?.op;
     if (op === 'cpu.write' || op === 'device.write') flags |= StepFlag.bytes;
     return {
       record: { stmt: this.ids.get(s.stmt) ?? 0, thread: this.threadIds.get(s.thread) ?? 0, depth, flags, owners },
       detail: new ScenarioStepDetail(s.events, s.hazards, this.runner.machine.state),
     };
+  }
+
+  /** The size buffer `id` was allocated with in the recorded run; undefined if no allocation made it. */
+  sizeOfBuffer(id: number): number | undefined {
+    const ids = this.bufferIds;
+    const k = firstAtLeast(ids.length, (i) => ids.at(i), id);
+    return k < ids.length && ids.at(k) === id ? this.bufferSizes.at(k) : undefined;
   }
 
   private nameBuffer(name: string, buffer: number): void {

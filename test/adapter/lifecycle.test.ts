@@ -2,6 +2,9 @@
 // by one and a restart keeps the rest, the newest of two launches wins, a restart that replaces a launch still
 // recording asks for the configuration that launch could not, a cancel cancels only what it names, and a launch after
 // terminate waits for its configuration.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -77,6 +80,24 @@ describe('launch and restart', () => {
     assert.equal(atLine.body.reason, 'breakpoint', 'the breakpoint set after `initialized` holds in the restarted run');
     assert.equal(await scenarioLine(dc, atLine.body.threadId, RING), 9);
     assert.equal(initializedEvents, 1);
+  });
+
+  test('a data breakpoint on bytes of a buffer freed and forgotten by then is checked against its own size, not the largest of the run', async () => {
+    // The 4 KiB buffer is freed, and no binding names it once `a` is bound again: the machine prunes it among the
+    // hundred that follow, so only the recording knows its size.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dmabuf-watch-')), 'freed.dmabuf');
+    fs.writeFileSync(file, 'platform arm64\ndevice nic\na = kmalloc(4KiB)\nkfree(a)\nrepeat 100 {\n  a = kmalloc(64KiB)\n  kfree(a)\n}\n');
+    await launch(dc, { program: file, stopOnEntry: true });
+    await move(dc, 'next');
+    const info = await dc.dataBreakpointInfoRequest({ name: 'a.owner', frameId: (await topFrame(dc)).id });
+    const id = /^owner:(\d+)$/.exec(info.body.dataId ?? '')![1];
+    await move(dc, 'continue');
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [`bytes:${id}:0:4096`, `bytes:${id}:0:8192`, 'bytes:999:0:1'].map((dataId) => ({ dataId })) });
+    assert.deepEqual(verdicts(set.body.breakpoints), [
+      [true, undefined],
+      [false, `Bytes [0x0, +0x2000) are not all in the 4096 bytes of buffer #${id}`],
+      [false, 'No buffer #999 in this run'],
+    ]);
   });
 
   test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
