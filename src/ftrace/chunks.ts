@@ -2,8 +2,8 @@
 // thread claims the next chunk nobody has when it has room for one (`ChunkClaims`), so the work follows whoever is
 // free: the reading threads, and the checking thread whenever it would otherwise wait. A chunk starts at the first
 // line that begins in it (so each line is read by the one thread its first byte falls to), and its lines are
-// numbered from 1: a reader cannot know how many came before, and the checking thread renumbers them as it takes
-// the chunks in file order.
+// numbered from 1: a reader cannot know how many came before, and the checking thread, taking the chunks in file
+// order, gives each batch the lines before its chunk (`EventBatch.lineBase`).
 import * as fs from 'fs';
 import type { EventBatch } from './eventBatch';
 import { lineStartFrom, TraceCursor } from './reader';
