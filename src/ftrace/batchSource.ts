@@ -265,8 +265,9 @@ class Ring {
  * Batches from reading threads that claim the file's chunks as they have room, read here in file order; this thread
  * claims and decodes chunks too whenever the next batch due is not written yet, so on two cores the decoding is
  * shared by whichever thread is free. A reader numbers the lines of a chunk from 1 (it cannot know how many came
- * before); each batch handed out carries the lines before its chunk (`lineBase`). The chunks end at the last newline the file had when
- * opened; what follows is read here after them, on past that size, as a single cursor reads a file that grows.
+ * before); each batch handed out carries the lines before its chunk (`lineBase`). The chunks end at the last newline
+ * the file had when opened; what follows is read here after them, on past that size, as a single cursor reads a file
+ * that grows.
  */
 class WorkerBatches implements BatchSource {
   private readonly claims: ChunkClaims;
