@@ -7,6 +7,7 @@
 // cache lines, released addresses, IOMMU mappings, figures) as if it had checked every event itself, and the
 // checker checks the rest of the capture.
 import type { TraceChecker } from './checker';
+import { MEMORY_PER_DEVICE } from './deviceState';
 import type { EventBatch } from './eventBatch';
 import { DIRECTIONS, type DmaEvent } from './events';
 import type { Origin } from './mappings';
@@ -18,7 +19,7 @@ interface Global { readonly value: number }
 
 interface CommonPathModule {
   memory: { readonly buffer: ArrayBuffer };
-  SLOW_LINE: Global; NEW_DEVICE: Global; NEW_CODE: Global; UNCHECKED: Global;
+  SLOW_LINE: Global; NEW_DEVICE: Global; NEW_CODE: Global; UNCHECKED: Global; RELEASES: Global;
   setUp(firstId: number, cacheLine: number): void;
   setEpoch(epoch: number): void;
   setLineBase(base: number): void;
@@ -77,9 +78,12 @@ export class CommonPath {
   /** `budget`: the bytes the module may grow to (tests set a small one); past it, the checker takes over. */
   constructor(private readonly checker: TraceChecker, budget?: number) {
     this.wasm = instantiate<CommonPathModule>((compiled ??= compileModule(COMMON_PATH_WASM)));
-    if (this.wasm.NEW_DEVICE.value !== NEW_DEVICE || this.wasm.NEW_CODE.value !== NEW_CODE || this.wasm.UNCHECKED.value !== Stop.Unchecked || this.wasm.SLOW_LINE.value !== Stop.SlowLine) {
+    const w = this.wasm;
+    if (w.NEW_DEVICE.value !== NEW_DEVICE || w.NEW_CODE.value !== NEW_CODE || w.UNCHECKED.value !== Stop.Unchecked || w.SLOW_LINE.value !== Stop.SlowLine) {
       throw new Error('the common path module and its host disagree on the stop reasons');
     }
+    // The release logs handed over must hold what the checker's would.
+    if (w.RELEASES.value !== MEMORY_PER_DEVICE) throw new Error('the common path module and its host disagree on the releases a device remembers');
     this.wasm.setUp(checker.nextId, checker.lineSize);
     if (budget !== undefined) this.wasm.setBudget(budget);
     this.wasm.setEpoch(checker.epoch);

@@ -12,8 +12,12 @@ import { Table } from './table';
 const TO_DEVICE = 0, BIDIRECTIONAL = 2;
 /** 2^53: the addresses from here up (DMA_MAPPING_ERROR, read as 2^64, among them) are not taken here. */
 const EXACT: f64 = 9007199254740992.0;
-/** Releases a device remembers (deviceState.ts: MEMORY_PER_DEVICE), in two generations of half (releaseLog.ts). */
-const RELEASES: i32 = 16384, GENERATION: i32 = RELEASES >> 1;
+/**
+ * Releases a device remembers (deviceState.ts: MEMORY_PER_DEVICE, which the host checks this against), in two
+ * generations of half as many (releaseLog.ts).
+ */
+export const RELEASES: i32 = 16384;
+const GENERATION: i32 = RELEASES >> 1;
 const CODES: i32 = IOMMU_UNMAP + 1;
 
 /** Why `run` stopped before a record: the host handles it and carries on, or (`UNCHECKED`) takes over the checking. */
