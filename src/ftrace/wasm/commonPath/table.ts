@@ -39,41 +39,44 @@ export class Table {
     return this.entries + <usize>slot * this.stride;
   }
 
-  /** The slot of `key`, or -1; valid until the next claim or removal. */
-  @inline find(key: u64): i32 {
-    const mask = this.mask;
+  /**
+   * Where `key` is: its slot, or (not there) the complement (~slot, negative) of the free slot it would take. Valid
+   * until the next claim or removal.
+   */
+  @inline private probe(key: u64): i32 {
+    const entries = this.entries, stride = this.stride, mask = this.mask;
     for (let s = hash(key) & mask; ; s = (s + 1) & mask) {
-      const k = load<u64>(this.at(s));
+      const k = load<u64>(entries + <usize>s * stride);
       if (k == key) return <i32>s;
-      if (k == EMPTY) return -1;
+      if (k == EMPTY) return ~<i32>s;
     }
     return -1;
+  }
+
+  /** The slot of `key`, or -1; valid until the next claim or removal. */
+  @inline find(key: u64): i32 {
+    const s = this.probe(key);
+    return s >= 0 ? s : -1;
   }
 
   /** The slot of `key`, added if it was not there (its fields are then stale: the caller sets them); -1 if no room. */
   claim(key: u64): i32 {
     if (!this.roomForOne()) return -1;
-    const mask = this.mask;
-    let s = hash(key) & mask;
-    for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
-      if (k == key) return <i32>s;
-    }
-    store<u64>(this.at(s), key);
-    this.count++;
-    return <i32>s;
+    const s = this.probe(key);
+    return s >= 0 ? s : this.take(~s, key);
   }
 
   /** The slot of `key`, added now (fields stale), or -1 if it was there already or there is no room. */
   insert(key: u64): i32 {
     if (!this.roomForOne()) return -1;
-    const mask = this.mask;
-    let s = hash(key) & mask;
-    for (let k = load<u64>(this.at(s)); k != EMPTY; s = (s + 1) & mask, k = load<u64>(this.at(s))) {
-      if (k == key) return -1;
-    }
-    store<u64>(this.at(s), key);
+    const s = this.probe(key);
+    return s >= 0 ? -1 : this.take(~s, key);
+  }
+
+  @inline private take(slot: i32, key: u64): i32 {
+    store<u64>(this.at(slot), key);
     this.count++;
-    return <i32>s;
+    return slot;
   }
 
   @inline key(slot: i32): u64 {
