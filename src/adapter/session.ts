@@ -62,6 +62,9 @@ interface Loading {
   cancelled: boolean;
 }
 
+/** Whether a launch or restart failed because a later one replaced it (that one then has the session). */
+const replaced = (e: unknown): boolean => e instanceof RequestError && e.code === ErrorCode.replaced;
+
 export class DmabufDebugSession extends LoggingDebugSession {
   private run?: Run;
   /** The configuration last launched or restarted (recorded or not yet): what a restart without arguments restarts. */
@@ -158,7 +161,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     } catch (e) {
       this.fail(response, e);
       // A launch replaced by a later one leaves the session to that one.
-      if (!(e instanceof RequestError && e.code === ErrorCode.replaced)) this.sendEvent(new TerminatedEvent());
+      if (!replaced(e)) this.sendEvent(new TerminatedEvent());
       return;
     }
     await this.configured;
@@ -176,14 +179,16 @@ export class DmabufDebugSession extends LoggingDebugSession {
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
+      // A failed restart leaves the session as it was; but one that replaced a launch still recording leaves
+      // nothing to debug, and ends the session as that launch's failure would have.
+      if (!this.run && !replaced(e)) this.sendEvent(new TerminatedEvent());
       return;
     }
-    // A restart that replaced a launch still recording asks for the configuration that launch never asked for.
-    if (!this.configurationAsked) {
-      this.askConfiguration();
-      await this.configured;
-      if (this.run !== run) return;
-    }
+    // A restart that replaced a launch still recording asks for the configuration that launch never asked for; any
+    // restart begins only once the client has sent configurationDone (at once, in a session configured already).
+    if (!this.configurationAsked) this.askConfiguration();
+    await this.configured;
+    if (this.run !== run) return;
     this.begin(run);
   }
 
@@ -304,8 +309,10 @@ export class DmabufDebugSession extends LoggingDebugSession {
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
     if (this.loading) this.loading.cancelled = true;
-    // A launch after this one starts a new configuration: it waits for its own configurationDone.
+    // A launch (or restart) after this one starts a new configuration: it asks for it and waits for its own
+    // configurationDone.
     this.resetConfigured();
+    this.configurationAsked = false;
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
   }

@@ -1,7 +1,8 @@
 // Launch, restart, cancel and terminate over the stdio adapter: breakpoints a client sends malformed are refused one
 // by one and a restart keeps the rest, the newest of two launches wins, a restart that replaces a launch still
-// recording asks for the configuration that launch could not, a cancel cancels only what it names, and a launch after
-// terminate waits for its configuration.
+// recording asks for the configuration that launch could not (and ends the session if it fails), no restart begins
+// before configurationDone, a cancel cancels only what it names, and a launch or restart after terminate waits for
+// its configuration.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -82,6 +83,52 @@ describe('launch and restart', () => {
     assert.equal(initializedEvents, 1);
   });
 
+  test('a restart while the configuration is still awaited (a launch\'s, or a restart\'s that replaced a launch still recording) waits for it too', async () => {
+    let initializedEvents = 0;
+    let early = 0;
+    let configured = false;
+    dc.on('initialized', () => initializedEvents++);
+    dc.on('stopped', () => (early += configured ? 0 : 1));
+    // A launch that has asked for its configuration, then a restart.
+    let initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: RING, stopOnEntry: false } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    await dc.customRequest('restart', { arguments: { program: RING, stopOnEntry: false } });
+    await dc.threadsRequest();
+    assert.equal(early, 0, 'no stop before configurationDone');
+    dc.stop();
+    dc = await startClient();
+    dc.on('initialized', () => initializedEvents++);
+    dc.on('stopped', () => (early += configured ? 0 : 1));
+    // A restart that replaced a launch still recording, then another restart before configurationDone.
+    initialized = dc.waitForEvent('initialized');
+    const slow = dc.launchRequest({ program: ENDLESS, stopOnEntry: true, stepLimit: 2_000_000 } as DebugProtocol.LaunchRequestArguments);
+    const first = dc.customRequest('restart', { arguments: { program: RING, stopOnEntry: false } });
+    await failure(slow);
+    await first;
+    await initialized;
+    await dc.customRequest('restart', { arguments: { program: RING, stopOnEntry: false } });
+    await dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [{ line: 9 }] });
+    await dc.threadsRequest();
+    assert.equal(early, 0, 'no stop before configurationDone');
+    const stopped = dc.waitForEvent('stopped');
+    configured = true;
+    await dc.configurationDoneRequest();
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.equal(stop.body.reason, 'breakpoint', 'the breakpoint set after `initialized` holds');
+    assert.equal(await scenarioLine(dc, stop.body.threadId, RING), 9);
+    assert.equal(initializedEvents, 2, 'one `initialized` per session');
+  });
+
+  test('a restart that fails after replacing a launch still recording ends the session: nothing is left to debug', async () => {
+    const terminated = dc.waitForEvent('terminated');
+    const slow = dc.launchRequest({ program: ENDLESS, stopOnEntry: true, stepLimit: 2_000_000 } as DebugProtocol.LaunchRequestArguments);
+    const restart = failure(dc.customRequest('restart', { arguments: { program: fixture('missing.dmabuf'), stopOnEntry: true } }));
+    assert.match(await failure(slow), /^Replaced by a later launch or restart/);
+    assert.match(await restart, /missing\.dmabuf/);
+    await terminated;
+  });
+
   test('a data breakpoint on bytes of a buffer freed and forgotten by then is checked against its own size, not the largest of the run', async () => {
     // The 4 KiB buffer is freed, and no binding names it once `a` is bound again: the machine prunes it among the
     // hundred that follow, so only the recording knows its size.
@@ -126,6 +173,23 @@ describe('launch and restart', () => {
     await dc.terminateRequest({});
     await terminated;
     await launchWaitsForConfiguration(true);
+  });
+
+  test('a restart after terminate asks for its configuration, and stops only after configurationDone', async () => {
+    await launch(dc, { program: RING, stopOnEntry: true });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
+    let stops = 0;
+    dc.on('stopped', () => stops++);
+    const initialized = dc.waitForEvent('initialized');
+    await dc.customRequest('restart', {});
+    await initialized;
+    await dc.threadsRequest();
+    assert.equal(stops, 0, 'no stop before configurationDone');
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'entry');
   });
 
   test('a second launch in a running session waits for its own configurationDone too', async () => {
