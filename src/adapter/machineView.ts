@@ -208,10 +208,13 @@ export class MachineView implements StateView {
 
   /**
    * Throws when buffer `id` is none the run ever allocated, or bytes [off, off + len) are not all in it: such a
-   * watch would never fire. (A buffer freed by now, or not yet allocated, has the size the recorded run gave it.)
+   * watch would never fire. (A buffer freed by now, or not yet allocated, has the size the recorded run gave it; a
+   * failed allocation allocated nothing, though the machine holds it to name the NULL it returned.)
    */
   private checkWatched(id: number, off = 0, len = 1): void {
-    const size = this.state.buffers.get(id)?.size ?? this.engine.sizeOfBuffer(id);
+    const held = this.state.buffers.get(id);
+    if (held?.failed) throw new Error(`Buffer #${id} is a failed allocation: it never held a byte`);
+    const size = held?.size ?? this.engine.sizeOfBuffer(id);
     if (size === undefined) throw new Error(`No buffer #${id} in this run`);
     if (len === 0 || off + len > size) throw new Error(`Bytes [${hex(off)}, +${hex(len)}) are not all in the ${size} bytes of buffer #${id}`);
   }

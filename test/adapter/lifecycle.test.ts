@@ -147,6 +147,14 @@ describe('launch and restart', () => {
     ]);
   });
 
+  test('a failed allocation cannot be watched: it never held a byte', async () => {
+    await launch(dc, { program: fixture('failed.dmabuf'), stopOnEntry: true });
+    await move(dc, 'next');
+    const info = await dc.dataBreakpointInfoRequest({ name: 'p.owner', frameId: (await topFrame(dc)).id });
+    assert.equal(info.body.dataId, null);
+    assert.match(info.body.description, /^'p\.owner' cannot be watched: Buffer #\d+ is a failed allocation: it never held a byte$/);
+  });
+
   test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
     // The recording must still be going when the wrong cancels are answered, or the test would prove nothing.
     let answered = false;
