@@ -92,7 +92,7 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     }
     if (r.kind !== 'event') return;
     const e = decodeEvent(r);
-    const route = common ? common.route(e, r.line, r.offset, r.timestamp, r.cpu) : Route.HandOver;
+    const route = common ? common.route(e, r.line, r.offset, r.timestamp, r.cpu) : Route.Host;
     if (route === Route.HandOver) handOver();
     if (route !== Route.Checked) checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
     if (e.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);

@@ -257,6 +257,11 @@ export class TraceChecker implements HotEventSink {
     }
   }
 
+  /** The device whose `DeviceState.index` is `index`. */
+  deviceAt(index: number): DeviceState {
+    return this.byIndex[index];
+  }
+
   /** The state of device `name`, if it has had an event (a debugger's look before applying the next one). */
   deviceNamed(name: string): DeviceState | undefined {
     const last = this.lastDevice;

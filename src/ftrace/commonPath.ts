@@ -3,11 +3,11 @@
 // exactly as mapped, IOMMU maps and unmaps), none of which `TraceChecker` would report anything for, at a fraction
 // of its cost. It stops at anything else: a line for the general parser (the host checks it, and it comes back here
 // if it is one of these events), or an event whose check could find something (the first event of each kind goes
-// to the host to be counted first, as kinds are listed in the order met). At that one, `handOver` gives the checker the whole state (live mappings,
-// cache lines, released addresses, IOMMU mappings, figures) as if it had checked every event itself, and the
-// checker checks the rest of the capture.
+// to the host to be counted first, as kinds are listed in the order met). At that one, `handOver` gives the checker
+// the whole state (live mappings, cache lines, released addresses, IOMMU mappings, figures) as if it had checked
+// every event itself, and the checker checks the rest of the capture. What the two sides share is commonPathLayout.ts.
 import type { TraceChecker } from './checker';
-import { MEMORY_PER_DEVICE } from './deviceState';
+import { I_LINE, I_PADDR, I_SIZE, I_WIDTH, M_ATTRS, M_DIR, M_ID, M_LINE, M_PHYS, M_SIZE, M_WIDTH, NEW_CODE, NEW_DEVICE, SLOW_LINE, UNCHECKED } from './commonPathLayout';
 import type { EventBatch } from './eventBatch';
 import { DIRECTIONS, type DmaEvent } from './events';
 import type { Origin } from './mappings';
@@ -15,11 +15,8 @@ import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_CODE, R_DEVICE, STRI
 import { COMMON_PATH_WASM } from './wasm/commonPathWasm';
 import { compileModule, instantiate } from './wasmModule';
 
-interface Global { readonly value: number }
-
 interface CommonPathModule {
   memory: { readonly buffer: ArrayBuffer };
-  SLOW_LINE: Global; NEW_DEVICE: Global; NEW_CODE: Global; UNCHECKED: Global; RELEASES: Global;
   setUp(firstId: number, cacheLine: number): void;
   setEpoch(epoch: number): void;
   setLineBase(base: number): void;
@@ -46,8 +43,8 @@ interface CommonPathModule {
 let compiled: object | undefined;
 
 /** Why `run` stopped: a line for the general parser, or an event for the checker. */
-export const enum Stop { SlowLine = 1, Unchecked = 4 }
-const NEW_DEVICE = 2, NEW_CODE = 3;
+export const Stop = { SlowLine: SLOW_LINE, Unchecked: UNCHECKED } as const;
+export type Stop = (typeof Stop)[keyof typeof Stop];
 
 /** What the host does with an event decoded by the general parser while the common path holds the state. */
 export const enum Route {
@@ -59,9 +56,9 @@ export const enum Route {
   HandOver,
 }
 
-// The numbers `dumpLive` writes per mapping, and `dumpIommu` per IOMMU mapping.
-const L_DMA = 0, L_SIZE = 1, L_PHYS = 2, L_DIR = 3, L_ATTRS = 4, L_ID = 5, L_ORIGIN = 6, L_WIDTH = 11;
-const I_IOVA = 0, I_PADDR = 1, I_SIZE = 2, I_ORIGIN = 3, I_WIDTH = 8;
+// The numbers `dumpLive` writes per mapping (its dma address, then its fields), and `dumpIommu` per IOMMU mapping.
+const L_DMA = 0, L_SIZE = 1 + M_SIZE, L_PHYS = 1 + M_PHYS, L_DIR = 1 + M_DIR, L_ATTRS = 1 + M_ATTRS, L_ID = 1 + M_ID, L_ORIGIN = 1 + M_LINE, L_WIDTH = 1 + M_WIDTH;
+const D_IOVA = 0, D_PADDR = 1 + I_PADDR, D_SIZE = 1 + I_SIZE, D_ORIGIN = 1 + I_LINE, D_WIDTH = 1 + I_WIDTH;
 
 const originAt = (n: Float64Array, at: number): Origin => ({ line: n[at], offset: n[at + 1], timestamp: n[at + 2], cpu: n[at + 3], epoch: n[at + 4] });
 
@@ -73,17 +70,11 @@ export class CommonPath {
   /** Each reader's string table (`EventBatch.strings`) as this module's ids. */
   private readonly idsOf = new Map<string[], number[]>();
   private batch: EventBatch | undefined;
-  private stopped = Stop.SlowLine;
+  private stopped: Stop = Stop.SlowLine;
 
   /** `budget`: the bytes the module may grow to (tests set a small one); past it, the checker takes over. */
   constructor(private readonly checker: TraceChecker, budget?: number) {
     this.wasm = instantiate<CommonPathModule>((compiled ??= compileModule(COMMON_PATH_WASM)));
-    const w = this.wasm;
-    if (w.NEW_DEVICE.value !== NEW_DEVICE || w.NEW_CODE.value !== NEW_CODE || w.UNCHECKED.value !== Stop.Unchecked || w.SLOW_LINE.value !== Stop.SlowLine) {
-      throw new Error('the common path module and its host disagree on the stop reasons');
-    }
-    // The release logs handed over must hold what the checker's would.
-    if (w.RELEASES.value !== MEMORY_PER_DEVICE) throw new Error('the common path module and its host disagree on the releases a device remembers');
     this.wasm.setUp(checker.nextId, checker.lineSize);
     if (budget !== undefined) this.wasm.setBudget(budget);
     this.wasm.setEpoch(checker.epoch);
@@ -120,7 +111,7 @@ export class CommonPath {
       } else if (why === NEW_DEVICE) {
         // A device's first event here: it takes the index the checker gives it (made now, if this is its first).
         if (!this.named(batch.strings[batch.records[i * STRIDE + R_DEVICE]])) return this.stop(i, Stop.Unchecked);
-      } else return this.stop(i, why);
+      } else return this.stop(i, why === UNCHECKED ? Stop.Unchecked : Stop.SlowLine);
       from = i;
     }
   }
@@ -163,10 +154,8 @@ export class CommonPath {
   handOver(): void {
     const w = this.wasm;
     const c = this.checker;
-    // Devices are made in the order of their indexes, and a Map keeps the order things were put in.
-    const byIndex = [...c.devices.values()];
     for (let i = 0; i < w.deviceCount(); i++) {
-      const d = byIndex[i];
+      const d = c.deviceAt(i);
       const live = this.dumped(w.dumpLive(i), L_WIDTH);
       const order: number[] = [];
       for (let at = 0; at < live.length; at += L_WIDTH) order.push(at);
@@ -187,8 +176,8 @@ export class CommonPath {
       d.live = w.figure(i, 5);
       if (w.figure(i, 6) === 1) s.longest = { line: w.figure(i, 7), dma: w.figure(i, 8), size: w.figure(i, 9), seconds: w.figure(i, 10) };
     }
-    const iommu = this.dumped(w.dumpIommu(), I_WIDTH);
-    for (let at = 0; at < iommu.length; at += I_WIDTH) c.iommu.map(iommu[at + I_IOVA], iommu[at + I_PADDR], iommu[at + I_SIZE], originAt(iommu, at + I_ORIGIN));
+    const iommu = this.dumped(w.dumpIommu(), D_WIDTH);
+    for (let at = 0; at < iommu.length; at += D_WIDTH) c.iommu.map(iommu[at + D_IOVA], iommu[at + D_PADDR], iommu[at + D_SIZE], originAt(iommu, at + D_ORIGIN));
     c.iommu.maps = w.iommuFigure(0);
     c.iommu.unmaps = w.iommuFigure(1);
     c.iommu.peakLive = w.iommuFigure(2);

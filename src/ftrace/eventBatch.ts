@@ -41,5 +41,6 @@ export class EventBatch {
   clear(): void {
     this.count = 0;
     this.slow.length = 0;
+    this.lineBase = 0;
   }
 }

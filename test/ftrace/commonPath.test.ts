@@ -11,7 +11,9 @@ import { checkTrace, type TraceReport } from '../../src/ftrace/check';
 import { TraceChecker, type CheckOptions } from '../../src/ftrace/checker';
 import { CommonPath, Route, Stop } from '../../src/ftrace/commonPath';
 import { EventBatch, HOT_NAMES } from '../../src/ftrace/eventBatch';
-import { decodeEvent, type DmaEvent, type TraceDirection } from '../../src/ftrace/events';
+import { DIRECTIONS, decodeEvent, type DmaEvent, type TraceDirection } from '../../src/ftrace/events';
+import { BIDIRECTIONAL, RELEASES, TO_DEVICE } from '../../src/ftrace/commonPathLayout';
+import { MEMORY_PER_DEVICE } from '../../src/ftrace/deviceState';
 import type { TraceFinding } from '../../src/ftrace/findings';
 import { parseLine } from '../../src/ftrace/lineParser';
 import type { StreamingMapping } from '../../src/ftrace/mappings';
@@ -1043,4 +1045,12 @@ test('past its memory budget, the common path declines the event that would need
   const devices = runCommon(manyText, {}, 64, budget);
   assert.ok(devices.stopLine !== undefined && devices.stopLine > 10 && devices.stopLine < 1000, `the common path stopped at a new device, for room (line ${devices.stopLine})`);
   assertSameReports(checkTrace(TraceCursor.fromText(manyText), 't', {}, false, { budget }), checkTrace(TraceCursor.fromText(manyText), 't', {}, false, false), 'devices past the budget');
+});
+
+// ---- What the module and the checker must agree on
+
+test('the layout the common path shares with its host agrees with the checker: directions, and releases a device remembers', () => {
+  assert.equal(DIRECTIONS[TO_DEVICE], 'TO_DEVICE');
+  assert.equal(DIRECTIONS[BIDIRECTIONAL], 'BIDIRECTIONAL');
+  assert.equal(RELEASES, MEMORY_PER_DEVICE);
 });

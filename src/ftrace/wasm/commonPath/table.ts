@@ -50,6 +50,7 @@ export class Table {
       if (k == key) return <i32>s;
       if (k == EMPTY) return ~<i32>s;
     }
+    // Not reached: the table is never full. (AssemblyScript wants a return after the loop.)
     return -1;
   }
 
