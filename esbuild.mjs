@@ -5,12 +5,14 @@ import * as fs from 'fs';
 // The trace reader's fast path and the checker's common path in WebAssembly: each compiled first (with no runtime to
 // speak of and no imports) into a generated module holding its bytes, which `src/ftrace/hotLines.ts` and
 // `src/ftrace/commonPath.ts` import; `--wasm-only` stops after this step, for a type check on a fresh clone. A
-// module is rebuilt only when a source file of its folder (or the record layout) is newer than it.
+// module is rebuilt only when a source file of its folder (or a layout it shares) is newer than it.
 const WASM_MODULES = [
   { sources: 'src/ftrace/wasm/assembly', entry: 'hotLines.ts', out: 'src/ftrace/wasm/hotLinesWasm.ts', name: 'HOT_LINES_WASM', what: "the fast path's" },
   { sources: 'src/ftrace/wasm/commonPath', entry: 'commonPath.ts', out: 'src/ftrace/wasm/commonPathWasm.ts', name: 'COMMON_PATH_WASM', what: "the checker's common path's" },
 ];
-const newest = (dir) => Math.max(fs.statSync('src/ftrace/recordLayout.ts').mtimeMs, ...fs.readdirSync(dir).map((f) => fs.statSync(`${dir}/${f}`).mtimeMs));
+// The layouts the modules share with the JavaScript side count as their sources too.
+const SHARED = ['src/ftrace/recordLayout.ts', 'src/ftrace/commonPathLayout.ts'];
+const newest = (dir) => Math.max(...SHARED.map((f) => fs.statSync(f).mtimeMs), ...fs.readdirSync(dir).map((f) => fs.statSync(`${dir}/${f}`).mtimeMs));
 for (const m of WASM_MODULES) {
   if (fs.existsSync(m.out) && fs.statSync(m.out).mtimeMs >= newest(m.sources)) continue;
   const { default: asc } = await import('assemblyscript/asc');
