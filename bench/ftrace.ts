@@ -149,7 +149,7 @@ async function child(mode: string, file: string): Promise<void> {
   else {
     // `check` decides as the CLI does (a reading thread for a large file on two cores); `check-one` keeps to one;
     // `check-js` leaves every event to the JavaScript checker, as before the common path.
-    const r = checkTrace(TraceCursor.open(file), file, {}, mode === 'check-one' ? false : undefined, mode !== 'check-js');
+    const r = checkTrace(TraceCursor.open(file), file, {}, { thread: mode === 'check-one' ? false : undefined, commonPath: mode !== 'check-js' });
     lines = r.lines;
     findings = r.findings.length;
   }

@@ -54,13 +54,24 @@ function summarize(d: DeviceState): DeviceSummary {
   };
 }
 
+/** How `checkTrace` reads and checks: what it decides by itself unless told. */
+export interface CheckTraceHow {
+  /** Decode on reading threads, or not (by default, when that pays). */
+  thread?: boolean;
+  /**
+   * Check the common events in WebAssembly until the first that could be reported (the default); false: every event
+   * in `TraceChecker`, as a debugger checks them.
+   */
+  commonPath?: boolean;
+  /** The bytes the common path may grow to (a test sets a small budget). */
+  budget?: number;
+}
+
 /**
- * Runs the checker over every record of `cursor` (which it closes), decoding on another thread when that pays
- * (`thread` forces the choice either way). The common events go to the checker's common path in WebAssembly until
- * the first that could be reported (`commonPath` false: all to the checker, as a debugger checks them; a `budget`:
- * the bytes the common path may grow to, as a test sets it).
+ * Runs the checker over every record of `cursor` (which it closes), decoding on another thread when that pays, and
+ * checking the common events on the checker's common path until the first that could be reported (`how`).
  */
-export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, thread?: boolean, commonPath: boolean | { budget: number } = true): TraceReport {
+export function checkTrace(cursor: TraceCursor, file: string, options: CheckOptions = {}, how: CheckTraceHow = {}): TraceReport {
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
@@ -70,7 +81,7 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     if (!events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
   };
   // A release log that keeps what it released is not the common path's.
-  let common = commonPath && !options.keepReleased ? new CommonPath(checker, commonPath === true ? undefined : commonPath.budget) : undefined;
+  let common = how.commonPath !== false && !options.keepReleased ? new CommonPath(checker, how.budget) : undefined;
   const handOver = (): void => {
     if (!common) return;
     common.handOver();
@@ -98,7 +109,7 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     if (e.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
     else events.set(r.event, (events.get(r.event) ?? 0) + 1);
   };
-  const source = batchesOf(cursor, thread);
+  const source = batchesOf(cursor, how.thread);
   try {
     for (let batch = source.next(); batch; batch = source.next()) {
       const rec = batch.records;

@@ -266,7 +266,7 @@ describe('debugging a kernel trace', () => {
   test('a capture past 16 MiB is recorded on reading threads (the bundle\'s) and stops where the checker finds its bugs', async () => {
     const file = generatedTrace(200_000, { bugEvery: 40_000 });
     assert.ok(fs.statSync(file).size > 16 * 2 ** 20);
-    const bugs = checkTrace(TraceCursor.open(file), file, {}, false).findings.filter(isBug).map((f) => f.line);
+    const bugs = checkTrace(TraceCursor.open(file), file, {}, { thread: false }).findings.filter(isBug).map((f) => f.line);
     assert.ok(bugs.length >= 2);
     await launch(dc, { program: file, stopOnEntry: true });
     const lines: number[] = [];

@@ -144,7 +144,7 @@ test('a capture longer than the ring of slots reads whole, in order, and checks 
     assert.deepEqual(threaded, drain(TraceCursor.open(file), false));
     assert.deepEqual(drain(TraceCursor.open(file), true, { threads: 2, chunkBytes: 1 << 20 }), threaded);
     assert.equal(threaded.nextLine, lines.length + 1);
-    assert.deepEqual(checkTrace(TraceCursor.open(file), file, {}, true), checkTrace(TraceCursor.open(file), file, {}, false));
+    assert.deepEqual(checkTrace(TraceCursor.open(file), file, {}, { thread: true }), checkTrace(TraceCursor.open(file), file, {}, { thread: false }));
   });
 });
 

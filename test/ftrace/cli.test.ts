@@ -107,7 +107,7 @@ test('the bundled command reads a large capture on its reading threads (dist/par
   try {
     const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'check-trace', '--json', file], { encoding: 'latin1', maxBuffer: 1 << 28 });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(checkTrace(TraceCursor.open(file), file, {}, false))));
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(checkTrace(TraceCursor.open(file), file, {}, { thread: false }))));
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }

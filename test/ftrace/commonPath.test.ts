@@ -26,8 +26,8 @@ import { captures, ev, tempTrace, TRACES } from './helpers';
 /** `checkTrace` of `text` with the common path and without it. */
 function bothWays(text: string, options: CheckOptions = {}): [TraceReport, TraceReport] {
   return [
-    checkTrace(TraceCursor.fromText(text), 'test.trace', options, false, true),
-    checkTrace(TraceCursor.fromText(text), 'test.trace', options, false, false),
+    checkTrace(TraceCursor.fromText(text), 'test.trace', options, { thread: false, commonPath: true }),
+    checkTrace(TraceCursor.fromText(text), 'test.trace', options, { thread: false, commonPath: false }),
   ];
 }
 
@@ -733,13 +733,13 @@ test('on every real capture, the report is the same with the common path as with
   for (const name of captures()) {
     const file = path.join(TRACES, name);
     for (const fromBoot of [false, true]) {
-      const common = checkTrace(TraceCursor.open(file), file, { fromBoot }, false, true);
-      assertSameReports(common, checkTrace(TraceCursor.open(file), file, { fromBoot }, false, false), `${name} (fromBoot ${fromBoot})`);
+      const common = checkTrace(TraceCursor.open(file), file, { fromBoot }, { thread: false, commonPath: true });
+      assertSameReports(common, checkTrace(TraceCursor.open(file), file, { fromBoot }, { thread: false, commonPath: false }), `${name} (fromBoot ${fromBoot})`);
       // Reading threads: batches of each thread's string table, lines counted from their chunk (`lineBase`).
       if (fromBoot) continue;
-      const threaded = checkTrace(TraceCursor.open(file), file, { fromBoot }, true, true);
+      const threaded = checkTrace(TraceCursor.open(file), file, { fromBoot }, { thread: true, commonPath: true });
       assertSameReports(threaded, common, `${name} on reading threads`);
-      assertSameReports(checkTrace(TraceCursor.open(file), file, { fromBoot }, true, false), common, `${name} on reading threads, without the common path`);
+      assertSameReports(checkTrace(TraceCursor.open(file), file, { fromBoot }, { thread: true, commonPath: false }), common, `${name} on reading threads, without the common path`);
       withThreads++;
     }
   }
@@ -770,9 +770,9 @@ test('a capture of several MiB read on reading threads: the common path goes on 
   const file = tempTrace(cap.lines, 'threads.trace.txt');
   try {
     assert.ok(fs.statSync(file).size > 2.5 * 2 ** 20);
-    const alone = checkTrace(TraceCursor.open(file), file, {}, false, false);
-    assertSameReports(checkTrace(TraceCursor.open(file), file, {}, true, true), alone, 'on reading threads');
-    assertSameReports(checkTrace(TraceCursor.open(file), file, {}, false, true), alone, 'on this thread');
+    const alone = checkTrace(TraceCursor.open(file), file, {}, { thread: false, commonPath: false });
+    assertSameReports(checkTrace(TraceCursor.open(file), file, {}, { thread: true, commonPath: true }), alone, 'on reading threads');
+    assertSameReports(checkTrace(TraceCursor.open(file), file, {}, { thread: false, commonPath: true }), alone, 'on this thread');
     assert.ok(alone.findings.some((f) => f.kind !== 'window' && f.line > 26_000), 'faults after the clean stretch');
     const run = runCommon(cap.text, {}, 4096);
     assert.ok(run.stopLine !== undefined && run.stopLine > 26_000, `the common path handed over at line ${run.stopLine}`);
@@ -1034,7 +1034,7 @@ test('past its memory budget, the common path declines the event that would need
   const run = runCommon(text, {}, 64, budget);
   assert.ok(run.stopLine !== undefined && run.stopLine > 100 && run.stopLine <= n, `the common path stopped at a map, for room (line ${run.stopLine})`);
   assert.equal(runCommon(text).stopLine, 2 * n + 1, 'with its usual budget it checks every map and unmap');
-  const [limited, alone] = [checkTrace(TraceCursor.fromText(text), 't', {}, false, { budget }), checkTrace(TraceCursor.fromText(text), 't', {}, false, false)];
+  const [limited, alone] = [checkTrace(TraceCursor.fromText(text), 't', {}, { thread: false, budget }), checkTrace(TraceCursor.fromText(text), 't', {}, { thread: false, commonPath: false })];
   assertSameReports(limited, alone, 'mappings past the budget');
   assert.deepEqual(limited.findings.filter((f) => f.kind !== 'window').map((f) => `${f.detail}@${f.line}`), [`double-unmap@${2 * n + 1}`]);
 
@@ -1044,7 +1044,7 @@ test('past its memory budget, the common path declines the event that would need
   const manyText = many.join('\n') + '\n';
   const devices = runCommon(manyText, {}, 64, budget);
   assert.ok(devices.stopLine !== undefined && devices.stopLine > 10 && devices.stopLine < 1000, `the common path stopped at a new device, for room (line ${devices.stopLine})`);
-  assertSameReports(checkTrace(TraceCursor.fromText(manyText), 't', {}, false, { budget }), checkTrace(TraceCursor.fromText(manyText), 't', {}, false, false), 'devices past the budget');
+  assertSameReports(checkTrace(TraceCursor.fromText(manyText), 't', {}, { thread: false, budget }), checkTrace(TraceCursor.fromText(manyText), 't', {}, { thread: false, commonPath: false }), 'devices past the budget');
 });
 
 // ---- What the module and the checker must agree on
