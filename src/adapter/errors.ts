@@ -27,4 +27,8 @@ export class RequestError extends Error {
   }
 }
 
+/**
+ * A request whose arguments cannot be used. The wording names the request: `X needs a Y` when a required argument
+ * is missing or of the wrong type, `X: Y must be ...` when an optional one is given wrong.
+ */
 export const badArguments = (message: string): RequestError => new RequestError(ErrorCode.badArguments, message);

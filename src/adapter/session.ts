@@ -705,7 +705,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       const run = this.need();
       if (typeof args.memoryReference !== 'string' || !Number.isInteger(args.count) || args.count < 0) throw badArguments('readMemory needs a memoryReference and a count');
       const offset = args.offset ?? 0;
-      if (!Number.isInteger(offset)) throw badArguments('readMemory offset must be an integer');
+      if (!Number.isInteger(offset)) throw badArguments('readMemory: offset must be an integer');
       run.nav.settle();
       const got = run.engine.view.readMemory(args.memoryReference, offset, Math.min(args.count, READ_MEMORY_LIMIT));
       if (!got) throw new RequestError(ErrorCode.unknownReference, `No memory with reference ${quoted(args.memoryReference)}`);

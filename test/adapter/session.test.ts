@@ -231,6 +231,7 @@ describe('requests VS Code would not send', () => {
     // Without any arguments: what is missing, not a TypeError.
     assert.equal(await failure(dc.customRequest('gotoTargets')), 'gotoTargets needs a source and a line');
     assert.equal(await failure(dc.customRequest('readMemory')), 'readMemory needs a memoryReference and a count');
+    assert.equal(await failure(dc.customRequest('readMemory', { memoryReference: 'cpu:1', count: 4, offset: 0.5 })), 'readMemory: offset must be an integer');
     assert.ok((await dc.threadsRequest()).body.threads.length > 0, 'the session goes on');
   });
 
