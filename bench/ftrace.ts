@@ -205,8 +205,29 @@ function rereadPasses(): void {
   console.log(`ftrace: the same text read again (general reader + checker, ${(text.length / 2 ** 20).toFixed(1)} MiB): ${times.map((t) => t.toFixed(0)).join(', ')} ms for passes 1-3`);
 }
 
+/**
+ * A capture naming many devices, one map each: what a device costs before it holds anything (its release logs take
+ * memory at their first release). Each pass in its own process for its peak RSS.
+ */
+function manyDevices(): void {
+  const devices = Number(process.env.FTRACE_BENCH_DEVICES ?? 100_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftrace-bench-'));
+  const file = path.join(dir, 'devices.trace.txt');
+  try {
+    const hex = (n: number): string => n.toString(16);
+    const lines = Array.from({ length: devices }, (_, k) =>
+      `  kworker/0:1-42 [000] ..... ${(1 + k * 1e-6).toFixed(6).padStart(12)}: dma_map_phys: dev${k} dir=FROM_DEVICE dma_addr=${hex(0x1000 * (k + 1))} size=64 phys_addr=${hex(0x1000 * (k + 1))} attrs=`);
+    fs.writeFileSync(file, `# tracer: nop\n${lines.join('\n')}\n`);
+    const [common, js] = [measure('check-one', file), measure('check-js', file)];
+    console.log(`ftrace: ${devices} devices, one map each: read + check ${common.ms.toFixed(0)} ms, peak RSS ${common.rssMB.toFixed(0)} MiB (every event in TraceChecker: ${js.ms.toFixed(0)} ms, ${js.rssMB.toFixed(0)} MiB)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
   rereadPasses();
+  manyDevices();
   const mb = Number(process.env.FTRACE_BENCH_MB ?? 100);
   await withBuiltTrace(mb, process.env.FTRACE_BENCH_TRACE ?? 'vblk-virtio-iommu.trace.txt', (file, size) => {
     // Several rounds, each running every pass once in turn: the machine may be shared, and its speed drifts over

@@ -155,6 +155,8 @@ export class CommonPath {
     const w = this.wasm;
     const c = this.checker;
     for (let i = 0; i < w.deviceCount(); i++) {
+      // A device that mapped nothing here has nothing else here either (figures, mappings, releases).
+      if (w.figure(i, 0) === 0) continue;
       const d = c.deviceAt(i);
       const live = this.dumped(w.dumpLive(i), L_WIDTH);
       const order: number[] = [];

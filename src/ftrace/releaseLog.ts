@@ -21,19 +21,22 @@ export interface Release {
 const KEY = 0, LINE = 1, EPOCH = 2, STRIDE = 3;
 const FIRST_ROOM = 16;
 
+/** The log of a generation nothing was released in: a device has three logs, and most never log a release in two. */
+const NO_LOG = new Float64Array(0);
+
 class Generation {
-  /** Each address's newest release among the first `indexed` of the log, by its place in the log. */
-  private readonly index = new AddressTable(1);
+  /** Each address's newest release among the first `indexed` of the log, by its place in the log (made when first asked). */
+  private index: AddressTable | undefined;
   private indexed = 0;
 
   /** Takes `room` releases; starts with `count` of them in `log` (a copy's); keeps what each released in `what`, if given. */
-  constructor(private readonly room: number, private readonly what: (Released | undefined)[] | undefined, private log = new Float64Array(Math.min(room, FIRST_ROOM) * STRIDE), private count = 0) {}
+  constructor(private readonly room: number, private readonly what: (Released | undefined)[] | undefined, private log = NO_LOG, private count = 0) {}
 
   /** Forgets every release, keeping the room made. */
   reset(): void {
     this.count = 0;
     if (this.what !== undefined) this.what.length = 0;
-    if (this.indexed > 0) this.index.clear();
+    if (this.indexed > 0) this.index!.clear();
     this.indexed = 0;
   }
 
@@ -44,12 +47,12 @@ class Generation {
   /** Addresses released here. */
   get size(): number {
     this.catchUp();
-    return this.index.size;
+    return this.index?.size ?? 0;
   }
 
   add(key: number, line: number, epoch: number, what: Released | undefined): void {
     if ((this.count + 1) * STRIDE > this.log.length) {
-      const bigger = new Float64Array(Math.min(this.room, this.count * 2) * STRIDE);
+      const bigger = new Float64Array(Math.min(this.room, Math.max(FIRST_ROOM, this.count * 2)) * STRIDE);
       bigger.set(this.log);
       this.log = bigger;
     }
@@ -63,9 +66,9 @@ class Generation {
   /** The newest release of `key` here. */
   get(key: number): Release | undefined {
     this.catchUp();
-    const slot = this.index.find(key);
+    const slot = this.index === undefined ? -1 : this.index.find(key);
     if (slot < 0) return undefined;
-    const i = this.index.get(slot, 0);
+    const i = this.index!.get(slot, 0);
     const r: Release = { line: this.log[i * STRIDE + LINE], epoch: this.log[i * STRIDE + EPOCH] };
     if (this.what !== undefined) r.what = this.what[i];
     return r;
@@ -73,12 +76,14 @@ class Generation {
 
   /** A copy that later releases on either side do not change (its index is built again when asked). */
   clone(): Generation {
-    return new Generation(this.room, this.what?.slice(0, this.count), this.log.slice(0, Math.max(this.count, 1) * STRIDE), this.count);
+    return new Generation(this.room, this.what?.slice(0, this.count), this.count === 0 ? NO_LOG : this.log.slice(0, this.count * STRIDE), this.count);
   }
 
   /** Indexes the releases logged since the last question, in order, so that the newest of an address wins. */
   private catchUp(): void {
-    for (; this.indexed < this.count; this.indexed++) this.index.put(this.index.claim(this.log[this.indexed * STRIDE + KEY]), 0, this.indexed);
+    if (this.indexed >= this.count) return;
+    const index = (this.index ??= new AddressTable(1));
+    for (; this.indexed < this.count; this.indexed++) index.put(index.claim(this.log[this.indexed * STRIDE + KEY]), 0, this.indexed);
   }
 }
 

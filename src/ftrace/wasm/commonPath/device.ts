@@ -5,7 +5,8 @@ import { fits } from './budget';
 import { Table } from './table';
 
 export class Device {
-  live: Table = new Table(M_WIDTH);
+  /** Two slots to begin with: a trace may name many devices that map little. */
+  live: Table = new Table(M_WIDTH, 2);
   maps: f64 = 0;
   unmaps: f64 = 0;
   syncs: f64 = 0;
@@ -51,7 +52,7 @@ export let deviceOf: usize = 0;
 export let deviceOfRoom: i32 = 0;
 
 /** What a device takes before it has any state: itself and its empty table. */
-const DEVICE_BYTES: usize = 2048;
+const DEVICE_BYTES: usize = 512;
 
 /** String `id` names device `index`; false (nothing changed) if the budget has no room for it. */
 export function nameDevice(id: i32, index: i32): bool {
