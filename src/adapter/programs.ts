@@ -2,7 +2,7 @@
 // ftrace header) as a TraceEngine, anything else as a `.dmabuf` scenario.
 import * as fs from 'fs';
 import { formatDiagnostic } from '../language/diagnostics';
-import { binaryTraceReason } from '../ftrace/captureForms';
+import { otherFormReason } from '../ftrace/captureForms';
 import { parseScenario } from '../language/index';
 import type { Engine } from './engine';
 import type { LaunchArgs } from './launchArgs';
@@ -33,8 +33,8 @@ export function openProgram(args: LaunchArgs): Opened {
 
 function openTrace(file: string, fromBoot: boolean): Opened {
   try {
-    const binary = binaryTraceReason(file);
-    if (binary) return { errors: [`${file}: error: ${binary}`] };
+    const otherForm = otherFormReason(file);
+    if (otherForm) return { errors: [`${file}: error: ${otherForm}`] };
     return { engine: new TraceEngine(file, { fromBoot }) };
   } catch (e) {
     return { errors: [`${file}: error: cannot read the trace: ${(e as Error).message}`] };

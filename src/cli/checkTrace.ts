@@ -4,7 +4,7 @@
 // that are no capture.
 import * as fs from 'fs';
 import { checkTrace } from '../ftrace/check';
-import { binaryTraceReason, notACaptureReason } from '../ftrace/captureForms';
+import { notACaptureReason, otherFormReason } from '../ftrace/captureForms';
 import { TraceCursor } from '../ftrace/reader';
 import { formatReport } from '../ftrace/reportText';
 
@@ -36,8 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         const stat = fs.statSync(file);
         if (stat.isDirectory()) throw new Error('a directory');
         // A pipe is read as it comes, not looked at first.
-        const binary = stat.isFile() ? binaryTraceReason(file) : undefined;
-        if (binary) throw new Error(binary);
+        const otherForm = stat.isFile() ? otherFormReason(file) : undefined;
+        if (otherForm) throw new Error(otherForm);
         cursor = TraceCursor.open(file);
       }
     } catch (e) {

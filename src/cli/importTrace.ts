@@ -2,7 +2,7 @@
 // whole or not at all, or to a stream as it comes (scenarioOutput.ts).
 import * as fs from 'fs';
 import { importTrace, NotACaptureError } from '../ftrace/importer';
-import { binaryTraceReason } from '../ftrace/captureForms';
+import { otherFormReason } from '../ftrace/captureForms';
 import { TraceCursor } from '../ftrace/reader';
 import { openOutput, OutputError, type ScenarioOutput } from './scenarioOutput';
 
@@ -34,8 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     const stat = input === '-' ? undefined : fs.statSync(input);
     if (stat?.isDirectory()) throw new Error('a directory');
     if (!stat?.isFile()) throw new Error('not a file (a pipe cannot be read twice: save the capture first)');
-    const binary = binaryTraceReason(input);
-    if (binary) throw new Error(binary);
+    const otherForm = otherFormReason(input);
+    if (otherForm) throw new Error(otherForm);
     survey = TraceCursor.open(input);
     main = TraceCursor.open(input);
   } catch (e) {

@@ -1,7 +1,7 @@
 // What a command or the debugger refuses to read as a capture, and why: the forms a capture often comes in that are
-// not its text (trace-cmd's binary data, compressed files, UTF-16), told by their first bytes and refused with the
-// command that gives the text instead of reading every line as malformed; and, once read, a file none of whose lines
-// is an event.
+// not its text as the reader reads it (trace-cmd's binary data, compressed files, UTF-16, lines ended by CR alone),
+// told by their first bytes and refused with the command that gives the text instead of reading every line as
+// malformed (or all as one); and, once read, a file none of whose lines is an event.
 import * as fs from 'fs';
 
 /** What the first bytes of such a file are, what it is, and the command that gives its text. */
@@ -23,15 +23,16 @@ const BINARY_KINDS: CaptureForm[] = [
   { magic: Buffer.from([0xff, 0xfe]), ...UTF16 },
   { magic: Buffer.from([0xfe, 0xff]), ...UTF16 },
 ];
-const LONGEST_MAGIC = Math.max(...BINARY_KINDS.map((k) => k.magic.length));
+/** Text whose lines end in CR alone (an old Mac editor's): no LF in the first bytes, so it would read as one line. */
+const CR_ONLY = { what: 'text whose lines end in CR alone', text: (p: string) => `tr '\\r' '\\n' < ${p}` };
 /** Bytes looked at for lines that end in CR alone: a capture's first lines are far shorter. */
 const HEAD_BYTES = 4096;
 
 /**
  * Why `path` cannot be read as text, when it is a capture in another form (trace-cmd's data, compressed, UTF-16,
- * lines ended by CR alone, which would read as one line); undefined for any other file.
+ * lines ended by CR alone); undefined for any other file.
  */
-export function binaryTraceReason(path: string): string | undefined {
+export function otherFormReason(path: string): string | undefined {
   const head = Buffer.alloc(HEAD_BYTES);
   const fd = fs.openSync(path, 'r');
   let n: number;
@@ -44,7 +45,7 @@ export function binaryTraceReason(path: string): string | undefined {
   const bytes = head.subarray(0, n);
   const cr = bytes.indexOf(13);
   const crOnly = !kind && bytes.indexOf(10) < 0 && cr >= 0 && cr < n - 1;
-  const form = kind ?? (crOnly ? { what: 'text whose lines end in CR alone', text: (p: string) => `tr '\\r' '\\n' < ${p}` } : undefined);
+  const form = kind ?? (crOnly ? CR_ONLY : undefined);
   return form && `${form.what}: read it through \`${form.text(path)}\` (into a file, or piped to \`dmabuf check-trace -\`)`;
 }
 
