@@ -5,7 +5,7 @@ import { BoundedMap } from './boundedMap';
 import { CacheLines } from './cacheLines';
 import { DeviceState, MEMORY_PER_DEVICE } from './deviceState';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
-import { DMA_MAPPING_ERROR } from './fields';
+import { DMA_MAPPING_ERROR } from './recordLayout';
 import type { FindingKind, TraceFinding } from './findings';
 import { IommuState } from './iommuState';
 import { hasAttr, hex, mappedBytes, type Allocation, type Origin, type Segment, type StreamingMapping } from './mappings';

@@ -1,7 +1,8 @@
 // Decodes the events of the dma, swiotlb, iommu and dma_fence groups (and ftrace markers) from a record's fields,
 // by name, for Linux 6.12 (`dma_map_page`) and 6.18 (`dma_map_phys`) alike; anything else is an opaque step.
 import { cut } from '../text/shorten';
-import { DMA_MAPPING_ERROR, FieldIndex } from './fields';
+import { FieldIndex } from './fields';
+import { DMA_MAPPING_ERROR } from './recordLayout';
 import type { TraceRecord } from './record';
 
 export type TraceDirection = 'TO_DEVICE' | 'FROM_DEVICE' | 'BIDIRECTIONAL' | 'NONE';

@@ -2,20 +2,16 @@
 // event's text indexes its `key=value` and `key: value` pairs and its positional words, in place (no substrings),
 // then hex and decimal numbers, `{a,b,...}` arrays and `A/B` counts are read from the index.
 import { Interner } from './intern';
-
-/** The kernel's DMA_MAPPING_ERROR (~0) as a double: addresses are kept as numbers, exact below 2^53. */
-export const DMA_MAPPING_ERROR = 2 ** 64;
-/**
- * Numbers are read as printed below this: from here a double holds only some integers (2^53 + 1 reads as 2^53), and
- * two addresses a byte apart could compare equal (a false double unmap), so a wider value is unreadable (the line is
- * malformed), but for ~0.
- */
-const EXACT = 2 ** 53;
+import { DMA_MAPPING_ERROR, EXACT } from './recordLayout';
 
 /** Set by each hexIn and decIn: whether it read a number and refused it as `EXACT` or more (for a reason to give). */
 let refusedWide = false;
 
-/** Whether `n` is a number as the trace printed it: below `EXACT`, where a double holds every integer. */
+/**
+ * Whether `n` is a number as the trace printed it: below `EXACT`, where a double holds every integer. From there
+ * 2^53 + 1 reads as 2^53, and two addresses a byte apart could compare equal (a false double unmap), so a wider value
+ * is unreadable (the line is malformed), but for ~0.
+ */
 export function heldExactly(n: number): boolean {
   return n < EXACT;
 }

@@ -5,7 +5,7 @@ import { notACaptureReason } from './captureForms';
 import { TraceChecker, type Outcome } from './checker';
 import { decodeEvent, type DmaEvent, type TraceDirection } from './events';
 import { EventStream } from './eventStream';
-import { DMA_MAPPING_ERROR } from './fields';
+import { DMA_MAPPING_ERROR } from './recordLayout';
 import { entryOf, hasAttr, hex, type Allocation, type Released, type Segment, type StreamingMapping } from './mappings';
 import { deviceIdentifiers } from './names';
 import type { TraceFinding } from './findings';

@@ -4,6 +4,7 @@
 import { isBlank, isDigit } from './chars';
 import { Interner } from './intern';
 import { NO_CONTEXT, TraceRecord, type ContextColumns, type RecordKind } from './record';
+import { EXACT } from './recordLayout';
 
 const LOST = /^CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]/;
 /** trace-cmd report's preamble and per-CPU notes. */
@@ -53,7 +54,7 @@ function seconds(s: string, from: number, to: number): number {
   }
   // One division of exact integers gives the double nearest the printed value (6.1995, not 6.1995000000000005).
   const n = whole * scale + frac;
-  return n < 2 ** 53 ? n / scale : whole + frac / scale;
+  return n < EXACT ? n / scale : whole + frac / scale;
 }
 
 /** Parses a decimal integer in s[from, to); -1 if it is not one. */

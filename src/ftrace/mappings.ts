@@ -2,7 +2,7 @@
 // one segment each per mapped entry), coherent allocations and the records of what was recently released.
 import type { AddressTable } from './addressTable';
 import type { AllocApi, TraceDirection } from './events';
-import { DMA_MAPPING_ERROR } from './fields';
+import { DMA_MAPPING_ERROR } from './recordLayout';
 
 /** Where and when an event happened. */
 export interface Origin {

@@ -1,7 +1,8 @@
-// The layout of a batch's records and the fast path's event codes: one file that both the JavaScript reader's modules
-// and the WebAssembly decoder (wasm/assembly, compiled by AssemblyScript) import, so that they cannot disagree.
-// Plain integer constants only: AssemblyScript compiles them as i32. (Imported from here, not re-exported: tsc makes
-// a re-export a getter, which the checking loop would call for every record.)
+// The layout of a batch's records, the fast path's event codes and how records hold numbers: one file that the
+// JavaScript reader's modules and the WebAssembly modules (wasm/assembly, wasm/commonPath, compiled by AssemblyScript)
+// import, so that they cannot disagree. Plain number constants only: AssemblyScript compiles the integers as i32, the
+// two doubles at the end as f64. (Imported from here, not re-exported: tsc makes a re-export a getter, which the
+// checking loop would call for every record.)
 
 /** Numbers per record. */
 export const STRIDE = 10;
@@ -26,3 +27,11 @@ export const FIRST_UNMAP = 3;
 export const FIRST_SYNC = 6;
 export const IOMMU_MAP = 8;
 export const IOMMU_UNMAP = 9;
+
+/**
+ * How records hold the trace's numbers, which both readers must read alike: exactly below EXACT (2^53, from where a
+ * double no longer holds every integer, so a wider value makes its line malformed), and ~0 (the kernel's
+ * DMA_MAPPING_ERROR) as 2^64. Doubles, written with a fraction so that AssemblyScript compiles them as f64.
+ */
+export const EXACT = 9007199254740992.0;
+export const DMA_MAPPING_ERROR = 18446744073709551616.0;

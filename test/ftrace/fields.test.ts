@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeEvent } from '../../src/ftrace/events';
-import { allFields, DMA_MAPPING_ERROR, FieldIndex } from '../../src/ftrace/fields';
+import { allFields, FieldIndex } from '../../src/ftrace/fields';
+import { DMA_MAPPING_ERROR } from '../../src/ftrace/recordLayout';
 import { TraceCursor } from '../../src/ftrace/reader';
 import { ev } from './helpers';
 

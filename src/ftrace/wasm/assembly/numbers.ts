@@ -1,10 +1,10 @@
 // Numbers read from the bytes to the very doubles the JavaScript parsers compute: hex values, plain decimals and
 // `SECONDS.FRACTION` timestamps.
+import { DMA_MAPPING_ERROR, EXACT } from '../../recordLayout';
 import { SPACE, isDigit } from './bytes';
 
 // Numbers are read as the JavaScript parsers read them, `n = n * base + digit` in doubles, which is exact while n stays
-// below 2^53: up to there an integer accumulator (no chain of float multiplies per digit) gives the same double.
-const EXACT: u64 = 1 << 53;
+// below EXACT (2^53): up to there an integer accumulator (no chain of float multiplies per digit) gives the same double.
 
 /** 10^k for k up to 15, exact in a double: the `scale` `parseLine` reaches by multiplying by ten k times. */
 const POW10 = memory.data<f64>([1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]);
@@ -24,8 +24,8 @@ export function decimalOf(from: usize, to: usize): f64 {
 /** A hex value `x` as `hexIn` reads it: from 2^53 on only ~0 (DMA_MAPPING_ERROR, 2^64 as a double), anything else NaN. */
 // @ts-ignore: decorator
 @inline function hexOf(x: u64): f64 {
-  if (x < EXACT) return <f64>x;
-  return x == <u64>-1 ? 18446744073709551616.0 : NaN;
+  if (x < <u64>EXACT) return <f64>x;
+  return x == <u64>-1 ? DMA_MAPPING_ERROR : NaN;
 }
 
 /** Where the value `hexValue`, `hexAt` or `decimalValue` read last ends. */
@@ -120,7 +120,7 @@ export function digitsBefore(end: usize, n: usize): u64 {
 // @ts-ignore: decorator
 @inline function withDigits(whole: f64, fraction: f64, scale: f64): f64 {
   const n = whole * scale + fraction;
-  return n < 9007199254740992.0 ? n / scale : whole + fraction / scale;
+  return n < EXACT ? n / scale : whole + fraction / scale;
 }
 
 /** `whole` plus the fraction whose `k` (up to 15) digits end at `to`, as `secondsAt` adds them. */
@@ -170,5 +170,5 @@ export function decimalValue(from: usize, to: usize): f64 {
 /** `n`, or NaN from 2^53 on, as `decIn` reads a decimal field: a double no longer holds every integer there. */
 // @ts-ignore: decorator
 @inline function exactly(n: f64): f64 {
-  return n < <f64>EXACT ? n : NaN;
+  return n < EXACT ? n : NaN;
 }

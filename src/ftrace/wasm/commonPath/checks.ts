@@ -1,12 +1,10 @@
 // The checks the module makes, each as `TraceChecker` makes it in its first case (the one with nothing to report),
 // and the state they change beside the devices': the held cache lines, the IOMMU mappings, the epoch and the next
 // mapping id. Each returns false, having changed nothing, for an event it does not decide.
+import { EXACT } from '../../recordLayout';
 import { BIDIRECTIONAL, I_LINE, I_PADDR, I_SIZE, I_WIDTH, M_ATTRS, M_DIR, M_ID, M_LINE, M_PHYS, M_SIZE, M_TIME, TO_DEVICE } from '../../commonPathLayout';
 import { Device } from './device';
 import { Table } from './table';
-
-/** 2^53: the addresses from here up (DMA_MAPPING_ERROR, read as 2^64, among them) are not taken here. */
-export const EXACT: f64 = 9007199254740992.0;
 
 /** Device-writable cache lines held (by their first live mapping, which the module's rule makes the only one). */
 const cachelines = new Table(0);

@@ -6,9 +6,9 @@
 // nothing to report, and `TraceChecker` takes over the whole state there and checks the rest.
 // This file is the module's entry (its exports are the module's): the batch the host loads and the loop over its
 // records. `checks.ts` holds the checks, `device.ts` the devices, `handOver.ts` what the host reads to take over.
-import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME, SLOW, STRIDE } from '../../recordLayout';
+import { EXACT, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME, SLOW, STRIDE } from '../../recordLayout';
 import { NEW_CODE, NEW_DEVICE, SLOW_LINE, UNCHECKED } from '../../commonPathLayout';
-import { bits, EXACT, iommuMap, iommuUnmap, map, sync, unmap } from './checks';
+import { bits, iommuMap, iommuUnmap, map, sync, unmap } from './checks';
 import { Device, deviceOf, deviceOfRoom, devices } from './device';
 
 const CODES: i32 = IOMMU_UNMAP + 1;
