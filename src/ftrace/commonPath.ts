@@ -110,7 +110,7 @@ export class CommonPath {
         w.markSeen(code);
       } else if (why === NEW_DEVICE) {
         // A device's first event here: it takes the index the checker gives it (made now, if this is its first).
-        if (!this.named(batch.strings[batch.records[i * STRIDE + R_DEVICE]])) return this.stop(i, Stop.Unchecked);
+        if (this.named(batch.strings[batch.records[i * STRIDE + R_DEVICE]]) < 0) return this.stop(i, Stop.Unchecked);
       } else return this.stop(i, why === UNCHECKED ? Stop.Unchecked : Stop.SlowLine);
       from = i;
     }
@@ -187,14 +187,19 @@ export class CommonPath {
   }
 
   private applied(code: number, device: string, dir: string, attrs: string, dma: number, size: number, other: number, line: number, offset: number, timestamp: number, cpu: number): Route {
-    if (!this.named(device)) return Route.HandOver;
-    const ok = this.wasm.apply(code, line, offset, timestamp, cpu, dma, size, other, this.checker.device(device).index, this.stringId(attrs), DIRECTIONS.indexOf(dir as never));
+    const index = this.named(device);
+    if (index < 0) return Route.HandOver;
+    const ok = this.wasm.apply(code, line, offset, timestamp, cpu, dma, size, other, index, this.stringId(attrs), DIRECTIONS.indexOf(dir as never));
     return ok ? Route.Checked : Route.HandOver;
   }
 
-  /** Gives device `name` its checker's index here (made in the checker now, if this is its first event); false if there is no room. */
-  private named(name: string): boolean {
-    return this.wasm.nameDevice(this.stringId(name), this.checker.device(name).index) === 1;
+  /**
+   * Gives device `name` its checker's index here (made in the checker now, if this is its first event) and returns
+   * it; -1 if the module has no room for it.
+   */
+  private named(name: string): number {
+    const index = this.checker.device(name).index;
+    return this.wasm.nameDevice(this.stringId(name), index) === 1 ? index : -1;
   }
 
   private stop(i: number, why: Stop): number {
