@@ -333,7 +333,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       // The table tells a malformed entry (not an object) from the others; only the lines of objects are converted.
       const lines = bps.map((bp) => (typeof bp === 'object' && bp !== null ? { ...bp, line: this.convertClientLineToDebugger((bp as DebugProtocol.SourceBreakpoint).line) } : bp)) as DebugProtocol.SourceBreakpoint[];
       if (!this.isProgram(args.source)) {
-        return { breakpoints: lines.map((bp) => ({ verified: false, line: bp?.line, message: `Not the ${wordsOf(run.engine).program} being debugged` })) };
+        return { breakpoints: lines.map((bp) => this.clientBreakpoint({ verified: false, line: bp?.line, message: `Not the ${wordsOf(run.engine).program} being debugged` })) };
       }
       const breakpoints = run.table.setLines(lines).map((b) => this.clientBreakpoint(b));
       this.lineBreakpoints = lines;

@@ -8,9 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { failure, fixture, launch, move, scenarioLine, startClient, topFrame } from './client';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { ADAPTER, failure, fixture, launch, move, scenarioLine, startClient, topFrame } from './client';
 
 const RING = fixture('ring.dmabuf');
 const ENDLESS = fixture('endless.dmabuf');
@@ -153,6 +153,18 @@ describe('launch and restart', () => {
     const info = await dc.dataBreakpointInfoRequest({ name: 'p.owner', frameId: (await topFrame(dc)).id });
     assert.equal(info.body.dataId, null);
     assert.match(info.body.description, /^'p\.owner' cannot be watched: Buffer #\d+ is a failed allocation: it never held a byte$/);
+  });
+
+  test('a client that counts lines from 0 gets its own line numbers back, for the program and for a file that is not it', async () => {
+    dc.stop();
+    dc = new DebugClient('node', ADAPTER, 'dmabuf');
+    await dc.start();
+    await dc.initializeRequest({ adapterID: 'dmabuf', linesStartAt1: false, columnsStartAt1: false, pathFormat: 'path' });
+    await launch(dc, { program: RING, stopOnEntry: true });
+    const mine = await dc.setBreakpointsRequest({ source: { path: RING }, breakpoints: [{ line: 8 }] });
+    const other = await dc.setBreakpointsRequest({ source: { path: fixture('stale.dmabuf') }, breakpoints: [{ line: 8 }] });
+    assert.deepEqual([mine.body.breakpoints[0].line, other.body.breakpoints[0].line], [8, 8]);
+    assert.equal(other.body.breakpoints[0].verified, false);
   });
 
   test('a cancel naming another progress or request leaves the recording going; one naming its request cancels it', async () => {
