@@ -6,7 +6,7 @@
 import type { Hazard } from '../machine/hazards';
 import type { Engine, StepDetail } from './engine';
 import { Growable } from './growable';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 import { DenseSteps, type StepStore } from './stepStore';
 
 const MIN_SNAPSHOT_INTERVAL = 512;

@@ -1,7 +1,7 @@
 // Sets of steps that answer `ReadonlySet<number>` without a number per member in a JavaScript Set: what a
 // breakpoint over a long trace matches may be millions of steps.
 import { Growable } from './growable';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 
 /** `ReadonlySet`'s derived members, from `values`, `has` and `size`. */
 export abstract class StepSet implements ReadonlySet<number> {

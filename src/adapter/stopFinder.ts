@@ -3,7 +3,7 @@
 // Stop points are ordered by key: 2*step before a step executes, 2*step+1 inside it (after its effects).
 import type { Hazard } from '../machine/hazards';
 import type { ChangeTrigger, BreakpointTable, StatementTrigger } from './breakpoints';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 import { conditionHolds, interpolate } from './condition';
 import type { Engine } from './engine';
 import type { Recording } from './recording';

@@ -5,7 +5,7 @@
 import { TraceCursor } from '../ftrace/index';
 import type { CaptureFile } from './captureFile';
 import { NameIds } from './nameIds';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 import type { StatementInfo } from './engine';
 import { TraceNameSet } from './traceNameSet';
 

@@ -6,7 +6,7 @@ import type { Hazard, HazardKind } from '../machine/hazards';
 import { EventStream, TraceChecker, TraceCursor, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { CaptureFile } from './captureFile';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';

@@ -2,7 +2,7 @@
 // thread comes from the event's page (re-read from the file); flags and hazards are kept for the few steps that
 // have them, found by a remembered position so that a scan in step order does not search each time.
 import type { Hazard } from '../machine/hazards';
-import { countAtMost } from './sorted';
+import { countAtMost } from '../sorted/search';
 import type { StepRecord } from './engine';
 import { Growable } from './growable';
 import { kindBit, type StepStore } from './stepStore';
