@@ -2,6 +2,7 @@
 // later): statements, threads, frames, deterministic steps with snapshots, and state to inspect.
 import type { Hazard, HazardKind } from '../machine/hazards';
 import { SCENARIO_STEP, type StopReason } from '../runtime/stop';
+import { quoted } from '../text/shorten';
 import type { StepStore } from './stepStore';
 
 /** A statement of the source, numbered by the engine; ids index `Engine.statements`. */
@@ -97,7 +98,7 @@ export interface StateView {
   evaluate(expression: string, frame: number, step?: number): ValueNode;
   /** Bytes at a memory reference, as `readMemory` wants them; undefined for an unknown reference. */
   readMemory(reference: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } | undefined;
-  /** Throws an Error saying why for an id it does not know, or one that would watch nothing. */
+  /** Throws an Error saying why for an id it does not know (`unknownData`), or one that would watch nothing. */
   watch(dataId: string): DataWatch;
 }
 
@@ -166,4 +167,9 @@ export function statementsOnLines(engine: Engine, from: number, to = from): numb
     if (s.line >= from && s.line <= to) out.push(id);
   });
   return out;
+}
+
+/** What `StateView.watch` throws for a data id it does not know. */
+export function unknownData(dataId: string): Error {
+  return new Error(`Unknown data: ${quoted(dataId)}`);
 }

@@ -29,6 +29,8 @@ export class RequestError extends Error {
 
 /**
  * A request whose arguments cannot be used. The wording names the request: `X needs a Y` when a required argument
- * is missing or of the wrong type, `X: Y must be ...` when an optional one is given wrong.
+ * is missing or not of its type, `X: Y must be ...` when an optional one is given wrong. (An id that names nothing,
+ * whatever its type, is an unknown id: `No thread x`; a launch's settings are named as the launch configuration
+ * names them: `"stopOnEntry" must be true or false`.)
  */
 export const badArguments = (message: string): RequestError => new RequestError(ErrorCode.badArguments, message);

@@ -6,7 +6,7 @@ import type { MachineState } from '../machine/state';
 import type { Value } from '../runtime/values';
 import { bytesOf, cpuRuns, valuesKey } from './cpuBytes';
 import type { DataWatch, Scope, StateView, ValueNode } from './engine';
-import { StepFlag } from './engine';
+import { StepFlag, unknownData } from './engine';
 import { hazardsNode, MachineNodes, watchId } from './machineNodes';
 import type { ScenarioEngine } from './scenarioEngine';
 import { hex, leaf, member } from './valueNodes';
@@ -203,7 +203,7 @@ export class MachineView implements StateView {
         },
       };
     }
-    throw new Error(`Unknown data: ${quoted(dataId)}`);
+    throw unknownData(dataId);
   }
 
   /**

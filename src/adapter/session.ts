@@ -97,7 +97,9 @@ export class DmabufDebugSession extends LoggingDebugSession {
     this.resetConfigured();
   }
 
+  /** Starts a new configuration: not asked for yet, and not done. */
   private resetConfigured(): void {
+    this.configurationAsked = false;
     this.configured = new Promise((resolve) => (this.markConfigured = resolve));
   }
 
@@ -151,7 +153,6 @@ export class DmabufDebugSession extends LoggingDebugSession {
     let run: Run;
     // Each launch asks for its configuration (its `initialized` event) and waits for it, a second one in a session too.
     this.resetConfigured();
-    this.configurationAsked = false;
     try {
       this.launchArgs = launchArgsOf(args);
       run = await this.load(this.launchArgs, response.request_seq, false);
@@ -312,7 +313,6 @@ export class DmabufDebugSession extends LoggingDebugSession {
     // A launch (or restart) after this one starts a new configuration: it asks for it and waits for its own
     // configurationDone.
     this.resetConfigured();
-    this.configurationAsked = false;
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
   }

@@ -3,6 +3,7 @@
 import { describe } from '../ftrace/index';
 import { quoted } from '../text/shorten';
 import type { DataWatch, Scope, StateView, ValueNode } from './engine';
+import { unknownData } from './engine';
 import type { TraceEngine } from './traceEngine';
 import { parseAddress } from './traceBreakpoints';
 import { bounceSlotsNode, devicesNode, eventNode, findingsNode, iommuScope, mappingNode } from './traceNodes';
@@ -81,6 +82,6 @@ export class TraceView implements StateView {
 
   watch(dataId: string): DataWatch {
     // Nothing of a trace holds data to watch: its events are watched by function breakpoints.
-    throw new Error(`Unknown data: ${quoted(dataId)}`);
+    throw unknownData(dataId);
   }
 }
