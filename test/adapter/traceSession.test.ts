@@ -312,6 +312,21 @@ describe('debugging a kernel trace', () => {
     assert.equal(await traceLine(dc, stop.body.threadId), 2502);
   });
 
+  test('a motion that fails because the capture changed leaves the debugger where it stood', async () => {
+    const file = generatedTrace(10_000);
+    // Whole seconds, so that the file can be given back its time exactly.
+    fs.utimesSync(file, 1e9, 1e9);
+    const bytes = fs.readFileSync(file);
+    await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
+    const entry = await traceLine(dc);
+    fs.truncateSync(file, 1000);
+    assert.match(await failure(dc.gotoRequest({ threadId: 1, targetId: 9000 })), /changed on disk since it was opened/);
+    // Put back as it was, the file shows where the debugger stands: where it stood before the goto.
+    fs.writeFileSync(file, bytes);
+    fs.utimesSync(file, 1e9, 1e9);
+    assert.equal(await traceLine(dc), entry);
+  });
+
   test('breakpoint locations and goto targets find the event of a line, across a page of events', async () => {
     const file = generatedTrace(5000);
     await launch(dc, { program: file, stopOnEntry: true }, noHazardStops(dc));
