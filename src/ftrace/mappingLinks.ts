@@ -5,6 +5,7 @@ import { TraceChecker } from './checker';
 import { EventStream } from './eventStream';
 import type { DmaEvent } from './events';
 import type { TraceCursor } from './reader';
+import { firstAtLeast } from '../sorted/search';
 
 /** Events that end what they release: after one, its map has no more references. */
 const ENDS = new Set<DmaEvent['op']>(['unmap', 'unmap_sg', 'free', 'iommu_unmap']);
@@ -73,13 +74,6 @@ export class MappingLinks {
 
   /** The index of the first linked event at or after `line`. */
   private indexOf(line: number): number {
-    let lo = 0;
-    let hi = this.lines.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.lines[mid] < line) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAtLeast(this.lines.length, (k) => this.lines[k], line);
   }
 }

@@ -6,8 +6,7 @@
 // owners merge whichever mappings made them, and a released mapping leaves nothing behind in the runs.
 
 import { emit } from './report';
-import { firstAtLeast } from '../sorted/search';
-import { coveredBytes, firstCovered, partsOf, withRange, type Span } from './spans';
+import { coveredBytes, firstCovered, firstEndingAfter, partsOf, withRange, type Span } from './spans';
 import type { Buffer, MachineState, Mapping } from './state';
 
 /** One (device, direction) pair owning a run's bytes. Never changed once made: runs share them. */
@@ -93,11 +92,6 @@ function push(out: OwnerRun[], off: number, len: number, owners: readonly PairOw
 }
 
 type Change = (owners: readonly PairOwner[]) => readonly PairOwner[];
-
-/** The index of the first of `runs` (sorted, contiguous) that ends after byte `at`. */
-function firstEndingAfter(runs: readonly OwnerRun[], at: number): number {
-  return firstAtLeast(runs.length, (k) => runs[k].off + runs[k].len, at + 1);
-}
 
 /**
  * `b`'s runs with `change` applied to the owners of each of `parts` (sorted, disjoint, at least one), in one walk of

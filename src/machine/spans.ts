@@ -7,8 +7,11 @@ export interface Span {
   readonly len: number;
 }
 
-/** The index of the first of `spans` that ends after byte `at` (spans.length if none). */
-function firstEndingAfter(spans: readonly Span[], at: number): number {
+/**
+ * The index of the first of `spans` (sorted ranges: a mapping's spans, a buffer's owner runs) that ends after byte
+ * `at` (spans.length if none).
+ */
+export function firstEndingAfter(spans: readonly Span[], at: number): number {
   return firstAtLeast(spans.length, (k) => spans[k].off + spans[k].len, at + 1);
 }
 
