@@ -164,7 +164,7 @@ export function resolve(s: MachineState, h: Handle | undefined, fn: string, acce
   return t;
 }
 
-/** The buffer behind a CPU pointer or coherent handle; use after free is api-misuse (the buffer is still returned). */
+/** The buffer behind a CPU pointer or coherent handle, freed or not: the caller judges a use after free. */
 export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string, accepts: HandleTarget['type'][] = ['cpu_ptr', 'coherent']): { b: Buffer; t: HandleTarget } | undefined {
   const t = resolve(s, h, fn, accepts);
   const b = t && 'buffer' in t ? s.buffers.get(t.buffer) : undefined;

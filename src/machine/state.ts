@@ -137,7 +137,6 @@ export interface MachineState {
   lineEventBudget: number;
   /** Whether events are built at all: the debugger and `run` read them, the headless check does not. */
   recording: boolean;
-  /** Table sizes at which prune.ts next drops what nothing can reach (write origins; ids of released objects). */
   /** When the tables are next pruned, and how many objects the last prune of them kept (what is held for good). */
   pruneAt: { writes: number; objects: number; kept: number };
 }

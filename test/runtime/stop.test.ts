@@ -37,8 +37,9 @@ test('what to do at the hazard limit follows what it held: the first unexpected 
   ]);
 });
 
-test('only a run the hazard limit stopped ends with advice, led by the punctuation of the sentence it ends', () => {
+test('only a run the hazard limit or the object limit stopped ends with advice, led by the punctuation of the sentence it ends', () => {
   const hazards = [{ expected: true }, {}];
+  assert.equal(cutShortAdvice({ stopReason: 'object-limit', hazards }, ': '), ': a loop maps or allocates on each pass and releases nothing');
   assert.equal(cutShortAdvice({ stopReason: 'hazard-limit', hazards }, ': '), `: ${hazardLimitAdvice(hazards)}`);
   assert.equal(cutShortAdvice({ stopReason: 'hazard-limit', hazards }, '; '), `; ${hazardLimitAdvice(hazards)}`);
   for (const stopReason of ['step-limit', 'end', undefined] as const) assert.equal(cutShortAdvice({ stopReason, hazards }, ': '), '');
