@@ -9,7 +9,7 @@ import { bufName, exporterCall, exporterFn, type Attachment, type CpuView, type 
 import type { Loc, Related } from './hazards';
 import { allocateCma, allocateSystemHeap, allocateToFit, whyNoPages } from './heaps';
 import type { PhysRange } from './pageAllocator';
-import { emit, fail, raise, traced } from './report';
+import { fail, raise, traced } from './report';
 import type { Handle, MachineState } from './state';
 
 const at = (loc: Loc, message: string): Related => ({ loc, message });
@@ -236,6 +236,5 @@ export function dmaBufLeaks(s: MachineState): void {
 }
 
 function leak(s: MachineState, loc: Loc, object: number, message: string): void {
-  s.hazards.push({ kind: 'leak', loc, message, related: [], object });
-  emit(s, { type: 'hazard', kind: 'leak', message });
+  raise(s, 'leak', message, [], { at: loc, object });
 }

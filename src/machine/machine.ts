@@ -185,20 +185,16 @@ export class Machine {
   /** End of run: every mapping and buffer still live is a leak, reported at the statement that created it. */
   finish(): void {
     const s = this.s;
-    const here = s.loc;
     dmaBufLeaks(s);
     for (const m of s.mappings.values()) {
       if (!m.live || s.buffers.get(m.buffer)?.kind === 'dmabuf') continue;
-      s.loc = m.createdAt;
-      raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }], { object: m.id });
+      raise(s, 'leak', `${mappingName(m)} (${m.kind === 'single' ? 'dma_map_single' : 'dma_map_sg'} for ${m.device} ${m.dir}) is never unmapped: call ${m.kind === 'single' ? 'dma_unmap_single' : 'dma_unmap_sg'}`, [{ loc: m.createdAt, message: 'mapped here' }], { object: m.id, at: m.createdAt });
     }
     for (const b of s.buffers.values()) {
       if (!b.live || b.kind === 'phys' || b.kind === 'dmabuf') continue;
-      s.loc = b.createdAt;
       const fn = b.kind === 'vmalloc' ? 'vfree' : b.kind === 'coherent' ? 'dma_free_coherent' : 'kfree';
-      raise(s, 'leak', `${bufferName(b)} (${b.kind}, ${b.size} bytes) is never freed: call ${fn}`, [{ loc: b.createdAt, message: 'allocated here' }], { object: b.id });
+      raise(s, 'leak', `${bufferName(b)} (${b.kind}, ${b.size} bytes) is never freed: call ${fn}`, [{ loc: b.createdAt, message: 'allocated here' }], { object: b.id, at: b.createdAt });
     }
-    s.loc = here;
   }
 
   private device(name: string, fn: string): DeviceConfig | undefined {

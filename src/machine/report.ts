@@ -2,7 +2,7 @@
 // call/return nesting of the kernel's internal steps.
 
 import type { MachineEvent } from './events';
-import type { HazardKind, Related } from './hazards';
+import type { HazardKind, Loc, Related } from './hazards';
 import type { MachineState } from './state';
 
 /** Records an event, when events are wanted (`MachineState.recording`); hot paths test `recording` before building one. */
@@ -16,10 +16,12 @@ export interface RaiseOptions {
   failure?: boolean;
   /** Of a leak: what leaked (`Hazard.object`). */
   object?: number;
+  /** Where, when not at the statement running: a leak found at the end is reported where what leaked was made. */
+  at?: Loc;
 }
 
 export function raise(s: MachineState, kind: HazardKind, message: string, related: Related[] = [], opts: RaiseOptions = {}): void {
-  s.hazards.push({ kind, loc: s.loc, message, related, ...(opts.detail ? { detail: opts.detail } : {}), ...(opts.failure ? { failure: true } : {}), ...(opts.object !== undefined ? { object: opts.object } : {}) });
+  s.hazards.push({ kind, loc: opts.at ?? s.loc, message, related, ...(opts.detail ? { detail: opts.detail } : {}), ...(opts.failure ? { failure: true } : {}), ...(opts.object !== undefined ? { object: opts.object } : {}) });
   emit(s, { type: 'hazard', kind, message });
 }
 
