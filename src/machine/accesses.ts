@@ -14,7 +14,7 @@ import { firstOwned, notOwnedBy, ownerLabel, ownersIn } from './ownership';
 import { snoops } from './platform';
 import { cpuAccessPieces } from './scatteredAccess';
 import { emit, fail, raise } from './report';
-import { DataRun, ByteRun, appendRuns, pushRun, toByteRuns, zipRuns } from './runs';
+import { DataRun, ByteRun, appendRuns, cached, overlay, toByteRuns } from './runs';
 import { mappingPieces } from './streaming';
 import type { Buffer, Handle, HandleTarget, MachineState, Mapping } from './state';
 
@@ -212,10 +212,7 @@ function devicePieces(s: MachineState, dev: DeviceConfig, h: Handle, off: number
 /** What a device read returns: memory, with Dirty lines seen when the device snoops. */
 function deviceView(s: MachineState, snoop: boolean, phys: number, len: number): DataRun[] {
   const mem = readRuns(s.mem, phys, len);
-  if (!snoop) return mem;
-  const out: DataRun[] = [];
-  zipRuns([mem, cacheView(s, phys, len, true)], (_p, l, [m, c]) => pushRun(out, { ...(c.seq >= 0 ? c : m), len: l }));
-  return out;
+  return snoop ? overlay(mem, cacheView(s, phys, len, true), cached) : mem;
 }
 
 export function deviceRead(s: MachineState, dev: DeviceConfig, h: Handle, off: number, len: number, expect?: number): ByteRun[] {

@@ -29,7 +29,7 @@ import { allocContiguous, allocScattered, createPageAllocator, reservePages } fr
 import { initialPruneAt, pruneIfDue } from './prune';
 import { Arch, defaultCoherent } from './platform';
 import { fail, raise, traced } from './report';
-import { ByteRun, DataRun, pushRun, toByteRuns, zipRuns } from './runs';
+import { ByteRun, DataRun, appendRuns, cached, overlay, toByteRuns } from './runs';
 import { LINE_EVENT_BUDGET, type Buffer, type Handle, type MachineState } from './state';
 import { mapSg, mapSingle, newMapping, syncForCpu, syncForDevice, unmap } from './streaming';
 import { createSwiotlb } from './swiotlb';
@@ -534,8 +534,7 @@ export class Machine {
     const out: DataRun[] = [];
     for (const p of bufferPieces(b, off, Math.max(0, Math.min(len, b.size - off)))) {
       const mem = readRuns(s.mem, p.phys, p.len);
-      if (!b.cacheable) for (const r of mem) pushRun(out, r);
-      else zipRuns([mem, cacheView(s, p.phys, p.len)], (_q, l, [m, c]) => pushRun(out, { ...(c.seq >= 0 ? c : m), len: l }));
+      appendRuns(out, b.cacheable ? overlay(mem, cacheView(s, p.phys, p.len), cached) : mem);
     }
     return toByteRuns(out);
   }

@@ -143,3 +143,16 @@ export function zipRuns(lists: readonly (readonly DataRun[])[], visit: (pos: num
     }
   }
 }
+
+/**
+ * Two views of the same bytes laid one over the other (cached lines over memory): per byte, `under`'s run, unless
+ * `over`'s wins by `wins`.
+ */
+export function overlay(under: readonly DataRun[], over: readonly DataRun[], wins: (over: DataRun, under: DataRun) => boolean): DataRun[] {
+  const out: DataRun[] = [];
+  zipRuns([under, over], (_p, l, [u, o]) => pushRun(out, { ...(wins(o, u) ? o : u), len: l }));
+  return out;
+}
+
+/** A cached run over memory wins where a line holds the byte at all (what the CPU, or a snooping device, reads). */
+export const cached = (c: DataRun): boolean => c.seq >= 0;

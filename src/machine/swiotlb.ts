@@ -8,7 +8,7 @@ import { readRuns } from './memory';
 import { checkLost, storeOver } from './newest';
 import { emit, traced } from './report';
 import { RangeAllocator, allocTopDown, createRangeAllocator, freeRange } from './rangeAllocator';
-import { type DataRun, pushRun, zipRuns } from './runs';
+import { overlay } from './runs';
 import type { MachineState } from './state';
 
 export const SLOT_SIZE = 2048;
@@ -54,8 +54,7 @@ export function freeSlots(s: MachineState, slot: number, why: string): void {
   const b = s.swiotlb.active[i];
   // Both the slot's memory and its cached lines stop standing for the original. Per byte, the newer of the two is
   // what is destroyed: a snooping device's write is in both, and is one loss, not two.
-  const held: DataRun[] = [];
-  zipRuns([readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len)], (_p, l, [m, c]) => pushRun(held, { ...(c.seq > m.seq ? c : m), len: l }));
+  const held = overlay(readRuns(s.mem, slot, b.len), cacheView(s, slot, b.len), (c, m) => c.seq > m.seq);
   s.swiotlb.active.splice(i, 1);
   freeRange(s.swiotlb.pool, slot, Math.ceil(b.len / SLOT_SIZE) * SLOT_SIZE);
   // The slot's bytes now stand for nothing: what only they held of the original is gone.
