@@ -2,7 +2,7 @@
 // machine with a second core, from worker threads that read and decode ahead while this one checks, all of them
 // claiming the file's chunks as they have room (this one too, while it would otherwise wait). Batches pass through
 // each reader's ring of slots in shared memory (handing a buffer over per batch cost more than the decoding it
-// saved); only a batch's slow lines and new strings, when it has any, travel as a message.
+// saved); only a batch's texts (its slow lines, marks, ...) and new strings, when it has any, travel as a message.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -63,7 +63,8 @@ export interface WorkerStart extends FileChunks {
 
 /** What goes with a slot whose `M_MESSAGE` is set. */
 export interface SlotMessage {
-  slow: string[];
+  /** The batch's texts (`EventBatch.texts`). */
+  texts: string[];
   /** Strings added to the reader's table since its last message. */
   strings: string[];
   error?: string;
@@ -211,7 +212,7 @@ class Ring {
     batch.count = this.meta[m + M_COUNT];
     this.chunkEnd = this.meta[m + M_CHUNK_END] === 1;
     this.chunkLines = this.meta[m + M_LINES];
-    batch.slow = [];
+    batch.texts = [];
     if (this.meta[m + M_MESSAGE] === 1) this.receive(batch);
     if (this.meta[m + M_CHUNK] !== chunk) throw new Error(`internal error: the trace reading thread wrote chunk ${this.meta[m + M_CHUNK]} where chunk ${chunk} was due`);
     batch.strings = this.strings;
@@ -249,7 +250,7 @@ class Ring {
     if (!got) throw new Error('the trace reading thread lost a message');
     const m = got.message as SlotMessage;
     if (m.error !== undefined) throw new Error(m.error);
-    batch.slow = m.slow;
+    batch.texts = m.texts;
     for (const s of m.strings) this.strings.push(s);
   }
 

@@ -4,11 +4,11 @@ import { TraceChecker, type CheckOptions } from './checker';
 import type { DeviceState, LongestLived } from './deviceState';
 import { batchesOf } from './batchSource';
 import { HOT_NAMES } from './eventBatch';
-import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
+import { MARK, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
 import { isBug, type TraceFinding } from './findings';
-import { replayRecord } from './hotEvents';
+import { HotEvents, replayRecord } from './hotEvents';
 import { CommonPath, Route, Stop } from './commonPath';
-import { decodeEvent } from './events';
+import { decodeEvent, type DmaEvent } from './events';
 import { parseLine } from './lineParser';
 import type { TraceCursor } from './reader';
 import type { TraceRecord } from './record';
@@ -75,8 +75,11 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
   const findings: TraceFinding[] = [];
   const checker = new TraceChecker((f) => findings.push(f), options);
   const events = new Map<string, number>();
-  /** Events read by the fast path, counted by code and added to `events` (where each took its place) at the end. */
-  const hotCounts = new Array<number>(HOT_NAMES.length).fill(0);
+  /**
+   * Events the fast path hands on as numbers, counted by code and added to `events` (where each took its place) at
+   * the end; those with a text are counted as they come.
+   */
+  const hotCounts = new Array<number>(MARK).fill(0);
   const firstOf = (code: number): void => {
     if (!events.has(HOT_NAMES[code])) events.set(HOT_NAMES[code], 0);
   };
@@ -94,6 +97,14 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     malformed++;
     if (malformedLines.length < MALFORMED_LISTED) malformedLines.push({ line, reason });
   };
+  /** An event the common path does not take as numbers: decoded by the general parser, or one with a text. */
+  const onEvent = (e: DmaEvent, name: string, line: number, offset: number, timestamp: number, cpu: number): void => {
+    const route = common ? common.route(e, line, offset, timestamp, cpu) : Route.Host;
+    if (route === Route.HandOver) handOver();
+    if (route !== Route.Checked) checker.applyEvent(e, line, offset, timestamp, cpu);
+    if (e.op === 'bad') bad(line, `${name}: ${e.why}`);
+    else events.set(name, (events.get(name) ?? 0) + 1);
+  };
   const onRecord = (r: TraceRecord): void => {
     if (r.kind === 'malformed') return bad(r.line, r.body);
     if (r.kind === 'lost') {
@@ -101,14 +112,9 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
       common?.setEpoch(checker.epoch);
       return;
     }
-    if (r.kind !== 'event') return;
-    const e = decodeEvent(r);
-    const route = common ? common.route(e, r.line, r.offset, r.timestamp, r.cpu) : Route.Host;
-    if (route === Route.HandOver) handOver();
-    if (route !== Route.Checked) checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
-    if (e.op === 'bad') bad(r.line, `${r.event}: ${e.why}`);
-    else events.set(r.event, (events.get(r.event) ?? 0) + 1);
+    if (r.kind === 'event') onEvent(decodeEvent(r), r.event, r.line, r.offset, r.timestamp, r.cpu);
   };
+  const texts = new HotEvents();
   const source = batchesOf(cursor, how.thread);
   try {
     for (let batch = source.next(); batch; batch = source.next()) {
@@ -124,9 +130,13 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
         const at = i * STRIDE;
         const code = rec[at + R_CODE];
         if (code === SLOW) {
-          const text = batch.slow[rec[at + R_OTHER]];
+          const text = batch.texts[rec[at + R_OTHER]];
           const r = parseLine(text, 0, text.length, base + rec[at + R_LINE], rec[at + R_OFFSET]);
           if (r) onRecord(r);
+          continue;
+        }
+        if (code >= MARK) {
+          onEvent(texts.at(batch, at), HOT_NAMES[code], base + rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
           continue;
         }
         if (hotCounts[code]++ === 0) firstOf(code);

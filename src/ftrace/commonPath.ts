@@ -1,13 +1,13 @@
 // The checker's common path in WebAssembly (`wasm/commonPath/`): `check-trace` hands it each batch's records, and it
 // checks the events that make up almost all of a capture (single maps, unmaps and syncs that meet their mapping
 // exactly as mapped, IOMMU maps and unmaps), none of which `TraceChecker` would report anything for, at a fraction
-// of its cost. It stops at anything else: a line for the general parser (the host checks it, and it comes back here
-// if it is one of these events), or an event whose check could find something (the first event of each kind goes
+// of its cost. It stops at anything else: a line for the general parser or an event with a text (the host checks it,
+// and it comes back here if it is one of these events), or an event whose check could find something (the first event of each kind goes
 // to the host to be counted first, as kinds are listed in the order met). At that one, `handOver` gives the checker
 // the whole state (live mappings, cache lines, released addresses, IOMMU mappings, figures) as if it had checked
 // every event itself, and the checker checks the rest of the capture. What the two sides share is commonPathLayout.ts.
 import type { TraceChecker } from './checker';
-import { I_LINE, I_PADDR, I_SIZE, I_WIDTH, M_ATTRS, M_DIR, M_ID, M_LINE, M_PHYS, M_SIZE, M_WIDTH, NEW_CODE, NEW_DEVICE, SLOW_LINE, UNCHECKED } from './commonPathLayout';
+import { FOR_HOST, I_LINE, I_PADDR, I_SIZE, I_WIDTH, M_ATTRS, M_DIR, M_ID, M_LINE, M_PHYS, M_SIZE, M_WIDTH, NEW_CODE, NEW_DEVICE, UNCHECKED } from './commonPathLayout';
 import type { EventBatch } from './eventBatch';
 import { DIRECTIONS, type DmaEvent } from './events';
 import type { Origin } from './mappings';
@@ -42,8 +42,8 @@ interface CommonPathModule {
 
 let compiled: object | undefined;
 
-/** Why `run` stopped: a line for the general parser, or an event for the checker. */
-export const Stop = { SlowLine: SLOW_LINE, Unchecked: UNCHECKED } as const;
+/** Why `run` stopped: a record for the host (a line for the general parser, an event with a text), or an event for the checker. */
+export const Stop = { ForHost: FOR_HOST, Unchecked: UNCHECKED } as const;
 export type Stop = (typeof Stop)[keyof typeof Stop];
 
 /** What the host does with an event decoded by the general parser while the common path holds the state. */
@@ -70,7 +70,7 @@ export class CommonPath {
   /** Each reader's string table (`EventBatch.strings`) as this module's ids. */
   private readonly idsOf = new Map<string[], number[]>();
   private batch: EventBatch | undefined;
-  private stopped: Stop = Stop.SlowLine;
+  private stopped: Stop = Stop.ForHost;
 
   /** `budget`: the bytes the module may grow to (tests set a small one); past it, the checker takes over. */
   constructor(private readonly checker: TraceChecker, budget?: number) {
@@ -111,7 +111,7 @@ export class CommonPath {
       } else if (why === NEW_DEVICE) {
         // A device's first event here: it takes the index the checker gives it (made now, if this is its first).
         if (this.named(batch.strings[batch.records[i * STRIDE + R_DEVICE]]) < 0) return this.stop(i, Stop.Unchecked);
-      } else return this.stop(i, why === UNCHECKED ? Stop.Unchecked : Stop.SlowLine);
+      } else return this.stop(i, why === UNCHECKED ? Stop.Unchecked : Stop.ForHost);
       from = i;
     }
   }

@@ -3,8 +3,11 @@
 // hands over, the direction indexes it compares and the releases a device remembers. Plain integer constants only
 // (AssemblyScript compiles them as i32); test/ftrace/commonPath.test.ts holds them to the checker's own.
 
-/** Why the module stopped before a record: the host handles it and carries on, or (UNCHECKED) takes over checking. */
-export const SLOW_LINE = 1, NEW_DEVICE = 2, NEW_CODE = 3, UNCHECKED = 4;
+/**
+ * Why the module stopped before a record: the host handles it and carries on (FOR_HOST: a line for the general parser,
+ * or an event with a text, recordLayout.ts's `MARK` on), or (UNCHECKED) takes over checking.
+ */
+export const FOR_HOST = 1, NEW_DEVICE = 2, NEW_CODE = 3, UNCHECKED = 4;
 
 /**
  * A live single mapping's fields, in the module's table and as `dumpLive` writes them after its dma address: what

@@ -9,6 +9,7 @@ export const HOT_NAMES = [
   ...SINGLE_MAP_NAMES, ...SINGLE_UNMAP_NAMES,
   'dma_sync_single_for_cpu', 'dma_sync_single_for_device',
   'map', 'unmap',
+  'tracing_mark_write', 'dma_alloc', 'dma_free',
 ] as const;
 
 /** `dir=` values as the fast path reads them; index = `dir` for a record (the `DMA_` spelling maps to the same). */
@@ -19,8 +20,8 @@ export class EventBatch {
   count = 0;
   /** The records, in memory of the batch's own or, for batches filled on another thread, in shared memory. */
   readonly records: Float64Array<ArrayBufferLike>;
-  /** The texts of `SLOW` records. */
-  slow: string[] = [];
+  /** The texts records point to (`R_OTHER`): a `SLOW` record's line, a mark's text, an allocation's `virt_addr`. */
+  texts: string[] = [];
   /** Device names and attrs as the records index them: the filler's table, shared by all its batches. */
   strings: string[] = [];
   /**
@@ -40,7 +41,7 @@ export class EventBatch {
 
   clear(): void {
     this.count = 0;
-    this.slow.length = 0;
+    this.texts.length = 0;
     this.lineBase = 0;
   }
 }

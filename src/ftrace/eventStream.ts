@@ -7,7 +7,7 @@ import { HOT_NAMES, type EventBatch } from './eventBatch';
 import { R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from './recordLayout';
 import { decodeEvent, type DmaEvent } from './events';
 import type { TraceChecker } from './checker';
-import { HotEvents, replayRecord, type HotEventSink } from './hotEvents';
+import { HotEvents, isNumeric, replayRecord, type HotEventSink } from './hotEvents';
 import { parseLine } from './lineParser';
 import { TraceCursor, type CursorStart } from './reader';
 import type { TraceRecord } from './record';
@@ -86,7 +86,7 @@ export class EventStream {
         this.name = HOT_NAMES[code];
         return true;
       }
-      const text = b.slow[r[at + R_OTHER]];
+      const text = b.texts[r[at + R_OTHER]];
       const record = parseLine(text, 0, text.length, b.lineBase + r[at + R_LINE], r[at + R_OFFSET]);
       if (record?.kind !== 'event') {
         if (record) this.onOther(record);
@@ -109,21 +109,26 @@ export class EventStream {
     return (this.decoded ??= this.hot.at(this.batch!, this.hotAt));
   }
 
-  /** Hands the current event to `sink` as numbers when the fast path decoded it (no object made); false if not. */
+  /** Hands the current event to `sink` as numbers when the fast path decoded it as such (no object made); false if not. */
   replay(sink: HotEventSink): boolean {
-    if (this.hotAt < 0) return false;
+    if (!this.numeric) return false;
     replayRecord(this.batch!, this.hotAt, sink);
     return true;
   }
 
   /** Applies the current event to `checker`. */
   applyTo(checker: TraceChecker): void {
-    if (this.hotAt < 0) {
+    if (!this.numeric) {
       checker.applyEvent(this.event, this.line, this.offset, this.timestamp, this.cpu);
       return;
     }
     checker.moveTo(this.line, this.offset, this.timestamp, this.cpu);
     replayRecord(this.batch!, this.hotAt, checker);
+  }
+
+  /** Whether the current event is a fast-path record handed on as numbers. */
+  private get numeric(): boolean {
+    return this.hotAt >= 0 && isNumeric(this.batch!, this.hotAt);
   }
 
   /** The current event's whole record (read again from the file when the fast path decoded it). */

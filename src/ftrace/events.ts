@@ -128,11 +128,13 @@ function decodeStreaming(name: string): DmaEvent {
   const size = f.dec('size');
   if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
   const virt = f.text('virt_addr');
-  if (ALLOCS[name]) {
-    const failed = dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
-    return { op: 'alloc', api, device, dma, size, failed, virt };
-  }
+  if (ALLOCS[name]) return { op: 'alloc', api, device, dma, size, failed: allocFailed(dma, virt), virt };
   return { op: 'free', api, device, dma, size, virt };
+}
+
+/** Whether an allocation at `dma` that returned `virt` (as printed) failed. */
+export function allocFailed(dma: number, virt: string | undefined): boolean {
+  return dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
 }
 
 const STREAMING = new Set([

@@ -1,8 +1,9 @@
 // Reads a fast-path record of an `EventBatch` back as its event: handed to a sink as numbers and strings (the checker
-// takes them so, with no object per event), or as the `DmaEvent` that `decodeEvent` would make of its line.
-import type { DmaEvent, TraceDirection } from './events';
+// takes them so, with no object per event), or as the `DmaEvent` that `decodeEvent` would make of its line. The
+// events that carry a text (marks, allocations, frees: from `MARK` on) come back only as their `DmaEvent`.
+import { allocFailed, type DmaEvent, type TraceDirection } from './events';
 import { DIRECTION_NAMES, type EventBatch } from './eventBatch';
-import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER, R_SIZE } from './recordLayout';
+import { ALLOC, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, MARK, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER, R_SIZE } from './recordLayout';
 
 /** Whoever takes the fast path's events, one method per kind. */
 export interface HotEventSink {
@@ -13,7 +14,13 @@ export interface HotEventSink {
   iommuUnmap(iova: number, size: number, unmapped: number): void;
 }
 
-/** Hands the event of the record at `at` (an index into `batch.records`, not a `SLOW` one) to `sink`. */
+/** Whether the record at `at` is handed on as numbers (`replayRecord`): a fast-path event below `MARK`. */
+export function isNumeric(batch: EventBatch, at: number): boolean {
+  const code = batch.records[at + R_CODE];
+  return code >= 0 && code < MARK;
+}
+
+/** Hands the event of the record at `at` (an index into `batch.records`, `isNumeric`) to `sink`. */
 export function replayRecord(batch: EventBatch, at: number, sink: HotEventSink): void {
   const r = batch.records;
   const code = r[at + R_CODE];
@@ -48,9 +55,10 @@ export class HotEvents implements HotEventSink {
   /** The event last handed to this sink. */
   event: DmaEvent = { op: 'other' };
 
-  /** The event of the record at `at`. */
+  /** The event of the record at `at` (any but a `SLOW` one). */
   at(batch: EventBatch, at: number): DmaEvent {
-    replayRecord(batch, at, this);
+    if (isNumeric(batch, at)) replayRecord(batch, at, this);
+    else this.event = textEvent(batch, at);
     return this.event;
   }
 
@@ -73,4 +81,17 @@ export class HotEvents implements HotEventSink {
   iommuUnmap(iova: number, size: number, unmapped: number): void {
     this.event = { op: 'iommu_unmap', iova, size, unmapped };
   }
+}
+
+/** The event of a record from `MARK` on: a mark, or a coherent allocation or free, with its text. */
+function textEvent(batch: EventBatch, at: number): DmaEvent {
+  const r = batch.records;
+  const code = r[at + R_CODE];
+  const text = batch.texts[r[at + R_OTHER]];
+  if (code === MARK) return { op: 'mark', text };
+  const device = batch.strings[r[at + R_DEVICE]];
+  const dma = r[at + R_ADDR];
+  const size = r[at + R_SIZE];
+  if (code === ALLOC) return { op: 'alloc', api: 'coherent', device, dma, size, failed: allocFailed(dma, text), virt: text };
+  return { op: 'free', api: 'coherent', device, dma, size, virt: text };
 }

@@ -14,8 +14,8 @@ interface HotLinesModule {
   beginBatch(capacity: number): number;
   scan(pos: number, filled: number, eof: boolean, line: number, base: number): number;
   recordCount(): number;
-  slowLineCount(): number;
-  slowSpansAt(): number;
+  textsCount(): number;
+  textSpansAt(): number;
   lastLine(): number;
   stringCount(): number;
   stringAt(id: number): number;
@@ -92,11 +92,11 @@ export class HotLineParser {
     const memory = wasm.memory.buffer;
     batch.records.set(new Float64Array(memory, this.recordsAt + from * STRIDE * 8, (to - from) * STRIDE), from * STRIDE);
     batch.count = to;
-    const slow = wasm.slowLineCount();
-    if (slow > batch.slow.length) {
-      const spans = new Int32Array(memory, wasm.slowSpansAt(), slow * 2);
-      const bytes = this.window;
-      for (let k = batch.slow.length; k < slow; k++) batch.slow.push(bytes.toString('latin1', spans[2 * k], spans[2 * k + 1]));
+    const texts = wasm.textsCount();
+    if (texts > batch.texts.length) {
+      const spans = new Uint32Array(memory, wasm.textSpansAt(), texts * 2);
+      const bytes = Buffer.from(memory);
+      for (let k = batch.texts.length; k < texts; k++) batch.texts.push(bytes.toString('latin1', spans[2 * k], spans[2 * k + 1]));
     }
     this.mirrorStrings();
     return next;

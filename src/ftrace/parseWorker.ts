@@ -59,14 +59,14 @@ function run(start: WorkerStart): void {
       if (batch.strings !== table) throw new Error('a chunk was read with another string table');
       const strings = batch.strings.length > sentStrings ? batch.strings.slice(sentStrings) : [];
       sentStrings += strings.length;
-      const message = batch.slow.length > 0 || strings.length > 0 ? { slow: batch.slow, strings } : undefined;
+      const message = batch.texts.length > 0 || strings.length > 0 ? { texts: batch.texts, strings } : undefined;
       hand(batch, reader.chunk, reader.chunkEnd, reader.chunkLines, message);
     }
   } catch (e) {
     if (!free()) return;
     const batch = batches[written % SLOTS];
     batch.count = 0;
-    hand(batch, reader?.chunk ?? -1, true, 0, { slow: [], strings: [], error: e instanceof Error ? e.message : String(e) });
+    hand(batch, reader?.chunk ?? -1, true, 0, { texts: [], strings: [], error: e instanceof Error ? e.message : String(e) });
   } finally {
     reader?.close();
   }

@@ -15,7 +15,10 @@ export const R_CPU = 4;
 /** dma address (iova for the IOMMU). */
 export const R_ADDR = 5;
 export const R_SIZE = 6;
-/** phys address (paddr; unmapped size for an IOMMU unmap; the slow text's index for a `SLOW` record). */
+/**
+ * phys address (paddr; unmapped size for an IOMMU unmap); for a `SLOW` record, its line's index in the batch's texts,
+ * for a mark its text's, for an allocation or free its `virt_addr`'s.
+ */
 export const R_OTHER = 7;
 /** Index into the batch's strings of the device; then attrs and direction in one number: attrs index * 4 + the direction's index. */
 export const R_DEVICE = 8;
@@ -27,6 +30,14 @@ export const FIRST_UNMAP = 3;
 export const FIRST_SYNC = 6;
 export const IOMMU_MAP = 8;
 export const IOMMU_UNMAP = 9;
+/**
+ * From here on, events that carry a text (in the batch's texts): an ftrace marker (`tracing_mark_write`) and a
+ * coherent allocation and free (`dma_alloc`, `dma_free`). They are rare but in every capture; read here, they keep
+ * the general parser cold. They are handed on as decoded events, not as numbers (hotEvents.ts).
+ */
+export const MARK = 10;
+export const ALLOC = 11;
+export const FREE = 12;
 
 /**
  * How records hold the trace's numbers, which both readers must read alike: exactly below EXACT (2^53, from where a

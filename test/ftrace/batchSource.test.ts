@@ -35,7 +35,7 @@ function drain(cursor: TraceCursor, thread: boolean, options: BatchOptions = {},
       const r = b.records;
       for (let at = 0; at < b.count * STRIDE; at += STRIDE) {
         const where = `${b.lineBase + r[at + R_LINE]}@${r[at + R_OFFSET]}`;
-        const what = r[at + R_CODE] === SLOW ? b.slow[r[at + R_OTHER]] : `${r[at + R_TIME]} cpu${r[at + R_CPU]} ${JSON.stringify(hot.at(b, at))}`;
+        const what = r[at + R_CODE] === SLOW ? b.texts[r[at + R_OTHER]] : `${r[at + R_TIME]} cpu${r[at + R_CPU]} ${JSON.stringify(hot.at(b, at))}`;
         out.records.push(`${where} ${what}`);
       }
     }

@@ -10,15 +10,16 @@ import { test } from 'node:test';
 import { checkTrace, type TraceReport } from '../../src/ftrace/check';
 import { TraceChecker, type CheckOptions } from '../../src/ftrace/checker';
 import { CommonPath, Route, Stop } from '../../src/ftrace/commonPath';
-import { EventBatch, HOT_NAMES } from '../../src/ftrace/eventBatch';
+import { EventBatch } from '../../src/ftrace/eventBatch';
 import { DIRECTIONS, decodeEvent, type DmaEvent, type TraceDirection } from '../../src/ftrace/events';
 import { BIDIRECTIONAL, RELEASES, TO_DEVICE } from '../../src/ftrace/commonPathLayout';
 import { MEMORY_PER_DEVICE } from '../../src/ftrace/deviceState';
 import type { TraceFinding } from '../../src/ftrace/findings';
+import { HotEvents } from '../../src/ftrace/hotEvents';
 import { parseLine } from '../../src/ftrace/lineParser';
 import type { StreamingMapping } from '../../src/ftrace/mappings';
 import { TraceCursor } from '../../src/ftrace/reader';
-import { R_CODE, R_LINE, R_OFFSET, R_OTHER, STRIDE } from '../../src/ftrace/recordLayout';
+import { MARK, R_CODE, R_CPU, R_LINE, R_OFFSET, R_OTHER, R_TIME, SLOW, STRIDE } from '../../src/ftrace/recordLayout';
 import { captures, ev, tempTrace, TRACES } from './helpers';
 
 // ---- Running a capture both ways
@@ -74,6 +75,7 @@ function runCommon(text: string, options: CheckOptions = {}, capacity = 64, budg
   const batch = new EventBatch(capacity);
   let slowChecked = 0;
   let stopLine: number | undefined;
+  const texts = new HotEvents();
   try {
     reading: while (cursor.nextBatch(batch)) {
       common.load(batch);
@@ -87,29 +89,38 @@ function runCommon(text: string, options: CheckOptions = {}, capacity = 64, budg
           stopLine = line;
           break reading;
         }
-        assert.equal(common.reason, Stop.SlowLine);
-        const slow = batch.slow[rec[at + R_OTHER]];
-        const r = parseLine(slow, 0, slow.length, line, rec[at + R_OFFSET]);
-        if (r?.kind === 'lost') {
-          checker.apply(r);
-          common.setEpoch(checker.epoch);
+        assert.equal(common.reason, Stop.ForHost);
+        let e: DmaEvent;
+        let place: [number, number, number, number];
+        if (rec[at + R_CODE] === SLOW) {
+          const slow = batch.texts[rec[at + R_OTHER]];
+          const r = parseLine(slow, 0, slow.length, line, rec[at + R_OFFSET]);
+          if (r?.kind === 'lost') {
+            checker.apply(r);
+            common.setEpoch(checker.epoch);
+          }
+          if (r?.kind !== 'event') continue;
+          e = decodeEvent(r);
+          place = [r.line, r.offset, r.timestamp, r.cpu];
+        } else {
+          // A mark, an allocation or a free, with its text.
+          e = texts.at(batch, at);
+          place = [line, rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]];
         }
-        if (r?.kind !== 'event') continue;
-        const e = decodeEvent(r);
-        const route = common.route(e, r.line, r.offset, r.timestamp, r.cpu);
+        const route = common.route(e, ...place);
         if (route === Route.HandOver) {
           stopLine = line;
           break reading;
         }
         if (route === Route.Checked) slowChecked++;
-        else checker.applyEvent(e, r.line, r.offset, r.timestamp, r.cpu);
+        else checker.applyEvent(e, ...place);
       }
     }
   } finally {
     cursor.close();
   }
   let checked = slowChecked;
-  for (let code = 0; code < HOT_NAMES.length; code++) checked += common.checked(code);
+  for (let code = 0; code < MARK; code++) checked += common.checked(code);
   common.handOver();
   return { checker, findings, checked, slowChecked, stopLine };
 }

@@ -89,6 +89,22 @@ test("an event's whole record is the cursor's record of its line, read again for
   assert.ok(hot > 100, `${hot} events the fast path decoded were read again`);
 });
 
+test('marks, allocations and frees come out of a stream as the general parser decodes their lines, as events, not as numbers', () => {
+  const seen = new Map<string, number>();
+  for (const name of captures()) {
+    const file = path.join(TRACES, name);
+    const stream = EventStream.open(file, { offset: 0, line: 1 }, 64 * 1024, () => undefined);
+    while (stream.advance()) {
+      if (!['tracing_mark_write', 'dma_alloc', 'dma_free'].includes(stream.name)) continue;
+      seen.set(stream.name, (seen.get(stream.name) ?? 0) + 1);
+      assert.equal(stream.replay(new HotEvents()), false, `${name}:${stream.line}`);
+      assert.deepEqual(stream.event, decodeEvent(stream.record()), `${name}:${stream.line}`);
+    }
+    stream.close();
+  }
+  assert.deepEqual(Object.fromEntries(seen), { tracing_mark_write: 176, dma_alloc: 84, dma_free: 6 });
+});
+
 /** What a checker holds at the end: per device its figures and live mappings, and the IOMMU's. */
 function stateOf(c: TraceChecker): string {
   const devices = [...c.devices.values()].map((d) => [d.name, d.stats, d.live, d.mappings().map((m) => m.id)]);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DIRECTION_NAMES, EventBatch, HOT_NAMES } from '../../src/ftrace/eventBatch';
-import { R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/recordLayout';
+import { MARK, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_TIME, STRIDE } from '../../src/ftrace/recordLayout';
 import { decodeEvent } from '../../src/ftrace/events';
 import { HotEvents } from '../../src/ftrace/hotEvents';
 import { parseLine } from '../../src/ftrace/lineParser';
@@ -89,8 +89,49 @@ test('what only the general parser reads the same way is left to it: TGID column
   ]) assert.equal(sameReading(line), false, line);
 });
 
+test('marks, coherent allocations and frees as the kernel prints them are read by the fast path as the general parser reads them', () => {
+  const alloc = (body: string): string => ev(1, 'dma_alloc', body);
+  const free = (body: string): string => ev(1, 'dma_free', body);
+  const read = [
+    ev(1, 'tracing_mark_write', 'PHASE virtio-blk: O_DIRECT write 8 x 4KiB at offset 0 (/dev/vdb)'),
+    ev(1, 'tracing_mark_write', 'x'),
+    ev(1, 'tracing_mark_write', '  two  spaces before, and after  '),
+    ev(1, 'tracing_mark_write', '12 starts with digits: dma_addr=1 {'),
+    alloc('0000:00:03.0 dir=BIDIRECTIONAL dma_addr=ffffe000 size=6726 virt_addr=00000000c8b770b8 flags=GFP_KERNEL|__GFP_ZERO|__GFP_NOWARN attrs=NO_WARN'),
+    alloc('0000:00:03.0 dir=DMA_BIDIRECTIONAL dma_addr=0x1000 size=4096 virt_addr=(null) flags=none attrs='),
+    alloc('d dir=NONE dma_addr=ffffffffffffffff size=1 virt_addr=0000000000000000 flags=GFP_ATOMIC attrs=WEAK_ORDERING|NO_WARN'),
+    free('0000:00:03.0 dir=BIDIRECTIONAL dma_addr=ffffe000 size=6726 virt_addr=00000000c8b770b8 attrs='),
+    free('d dir=TO_DEVICE dma_addr=1 size=0 virt_addr=x attrs=NO_WARN'),
+  ];
+  for (const line of read) assert.ok(sameReading(line), line);
+  const left = [
+    // Another form: the general parser reads it (to the same event, or to a malformed one).
+    ev(1, 'tracing_mark_write', ''),
+    '  t-1 [000] ..... 1.0: print: tracing_mark_write: PHASE x',
+    alloc('d dma_addr=1 size=1 virt_addr=1'),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 attrs='),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr= flags=none attrs='),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr={1 2} flags=none attrs='),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 flags={a} attrs='),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 flags=none attrs={a}'),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 flags=none attrs= more'),
+    alloc('d dir=TO_DEVICE size=1 dma_addr=1 virt_addr=1 flags=none attrs='),
+    alloc('d dir=TO_DEVICE dma_addr=1 size=0x1 virt_addr=1 flags=none attrs='),
+    alloc('d: dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 flags=none attrs='),
+    free('d dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 flags=none attrs='),
+    free('d dir=SIDEWAYS dma_addr=1 size=1 virt_addr=1 attrs='),
+    ev(1, 'dma_alloc_pages', 'd dir=TO_DEVICE dma_addr=1 size=1 phys_addrs={1} flags=none attrs='),
+    ev(1, 'dma_free_pages', 'd dir=TO_DEVICE dma_addr=1 size=1 attrs='),
+    ev(1, 'dma_free_sgt', 'd dir=TO_DEVICE dma_addr=1 size=1 virt_addr=1 attrs='),
+  ];
+  for (const line of left) assert.equal(sameReading(line), false, line);
+  // What a check needs of an allocation comes through: its failure as the general parser decides it.
+  const failed = fastReadings(read.slice(4, 7).join('\n')).slice(1).map((r) => (r?.decoded as { failed: boolean }).failed);
+  assert.deepEqual(failed, [false, true, true]);
+});
+
 test('every hot event name and every dir= spelling, DMA_ prefix or not, reads as the general parser reads it', () => {
-  const lines = HOT_NAMES.flatMap((name) => DIRECTION_NAMES.flatMap((dir) => [dir, 'DMA_' + dir].map((d) => name === 'map' || name === 'unmap'
+  const lines = HOT_NAMES.slice(0, MARK).flatMap((name) => DIRECTION_NAMES.flatMap((dir) => [dir, 'DMA_' + dir].map((d) => name === 'map' || name === 'unmap'
     ? ev(1, name, `IOMMU: iova=0x1000 - 0x2000 paddr=0x3000 size=4096 unmapped_size=4096`)
     : ev(1, name, `dev dir=${d} dma_addr=1000 size=64 phys_addr=2000 attrs=SKIP_CPU_SYNC`))));
   assert.equal(sameReadings(lines), lines.length);
@@ -155,13 +196,16 @@ test('device names and attrs get stable ids shared by the batches: thousands of 
 const WORDS = ['dir=TO_DEVICE', 'dir=DMA_FROM_DEVICE', 'dir=', 'dma_addr=ffff1000', 'dma_addr=0x1000', 'dma_addr=0x', 'dma_addr=12g',
   'size=4096', 'size=', 'size=-1', 'size=0x10', 'phys_addr=1000', 'attrs=', 'attrs=SKIP_CPU_SYNC', 'attrs={a b}', 'attrs:',
   'iova=0x1000', 'paddr=0x2000', 'unmapped_size=4096', 'unmapped_size=x', '-', '0x0000000100000000', 'IOMMU:', 'dev',
-  '0000:00:03.0', 'dir=TO_DEVICE\tx', 'Size=1', 'x=dir=1', '{', '}', ':'];
-const NAMES = [...HOT_NAMES, 'dma_alloc', 'print', 'dma_map_sg'];
+  '0000:00:03.0', 'dir=TO_DEVICE\tx', 'Size=1', 'x=dir=1', '{', '}', ':', 'virt_addr=', 'virt_addr=(null)', 'flags=', 'flags={a b}'];
+const NAMES = [...HOT_NAMES, 'dma_alloc_pages', 'print', 'dma_map_sg'];
 /** A complete field set per DMA event the fast path decodes: shuffled, thinned and mixed with WORDS below. */
 const MAP = ['dir=TO_DEVICE', 'dma_addr=ffff1000', 'size=4096', 'phys_addr=1000', 'attrs='];
 const UNMAP = ['dir=FROM_DEVICE', 'dma_addr=0x1000', 'size=64', 'attrs=SKIP_CPU_SYNC'];
 const SYNC = ['dir=DMA_BIDIRECTIONAL', 'dma_addr=1000', 'size=16'];
-const FIELDS: Record<string, string[]> = Object.fromEntries(NAMES.map((n) => [n, n.startsWith('dma_map_') ? MAP : n.startsWith('dma_unmap_') ? UNMAP : n.startsWith('dma_sync_') ? SYNC : []]));
+const ALLOC = ['dir=BIDIRECTIONAL', 'dma_addr=ffffe000', 'size=6726', 'virt_addr=00000000c8b770b8', 'flags=GFP_KERNEL', 'attrs=NO_WARN'];
+const FREE = ['dir=BIDIRECTIONAL', 'dma_addr=ffffe000', 'size=6726', 'virt_addr=00000000c8b770b8', 'attrs='];
+const FIELDS: Record<string, string[]> = Object.fromEntries(NAMES.map((n) => [n, n.startsWith('dma_map_') ? MAP : n.startsWith('dma_unmap_') ? UNMAP
+  : n.startsWith('dma_sync_') ? SYNC : n === 'dma_alloc' ? ALLOC : n === 'dma_free' ? FREE : []]));
 
 test('on lines built from any order and mix of fields, names, spaces and tabs, the fast path never reads otherwise than the general parser', () => {
   const words = fc.tuple(fc.constantFrom(...NAMES), fc.array(fc.constantFrom(...WORDS), { maxLength: 2 })).chain(([name, junk]) => {

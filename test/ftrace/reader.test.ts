@@ -7,7 +7,8 @@ import * as path from 'path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EventBatch } from '../../src/ftrace/eventBatch';
-import { R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../src/ftrace/recordLayout';
+import { HotEvents } from '../../src/ftrace/hotEvents';
+import { MARK, R_CODE, R_LINE, R_OFFSET, R_OTHER, SLOW, STRIDE } from '../../src/ftrace/recordLayout';
 import { MAX_LINE } from '../../src/ftrace/lineParser';
 import { TraceCursor, displayTask } from '../../src/ftrace/reader';
 import type { TraceRecord } from '../../src/ftrace/record';
@@ -157,7 +158,7 @@ function batched(cursor: TraceCursor, capacity = 16): { at: [number, number][]; 
   while (cursor.nextBatch(batch)) {
     for (let r = 0; r < batch.count * STRIDE; r += STRIDE) {
       at.push([batch.records[r + R_LINE], batch.records[r + R_OFFSET]]);
-      if (batch.records[r + R_CODE] === SLOW) slow.push(batch.slow[batch.records[r + R_OTHER]]);
+      if (batch.records[r + R_CODE] === SLOW) slow.push(batch.texts[batch.records[r + R_OTHER]]);
     }
   }
   return { at, slow };
@@ -182,7 +183,7 @@ test('batches read any bytes without failing, line for line as `next` reads them
 });
 
 test('a file of one 10 MB line, and 10 MB lines between others, read whole in batches', () => {
-  const huge = '   a-1 [000] ..... 1.0: tracing_mark_write: ' + 'x'.repeat(10 * 1024 * 1024);
+  const huge = '   a-1 [000] ..... 1.0: sched_switch: ' + 'x'.repeat(10 * 1024 * 1024);
   const hotLine = '   b-2 [001] ..... 2.0: dma_unmap_phys: d dir=TO_DEVICE dma_addr=1 size=1 attrs=';
   const one = batched(TraceCursor.fromText(huge, undefined, 64 * 1024));
   assert.deepEqual(one.at, [[1, 0]]);
@@ -191,6 +192,12 @@ test('a file of one 10 MB line, and 10 MB lines between others, read whole in ba
   const got = batched(TraceCursor.fromText(mixed, undefined, 64 * 1024), 2);
   assert.deepEqual(got.at, iterated(mixed).at);
   assert.deepEqual(got.slow, [huge, huge]);
+  // A mark of 10 MB, which the fast path reads: its text whole.
+  const text = 'y'.repeat(10 * 1024 * 1024);
+  const batch = new EventBatch(4);
+  assert.ok(TraceCursor.fromText(`${hotLine}\n   a-1 [000] ..... 1.0: tracing_mark_write: ${text}\n${hotLine}`, undefined, 64 * 1024).nextBatch(batch));
+  assert.deepEqual([batch.count, batch.records[STRIDE + R_CODE]], [3, MARK]);
+  assert.deepEqual(new HotEvents().at(batch, STRIDE), { op: 'mark', text });
 });
 
 test('batches go on from where `next` stopped on the same cursor', () => {

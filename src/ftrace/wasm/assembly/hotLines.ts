@@ -11,7 +11,7 @@ import { batchFull, slowLine } from './batch';
 import { CR, NL, isBlank } from './bytes';
 import { parse } from './line';
 
-export { beginBatch, recordCount, slowLineCount, slowSpansAt } from './batch';
+export { beginBatch, recordCount, textSpansAt, textsCount } from './batch';
 export { stringAt, stringCount, stringLength } from './interner';
 
 // ---- The window the reader reads the file into.
@@ -60,7 +60,7 @@ export function scan(pos: i32, filled: i32, eof: bool, line: f64, base: f64): i3
     if (end > start && load<u8>(end - 1) == CR) end--;
     lineNo += 1;
     const offset = base + <f64>(start - window);
-    if (!parse(start, end, lineNo, offset) && !blank(start, end)) slowLine(<i32>(start - window), <i32>(end - window), lineNo, offset);
+    if (!parse(start, end, lineNo, offset) && !blank(start, end)) slowLine(start, end, lineNo, offset);
   }
   return <i32>(p - window);
 }

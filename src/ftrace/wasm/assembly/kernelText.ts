@@ -2,11 +2,11 @@
 // space apart, nothing after them. Anything else (another order, more spaces, an unknown word) is left to the reader
 // of any order (`fields` in line.ts), which reads such a text to the same values: this is only the short way.
 import { COLON, EQUALS, SPACE, head, toByte } from './bytes';
-import { setDmaEvent, setIommuEvent } from './event';
+import { setAllocEvent, setDmaEvent, setIommuEvent, setMarkEvent } from './event';
 import { decimalValue, hexAt, valueEnd } from './numbers';
-import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
+import { ALLOC, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, MARK } from '../../recordLayout';
 import {
-  K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE, K_UNMAPPED,
+  K_ATTRS, K_DIR, K_DMA, K_FLAGS, K_IOVA, K_PADDR, K_PHYS, K_SIZE, K_UNMAPPED, K_VIRT,
   directionOf, keyAt, wordLength,
 } from './words';
 
@@ -27,46 +27,95 @@ const RANGE_DASH: u64 = 0x7830202d20;
   return p < to && load<u8>(p) == SPACE;
 }
 
-/** Reads the text b[from, to) of event `code` into the event (event.ts); false: not in the kernel's own form. */
+/**
+ * Reads the text b[from, to) of event `code` into the event (event.ts); false: not in the kernel's own form. Marks,
+ * allocations and frees are read only so: their other forms go to the general parser.
+ */
 export function inKernelOrder(from: usize, to: usize, code: i32): bool {
-  return code >= IOMMU_MAP ? iommuText(from, to, code) : dmaText(from, to, code);
+  if (code < IOMMU_MAP) return dmaText(from, to, code);
+  if (code < MARK) return iommuText(from, to, code);
+  return code == MARK ? markText(from, to) : allocText(from, to, code);
 }
 
-/** `DEVICE dir=D dma_addr=H size=N` then `phys_addr=H` (maps) and `attrs=A` (maps and unmaps). */
-function dmaText(from: usize, to: usize, code: i32): bool {
-  const device = toByte(from, to, SPACE);
+// What `dmaHead` read.
+let device: usize = 0;
+let direction: i32 = 0;
+let dma: f64 = 0;
+let size: f64 = 0;
+
+/** Reads `DEVICE dir=D dma_addr=H size=N`, which the dma events start with; false when the text does not. */
+// @ts-ignore: decorator
+@inline function dmaHead(from: usize, to: usize): bool {
+  device = toByte(from, to, SPACE);
   if (device == from || device >= to || toByte(from, device, EQUALS) < device || load<u8>(device - 1) == COLON) return false;
   let v = valueOf(device + 1, to, K_DIR);
   if (v == 0) return false;
   const dirEnd = toByte(v, to, SPACE);
-  const dir = directionOf(v, dirEnd);
-  if (dir < 0 || !spaceAt(dirEnd, to)) return false;
+  direction = directionOf(v, dirEnd);
+  if (direction < 0 || !spaceAt(dirEnd, to)) return false;
   v = valueOf(dirEnd + 1, to, K_DMA);
   if (v == 0) return false;
-  const dma = hexAt(v, to);
+  dma = hexAt(v, to);
   if (isNaN(dma) || !spaceAt(valueEnd, to)) return false;
   v = valueOf(valueEnd + 1, to, K_SIZE);
   if (v == 0) return false;
-  const size = decimalValue(v, to);
-  if (isNaN(size)) return false;
+  size = decimalValue(v, to);
+  return !isNaN(size);
+}
+
+/** `DEVICE dir=D dma_addr=H size=N` then `phys_addr=H` (maps) and `attrs=A` (maps and unmaps). */
+function dmaText(from: usize, to: usize, code: i32): bool {
+  if (!dmaHead(from, to)) return false;
   if (code >= FIRST_SYNC) {
-    setDmaEvent(from, device, dir, dma, size, 0, 0, 0);
+    setDmaEvent(from, device, direction, dma, size, 0, 0, 0);
     return valueEnd == to;
   }
   let phys: f64 = 0;
   if (code < FIRST_UNMAP) {
     if (!spaceAt(valueEnd, to)) return false;
-    v = valueOf(valueEnd + 1, to, K_PHYS);
+    const v = valueOf(valueEnd + 1, to, K_PHYS);
     if (v == 0) return false;
     phys = hexAt(v, to);
     if (isNaN(phys)) return false;
   }
-  if (!spaceAt(valueEnd, to)) return false;
-  v = valueOf(valueEnd + 1, to, K_ATTRS);
-  if (v == 0 || (v < to && load<u8>(v) == 123 /* { */)) return false;
+  const v = wordAfter(valueEnd, to, K_ATTRS);
+  if (v == 0) return false;
   const attrsEnd = toByte(v, to, SPACE);
-  setDmaEvent(from, device, dir, dma, size, phys, v, attrsEnd);
+  setDmaEvent(from, device, direction, dma, size, phys, v, attrsEnd);
   return attrsEnd == to;
+}
+
+/** `DEVICE dir=D dma_addr=H size=N virt_addr=V` then `flags=F` (allocations) and `attrs=A`. */
+function allocText(from: usize, to: usize, code: i32): bool {
+  if (!dmaHead(from, to)) return false;
+  const virt = wordAfter(valueEnd, to, K_VIRT);
+  // An empty `virt_addr=` is left to the general parser.
+  if (virt == 0 || virt == to || load<u8>(virt) == SPACE) return false;
+  const virtEnd = toByte(virt, to, SPACE);
+  let p = virtEnd;
+  if (code == ALLOC) {
+    const flags = wordAfter(p, to, K_FLAGS);
+    if (flags == 0) return false;
+    p = toByte(flags, to, SPACE);
+  }
+  const attrs = wordAfter(p, to, K_ATTRS);
+  if (attrs == 0) return false;
+  setAllocEvent(from, device, dma, size, virt, virtEnd);
+  return toByte(attrs, to, SPACE) == to;
+}
+
+/** A mark's text: any, but not none. */
+function markText(from: usize, to: usize): bool {
+  setMarkEvent(from, to);
+  return from < to;
+}
+
+/** Where the value of the ` key=` at `p` starts, or 0 when it is not there or its value is a `{...}` array. */
+// @ts-ignore: decorator
+@inline function wordAfter(p: usize, to: usize, key: i32): usize {
+  if (!spaceAt(p, to)) return 0;
+  const v = valueOf(p + 1, to, key);
+  return v == 0 || (v < to && load<u8>(v) == 123 /* { */) ? 0 : v;
 }
 
 /** `IOMMU: iova=0xH - 0xH` then `paddr=0xH size=N` (maps) or `size=N unmapped_size=N` (unmaps). */

@@ -1,7 +1,8 @@
 // One line of the fast path: decodes a hot DMA or IOMMU line (single maps, unmaps and syncs of both kernels, IOMMU
-// maps and unmaps, in the kernel's own layout) straight from its bytes into the batch's next record. It accepts only
-// lines that `parseLine` and `decodeEvent` read to the very same values, and declines anything else (another layout,
-// a field it cannot read, a comment) for the general parser. The event names, keys and directions are those of
+// maps and unmaps, in the kernel's own layout; and marks, coherent allocations and frees printed as the kernel prints
+// them) straight from its bytes into the batch's next record. It accepts only lines that `parseLine` and
+// `decodeEvent` read to the very same values, and declines anything else (another layout, a field it cannot read, a
+// comment) for the general parser. The event names, keys and directions are those of
 // eventBatch.ts and events.ts; the fast path tests pin that they agree. This file reads the context columns (or takes
 // them from a line laid out the same way, layouts.ts) and the event's text in any order; kernelText.ts reads a text
 // printed as the kernel prints it in one pass.
@@ -10,21 +11,23 @@ import { commitEvent, setDmaEvent, setIommuEvent } from './event';
 import { inKernelOrder } from './kernelText';
 import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, layoutOf, remember } from './layouts';
 import { decimalOf, decimalValue, digitsBefore, hexAt, secondsAt, secondsOf, valueEnd } from './numbers';
-import { FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP } from '../../recordLayout';
+import { ALLOC, FIRST_SYNC, FIRST_UNMAP, FREE, IOMMU_MAP, IOMMU_UNMAP, MARK } from '../../recordLayout';
 import {
   KEYS, K_ATTRS, K_DIR, K_DMA, K_IOVA, K_PADDR, K_PHYS, K_SIZE,
   K_UNMAPPED, NAME, W_IOMMU, directionOf, keyAt, spanIs, wordLength,
 } from './words';
 
-/** The hot event code of the name b[from, to), or -1. */
+/** The event code of the name b[from, to), or -1. */
 function nameCode(from: usize, to: usize): i32 {
   switch (<i32>(to - from)) {
     case 3: return spanIs(from, to, NAME + IOMMU_MAP) ? IOMMU_MAP : -1;
     case 5: return spanIs(from, to, NAME + IOMMU_UNMAP) ? IOMMU_UNMAP : -1;
+    case 8: return spanIs(from, to, NAME + FREE) ? FREE : -1;
+    case 9: return spanIs(from, to, NAME + ALLOC) ? ALLOC : -1;
     case 12: return spanIs(from, to, NAME) ? 0 : spanIs(from, to, NAME + 1) ? 1 : -1;
     case 14: return spanIs(from, to, NAME + FIRST_UNMAP) ? FIRST_UNMAP : spanIs(from, to, NAME + FIRST_UNMAP + 1) ? FIRST_UNMAP + 1 : -1;
     case 16: return spanIs(from, to, NAME + 2) ? 2 : -1;
-    case 18: return spanIs(from, to, NAME + FIRST_UNMAP + 2) ? FIRST_UNMAP + 2 : -1;
+    case 18: return spanIs(from, to, NAME + FIRST_UNMAP + 2) ? FIRST_UNMAP + 2 : spanIs(from, to, NAME + MARK) ? MARK : -1;
     case 23: return spanIs(from, to, NAME + FIRST_SYNC) ? FIRST_SYNC : -1;
     case 26: return spanIs(from, to, NAME + FIRST_SYNC + 1) ? FIRST_SYNC + 1 : -1;
   }
@@ -140,9 +143,9 @@ export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
   return true;
 }
 
-/** Reads the event's text b[from, to) into the event (event.ts): the short way when it can. */
+/** Reads the event's text b[from, to) into the event (event.ts): the short way when it can (the only way for marks and allocations). */
 function eventText(from: usize, to: usize, code: i32): bool {
-  return inKernelOrder(from, to, code) || (fields(from, to, code) && fromFields(from, code));
+  return inKernelOrder(from, to, code) || (code < MARK && fields(from, to, code) && fromFields(from, code));
 }
 
 /**

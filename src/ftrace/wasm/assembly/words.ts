@@ -1,6 +1,7 @@
-// The words the fast path looks for (keys, hot event names, `IOMMU:`, directions), packed so that a span is compared
+// The words the fast path looks for (keys, the event names it reads, `IOMMU:`, directions), packed so that a span is compared
 // with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
 import { EQUALS, sameBytes } from './bytes';
+import { FREE } from '../../recordLayout';
 
 // Keys of the `key=value` words the events need.
 export const K_DIR = 0;
@@ -11,19 +12,21 @@ export const K_PHYS = 4;
 export const K_IOVA = 5;
 export const K_PADDR = 6;
 export const K_UNMAPPED = 7;
-export const KEYS = 8;
+export const K_VIRT = 8;
+export const K_FLAGS = 9;
+export const KEYS = 10;
 
 // Each word's bytes zero-padded to WORD_BYTES, then its length.
 const WORD_BYTES = 32;
 const WORD_SIZE = WORD_BYTES + 8;
-/** Word numbers: the keys (K_*), the hot names (NAME + code), then these. */
+/** Word numbers: the keys (K_*), the event names (NAME + code), then these. */
 export const NAME = KEYS;
-export const W_IOMMU = NAME + 10;
+export const W_IOMMU = NAME + FREE + 1;
 const W_DMA_ = W_IOMMU + 1;
 const W_DIRECTION = W_DMA_ + 1;
-const WORD_LIST = ['dir', 'attrs', 'dma_addr', 'size', 'phys_addr', 'iova', 'paddr', 'unmapped_size',
+const WORD_LIST = ['dir', 'attrs', 'dma_addr', 'size', 'phys_addr', 'iova', 'paddr', 'unmapped_size', 'virt_addr', 'flags',
   'dma_map_phys', 'dma_map_page', 'dma_map_resource', 'dma_unmap_phys', 'dma_unmap_page', 'dma_unmap_resource',
-  'dma_sync_single_for_cpu', 'dma_sync_single_for_device', 'map', 'unmap',
+  'dma_sync_single_for_cpu', 'dma_sync_single_for_device', 'map', 'unmap', 'tracing_mark_write', 'dma_alloc', 'dma_free',
   'IOMMU:', 'DMA_', 'TO_DEVICE', 'FROM_DEVICE', 'BIDIRECTIONAL', 'NONE'];
 const WORDS = packWords();
 

@@ -6,12 +6,13 @@
 // nothing to report, and `TraceChecker` takes over the whole state there and checks the rest.
 // This file is the module's entry (its exports are the module's): the batch the host loads and the loop over its
 // records. `checks.ts` holds the checks, `device.ts` the devices, `handOver.ts` what the host reads to take over.
-import { EXACT, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME, SLOW, STRIDE } from '../../recordLayout';
-import { NEW_CODE, NEW_DEVICE, SLOW_LINE, UNCHECKED } from '../../commonPathLayout';
+import { EXACT, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, MARK, R_ADDR, R_ATTRS_DIR, R_CODE, R_CPU, R_DEVICE, R_LINE, R_OFFSET, R_OTHER, R_SIZE, R_TIME, SLOW, STRIDE } from '../../recordLayout';
+import { FOR_HOST, NEW_CODE, NEW_DEVICE, UNCHECKED } from '../../commonPathLayout';
 import { bits, iommuMap, iommuUnmap, map, sync, unmap } from './checks';
 import { Device, deviceOf, deviceOfRoom, devices } from './device';
 
-const CODES: i32 = IOMMU_UNMAP + 1;
+/** The codes checked here: those below the events with a text. */
+const CODES: i32 = MARK;
 
 /** Memory the host writes into, grown (never shrunk) to what it asks for. */
 class Room {
@@ -41,7 +42,7 @@ export { setBudget } from './budget';
 export { setEpoch, setUp } from './checks';
 export { nameDevice } from './device';
 export { deviceCount, dumped, dumpIommu, dumpLive, dumpReleases, figure, iommuFigure, lastId } from './handOver';
-export { NEW_CODE, NEW_DEVICE, SLOW_LINE, UNCHECKED } from '../../commonPathLayout';
+export { FOR_HOST, NEW_CODE, NEW_DEVICE, UNCHECKED } from '../../commonPathLayout';
 
 /** The loaded batch's `lineBase`: lines before those its records number. */
 export function setLineBase(base: f64): void {
@@ -81,7 +82,7 @@ export function run(from: i32, count: i32): i32 {
   for (let i = from; i < count; i++) {
     const p = recordsAt + (<usize>i * STRIDE << 3);
     const code = <i32>load<f64>(p, R_CODE << 3);
-    if (code == SLOW) return stop(i, SLOW_LINE);
+    if (code == SLOW || code >= MARK) return stop(i, FOR_HOST);
     if (!unchecked(codeSeen[code])) return stop(i, NEW_CODE);
     let d: Device | null = null;
     let attrsDir = 0;
