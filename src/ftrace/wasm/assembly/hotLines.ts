@@ -9,6 +9,7 @@
 // and `bytes.ts` hold what they compare and read with, `interner.ts` the strings.
 import { batchFull, slowLine } from './batch';
 import { CR, NL, isBlank } from './bytes';
+import { L_LENGTH, column, layoutOf } from './layouts';
 import { parse } from './line';
 
 export { beginBatch, recordCount, textSpansAt, textsCount } from './batch';
@@ -51,16 +52,19 @@ export function scan(pos: i32, filled: i32, eof: bool, line: f64, base: f64): i3
   let p = window + <usize>pos;
   const limit = window + <usize>filled;
   while (!batchFull()) {
-    const nl = newlineIn(p, limit);
-    if (nl == limit && !eof) break;
     if (p >= limit) break;
     const start = p;
+    // The bytes of a line that match a recent line's layout hold no newline (a layout is made of a line's bytes before
+    // its end, and a newline is no digit): the search for its end starts past them.
+    const t = layoutOf(start, limit);
+    const nl = newlineIn(t == 0 ? start : start + <usize>column(t, L_LENGTH), limit);
+    if (nl == limit && !eof) break;
     let end = nl;
     p = nl < limit ? nl + 1 : limit;
     if (end > start && load<u8>(end - 1) == CR) end--;
     lineNo += 1;
     const offset = base + <f64>(start - window);
-    if (!parse(start, end, lineNo, offset) && !blank(start, end)) slowLine(start, end, lineNo, offset);
+    if (!parse(start, end, t, lineNo, offset) && !blank(start, end)) slowLine(start, end, lineNo, offset);
   }
   return <i32>(p - window);
 }

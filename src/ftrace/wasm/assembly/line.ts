@@ -9,7 +9,7 @@
 import { COLON, EQUALS, SPACE, isBlank, isDigit, pastBlanks, pastByte, toBlank, toByte } from './bytes';
 import { commitEvent, setDmaEvent, setIommuEvent } from './event';
 import { inKernelOrder } from './kernelText';
-import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, layoutOf, remember } from './layouts';
+import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, remember } from './layouts';
 import { decimalOf, decimalValue, digitsBefore, hexAt, secondsAt, secondsOf, valueEnd } from './numbers';
 import { ALLOC, FIRST_SYNC, FIRST_UNMAP, FREE, IOMMU_MAP, IOMMU_UNMAP, MARK } from '../../recordLayout';
 import {
@@ -85,11 +85,11 @@ function numberOf(key: i32): f64 {
 }
 
 /**
- * Decodes the line b[start, end) (no terminator) into the batch's next record; false (the batch untouched) when the
- * line is not one the fast path reads: comments, headers, markers, TGID columns, other events go the general way.
+ * Decodes the line b[start, end) (no terminator), laid out as layout `t` (0: as none, `layoutOf`), into the batch's
+ * next record; false (the batch untouched) when the line is not one the fast path reads: comments, headers, markers,
+ * TGID columns, other events go the general way.
  */
-export function parse(start: usize, end: usize, line: f64, offset: f64): bool {
-  const t = layoutOf(start, end);
+export function parse(start: usize, end: usize, t: usize, line: f64, offset: f64): bool {
   if (t != 0) {
     const code = column(t, L_CODE);
     const body = start + <usize>column(t, L_LENGTH) - 1;
