@@ -130,6 +130,18 @@ test('marks, coherent allocations and frees as the kernel prints them are read b
   assert.deepEqual(failed, [false, true, true]);
 });
 
+test("a byte order mark before the file's first line leaves that line to the general parser, which skips it", () => {
+  for (const first of [ev(1, 'tracing_mark_write', 'hi'), ev(1, 'dma_unmap_phys', 'd dir=TO_DEVICE dma_addr=1 size=1 attrs='), '# t-1 [000] ..... 1.0: tracing_mark_write: hi']) {
+    const comment = first.startsWith('#');
+    const text = `\xef\xbb\xbf${first}\n${first}`;
+    const fast = fastReadings(text);
+    assert.equal(fast[1], undefined, first);
+    assert.equal(parseLine(text, 0, text.indexOf('\n'), 1, 0)?.kind, comment ? 'comment' : 'event', first);
+    // The same line without the mark, after it, is the fast path's again.
+    assert.equal(fast[2] !== undefined, !comment, first);
+  }
+});
+
 test('every hot event name and every dir= spelling, DMA_ prefix or not, reads as the general parser reads it', () => {
   const lines = HOT_NAMES.slice(0, MARK).flatMap((name) => DIRECTION_NAMES.flatMap((dir) => [dir, 'DMA_' + dir].map((d) => name === 'map' || name === 'unmap'
     ? ev(1, name, `IOMMU: iova=0x1000 - 0x2000 paddr=0x3000 size=4096 unmapped_size=4096`)

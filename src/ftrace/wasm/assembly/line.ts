@@ -86,10 +86,12 @@ function numberOf(key: i32): f64 {
 
 /**
  * Decodes the line b[start, end) (no terminator), laid out as layout `t` (0: as none, `layoutOf`), into the batch's
- * next record; false (the batch untouched) when the line is not one the fast path reads: comments, headers, markers,
- * TGID columns, other events go the general way.
+ * next record; false (the batch untouched) when the line is not one the fast path reads: comments, headers,
+ * `[LOST N EVENTS]` markers, TGID columns, other events go the general way.
  */
 export function parse(start: usize, end: usize, t: usize, line: f64, offset: f64): bool {
+  // The general parser skips a byte order mark before the file's first line (a `#` after it makes a comment).
+  if (offset == 0 && end - start >= 3 && (load<u32>(start) & 0xffffff) == 0xbfbbef) return false;
   if (t != 0) {
     const code = column(t, L_CODE);
     const body = start + <usize>column(t, L_LENGTH) - 1;
