@@ -22,8 +22,8 @@ const MAX_CHECKPOINTS = 200;
 /** ... and at least this many events apart, so that a small trace is not cloned at every line. */
 const MIN_CHECKPOINT_STEPS = 256;
 /**
- * Read size, first pass and replays alike. Small: a checkpoint's state can hold a slice of the text read (a mark's
- * text), which keeps that whole chunk alive; 64 KiB reads as fast as 2 MiB and 200 checkpoints then pin 13 MiB.
+ * Read size, first pass and replays alike: 64 KiB reads as fast as 2 MiB, and a replay of a few events from a
+ * checkpoint reads no more than it needs.
  */
 const READ_CHUNK = 64 * 1024;
 /** Restored states kept (each a copy of the checker, as a checkpoint is). */

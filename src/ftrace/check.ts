@@ -114,7 +114,8 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
     }
     if (r.kind === 'event') onEvent(decodeEvent(r), r.event, r.line, r.offset, r.timestamp, r.cpu);
   };
-  const texts = new HotEvents();
+  /** Makes the events of records with a text. */
+  const decoded = new HotEvents();
   const source = batchesOf(cursor, how.thread);
   try {
     for (let batch = source.next(); batch; batch = source.next()) {
@@ -136,7 +137,7 @@ export function checkTrace(cursor: TraceCursor, file: string, options: CheckOpti
           continue;
         }
         if (code >= MARK) {
-          onEvent(texts.at(batch, at), HOT_NAMES[code], base + rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
+          onEvent(decoded.at(batch, at), HOT_NAMES[code], base + rec[at + R_LINE], rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]);
           continue;
         }
         if (hotCounts[code]++ === 0) firstOf(code);

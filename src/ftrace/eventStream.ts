@@ -24,7 +24,8 @@ const BATCH = 256;
 /**
  * A cursor over the events: `advance` moves to the next one, whose place, time, CPU and name are then its fields.
  * An event the fast path decoded stays numbers in its batch (valid until the next `advance`) and is handed to a
- * sink as such (`replay`, `applyTo`); its `event` object and its whole `record` are made only when asked for.
+ * sink as such (`replay`, `applyTo`; a mark or an allocation, which has a text, goes as its event); its `event`
+ * object and its whole `record` are made only when asked for.
  */
 export class EventStream {
   line = 0;

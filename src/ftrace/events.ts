@@ -127,14 +127,14 @@ function decodeStreaming(name: string): DmaEvent {
   const dma = f.hex('dma_addr');
   const size = f.dec('size');
   if (nan(dma) || nan(size)) return bad(missing(['dma_addr', 'size'], [dma, size]));
-  const virt = f.text('virt_addr');
-  if (ALLOCS[name]) return { op: 'alloc', api, device, dma, size, failed: allocFailed(dma, virt), virt };
-  return { op: 'free', api, device, dma, size, virt };
+  return allocation(ALLOCS[name] !== undefined, api, device, dma, size, f.text('virt_addr'));
 }
 
-/** Whether an allocation at `dma` that returned `virt` (as printed) failed. */
-export function allocFailed(dma: number, virt: string | undefined): boolean {
-  return dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
+/** The event of an allocation (`alloc`) or free of `api`, whose `virt_addr=` printed `virt`. */
+export function allocation(alloc: boolean, api: AllocApi, device: string, dma: number, size: number, virt: string | undefined): DmaEvent {
+  if (!alloc) return { op: 'free', api, device, dma, size, virt };
+  const failed = dma === DMA_MAPPING_ERROR || virt === '(null)' || (virt !== undefined && /^0+$/.test(virt));
+  return { op: 'alloc', api, device, dma, size, failed, virt };
 }
 
 const STREAMING = new Set([

@@ -1,7 +1,7 @@
 // Reads a fast-path record of an `EventBatch` back as its event: handed to a sink as numbers and strings (the checker
 // takes them so, with no object per event), or as the `DmaEvent` that `decodeEvent` would make of its line. The
 // events that carry a text (marks, allocations, frees: from `MARK` on) come back only as their `DmaEvent`.
-import { allocFailed, type DmaEvent, type TraceDirection } from './events';
+import { allocation, type DmaEvent, type TraceDirection } from './events';
 import { DIRECTION_NAMES, type EventBatch } from './eventBatch';
 import { ALLOC, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, MARK, R_ADDR, R_ATTRS_DIR, R_CODE, R_DEVICE, R_OTHER, R_SIZE } from './recordLayout';
 
@@ -89,9 +89,5 @@ function textEvent(batch: EventBatch, at: number): DmaEvent {
   const code = r[at + R_CODE];
   const text = batch.texts[r[at + R_OTHER]];
   if (code === MARK) return { op: 'mark', text };
-  const device = batch.strings[r[at + R_DEVICE]];
-  const dma = r[at + R_ADDR];
-  const size = r[at + R_SIZE];
-  if (code === ALLOC) return { op: 'alloc', api: 'coherent', device, dma, size, failed: allocFailed(dma, text), virt: text };
-  return { op: 'free', api: 'coherent', device, dma, size, virt: text };
+  return allocation(code === ALLOC, 'coherent', batch.strings[r[at + R_DEVICE]], r[at + R_ADDR], r[at + R_SIZE], text);
 }

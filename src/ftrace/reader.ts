@@ -195,7 +195,8 @@ export class TraceCursor implements Iterable<TraceRecord> {
 
   /**
    * Reads lines on into `batch` (cleared first) until it is full or the file ends; false when nothing was left.
-   * The common DMA events are decoded from the bytes; any other line is kept as its text for `parseLine`.
+   * The common DMA events, marks and allocations are decoded from the bytes; any other line is kept as its text for
+   * `parseLine`.
    * Blank lines are counted and skipped, as by `next`.
    */
   nextBatch(batch: EventBatch): boolean {

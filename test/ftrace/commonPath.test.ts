@@ -75,7 +75,7 @@ function runCommon(text: string, options: CheckOptions = {}, capacity = 64, budg
   const batch = new EventBatch(capacity);
   let slowChecked = 0;
   let stopLine: number | undefined;
-  const texts = new HotEvents();
+  const decoded = new HotEvents();
   try {
     reading: while (cursor.nextBatch(batch)) {
       common.load(batch);
@@ -104,7 +104,7 @@ function runCommon(text: string, options: CheckOptions = {}, capacity = 64, budg
           place = [r.line, r.offset, r.timestamp, r.cpu];
         } else {
           // A mark, an allocation or a free, with its text.
-          e = texts.at(batch, at);
+          e = decoded.at(batch, at);
           place = [line, rec[at + R_OFFSET], rec[at + R_TIME], rec[at + R_CPU]];
         }
         const route = common.route(e, ...place);

@@ -1,6 +1,7 @@
 // The event's text read in one pass when it is exactly as the kernel prints it: its fields in the kernel's order, one
 // space apart, nothing after them. Anything else (another order, more spaces, an unknown word) is left to the reader
-// of any order (`fields` in line.ts), which reads such a text to the same values: this is only the short way.
+// of any order (`fields` in line.ts), which reads such a text to the same values: this is only the short way. A
+// mark's, an allocation's or a free's text is read only here; in another form, its line goes to the general parser.
 import { COLON, EQUALS, SPACE, head, toByte } from './bytes';
 import { setAllocEvent, setDmaEvent, setIommuEvent, setMarkEvent } from './event';
 import { decimalValue, hexAt, valueEnd } from './numbers';
@@ -47,17 +48,17 @@ let size: f64 = 0;
 // @ts-ignore: decorator
 @inline function dmaHead(from: usize, to: usize): bool {
   device = toByte(from, to, SPACE);
-  if (device == from || device >= to || toByte(from, device, EQUALS) < device || load<u8>(device - 1) == COLON) return false;
-  let v = valueOf(device + 1, to, K_DIR);
+  if (device == from || toByte(from, device, EQUALS) < device || load<u8>(device - 1) == COLON) return false;
+  let v = wordAfter(device, to, K_DIR);
   if (v == 0) return false;
   const dirEnd = toByte(v, to, SPACE);
   direction = directionOf(v, dirEnd);
-  if (direction < 0 || !spaceAt(dirEnd, to)) return false;
-  v = valueOf(dirEnd + 1, to, K_DMA);
+  if (direction < 0) return false;
+  v = wordAfter(dirEnd, to, K_DMA);
   if (v == 0) return false;
   dma = hexAt(v, to);
-  if (isNaN(dma) || !spaceAt(valueEnd, to)) return false;
-  v = valueOf(valueEnd + 1, to, K_SIZE);
+  if (isNaN(dma)) return false;
+  v = wordAfter(valueEnd, to, K_SIZE);
   if (v == 0) return false;
   size = decimalValue(v, to);
   return !isNaN(size);
@@ -72,8 +73,7 @@ function dmaText(from: usize, to: usize, code: i32): bool {
   }
   let phys: f64 = 0;
   if (code < FIRST_UNMAP) {
-    if (!spaceAt(valueEnd, to)) return false;
-    const v = valueOf(valueEnd + 1, to, K_PHYS);
+    const v = wordAfter(valueEnd, to, K_PHYS);
     if (v == 0) return false;
     phys = hexAt(v, to);
     if (isNaN(phys)) return false;

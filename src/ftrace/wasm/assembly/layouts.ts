@@ -59,7 +59,7 @@ const IOTA = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   return i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10));
 }
 
-/** Whether the line at `start` (ending at `end`) has the prefix of layout `t` but for its digits. */
+/** Whether the bytes at `start` (before `end`) have the prefix of layout `t` but for its digits. */
 function fits(t: usize, start: usize, end: usize): bool {
   const n = <usize>column(t, L_LENGTH);
   // An empty way (length 0) fits no line.
@@ -81,14 +81,17 @@ function fits(t: usize, start: usize, end: usize): bool {
   return v128.andnot(v128.and(v128.load(p), before), digits16(v128.load(p)));
 }
 
-/** The set of the line at `start`: its first 48 bytes (fewer if it is shorter) but for digits, mixed. */
+/** The set of the line at `start`: its first 48 bytes (those before `end`) but for digits, mixed. */
 function setOf(start: usize, end: usize): i32 {
   const x = v128.xor(v128.xor(hashedBytes(start, end), hashedBytes(start + 16, end)), hashedBytes(start + 32, end));
   const h = i64x2.extract_lane(x, 0) * 0x9e3779b97f4a7c15 ^ i64x2.extract_lane(x, 1) * 0xc2b2ae3d27d4eb4f;
   return <i32>(h >>> 59) & (SETS - 1);
 }
 
-/** The layout the line at `start` has, or 0. */
+/**
+ * The layout the line at `start` has, or 0. `end` may lie past the line's end (the reader asks before it finds the
+ * line's end): a layout's prefix holds no newline, so the line ends past the bytes that fit it.
+ */
 export function layoutOf(start: usize, end: usize): usize {
   // The two layouts that followed the last one before, then the line's set.
   const t: usize = last < 0 ? 0 : layoutAt(last);
