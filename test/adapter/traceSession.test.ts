@@ -312,6 +312,32 @@ describe('debugging a kernel trace', () => {
     assert.equal(await traceLine(dc, stop.body.threadId), 2502);
   });
 
+  test('a forward motion after the capture was deleted, truncated or rewritten fails saying so, and nothing moves', async () => {
+    for (const change of ['deleted', 'truncated', 'rewritten'] as const) {
+      const c = await startClient();
+      try {
+        const file = generatedTrace(10_000);
+        await launch(c, { program: file, stopOnEntry: true }, noHazardStops(c));
+        // A step first, so that the next one reads on from the file the engine holds open, restoring nothing.
+        await move(c, 'next', { threadId: 1 });
+        let stops = 0;
+        c.on('stopped', () => stops++);
+        const entry = await traceLine(c);
+        if (change === 'deleted') fs.rmSync(file);
+        else if (change === 'truncated') fs.truncateSync(file, fs.statSync(file).size - 1);
+        else fs.utimesSync(file, 1e9, 1e9);
+        for (const motion of [() => c.nextRequest({ threadId: 1 }), () => c.continueRequest({ threadId: 1 }), () => c.stepInRequest({ threadId: 1 })]) {
+          assert.match(await failure(motion()), /changed on disk since it was opened/, change);
+        }
+        assert.equal(stops, 0, change);
+        // The stop shown before stays shown: its stack was read when it was made.
+        assert.equal(await traceLine(c), entry, change);
+      } finally {
+        await c.stop();
+      }
+    }
+  });
+
   test('a motion that fails because the capture changed leaves the debugger where it stood', async () => {
     const file = generatedTrace(10_000);
     // Whole seconds, so that the file can be given back its time exactly.
