@@ -2,11 +2,14 @@
 // type is copied by what it is, several times faster than a generic or structured clone. Values the machine only
 // ever replaces, never changes in place, are shared: locations, write origins, handle targets, device configs,
 // the platform and layout, physical ranges, map segments, sg tables, owner runs, a mapping's owned spans, bounce slots, dma-buf importers
-// and attachment mappings. Everything else (the objects the machine updates, and every array or Map it grows) is
-// copied. test/machine/snapshot.test.ts checks that a copy shares nothing else.
+// and attachment mappings. The arrays of owner runs and owned spans, which the machine changes in place, are shared
+// copy-on-write (copyOnWrite.ts): a mapping synced piece by piece makes them long. Everything else (the objects the
+// machine updates, and every array or Map it grows) is copied. test/machine/snapshot.test.ts checks that a copy shares
+// nothing else.
 
 import type { Attachment, CpuView, DmaBuf, DmaBufState } from './dmabufState';
 import type { IommuState } from './iommu';
+import { share } from './copyOnWrite';
 import { copyRunStore } from './memory';
 import type { PageAllocator } from './pageAllocator';
 import { copyRangeAllocator } from './rangeAllocator';
@@ -65,7 +68,7 @@ const copyIommu = (i: IommuState): IommuState => ({ ...i, iova: copyRangeAllocat
 // machine gives them (created, then named, then mapped or synced, then released), so copies keep their shapes.
 
 function copyBuffer(b: Buffer): Buffer {
-  const c: Buffer = { id: b.id, kind: b.kind, size: b.size, segs: b.segs.slice(), cacheable: b.cacheable, owners: b.owners.slice(), mapped: b.mapped.slice(), createdAt: b.createdAt, live: b.live };
+  const c: Buffer = { id: b.id, kind: b.kind, size: b.size, segs: b.segs.slice(), cacheable: b.cacheable, owners: share(b.owners), mapped: b.mapped.slice(), createdAt: b.createdAt, live: b.live };
   if (b.failed) c.failed = true;
   if (b.device !== undefined) c.device = b.device;
   if (b.name !== undefined) c.name = b.name;
@@ -77,7 +80,7 @@ function copyBuffer(b: Buffer): Buffer {
 function copyMapping(m: Mapping): Mapping {
   const c: Mapping = {
     id: m.id, device: m.device, kind: m.kind, buffer: m.buffer, off: m.off, size: m.size, dir: m.dir, segs: m.segs.slice(), dmaAddress: m.dmaAddress,
-    iova: m.iova.slice(), slots: m.slots.slice(), owned: m.owned, failed: m.failed, live: m.live, createdAt: m.createdAt,
+    iova: m.iova.slice(), slots: m.slots.slice(), owned: share(m.owned), failed: m.failed, live: m.live, createdAt: m.createdAt,
   };
   if (m.sg !== undefined) c.sg = m.sg;
   if (m.attachment) c.attachment = true;

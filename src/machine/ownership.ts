@@ -6,7 +6,8 @@
 // owners merge whichever mappings made them, and a released mapping leaves nothing behind in the runs.
 
 import { emit } from './report';
-import { coveredBytes, firstCovered, firstEndingAfter, partsOf, withRange, type Span } from './spans';
+import { replaced } from './copyOnWrite';
+import { coveredBytes, firstCovered, firstEndingAfter, partsOf, setRange, type Span } from './spans';
 import type { Buffer, MachineState, Mapping } from './state';
 
 /** One (device, direction) pair owning a run's bytes. Never changed once made: runs share them. */
@@ -94,15 +95,17 @@ function push(out: OwnerRun[], off: number, len: number, owners: readonly PairOw
 type Change = (owners: readonly PairOwner[]) => readonly PairOwner[];
 
 /**
- * `b`'s runs with `change` applied to the owners of each of `parts` (sorted, disjoint, at least one), in one walk of
- * both from the first run they reach: a mapping synced back piece by piece has as many parts as pieces, and a
- * buffer as many runs. The runs before and after the parts are copied as they are. Each change of the owning pairs
- * is an event, adjacent ones with the same change one event.
+ * Applies `change` to the owners of each of `parts` (sorted, disjoint, at least one) of `b`, in one walk of both
+ * from the first run they reach: a mapping synced back piece by piece has as many parts as pieces, and a buffer as
+ * many runs. Only the runs the walk reaches, and the one on each side that a changed piece may join, are replaced
+ * (copyOnWrite.ts), so that a piece does not cost every run. Each change of the owning pairs is an event, adjacent
+ * ones with the same change one event.
  */
-function apply(s: MachineState, b: Buffer, parts: readonly Span[], change: Change): OwnerRun[] {
+function apply(s: MachineState, b: Buffer, parts: readonly Span[], change: Change): void {
   const runs = b.owners;
   let k = firstEndingAfter(runs, parts[0].off);
-  const out = runs.slice(0, k);
+  const from = Math.max(k - 1, 0);
+  const out = runs.slice(from, k);
   let event: { off: number; len: number; from: readonly PairOwner[]; to: readonly PairOwner[] } | undefined;
   const flush = (): void => {
     if (event) emit(s, { type: 'owner', buffer: b.id, off: event.off, len: event.len, from: labelOf(event.from), to: labelOf(event.to) });
@@ -134,10 +137,9 @@ function apply(s: MachineState, b: Buffer, parts: readonly Span[], change: Chang
     push(out, pos, end - pos, r.owners, pos === r.off ? r : undefined);
   }
   // The first run after the parts may join the last piece changed; the rest are as they were.
-  if (k < runs.length) push(out, runs[k].off, runs[k].len, runs[k].owners, runs[k]);
-  for (k++; k < runs.length; k++) out.push(runs[k]);
+  if (k < runs.length) push(out, runs[k].off, runs[k].len, runs[k].owners, runs[k++]);
   flush();
-  return out;
+  b.owners = replaced(runs, from, k, out);
 }
 
 /** `owners` with one more mapping, `since`, of `pair`. */
@@ -161,8 +163,8 @@ function handOver(s: MachineState, b: Buffer, off: number, len: number, m: Mappi
   const parts = partsOf(m.owned, off, len, !give);
   if (parts.length === 0) return;
   const pair = `${m.device}:${m.dir}`;
-  b.owners = apply(s, b, parts, give ? (o) => plus(o, pair, m.id) : (o) => minus(o, pair));
-  m.owned = withRange(m.owned, off, len, give);
+  apply(s, b, parts, give ? (o) => plus(o, pair, m.id) : (o) => minus(o, pair));
+  m.owned = setRange(m.owned, off, len, give);
 }
 
 /** Hands buffer bytes [off, +len) to mapping `m` (map, sync_for_device); bytes it already owns stay as they are. */

@@ -1,6 +1,7 @@
 // Sets of byte ranges kept as sorted, disjoint, non-touching spans: what one mapping owns of its buffer. Span objects
-// are never changed once made, so a copy of the state may share them.
+// are never changed once made, so a copy of the state may share them; the array is changed in place (copyOnWrite.ts).
 import { firstAtLeast } from '../sorted/search';
+import { replaced } from './copyOnWrite';
 
 export interface Span {
   readonly off: number;
@@ -48,18 +49,18 @@ export function firstCovered(spans: readonly Span[], off: number, len: number): 
 }
 
 /**
- * `spans` with [off, +len) added (`add`) or taken out, in one walk: the spans before the range and after it are kept
- * as they are, and those meeting it are joined to it or cut by it (a mapping synced piece by piece has many spans).
+ * `spans` with [off, +len) added (`add`) or taken out, the array to keep (copyOnWrite.ts: changed in place unless a
+ * copy of the state shares it). Only the spans meeting the range are walked, joined to it or cut by it: a mapping
+ * synced piece by piece has many spans, and a piece must not cost them all.
  */
-export function withRange(spans: readonly Span[], off: number, len: number, add: boolean): Span[] {
-  // Spans are never changed in place: an empty range leaves the very list.
-  if (len <= 0) return spans as Span[];
+export function setRange(spans: Span[], off: number, len: number, add: boolean): Span[] {
+  if (len <= 0) return spans;
   const end = off + len;
-  const out: Span[] = [];
-  let i = 0;
-  for (; i < spans.length && spans[i].off + spans[i].len < off; i++) out.push(spans[i]);
+  const from = firstEndingAfter(spans, off - 1); // a span ending at `off` touches the range: added, they join
+  const mid: Span[] = [];
   let lo = off;
   let hi = end;
+  let i = from;
   for (; i < spans.length && spans[i].off <= end; i++) {
     const s = spans[i];
     if (add) {
@@ -67,10 +68,9 @@ export function withRange(spans: readonly Span[], off: number, len: number, add:
       hi = Math.max(hi, s.off + s.len);
       continue;
     }
-    if (s.off < off) out.push({ off: s.off, len: off - s.off });
-    if (s.off + s.len > end) out.push({ off: end, len: s.off + s.len - end });
+    if (s.off < off) mid.push({ off: s.off, len: off - s.off });
+    if (s.off + s.len > end) mid.push({ off: end, len: s.off + s.len - end });
   }
-  if (add) out.push({ off: lo, len: hi - lo });
-  for (; i < spans.length; i++) out.push(spans[i]);
-  return out;
+  if (add) mid.push({ off: lo, len: hi - lo });
+  return replaced(spans, from, i, mid);
 }

@@ -9,6 +9,7 @@ import { parseScenario } from '../../src/language';
 import { copyState } from '../../src/machine/copy';
 import { Machine } from '../../src/machine/machine';
 import { Runner } from '../../src/runtime/runner';
+import { at, machine } from './helpers';
 
 const dir = join(__dirname, '..', '..', '..', 'examples');
 const examples = readdirSync(dir).filter((f) => f.endsWith('.dmabuf')).map((f) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') }));
@@ -20,12 +21,13 @@ function runner(text: string): Runner {
 }
 
 /**
- * What a copy may share with its original: values the machine replaces and never changes in place (copy.ts).
- * Keys name a field; `key[]` an element of an array field, `key{}` a value of a Map field.
+ * What a copy may share with its original: values the machine replaces and never changes in place, and the arrays
+ * it shares copy-on-write, owner runs and owned spans (copy.ts). Keys name a field; `key[]` an element of an array
+ * field, `key{}` a value of a Map field.
  */
 const SHARED = new Set([
   'platform', 'layout', 'loc', 'createdAt', 'releasedAt', 'allocatedAt', 'detachedAt', 'unmappedAt', 'bracketAt', 'mappedAt', 'at', 'sg', 'exporter',
-  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]', 'owned',
+  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]', 'owned',
 ]);
 
 /** Every object `copy` shares with `orig` where SHARED does not allow it, as paths. */
@@ -123,4 +125,23 @@ test('clone, and every machine restored from one snapshot, evolve independently 
   assert.equal(views(copy), shown);
   assert.equal(views(b), shown);
   assert.equal(views(Machine.restore(snap)), shown);
+});
+
+test('owner runs and owned spans, changed in place after a snapshot shares them, stay as they were in the snapshot and in each machine restored from it', () => {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(1024)).result;
+  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, 1024, 'BIDIRECTIONAL', 0, false)).result;
+  at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', 0));
+  const snap = m.snapshot();
+  const shown = views(m);
+  const [a, b] = [Machine.restore(snap), Machine.restore(snap)];
+  // Each piece synced back cuts the runs and spans the snapshot shares: the live machine and `a` each change their own.
+  for (const x of [m, a]) for (let k = 1; k < 8; k++) at(x, 4, (y) => y.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', k * 128));
+  assert.notEqual(views(m), shown, 'the pieces synced back changed the owners shown');
+  assert.equal(views(a), views(m));
+  assert.equal(views(b), shown);
+  assert.equal(views(Machine.restore(snap)), shown);
+  at(b, 4, (y) => y.dmaSyncSingleForDevice('isp', h, 64, 'BIDIRECTIONAL', 0));
+  assert.equal(views(Machine.restore(snap)), shown);
+  assert.equal(views(a), views(m));
 });
