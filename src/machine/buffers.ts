@@ -171,9 +171,16 @@ export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string
   return b && t ? { b, t } : undefined;
 }
 
-/** Clips [off, +len) to the buffer, raising api-misuse when it runs past the end. */
-export function clip(s: MachineState, b: Buffer, off: number, len: number, fn: string): number {
+/**
+ * Clips [off, +len) to the buffer, raising api-misuse when it runs past the end. With `failsWhenEmpty`, a range that
+ * leaves nothing of the buffer makes the call fail, and the misuse is its failure (`expect error` consumes it).
+ */
+export function clip(s: MachineState, b: Buffer, off: number, len: number, fn: string, failsWhenEmpty = false): number {
   if (off + len <= b.size) return len;
-  raise(s, 'api-misuse', `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${bufferName(b)} (${hex(b.size)} bytes)`, [{ loc: b.createdAt, message: 'allocated here' }], { detail: 'out-of-bounds' });
-  return Math.max(0, b.size - off);
+  const left = Math.max(0, b.size - off);
+  const message = `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${bufferName(b)} (${hex(b.size)} bytes)`;
+  const related = [{ loc: b.createdAt, message: 'allocated here' }];
+  if (failsWhenEmpty && left === 0) fail(s, 'api-misuse', message, related, 'out-of-bounds');
+  else raise(s, 'api-misuse', message, related, { detail: 'out-of-bounds' });
+  return left;
 }

@@ -281,9 +281,9 @@ export class Machine {
         fail(s, 'api-misuse', `DMA-API: ${dev}: dma_map_single of ${bufferName(b)}, which is vmalloc memory: the kernel rejects it (not physically contiguous); use dma_map_sg`, [{ loc: b.createdAt, message: 'allocated here' }], 'map-vmalloc');
         return;
       }
-      const len = clip(s, b, offset, size, 'dma_map_single');
-      // From past the end nothing of the buffer is left to map: the map fails, and the out-of-bounds misuse says why
-      // (the range is not also "not physically contiguous").
+      // From past the end nothing of the buffer is left to map: the map fails, and the out-of-bounds misuse is its
+      // failure (the range is not also "not physically contiguous"). A zero-size map in bounds fails saying nothing.
+      const len = clip(s, b, offset, size, 'dma_map_single', true);
       if (len === 0) s.failed = true;
       else mapSingle(s, d, m, b, offset, len, skipCpuSync);
     }, 'single', offset, size));

@@ -93,6 +93,15 @@ test('expect error: a call that fails as the kernel would is expected, and its f
   assert.deepEqual(kinds(text), []);
 });
 
+test('expect error on a dma_map_single from past its buffer\'s end: the map fails, and its out-of-bounds misuse is that failure', () => {
+  const map = (offset: string, suffix: string): string => ['device cam', 'p = kmalloc(4KiB)', `dma_map_single(cam, p, 4KiB, FROM_DEVICE, offset=${offset})${suffix}`, 'kfree(p)'].join('\n');
+  assert.deepEqual(kinds(map('4KiB', ' expect error')), []);
+  assert.deepEqual(kinds(map('8KiB', ' expect error')), []);
+  // Without it, the misuse is reported; a map that runs past the end but starts inside maps what is there.
+  assert.deepEqual(kinds(map('4KiB', '')), ['3:api-misuse']);
+  assert.deepEqual(kinds(map('2KiB', ' expect error')), ['3:api-misuse', '3:expect-failed', '4:api-misuse', '3:leak']);
+});
+
 test('freeing what a failed allocation returned does nothing, as kfree(NULL) and dma_free_coherent of NULL do; freeing twice is still a double free', () => {
   // The failed allocation is reported where it fails (a scenario cannot bind what `expect error` expects to fail).
   const text = ['device d dma_mask=24', 'x = dma_alloc_coherent(d, 4KiB)', 'dma_free_coherent(d, x)', 'k = kmalloc(64)', 'kfree(k)', 'kfree(k)'];
