@@ -114,6 +114,15 @@ describe('a stopped scenario', () => {
     assert.ok(names.includes('sgt') && names.includes('att') && names.includes('buf'), names.join(','));
   });
 
+  test('an evaluate that fails on a 100 KB expression answers with a short message: the names it repeats are cut', async () => {
+    const frameId = (await topFrame(dc, 2)).id;
+    for (const expression of [`buf.${'f'.repeat(100_000)}`, `${'n'.repeat(100_000)}.size`, `buf.owners.${'q'.repeat(100_000)}[0]`]) {
+      const message = await failure(dc.evaluateRequest({ expression, context: 'watch', frameId }));
+      assert.ok(message.length < 400, `${message.length} characters: ${message.slice(0, 200)}`);
+      assert.match(message, /…/);
+    }
+  });
+
   test('a buffer shows size, kind, exporter, owner by range, pages, refcount, attachments, mappings and a memory reference', async () => {
     const r = await dc.evaluateRequest({ expression: 'buf', context: 'watch', frameId: (await topFrame(dc, 2)).id });
     assert.ok(r.body.memoryReference);
