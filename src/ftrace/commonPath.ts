@@ -2,10 +2,11 @@
 // checks the events that make up almost all of a capture (single maps, unmaps and syncs that meet their mapping
 // exactly as mapped, IOMMU maps and unmaps), none of which `TraceChecker` would report anything for, at a fraction
 // of its cost. It stops at anything else: a line for the general parser or an event with a text (the host checks it,
-// and it comes back here if it is one of these events), or an event whose check could find something (the first event of each kind goes
-// to the host to be counted first, as kinds are listed in the order met). At that one, `handOver` gives the checker
-// the whole state (live mappings, cache lines, released addresses, IOMMU mappings, figures) as if it had checked
-// every event itself, and the checker checks the rest of the capture. What the two sides share is commonPathLayout.ts.
+// and it comes back here if it is one of these events), or an event whose check could find something (the first
+// event of each kind goes to the host to be counted first, as kinds are listed in the order met). At that one,
+// `handOver` gives the checker the whole state (live mappings, cache lines, released addresses, IOMMU mappings,
+// figures) as if it had checked every event itself, and the checker checks the rest of the capture. What the two
+// sides share is commonPathLayout.ts.
 import type { TraceChecker } from './checker';
 import { FOR_HOST, I_LINE, I_PADDR, I_SIZE, I_WIDTH, M_ATTRS, M_DIR, M_ID, M_LINE, M_PHYS, M_SIZE, M_WIDTH, NEW_CODE, NEW_DEVICE, UNCHECKED } from './commonPathLayout';
 import type { EventBatch } from './eventBatch';

@@ -1,7 +1,6 @@
 // A batch of decoded lines as numbers: the fast path writes the common DMA events here straight from the file's
 // bytes (no strings, no objects per line; a mark or an allocation with its one text), and any other line as its text
-// for the general parser. The records' layout
-// is recordLayout.ts's.
+// for the general parser. The records' layout is recordLayout.ts's.
 import { DIRECTIONS, SINGLE_MAP_NAMES, SINGLE_UNMAP_NAMES } from './events';
 import { STRIDE } from './recordLayout';
 

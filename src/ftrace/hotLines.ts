@@ -1,9 +1,9 @@
 // The fast path of the reader: decodes the lines that make up almost all of a DMA capture (single maps, unmaps and
 // syncs, IOMMU maps and unmaps, in the kernel's own layout; marks, coherent allocations and frees, with their text)
-// straight from the file's bytes into an `EventBatch`, in
-// WebAssembly (`wasm/assembly/hotLines.ts`). It accepts only lines that `parseLine` and `decodeEvent` would read to
-// the very same values; any other line goes into the batch as its text for the general parser. The cursor reads the
-// file straight into this parser's window, in the module's memory.
+// straight from the file's bytes into an `EventBatch`, in WebAssembly (`wasm/assembly/hotLines.ts`). It accepts only
+// lines that `parseLine` and `decodeEvent` would read to the very same values; any other line goes into the batch as
+// its text for the general parser. The cursor reads the file straight into this parser's window, in the module's
+// memory.
 import { EventBatch } from './eventBatch';
 import { STRIDE } from './recordLayout';
 import { HOT_LINES_WASM } from './wasm/hotLinesWasm';

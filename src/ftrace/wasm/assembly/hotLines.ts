@@ -1,9 +1,9 @@
 // The trace reader's fast path, compiled to WebAssembly (see ../../hotLines.ts for the JavaScript side): finds the
 // lines of the reader's window, decodes the hot DMA and IOMMU lines (and marks, coherent allocations and frees, whose
 // text it notes as a span) straight from their bytes into records laid out as `EventBatch` lays them out, and notes
-// every other non-blank line as a span for the general parser. It accepts
-// only lines that `parseLine` and `decodeEvent` read to the very same values. Device names and attrs are interned
-// here, in a hash table over an arena of the distinct byte strings, so that a record holds their ids.
+// every other non-blank line as a span for the general parser. It accepts only lines that `parseLine` and
+// `decodeEvent` read to the very same values. Device names and attrs are interned here, in a hash table over an arena
+// of the distinct byte strings, so that a record holds their ids.
 // This file is the module's entry (its exports are the module's): the reader's window and the line loop. `line.ts`
 // decodes a line's columns (`layouts.ts` remembers recent lines' columns) and its event's text (`kernelText.ts` when
 // printed as the kernel prints it), `event.ts` writes the event into `batch.ts`'s records; `words.ts`, `numbers.ts`

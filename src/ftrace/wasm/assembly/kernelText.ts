@@ -126,21 +126,20 @@ function iommuText(from: usize, to: usize, code: i32): bool {
   const iova = hexAt(v, to);
   if (isNaN(iova) || valueEnd + 5 >= to || head(valueEnd, 5) != RANGE_DASH) return false;
   // The range's end is a word the events do not need: any hex number.
-  if (isNaN(hexAt(valueEnd + 3, to)) || !spaceAt(valueEnd, to)) return false;
+  if (isNaN(hexAt(valueEnd + 3, to))) return false;
   let second: f64 = 0;
   if (code == IOMMU_MAP) {
-    v = valueOf(valueEnd + 1, to, K_PADDR);
+    v = wordAfter(valueEnd, to, K_PADDR);
     if (v == 0) return false;
     second = hexAt(v, to);
-    if (isNaN(second) || !spaceAt(valueEnd, to)) return false;
+    if (isNaN(second)) return false;
   }
-  v = valueOf(valueEnd + 1, to, K_SIZE);
+  v = wordAfter(valueEnd, to, K_SIZE);
   if (v == 0) return false;
   const size = decimalValue(v, to);
   if (isNaN(size)) return false;
   if (code == IOMMU_UNMAP) {
-    if (!spaceAt(valueEnd, to)) return false;
-    v = valueOf(valueEnd + 1, to, K_UNMAPPED);
+    v = wordAfter(valueEnd, to, K_UNMAPPED);
     if (v == 0) return false;
     second = decimalValue(v, to);
     if (isNaN(second)) return false;
