@@ -178,9 +178,6 @@ export function resolveBuffer(s: MachineState, h: Handle | undefined, fn: string
 export function clip(s: MachineState, b: Buffer, off: number, len: number, fn: string, failsWhenEmpty = false): number {
   if (off + len <= b.size) return len;
   const left = Math.max(0, b.size - off);
-  const message = `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${bufferName(b)} (${hex(b.size)} bytes)`;
-  const related = [{ loc: b.createdAt, message: 'allocated here' }];
-  if (failsWhenEmpty && left === 0) fail(s, 'api-misuse', message, related, 'out-of-bounds');
-  else raise(s, 'api-misuse', message, related, { detail: 'out-of-bounds' });
+  misuse(s, failsWhenEmpty && left === 0, `${fn}: [${hex(off)}, +${hex(len)}) runs past the end of ${bufferName(b)} (${hex(b.size)} bytes)`, [{ loc: b.createdAt, message: 'allocated here' }], 'out-of-bounds');
   return left;
 }

@@ -15,12 +15,12 @@ export function share<T>(a: T[]): T[] {
 const SPREAD = 8192;
 
 /**
- * `a` with its items [from, to) replaced by `items`, the array to keep: `a` itself, changed in place, unless a copy of
- * the state shares it. Only the items after `to` move.
+ * `a` with its items [from, to) replaced by `items`, the array to keep: `a` itself, changed in place (only the items
+ * after `to` move), unless a copy of the state shares it or the items are too many to spread: then a new array, built
+ * in one pass.
  */
 export function replaced<T>(a: T[], from: number, to: number, items: readonly T[]): T[] {
-  const out = shared.has(a) ? a.slice() : a;
-  out.splice(from, to - from, ...items.slice(0, SPREAD));
-  for (let i = SPREAD; i < items.length; i += SPREAD) out.splice(from + i, 0, ...items.slice(i, i + SPREAD));
-  return out;
+  if (shared.has(a) || items.length > SPREAD) return a.slice(0, from).concat(items, a.slice(to));
+  a.splice(from, to - from, ...items);
+  return a;
 }

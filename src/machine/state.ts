@@ -36,6 +36,7 @@ export interface Buffer {
   segs: PhysRange[];
   /** CPU accesses go through the cache (false: a coherent buffer of a noncoherent device). */
   cacheable: boolean;
+  /** Who owns each run of its bytes. Shared with snapshots: changed only through `replaced` (copyOnWrite.ts). */
   owners: OwnerRun[];
   /** Ids of the live streaming mappings of this buffer. */
   mapped: number[];
@@ -79,7 +80,10 @@ export interface Mapping {
   iova: PhysRange[];
   /** swiotlb slot ranges held, released at unmap. */
   slots: PhysRange[];
-  /** The buffer bytes this mapping owns (handed to the device and not synced back); empty once unmapped. */
+  /**
+   * The buffer bytes this mapping owns (handed to the device and not synced back); empty once unmapped. Shared with
+   * snapshots: changed only through `replaced` (copyOnWrite.ts).
+   */
   owned: Span[];
   /** The map failed (DMA_MAPPING_ERROR / 0 entries): the handle is unusable. */
   failed: boolean;

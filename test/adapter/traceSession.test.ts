@@ -330,7 +330,7 @@ describe('debugging a kernel trace', () => {
           assert.match(await failure(motion()), /changed on disk since it was opened/, change);
         }
         assert.equal(stops, 0, change);
-        // The stop shown before stays shown: its stack was read when it was made.
+        // The debugger stands where it stood: a failed motion puts the cursor back.
         assert.equal(await traceLine(c), entry, change);
       } finally {
         await c.stop();

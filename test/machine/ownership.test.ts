@@ -64,6 +64,9 @@ test('a full sync after many partial ones merges the runs back into one, and run
   // array is changed in place, so they are compared with a copy).
   const before = runs.slice();
   at(m, 5, (x) => x.dmaSyncSingleForDevice('isp', h, 64, 'BIDIRECTIONAL', 0));
+  // No snapshot shares them here: the runs and spans are changed in place, not copied whole.
+  assert.equal(b.owners, runs);
+  assert.equal(mapping.owned, owned);
   assert.equal(b.owners.length, 2 * n - 1);
   assert.ok(b.owners.slice(1).every((r, i) => r === before[i + 2]));
   const events = at(m, 6, (x) => x.dmaSyncSingleForDevice('isp', h, n * 128, 'BIDIRECTIONAL', 0)).events.filter((e) => e.type === 'owner');
