@@ -7,6 +7,8 @@ import { LAST_ATTRS, LAST_DEVICE, intern } from './interner';
 /** The device name's bytes (DMA events). */
 export let deviceFrom: usize = 0;
 export let deviceTo: usize = 0;
+/** The device's id: -1 until `commitEvent` interns its bytes, unless known before (`knownDevice`). */
+export let deviceId: i32 = -1;
 /** The direction's number (DMA events). */
 export let direction: i32 = 0;
 /** The dma address, or the IOVA. */
@@ -21,15 +23,26 @@ export let attrsTo: usize = 0;
 export let textFrom: usize = 0;
 export let textTo: usize = 0;
 
-export function setDmaEvent(devFrom: usize, devTo: usize, dir: i32, dma: f64, bytes: f64, phys: f64, attrsAt: usize, attrsEnd: usize): void {
-  deviceFrom = devFrom;
-  deviceTo = devTo;
+/** A dma event's fields but its device (`setDevice` or `knownDevice`). */
+export function setDmaEvent(dir: i32, dma: f64, bytes: f64, phys: f64, attrsAt: usize, attrsEnd: usize): void {
   direction = dir;
   address = dma;
   size = bytes;
   other = phys;
   attrsFrom = attrsAt;
   attrsTo = attrsEnd;
+}
+
+/** The dma event's device is named b[from, to). */
+export function setDevice(from: usize, to: usize): void {
+  deviceFrom = from;
+  deviceTo = to;
+  deviceId = -1;
+}
+
+/** The dma event's device is the one of id `id`, known from an earlier line: its bytes need not be interned. */
+export function knownDevice(id: i32): void {
+  deviceId = id;
 }
 
 export function setIommuEvent(iova: f64, bytes: f64, otherValue: f64): void {
@@ -47,7 +60,8 @@ export function setMarkEvent(from: usize, to: usize): void {
 
 /** An allocation or free: a dma event (its direction is not kept) with its `virt_addr`. */
 export function setAllocEvent(devFrom: usize, devTo: usize, dma: f64, bytes: f64, virtFrom: usize, virtTo: usize): void {
-  setDmaEvent(devFrom, devTo, 0, dma, bytes, 0, 0, 0);
+  setDmaEvent(0, dma, bytes, 0, 0, 0);
+  setDevice(devFrom, devTo);
   textFrom = virtFrom;
   textTo = virtTo;
 }
@@ -58,7 +72,8 @@ export function commitEvent(code: i32, line: f64, offset: f64, timestamp: f64, c
   store<f64>(r, address, R_ADDR * 8);
   if (code < IOMMU_MAP) {
     store<f64>(r, other, R_OTHER * 8);
-    store<f64>(r, <f64>intern(deviceFrom, deviceTo, LAST_DEVICE), R_DEVICE * 8);
+    if (deviceId < 0) deviceId = intern(deviceFrom, deviceTo, LAST_DEVICE);
+    store<f64>(r, <f64>deviceId, R_DEVICE * 8);
     // Syncs carry no attrs; a map or unmap without `attrs=` has none.
     const attrs = code >= FIRST_SYNC || attrsFrom == 0 ? intern(0, 0, LAST_ATTRS) : intern(attrsFrom, attrsTo, LAST_ATTRS);
     store<f64>(r, <f64>attrs * 4 + <f64>direction, R_ATTRS_DIR * 8);

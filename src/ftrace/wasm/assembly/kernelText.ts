@@ -3,7 +3,7 @@
 // of any order (`fields` in line.ts), which reads such a text to the same values: this is only the short way. A
 // mark's, an allocation's or a free's text is read only here; in another form, its line goes to the general parser.
 import { COLON, EQUALS, SPACE, head, toByte } from './bytes';
-import { setAllocEvent, setDmaEvent, setIommuEvent, setMarkEvent } from './event';
+import { setAllocEvent, setDevice, setDmaEvent, setIommuEvent, setMarkEvent } from './event';
 import { decimalValue, hexAt, valueEnd } from './numbers';
 import { ALLOC, FIRST_SYNC, FIRST_UNMAP, IOMMU_MAP, IOMMU_UNMAP, MARK } from '../../recordLayout';
 import {
@@ -38,24 +38,32 @@ export function inKernelOrder(from: usize, to: usize, code: i32): bool {
   return code == MARK ? markText(from, to) : allocText(from, to, code);
 }
 
-// What `dmaHead` read.
+// What `dmaHead` and `dmaAndSize` read.
 let device: usize = 0;
 let direction: i32 = 0;
+let dmaValue: usize = 0;
 let dma: f64 = 0;
 let size: f64 = 0;
+/** Where the head (`DEVICE dir=D dma_addr=`) of the text `dmaText` read last ends; 0 when it read none. */
+export let headEnd: usize = 0;
 
-/** Reads `DEVICE dir=D dma_addr=H size=N`, which the dma events start with; false when the text does not. */
+/** Reads `DEVICE dir=D dma_addr=`, which the dma events start with (`dmaValue`: where the address starts); false when the text does not. */
 // @ts-ignore: decorator
 @inline function dmaHead(from: usize, to: usize): bool {
   device = toByte(from, to, SPACE);
   if (device == from || toByte(from, device, EQUALS) < device || load<u8>(device - 1) == COLON) return false;
-  let v = wordAfter(device, to, K_DIR);
+  const v = wordAfter(device, to, K_DIR);
   if (v == 0) return false;
   const dirEnd = toByte(v, to, SPACE);
   direction = directionOf(v, dirEnd);
   if (direction < 0) return false;
-  v = wordAfter(dirEnd, to, K_DMA);
-  if (v == 0) return false;
+  dmaValue = wordAfter(dirEnd, to, K_DMA);
+  return dmaValue != 0;
+}
+
+/** Reads `H size=N` at `v`: the dma address and the size after it. */
+// @ts-ignore: decorator
+@inline function dmaAndSize(v: usize, to: usize): bool {
   dma = hexAt(v, to);
   if (isNaN(dma)) return false;
   v = wordAfter(valueEnd, to, K_SIZE);
@@ -66,28 +74,40 @@ let size: f64 = 0;
 
 /** `DEVICE dir=D dma_addr=H size=N` then `phys_addr=H` (maps) and `attrs=A` (maps and unmaps). */
 function dmaText(from: usize, to: usize, code: i32): bool {
-  if (!dmaHead(from, to)) return false;
+  headEnd = 0;
+  if (!dmaHead(from, to) || !dmaTail(direction, dmaValue, to, code)) return false;
+  setDevice(from, device);
+  headEnd = dmaValue;
+  return true;
+}
+
+/**
+ * The rest of a dma event's text, from its address at `v` on, but its device; its direction `dir` was read before (by
+ * `dmaHead`, or with the same head of an earlier line: layouts.ts).
+ */
+export function dmaTail(dir: i32, v: usize, to: usize, code: i32): bool {
+  if (!dmaAndSize(v, to)) return false;
   if (code >= FIRST_SYNC) {
-    setDmaEvent(from, device, direction, dma, size, 0, 0, 0);
+    setDmaEvent(dir, dma, size, 0, 0, 0);
     return valueEnd == to;
   }
   let phys: f64 = 0;
   if (code < FIRST_UNMAP) {
-    const v = wordAfter(valueEnd, to, K_PHYS);
+    v = wordAfter(valueEnd, to, K_PHYS);
     if (v == 0) return false;
     phys = hexAt(v, to);
     if (isNaN(phys)) return false;
   }
-  const v = wordAfter(valueEnd, to, K_ATTRS);
+  v = wordAfter(valueEnd, to, K_ATTRS);
   if (v == 0) return false;
   const attrsEnd = toByte(v, to, SPACE);
-  setDmaEvent(from, device, direction, dma, size, phys, v, attrsEnd);
+  setDmaEvent(dir, dma, size, phys, v, attrsEnd);
   return attrsEnd == to;
 }
 
 /** `DEVICE dir=D dma_addr=H size=N virt_addr=V` then `flags=F` (allocations) and `attrs=A`. */
 function allocText(from: usize, to: usize, code: i32): bool {
-  if (!dmaHead(from, to)) return false;
+  if (!dmaHead(from, to) || !dmaAndSize(dmaValue, to)) return false;
   const virt = wordAfter(valueEnd, to, K_VIRT);
   // An empty `virt_addr=` is left to the general parser.
   if (virt == 0 || virt == to || load<u8>(virt) == SPACE) return false;

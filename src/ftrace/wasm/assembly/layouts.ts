@@ -3,6 +3,8 @@
 // digits exactly where that line had them, has every column where that line had it (each test `parse` makes on the
 // columns depends only on where blanks, digits and other bytes are, and on the other bytes): only the numbers differ.
 // Lines of one task, one CPU and one event come in runs, so a few layouts per task and context serve almost every line.
+// A layout also keeps the head of its last dma event's text (device and direction), which its next lines most often
+// repeat byte for byte: so read without searching for its words or interning the device again.
 
 /**
  * Layouts remembered, in sets of WAYS: a line's set is told by its first 48 bytes but for their digits (its task,
@@ -14,11 +16,17 @@ const SETS: i32 = 32;
 const WAYS: i32 = 4;
 /** The longest prefix remembered: the line's bytes up to and including the first byte of the event's text. */
 const PREFIX: usize = 128;
-/** Per layout: the prefix's bytes, then 0xff where they are digits, then 0xff past the prefix, then the columns below. */
+/**
+ * Per layout: the prefix's bytes, then 0xff where they are digits, then 0xff past the prefix, then the columns below,
+ * then the head of its last dma event's text.
+ */
 const DIGITS = PREFIX;
 const PAST = DIGITS + PREFIX;
 const FIELDS = PAST + PREFIX;
-const SIZE = FIELDS + 64;
+const HEAD = FIELDS + 64;
+/** The longest head remembered. */
+const HEAD_BYTES: usize = 64;
+const SIZE = HEAD + HEAD_BYTES;
 // The columns, as offsets from the line's start (i32 each).
 export const L_LENGTH = 0;
 export const L_CPU_FROM = 4;
@@ -31,6 +39,13 @@ export const L_CODE = 24;
 /** The layouts the lines after this one had the last two times they differed (-1: none): tried first. */
 const L_NEXT = 28;
 const L_NEXT2 = 32;
+/**
+ * A dma event's head (`DEVICE dir=D dma_addr=`) as the last line of the layout had it: its length (0: none), then
+ * the device's id and the direction it was read to. Lines of one layout most often name one device in one direction.
+ */
+const L_HEAD_LENGTH = 36;
+export const L_HEAD_DEVICE = 40;
+export const L_HEAD_DIRECTION = 44;
 
 const layouts = heap.alloc(<usize>(SETS * WAYS) * SIZE);
 memory.fill(layouts, 0, <usize>(SETS * WAYS) * SIZE);
@@ -146,7 +161,32 @@ export function remember(start: usize, body: usize, cpuFrom: usize, cpuTo: usize
   store<i32>(t + FIELDS + L_CODE, code);
   store<i32>(t + FIELDS + L_NEXT, -1);
   store<i32>(t + FIELDS + L_NEXT2, -1);
+  store<i32>(t + FIELDS + L_HEAD_LENGTH, 0);
   // The line's own layout is what followed the last one (unless it took the last one's slot).
   if (last >= 0 && last != k) follow(k);
   else last = k;
+}
+
+/** Whether the text b[from, to) starts with the head remembered for layout `t`: where its address starts, or 0. */
+export function pastHead(t: usize, from: usize, to: usize): usize {
+  const n = <usize>column(t, L_HEAD_LENGTH);
+  if (n == 0 || from + n > to) return 0;
+  // Bytes past the head are masked off (the loads may pass the line: see SLACK in hotLines.ts).
+  const length = i8x16.splat(<i8>n);
+  let same = i8x16.splat(-1);
+  for (let k: usize = 0; k < n; k += 16) {
+    const past = i8x16.ge_u(i8x16.add(IOTA, i8x16.splat(<i8>k)), length);
+    same = v128.and(same, v128.or(i8x16.eq(v128.load(from + k), v128.load(t + HEAD + k)), past));
+  }
+  return i8x16.all_true(same) ? from + n : 0;
+}
+
+/** Remembers b[from, to) as the head of layout `t`'s dma events, read to device `device` and direction `dir`. */
+export function rememberHead(t: usize, from: usize, to: usize, device: i32, dir: i32): void {
+  const n = to - from;
+  if (n > HEAD_BYTES) return;
+  memory.copy(t + HEAD, from, n);
+  store<i32>(t + FIELDS + L_HEAD_LENGTH, <i32>n);
+  store<i32>(t + FIELDS + L_HEAD_DEVICE, device);
+  store<i32>(t + FIELDS + L_HEAD_DIRECTION, dir);
 }

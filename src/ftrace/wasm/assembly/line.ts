@@ -4,12 +4,15 @@
 // `decodeEvent` read to the very same values, and declines anything else (another layout, a field it cannot read, a
 // comment) for the general parser. The event names, keys and directions are those of
 // eventBatch.ts and events.ts; the fast path tests pin that they agree. This file reads the context columns (or takes
-// them from a line laid out the same way, layouts.ts) and the event's text in any order; kernelText.ts reads a text
-// printed as the kernel prints it in one pass.
+// them from a line laid out the same way, layouts.ts, with the head of its dma event's text) and the event's text in
+// any order; kernelText.ts reads a text printed as the kernel prints it in one pass.
 import { COLON, EQUALS, SPACE, isBlank, isDigit, pastBlanks, pastByte, toBlank, toByte } from './bytes';
-import { commitEvent, setDmaEvent, setIommuEvent } from './event';
-import { inKernelOrder } from './kernelText';
-import { L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO, column, remember } from './layouts';
+import { commitEvent, deviceId, direction, knownDevice, setDevice, setDmaEvent, setIommuEvent } from './event';
+import { dmaTail, headEnd, inKernelOrder } from './kernelText';
+import {
+  L_CODE, L_CPU_FROM, L_CPU_TO, L_FRACTION_FROM, L_HEAD_DEVICE, L_HEAD_DIRECTION, L_LENGTH, L_SECONDS_FROM, L_SECONDS_TO,
+  column, pastHead, remember, rememberHead,
+} from './layouts';
 import { decimalOf, decimalValue, digitsBefore, hexAt, secondsAt, secondsOf, valueEnd } from './numbers';
 import { ALLOC, FIRST_SYNC, FIRST_UNMAP, FREE, IOMMU_MAP, IOMMU_UNMAP, MARK } from '../../recordLayout';
 import {
@@ -98,8 +101,19 @@ export function parse(start: usize, end: usize, t: usize, line: f64, offset: f64
     const cpu = <f64>digitsBefore(start + <usize>column(t, L_CPU_TO), <usize>(column(t, L_CPU_TO) - column(t, L_CPU_FROM)));
     const fraction = column(t, L_FRACTION_FROM);
     const timestamp = secondsOf(start + <usize>column(t, L_SECONDS_FROM), fraction == 0 ? 0 : start + <usize>fraction, start + <usize>column(t, L_SECONDS_TO));
+    if (code < IOMMU_MAP) {
+      // A dma event whose head is the one this layout's last line had: its device and direction are known.
+      const v = pastHead(t, body, end);
+      if (v != 0 && dmaTail(column(t, L_HEAD_DIRECTION), v, end, code)) {
+        knownDevice(column(t, L_HEAD_DEVICE));
+        commitEvent(code, line, offset, timestamp, cpu);
+        return true;
+      }
+    }
     if (!eventText(body, end, code)) return false;
     commitEvent(code, line, offset, timestamp, cpu);
+    // A dma event's head read in the kernel's order serves the layout's next lines.
+    if (code < IOMMU_MAP && headEnd != 0) rememberHead(t, body, headEnd, deviceId, direction);
     return true;
   }
   const i = pastBlanks(start, end);
@@ -223,6 +237,7 @@ function fromFields(body: usize, code: i32): bool {
   const dma = numberOf(K_DMA);
   const phys = code < FIRST_UNMAP ? numberOf(K_PHYS) : 0;
   if (dir < 0 || isNaN(dma) || isNaN(phys)) return false;
-  setDmaEvent(body, wordEnd, dir, dma, size, phys, at(K_ATTRS), endOf(K_ATTRS));
+  setDmaEvent(dir, dma, size, phys, at(K_ATTRS), endOf(K_ATTRS));
+  setDevice(body, wordEnd);
   return true;
 }
