@@ -10,8 +10,6 @@ import {
   ProgressStartEvent,
   ProgressUpdateEvent,
   Scope as DapScope,
-  Source,
-  StackFrame,
   StoppedEvent,
   TerminatedEvent,
   Thread,
@@ -31,6 +29,7 @@ import { openProgram, type Opener } from './programs';
 import { Recording } from './recording';
 import { StopFinder, type Stop } from './stopFinder';
 import { VariableStore } from './variableStore';
+import { FrameStore } from './frameStore';
 
 /** Steps recorded between two progress reports (and two looks at the event loop, for cancel). */
 const RECORD_CHUNK = 50_000;
@@ -76,11 +75,11 @@ export class DmabufDebugSession extends LoggingDebugSession {
   private markConfigured!: () => void;
   private supportsProgress = false;
   private readonly vars = new VariableStore();
-  /** Frame ids of the current stop: the scenario frame each stands for (0 = innermost). */
-  private frameRefs = new Map<number, number>();
-  private nextFrameId = 1;
-  private readonly sourceRefs = new Map<number, number>();
-  private readonly refOfStep = new Map<number, number>();
+  private readonly frames = new FrameStore({
+    line: (l) => this.convertDebuggerLineToClient(l),
+    column: (c) => this.convertDebuggerColumnToClient(c),
+    path: (p) => this.convertDebuggerPathToClient(p),
+  });
   /** The breakpoints as last set (lines in the debugger's numbering), re-applied on restart. */
   private lineBreakpoints?: DebugProtocol.SourceBreakpoint[];
   private functionBreakpoints?: DebugProtocol.FunctionBreakpoint[];
@@ -231,10 +230,8 @@ export class DmabufDebugSession extends LoggingDebugSession {
       // The old run's engine has no more use.
       this.run?.engine.close?.();
       this.run = run;
-      this.sourceRefs.clear();
-      this.refOfStep.clear();
       this.vars.reset();
-      this.frameRefs.clear();
+      this.frames.newRun();
       return run;
     } finally {
       if (this.loading === loading) this.loading = undefined;
@@ -385,7 +382,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
       let node = args.variablesReference ? this.vars.child(args.variablesReference, args.name) : undefined;
       if (!node && !args.variablesReference) {
         try {
-          node = run.engine.view.evaluate(args.name, this.scenarioFrame(args.frameId), run.nav.step);
+          node = run.engine.view.evaluate(args.name, this.frames.scenarioFrame(args.frameId), run.nav.step);
         } catch {
           node = undefined;
         }
@@ -533,7 +530,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
   private stopAt(run: Run, move: Move, thread: number): DebugProtocol.StoppedEvent {
     run.lastStop = move.stop;
     this.vars.reset();
-    this.frameRefs.clear();
+    this.frames.newStop();
     const event = new StoppedEvent(move.reason, thread + 1, move.stop?.hazard?.message) as DebugProtocol.StoppedEvent;
     event.body.description = move.description;
     event.body.allThreadsStopped = true;
@@ -568,7 +565,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const e = new OutputEvent(line.output, line.category) as DebugProtocol.OutputEvent;
     if (line.group) e.body.group = line.group;
     if (line.line !== undefined && this.run) {
-      e.body.source = this.programSource(this.run);
+      e.body.source = this.frames.programSource(this.run.engine);
       e.body.line = this.convertDebuggerLineToClient(line.line);
       e.body.column = this.convertDebuggerColumnToClient(line.column ?? 1);
     }
@@ -587,68 +584,18 @@ export class DmabufDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const run = this.need();
       const thread = this.checkThread(run, args.threadId, 'stackTrace');
-      const frames = thread === run.nav.thread() ? this.currentFrames(run) : this.idleFrames(run, thread);
+      const frames = thread === run.nav.thread() ? this.frames.current(run) : this.frames.idle(run, thread);
       const start = args.startFrame ?? 0;
       const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
       return { stackFrames: frames.slice(start, start + levels), totalFrames: frames.length };
     });
   }
 
-  private currentFrames(run: Run): StackFrame[] {
-    const nav = run.nav;
-    const out: StackFrame[] = [];
-    if (nav.inside && nav.cursor.event >= 0) {
-      const i = nav.step;
-      const s = run.engine.statements[run.rec.steps.stmt(i)];
-      const source = this.kernelSource(run, i, s.name);
-      for (const f of nav.kernel(i).frames(nav.cursor.event, s.name)) out.push(this.frame(0, f.name, source, f.line, 1));
-    }
-    const program = this.programSource(run);
-    const scenario = nav.scenarioFrames();
-    scenario.forEach((f, k) => out.push(this.frame(k, f.name, program, f.line, f.column)));
-    if (scenario.length === 0) {
-      const last = run.rec.length > 0 ? run.engine.statements[run.rec.steps.stmt(run.rec.length - 1)] : undefined;
-      out.push(this.frame(0, `end of ${wordsOf(run.engine).program}`, program, last?.line ?? 1, last?.column ?? 1));
-    }
-    return out;
-  }
-
-  /** Another thread's stack: where it last ran, as one frame. */
-  private idleFrames(run: Run, thread: number): StackFrame[] {
-    const i = run.nav.lastStepOf(thread);
-    if (i === undefined) return [];
-    const s = run.engine.statements[run.rec.steps.stmt(i)];
-    return [this.frame(0, `${run.engine.threadNames[thread]}: last ran ${s.name} (${stepName(run.engine, i)})`, this.programSource(run), s.line, s.column)];
-  }
-
-  private frame(scenarioIndex: number, name: string, source: Source, line: number, column: number): StackFrame {
-    const id = this.nextFrameId++;
-    this.frameRefs.set(id, scenarioIndex);
-    return new StackFrame(id, name, source, this.convertDebuggerLineToClient(line), this.convertDebuggerColumnToClient(column));
-  }
-
-  private programSource(run: Run): Source {
-    return new Source(path.basename(run.engine.path), this.convertDebuggerPathToClient(run.engine.path));
-  }
-
-  private kernelSource(run: Run, step: number, name: string): Source {
-    let ref = this.refOfStep.get(step);
-    if (ref === undefined) {
-      ref = this.sourceRefs.size + 1;
-      this.sourceRefs.set(ref, step);
-      this.refOfStep.set(step, ref);
-    }
-    const kernel = wordsOf(run.engine).kernel;
-    const source = new Source(`${name} (${kernel}, ${stepName(run.engine, step)})`, undefined, ref, kernel) as DebugProtocol.Source;
-    source.presentationHint = 'deemphasize';
-    return source as Source;
-  }
-
   protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
     this.answer(response, () => {
       const run = this.need();
       const ref = args.source?.sourceReference ?? args.sourceReference;
-      const step = ref ? this.sourceRefs.get(ref) : undefined;
+      const step = ref ? this.frames.stepOf(ref) : undefined;
       if (ref === undefined) throw badArguments('source needs a sourceReference');
       if (step === undefined) throw new RequestError(ErrorCode.unknownReference, `No source with reference ${cut(String(ref))}`);
       return { content: run.nav.kernel(step).text, mimeType: 'text/plain' };
@@ -660,7 +607,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     this.answer(response, () => {
       const run = this.need();
-      const frame = this.scenarioFrame(args.frameId);
+      const frame = this.frames.scenarioFrame(args.frameId);
       run.nav.settle();
       const scopes = run.engine.view.scopes(frame, run.nav.step).map((s) => {
         const scope: DebugProtocol.Scope = new DapScope(s.name, this.vars.ref(s.node), s.expensive);
@@ -686,7 +633,7 @@ export class DmabufDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const run = this.need();
       if (typeof args.expression !== 'string' || args.expression.trim() === '') throw badArguments('evaluate needs an expression');
-      const frame = this.scenarioFrame(args.frameId);
+      const frame = this.frames.scenarioFrame(args.frameId);
       run.nav.settle();
       let node;
       try {
@@ -743,13 +690,6 @@ export class DmabufDebugSession extends LoggingDebugSession {
     const t = typeof threadId === 'number' ? threadId - 1 : -1;
     if (!Number.isInteger(t) || t < 0 || t >= run.engine.threadNames.length) throw new RequestError(ErrorCode.unknownThread, `No thread ${cut(String(threadId))}`);
     return t;
-  }
-
-  private scenarioFrame(frameId: number | undefined): number {
-    if (frameId === undefined) return 0;
-    const f = this.frameRefs.get(frameId);
-    if (f === undefined) throw new RequestError(ErrorCode.unknownReference, `No frame ${cut(String(frameId))}`);
-    return f;
   }
 
   private isProgram(source: DebugProtocol.Source | undefined): boolean {
