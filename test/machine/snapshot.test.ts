@@ -21,31 +21,52 @@ function runner(text: string): Runner {
 }
 
 /**
- * What a copy may share with its original: values the machine replaces and never changes in place, and the arrays
- * it shares copy-on-write, owner runs and owned spans (copy.ts). Keys name a field; `key[]` an element of an array
- * field, `key{}` a value of a Map field.
+ * What a copy may share with its original: values the machine replaces and never changes in place. Keys name a
+ * field; `key[]` an element of an array field, `key{}` a value of a Map field.
  */
 const SHARED = new Set([
   'platform', 'layout', 'loc', 'createdAt', 'releasedAt', 'allocatedAt', 'detachedAt', 'unmappedAt', 'bracketAt', 'mappedAt', 'at', 'sg', 'exporter',
-  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'owners', 'owners[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]', 'owned',
+  'devices{}', 'handles{}', 'writes{}', 'free[]', 'segs[]', 'active[]', 'importers[]', 'mappings[]', 'iova[]', 'slots[]',
 ]);
 
-/** Every object `copy` shares with `orig` where SHARED does not allow it, as paths. */
-function sharedMutable(orig: unknown, copy: unknown, key: string, path: string, out: string[]): string[] {
+/**
+ * What a copy may share by where it is (`{}` any key of a Map, `[]` any index), not by its name: the arrays shared
+ * copy-on-write, a buffer's owner runs and a mapping's owned spans (copy.ts), and what is in them, never changed (the
+ * runs with their owning pairs, the spans). An array of those names elsewhere has no copy-on-write: it must be copied.
+ */
+const COPY_ON_WRITE = new Set([
+  'state.buffers{}.owners', 'state.buffers{}.owners[]', 'state.buffers{}.owners[].owners', 'state.mappings{}.owned', 'state.mappings{}.owned[]',
+]);
+
+/**
+ * Every object `copy` shares with `orig` where neither SHARED (by `key`) nor COPY_ON_WRITE (by `where`, the path
+ * with no keys or indexes) allows it, as paths.
+ */
+function sharedMutable(orig: unknown, copy: unknown, key: string, path: string, out: string[], where = path): string[] {
   if (typeof orig !== 'object' || orig === null || typeof copy !== 'object' || copy === null) return out;
   if (orig === copy) {
-    if (!SHARED.has(key)) out.push(path);
+    if (!SHARED.has(key) && !COPY_ON_WRITE.has(where)) out.push(path);
     return out;
   }
   if (orig instanceof Map) {
-    for (const [k, v] of orig) sharedMutable(v, (copy as Map<unknown, unknown>).get(k), `${key}{}`, `${path}{${String(k)}}`, out);
+    for (const [k, v] of orig) sharedMutable(v, (copy as Map<unknown, unknown>).get(k), `${key}{}`, `${path}{${String(k)}}`, out, `${where}{}`);
   } else if (Array.isArray(orig)) {
-    orig.forEach((v, i) => sharedMutable(v, (copy as unknown[])[i], `${key}[]`, `${path}[${i}]`, out));
+    orig.forEach((v, i) => sharedMutable(v, (copy as unknown[])[i], `${key}[]`, `${path}[${i}]`, out, `${where}[]`));
   } else {
-    for (const [k, v] of Object.entries(orig)) sharedMutable(v, (copy as Record<string, unknown>)[k], k, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries(orig)) sharedMutable(v, (copy as Record<string, unknown>)[k], k, `${path}.${k}`, out, `${where}.${k}`);
   }
   return out;
 }
+
+test('the copy-on-write arrays may be shared where copy.ts shares them, and an array of their names nowhere else', () => {
+  const runs = [{ off: 0, len: 8, owners: [] }];
+  const spans = [{ off: 0, len: 8 }];
+  const state = { buffers: new Map([[1, { owners: runs }]]), mappings: new Map([[2, { owned: spans }]]), dmabuf: { bufs: new Map([[3, { owners: [], owned: [] }]]) } };
+  const copy = { buffers: new Map([[1, { owners: runs }]]), mappings: new Map([[2, { owned: spans }]]), dmabuf: { bufs: new Map([[3, state.dmabuf.bufs.get(3)!]]) } };
+  assert.deepEqual(sharedMutable(state, copy, 'state', 'state', []), ['state.dmabuf.bufs{3}']);
+  copy.dmabuf.bufs.set(3, { ...state.dmabuf.bufs.get(3)! });
+  assert.deepEqual(sharedMutable(state, copy, 'state', 'state', []), ['state.dmabuf.bufs{3}.owners', 'state.dmabuf.bufs{3}.owned']);
+});
 
 test('a copy of the state equals it and shares nothing the machine changes in place, at every step of every example', () => {
   let checked = 0;
