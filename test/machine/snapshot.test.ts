@@ -9,7 +9,7 @@ import { parseScenario } from '../../src/language';
 import { copyState } from '../../src/machine/copy';
 import { Machine } from '../../src/machine/machine';
 import { Runner } from '../../src/runtime/runner';
-import { at, machine } from './helpers';
+import { at, partlySynced } from './helpers';
 
 const dir = join(__dirname, '..', '..', '..', 'examples');
 const examples = readdirSync(dir).filter((f) => f.endsWith('.dmabuf')).map((f) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') }));
@@ -149,10 +149,7 @@ test('clone, and every machine restored from one snapshot, evolve independently 
 });
 
 test('owner runs and owned spans, changed in place after a snapshot shares them, stay as they were in the snapshot and in each machine restored from it', () => {
-  const m = machine();
-  const p = at(m, 1, (x) => x.kmalloc(1024)).result;
-  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, 1024, 'BIDIRECTIONAL', 0, false)).result;
-  at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', 0));
+  const { m, h } = partlySynced(1024);
   const snap = m.snapshot();
   const shown = views(m);
   const [a, b] = [Machine.restore(snap), Machine.restore(snap)];
@@ -165,4 +162,65 @@ test('owner runs and owned spans, changed in place after a snapshot shares them,
   at(b, 4, (y) => y.dmaSyncSingleForDevice('isp', h, 64, 'BIDIRECTIONAL', 0));
   assert.equal(views(Machine.restore(snap)), shown);
   assert.equal(views(a), views(m));
+});
+
+test('a machine restored by adopting a snapshot and then changed leaves the machine it was taken from, a copy restored from it and a snapshot taken of it again as they were', () => {
+  const { m, p, h } = partlySynced(4096);
+  const snap = m.snapshot();
+  const shown = views(m);
+  const copy = Machine.restore(snap);
+  // The snapshot is given up to `adopted`: its runs and spans are still those `m` and `copy` share.
+  const adopted = Machine.restore(snap, true);
+  // As the recording does when the engine steps on from a snapshot it adopted: the state is taken again first.
+  const again = adopted.snapshot(true);
+  const kept = serialize(again);
+  // Pieces synced back and forth, a second mapping over part of the buffer and the unmaps cut and join the shared runs and spans.
+  const change = (x: Machine): void => {
+    for (let k = 1; k < 8; k++) at(x, 4, (y) => y.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', k * 256));
+    at(x, 5, (y) => y.dmaSyncSingleForDevice('isp', h, 64, 'BIDIRECTIONAL', 512));
+    const second = at(x, 6, (y) => y.dmaMapSingle('isp', p, 1024, 'TO_DEVICE', 1024, false)).result;
+    at(x, 7, (y) => y.dmaSyncSingleForCpu('isp', second, 128, 'TO_DEVICE', 64));
+    at(x, 8, (y) => y.dmaUnmapSingle('isp', h, 4096, 'BIDIRECTIONAL', false));
+    at(x, 9, (y) => y.dmaUnmapSingle('isp', second, 1024, 'TO_DEVICE', false));
+  };
+  change(adopted);
+  const changed = views(adopted);
+  assert.notEqual(changed, shown, 'the changes changed the owners and mappings shown');
+  assert.equal(views(m), shown);
+  assert.equal(views(copy), shown);
+  assert.ok(serialize(again).equals(kept), 'the snapshot taken again is unchanged');
+  // Restored twice, the snapshot taken again gives its state each time, even after the first restore is changed.
+  const first = Machine.restore(again);
+  assert.equal(views(first), shown);
+  change(first);
+  assert.equal(views(first), changed);
+  assert.equal(views(Machine.restore(again)), shown);
+  // Adopted in turn and changed, it leaves the others as they were; and they, changed, leave the adopted ones.
+  change(Machine.restore(again, true));
+  change(m);
+  assert.equal(views(copy), shown);
+  assert.equal(views(adopted), changed);
+});
+
+test('a runner restored by adopting a snapshot replays as the run did and leaves another snapshot sharing its state as it was, in every example', () => {
+  for (const { name, text } of examples) {
+    const straight = runner(text);
+    rest(straight);
+    const total = straight.stepCount;
+    const r = runner(text);
+    for (let pos = 0; pos <= total; pos += Math.max(1, Math.floor(total / 5))) {
+      while (r.stepCount < pos) r.step();
+      // Two snapshots of one state share its copy-on-write arrays: the runner adopts one, and must not change the other.
+      const given = r.snapshot(true);
+      const kept = r.snapshot();
+      const before = serialize(kept);
+      const first = rest(r);
+      r.restore(given, true);
+      assert.equal(rest(r), first, `${name}: replay from ${pos} after adopting`);
+      assert.ok(serialize(kept).equals(before), `${name}: the other snapshot at ${pos} is unchanged by the adopting runner`);
+      r.restore(kept);
+      assert.equal(rest(r), first, `${name}: replay from ${pos} restored from the other snapshot`);
+      r.restore(kept, true);
+    }
+  }
 });
