@@ -50,6 +50,25 @@ async function variables(dc: DebugClient, scope: string, ...path: string[]): Pro
   return vars;
 }
 
+/**
+ * Replaces `file` as an editor saves it: a new file written beside it (one mark's text edited) and renamed over it,
+ * a new inode. `same`: of the same size and time as `file`, so that only the inode tells them apart.
+ */
+function replaceByRename(file: string, same: boolean): void {
+  const was = fs.statSync(file);
+  const old = fs.readFileSync(file, 'latin1');
+  const text = old.replace('tracing_mark_write: pair 99', same ? 'tracing_mark_write: pair 98' : 'tracing_mark_write: pair 98 (edited)');
+  assert.notEqual(text, old);
+  const beside = `${file}.saving`;
+  fs.writeFileSync(beside, text, 'latin1');
+  if (same) fs.utimesSync(beside, was.atime, was.mtime);
+  fs.renameSync(beside, file);
+  const now = fs.statSync(file);
+  assert.notEqual(now.ino, was.ino);
+  if (same) assert.deepEqual([now.size, now.mtimeMs], [was.size, was.mtimeMs]);
+  else assert.notEqual(now.size, was.size);
+}
+
 describe('debugging a kernel trace', () => {
   let dc: DebugClient;
   beforeEach(async () => (dc = await startClient()));
@@ -312,11 +331,21 @@ describe('debugging a kernel trace', () => {
     assert.equal(await traceLine(dc, stop.body.threadId), 2502);
   });
 
-  test('a forward motion after the capture was deleted, truncated or rewritten fails saying so, and nothing moves', async () => {
-    for (const change of ['deleted', 'truncated', 'rewritten'] as const) {
+  test('a forward motion after the capture was deleted, truncated, rewritten or replaced by rename fails saying so, and nothing moves', async () => {
+    // Each change, and the reason the failure gives for it.
+    const changes = {
+      deleted: /\(it was deleted\)/,
+      truncated: /\(\d+ bytes then, \d+ now\)/,
+      rewritten: /\(it was rewritten\)/,
+      'renamed over, same size and time': /\(it was replaced\)/,
+      'renamed over, another size': /\(it was replaced\)/,
+    };
+    for (const [change, reason] of Object.entries(changes)) {
       const c = await startClient();
       try {
         const file = generatedTrace(10_000);
+        // Whole seconds, so that a file renamed over it can be given the very same time: only its inode then differs.
+        fs.utimesSync(file, 1e9, 1e9);
         await launch(c, { program: file, stopOnEntry: true }, noHazardStops(c));
         // A step first, so that the next one reads on from the file the engine holds open, restoring nothing.
         await move(c, 'next', { threadId: 1 });
@@ -325,13 +354,18 @@ describe('debugging a kernel trace', () => {
         const entry = await traceLine(c);
         if (change === 'deleted') fs.rmSync(file);
         else if (change === 'truncated') fs.truncateSync(file, fs.statSync(file).size - 1);
-        else fs.utimesSync(file, 1e9, 1e9);
+        else if (change === 'rewritten') fs.utimesSync(file, 2e9, 2e9);
+        else replaceByRename(file, change === 'renamed over, same size and time');
         for (const motion of [() => c.nextRequest({ threadId: 1 }), () => c.continueRequest({ threadId: 1 }), () => c.stepInRequest({ threadId: 1 })]) {
-          assert.match(await failure(motion()), /changed on disk since it was opened/, change);
+          const message = await failure(motion());
+          assert.match(message, /changed on disk since it was opened/, change);
+          assert.match(message, reason, change);
         }
         assert.equal(stops, 0, change);
         // The debugger stands where it stood: a failed motion puts the cursor back.
         assert.equal(await traceLine(c), entry, change);
+        // The session is alive: a later request answers.
+        assert.deepEqual((await c.threadsRequest()).body.threads.map((t) => t.name), ['CPU 0', 'CPU 1', 'CPU 2', 'CPU 3'], change);
       } finally {
         await c.stop();
       }

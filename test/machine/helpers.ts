@@ -39,6 +39,18 @@ export function at<T>(m: Machine, line: number, body: (m: Machine) => T): Step<T
   return { result, ...m.end() };
 }
 
+/**
+ * A machine with one kmalloc buffer `p` of `size` bytes mapped BIDIRECTIONAL to isp as `h`, its first 64 bytes
+ * synced back (lines 1-3): the buffer's owner runs and the mapping's owned spans are cut, as partial syncs leave them.
+ */
+export function partlySynced(size: number): { m: Machine; p: Handle; h: Handle } {
+  const m = machine();
+  const p = at(m, 1, (x) => x.kmalloc(size)).result;
+  const h = at(m, 2, (x) => x.dmaMapSingle('isp', p, size, 'BIDIRECTIONAL', 0, false)).result;
+  at(m, 3, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', 0));
+  return { m, p, h };
+}
+
 /** A scenario as a list of statements, one per line from 1; returns every hazard raised. */
 export function run(m: Machine, ...stmts: ((m: Machine) => unknown)[]): Hazard[] {
   const all: Hazard[] = [];

@@ -3,8 +3,9 @@
 // still knows which bytes it owns for the hazards of §8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { at, machine, scenario } from './helpers';
+import { at, machine, partlySynced, scenario } from './helpers';
 import { partsOf, setRange } from '../../src/machine/spans';
+import { share } from '../../src/machine/copyOnWrite';
 
 test('1,000 live TO_DEVICE maps of one range are one owner, and only the first map changes it', () => {
   const m = machine();
@@ -117,4 +118,41 @@ test('spans: the parts of a range covered or not, and a range added or taken out
   assert.deepEqual(setRange([], 0, 0, true), []);
   assert.deepEqual(setRange([...s, { off: 40, len: 10 }], 5, 30, true), [{ off: 0, len: 35 }, { off: 40, len: 10 }]);
   assert.deepEqual(setRange([{ off: 0, len: 50 }], 10, 10, false), [{ off: 0, len: 10 }, { off: 20, len: 30 }]);
+});
+
+test('setRange on spans a snapshot shares leaves them as they were and returns a changed copy, which the caller keeps and then changes in place', () => {
+  const spans = share([{ off: 0, len: 10 }, { off: 20, len: 10 }, { off: 40, len: 10 }]);
+  const before = structuredClone(spans);
+  const added = setRange(spans, 10, 10, true);
+  assert.notEqual(added, spans);
+  assert.deepEqual(added, [{ off: 0, len: 30 }, { off: 40, len: 10 }]);
+  assert.deepEqual(spans, before);
+  // Span objects are never changed: the copy keeps those the range did not meet.
+  assert.equal(added[1], spans[2]);
+  const taken = setRange(spans, 5, 40, false);
+  assert.notEqual(taken, spans);
+  assert.deepEqual(taken, [{ off: 0, len: 5 }, { off: 45, len: 5 }]);
+  assert.deepEqual(spans, before);
+  // Nothing to change: the array itself, shared or not.
+  assert.equal(setRange(spans, 0, 0, true), spans);
+  // The copy is no snapshot's: the next change makes it in place, so that a mapping synced piece by piece costs no copy per piece.
+  assert.equal(setRange(added, 35, 5, true), added);
+  assert.deepEqual(added, [{ off: 0, len: 30 }, { off: 35, len: 15 }]);
+  assert.deepEqual(spans, before);
+});
+
+test('a sync after a snapshot installs new owned spans and owner runs in the live mapping and buffer, and the snapshot keeps the arrays it had, unchanged', () => {
+  const { m, h } = partlySynced(1024);
+  const b = m.state.buffers.get(m.buffers()[0].id)!;
+  const mapping = [...m.state.mappings.values()][0];
+  const [owned, runs] = [mapping.owned, b.owners];
+  const [ownedBefore, runsBefore] = [structuredClone(owned), structuredClone(runs)];
+  const snap = m.snapshot();
+  at(m, 4, (x) => x.dmaSyncSingleForCpu('isp', h, 64, 'BIDIRECTIONAL', 512));
+  assert.notEqual(mapping.owned, owned);
+  assert.notEqual(b.owners, runs);
+  assert.deepEqual(mapping.owned, [{ off: 64, len: 448 }, { off: 576, len: 448 }]);
+  assert.deepEqual([owned, runs], [ownedBefore, runsBefore]);
+  assert.equal(snap.state.mappings.get(mapping.id)?.owned, owned);
+  assert.equal(snap.state.buffers.get(b.id)?.owners, runs);
 });
