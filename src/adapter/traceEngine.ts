@@ -6,7 +6,7 @@ import type { Hazard, HazardKind } from '../machine/hazards';
 import { EventStream, TraceChecker, TraceCursor, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { CaptureFile } from './captureFile';
-import { countAtMost } from '../sorted/search';
+import { countAtMost, lastAtMost } from '../sorted/search';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
@@ -297,14 +297,8 @@ export class TraceEngine implements Engine<number> {
 
   /** The saved state nearest before `position`: a checkpoint, a recently restored state or one of the ladder. */
   private stateBefore(position: number): Checkpoint {
-    let lo = 0;
-    let hi = this.checkpoints.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.checkpoints[mid].position <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    let best = this.checkpoints[lo];
+    const cps = this.checkpoints;
+    let best = cps[Math.max(0, lastAtMost(cps.length, (k) => cps[k].position, position))];
     for (const r of [...this.recent, ...this.ladder]) if (r.position <= position && r.position > best.position) best = r;
     return best;
   }

@@ -4,6 +4,7 @@
 // The runs are kept in blocks of a few hundred, so that a write among many runs (a vmalloc buffer's scattered
 // pages, each its own run) shifts the runs of one block, not all of them.
 
+import { lastAtMost } from '../sorted/search';
 import { DataRun, pushRun } from './runs';
 
 /** The highest address the store covers (exclusive): far above any RAM the language can declare. */
@@ -31,27 +32,13 @@ export function createRunStore(value = 0, seq = 0): RunStore {
 
 /** Index of the last entry of sorted `s` that is <= `addr` (0 if none is). */
 function lastAtOrBelow(s: readonly number[], addr: number): number {
-  let lo = 0;
-  let hi = s.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (s[mid] <= addr) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return Math.max(0, lastAtMost(s.length, (k) => s[k], addr));
 }
 
 /** The block holding the run that contains `addr`. */
 function blockIndex(store: RunStore, addr: number): number {
   const b = store.blocks;
-  let lo = 0;
-  let hi = b.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (b[mid].starts[0] <= addr) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return Math.max(0, lastAtMost(b.length, (k) => b[k].starts[0], addr));
 }
 
 /** Where run i of block k ends: the next run's start. */

@@ -7,7 +7,8 @@
 
 import { emit } from './report';
 import { replaced } from './copyOnWrite';
-import { coveredBytes, firstCovered, firstEndingAfter, partsOf, setRange, type Span } from './spans';
+import { firstEndingAfter } from '../sorted/search';
+import { coveredBytes, firstCovered, partsOf, setRange, type Span } from './spans';
 import type { Buffer, MachineState, Mapping } from './state';
 
 /** One (device, direction) pair owning a run's bytes. Never changed once made: runs share them. */

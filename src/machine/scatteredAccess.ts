@@ -13,6 +13,7 @@ import type { PhysRange } from './pageAllocator';
 import { PAGE } from './layout';
 import { readRuns, writeRuns } from './memory';
 import { DataRun, appendRuns, overwriteRuns, sliceRuns } from './runs';
+import { firstAtLeast } from '../sorted/search';
 import type { MachineState } from './state';
 
 /** A physically contiguous piece of the access. */
@@ -111,17 +112,13 @@ function byAddress(spans: readonly Span[]): Span[] {
   return [...spans].sort((a, b) => a.first - b.first);
 }
 
-/** The span (of `sorted`) holding line `ln`, or undefined. */
+/**
+ * The span (of `sorted`, which share no line: see `apart`) holding line `ln`, or undefined: the first ending at or
+ * after it, if it starts at or before it.
+ */
 function holding(sorted: readonly Span[], ln: number): Span | undefined {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].last < ln) lo = mid + 1;
-    else if (sorted[mid].first > ln) hi = mid - 1;
-    else return sorted[mid];
-  }
-  return undefined;
+  const k = firstAtLeast(sorted.length, (i) => sorted[i].last, ln);
+  return k < sorted.length && sorted[k].first <= ln ? sorted[k] : undefined;
 }
 
 /** The slots of the valid lines that lie in the spans. */

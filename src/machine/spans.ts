@@ -1,19 +1,11 @@
 // Sets of byte ranges kept as sorted, disjoint, non-touching spans: what one mapping owns of its buffer. Span objects
 // are never changed once made, so a copy of the state may share them; the array is changed in place (copyOnWrite.ts).
-import { firstAtLeast } from '../sorted/search';
+import { firstEndingAfter } from '../sorted/search';
 import { replaced } from './copyOnWrite';
 
 export interface Span {
   readonly off: number;
   readonly len: number;
-}
-
-/**
- * The index of the first of `spans` (sorted ranges: a mapping's spans, a buffer's owner runs) that ends after byte
- * `at` (spans.length if none).
- */
-export function firstEndingAfter(spans: readonly Span[], at: number): number {
-  return firstAtLeast(spans.length, (k) => spans[k].off + spans[k].len, at + 1);
 }
 
 /** The parts of [off, +len) that `spans` cover (`covered`), or that they leave out. */

@@ -1,6 +1,6 @@
 // Binary search over anything sorted by a number, read through an accessor so that callers search their own arrays
-// (owner runs by end, a mapping's spans, leaks by object id, buffer sizes by id, a recording's steps) without
-// building an array of keys.
+// (owner runs by end, a mapping's spans, leaks by object id, buffer sizes by id, a recording's steps, memory's runs
+// by start, a trace's checkpoints by position) without building an array of keys.
 
 /** The first k in [0, n) with value(k) >= x, for `value` ascending in k; n if none. */
 export function firstAtLeast(n: number, value: (k: number) => number, x: number): number {
@@ -15,9 +15,25 @@ export function firstAtLeast(n: number, value: (k: number) => number, x: number)
 }
 
 /**
+ * The last k in [0, n) with value(k) <= x, for `value` ascending in k and whole (addresses, steps), so that "at most
+ * x" is "less than floor(x) + 1"; -1 if none.
+ */
+export function lastAtMost(n: number, value: (k: number) => number, x: number): number {
+  return firstAtLeast(n, value, Math.floor(x) + 1) - 1;
+}
+
+/**
  * How many of the ascending whole numbers `values` (steps, lines) are at or before `at` (for a breakpoint's matches:
  * the hit count there).
  */
 export function countAtMost(values: ArrayLike<number>, at: number): number {
-  return firstAtLeast(values.length, (k) => values[k], Math.floor(at) + 1);
+  return lastAtMost(values.length, (k) => values[k], at) + 1;
+}
+
+/**
+ * The index of the first of `ranges` (sorted and disjoint: a mapping's spans, a buffer's owner runs) that ends after
+ * byte `at` (ranges.length if none).
+ */
+export function firstEndingAfter(ranges: readonly { readonly off: number; readonly len: number }[], at: number): number {
+  return firstAtLeast(ranges.length, (k) => ranges[k].off + ranges[k].len, at + 1);
 }
