@@ -23,7 +23,9 @@ const PREFIX: usize = 128;
 const DIGITS = PREFIX;
 const PAST = DIGITS + PREFIX;
 const FIELDS = PAST + PREFIX;
-const HEAD = FIELDS + 64;
+/** Bytes for the columns (L_*). */
+const FIELDS_BYTES: usize = 64;
+const HEAD = FIELDS + FIELDS_BYTES;
 /** The longest head remembered. */
 const HEAD_BYTES: usize = 64;
 const SIZE = HEAD + HEAD_BYTES;
@@ -40,8 +42,9 @@ export const L_CODE = 24;
 const L_NEXT = 28;
 const L_NEXT2 = 32;
 /**
- * A dma event's head (`DEVICE dir=D dma_addr=`) as the last line of the layout had it: its length (0: none), then
- * the device's id and the direction it was read to. Lines of one layout most often name one device in one direction.
+ * The last dma event's head (`DEVICE dir=D dma_addr=`) read in the kernel's order on a line of the layout, if it was
+ * no longer than HEAD_BYTES: its length (0: none yet), then the device's id and the direction it was read to. Lines
+ * of one layout most often name one device in one direction.
  */
 const L_HEAD_LENGTH = 36;
 export const L_HEAD_DEVICE = 40;
