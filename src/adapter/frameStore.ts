@@ -11,7 +11,7 @@ import type { Recording } from './recording';
 import { cut } from '../text/shorten';
 
 /** What the frames are made of: the run's program, its recorded steps and where the debugger stands. */
-export interface Stacked {
+export interface RunView {
   engine: Engine;
   rec: Recording;
   nav: Navigator;
@@ -26,27 +26,28 @@ export interface ClientForm {
 
 export class FrameStore {
   /** Frame ids of the current stop: the scenario frame each stands for (0 = innermost). */
-  private readonly frames = new Map<number, number>();
+  private readonly scenarioOfFrame = new Map<number, number>();
   private nextFrameId = 1;
-  private readonly stepOfSource = new Map<number, number>();
-  private readonly sourceOfStep = new Map<number, number>();
+  /** Source references of the kernel's texts and the steps they stand for, both ways. */
+  private readonly stepOfRef = new Map<number, number>();
+  private readonly refOfStep = new Map<number, number>();
 
   constructor(private readonly client: ClientForm) {}
 
   /** Forgets the frame ids: the debugger stopped elsewhere. */
   newStop(): void {
-    this.frames.clear();
+    this.scenarioOfFrame.clear();
   }
 
   /** Forgets every handle: a new run. */
   newRun(): void {
-    this.frames.clear();
-    this.stepOfSource.clear();
-    this.sourceOfStep.clear();
+    this.scenarioOfFrame.clear();
+    this.stepOfRef.clear();
+    this.refOfStep.clear();
   }
 
   /** The stack of the thread that stopped: the kernel's frames of the step it is inside, then the scenario's. */
-  current(run: Stacked): StackFrame[] {
+  current(run: RunView): StackFrame[] {
     const nav = run.nav;
     const out: StackFrame[] = [];
     if (nav.inside && nav.cursor.event >= 0) {
@@ -66,7 +67,7 @@ export class FrameStore {
   }
 
   /** Another thread's stack: where it last ran, as one frame. */
-  idle(run: Stacked, thread: number): StackFrame[] {
+  idle(run: RunView, thread: number): StackFrame[] {
     const i = run.nav.lastStepOf(thread);
     if (i === undefined) return [];
     const s = run.engine.statements[run.rec.steps.stmt(i)];
@@ -76,32 +77,33 @@ export class FrameStore {
   /** The scenario frame a frame id stands for (none given: the innermost); an unknown id is a bad request. */
   scenarioFrame(frameId: number | undefined): number {
     if (frameId === undefined) return 0;
-    const f = this.frames.get(frameId);
+    const f = this.scenarioOfFrame.get(frameId);
     if (f === undefined) throw new RequestError(ErrorCode.unknownReference, `No frame ${cut(String(frameId))}`);
     return f;
   }
 
   /** The step whose kernel text a source reference stands for, if it stands for one. */
   stepOf(sourceReference: number): number | undefined {
-    return this.stepOfSource.get(sourceReference);
+    return this.stepOfRef.get(sourceReference);
   }
 
+  /** The program's file, as the client names it. */
   programSource(engine: Engine): Source {
     return new Source(path.basename(engine.path), this.client.path(engine.path));
   }
 
   private frame(scenarioIndex: number, name: string, source: Source, line: number, column: number): StackFrame {
     const id = this.nextFrameId++;
-    this.frames.set(id, scenarioIndex);
+    this.scenarioOfFrame.set(id, scenarioIndex);
     return new StackFrame(id, name, source, this.client.line(line), this.client.column(column));
   }
 
   private kernelSource(engine: Engine, step: number, name: string): Source {
-    let ref = this.sourceOfStep.get(step);
+    let ref = this.refOfStep.get(step);
     if (ref === undefined) {
-      ref = this.stepOfSource.size + 1;
-      this.stepOfSource.set(ref, step);
-      this.sourceOfStep.set(step, ref);
+      ref = this.stepOfRef.size + 1;
+      this.stepOfRef.set(ref, step);
+      this.refOfStep.set(step, ref);
     }
     const kernel = wordsOf(engine).kernel;
     const source = new Source(`${name} (${kernel}, ${stepName(engine, step)})`, undefined, ref, kernel) as DebugProtocol.Source;

@@ -5,7 +5,7 @@
 import { TraceCursor } from '../ftrace/index';
 import type { CaptureFile } from './captureFile';
 import { NameIds } from './nameIds';
-import { countAtMost } from '../sorted/search';
+import { lastAtMost } from '../sorted/search';
 import type { StatementInfo } from './engine';
 import { TraceNameSet } from './traceNameSet';
 
@@ -181,7 +181,8 @@ export class TraceColumns {
   /** Steps on lines `from..to`: lines grow with steps, so only the pages spanning them are read. */
   stepsOnLines(from: number, to: number): number[] {
     const out: number[] = [];
-    for (let p = Math.max(0, countAtMost(this.pageLine, from) - 1); p < this.pageLine.length && this.pageLine[p] <= to; p++) {
+    const lines = this.pageLine;
+    for (let p = Math.max(0, lastAtMost(lines.length, (k) => lines[k], from)); p < lines.length && lines[p] <= to; p++) {
       const page = this.pageNumbered(p);
       for (let k = 0; k < page.count; k++) if (page.lines[k] >= from && page.lines[k] <= to) out.push(page.start + k);
     }

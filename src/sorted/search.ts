@@ -15,8 +15,8 @@ export function firstAtLeast(n: number, value: (k: number) => number, x: number)
 }
 
 /**
- * The last k in [0, n) with value(k) <= x, for `value` ascending in k and whole (addresses, steps), so that "at most
- * x" is "less than floor(x) + 1"; -1 if none.
+ * The last k in [0, n) with value(k) <= x, for `value` ascending in k and whole numbers below 2^53 (addresses,
+ * steps), so that "at most x" is "less than floor(x) + 1"; -1 if none.
  */
 export function lastAtMost(n: number, value: (k: number) => number, x: number): number {
   return firstAtLeast(n, value, Math.floor(x) + 1) - 1;

@@ -63,6 +63,10 @@ test("inside an API call, the kernel's frames come first, from one source refere
   assert.equal(frames.stepOf(ref), 0, 'a new stop keeps the references');
   frames.newRun();
   assert.equal(frames.stepOf(ref), undefined);
+  // The new run's kernel frames hand out references anew, which stand for their steps.
+  const again = frames.current(run)[0].source?.sourceReference;
+  assert.ok(again);
+  assert.equal(frames.stepOf(again), 0);
 });
 
 test("another thread's stack is where it last ran, none before it ran; past the last step, the end of the scenario", () => {
