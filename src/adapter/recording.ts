@@ -6,7 +6,7 @@
 import type { Hazard } from '../machine/hazards';
 import type { Engine, StepDetail } from './engine';
 import { Growable } from './growable';
-import { lastAtMost } from '../sorted/search';
+import { segmentAt } from '../sorted/search';
 import { DenseSteps, type StepStore } from './stepStore';
 
 const MIN_SNAPSHOT_INTERVAL = 512;
@@ -103,7 +103,7 @@ export class Recording<S = unknown> {
   /** The segment holding `position` (the last one at or before it). */
   segmentOf(position: number): number {
     const at = this.snapPos.view();
-    return Math.max(0, lastAtMost(at.length, (k) => at[k], position));
+    return segmentAt(at.length, (k) => at[k], position);
   }
 
   /** Steps recorded: the run's length once `recordSteps` has returned true. */

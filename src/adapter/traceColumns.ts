@@ -5,7 +5,7 @@
 import { TraceCursor } from '../ftrace/index';
 import type { CaptureFile } from './captureFile';
 import { NameIds } from './nameIds';
-import { lastAtMost } from '../sorted/search';
+import { segmentAt } from '../sorted/search';
 import type { StatementInfo } from './engine';
 import { TraceNameSet } from './traceNameSet';
 
@@ -182,7 +182,7 @@ export class TraceColumns {
   stepsOnLines(from: number, to: number): number[] {
     const out: number[] = [];
     const lines = this.pageLine;
-    for (let p = Math.max(0, lastAtMost(lines.length, (k) => lines[k], from)); p < lines.length && lines[p] <= to; p++) {
+    for (let p = segmentAt(lines.length, (k) => lines[k], from); p < lines.length && lines[p] <= to; p++) {
       const page = this.pageNumbered(p);
       for (let k = 0; k < page.count; k++) if (page.lines[k] >= from && page.lines[k] <= to) out.push(page.start + k);
     }

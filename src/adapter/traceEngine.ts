@@ -6,7 +6,7 @@ import type { Hazard, HazardKind } from '../machine/hazards';
 import { EventStream, TraceChecker, TraceCursor, displayTask, type Ahead, type CursorStart, type TraceFinding, type TraceRecord } from '../ftrace/index';
 import { globMatcher } from './breakpoints';
 import { CaptureFile } from './captureFile';
-import { countAtMost, lastAtMost } from '../sorted/search';
+import { countAtMost, segmentAt } from '../sorted/search';
 import type { Engine, KernelEvent, ProgramWords, SourceFrame, StepDetail, StepRecord } from './engine';
 import { StepFlag } from './engine';
 import { Growable } from './growable';
@@ -298,7 +298,7 @@ export class TraceEngine implements Engine<number> {
   /** The saved state nearest before `position`: a checkpoint, a recently restored state or one of the ladder. */
   private stateBefore(position: number): Checkpoint {
     const cps = this.checkpoints;
-    let best = cps[Math.max(0, lastAtMost(cps.length, (k) => cps[k].position, position))];
+    let best = cps[segmentAt(cps.length, (k) => cps[k].position, position)];
     for (const r of [...this.recent, ...this.ladder]) if (r.position <= position && r.position > best.position) best = r;
     return best;
   }

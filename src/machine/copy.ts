@@ -2,10 +2,10 @@
 // type is copied by what it is, several times faster than a generic or structured clone. Values the machine only
 // ever replaces, never changes in place, are shared: locations, write origins, handle targets, device configs,
 // the platform and layout, physical ranges, map segments, sg tables, owner-run and owned-span objects, bounce slots,
-// dma-buf importers and attachment mappings. The arrays of owner runs and owned spans, which the machine changes in place, are shared
-// copy-on-write (copyOnWrite.ts): a mapping synced piece by piece makes them long. Everything else (the objects the
-// machine updates, and every array or Map it grows) is copied. test/machine/snapshot.test.ts checks that a copy shares
-// nothing else.
+// dma-buf importers and attachment mappings. The arrays of owner runs and owned spans, which the machine changes in
+// place, are shared copy-on-write (copyOnWrite.ts): a mapping synced piece by piece makes them long. Everything else
+// (the objects the machine updates, and every array or Map it grows) is copied. test/machine/snapshot.test.ts checks
+// that a copy shares nothing else.
 
 import type { Attachment, CpuView, DmaBuf, DmaBufState } from './dmabufState';
 import type { IommuState } from './iommu';

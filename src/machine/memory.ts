@@ -4,7 +4,7 @@
 // The runs are kept in blocks of a few hundred, so that a write among many runs (a vmalloc buffer's scattered
 // pages, each its own run) shifts the runs of one block, not all of them.
 
-import { lastAtMost } from '../sorted/search';
+import { segmentAt } from '../sorted/search';
 import { DataRun, pushRun } from './runs';
 
 /** The highest address the store covers (exclusive): far above any RAM the language can declare. */
@@ -32,13 +32,13 @@ export function createRunStore(value = 0, seq = 0): RunStore {
 
 /** Index of the last entry of sorted `s` that is <= `addr` (0 if none is). */
 function lastAtOrBelow(s: readonly number[], addr: number): number {
-  return Math.max(0, lastAtMost(s.length, (k) => s[k], addr));
+  return segmentAt(s.length, (k) => s[k], addr);
 }
 
 /** The block holding the run that contains `addr`. */
 function blockIndex(store: RunStore, addr: number): number {
   const b = store.blocks;
-  return Math.max(0, lastAtMost(b.length, (k) => b[k].starts[0], addr));
+  return segmentAt(b.length, (k) => b[k].starts[0], addr);
 }
 
 /** Where run i of block k ends: the next run's start. */

@@ -23,6 +23,15 @@ export function lastAtMost(n: number, value: (k: number) => number, x: number): 
 }
 
 /**
+ * Of `n` consecutive segments, the k-th starting at `start(k)` (ascending whole numbers below 2^53: memory's runs and
+ * blocks, a recording's segments, a trace's pages and checkpoints), the one holding `x`: the last that starts at or
+ * before it, or the first when `x` lies before them all.
+ */
+export function segmentAt(n: number, start: (k: number) => number, x: number): number {
+  return Math.max(0, lastAtMost(n, start, x));
+}
+
+/**
  * How many of the ascending whole numbers `values` (steps, lines) are at or before `at` (for a breakpoint's matches:
  * the hit count there).
  */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { countAtMost, firstAtLeast, firstEndingAfter, lastAtMost } from '../../src/sorted/search';
+import { countAtMost, firstAtLeast, firstEndingAfter, lastAtMost, segmentAt } from '../../src/sorted/search';
 
 const at = (a: readonly number[]) => (k: number): number => a[k];
 
@@ -42,6 +42,16 @@ test('lastAtMost: empty, before the first, after the last, the last of equal val
   assert.equal(lastAtMost(1, at([0]), -0.5), -1);
 });
 
+test('segmentAt: the segment a position lies in, the first for one before them all', () => {
+  const starts = [0, 4096, 8192];
+  assert.equal(segmentAt(starts.length, at(starts), 0), 0);
+  assert.equal(segmentAt(starts.length, at(starts), 4095), 0);
+  assert.equal(segmentAt(starts.length, at(starts), 4096), 1);
+  assert.equal(segmentAt(starts.length, at(starts), 2 ** 40), 2);
+  assert.equal(segmentAt(starts.length, at([10, 20]), 3), 0, 'before the first');
+  assert.equal(segmentAt(0, at([]), 3), 0);
+});
+
 test('countAtMost counts the values at or before', () => {
   assert.equal(countAtMost([], 5), 0);
   assert.equal(countAtMost([1, 3, 3, 7], 0), 0);
@@ -73,6 +83,7 @@ test('each search answers as a linear scan', () => {
       assert.equal(lastAtMost(a.length, at(a), x), scanLastAtMost(a, x));
       assert.equal(lastAtMost(a.length, at(a), x + 0.5), scanLastAtMost(a, x + 0.5));
       assert.equal(countAtMost(a, x), a.filter((v) => v <= x).length);
+      assert.equal(segmentAt(a.length, at(a), x), Math.max(0, scanLastAtMost(a, x)));
     }),
   );
 });

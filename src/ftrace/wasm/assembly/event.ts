@@ -66,14 +66,19 @@ export function setAllocEvent(devFrom: usize, devTo: usize, dma: f64, bytes: f64
   textTo = virtTo;
 }
 
+/** The device's id: interned now, unless known already. */
+function deviceIdNow(): i32 {
+  if (deviceId < 0) deviceId = intern(deviceFrom, deviceTo, LAST_DEVICE);
+  return deviceId;
+}
+
 /** Writes the event of `code` as the batch's next record. */
 export function commitEvent(code: i32, line: f64, offset: f64, timestamp: f64, cpu: f64): void {
   const r = nextRecord();
   store<f64>(r, address, R_ADDR * 8);
   if (code < IOMMU_MAP) {
     store<f64>(r, other, R_OTHER * 8);
-    if (deviceId < 0) deviceId = intern(deviceFrom, deviceTo, LAST_DEVICE);
-    store<f64>(r, <f64>deviceId, R_DEVICE * 8);
+    store<f64>(r, <f64>deviceIdNow(), R_DEVICE * 8);
     // Syncs carry no attrs; a map or unmap without `attrs=` has none.
     const attrs = code >= FIRST_SYNC || attrsFrom == 0 ? intern(0, 0, LAST_ATTRS) : intern(attrsFrom, attrsTo, LAST_ATTRS);
     store<f64>(r, <f64>attrs * 4 + <f64>direction, R_ATTRS_DIR * 8);
@@ -81,7 +86,7 @@ export function commitEvent(code: i32, line: f64, offset: f64, timestamp: f64, c
     store<f64>(r, other, R_OTHER * 8);
   } else {
     store<f64>(r, keepText(textFrom, textTo), R_OTHER * 8);
-    if (code != MARK) store<f64>(r, <f64>intern(deviceFrom, deviceTo, LAST_DEVICE), R_DEVICE * 8);
+    if (code != MARK) store<f64>(r, <f64>deviceIdNow(), R_DEVICE * 8);
   }
   store<f64>(r, <f64>code, R_CODE * 8);
   store<f64>(r, line, R_LINE * 8);

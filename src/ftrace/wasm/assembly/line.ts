@@ -102,7 +102,7 @@ export function parse(start: usize, end: usize, t: usize, line: f64, offset: f64
     const fraction = column(t, L_FRACTION_FROM);
     const timestamp = secondsOf(start + <usize>column(t, L_SECONDS_FROM), fraction == 0 ? 0 : start + <usize>fraction, start + <usize>column(t, L_SECONDS_TO));
     if (code < IOMMU_MAP) {
-      // A dma event whose head is the one this layout's last line had: its device and direction are known.
+      // A dma event whose text starts with the head remembered for this layout: its device and direction are known.
       const v = pastHead(t, body, end);
       if (v != 0 && dmaTail(column(t, L_HEAD_DIRECTION), v, end, code)) {
         knownDevice(column(t, L_HEAD_DEVICE));

@@ -1,5 +1,5 @@
-// The words the fast path looks for (keys, the event names it reads, `IOMMU:`, directions), packed so that a span is compared
-// with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
+// The words the fast path looks for (keys, the event names it reads, `IOMMU:`, directions), packed so that a span is
+// compared with one eight bytes at a time, and the keys as sixteen-byte `key=` patterns told in one compare.
 import { EQUALS, sameBytes } from './bytes';
 import { FREE } from '../../recordLayout';
 
